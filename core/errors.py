@@ -1,0 +1,65 @@
+"""Errors that map to a user-facing result in one place (HTTP status or a rejected step)."""
+
+from __future__ import annotations
+
+
+class PrintgateError(Exception):
+    """Base class: carries the HTTP status an API caller should see."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(PrintgateError):
+    status_code = 400
+
+
+class Unauthorized(PrintgateError):
+    status_code = 401
+
+
+class Forbidden(PrintgateError):
+    status_code = 403
+
+
+class NotFound(PrintgateError):
+    status_code = 404
+
+
+class Conflict(PrintgateError):
+    status_code = 409
+
+
+class PayloadTooLarge(PrintgateError):
+    status_code = 413
+
+
+class Unprocessable(PrintgateError):
+    status_code = 422
+
+
+class RateLimited(PrintgateError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnreadableFile(Exception):
+    """The input file cannot be processed at all (corrupt, not a PDF, password-protected...).
+
+    ``reason`` is shown to the customer/merchant as the failing step's reason; the job ends
+    ``rejected`` instead of crashing the worker.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StepNotAvailable(Exception):
+    """A step type that is part of the contract but not implemented by this printgate build."""
