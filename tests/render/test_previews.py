@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.errors import UnreadableFile
+from core.render import render_previews
+
+
+def test_png_previews_and_thumbnails_for_every_page(make_pdf, tmp_path: Path) -> None:
+    src = make_pdf(sizes=[(595, 842), (842, 595), (300, 300)])
+    out = render_previews(src, tmp_path / "out", dpi=72)
+    assert [(e["page"], e["kind"]) for e in out] == [
+        (1, "thumbnail"), (1, "preview"), (2, "thumbnail"), (2, "preview"), (3, "thumbnail"), (3, "preview"),
+    ]
+    previews = {e["page"]: e for e in out if e["kind"] == "preview"}
+    assert (previews[1]["width"], previews[1]["height"]) == (595, 842)
+    assert (previews[2]["width"], previews[2]["height"]) == (842, 595)
+    for entry in out:
+        assert entry["mimeType"] == "image/png"
+        assert entry["bytes"] == Path(entry["path"]).stat().st_size > 0
+        with Image.open(entry["path"]) as im:
+            assert im.format == "PNG"
+            assert im.size == (entry["width"], entry["height"])
+        if entry["kind"] == "thumbnail":
+            assert max(entry["width"], entry["height"]) == 256
+
+
+def test_webp_dpi_and_max_pages(make_pdf, tmp_path: Path) -> None:
+    src = make_pdf(sizes=[(72, 144)] * 4)
+    out = render_previews(src, tmp_path / "out", dpi=150, fmt="webp", max_pages=2, thumbnail_px=64)
+    assert {e["page"] for e in out} == {1, 2}
+    preview = next(e for e in out if e["kind"] == "preview")
+    assert (preview["width"], preview["height"]) == (150, 300)
+    thumb = next(e for e in out if e["kind"] == "thumbnail")
+    assert (thumb["width"], thumb["height"]) == (32, 64)
+    with Image.open(preview["path"]) as im:
+        assert im.format == "WEBP"
+    assert preview["mimeType"] == "image/webp"
+
+
+def test_rotation_is_applied_like_a_viewer(make_pdf, tmp_path: Path) -> None:
+    src = make_pdf(sizes=[(200, 100)], rotate=90)
+    preview = next(e for e in render_previews(src, tmp_path / "o") if e["kind"] == "preview")
+    assert (preview["width"], preview["height"]) == (100, 200)
+
+
+def test_huge_page_is_capped_not_exploding(make_pdf, tmp_path: Path) -> None:
+    src = make_pdf(sizes=[(14400, 14400)])
+    preview = next(e for e in render_previews(src, tmp_path / "o", dpi=300, thumbnail_px=32) if e["kind"] == "preview")
+    assert preview["width"] * preview["height"] <= 40_000_000
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"hello, not a pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EOF garbage"],
+)
+def test_broken_input_raises_unreadable(payload: bytes, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(payload)
+    with pytest.raises(UnreadableFile):
+        render_previews(bad, tmp_path / "o")
+
+
+def test_truncated_pdf_is_repaired_or_rejected_clearly(make_pdf, tmp_path: Path) -> None:
+    good = make_pdf().read_bytes()
+    bad = tmp_path / "trunc.pdf"
+    bad.write_bytes(good[: len(good) // 2])
+    try:
+        out = render_previews(bad, tmp_path / "o")
+    except UnreadableFile as exc:
+        assert exc.reason
+    else:
+        assert out and all(e["bytes"] > 0 for e in out)
+
+
+def test_password_protected_pdf_is_unreadable(make_pdf, tmp_path: Path) -> None:
+    import pikepdf
+
+    src = make_pdf()
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(src) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(user="secret", owner="owner"))
+    with pytest.raises(UnreadableFile, match="password"):
+        render_previews(locked, tmp_path / "o")
