@@ -1,0 +1,45 @@
+"""Helpers for driving the store modules' PHP code from pytest with plain php-cli."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LIB = REPO / "connectors" / "store_php"
+DRIVER = Path(__file__).parent / "php" / "driver.php"
+PHP = shutil.which("php")
+
+SECRET = "whsec_" + base64.b64encode(b"printgate-store-module-test-key!").decode()
+OTHER_SECRET = "whsec_" + base64.b64encode(b"a-different-key-for-negative-tst").decode()
+SK = "sk_test_4f9c2b"
+BASE = "http://printgate.test:8000"
+
+
+def php_run(action: str, lib: Path = LIB, **payload: Any) -> Any:
+    """Run one driver scenario and return its decoded JSON output."""
+    assert PHP, "php-cli is required (scripts/apt-packages.txt installs it)"
+    request = {"lib": str(lib), "action": action, "secret": SECRET, "sk": SK, "base": BASE, **payload}
+    proc = subprocess.run(
+        [PHP, "-d", "display_errors=stderr", "-d", "error_reporting=-1", str(DRIVER)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "", proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def php() -> str:
+    assert PHP, "php-cli is required (scripts/apt-packages.txt installs it)"
+    return PHP
