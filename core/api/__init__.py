@@ -1,0 +1,1 @@
+"""The REST API (Filecheck-compatible) and printgate's own additions."""

@@ -1,0 +1,107 @@
+"""Dependency aliases so route signatures read like prose: ``session: SessionDep, caller: SecretKey``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from core.config import get_settings
+from core.db import get_engine
+from core.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from core.keys import Principal, authenticate
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query_params.get("key") if request.url.path.startswith("/element/") else None
+
+
+class _RateLimiter:
+    """Per-key token bucket in this process (each API process enforces its own share)."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, per_minute: int) -> None:
+        rate = per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - last) * rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                raise RateLimited("Too many requests", retry_after=max(1, int((1 - tokens) / rate) + 1))
+            self._buckets[key] = (tokens - 1, now)
+
+
+_limiter = _RateLimiter()
+
+# Principals are cached briefly: the key lookup is the hot path of every request. Revocation takes
+# effect within this many seconds.
+_PRINCIPAL_TTL_S = 5.0
+_principal_cache: dict[str, tuple[float, Principal]] = {}
+
+
+def _principal(request: Request, session: Session) -> Principal:
+    raw = _bearer(request)
+    if not raw:
+        raise Unauthorized("Missing API key: send Authorization: Bearer sk_...")
+    cached = _principal_cache.get(raw)
+    now = time.monotonic()
+    if cached and now - cached[0] < _PRINCIPAL_TTL_S:
+        principal = cached[1]
+    else:
+        principal = authenticate(session, raw)
+        _principal_cache[raw] = (now, principal)
+    _limiter.take(principal.key_id, get_settings().rate_limit_per_minute)
+    request.state.principal = principal
+    return principal
+
+
+def forget_principals() -> None:
+    _principal_cache.clear()
+
+
+def secret_key(request: Request, session: SessionDep) -> Principal:
+    principal = _principal(request, session)
+    if not principal.is_secret:
+        raise Forbidden("This endpoint needs a secret key (sk_...); publishable keys are for the browser widget")
+    return principal
+
+
+def any_key(request: Request, session: SessionDep) -> Principal:
+    return _principal(request, session)
+
+
+SecretKey = Annotated[Principal, Depends(secret_key)]
+AnyKey = Annotated[Principal, Depends(any_key)]
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"Malformed JSON: {exc}") from exc
+
+
+JsonBody = Annotated[Any, Depends(json_body)]

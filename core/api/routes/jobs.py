@@ -1,0 +1,265 @@
+"""``/jobs``: submit (canonical and the one-off sugar endpoints), list, read, delete, outputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from core.api.deps import JsonBody, SecretKey, SessionDep
+from core.api.schemas import validate_body
+from core.clock import as_utc
+from core.config import get_settings
+from core.errors import BadRequest, NotFound
+from core.jobs import service
+from core.jobs.service import JobSpec, SourceSpec, decode_inline_file
+from core.jobs.states import JOB_STATUSES, JOB_TERMINAL
+from core.keys import Principal
+from core.models import Job, Task
+from core.storage import LocalStorage, get_storage
+from core.wire import job_wire, run_wire, runs_wire, task_artifacts
+
+router = APIRouter(tags=["jobs"])
+
+
+def _webhook(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"url": value} if isinstance(value, str) else dict(value)
+
+
+def _source(raw: dict[str, Any], steps: list[dict[str, Any]], **extra: Any) -> SourceSpec:
+    url, data = raw.get("url"), None
+    alias = raw.get("source")
+    if alias:
+        if alias.startswith(("http://", "https://")):
+            url = alias
+        else:
+            data = decode_inline_file(alias)
+    if raw.get("file"):
+        data = decode_inline_file(raw["file"])
+    return SourceSpec(steps=steps, url=url, headers=raw.get("headers"), data=data, file_ref=raw.get("fileRef"),
+                      name=raw.get("name") or (url.rsplit("/", 1)[-1].split("?", 1)[0] if url else None),
+                      mime_type=raw.get("mimeType"), params=raw.get("params") if "steps" in raw else None,
+                      **extra)
+
+
+def _exactly_one_input(raw: dict[str, Any], index: int) -> None:
+    present = [k for k in ("url", "file", "fileRef", "source") if raw.get(k)]
+    if len(present) != 1:
+        raise BadRequest(f"sources.{index}: give exactly one of url, file, fileRef")
+
+
+def _submit(session: Session, caller: Principal, spec: JobSpec, *, wait: bool, pending_flag_on_201: bool = False
+            ) -> JSONResponse:
+    job = service.create_job(session, caller.account_id, spec)
+    if not wait:
+        body: dict[str, Any] = {"job": job_wire(session, job, signed=True)}
+        if pending_flag_on_201:
+            body["pending"] = True
+        return JSONResponse(body, status_code=201)
+    deadline = time.monotonic() + get_settings().sync_wait_s
+    delay = 0.02
+    while time.monotonic() < deadline:
+        session.expire_all()
+        current = session.get(Job, job.id)
+        if current is not None and current.status in JOB_TERMINAL:
+            return JSONResponse({"job": job_wire(session, current)}, status_code=200)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+    session.expire_all()
+    return JSONResponse({"pending": True, "job": job_wire(session, session.get(Job, job.id) or job)}, status_code=202)
+
+
+def _common(body: dict[str, Any], caller: Principal, kind: str) -> dict[str, Any]:
+    return {"kind": kind, "mode": caller.mode, "webhook": _webhook(body.get("webhook")),
+            "meta_data": body.get("metaData"), "context": body.get("context")}
+
+
+@router.post("/jobs")
+def submit_job(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("JobsPost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        sources.append(_source(raw, raw["steps"]))
+    spec = JobSpec(sources=sources, channel=body.get("channel", "api"), rule_id=body.get("ruleId"),
+                   on_fail=(body.get("policy") or {}).get("onFail", "reject"), customer_id=body.get("customerId"),
+                   order_id=body.get("orderId"), **_common(body, caller, "jobs"))
+    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+
+
+@router.post("/jobs/preflight")
+def preflight_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("JobsPreflightPost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        params = {"profileId": raw["profileId"]} if raw.get("profileId") else None
+        sources.append(_source(raw, [{"type": "preflight", "params": params}], profile_id=raw.get("profileId")))
+    spec = JobSpec(sources=sources, **_common(body, caller, "preflight"))
+    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+
+
+@router.post("/jobs/fix")
+def fix_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("FixPost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        profile = {"profileId": raw["profileId"]} if raw.get("profileId") else {}
+        steps: list[dict[str, Any]] = [
+            {"type": "preflight", "params": profile or None},
+            {"type": "autofix", "params": {"items": raw["items"]} if raw.get("items") else None},
+        ]
+        if body.get("repreflight"):
+            steps.append({"type": "repreflight", "params": profile or None})
+        steps.append({"type": "deliver"})
+        sources.append(_source(raw, steps, profile_id=raw.get("profileId")))
+    spec = JobSpec(sources=sources, **_common(body, caller, "fix"))
+    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+
+
+@router.post("/jobs/optimize")
+def optimize_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("JobsOptimizePost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        if raw.get("params") == {}:
+            raise BadRequest(f"sources.{index}.params: {{}} is invalid; omit params instead")
+        sources.append(_source(raw, [{"type": "optimize", "params": raw.get("params")}, {"type": "deliver"}]))
+    spec = JobSpec(sources=sources, **_common(body, caller, "optimize"))
+    is_async = bool(body.get("async"))
+    return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
+
+
+@router.post("/jobs/validate")
+def validate_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("JobsValidatePost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        profile = raw.get("profile", "auto")
+        profiles = profile if isinstance(profile, list) else [profile]
+        sources.append(_source(raw, [{"type": "validate", "params": {"profile": profiles}}]))
+    spec = JobSpec(sources=sources, **_common(body, caller, "validate"))
+    is_async = bool(body.get("async"))
+    return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
+
+
+@router.post("/jobs/previews")
+def generate_previews(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    body = validate_body("PreviewsPost", body)
+    sources = []
+    for index, raw in enumerate(body["sources"]):
+        _exactly_one_input(raw, index)
+        sources.append(_source(raw, [{"type": "previews", "params": raw.get("params")}]))
+    spec = JobSpec(sources=sources, **_common(body, caller, "previews"))
+    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+
+
+def _encode_key(job: Job) -> str:
+    raw = json.dumps({"c": as_utc(job.created_at).isoformat(), "id": job.id}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_key(value: str) -> tuple[datetime, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        return datetime.fromisoformat(data["c"]), str(data["id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRequest("nextKey is not valid") from exc
+
+
+@router.get("/jobs")
+def list_jobs(
+    session: SessionDep, caller: SecretKey,
+    limit: int = Query(20, ge=1, le=100), nextKey: str | None = None, status: str | None = None,
+    outcome: str | None = None, channel: str | None = None, orderId: str | None = None,
+    customerId: str | None = None, workflowId: str | None = None, kind: str | None = None,
+    preview: bool = False,
+) -> dict[str, Any]:
+    if status is not None and status not in JOB_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(JOB_STATUSES)}")
+    query = select(Job).where(Job.account_id == caller.account_id, col(Job.deleted_at).is_(None))
+    for column, value in ((Job.status, status), (Job.outcome, outcome), (Job.channel, channel),
+                          (Job.order_id, orderId), (Job.customer_id, customerId), (Job.workflow_id, workflowId),
+                          (Job.kind, kind)):
+        if value is not None:
+            query = query.where(column == value)
+    if nextKey:
+        created, last_id = _decode_key(nextKey)
+        created_naive = created.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else created
+        query = query.where((col(Job.created_at) < created_naive)
+                            | ((col(Job.created_at) == created_naive) & (col(Job.id) < last_id)))
+    rows = session.exec(query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)).all()
+    page = list(rows[:limit])
+    return {"jobs": [job_wire(session, job, lean=True) for job in page],
+            "nextKey": _encode_key(page[-1]) if len(rows) > limit else None}
+
+
+@router.get("/jobs/{job_id}")
+def get_job(session: SessionDep, caller: SecretKey, job_id: str, expand: str | None = None) -> dict[str, Any]:
+    job = service.get_job(session, caller.account_id, job_id)
+    if expand == "runs":
+        return runs_wire(session, job)
+    if expand not in (None, ""):
+        raise BadRequest("expand supports only 'runs'")
+    return {"job": job_wire(session, job)}
+
+
+@router.delete("/jobs/{job_id}")
+def delete_job(session: SessionDep, caller: SecretKey, job_id: str) -> dict[str, Any]:
+    job = service.get_job(session, caller.account_id, job_id)
+    task_ids = service.delete_job(session, job)
+    return {"id": job.id, "deleted": True, "taskIds": task_ids}
+
+
+def _task_of(session: Session, caller: Principal, job_id: str, run_id: str) -> tuple[Job, Task]:
+    job = service.get_job(session, caller.account_id, job_id)
+    task = session.get(Task, run_id)
+    if task is None or task.job_id != job.id:
+        raise NotFound(f"Run not found: {run_id}")
+    return job, task
+
+
+@router.get("/jobs/{job_id}/runs/{run_id}/output", response_model=None)
+def run_output(session: SessionDep, caller: SecretKey, job_id: str, run_id: str) -> FileResponse | RedirectResponse:
+    _job, task = _task_of(session, caller, job_id, run_id)
+    arts = task_artifacts(session, task.id)
+    output = next((a for a in reversed(arts) if a.role == "output"), None) or next(
+        (a for a in reversed(arts) if a.role == "optimizedFile"), None)
+    if output is None:
+        raise NotFound(f"Run {run_id} has no output yet")
+    storage = get_storage()
+    if isinstance(storage, LocalStorage):
+        return FileResponse(storage.local_path(output.key), media_type=output.mime_type or "application/octet-stream",
+                            filename=output.file_name or "output")
+    return RedirectResponse(storage.download_url(output.key, expires_in=300, file_name=output.file_name))
+
+
+@router.get("/runs/{run_id}")
+def get_run(session: SessionDep, caller: SecretKey, run_id: str) -> dict[str, Any]:
+    task = session.get(Task, run_id)
+    if task is None or task.account_id != caller.account_id:
+        raise NotFound(f"Run not found: {run_id}")
+    service.get_job(session, caller.account_id, task.job_id)
+    return run_wire(task, task_artifacts(session, task.id))
+
+
+@router.post("/jobs/{job_id}/process")
+def process_job(session: SessionDep, caller: SecretKey, job_id: str) -> dict[str, Any]:
+    """printgate's own: run a workflow job's processing phase now (trigger "manual" / "api")."""
+    job = service.get_job(session, caller.account_id, job_id)
+    if job.kind != "workflow":
+        raise BadRequest("Only workflow jobs have a processing phase")
+    if not service.maybe_start_processing(session, job, reason="api"):
+        raise BadRequest(f"Job cannot be processed now (status {job.status}, phase {job.wf_phase})")
+    return {"job": job_wire(session, job)}

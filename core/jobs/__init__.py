@@ -1,0 +1,1 @@
+"""Jobs: creation from API requests, the lifecycle state machine, and status fan-out."""

@@ -1,0 +1,88 @@
+"""Order capture: link a store order's line items (and their jobIds) to the caller's jobs.
+
+Idempotent: stores post the same order on every status change; a job is attached once and its
+processing phase starts once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from core import signals
+from core.clock import utcnow
+from core.ids import new_id
+from core.jobs import service
+from core.jobs.states import can_proceed
+from core.models import Job, Order
+
+# Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
+JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")
+
+
+@dataclass
+class ItemResult:
+    job_id: str
+    attached: bool
+    reason: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {"jobId": self.job_id, "attached": self.attached, "reason": self.reason}
+
+
+def item_job_id(item: dict[str, Any]) -> str | None:
+    for key in JOB_ID_KEYS:
+        value = item.get(key)
+        if isinstance(value, str) and value.startswith("job_"):
+            return value
+    return None
+
+
+def capture_order(session: Session, account_id: str, external_id: str, body: dict[str, Any],
+                  *, store_id: str | None = None) -> tuple[Order, list[ItemResult]]:
+    source = body.get("source") or "wp"
+    order = session.exec(select(Order).where(Order.account_id == account_id, Order.source == source,
+                                             Order.external_id == external_id)).first()
+    if order is None:
+        order = Order(id=new_id("ord"), account_id=account_id, external_id=external_id, source=source)
+    order.status = body.get("status", order.status)
+    order.currency = body.get("currency", order.currency)
+    order.total = str(body["total"]) if body.get("total") is not None else order.total
+    order.customer = body.get("customer", order.customer)
+    order.items = body.get("items", order.items)
+    order.shipping_address = body.get("shippingAddress", order.shipping_address)
+    order.store_id = store_id or order.store_id
+    order.updated_at = utcnow()
+    session.add(order)
+    session.commit()
+
+    results: list[ItemResult] = []
+    customer = body.get("customer") or {}
+    for item in body.get("items") or []:
+        job_id = item_job_id(item) if isinstance(item, dict) else None
+        if job_id is None:
+            continue
+        job = session.get(Job, job_id)
+        if job is None or job.account_id != account_id or job.deleted_at is not None:
+            results.append(ItemResult(job_id, False, "job not found for this account"))
+            continue
+        if job.order_id not in (None, external_id):
+            results.append(ItemResult(job_id, False, f"job is already attached to order {job.order_id}"))
+            continue
+        if not can_proceed(job.status):
+            results.append(ItemResult(job_id, False, f"job cannot proceed (status {job.status})"))
+            continue
+        job.order_id = external_id
+        job.order_status = order.status
+        job.customer_id = job.customer_id or (str(customer["id"]) if customer.get("id") is not None else None)
+        job.customer_email = job.customer_email or customer.get("email")
+        job.channel = "store" if job.channel in (None, "api") and job.kind == "workflow" else job.channel
+        job.modified_at = utcnow()
+        session.add(job)
+        session.commit()
+        service.maybe_start_processing(session, job, reason="order_placed")
+        results.append(ItemResult(job_id, True))
+    signals.send(signals.ORDER_CAPTURED, order_id=order.id)
+    return order, results
