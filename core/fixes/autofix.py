@@ -1,0 +1,120 @@
+"""``run_autofix``: apply the registered fix for every auto-fixable finding of a preflight report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.fixes._exec import ExternalToolError
+from core.fixes.registry import FixRequest, FixResult, FixSkipped, FixSpec, resolve
+from core.fixes.workdoc import WorkDoc
+
+log = logging.getLogger(__name__)
+
+
+def _findings(report: dict) -> list[dict]:
+    """Findings from a bare report, ``{report: ...}`` or a preflight result entry."""
+    if "evaluation" not in report and isinstance(report.get("report"), dict):
+        report = report["report"]
+    evaluation = report.get("evaluation") or {}
+    return [f for f in evaluation.get("findings") or [] if isinstance(f, dict)]
+
+
+def _selected(finding: dict, items: list[str] | None) -> bool:
+    if items is None:
+        return True
+    autofix = finding.get("autofix") or {}
+    keys = {finding.get("ruleId"), finding.get("checkId"), autofix.get("strategy")}
+    return bool(keys & set(items))
+
+
+def _pages(finding: dict) -> list[int] | None:
+    pages = finding.get("pages")
+    if isinstance(pages, list) and pages:
+        return [int(p) for p in pages]
+    page = finding.get("page")
+    return [int(page)] if isinstance(page, int) else None
+
+
+def plan(report: dict, profile: dict | None, items: list[str] | None) -> tuple[list[tuple[FixSpec, FixRequest]], list[dict]]:
+    """Group auto-fixable findings into one request per (strategy, params), ordered as fixes must run."""
+    groups: dict[tuple[str, str], tuple[FixSpec, FixRequest]] = {}
+    skipped: list[dict] = []
+    for finding in _findings(report):
+        if not _selected(finding, items):
+            continue
+        autofix = finding.get("autofix") or {}
+        rule_id = str(finding.get("ruleId") or finding.get("checkId") or "?")
+        strategy = autofix.get("strategy")
+        if not autofix.get("available") or not strategy:
+            if items is not None:
+                skipped.append({"ruleId": rule_id, "strategy": strategy, "reason": "this finding has no automatic fix"})
+            continue
+        found = resolve(str(strategy))
+        if found is None:
+            skipped.append({"ruleId": rule_id, "strategy": strategy, "reason": f"no fix is registered for strategy {strategy!r}"})
+            continue
+        spec, implied = found
+        params = {**spec.default_params, **implied, **(autofix.get("params") or {})}
+        key = (spec.strategy, json.dumps(params, sort_keys=True, default=str))
+        pages = _pages(finding)
+        if key not in groups:
+            groups[key] = (spec, FixRequest(spec.strategy, params, pages, [rule_id], profile))
+        else:
+            req = groups[key][1]
+            if rule_id not in req.rule_ids:
+                req.rule_ids.append(rule_id)
+            req.pages = None if req.pages is None or pages is None else sorted(set(req.pages) | set(pages))
+    ordered = sorted(groups.values(), key=lambda item: item[0].order)
+    return ordered, skipped
+
+
+def apply_fixes(doc: WorkDoc, planned: list[tuple[FixSpec, FixRequest]]) -> tuple[list[dict], list[dict]]:
+    applied: list[dict] = []
+    skipped: list[dict] = []
+    for spec, req in planned:
+        try:
+            outcome = spec.fn(doc, req)
+        except FixSkipped as exc:
+            skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": exc.reason} for r in req.rule_ids)
+            continue
+        except ExternalToolError as exc:
+            skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": str(exc)} for r in req.rule_ids)
+            continue
+        result = outcome if isinstance(outcome, FixResult) else FixResult(str(outcome))
+        pages = result.pages if result.pages is not None else req.pages
+        applied.extend(
+            {"ruleId": r, "strategy": spec.strategy, "pages": pages, "detail": result.detail} for r in req.rule_ids
+        )
+    return applied, skipped
+
+
+def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, items: list[str] | None = None) -> dict[str, Any]:
+    """Fix ``src`` into ``dst`` for the report's auto-fixable findings (or only ``items``: ruleIds,
+    checkIds or strategies). ``src`` is never modified; ``dst`` is written only when something changed.
+
+    Raises ``core.errors.UnreadableFile`` when the file cannot be opened at all.
+    """
+    src, dst = Path(src), Path(dst)
+    planned, skipped = plan(report, profile, items)
+    if not planned:
+        return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
+    with tempfile.TemporaryDirectory(prefix="printgate-fix-") as tmp:
+        doc = WorkDoc(src, Path(tmp))
+        try:
+            applied, more = apply_fixes(doc, planned)
+            skipped.extend(more)
+            if not applied:
+                return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
+            out = Path(tmp) / "final.pdf"
+            doc.save(out)
+        finally:
+            doc.close()
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(out), dst)
+    log.info("autofix %s: applied %s", src.name, [a["strategy"] for a in applied])
+    return {"outcome": "fixed", "applied": applied, "skipped": skipped, "output": dst}

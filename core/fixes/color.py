@@ -1,0 +1,177 @@
+"""Colour fixes: convert to CMYK with a real ICC profile, output intents, rich black, spot colours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pikepdf
+
+from core.fixes import icc
+from core.fixes._exec import ExternalToolError
+from core.fixes._exec import ghostscript as gs
+from core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
+from core.fixes.workdoc import WorkDoc
+
+_STRATEGY = {"cmyk": ("CMYK", "DeviceCMYK"), "gray": ("Gray", "DeviceGray"), "rgb": ("RGB", "DeviceRGB")}
+
+
+def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> None:
+    """Ghostscript colour conversion of everything (vector, text, images) into ``target``."""
+    strategy, model = _STRATEGY[target]
+    options = [f"-sColorConversionStrategy={strategy}", f"-sProcessColorModel={model}"]
+    if profile is not None:
+        options.append(f"-sOutputICCProfile={profile.path}")
+    src = doc.as_file()
+    out = doc.temp_path(f"to-{target}")
+    gs.pdfwrite(src, out, options)
+    doc.replace(out)
+
+
+def add_output_intent(pdf: pikepdf.Pdf, profile: icc.Profile, registry: str = "http://www.color.org") -> None:
+    """Replace the document's output intents with one GTS_PDFX intent embedding ``profile``."""
+    stream = pikepdf.Stream(pdf, profile.data())
+    stream.N = profile.components
+    stream.Alternate = {4: pikepdf.Name.DeviceCMYK, 3: pikepdf.Name.DeviceRGB}.get(profile.components, pikepdf.Name.DeviceGray)
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFX,
+        OutputConditionIdentifier=pikepdf.String(profile.identifier),
+        OutputCondition=pikepdf.String(profile.condition),
+        Info=pikepdf.String(profile.condition),
+        RegistryName=pikepdf.String(registry),
+        DestOutputProfile=pdf.make_indirect(stream),
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
+
+
+def _profile_from(params: dict, default: str = icc.DEFAULT_CMYK) -> icc.Profile:
+    name = params.get("icc") or params.get("profile") or params.get("output_intent") or params.get("expected") or default
+    try:
+        return icc.resolve(str(name))
+    except icc.UnknownProfile as exc:
+        raise FixSkipped(str(exc)) from exc
+
+
+@fix("convert_to_cmyk", order=60, summary="Convert all colour (vector, text, images) to CMYK through an ICC "
+     "profile (FOGRA39 by default) and embed it as the output intent.",
+     aliases=["rgb_to_cmyk", "convert_colors", "color_mode"], params={"icc": "fogra39"})
+def convert_to_cmyk(doc: WorkDoc, req: FixRequest) -> str:
+    profile = _profile_from(req.params)
+    if profile.components != 4:
+        raise FixSkipped(f"{profile.alias} is not a CMYK profile")
+    try:
+        convert_colors(doc, "cmyk", profile)
+    except ExternalToolError as exc:
+        raise FixSkipped(str(exc)) from exc
+    add_output_intent(doc.pdf, profile)
+    doc.dirty = True
+    return f"converted colours to CMYK ({profile.identifier}) and set the output intent"
+
+
+@fix("set_output_intent", order=80, summary="Embed the expected ICC profile as the PDF output intent.",
+     aliases=["output_intent", "add_output_intent"], params={"icc": "fogra39"})
+def set_output_intent(doc: WorkDoc, req: FixRequest) -> str:
+    profile = _profile_from(req.params)
+    existing = [str(i.get("/OutputConditionIdentifier", "")) for i in doc.pdf.Root.get("/OutputIntents", [])]
+    if existing == [profile.identifier]:
+        raise FixSkipped(f"the output intent is already {profile.identifier}")
+    add_output_intent(doc.pdf, profile, str(req.params.get("registry", "http://www.color.org")))
+    doc.dirty = True
+    return f"set the output intent to {profile.identifier}"
+
+
+# --- rich black -------------------------------------------------------------------------------
+
+Snap = Callable[[float, float, float, float], bool]
+
+
+def rich_black_rule(params: dict) -> Snap:
+    """Autofix: K >= k_min with colour inks under it. Optimize (``threshold``): C, M and Y >= threshold."""
+    if "threshold" in params:
+        t = float(params["threshold"])
+        return lambda c, m, y, k: c >= t and m >= t and y >= t
+    k_min = float(params.get("k_min", 0.85))
+    cmy_min = float(params.get("cmy_min", 0.05))
+    return lambda c, m, y, k: k >= k_min and (c + m + y) >= cmy_min
+
+
+def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text_only: bool) -> tuple[int, list[int]]:
+    count, pages = 0, []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(container: object, resources: object, depth: int) -> bytes | None:
+        nonlocal count
+        if depth > 12:
+            return None
+        ops = pikepdf.parse_content_stream(container)  # type: ignore[arg-type]
+        spaces = resources.get("/ColorSpace", {}) if resources is not None else {}  # type: ignore[attr-defined]
+        xobjects = resources.get("/XObject", {}) if resources is not None else {}  # type: ignore[attr-defined]
+        fill_cmyk = stroke_cmyk = False
+        in_text = False
+        out, changed = [], False
+        for operands, operator in ops:
+            op = str(operator)
+            if op == "BT":
+                in_text = True
+            elif op == "ET":
+                in_text = False
+            elif op in ("cs", "CS") and operands:
+                name = str(operands[0])
+                cs = spaces.get(name) if name not in ("/DeviceCMYK",) else None
+                is_cmyk = name == "/DeviceCMYK" or (cs is not None and cs == pikepdf.Name.DeviceCMYK)
+                if op == "cs":
+                    fill_cmyk = is_cmyk
+                else:
+                    stroke_cmyk = is_cmyk
+            elif op in ("g", "rg"):
+                fill_cmyk = False
+            elif op in ("G", "RG"):
+                stroke_cmyk = False
+            elif op == "k":
+                fill_cmyk = True
+            elif op == "K":
+                stroke_cmyk = True
+            elif op == "Do" and operands:
+                xo = xobjects.get(str(operands[0]))
+                if xo is not None and xo.get("/Subtype") == pikepdf.Name.Form and xo.objgen not in seen:
+                    seen.add(xo.objgen)
+                    data = walk(xo, xo.get("/Resources", resources), depth + 1)
+                    if data is not None:
+                        xo.write(data)
+            applies = (op in ("k", "K")) or (op in ("sc", "scn") and fill_cmyk) or (op in ("SC", "SCN") and stroke_cmyk)
+            if applies and len(operands) == 4 and (in_text or not text_only):
+                try:
+                    c, m, y, k = (float(v) for v in operands)
+                except (TypeError, ValueError):
+                    c = m = y = k = 0.0
+                if rule(c, m, y, k):
+                    out.append(([0, 0, 0, 1], operator))
+                    count += 1
+                    changed = True
+                    continue
+            out.append((operands, operator))
+        return pikepdf.unparse_content_stream(out) if changed else None
+
+    for index in indexes:
+        page = pdf.pages[index]
+        before = count
+        data = walk(page, page.obj.get("/Resources"), 0)
+        if data is not None:
+            page.obj.Contents = pikepdf.Stream(pdf, data)
+        if count > before:
+            pages.append(index + 1)
+    return count, pages
+
+
+@fix("snap_rich_black", order=70, summary="Set rich-black CMYK fills/strokes (K high plus C/M/Y) to 100% K only.",
+     aliases=["rich_black", "pure_black"], params={"k_min": 0.85, "scope": "all"})
+def snap_rich_black(doc: WorkDoc, req: FixRequest) -> FixResult:
+    scope = str(req.params.get("scope", "all")).lower()
+    pdf = doc.pdf
+    count, pages = snap_rich_black_in(
+        pdf, req.page_indexes(len(pdf.pages)), rich_black_rule(req.params), text_only=scope.startswith("text")
+    )
+    if not count:
+        raise FixSkipped("no rich-black DeviceCMYK colours found" + (" in text" if scope.startswith("text") else ""))
+    doc.dirty = True
+    return FixResult(f"set {count} rich-black colour(s) to 100% K", pages)

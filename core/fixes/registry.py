@@ -1,0 +1,125 @@
+"""The one registry of fixes, keyed by the strategy names preflight findings carry.
+
+Adding a fix is adding one function decorated with :func:`fix`. The function receives the working
+document and a :class:`FixRequest`; it returns a human-readable detail string when it changed
+something, or raises :class:`FixSkipped` with the reason it could not (or need not) act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.fixes.workdoc import WorkDoc
+
+
+class FixSkipped(Exception):
+    """The fix did not change the file; ``reason`` says why, for the customer and the merchant."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class FixRequest:
+    strategy: str
+    params: dict[str, Any] = field(default_factory=dict)
+    pages: list[int] | None = None  # 1-based; None = every page
+    rule_ids: list[str] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+
+    def page_indexes(self, page_count: int) -> list[int]:
+        """0-based indexes this request applies to, ignoring pages that do not exist."""
+        if self.pages is None:
+            return list(range(page_count))
+        return sorted({p - 1 for p in self.pages if 1 <= p <= page_count})
+
+
+@dataclass
+class FixResult:
+    detail: str
+    pages: list[int] | None = None  # pages actually changed, when the fix knows
+
+
+FixFn = Callable[["WorkDoc", FixRequest], "str | FixResult"]
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    strategy: str
+    order: int  # lower runs first: structure, geometry, content, colour, output intent, version
+    summary: str
+    aliases: tuple[str, ...]
+    default_params: dict[str, Any]
+    fn: FixFn
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "summary": self.summary,
+            "aliases": list(self.aliases),
+            "defaultParams": dict(self.default_params),
+        }
+
+
+_REGISTRY: dict[str, FixSpec] = {}
+_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def fix(
+    strategy: str,
+    *,
+    order: int,
+    summary: str,
+    aliases: Iterable[str | tuple[str, dict[str, Any]]] = (),
+    params: dict[str, Any] | None = None,
+) -> Callable[[FixFn], FixFn]:
+    """Register ``fn`` for ``strategy``. An alias may carry params, e.g. ``("mirror_bleed", {"mode": "mirror"})``."""
+
+    def deco(fn: FixFn) -> FixFn:
+        if strategy in _REGISTRY:
+            raise ValueError(f"fix {strategy} registered twice")
+        names: list[str] = []
+        for alias in aliases:
+            name, extra = (alias, {}) if isinstance(alias, str) else alias
+            _ALIASES[name] = (strategy, dict(extra))
+            names.append(name)
+        _REGISTRY[strategy] = FixSpec(strategy, order, summary, tuple(names), dict(params or {}), fn)
+        return fn
+
+    return deco
+
+
+_LOADED: list[bool] = []
+
+
+def _load() -> None:
+    # Importing the modules registers their fixes.
+    from core.fixes import color, fonts, geometry, images, spots, strokes, structure  # noqa: F401
+
+    _LOADED.append(True)
+
+
+def registry() -> dict[str, FixSpec]:
+    if not _LOADED:
+        _load()
+    return _REGISTRY
+
+
+def resolve(strategy: str) -> tuple[FixSpec, dict[str, Any]] | None:
+    """The spec for a strategy name or alias, plus params implied by the alias."""
+    reg = registry()
+    if strategy in reg:
+        return reg[strategy], {}
+    if strategy in _ALIASES:
+        name, extra = _ALIASES[strategy]
+        return reg[name], dict(extra)
+    return None
+
+
+def fix_catalog() -> list[dict[str, Any]]:
+    """Every registered fix, in the order they run."""
+    return [spec.describe() for spec in sorted(registry().values(), key=lambda s: s.order)]

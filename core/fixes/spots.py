@@ -1,0 +1,1 @@
+"""Spot colours to process: placeholder, filled in below."""
