@@ -1,0 +1,1 @@
+"""Checks (filled in below)."""

@@ -1,0 +1,1439 @@
+"""One pass over a PDF that turns it into facts (``DocFacts`` + one ``PageFacts`` per page).
+
+Nothing here judges: checks read the facts. The content-stream walker tracks the graphics state
+(CTM, colours, line width, text state, ExtGState) through pages, form XObjects and tiling
+patterns, and keeps only bounded summaries (the worst N objects of each kind), so memory does not
+grow with content size or page count. Streams are decoded with a cap (decompression bombs) and
+every recursion is bounded (depth, operator budget, cycle guard).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from core.errors import UnreadableFile
+
+from .model import DocFacts, FontInfo, ImageUse, Mark, PageFacts, Rect
+
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+MAX_CONTENT_BYTES = 64 * 1024 * 1024  # decoded size of one page's content (all streams)
+MAX_OPS_PER_PAGE = 2_000_000
+MAX_FORM_DEPTH = 12
+KEEP = 24  # worst objects kept per kind per page
+PROCESS_COLORANTS = {"Cyan", "Magenta", "Yellow", "Black"}
+SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
+
+MAGIC_RASTER = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
+)
+
+
+# --------------------------------------------------------------------------- file kind
+
+
+def detect_kind(path: Path) -> str:
+    """``pdf`` or ``raster`` by content, never by extension. Raises UnreadableFile otherwise."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"The file could not be read ({exc.strerror or exc}).") from exc
+    if size == 0:
+        raise UnreadableFile("The file is empty (0 bytes).")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" in head:
+        return "pdf"
+    for magic, _ in MAGIC_RASTER:
+        if head.startswith(magic):
+            return "raster"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "raster"
+    raise UnreadableFile(
+        "The file is not a PDF or a supported image (JPEG, PNG, TIFF, WebP), so it can't be checked."
+    )
+
+
+def open_pdf(path: Path) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(path)
+    except pikepdf.PasswordError as exc:
+        raise UnreadableFile(
+            "The PDF is password-protected. Remove the password and upload an unlocked PDF."
+        ) from exc
+    except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
+        raise UnreadableFile(
+            "The PDF is damaged or truncated beyond repair and can't be opened. "
+            "Re-export it from your design application."
+        ) from exc
+
+
+def page_count(pdf: pikepdf.Pdf) -> int:
+    try:
+        n = len(pdf.pages)
+    except (pikepdf.PdfError, RuntimeError, RecursionError) as exc:
+        raise UnreadableFile(
+            "The PDF's page tree is broken (it loops or cannot be read), so its pages can't be found."
+        ) from exc
+    if n == 0:
+        raise UnreadableFile("The PDF has no pages.")
+    return n
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _num(x: Any, default: float = 0.0) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return default
+    return v if math.isfinite(v) else default
+
+
+def _name(x: Any) -> str:
+    try:
+        s = str(x)
+    except Exception:
+        return ""
+    return s[1:] if s.startswith("/") else s
+
+
+def _text(x: Any) -> str:
+    if x is None:
+        return ""
+    try:
+        return str(x)
+    except Exception:
+        try:
+            return bytes(x).decode("latin-1", "replace")
+        except Exception:
+            return ""
+
+
+def _get(d: Any, key: str) -> Any:
+    try:
+        return d.get(key)
+    except Exception:
+        return None
+
+
+def _objkey(obj: Any) -> tuple[int, int] | None:
+    try:
+        og = obj.objgen
+    except Exception:
+        return None
+    return og if og != (0, 0) else None
+
+
+def mat_mul(m1: Matrix, m2: Matrix) -> Matrix:
+    a1, b1, c1, d1, e1, f1 = m1
+    a2, b2, c2, d2, e2, f2 = m2
+    return (
+        a1 * a2 + b1 * c2,
+        a1 * b2 + b1 * d2,
+        c1 * a2 + d1 * c2,
+        c1 * b2 + d1 * d2,
+        e1 * a2 + f1 * c2 + e2,
+        e1 * b2 + f1 * d2 + f2,
+    )
+
+
+def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+
+def bbox_of(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Rect:
+    pts = [apply(m, x0, y0), apply(m, x1, y0), apply(m, x0, y1), apply(m, x1, y1)]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _matrix(obj: Any) -> Matrix:
+    try:
+        vals = [float(v) for v in obj]
+        if len(vals) == 6 and all(math.isfinite(v) for v in vals):
+            return (vals[0], vals[1], vals[2], vals[3], vals[4], vals[5])
+    except Exception:
+        pass
+    return IDENTITY
+
+
+def rect_of(obj: Any) -> Rect | None:
+    try:
+        vals = [float(v) for v in obj]
+    except Exception:
+        return None
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        return None
+    x0, y0, x1, y1 = vals
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _intersect(a: Rect, b: Rect) -> Rect:
+    return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+
+
+def round_rect(r: Rect) -> list[float]:
+    return [round(v, 1) for v in r]
+
+
+class Smallest:
+    """Keep the n items with the smallest key (bounded memory)."""
+
+    def __init__(self, n: int = KEEP) -> None:
+        self.n = n
+        self._heap: list[tuple[float, int, Any]] = []
+        self._i = 0
+
+    def push(self, key: float, item: Any) -> None:
+        self._i += 1
+        entry = (-key, self._i, item)
+        if len(self._heap) < self.n:
+            heapq.heappush(self._heap, entry)
+        elif -key > self._heap[0][0]:
+            heapq.heapreplace(self._heap, entry)
+
+    def items(self) -> list[tuple[float, Any]]:
+        return sorted(((-k, it) for k, _, it in self._heap), key=lambda t: t[0])
+
+
+# --------------------------------------------------------------------------- ICC
+
+
+def icc_description(data: bytes) -> str:
+    """The profile's description tag ('desc' v2 or 'mluc' v4), or '' if unreadable."""
+    try:
+        if len(data) < 132:
+            return ""
+        count = int.from_bytes(data[128:132], "big")
+        for i in range(min(count, 100)):
+            off = 132 + 12 * i
+            sig = data[off : off + 4]
+            if sig != b"desc":
+                continue
+            start = int.from_bytes(data[off + 4 : off + 8], "big")
+            size = int.from_bytes(data[off + 8 : off + 12], "big")
+            tag = data[start : start + size]
+            if tag[:4] == b"desc":
+                n = int.from_bytes(tag[8:12], "big")
+                return tag[12 : 12 + n].split(b"\x00")[0].decode("latin-1", "replace").strip()
+            if tag[:4] == b"mluc":
+                recs = int.from_bytes(tag[8:12], "big")
+                if recs:
+                    ln = int.from_bytes(tag[20:24], "big")
+                    so = int.from_bytes(tag[24:28], "big")
+                    return tag[so : so + ln].decode("utf-16-be", "replace").strip("\x00 ")
+        return ""
+    except Exception:
+        return ""
+
+
+# --------------------------------------------------------------------------- colour spaces
+
+
+@dataclass(frozen=True)
+class CS:
+    family: str  # DeviceRGB, ICCBased, Separation, ...
+    mode: str  # RGB, CMYK, Gray, Lab, Spot, Pattern, None
+    n: int
+    spots: tuple[str, ...] = ()
+    icc: str = ""
+    base: CS | None = None  # for Pattern/Indexed
+
+    @property
+    def label(self) -> str:
+        return self.family
+
+
+CS_GRAY = CS("DeviceGray", "Gray", 1)
+CS_RGB = CS("DeviceRGB", "RGB", 3)
+CS_CMYK = CS("DeviceCMYK", "CMYK", 4)
+CS_PATTERN = CS("Pattern", "Pattern", 0)
+DEVICE = {
+    "DeviceGray": CS_GRAY,
+    "G": CS_GRAY,
+    "CalGray": CS("CalGray", "Gray", 1),
+    "DeviceRGB": CS_RGB,
+    "RGB": CS_RGB,
+    "CalRGB": CS("CalRGB", "RGB", 3),
+    "DeviceCMYK": CS_CMYK,
+    "CMYK": CS_CMYK,
+    "Lab": CS("Lab", "Lab", 3),
+    "Pattern": CS_PATTERN,
+    "I": CS("Indexed", "RGB", 1),
+}
+
+
+class ColorSpaces:
+    """Resolves colour-space objects to ``CS`` with a per-document cache."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], CS] = {}
+        self._icc_cache: dict[tuple[int, int], tuple[str, int]] = {}
+
+    def icc_info(self, stream: Any) -> tuple[str, int]:
+        key = _objkey(stream)
+        if key is not None and key in self._icc_cache:
+            return self._icc_cache[key]
+        n = int(_num(_get(stream, "/N"), 0))
+        desc = ""
+        try:
+            raw = stream.read_bytes()
+            desc = icc_description(raw[:65536] if len(raw) > 65536 else raw)
+            if not n and len(raw) >= 20:
+                sig = raw[16:20]
+                n = {b"GRAY": 1, b"RGB ": 3, b"CMYK": 4, b"Lab ": 3}.get(sig, 0)
+        except Exception:
+            pass
+        out = (desc, n)
+        if key is not None:
+            self._icc_cache[key] = out
+        return out
+
+    def resolve(self, obj: Any, resources: Any, depth: int = 0) -> CS:
+        if depth > 6 or obj is None:
+            return CS("Unknown", "None", 0)
+        if isinstance(obj, pikepdf.Name):
+            nm = _name(obj)
+            if nm in DEVICE:
+                return DEVICE[nm]
+            csdict = _get(resources, "/ColorSpace") if resources is not None else None
+            sub = _get(csdict, "/" + nm) if csdict is not None else None
+            if sub is None:
+                return CS(nm, "None", 0)
+            return self.resolve(sub, resources, depth + 1)
+        key = _objkey(obj)
+        if key is not None and key in self._cache:
+            return self._cache[key]
+        out = self._resolve_array(obj, resources, depth)
+        if key is not None:
+            self._cache[key] = out
+        return out
+
+    def _resolve_array(self, obj: Any, resources: Any, depth: int) -> CS:
+        try:
+            items = list(obj)
+        except Exception:
+            return CS("Unknown", "None", 0)
+        if not items:
+            return CS("Unknown", "None", 0)
+        fam = _name(items[0])
+        if fam in ("DeviceGray", "DeviceRGB", "DeviceCMYK", "Pattern") and len(items) == 1:
+            return DEVICE[fam]
+        if fam == "ICCBased" and len(items) > 1:
+            desc, n = self.icc_info(items[1])
+            mode = {1: "Gray", 3: "RGB", 4: "CMYK"}.get(n, "None")
+            return CS("ICCBased", mode, n, icc=desc)
+        if fam in ("CalRGB", "CalGray", "Lab"):
+            return DEVICE[fam]
+        if fam == "Separation" and len(items) > 1:
+            spot = _name(items[1])
+            if spot == "None":
+                return CS("Separation", "None", 1)
+            if spot == "All":
+                return CS("Separation", "CMYK", 1)
+            if spot in PROCESS_COLORANTS:
+                return CS("Separation", "CMYK", 1)
+            return CS("Separation", "Spot", 1, spots=(spot,))
+        if fam in ("DeviceN", "NChannel") and len(items) > 1:
+            try:
+                names = [_name(n) for n in items[1]]
+            except Exception:
+                names = []
+            spots = tuple(n for n in names if n not in PROCESS_COLORANTS and n not in ("None", "All"))
+            mode = "Spot" if spots else "CMYK"
+            return CS("DeviceN", mode, len(names), spots=spots)
+        if fam in ("Indexed", "I") and len(items) > 1:
+            base = self.resolve(items[1], resources, depth + 1)
+            return CS("Indexed", base.mode, 1, spots=base.spots, icc=base.icc, base=base)
+        if fam == "Pattern" and len(items) > 1:
+            base = self.resolve(items[1], resources, depth + 1)
+            return CS("Pattern", "Pattern", base.n, base=base)
+        if fam in DEVICE:
+            return DEVICE[fam]
+        return CS(fam or "Unknown", "None", 0)
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+@dataclass
+class FontMetrics:
+    info: FontInfo
+    two_byte: bool
+    first_char: int
+    widths: list[float]
+    default_width: float
+    cid_widths: dict[int, float]
+    scale: float  # glyph space -> text space
+
+
+def font_type_of(font: Any) -> tuple[str, str, bool, Any]:
+    """(subtype, human font type, embedded, descriptor) for a font dictionary."""
+    subtype = _name(_get(font, "/Subtype"))
+    target = font
+    if subtype == "Type0":
+        desc_fonts = _get(font, "/DescendantFonts")
+        try:
+            target = desc_fonts[0]
+        except Exception:
+            target = None
+    if subtype == "Type3":
+        return subtype, "Type 3", True, None
+    fd = _get(target, "/FontDescriptor") if target is not None else None
+    ff1 = _get(fd, "/FontFile") if fd is not None else None
+    ff2 = _get(fd, "/FontFile2") if fd is not None else None
+    ff3 = _get(fd, "/FontFile3") if fd is not None else None
+    embedded = any(x is not None for x in (ff1, ff2, ff3))
+    ff3_sub = _name(_get(ff3, "/Subtype")) if ff3 is not None else ""
+    if subtype == "Type0":
+        cid_sub = _name(_get(target, "/Subtype")) if target is not None else ""
+        if ff3_sub == "OpenType":
+            kind = "OpenType"
+        elif cid_sub == "CIDFontType2":
+            kind = "CID Type 2"
+        else:
+            kind = "CID Type 0"
+    elif subtype == "TrueType":
+        kind = "OpenType" if ff3_sub == "OpenType" else "TrueType"
+    elif subtype in ("Type1", "MMType1"):
+        kind = "OpenType" if ff3_sub == "OpenType" else "Type 1"
+    else:
+        kind = subtype or "Unknown"
+    return subtype, kind, embedded, fd
+
+
+def load_font(font: Any, key: str) -> FontMetrics:
+    base_font = _name(_get(font, "/BaseFont")) or _name(_get(font, "/Name")) or key
+    subtype, kind, embedded, _ = font_type_of(font)
+    name = SUBSET_RE.sub("", base_font)
+    info = FontInfo(
+        key=key,
+        name=name,
+        base_font=base_font,
+        subtype=subtype,
+        font_type=kind,
+        embedded=embedded,
+        subset=bool(SUBSET_RE.match(base_font)),
+    )
+    two_byte = subtype == "Type0"
+    scale = 0.001
+    if subtype == "Type3":
+        fm = _matrix(_get(font, "/FontMatrix"))
+        scale = fm[0] if fm != IDENTITY else 0.001
+    widths: list[float] = []
+    first = int(_num(_get(font, "/FirstChar"), 0))
+    cid_widths: dict[int, float] = {}
+    default_width = 500.0 if subtype != "Type3" else 0.0
+    if two_byte:
+        default_width = 1000.0
+        try:
+            desc = _get(font, "/DescendantFonts")[0]
+            default_width = _num(_get(desc, "/DW"), 1000.0)
+            w = _get(desc, "/W")
+            if w is not None:
+                items = list(w)[:4000]
+                i = 0
+                while i + 1 < len(items) and len(cid_widths) < 20000:
+                    c0 = int(_num(items[i]))
+                    nxt = items[i + 1]
+                    if isinstance(nxt, pikepdf.Array):
+                        for j, v in enumerate(list(nxt)[:5000]):
+                            cid_widths[c0 + j] = _num(v)
+                        i += 2
+                    elif i + 2 < len(items):
+                        c1 = int(_num(nxt))
+                        wv = _num(items[i + 2])
+                        for c in range(c0, min(c1, c0 + 5000) + 1):
+                            cid_widths[c] = wv
+                        i += 3
+                    else:
+                        break
+        except Exception:
+            pass
+    else:
+        try:
+            w = _get(font, "/Widths")
+            if w is not None:
+                widths = [_num(v) for v in list(w)[:512]]
+        except Exception:
+            widths = []
+        if not widths:
+            first = 0
+    return FontMetrics(info, two_byte, first, widths, default_width, cid_widths, scale)
+
+
+# --------------------------------------------------------------------------- graphics state
+
+
+class GState:
+    __slots__ = (
+        "blend",
+        "ctm",
+        "fill_alpha",
+        "fill_color",
+        "fill_cs",
+        "font",
+        "font_size",
+        "lw",
+        "op_fill",
+        "op_stroke",
+        "smask",
+        "stroke_alpha",
+        "stroke_color",
+        "stroke_cs",
+        "tc",
+        "th",
+        "tl",
+        "tr",
+        "trise",
+        "tw",
+    )
+
+    def __init__(self, ctm: Matrix) -> None:
+        self.ctm = ctm
+        self.fill_cs: CS = CS_GRAY
+        self.stroke_cs: CS = CS_GRAY
+        self.fill_color: tuple[float, ...] = (0.0,)
+        self.stroke_color: tuple[float, ...] = (0.0,)
+        self.lw = 1.0
+        self.fill_alpha = 1.0
+        self.stroke_alpha = 1.0
+        self.blend = False
+        self.smask = False
+        self.op_fill = False
+        self.op_stroke = False
+        self.font: FontMetrics | None = None
+        self.font_size = 0.0
+        self.tc = 0.0
+        self.tw = 0.0
+        self.th = 1.0
+        self.tl = 0.0
+        self.tr = 0
+        self.trise = 0.0
+
+    def copy(self) -> GState:
+        g = GState.__new__(GState)
+        for s in GState.__slots__:
+            setattr(g, s, getattr(self, s))
+        return g
+
+
+def _is_white(cs: CS, color: tuple[float, ...]) -> bool:
+    if cs.mode == "CMYK" and cs.family != "Separation" and len(color) >= 4:
+        return all(c <= 0.001 for c in color[:4])
+    if cs.mode == "Gray" and color:
+        return color[0] >= 0.999
+    if cs.mode == "RGB" and len(color) >= 3:
+        return all(c >= 0.999 for c in color[:3])
+    if cs.mode == "Spot" and color:
+        return all(c <= 0.001 for c in color)
+    return False
+
+
+def _is_rich_black(cs: CS, color: tuple[float, ...]) -> bool:
+    if cs.mode != "CMYK" or cs.family in ("Separation", "DeviceN") or len(color) < 4:
+        return False
+    c, m, y, k = color[:4]
+    return k >= 0.85 and max(c, m, y) > 0.02
+
+
+# --------------------------------------------------------------------------- page walker
+
+
+class _Budget(Exception):
+    pass
+
+
+class PageWalker:
+    """Interprets a page's content streams into a ``PageFacts``."""
+
+    def __init__(self, doc: DocumentReader, facts: PageFacts, edge: Rect) -> None:
+        self.doc = doc
+        self.facts = facts
+        self.edge = edge
+        self.ops = 0
+        self.stack: list[tuple[int, int]] = []
+        self.small_text = Smallest()
+        self.thin = Smallest()
+        self.text_marks = Smallest()
+        self.obj_marks = Smallest()
+        self.rich = 0
+        self.images: list[ImageUse] = []
+        self.mode_counts: dict[str, int] = {}
+        self.mode_rects: dict[str, list[Rect]] = {}
+        self.spots: set[str] = set()
+        self.iccs: set[str] = set()
+        self.fonts: set[str] = set()
+        self.transp: set[str] = set()
+        self.form_cache: dict[tuple[int, int], list[Any]] = {}
+
+    # ---------------------------------------------------------------- recording
+
+    def _mode(self, cs: CS, rect: Rect | None) -> None:
+        if cs.mode == "Pattern" and cs.base is not None:
+            cs = cs.base
+        if cs.mode in ("None", "Pattern"):
+            return
+        self.mode_counts[cs.mode] = self.mode_counts.get(cs.mode, 0) + 1
+        if rect is not None:
+            lst = self.mode_rects.setdefault(cs.mode, [])
+            if len(lst) < 10:
+                lst.append(rect)
+        if cs.spots:
+            self.spots.update(cs.spots)
+        if cs.icc:
+            self.iccs.add(cs.icc)
+        elif cs.family == "ICCBased":
+            self.iccs.add("(unnamed ICC profile)")
+
+    def _edge_distance(self, r: Rect) -> float | None:
+        e = self.edge
+        if r[2] <= e[0] or r[0] >= e[2] or r[3] <= e[1] or r[1] >= e[3]:
+            return None  # entirely outside the trim area (slug, marks)
+        return min(r[0] - e[0], r[1] - e[1], e[2] - r[2], e[3] - r[3])
+
+    def _object_mark(self, kind: str, r: Rect) -> None:
+        d = self._edge_distance(r)
+        if d is None or d < 0.5:
+            return  # bleeding objects and backgrounds intentionally touch or cross the edge
+        self.obj_marks.push(d, Mark(kind, d, r))
+
+    def paint(self, g: GState, rect: Rect | None, fill: bool, stroke: bool, text: bool = False) -> None:
+        if fill:
+            self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, text, g.fill_alpha)
+        if stroke:
+            self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
+            if not text:
+                lw = g.lw * math.sqrt(abs(g.ctm[0] * g.ctm[3] - g.ctm[1] * g.ctm[2]))
+                if rect is not None:
+                    self.thin.push(lw, (round(lw, 3), rect))
+                f = self.facts
+                f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
+        if g.blend or g.smask or (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
+            if g.blend:
+                self.transp.add("blend mode")
+            if g.smask:
+                self.transp.add("soft mask")
+            if (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
+                self.transp.add("opacity")
+        if rect is not None and not text:
+            self._object_mark("path", rect)
+
+    def _paint_one(
+        self,
+        g: GState,
+        cs: CS,
+        color: tuple[float, ...],
+        overprint: bool,
+        rect: Rect | None,
+        text: bool,
+        alpha: float,
+    ) -> None:
+        self._mode(cs, rect)
+        if _is_rich_black(cs, color):
+            f = self.facts
+            if text:
+                f.rich_black_text += 1
+            else:
+                f.rich_black_other += 1
+            if rect is not None and len(f.rich_black_rects) < 10:
+                f.rich_black_rects.append(rect)
+        if overprint:
+            f = self.facts
+            if _is_white(cs, color):
+                f.overprint_white += 1
+                if rect is not None and len(f.overprint_rects) < 10:
+                    f.overprint_rects.append(rect)
+            elif (cs.mode == "CMYK" and len(color) >= 4 and max(color[:3]) > 0.001) or cs.mode in ("RGB", "Lab"):
+                f.overprint_color += 1
+
+    # ---------------------------------------------------------------- content
+
+    def _ops(self, stream: Any, cache_key: tuple[int, int] | None) -> list[Any]:
+        if cache_key is not None and cache_key in self.form_cache:
+            return self.form_cache[cache_key]
+        data = read_stream_capped(stream, MAX_CONTENT_BYTES)
+        ops = _parse(self.doc.scratch, data)
+        if cache_key is not None and len(self.form_cache) < 64:
+            self.form_cache[cache_key] = ops
+        return ops
+
+    def run_page(self, page: pikepdf.Page, base: Matrix) -> None:
+        f = self.facts
+        try:
+            data = page_content_bytes(page.obj)
+            ops = _parse(self.doc.scratch, data)
+        except _Budget as exc:
+            f.content_error = str(exc)
+            return
+        except Exception as exc:  # broken content stream: a finding, not a crash
+            f.content_error = f"content stream could not be parsed ({type(exc).__name__})"
+            return
+        resources = _get(page.obj, "/Resources")
+        if resources is None:
+            resources = _inherited(page.obj, "/Resources")
+        try:
+            self.walk(ops, resources, GState(base), 0, geometry=True)
+        except _Budget as exc:
+            f.content_error = str(exc)
+        except RecursionError:
+            f.content_error = "content nested too deeply"
+        except Exception as exc:
+            f.content_error = f"content stream could not be interpreted ({type(exc).__name__}: {exc})"[:200]
+
+    def walk(self, ops: list[Any], resources: Any, g: GState, depth: int, geometry: bool) -> None:
+        stack: list[GState] = []
+        path: list[float] = []  # xmin, ymin, xmax, ymax in user space
+        tm: Matrix = IDENTITY
+        tlm: Matrix = IDENTITY
+        cs_res = self.doc.colorspaces
+        f = self.facts
+        for instr in ops:
+            self.ops += 1
+            if self.ops > MAX_OPS_PER_PAGE:
+                raise _Budget("page content too complex to analyse completely (operator limit reached)")
+            op = str(instr.operator)
+            a = instr.operands
+            if op in ("m", "l"):
+                if len(a) >= 2:
+                    _extend(path, _num(a[0]), _num(a[1]))
+            elif op == "re":
+                if len(a) >= 4:
+                    x, y, w, h = (_num(v) for v in a[:4])
+                    _extend(path, x, y)
+                    _extend(path, x + w, y + h)
+            elif op in ("c", "v", "y"):
+                for i in range(0, len(a) - 1, 2):
+                    _extend(path, _num(a[i]), _num(a[i + 1]))
+            elif op in ("f", "F", "f*", "S", "s", "B", "B*", "b", "b*"):
+                rect = bbox_of(g.ctm, *path) if len(path) == 4 and geometry else None
+                fill = op not in ("S", "s")
+                stroke = op in ("S", "s", "B", "B*", "b", "b*")
+                self.paint(g, rect, fill, stroke)
+                path = []
+            elif op == "n":
+                path = []
+            elif op == "q":
+                stack.append(g.copy())
+                if len(stack) > 4096:
+                    raise _Budget("graphics state nested too deeply")
+            elif op == "Q":
+                if stack:
+                    g = stack.pop()
+            elif op == "cm":
+                if len(a) == 6:
+                    g.ctm = mat_mul(_matrix(a), g.ctm)
+            elif op == "w":
+                if a:
+                    g.lw = _num(a[0], 1.0)
+            elif op in ("g", "G", "rg", "RG", "k", "K"):
+                vals = tuple(_num(v) for v in a)
+                cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
+                if op.islower():
+                    g.fill_cs, g.fill_color = cs, vals
+                else:
+                    g.stroke_cs, g.stroke_color = cs, vals
+            elif op in ("cs", "CS"):
+                if a:
+                    cs = cs_res.resolve(a[0], resources)
+                    init = (0.0,) * max(cs.n, 1)
+                    if cs.mode == "CMYK" and cs.family == "DeviceCMYK":
+                        init = (0.0, 0.0, 0.0, 1.0)
+                    if op == "cs":
+                        g.fill_cs, g.fill_color = cs, init
+                    else:
+                        g.stroke_cs, g.stroke_color = cs, init
+            elif op in ("sc", "scn", "SC", "SCN"):
+                vals = tuple(_num(v) for v in a if not isinstance(v, pikepdf.Name))
+                pat = next((v for v in a if isinstance(v, pikepdf.Name)), None)
+                if op in ("sc", "scn"):
+                    g.fill_color = vals
+                    if pat is not None:
+                        g.fill_cs = self._pattern_cs(pat, resources, g.fill_cs, depth)
+                else:
+                    g.stroke_color = vals
+                    if pat is not None:
+                        g.stroke_cs = self._pattern_cs(pat, resources, g.stroke_cs, depth)
+            elif op == "gs":
+                if a:
+                    self._extgstate(g, resources, a[0])
+            elif op == "BT":
+                tm = tlm = IDENTITY
+            elif op == "Tf":
+                if len(a) >= 2:
+                    g.font = self._font(resources, a[0])
+                    g.font_size = _num(a[1])
+            elif op == "Tm":
+                if len(a) == 6:
+                    tm = tlm = _matrix(a)
+            elif op in ("Td", "TD"):
+                if len(a) >= 2:
+                    tx, ty = _num(a[0]), _num(a[1])
+                    if op == "TD":
+                        g.tl = -ty
+                    tm = tlm = mat_mul((1, 0, 0, 1, tx, ty), tlm)
+            elif op == "T*":
+                tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
+            elif op == "TL":
+                if a:
+                    g.tl = _num(a[0])
+            elif op == "Tc":
+                if a:
+                    g.tc = _num(a[0])
+            elif op == "Tw":
+                if a:
+                    g.tw = _num(a[0])
+            elif op == "Tz":
+                if a:
+                    g.th = _num(a[0], 100.0) / 100.0
+            elif op == "Ts":
+                if a:
+                    g.trise = _num(a[0])
+            elif op == "Tr":
+                if a:
+                    g.tr = int(_num(a[0]))
+            elif op in ("Tj", "TJ", "'", '"'):
+                if op in ("'", '"'):
+                    tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
+                    if op == '"' and len(a) >= 3:
+                        g.tw, g.tc = _num(a[0]), _num(a[1])
+                        a = a[2:]
+                tm = self._show(g, tm, a, op == "TJ", geometry)
+            elif op == "Do":
+                if a:
+                    self._do(g, resources, a[0], depth, geometry)
+            elif op == "INLINE IMAGE":
+                if a:
+                    self._inline_image(g, a[0], resources, geometry)
+            elif op == "sh":
+                if a:
+                    sh = _get(_get(resources, "/Shading"), "/" + _name(a[0]))
+                    if sh is not None:
+                        self._mode(cs_res.resolve(_get(sh, "/ColorSpace"), resources), None)
+            elif op in ("BDC", "BMC") and a and _name(a[0]) == "OC":
+                f.oc_used = True
+
+    def _pattern_cs(self, name: Any, resources: Any, current: CS, depth: int) -> CS:
+        pat = _get(_get(resources, "/Pattern"), "/" + _name(name))
+        if pat is None:
+            return current
+        ptype = int(_num(_get(pat, "/PatternType"), 0))
+        if ptype == 2:
+            sh = _get(pat, "/Shading")
+            cs = self.doc.colorspaces.resolve(_get(sh, "/ColorSpace"), resources) if sh is not None else None
+            if cs is not None:
+                return CS("Pattern", "Pattern", cs.n, base=cs)
+        elif ptype == 1 and depth < MAX_FORM_DEPTH:
+            key = _objkey(pat)
+            if key is not None and key not in self.stack:
+                self.stack.append(key)
+                try:
+                    ops = self._ops(pat, key)
+                    res = _get(pat, "/Resources") or resources
+                    self.walk(ops, res, GState(IDENTITY), depth + 1, geometry=False)
+                except _Budget:
+                    raise
+                except Exception:
+                    pass
+                finally:
+                    self.stack.pop()
+        return current
+
+    def _extgstate(self, g: GState, resources: Any, name: Any) -> None:
+        gs = _get(_get(resources, "/ExtGState"), "/" + _name(name))
+        if gs is None:
+            return
+        lw = _get(gs, "/LW")
+        if lw is not None:
+            g.lw = _num(lw, g.lw)
+        ca = _get(gs, "/ca")
+        if ca is not None:
+            g.fill_alpha = _num(ca, 1.0)
+        ca_s = _get(gs, "/CA")
+        if ca_s is not None:
+            g.stroke_alpha = _num(ca_s, 1.0)
+        bm = _get(gs, "/BM")
+        if bm is not None:
+            modes = [_name(x) for x in bm] if isinstance(bm, pikepdf.Array) else [_name(bm)]
+            g.blend = bool(modes) and modes[0] not in ("Normal", "Compatible")
+        sm = _get(gs, "/SMask")
+        if sm is not None:
+            g.smask = not (isinstance(sm, pikepdf.Name) and _name(sm) == "None")
+        op_s = _get(gs, "/OP")
+        if op_s is not None:
+            g.op_stroke = bool(op_s)
+            g.op_fill = bool(op_s)
+        op_f = _get(gs, "/op")
+        if op_f is not None:
+            g.op_fill = bool(op_f)
+        font = _get(gs, "/Font")
+        if font is not None:
+            try:
+                g.font = self.doc.font(font[0], "gs")
+                g.font_size = _num(font[1])
+            except Exception:
+                pass
+
+    def _font(self, resources: Any, name: Any) -> FontMetrics | None:
+        fdict = _get(_get(resources, "/Font"), "/" + _name(name))
+        if fdict is None:
+            return None
+        fm = self.doc.font(fdict, _name(name))
+        self.fonts.add(fm.info.key)
+        return fm
+
+    def _show(self, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
+        fm = g.font
+        fs = g.font_size
+        items: list[Any] = []
+        if is_tj:
+            try:
+                items = list(operands[0]) if operands else []
+            except Exception:
+                items = []
+        else:
+            items = [operands[0]] if operands else []
+        tx = 0.0
+        for it in items:
+            if isinstance(it, pikepdf.String):
+                tx += self._advance(fm, bytes(it), g)
+            else:
+                tx -= _num(it) / 1000.0 * fs * g.th
+        visible = g.tr not in (3, 7)
+        trm = mat_mul(tm, g.ctm)
+        if visible and fs:
+            f = self.facts
+            f.text_ops += 1
+            size = abs(fs) * math.hypot(trm[2], trm[3])
+            rect = bbox_of(trm, min(0.0, tx), g.trise - 0.2 * abs(fs), max(0.0, tx), g.trise + 0.8 * abs(fs))
+            f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
+            self.small_text.push(size, (round(size, 2), rect))
+            fill = g.tr in (0, 2, 4, 6)
+            stroke = g.tr in (1, 2, 5, 6)
+            self.paint(g, rect, fill, stroke, text=True)
+            if geometry:
+                d = self._edge_distance(rect)
+                if d is not None:
+                    self.text_marks.push(d, Mark("text", d, rect))
+        return mat_mul((1, 0, 0, 1, tx, 0), tm)
+
+    @staticmethod
+    def _advance(fm: FontMetrics | None, data: bytes, g: GState) -> float:
+        fs = g.font_size
+        if fm is None:
+            return len(data) * (0.5 * fs + g.tc) * g.th
+        total = 0.0
+        if fm.two_byte:
+            n = len(data) // 2
+            if fm.cid_widths:
+                for i in range(n):
+                    cid = (data[2 * i] << 8) | data[2 * i + 1]
+                    total += fm.cid_widths.get(cid, fm.default_width) * fm.scale * fs + g.tc
+            else:
+                total = n * (fm.default_width * fm.scale * fs + g.tc)
+            return total * g.th
+        widths = fm.widths
+        first = fm.first_char
+        default = fm.default_width
+        spaces = 0
+        for b in data:
+            i = b - first
+            w = widths[i] if 0 <= i < len(widths) else default
+            total += w
+            if b == 32:
+                spaces += 1
+        return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th
+
+    def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> None:
+        xobj = _get(_get(resources, "/XObject"), "/" + _name(name))
+        if xobj is None:
+            return
+        sub = _name(_get(xobj, "/Subtype"))
+        if sub == "Image":
+            self._image(g, xobj, resources, geometry, inline=False)
+        elif sub == "Form":
+            if depth >= MAX_FORM_DEPTH:
+                raise _Budget("form XObjects nested too deeply")
+            key = _objkey(xobj)
+            if key is not None and key in self.stack:
+                self.doc.warn("form XObject refers to itself (loop ignored)")
+                return
+            if key is not None:
+                self.stack.append(key)
+            try:
+                ops = self._ops(xobj, key)
+                res = _get(xobj, "/Resources")
+                if res is None:
+                    res = resources
+                inner = g.copy()
+                inner.ctm = mat_mul(_matrix(_get(xobj, "/Matrix")), g.ctm)
+                self.walk(ops, res, inner, depth + 1, geometry)
+            except (_Budget, RecursionError):
+                raise
+            except Exception as exc:
+                self.doc.warn(f"form XObject could not be read ({type(exc).__name__})")
+            finally:
+                if key is not None:
+                    self.stack.pop()
+
+    def _image(self, g: GState, img: Any, resources: Any, geometry: bool, inline: bool) -> None:
+        info = self.doc.image_info(img, resources)
+        w, h, bits, cs, filters, is_mask, has_smask = info
+        m = g.ctm
+        sx = math.hypot(m[0], m[1])
+        sy = math.hypot(m[2], m[3])
+        dpi_x = w / (sx / 72.0) if sx > 1e-6 else 0.0
+        dpi_y = h / (sy / 72.0) if sy > 1e-6 else 0.0
+        rect = bbox_of(m, 0, 0, 1, 1)
+        f = self.facts
+        f.image_count += 1
+        f.max_image_pixels = max(f.max_image_pixels, w * h)
+        if is_mask:
+            self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, False, g.fill_alpha)
+        else:
+            self._mode(cs, rect)
+        if has_smask:
+            self.transp.add("image soft mask")
+        if g.smask or g.blend or g.fill_alpha < 1:
+            self.transp.add("opacity" if g.fill_alpha < 1 else "soft mask" if g.smask else "blend mode")
+        if len(self.images) < 500:
+            self.images.append(
+                ImageUse(
+                    page=f.page,
+                    width_px=w,
+                    height_px=h,
+                    bits=bits,
+                    color_space=cs.family if not is_mask else "ImageMask",
+                    mode=cs.mode if not is_mask else "Mask",
+                    filters=filters,
+                    image_mask=is_mask,
+                    has_smask=has_smask,
+                    rect=rect,
+                    dpi_x=dpi_x,
+                    dpi_y=dpi_y,
+                    inline=inline,
+                )
+            )
+        if geometry:
+            self._object_mark("image", rect)
+
+    def _inline_image(self, g: GState, inline: Any, resources: Any, geometry: bool) -> None:
+        try:
+            d = inline.obj
+        except Exception:
+            return
+        self._image(g, d, resources, geometry, inline=True)
+
+    def finish(self) -> None:
+        f = self.facts
+        f.small_text_rects = [it for _, it in self.small_text.items()]
+        f.thin_stroke_rects = [it for _, it in self.thin.items()]
+        f.text_marks = [it for _, it in self.text_marks.items()]
+        f.object_marks = [it for _, it in self.obj_marks.items()]
+        f.images = self.images
+        f.modes = self.mode_counts
+        f.mode_rects = self.mode_rects
+        f.spot_names = sorted(self.spots)
+        f.icc_profiles = sorted(self.iccs)
+        f.font_keys = sorted(self.fonts)
+        f.content_ops = self.ops
+        if self.transp:
+            f.transparency = True
+            f.transparency_reasons = sorted(self.transp)
+
+
+def _extend(path: list[float], x: float, y: float) -> None:
+    if not path:
+        path.extend((x, y, x, y))
+        return
+    if x < path[0]:
+        path[0] = x
+    if y < path[1]:
+        path[1] = y
+    if x > path[2]:
+        path[2] = x
+    if y > path[3]:
+        path[3] = y
+
+
+def _parse(scratch: pikepdf.Pdf, data: bytes) -> list[Any]:
+    if not data.strip():
+        return []
+    stream = pikepdf.Stream(scratch, data)
+    return list(pikepdf.parse_content_stream(stream))
+
+
+def read_stream_capped(stream: Any, cap: int) -> bytes:
+    """Decode a stream without letting a decompression bomb take the memory."""
+    filt = _get(stream, "/Filter")
+    names: list[str] = []
+    if isinstance(filt, pikepdf.Array):
+        names = [_name(x) for x in filt]
+    elif filt is not None:
+        names = [_name(filt)]
+    if names in (["FlateDecode"], ["Fl"]) and _get(stream, "/DecodeParms") is None:
+        raw = stream.read_raw_bytes()
+        dec = zlib.decompressobj()
+        try:
+            out = dec.decompress(raw, cap + 1)
+        except zlib.error:
+            # Let qpdf try its more forgiving decoder (it recovers partial data).
+            out = b""
+            data = stream.read_bytes()
+            if len(data) > cap:
+                raise _Budget("content stream too large to analyse (decompression limit)") from None
+            return bytes(data)
+        if len(out) > cap:
+            raise _Budget("content stream too large to analyse (decompression limit)")
+        return out
+    raw_len = int(_num(_get(stream, "/Length"), 0))
+    if names and raw_len * 200 > cap * 4:
+        raise _Budget("content stream too large to analyse (decompression limit)")
+    data = stream.read_bytes()
+    if len(data) > cap:
+        raise _Budget("content stream too large to analyse (decompression limit)")
+    return bytes(data)
+
+
+def page_content_bytes(page_obj: Any) -> bytes:
+    contents = _get(page_obj, "/Contents")
+    if contents is None:
+        return b""
+    parts: list[bytes] = []
+    total = 0
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    for s in streams:
+        if not isinstance(s, pikepdf.Stream):
+            continue
+        data = read_stream_capped(s, MAX_CONTENT_BYTES - total)
+        total += len(data)
+        parts.append(data)
+    return b"\n".join(parts)
+
+
+def _inherited(page_obj: Any, key: str) -> Any:
+    node = page_obj
+    for _ in range(64):
+        val = _get(node, key)
+        if val is not None:
+            return val
+        node = _get(node, "/Parent")
+        if node is None:
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------- document reader
+
+XMP_PATTERNS = {
+    "pdfa": re.compile(rb"pdfaid:part(?:=[\"']|>)\s*(\d)[\s\S]{0,200}?pdfaid:conformance(?:=[\"']|>)\s*([A-Za-z])"),
+    "pdfa_part": re.compile(rb"pdfaid:part(?:=[\"']|>)\s*(\d)"),
+    "pdfua": re.compile(rb"pdfuaid:part(?:=[\"']|>)\s*(\d)"),
+    "pdfx": re.compile(rb"GTS_PDFXVersion(?:=[\"']|>)\s*([^<\"']+)"),
+    "pdfvt": re.compile(rb"GTS_PDFVTVersion(?:=[\"']|>)\s*([^<\"']+)"),
+}
+
+
+class DocumentReader:
+    """Holds an open pikepdf document and the per-document caches (fonts, images, colour spaces)."""
+
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.pdf = pdf
+        self.scratch = pikepdf.new()
+        self.colorspaces = ColorSpaces()
+        self.fonts: dict[str, FontMetrics] = {}
+        self._font_by_obj: dict[tuple[int, int], str] = {}
+        self._images: dict[tuple[int, int], tuple[int, int, int, CS, list[str], bool, bool]] = {}
+        self.warnings: list[str] = []
+
+    def warn(self, msg: str) -> None:
+        if len(self.warnings) < 200 and msg not in self.warnings:
+            self.warnings.append(msg)
+
+    def font(self, fdict: Any, resname: str) -> FontMetrics:
+        og = _objkey(fdict)
+        if og is not None and og in self._font_by_obj:
+            return self.fonts[self._font_by_obj[og]]
+        base = _name(_get(fdict, "/BaseFont")) or resname
+        key = f"{base}#{og[0]}" if og is not None else f"{base}#direct-{len(self.fonts)}"
+        fm = load_font(fdict, key)
+        self.fonts[key] = fm
+        if og is not None:
+            self._font_by_obj[og] = key
+        return fm
+
+    def image_info(self, img: Any, resources: Any) -> tuple[int, int, int, CS, list[str], bool, bool]:
+        og = _objkey(img)
+        if og is not None and og in self._images:
+            return self._images[og]
+        w = int(_num(_get(img, "/Width") if _get(img, "/Width") is not None else _get(img, "/W")))
+        h = int(_num(_get(img, "/Height") if _get(img, "/Height") is not None else _get(img, "/H")))
+        is_mask = bool(_get(img, "/ImageMask") or _get(img, "/IM") or False)
+        bpc_obj = _get(img, "/BitsPerComponent")
+        if bpc_obj is None:
+            bpc_obj = _get(img, "/BPC")
+        bits = int(_num(bpc_obj, 1 if is_mask else 8))
+        filt = _get(img, "/Filter")
+        if filt is None:
+            filt = _get(img, "/F")
+        filters: list[str] = []
+        if isinstance(filt, pikepdf.Array):
+            filters = [_name(x) for x in filt]
+        elif filt is not None:
+            filters = [_name(filt)]
+        filters = [{"AHx": "ASCIIHexDecode", "A85": "ASCII85Decode", "LZW": "LZWDecode", "Fl": "FlateDecode",
+                    "RL": "RunLengthDecode", "CCF": "CCITTFaxDecode", "DCT": "DCTDecode"}.get(x, x) for x in filters]
+        cs_obj = _get(img, "/ColorSpace")
+        if cs_obj is None:
+            cs_obj = _get(img, "/CS")
+        if cs_obj is None and "JPXDecode" in filters:
+            cs = CS("JPX", "RGB", 3)
+        elif is_mask:
+            cs = CS("ImageMask", "None", 1)
+        else:
+            cs = self.colorspaces.resolve(cs_obj, resources)
+        has_smask = _get(img, "/SMask") is not None or int(_num(_get(img, "/SMaskInData"), 0)) > 0
+        out = (max(w, 0), max(h, 0), bits, cs, filters, is_mask, has_smask)
+        if og is not None:
+            self._images[og] = out
+        return out
+
+    # ---------------------------------------------------------------- document facts
+
+    def doc_facts(self, path: Path, size: int) -> DocFacts:
+        pdf = self.pdf
+        root = pdf.Root
+        d = DocFacts(kind="pdf", size_bytes=size)
+        version = str(pdf.pdf_version)
+        cat_ver = _name(_get(root, "/Version"))
+        if cat_ver and _vkey(cat_ver) > _vkey(version):
+            version = cat_ver
+        d.version = version
+        d.encrypted = bool(pdf.is_encrypted)
+        if d.encrypted:
+            allow = pdf.allow
+            d.permissions = {
+                "print": bool(allow.print_lowres or allow.print_highres),
+                "print_highres": bool(allow.print_highres),
+                "copy": bool(allow.extract),
+                "modify": bool(allow.modify_other),
+            }
+        mark = _get(root, "/MarkInfo")
+        d.tagged = bool(_get(mark, "/Marked")) if mark is not None else False
+        d.linearized = bool(pdf.is_linearized)
+        info = pdf.trailer.get("/Info")
+        if info is not None:
+            d.producer = _text(_get(info, "/Producer"))
+            d.creator = _text(_get(info, "/Creator"))
+            gts = _get(info, "/GTS_PDFXVersion")
+            if gts is not None:
+                d.pdfx = _text(gts)
+        xmp = b""
+        meta = _get(root, "/Metadata")
+        if isinstance(meta, pikepdf.Stream):
+            try:
+                xmp = read_stream_capped(meta, 4 * 1024 * 1024)
+            except Exception:
+                xmp = b""
+        if xmp:
+            ma = XMP_PATTERNS["pdfa"].search(xmp)
+            mp = XMP_PATTERNS["pdfa_part"].search(xmp)
+            if ma:
+                d.pdfa = f"PDF/A-{ma.group(1).decode()}{ma.group(2).decode().lower()}"
+            elif mp:
+                d.pdfa = f"PDF/A-{mp.group(1).decode()}"
+            mu = XMP_PATTERNS["pdfua"].search(xmp)
+            if mu:
+                d.pdfua = f"PDF/UA-{mu.group(1).decode()}"
+            mx = XMP_PATTERNS["pdfx"].search(xmp)
+            if mx and not d.pdfx:
+                d.pdfx = mx.group(1).decode("latin-1").strip()
+            mv = XMP_PATTERNS["pdfvt"].search(xmp)
+            if mv:
+                d.pdfvt = mv.group(1).decode("latin-1").strip()
+        for oi in _get(root, "/OutputIntents") or []:
+            entry: dict[str, Any] = {
+                "subtype": _name(_get(oi, "/S")),
+                "identifier": _text(_get(oi, "/OutputConditionIdentifier")),
+                "condition": _text(_get(oi, "/OutputCondition")),
+                "info": _text(_get(oi, "/Info")),
+                "registry": _text(_get(oi, "/RegistryName")),
+            }
+            prof = _get(oi, "/DestOutputProfile")
+            if isinstance(prof, pikepdf.Stream):
+                desc, n = self.colorspaces.icc_info(prof)
+                entry["profile"] = desc
+                entry["components"] = n
+            else:
+                entry["profile"] = None
+            d.output_intents.append(entry)
+        ocp = _get(root, "/OCProperties")
+        if ocp is not None:
+            for ocg in list(_get(ocp, "/OCGs") or [])[:500]:
+                d.ocgs.append(_text(_get(ocg, "/Name")) or "(unnamed layer)")
+        self._scan_actions(d)
+        self._scan_forms(d)
+        try:
+            names = _get(root, "/Names")
+            ef = _get(names, "/EmbeddedFiles") if names is not None else None
+            if ef is not None:
+                d.attachments.extend(_name_tree_keys(ef, 200))
+        except Exception:
+            self.warn("embedded files name tree could not be read")
+        return d
+
+    def _scan_actions(self, d: DocFacts) -> None:
+        root = self.pdf.Root
+        names = _get(root, "/Names")
+        js = _get(names, "/JavaScript") if names is not None else None
+        if js is not None:
+            keys = _name_tree_keys(js, 100)
+            d.javascript.extend(f"document script {k}" for k in keys or ["(unnamed)"])
+        oa = _get(root, "/OpenAction")
+        if isinstance(oa, pikepdf.Dictionary) and _action_is_script(oa):
+            d.javascript.append("open action")
+        aa = _get(root, "/AA")
+        if isinstance(aa, pikepdf.Dictionary) and any(_action_is_script(v) for v in aa.values()):
+            d.javascript.append("document additional action")
+
+    def _scan_forms(self, d: DocFacts) -> None:
+        af = _get(self.pdf.Root, "/AcroForm")
+        if not isinstance(af, pikepdf.Dictionary):
+            return
+        d.xfa = _get(af, "/XFA") is not None
+        d.need_appearances = bool(_get(af, "/NeedAppearances"))
+        count = 0
+        sigs = 0
+        todo = list(_get(af, "/Fields") or [])[:5000]
+        seen: set[tuple[int, int]] = set()
+        while todo and count < 10000:
+            fld = todo.pop()
+            key = _objkey(fld)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            count += 1
+            if _name(_get(fld, "/FT")) == "Sig" and _get(fld, "/V") is not None:
+                sigs += 1
+            aa = _get(fld, "/AA")
+            if isinstance(aa, pikepdf.Dictionary) and any(_action_is_script(v) for v in aa.values()):
+                d.javascript.append("form field action")
+            kids = _get(fld, "/Kids")
+            if kids is not None:
+                todo.extend(list(kids)[:5000])
+        d.acroform_fields = count
+        d.signatures = sigs
+
+    def page_facts(self, index: int, page: pikepdf.Page, content: bool, doc: DocFacts) -> PageFacts:
+        obj = page.obj
+        media = rect_of(_inherited(obj, "/MediaBox")) or (0.0, 0.0, 612.0, 792.0)
+        crop = rect_of(_inherited(obj, "/CropBox"))
+        crop = _intersect(crop, media) if crop else media
+        bleed = rect_of(_get(obj, "/BleedBox"))
+        trim = rect_of(_get(obj, "/TrimBox"))
+        art = rect_of(_get(obj, "/ArtBox"))
+        rot = int(_num(_inherited(obj, "/Rotate"), 0))
+        facts = PageFacts(
+            page=index + 1,
+            media=media,
+            crop=crop,
+            bleed=bleed,
+            trim=trim,
+            art=art,
+            rotation=rot % 360,
+        )
+        self._annotations(facts, obj, doc)
+        if content:
+            walker = PageWalker(self, facts, facts.trim_or_media)
+            walker.run_page(page, IDENTITY)
+            walker.finish()
+            for key in facts.font_keys:
+                doc.fonts.setdefault(key, self.fonts[key].info)
+        return facts
+
+    def _annotations(self, facts: PageFacts, obj: Any, doc: DocFacts) -> None:
+        annots = _get(obj, "/Annots")
+        if annots is None:
+            return
+        try:
+            items = list(annots)[:2000]
+        except Exception:
+            return
+        for an in items:
+            if not isinstance(an, pikepdf.Dictionary):
+                continue
+            sub = _name(_get(an, "/Subtype"))
+            rect = rect_of(_get(an, "/Rect")) or (0.0, 0.0, 0.0, 0.0)
+            action = _get(an, "/A")
+            if isinstance(action, pikepdf.Dictionary) and _action_is_script(action):
+                doc.javascript.append(f"annotation action on page {facts.page}")
+            aa = _get(an, "/AA")
+            if isinstance(aa, pikepdf.Dictionary) and any(_action_is_script(v) for v in aa.values()):
+                doc.javascript.append(f"annotation action on page {facts.page}")
+            if sub == "FileAttachment":
+                fs = _get(an, "/FS")
+                nm = _text(_get(fs, "/UF") or _get(fs, "/F")) if fs is not None else ""
+                doc.attachments.append(nm or f"attachment on page {facts.page}")
+            if sub in ("Link", "Widget", "Popup", "PrinterMark", "TrapNet"):
+                continue
+            facts.annotations.append((sub, rect))
+
+
+def _action_is_script(action: Any) -> bool:
+    if not isinstance(action, pikepdf.Dictionary):
+        return False
+    return _name(_get(action, "/S")) in ("JavaScript", "Launch")
+
+
+def _name_tree_keys(node: Any, limit: int) -> list[str]:
+    out: list[str] = []
+    todo = [node]
+    seen: set[tuple[int, int]] = set()
+    steps = 0
+    while todo and len(out) < limit and steps < 10000:
+        steps += 1
+        n = todo.pop()
+        key = _objkey(n)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        names = _get(n, "/Names")
+        if names is not None:
+            items = list(names)
+            for i in range(0, len(items) - 1, 2):
+                out.append(_text(items[i]))
+        kids = _get(n, "/Kids")
+        if kids is not None:
+            todo.extend(list(kids)[:1000])
+    return out
+
+
+def _vkey(v: str) -> tuple[int, int]:
+    try:
+        major, minor = v.split(".")[:2]
+        return int(major), int(minor)
+    except Exception:
+        return (0, 0)
+
+
+def version_key(v: str) -> tuple[int, int]:
+    return _vkey(v)

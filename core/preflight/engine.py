@@ -1,0 +1,523 @@
+"""run_preflight: file -> facts -> checks -> the Filecheck-shaped report."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from core.errors import UnreadableFile
+
+from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
+from .document import DocumentReader, detect_kind, open_pdf, page_count, round_rect
+from .messages import fill
+from .model import DocFacts, FontInfo, PageFacts, Violation, pt_to_mm, r1
+from .profiles import CheckConfig, Plan, build_plan
+from .raster import raster_facts
+from .tac import TacRenderer
+
+log = logging.getLogger(__name__)
+
+PARALLEL_MIN_PAGES = 48
+
+
+def run_preflight(
+    path: Path | str,
+    profile: dict[str, Any] | None = None,
+    *,
+    source_name: str,
+    context: dict[str, Any] | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Preflight one file. Raises ``UnreadableFile`` when it cannot be checked at all.
+
+    ``workers``: processes for page extraction; ``None`` = automatic (both cores on big PDFs).
+    """
+    path = Path(path)
+    kind = detect_kind(path)
+    plan = build_plan(profile, kind)
+    ctx = dict(context or {})
+    if kind == "raster":
+        doc = raster_facts(path)
+        return _evaluate(plan, doc, [], ctx, source_name, [])
+    return _run_pdf(path, plan, ctx, source_name, workers)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None) -> dict[str, Any]:
+    size = path.stat().st_size
+    pdf = open_pdf(path)
+    try:
+        n = page_count(pdf)
+        reader = DocumentReader(pdf)
+        try:
+            doc = reader.doc_facts(path, size)
+        except (RecursionError, RuntimeError) as exc:
+            raise UnreadableFile("The PDF's structure is damaged beyond repair and can't be read.") from exc
+        doc.page_count = n
+        configs = plan.for_pages(n)
+        tac = {i for i, cfg in enumerate(configs) if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
+        tac_dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
+        nworkers = _worker_count(workers, n)
+        if nworkers > 1:
+            pdf.close()
+            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc)
+        else:
+            pages = []
+            renderer = TacRenderer(path, tac_dpi) if tac else None
+            try:
+                for i, page in enumerate(pdf.pages):
+                    facts = reader.page_facts(i, page, True, doc)
+                    if renderer is not None and i in tac:
+                        renderer.measure(i, facts)
+                    pages.append(facts)
+            finally:
+                if renderer is not None:
+                    renderer.close()
+            extra_warnings = list(reader.warnings)
+            extra_warnings += [str(w) for w in pdf.get_warnings()]
+    except UnreadableFile:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise UnreadableFile("The PDF is too deeply nested or too large to be analysed.") from exc
+    finally:
+        try:
+            pdf.close()
+        except Exception:
+            pass
+    doc.structure_warnings = _dedupe(doc.structure_warnings + extra_warnings)
+    return _evaluate(plan, doc, pages, ctx, source_name, configs)
+
+
+def _worker_count(workers: int | None, n: int) -> int:
+    if workers is not None:
+        return max(1, min(int(workers), n))
+    cpus = os.cpu_count() or 1
+    return min(cpus, 4) if n >= PARALLEL_MIN_PAGES and cpus > 1 else 1
+
+
+def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
+    pdf = open_pdf(Path(path))
+    try:
+        reader = DocumentReader(pdf)
+        local = DocFacts(kind="pdf", size_bytes=0)
+        renderer = TacRenderer(Path(path), tac_dpi) if tac & set(range(start, stop)) else None
+        out = []
+        try:
+            for i in range(start, stop):
+                facts = reader.page_facts(i, pdf.pages[i], True, local)
+                if renderer is not None and i in tac:
+                    renderer.measure(i, facts)
+                out.append(facts)
+        finally:
+            if renderer is not None:
+                renderer.close()
+        warnings = list(reader.warnings) + [str(w) for w in pdf.get_warnings()]
+        return out, local.fonts, local.javascript, local.attachments, warnings
+    finally:
+        pdf.close()
+
+
+def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts) -> tuple[list[PageFacts], list[str]]:
+    step = -(-n // workers)
+    ranges = [(s, min(s + step, n)) for s in range(0, n, step)]
+    mp: Any
+    try:
+        mp = get_context("fork")
+    except ValueError:
+        mp = get_context("spawn")
+    pages: list[PageFacts] = []
+    warnings: list[str] = []
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
+        futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi) for a, b in ranges]
+        for fut in futures:
+            facts, fonts, js, att, warns = fut.result()
+            pages.extend(facts)
+            for key, info in fonts.items():
+                doc.fonts.setdefault(key, info)
+            doc.javascript.extend(js)
+            doc.attachments.extend(att)
+            warnings.extend(warns)
+    return pages, warnings
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for it in items:
+        seen.setdefault(it, None)
+    return list(seen)[:200]
+
+
+# --------------------------------------------------------------------------- evaluation
+
+SEVERITY = {"reject": "reject", "warn": "warn", "autofix": "warn"}
+
+
+def _finding(spec: CheckSpec, v: Violation, action: str, settings: dict[str, Any]) -> dict[str, Any]:
+    severity = v.severity or SEVERITY.get(action, "warn")
+    out: dict[str, Any] = {
+        "sectionId": spec.section,
+        "checkId": spec.id,
+        "ruleId": v.rule_id or spec.rule_id,
+        "severity": severity,
+        "action": action,
+        "target": v.target or spec.target,
+    }
+    if v.page is not None:
+        out["page"] = v.page
+    for unit, value in v.measured.items():
+        out[f"measured_{unit}"] = value
+    for unit, value in v.required.items():
+        out[f"required_{unit}"] = value
+    out.update(v.extra)
+    fixable = spec.autofix_strategy is not None and v.autofix
+    if fixable:
+        out["autofix"] = {
+            "available": True,
+            "runner": spec.autofix_runner,
+            "strategy": spec.autofix_strategy,
+            "params": v.autofix_params if v.autofix_params is not None else {},
+            "scheduled": action == "autofix",
+        }
+    else:
+        out["autofix"] = {"available": False}
+    out["locate"] = {"boxes": [{"page": pg, "rect": round_rect(r)} for pg, r in v.rects[:20]]}
+    msgs = spec.messages
+    out["issue"] = fill(msgs.get("issue"), v.values, settings)
+    out["fix"] = fill(msgs.get("fix"), v.values, settings)
+    if fixable and msgs.get("autofix"):
+        out["autofixMessage"] = fill(msgs.get("autofix"), v.values, settings)
+    return out
+
+
+def _evaluate(
+    plan: Plan,
+    doc: DocFacts,
+    pages: list[PageFacts],
+    ctx: dict[str, Any],
+    source_name: str,
+    configs: list[dict[str, CheckConfig]],
+) -> dict[str, Any]:
+    reg = registry()
+    specs = [s for s in reg.values() if s.kind == doc.kind and s.id in plan.base]
+    findings: list[dict[str, Any]] = []
+    ran: set[str] = set()
+    failed: set[str] = set()
+    skipped: dict[str, str] = {}
+    errors: list[dict[str, Any]] = list(plan.notes)
+
+    def record(spec: CheckSpec, vs: Iterable[Violation] | None, fallback: tuple[str, dict[str, Any]]) -> None:
+        ran.add(spec.id)
+        for v in vs or []:
+            action, settings = fallback
+            if v.page is not None and configs and spec.scope == "document":
+                action, settings = configs[v.page - 1].get(spec.id, fallback)
+                if action == "off":
+                    continue
+            findings.append(_finding(spec, v, action, settings))
+            failed.add(spec.id)
+
+    def guarded(spec: CheckSpec, arg: Any, settings: dict[str, Any]) -> Iterable[Violation] | None:
+        try:
+            return spec.fn(arg, settings)
+        except SkipCheck as exc:
+            skipped.setdefault(spec.id, exc.reason)
+            return None
+        except Exception as exc:  # one broken check must not sink the report
+            log.exception("preflight check %s failed", spec.id)
+            skipped.setdefault(spec.id, f"check could not run ({type(exc).__name__})")
+            errors.append({"code": "check_error", "checkId": spec.id, "message": str(exc)[:200]})
+            return None
+
+    page_specs = [s for s in specs if s.scope == "page"]
+    for facts, cfg in zip(pages, configs, strict=False):
+        for spec in page_specs:
+            action, settings = cfg[spec.id]
+            if action == "off":
+                continue
+            vs = guarded(spec, PageContext(facts, doc, ctx), settings)
+            if vs is not None:
+                record(spec, vs, (action, settings))
+    for spec in specs:
+        if spec.scope != "document":
+            continue
+        action, settings = plan.base[spec.id]
+        any_on = action != "off" or any(c[spec.id][0] != "off" for c in configs)
+        if not any_on:
+            continue
+        page_cfgs = [c[spec.id] for c in configs]
+        vs = guarded(spec, DocContext(doc, pages, ctx, page_cfgs), settings)
+        if vs is not None:
+            record(spec, vs, (action, settings) if action != "off" else next(c for c in page_cfgs if c[0] != "off"))
+
+    passed = [s.id for s in specs if s.id in ran and s.id not in failed]
+    skipped_ids = [s.id for s in specs if s.id in skipped and s.id not in ran]
+    ignored = [
+        s.id
+        for s in specs
+        if s.id not in ran and s.id not in skipped and plan.base[s.id][0] == "off"
+    ]
+    n_fail = sum(1 for f in findings if f["severity"] == "reject")
+    n_warn = sum(1 for f in findings if f["severity"] == "warn")
+    fixable = [f for f in findings if f["autofix"]["available"]]
+    report: dict[str, Any] = {
+        "source": {"name": source_name, "sizeBytes": doc.size_bytes},
+        "kind": doc.kind,
+        "errors": errors,
+    }
+    if doc.kind == "pdf":
+        report["pdf"] = _pdf_block(doc)
+        report["pages"] = [_page_block(p) for p in pages]
+        report["fonts"] = _fonts_block(doc, pages)
+        report["images"] = _images_block(pages)
+        report["spot_colors"] = sorted({n for p in pages for n in p.spot_names})
+    else:
+        report["pdf"] = None
+        report["raster"] = {k: v for k, v in doc.raster.items() if not k.startswith("_")}
+        report["pages"] = []
+        report["fonts"] = []
+        report["images"] = []
+        report["spot_colors"] = []
+    report["evaluation"] = {
+        "profileId": plan.profile_id,
+        "findings": findings,
+        "passed": passed,
+        "skipped": skipped_ids,
+        "skippedReasons": {k: skipped[k] for k in skipped_ids},
+        "ignored": ignored,
+        "summary": {
+            "fail": n_fail,
+            "warn": n_warn,
+            "info": sum(1 for f in findings if f["severity"] == "info"),
+            "ignored": len(ignored),
+            "pass": len(passed),
+            "skipped": len(skipped_ids),
+            "autofixable": len(fixable),
+            "autofixableFails": sum(1 for f in fixable if f["severity"] == "reject"),
+        },
+        "recommendedAutofix": recommended_autofix(fixable, doc.kind),
+    }
+    report["outcome"] = "fail" if n_fail else "warn" if n_warn else "pass"
+    report["facts"] = _facts_block(doc, pages)
+    return report
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def _pdf_block(doc: DocFacts) -> dict[str, Any]:
+    return {
+        "version": doc.version,
+        "page_count": doc.page_count,
+        "tagged": doc.tagged,
+        "linearized": doc.linearized,
+        "encrypted": doc.encrypted,
+        "permissions": doc.permissions or None,
+        "producer": doc.producer or None,
+        "creator": doc.creator or None,
+        "pdfx": doc.pdfx,
+        "pdfa": doc.pdfa,
+        "pdfua": doc.pdfua,
+        "pdfvt": doc.pdfvt,
+        "output_intents": doc.output_intents,
+        "layers": doc.ocgs,
+        "javascript": doc.javascript[:50],
+        "attachments": doc.attachments[:50],
+        "form_fields": doc.acroform_fields,
+        "xfa": doc.xfa,
+        "need_appearances": doc.need_appearances,
+        "signatures": doc.signatures,
+        "structure_warnings": doc.structure_warnings[:50],
+    }
+
+
+def _box(r: Any) -> list[float] | None:
+    return round_rect(r) if r is not None else None
+
+
+def _page_block(p: PageFacts) -> dict[str, Any]:
+    from .checks.geometry import bleed_sides_pt
+
+    trim = p.trim_or_media
+    sides = bleed_sides_pt(p, trim)
+    w, h = p.display_size_pt()
+    out: dict[str, Any] = {
+        "page": p.page,
+        "bleed_pt": r1(min(sides.values())),
+        "bleed_mm": {k: r1(pt_to_mm(v)) for k, v in sides.items()},
+        "transparency": p.transparency,
+        "boxes": {"media": _box(p.media), "crop": _box(p.crop), "bleed": _box(p.bleed), "trim": _box(p.trim), "art": _box(p.art)},
+        "rotation": p.rotation,
+        "size_mm": [r1(pt_to_mm(w)), r1(pt_to_mm(h))],
+        "color_modes": sorted(p.modes),
+        "spot_colors": p.spot_names,
+        "min_font_size_pt": round(p.min_font_size, 2) if p.min_font_size is not None else None,
+        "min_stroke_pt": round(p.min_stroke, 3) if p.min_stroke is not None else None,
+        "image_count": p.image_count,
+        "annotations": len(p.annotations),
+    }
+    if p.transparency_reasons:
+        out["transparency_reasons"] = p.transparency_reasons
+    if p.tac_max is not None:
+        out["tac_max"] = r1(p.tac_max)
+    if p.content_error:
+        out["content_error"] = p.content_error
+    return out
+
+
+def _fonts_block(doc: DocFacts, pages: list[PageFacts]) -> list[dict[str, Any]]:
+    used: dict[str, list[int]] = {}
+    for p in pages:
+        for key in p.font_keys:
+            used.setdefault(key, []).append(p.page)
+    out = []
+    for key, pgs in used.items():
+        info = doc.fonts.get(key)
+        if info is None:
+            continue
+        out.append(
+            {
+                "name": info.name,
+                "baseFont": info.base_font,
+                "type": info.font_type,
+                "embedded": info.embedded,
+                "subset": info.subset,
+                "pages": pgs,
+            }
+        )
+    return out
+
+
+def _images_block(pages: list[PageFacts]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for p in pages:
+        for im in p.images:
+            if len(out) >= 2000:
+                return out
+            out.append(
+                {
+                    "page": im.page,
+                    "effective_dpi": round(im.effective_dpi),
+                    "dpi_x": round(im.dpi_x),
+                    "dpi_y": round(im.dpi_y),
+                    "color_space": im.color_space,
+                    "color_mode": im.mode,
+                    "width_px": im.width_px,
+                    "height_px": im.height_px,
+                    "bits": im.bits,
+                    "filters": im.filters,
+                    "has_smask": im.has_smask,
+                    "inline": im.inline,
+                    "rect": round_rect(im.rect),
+                }
+            )
+    return out
+
+
+def _facts_block(doc: DocFacts, pages: list[PageFacts]) -> dict[str, Any]:
+    """The Element's ``facts`` for this file (mm)."""
+    from .checks.geometry import orientation_of
+
+    if doc.kind == "raster":
+        r = doc.raster
+        w, h = r.get("width_mm"), r.get("height_mm")
+        return {
+            "pageCount": 1,
+            "width": w,
+            "height": h,
+            "area": r1(w * h) if w and h else None,
+            "orientation": orientation_of(w, h) if w and h else None,
+            "spotColorCount": 0,
+            "usesTransparency": bool(r.get("has_alpha")),
+        }
+    if not pages:
+        return {"pageCount": doc.page_count}
+    first = pages[0]
+    w, h = (pt_to_mm(v) for v in first.display_size_pt())
+    return {
+        "pageCount": doc.page_count,
+        "width": r1(w),
+        "height": r1(h),
+        "area": r1(w * h),
+        "orientation": orientation_of(w, h),
+        "spotColorCount": len({n for p in pages for n in p.spot_names}),
+        "usesTransparency": any(p.transparency for p in pages),
+    }
+
+
+# --------------------------------------------------------------------------- recommended autofix
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _merge(dst[k], v)
+        elif isinstance(v, list) and isinstance(dst.get(k), list):
+            dst[k].extend(x for x in v if x not in dst[k])
+        else:
+            dst[k] = v
+
+
+def _strategy_params(strategy: str, p: dict[str, Any], page: int | None) -> dict[str, Any]:
+    """Map one finding's fix onto the optimize runner's params (API.md §4.7)."""
+    pages = [page] if page else []
+    table: dict[str, dict[str, Any]] = {
+        "mirror_bleed": {"pdf": {"bleed": {"mode": p.get("mode", "mirror"), "bleed_mm": p.get("bleed_mm", 3)}}},
+        "set_trimbox": {"pdf": {"trimBox": {"pages": pages, **{k: v for k, v in p.items() if k != "box"}}}},
+        "normalize_rotation": {"pdf": {"normalizeRotation": {"pages": pages}}},
+        "split_spreads": {"pdf": {"splitSpreads": {"pages": p.get("split", pages)}}},
+        "convert_colors": {"pdf": {"colorConversion": p}},
+        "embed_fonts": {"pdf": {"fonts": {"embed": True}}},
+        "subset_fonts": {"pdf": {"fonts": {"subset": True}}},
+        "thicken_hairlines": {"pdf": {"hairlines": p}},
+        "outline_text": {"pdf": {"textToOutlines": {"enabled": True}}},
+        "downsample_images": {"pdf": {"scaleImages": p}},
+        "recompress_images": {"pdf": {"compression": p}},
+        "rich_black_to_k": {"pdf": {"snapRichBlack": p or {"enabled": True}}},
+        "embed_output_intent": {"pdf": {"outputIntent": p}},
+        "convert_icc": {"pdf": {"colorConversion": p}},
+        "flatten_transparency": {"pdf": {"flattenTransparency": True}},
+        "flatten_layers": {"pdf": {"flattenLayers": True}},
+        "remove_annotations": {"pdf": {"strip": {"annotations": True}}},
+        "remove_javascript": {"pdf": {"strip": {"javascript": True}}},
+        "remove_attachments": {"pdf": {"strip": {"attachments": True}}},
+        "flatten_forms": {"pdf": {"flattenForms": True}},
+        "remove_xfa": {"pdf": {"strip": {"xfa": True}}},
+        "remove_signatures": {"pdf": {"strip": {"signatures": True}}},
+        "remove_encryption": {"pdf": {"decrypt": True}},
+        "convert_pdf_version": {"pdf": {"version": p}},
+        "repair_structure": {"pdf": {"repair": True}},
+        "linearize": {"pdf": {"linearize": True}},
+        "upscale_image": {"raster": {"upscale": p}},
+        "downscale_image": {"raster": {"resize": p}},
+        "convert_colorspace": {"raster": {"colorspace": p}},
+        "increase_bit_depth": {"raster": {"bitDepth": p}},
+        "flatten_alpha": {"raster": {"flatten": p}},
+        "remove_background": {"raster": {"removeBg": {"enabled": True}}},
+        "embed_icc": {"raster": {"embedIcc": p}},
+        "pad_crop_aspect": {"raster": {"crop": p}},
+        "limit_ink": {"raster": {"inkLimit": p}},
+    }
+    return table.get(strategy, {})
+
+
+def recommended_autofix(fixable: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    if not fixable:
+        return None
+    params: dict[str, Any] = {}
+    fixes: list[str] = []
+    strategies: list[str] = []
+    for f in fixable:
+        af = f["autofix"]
+        _merge(params, _strategy_params(af["strategy"], dict(af.get("params") or {}), f.get("page")))
+        if f["ruleId"] not in fixes:
+            fixes.append(f["ruleId"])
+        if af["strategy"] not in strategies:
+            strategies.append(af["strategy"])
+    return {"runner": "optimize", "params": params, "fixes": fixes, "strategies": strategies}

@@ -1,0 +1,177 @@
+"""Plain data shared by the extractor, the checks and the report builder.
+
+Everything here is picklable so page facts can be produced in worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PT_PER_MM = 72.0 / 25.4
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF user space (points)
+
+
+def pt_to_mm(value: float) -> float:
+    return value / PT_PER_MM
+
+
+def mm_to_pt(value: float) -> float:
+    return value * PT_PER_MM
+
+
+def r1(value: float) -> float:
+    """Round for display: one decimal, no -0.0."""
+    out = round(value, 1)
+    return 0.0 if out == 0 else out
+
+
+@dataclass
+class ImageUse:
+    """One placement of an image (XObject or inline) on a page."""
+
+    page: int
+    width_px: int
+    height_px: int
+    bits: int
+    color_space: str  # e.g. DeviceRGB, ICCBased, Indexed, Separation
+    mode: str  # RGB, CMYK, Gray, Lab, Spot, Indexed..., see document.color_mode_of
+    filters: list[str]
+    image_mask: bool
+    has_smask: bool
+    rect: Rect
+    dpi_x: float
+    dpi_y: float
+    inline: bool = False
+
+    @property
+    def effective_dpi(self) -> float:
+        return min(self.dpi_x, self.dpi_y)
+
+
+@dataclass
+class FontInfo:
+    """One font dictionary, independent of where it is used."""
+
+    key: str  # stable key within the document (object id or resource path)
+    name: str  # BaseFont without subset tag
+    base_font: str  # BaseFont as written
+    subtype: str  # Type1, TrueType, Type3, Type0, MMType1
+    font_type: str  # Type 1, Type 3, TrueType, OpenType, CID Type 0, CID Type 2
+    embedded: bool
+    subset: bool
+
+
+@dataclass
+class Mark:
+    """An object near the trim edge, kept for the safety checks (worst few per page)."""
+
+    kind: str  # text | image | path | shading
+    distance_pt: float  # signed: < 0 means the object crosses the trim line
+    rect: Rect
+
+
+@dataclass
+class PageFacts:
+    """Everything the checks need to know about one page. Small by construction."""
+
+    page: int  # 1-based
+    media: Rect
+    crop: Rect
+    bleed: Rect | None
+    trim: Rect | None
+    art: Rect | None
+    rotation: int
+    content_error: str | None = None
+    content_ops: int = 0
+    # colour
+    modes: dict[str, int] = field(default_factory=dict)  # mode -> count of painting ops/objects
+    mode_rects: dict[str, list[Rect]] = field(default_factory=dict)
+    spot_names: list[str] = field(default_factory=list)
+    icc_profiles: list[str] = field(default_factory=list)  # descriptions of used ICCBased spaces
+    rich_black_text: int = 0
+    rich_black_other: int = 0
+    rich_black_rects: list[Rect] = field(default_factory=list)
+    overprint_white: int = 0
+    overprint_color: int = 0
+    overprint_rects: list[Rect] = field(default_factory=list)
+    # text / strokes
+    text_ops: int = 0
+    min_font_size: float | None = None
+    small_text_rects: list[tuple[float, Rect]] = field(default_factory=list)
+    min_stroke: float | None = None
+    thin_stroke_rects: list[tuple[float, Rect]] = field(default_factory=list)
+    font_keys: list[str] = field(default_factory=list)
+    # geometry of content near edges
+    text_marks: list[Mark] = field(default_factory=list)
+    object_marks: list[Mark] = field(default_factory=list)
+    # images and transparency
+    images: list[ImageUse] = field(default_factory=list)
+    image_count: int = 0
+    transparency: bool = False
+    transparency_reasons: list[str] = field(default_factory=list)
+    annotations: list[tuple[str, Rect]] = field(default_factory=list)
+    oc_used: bool = False
+    # ink coverage, filled only when the TAC check runs
+    tac_max: float | None = None
+    tac_rect: Rect | None = None
+    tac_note: str | None = None
+    max_image_pixels: int = 0
+
+    @property
+    def trim_or_media(self) -> Rect:
+        return self.trim if self.trim is not None else self.crop
+
+    def display_size_pt(self, box: Rect | None = None) -> tuple[float, float]:
+        x0, y0, x1, y1 = box if box is not None else self.trim_or_media
+        w, h = abs(x1 - x0), abs(y1 - y0)
+        return (h, w) if self.rotation % 180 == 90 else (w, h)
+
+
+@dataclass
+class DocFacts:
+    """Document-level facts gathered once."""
+
+    kind: str  # pdf | raster
+    size_bytes: int
+    version: str = ""
+    page_count: int = 0
+    encrypted: bool = False
+    permissions: dict[str, bool] = field(default_factory=dict)
+    tagged: bool = False
+    linearized: bool = False
+    producer: str = ""
+    creator: str = ""
+    pdfx: str | None = None
+    pdfa: str | None = None
+    pdfua: str | None = None
+    pdfvt: str | None = None
+    output_intents: list[dict[str, Any]] = field(default_factory=list)
+    ocgs: list[str] = field(default_factory=list)
+    javascript: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    acroform_fields: int = 0
+    xfa: bool = False
+    need_appearances: bool = False
+    signatures: int = 0
+    structure_warnings: list[str] = field(default_factory=list)
+    fonts: dict[str, FontInfo] = field(default_factory=dict)
+    raster: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Violation:
+    """What a check returns: one thing that missed its target. The engine turns it into a finding."""
+
+    page: int | None = None
+    rule_id: str | None = None  # defaults to the check's rule id
+    target: str | None = None  # defaults to the check's target
+    measured: dict[str, Any] = field(default_factory=dict)  # unit -> value, becomes measured_<unit>
+    required: dict[str, Any] = field(default_factory=dict)  # unit -> value, becomes required_<unit>
+    values: dict[str, Any] = field(default_factory=dict)  # message placeholders, e.g. "actual.pageCount"
+    extra: dict[str, Any] = field(default_factory=dict)  # copied into the finding as-is
+    rects: list[tuple[int, Rect]] = field(default_factory=list)
+    autofix_params: dict[str, Any] | None = None
+    severity: str | None = None  # override (e.g. "reject" for overprint on white)
+    autofix: bool = True  # False: this particular violation cannot be auto-fixed

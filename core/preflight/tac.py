@@ -1,0 +1,63 @@
+"""Total area coverage: render a page to CMYK at low resolution and find the heaviest spot.
+
+Only used when the ink-coverage check is enabled; everything else works from the content streams.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .model import PageFacts
+
+MAX_RENDER_PIXELS = 6_000_000  # per page, after choosing the resolution
+MAX_SOURCE_IMAGE_PIXELS = 150_000_000  # don't let MuPDF decode bombs
+
+
+class TacRenderer:
+    def __init__(self, path: Path, dpi: float = 36.0) -> None:
+        self.path = path
+        self.dpi = max(9.0, min(float(dpi), 150.0))
+        self._doc: Any = None
+
+    def _open(self) -> Any:
+        if self._doc is None:
+            import pymupdf
+
+            self._doc = pymupdf.open(str(self.path))
+        return self._doc
+
+    def close(self) -> None:
+        if self._doc is not None:
+            self._doc.close()
+            self._doc = None
+
+    def measure(self, index: int, facts: PageFacts) -> None:
+        if facts.max_image_pixels > MAX_SOURCE_IMAGE_PIXELS:
+            facts.tac_note = "page holds an image too large to render safely; ink coverage not measured"
+            return
+        try:
+            import pymupdf
+
+            doc = self._open()
+            page = doc[index]
+            rect = page.rect
+            zoom = self.dpi / 72.0
+            area = max(rect.width * rect.height * zoom * zoom, 1.0)
+            if area > MAX_RENDER_PIXELS:
+                zoom *= (MAX_RENDER_PIXELS / area) ** 0.5
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csCMYK, alpha=False, annots=False)
+            arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+            total = arr[:, :, :4].sum(axis=2, dtype=np.uint16)
+            flat = int(total.argmax())
+            peak = int(total.flat[flat])
+            facts.tac_max = peak * 100.0 / 255.0
+            py, px = divmod(flat, pix.width)
+            # pixel -> PDF user space (undo zoom, then MuPDF's page transformation incl. rotation)
+            inv = ~(page.transformation_matrix * pymupdf.Matrix(zoom, zoom))
+            r = pymupdf.Rect(px, py, px + 1, py + 1) * inv
+            facts.tac_rect = (r.x0, r.y0, r.x1, r.y1)
+        except Exception as exc:  # rendering is best effort; report why it did not happen
+            facts.tac_note = f"ink coverage could not be measured ({type(exc).__name__})"
