@@ -166,7 +166,7 @@ final class Printgate_Plugin {
 				$this->base_url(),
 				$this->secret_key(),
 				$this->signer(),
-				new Printgate_WP_Transport(),
+				apply_filters( 'printgate_http_transport', new Printgate_WP_Transport() ),
 				'printgate-for-woocommerce/' . PRINTGATE_WC_VERSION . '; ' . home_url( '/' )
 			);
 		}

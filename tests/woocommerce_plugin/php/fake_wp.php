@@ -1,0 +1,194 @@
+<?php
+/**
+ * The handful of WordPress functions and classes the plugin's WordPress-side classes touch in
+ * the code paths the tests drive (order sync queue, events route). State lives in $GLOBALS['fake_wp'].
+ */
+
+define( 'ABSPATH', __DIR__ . '/' );
+define( 'MINUTE_IN_SECONDS', 60 );
+define( 'PRINTGATE_WC_VERSION', 'test' );
+
+$GLOBALS['fake_wp'] = array(
+	'options'    => array(),
+	'transients' => array(),
+	'scheduled'  => array(),
+	'orders'     => array(),
+	'filters'    => array(),
+	'now'        => null,
+);
+
+function fake_now() {
+	return null === $GLOBALS['fake_wp']['now'] ? time() : $GLOBALS['fake_wp']['now'];
+}
+
+function __( $text, $domain = 'default' ) {
+	return $text;
+}
+
+function esc_html( $text ) {
+	return htmlspecialchars( (string) $text, ENT_QUOTES, 'UTF-8' );
+}
+
+function esc_html__( $text, $domain = 'default' ) {
+	return esc_html( $text );
+}
+
+function esc_url( $url ) {
+	return htmlspecialchars( (string) $url, ENT_QUOTES, 'UTF-8' );
+}
+
+function wp_kses_post( $html ) {
+	return $html;
+}
+
+function absint( $value ) {
+	return abs( (int) $value );
+}
+
+function home_url( $path = '' ) {
+	return 'https://shop.example' . $path;
+}
+
+function admin_url( $path = '' ) {
+	return 'https://shop.example/wp-admin/' . $path;
+}
+
+function add_query_arg( array $args, $url ) {
+	return $url . ( false === strpos( $url, '?' ) ? '?' : '&' ) . http_build_query( $args );
+}
+
+function wp_nonce_url( $url, $action ) {
+	return $url . '&_wpnonce=fake';
+}
+
+function get_option( $name, $default = false ) {
+	return array_key_exists( $name, $GLOBALS['fake_wp']['options'] ) ? $GLOBALS['fake_wp']['options'][ $name ] : $default;
+}
+
+function get_transient( $key ) {
+	return isset( $GLOBALS['fake_wp']['transients'][ $key ] ) ? $GLOBALS['fake_wp']['transients'][ $key ] : false;
+}
+
+function set_transient( $key, $value, $ttl = 0 ) {
+	$GLOBALS['fake_wp']['transients'][ $key ] = $value;
+	return true;
+}
+
+function delete_transient( $key ) {
+	unset( $GLOBALS['fake_wp']['transients'][ $key ] );
+	return true;
+}
+
+function add_filter( $hook, $callback, $priority = 10, $args = 1 ) {
+	$GLOBALS['fake_wp']['filters'][ $hook ] = $callback;
+	return true;
+}
+
+function apply_filters( $hook, $value ) {
+	if ( isset( $GLOBALS['fake_wp']['filters'][ $hook ] ) ) {
+		return call_user_func( $GLOBALS['fake_wp']['filters'][ $hook ], $value );
+	}
+	return $value;
+}
+
+function wp_schedule_single_event( $when, $hook, $args = array() ) {
+	$GLOBALS['fake_wp']['scheduled'][] = array(
+		'delay' => $when - fake_now(),
+		'hook'  => $hook,
+		'args'  => $args,
+	);
+	return true;
+}
+
+function wp_clear_scheduled_hook( $hook, $args = array() ) {
+	$GLOBALS['fake_wp']['scheduled'] = array_values(
+		array_filter(
+			$GLOBALS['fake_wp']['scheduled'],
+			function ( $e ) use ( $hook, $args ) {
+				return ! ( $e['hook'] === $hook && $e['args'] === $args );
+			}
+		)
+	);
+	return 0;
+}
+
+function wp_next_scheduled( $hook, $args = array() ) {
+	foreach ( $GLOBALS['fake_wp']['scheduled'] as $e ) {
+		if ( $e['hook'] === $hook && $e['args'] === $args ) {
+			return fake_now() + $e['delay'];
+		}
+	}
+	return false;
+}
+
+function wc_get_order( $id ) {
+	return isset( $GLOBALS['fake_wp']['orders'][ (int) $id ] ) ? $GLOBALS['fake_wp']['orders'][ (int) $id ] : false;
+}
+
+function wc_get_orders( array $query ) {
+	$out = array();
+	foreach ( $GLOBALS['fake_wp']['orders'] as $order ) {
+		$ok = true;
+		foreach ( isset( $query['meta_query'] ) ? $query['meta_query'] : array() as $clause ) {
+			if ( ! is_array( $clause ) ) {
+				continue;
+			}
+			$value = (string) $order->get_meta( $clause['key'], true );
+			if ( 'EXISTS' === $clause['compare'] ) {
+				$ok = $ok && '' !== $value;
+			} elseif ( 'NOT EXISTS' === $clause['compare'] ) {
+				$ok = $ok && '' === $value;
+			} elseif ( 'LIKE' === $clause['compare'] ) {
+				$ok = $ok && false !== strpos( $value, $clause['value'] );
+			}
+		}
+		if ( $ok ) {
+			$out[] = $order;
+		}
+	}
+	return isset( $query['limit'] ) && $query['limit'] > 0 ? array_slice( $out, 0, $query['limit'] ) : $out;
+}
+
+class WP_Error {
+	public $code;
+	public $message;
+	public $data;
+
+	public function __construct( $code, $message, $data = array() ) {
+		$this->code    = $code;
+		$this->message = $message;
+		$this->data    = $data;
+	}
+}
+
+class WP_REST_Response {
+	public $data;
+	public $status;
+
+	public function __construct( $data, $status = 200 ) {
+		$this->data   = $data;
+		$this->status = $status;
+	}
+}
+
+class WP_REST_Request {
+	private $headers;
+	private $body;
+
+	/** Headers as WordPress keeps them: lower-case, dashes turned into underscores, list values. */
+	public function __construct( array $headers, $body ) {
+		$this->headers = array();
+		foreach ( $headers as $name => $value ) {
+			$this->headers[ str_replace( '-', '_', strtolower( $name ) ) ] = array( $value );
+		}
+		$this->body = $body;
+	}
+
+	public function get_headers() {
+		return $this->headers;
+	}
+
+	public function get_body() {
+		return $this->body;
+	}
+}
