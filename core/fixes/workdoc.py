@@ -86,12 +86,17 @@ class WorkDoc:
             min_version = f"{pdf_version[0]}.{pdf_version[1]}"
         else:
             min_version = ""
-        mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
-        if self.force_version and _version_tuple(self.force_version) < (1, 5):
-            mode = pikepdf.ObjectStreamMode.disable
+        # Object streams need PDF 1.5: never let them raise the version of an older file.
+        effective = _version_tuple(self.force_version or min_version or pdf.pdf_version)
+        if effective < (1, 5):
+            mode = pikepdf.ObjectStreamMode.disable if self.force_version else pikepdf.ObjectStreamMode.preserve
+        elif object_streams:
+            mode = pikepdf.ObjectStreamMode.generate
+        else:
+            mode = pikepdf.ObjectStreamMode.preserve
         pdf.save(
             dst,
-            encryption=True if self.keep_encryption and self.source_encrypted and self._path == self.src else False,
+            encryption=bool(self.keep_encryption and self.source_encrypted and self._path == self.src),
             object_stream_mode=mode,
             compress_streams=True,
             min_version=min_version,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
-from conftest import MM, finding, report
+from fixkit import MM, finding, report
 from PIL import Image, ImageChops
 
 from core.fixes import run_autofix

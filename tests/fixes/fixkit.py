@@ -1,0 +1,32 @@
+"""PDF builders and report helpers for the fix tests."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+MM = 72 / 25.4
+
+
+def finding(rule_id: str, strategy: str | None, params: dict | None = None, page: int | None = 1) -> dict:
+    autofix = {"available": strategy is not None, "runner": "optimize"}
+    if strategy:
+        autofix["strategy"] = strategy
+        autofix["params"] = params or {}
+    return {"sectionId": "x", "ruleId": rule_id, "checkId": rule_id, "severity": "warn", "page": page,
+            "autofix": autofix, "locate": {"boxes": []}}
+
+
+def report(*findings: dict) -> dict:
+    return {"evaluation": {"findings": list(findings)}}
+
+
+def gradient_png(w: int, h: int) -> bytes:
+    img = Image.new("RGB", (w, h))
+    img.putdata([(x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), 128) for y in range(h) for x in range(w)])
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
