@@ -948,10 +948,11 @@
       ]);
       main.appendChild(bar);
     }
-    if (l && l.error) main.appendChild(h('p', { class: 'pg-file-error', role: 'alert', text: l.error }));
-    if (f && f.reason && !(f.findings || []).length) main.appendChild(h('p', { class: 'pg-file-error', text: f.reason }));
-    if (f && f.findings && f.findings.length) main.appendChild(this._findings(f.findings));
     li.appendChild(main);
+    var detail = [];
+    if (l && l.error) detail.push(h('p', { class: 'pg-file-error', role: 'alert', text: l.error }));
+    if (f && f.reason && !(f.findings || []).length) detail.push(h('p', { class: 'pg-file-error', text: f.reason }));
+    if (f && f.findings && f.findings.length) detail.push(this._findings(f.findings));
 
     var actions = h('div', { class: 'pg-actions' });
     if (l && l.state === 'failed') {
@@ -965,6 +966,7 @@
         self._focusZone();
       } }, [this.t('remove')]));
     li.appendChild(actions);
+    if (detail.length) li.appendChild(h('div', { class: 'pg-file-detail' }, detail));
     return li;
   };
 
