@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pikepdf
 import pymupdf
 import pytest
-from fixkit import gradient_png
+
+sys.path.insert(0, str(Path(__file__).parent))  # fixkit sits beside this file
+
+from fixkit import gradient_png  # noqa: E402
 
 
 @pytest.fixture

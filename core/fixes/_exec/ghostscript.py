@@ -51,7 +51,8 @@ def pdfwrite(
     if compatibility:
         args.append(f"-dCompatibilityLevel={compatibility}")
     args.extend(options)
-    args.extend([f"-sOutputFile={dst}", str(src)])
+    # The default distiller params never embed the base-14 fonts; a print file must carry them all.
+    args.extend([f"-sOutputFile={dst}", "-c", "<< /NeverEmbed [ ] >> setdistillerparams", "-f", str(src)])
     proc = run_tool(args, timeout=timeout, name="Ghostscript")
     if proc.returncode != 0 or not dst.is_file() or dst.stat().st_size == 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
