@@ -115,6 +115,17 @@ def _display_host(host: str) -> str:
 
 # --- worker ------------------------------------------------------------------------------------
 
+def _preload_engines() -> None:
+    """Import the PDF stack once in the worker parent so each forked work horse starts warm."""
+    import importlib
+
+    for name in ("core.pipeline.runner", "core.preflight", "core.fixes", "core.render", "pikepdf", "pymupdf"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from rq import Worker
 
@@ -123,6 +134,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from core.queue import get_redis
 
     rooms.load()
+    _preload_engines()
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
     reaper = Reaper()
     reaper.start()

@@ -16,9 +16,12 @@ from core.config import get_settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-@lru_cache
 def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().effective_database_url
+    return _engine_for(url or get_settings().effective_database_url)
+
+
+@lru_cache
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         get_settings().data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -33,12 +36,26 @@ def get_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        _ENGINES.append(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _ENGINES.append(engine)
+    return engine
 
 
 def reset_engine() -> None:
-    get_engine.cache_clear()
+    for engine in _cached_engines():
+        engine.dispose()
+    _ENGINES.clear()
+    _engine_for.cache_clear()
+
+
+def _cached_engines() -> list[Engine]:
+    # lru_cache keeps no public list of values; track them through a tiny registry instead.
+    return list(_ENGINES)
+
+
+_ENGINES: list[Engine] = []
 
 
 @contextmanager

@@ -70,6 +70,8 @@ def _describe(error: ValidationError, name: str) -> str:
     message = error.message
     if error.validator == "additionalProperties":
         message = message.replace("Additional properties are not allowed", "Unknown key(s) not allowed")
+    if error.validator == "oneOf" and path.startswith("sources."):
+        return f"{path}: give exactly one of url, file, fileRef"
     if error.validator == "required":
         missing = message.split("'")[1] if "'" in message else message
         return f"{missing} is required." + (f" (at {path})" if path != "body" else "")

@@ -42,7 +42,7 @@ def _source(raw: dict[str, Any], steps: list[dict[str, Any]], **extra: Any) -> S
             url = alias
         else:
             data = decode_inline_file(alias)
-    if raw.get("file"):
+    if raw.get("file") is not None:
         data = decode_inline_file(raw["file"])
     return SourceSpec(steps=steps, url=url, headers=raw.get("headers"), data=data, file_ref=raw.get("fileRef"),
                       name=raw.get("name") or (url.rsplit("/", 1)[-1].split("?", 1)[0] if url else None),
@@ -51,7 +51,7 @@ def _source(raw: dict[str, Any], steps: list[dict[str, Any]], **extra: Any) -> S
 
 
 def _exactly_one_input(raw: dict[str, Any], index: int) -> None:
-    present = [k for k in ("url", "file", "fileRef", "source") if raw.get(k)]
+    present = [k for k in ("url", "file", "fileRef", "source") if raw.get(k) is not None]
     if len(present) != 1:
         raise BadRequest(f"sources.{index}: give exactly one of url, file, fileRef")
 
@@ -196,9 +196,9 @@ def list_jobs(
             query = query.where(column == value)
     if nextKey:
         created, last_id = _decode_key(nextKey)
-        created_naive = created.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else created
-        query = query.where((col(Job.created_at) < created_naive)
-                            | ((col(Job.created_at) == created_naive) & (col(Job.id) < last_id)))
+        created = as_utc(created)
+        query = query.where((col(Job.created_at) < created)
+                            | ((col(Job.created_at) == created) & (col(Job.id) < last_id)))
     rows = session.exec(query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)).all()
     page = list(rows[:limit])
     return {"jobs": [job_wire(session, job, lean=True) for job in page],

