@@ -181,7 +181,7 @@ function setup_wp( array $cmd ) {
 }
 
 function run_events( array $cmd ) {
-	setup_wp( $cmd );
+	$transport = setup_wp( $cmd );
 	$events = new Printgate_Events( Printgate_Plugin::instance() );
 	$out    = array();
 	foreach ( $cmd['requests'] as $req ) {
@@ -192,7 +192,26 @@ function run_events( array $cmd ) {
 			$out[] = array( 'status' => $response->status, 'data' => $response->data );
 		}
 	}
-	return array( 'responses' => $out, 'scheduled' => $GLOBALS['fake_wp']['scheduled'] );
+	$scheduled = $GLOBALS['fake_wp']['scheduled'];
+	if ( ! empty( $cmd['run_scheduled'] ) ) {
+		$GLOBALS['fake_wp']['scheduled'] = array();
+		foreach ( $scheduled as $event ) {
+			if ( Printgate_Events::NOTE_HOOK === $event['hook'] ) {
+				call_user_func_array( array( $events, 'add_note' ), $event['args'] );
+			}
+		}
+	}
+	$notes = array();
+	foreach ( $GLOBALS['fake_wp']['orders'] as $id => $order ) {
+		$notes[ $id ] = $order->notes;
+	}
+	return array(
+		'responses'   => $out,
+		'scheduled'   => $scheduled,
+		'rescheduled' => ! empty( $cmd['run_scheduled'] ) ? $GLOBALS['fake_wp']['scheduled'] : array(),
+		'notes'       => $notes,
+		'requests'    => $transport->requests,
+	);
 }
 
 function run_sync( array $cmd ) {
@@ -205,6 +224,8 @@ function run_sync( array $cmd ) {
 		if ( 'enqueue' === $step ) {
 			$sync->enqueue( wc_get_order( $order_id ) );
 		} elseif ( 'send' === $step ) {
+			// As WP-Cron does: the event being run is no longer scheduled.
+			wp_clear_scheduled_hook( Printgate_Order_Sync::HOOK, array( $order_id ) );
 			$sync->send( $order_id );
 		} elseif ( 'sweep' === $step ) {
 			$GLOBALS['fake_wp']['scheduled'] = array();
