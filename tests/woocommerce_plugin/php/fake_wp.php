@@ -6,7 +6,6 @@
 
 define( 'ABSPATH', __DIR__ . '/' );
 define( 'MINUTE_IN_SECONDS', 60 );
-define( 'PRINTGATE_WC_VERSION', 'test' );
 
 $GLOBALS['fake_wp'] = array(
 	'options'    => array(),
@@ -14,6 +13,8 @@ $GLOBALS['fake_wp'] = array(
 	'scheduled'  => array(),
 	'orders'     => array(),
 	'filters'    => array(),
+	'hooks'      => array(),
+	'routes'     => array(),
 	'now'        => null,
 );
 
@@ -81,7 +82,46 @@ function delete_transient( $key ) {
 
 function add_filter( $hook, $callback, $priority = 10, $args = 1 ) {
 	$GLOBALS['fake_wp']['filters'][ $hook ] = $callback;
+	$GLOBALS['fake_wp']['hooks'][]          = array( $hook, $callback, $priority, $args );
 	return true;
+}
+
+function add_action( $hook, $callback, $priority = 10, $args = 1 ) {
+	$GLOBALS['fake_wp']['hooks'][] = array( $hook, $callback, $priority, $args );
+	return true;
+}
+
+function do_action( $hook, ...$args ) {
+	foreach ( $GLOBALS['fake_wp']['hooks'] as $h ) {
+		if ( $h[0] === $hook ) {
+			call_user_func_array( $h[1], $args );
+		}
+	}
+}
+
+function register_rest_route( $namespace, $route, $args ) {
+	$GLOBALS['fake_wp']['routes'][] = array( $namespace, $route, $args );
+	return true;
+}
+
+function plugin_dir_path( $file ) {
+	return dirname( $file ) . '/';
+}
+
+function plugin_dir_url( $file ) {
+	return 'https://shop.example/wp-content/plugins/' . basename( dirname( $file ) ) . '/';
+}
+
+function plugin_basename( $file ) {
+	return basename( dirname( $file ) ) . '/' . basename( $file );
+}
+
+function register_activation_hook( $file, $callback ) {
+	$GLOBALS['fake_wp']['hooks'][] = array( 'activate_' . plugin_basename( $file ), $callback, 10, 1 );
+}
+
+function register_deactivation_hook( $file, $callback ) {
+	$GLOBALS['fake_wp']['hooks'][] = array( 'deactivate_' . plugin_basename( $file ), $callback, 10, 1 );
 }
 
 function apply_filters( $hook, $value ) {

@@ -25,7 +25,7 @@ if ( ! is_array( $cmd ) || empty( $cmd['cmd'] ) ) {
 	exit( 2 );
 }
 
-$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name' );
+$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot' );
 if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	require __DIR__ . '/fake_wp.php';
 }
@@ -34,7 +34,10 @@ foreach ( array( 'class-printgate-signer.php', 'interface-printgate-transport.ph
 	require $plugin . '/includes/' . $file;
 }
 require __DIR__ . '/recording_transport.php';
-if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
+if ( 'boot' === $cmd['cmd'] ) {
+	require $plugin . '/printgate-for-woocommerce.php';
+} elseif ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
+	define( 'PRINTGATE_WC_VERSION', 'test' );
 	foreach ( array( 'class-printgate-wp-transport.php', 'class-printgate-plugin.php', 'class-printgate-settings.php', 'class-printgate-product.php', 'class-printgate-order-sync.php', 'class-printgate-admin-order.php', 'class-printgate-events.php' ) as $file ) {
 		require $plugin . '/includes/' . $file;
 	}
@@ -156,6 +159,9 @@ function run( array $cmd ) {
 
 		case 'sync':
 			return run_sync( $cmd );
+
+		case 'boot':
+			return run_boot( $cmd );
 	}
 	throw new InvalidArgumentException( 'unknown command ' . $cmd['cmd'] );
 }
@@ -212,6 +218,47 @@ function run_events( array $cmd ) {
 		'notes'       => $notes,
 		'requests'    => $transport->requests,
 	);
+}
+
+/** Load the main plugin file as WordPress would, boot it, fire rest_api_init; report what got registered. */
+function run_boot( array $cmd ) {
+	if ( ! empty( $cmd['woocommerce'] ) ) {
+		eval( 'class WooCommerce {}' ); // phpcs:ignore Squiz.PHP.Eval -- the class only has to exist.
+	}
+	eval( 'namespace Automattic\\WooCommerce\\Utilities; class FeaturesUtil { public static function declare_compatibility( $feature, $file, $ok ) { $GLOBALS["fake_wp"]["features"][] = array( $feature, basename( $file ), $ok ); } }' ); // phpcs:ignore
+	$GLOBALS['fake_wp']['features'] = array();
+	do_action( 'before_woocommerce_init' );
+	do_action( 'plugins_loaded' );
+	do_action( 'rest_api_init' );
+	$hooks = array();
+	foreach ( $GLOBALS['fake_wp']['hooks'] as $h ) {
+		$callback = $h[1];
+		if ( is_array( $callback ) ) {
+			$name = ( is_object( $callback[0] ) ? get_class( $callback[0] ) : $callback[0] ) . '::' . $callback[1];
+		} elseif ( is_string( $callback ) ) {
+			$name = $callback;
+		} else {
+			$name = 'closure';
+		}
+		$hooks[] = array(
+			'hook'     => $h[0],
+			'callback' => $name,
+			'callable' => is_callable( $callback ),
+			'accepted' => $h[3],
+			'params'   => is_array( $callback ) ? ( new ReflectionMethod( $callback[0], $callback[1] ) )->getNumberOfParameters() : null,
+		);
+	}
+	$routes = array();
+	foreach ( $GLOBALS['fake_wp']['routes'] as $r ) {
+		$routes[] = array(
+			'namespace'  => $r[0],
+			'route'      => $r[1],
+			'methods'    => $r[2]['methods'],
+			'permission' => $r[2]['permission_callback'],
+			'callable'   => is_callable( $r[2]['callback'] ),
+		);
+	}
+	return array( 'hooks' => $hooks, 'routes' => $routes, 'features' => $GLOBALS['fake_wp']['features'] );
 }
 
 function run_sync( array $cmd ) {
