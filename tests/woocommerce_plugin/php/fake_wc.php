@@ -64,14 +64,31 @@ trait Fake_Meta {
 }
 
 class WC_Product {
-	private $sku;
+	use Fake_Meta;
 
-	public function __construct( $sku ) {
-		$this->sku = $sku;
+	private $sku;
+	private $id;
+	private $parent_id;
+
+	public function __construct( $sku, $id = 0, array $meta = array(), $parent_id = 0 ) {
+		$this->sku       = $sku;
+		$this->id        = $id;
+		$this->parent_id = $parent_id;
+		foreach ( $meta as $key => $value ) {
+			$this->update_meta_data( $key, $value );
+		}
 	}
 
 	public function get_sku() {
 		return $this->sku;
+	}
+
+	public function get_id() {
+		return $this->id;
+	}
+
+	public function get_parent_id() {
+		return $this->parent_id;
 	}
 }
 

@@ -232,3 +232,23 @@ class WP_REST_Request {
 		return $this->body;
 	}
 }
+
+function wc_get_product( $id ) {
+	return isset( $GLOBALS['fake_wp']['products'][ (int) $id ] ) ? $GLOBALS['fake_wp']['products'][ (int) $id ] : false;
+}
+
+function wc_add_notice( $message, $type = 'success' ) {
+	$GLOBALS['fake_wp']['notices'][] = array( $type, $message );
+}
+
+function wc_string_to_bool( $value ) {
+	return is_bool( $value ) ? $value : ( 'yes' === strtolower( (string) $value ) || 1 === $value || 'true' === strtolower( (string) $value ) || '1' === $value );
+}
+
+function sanitize_text_field( $value ) {
+	return trim( preg_replace( '/[\r\n\t ]+/', ' ', strip_tags( (string) $value ) ) );
+}
+
+function wp_unslash( $value ) {
+	return is_string( $value ) ? stripslashes( $value ) : $value;
+}

@@ -25,7 +25,7 @@ if ( ! is_array( $cmd ) || empty( $cmd['cmd'] ) ) {
 	exit( 2 );
 }
 
-$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot' );
+$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot', 'cart' );
 if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	require __DIR__ . '/fake_wp.php';
 }
@@ -162,6 +162,9 @@ function run( array $cmd ) {
 
 		case 'boot':
 			return run_boot( $cmd );
+
+		case 'cart':
+			return run_cart( $cmd );
 	}
 	throw new InvalidArgumentException( 'unknown command ' . $cmd['cmd'] );
 }
@@ -259,6 +262,35 @@ function run_boot( array $cmd ) {
 		);
 	}
 	return array( 'hooks' => $hooks, 'routes' => $routes, 'features' => $GLOBALS['fake_wp']['features'] );
+}
+
+/**
+ * Storefront flow for one add-to-cart request: validation, cart item data, the cart row,
+ * the order line item, and the "Print file" row on order views.
+ */
+function run_cart( array $cmd ) {
+	$transport                     = setup_wp( $cmd );
+	$GLOBALS['fake_wp']['notices'] = array();
+	foreach ( $cmd['products'] as $id => $meta ) {
+		$GLOBALS['fake_wp']['products'][ (int) $id ] = new WC_Product( 'SKU' . $id, (int) $id, $meta );
+	}
+	$_REQUEST = isset( $cmd['request'] ) ? $cmd['request'] : array();
+	$_POST    = $_REQUEST;
+	$product  = new Printgate_Product( Printgate_Plugin::instance() );
+	$pid      = (int) $cmd['product_id'];
+	$out      = array(
+		'config' => $product->config_for( $pid ),
+		'valid'  => $product->validate_add_to_cart( true, $pid, 1 ),
+	);
+	$out['notices']   = $GLOBALS['fake_wp']['notices'];
+	$out['cart_item'] = $product->add_cart_item_data( array(), $pid, 0 );
+	$out['cart_rows'] = $product->cart_item_display( array(), $out['cart_item'] );
+	$item             = new WC_Order_Item_Product( array( 'id' => 1, 'name' => 'Card', 'product_id' => $pid, 'quantity' => 1, 'total' => '1.00', 'sku' => '' ) );
+	$product->save_line_item( $item, 'key', $out['cart_item'], null );
+	$out['line_item_meta'] = $item->meta_array();
+	$out['order_rows']     = array_values( (array) $product->order_item_display( array(), $item ) );
+	$out['requests']       = $transport->requests;
+	return $out;
 }
 
 function run_sync( array $cmd ) {
