@@ -25,7 +25,15 @@ EXPECTED_727 = {
     "total": "29.35",
     "customer": {"id": 0, "name": "John Doe", "email": "john.doe@example.com", "phone": "(555) 555-5555"},
     "items": [
-        {"itemId": 315, "productId": 93, "name": "Woo Single #1", "quantity": 2, "sku": "", "total": "6.00", "jobId": JOB_A},
+        {
+            "itemId": 315,
+            "productId": 93,
+            "name": "Woo Single #1",
+            "quantity": 2,
+            "sku": "",
+            "total": "6.00",
+            "jobId": JOB_A,
+        },
         {
             "itemId": 316,
             "productId": 22,
@@ -52,22 +60,33 @@ EXPECTED_727 = {
 
 
 def capture(item_meta: dict, **extra) -> dict:
-    return run_php({
-        "cmd": "capture", "fixture": str(ORDER_727), "item_meta": item_meta,
-        "base_url": "http://127.0.0.1:8000", "sk": SK, "whsec": WHSEC, **extra,
-    })
+    return run_php(
+        {
+            "cmd": "capture",
+            "fixture": str(ORDER_727),
+            "item_meta": item_meta,
+            "base_url": "http://127.0.0.1:8000",
+            "sk": SK,
+            "whsec": WHSEC,
+            **extra,
+        }
+    )
 
 
 def client(call: str, args: list | None = None, responses: list | None = None, **extra) -> dict:
-    return run_php({"cmd": "client", "call": call, "args": args or [], "responses": responses or [], "sk": SK, **extra})
+    return run_php(
+        {"cmd": "client", "call": call, "args": args or [], "responses": responses or [], "sk": SK, **extra}
+    )
 
 
 # --- POST /orders/{id} from order_727.json -----------------------------------------------------
 
 
 def test_capture_order_727_request_url_headers_and_body():
-    answer = capture({"315": {"_printgate_job_id": JOB_A}, "316": {"_filecheck_job_id": JOB_B}},
-                     responses=[{"status": 200, "body": json.dumps({"success": True, "affectedJobIds": [JOB_A, JOB_B]})}])
+    answer = capture(
+        {"315": {"_printgate_job_id": JOB_A}, "316": {"_filecheck_job_id": JOB_B}},
+        responses=[{"status": 200, "body": json.dumps({"success": True, "affectedJobIds": [JOB_A, JOB_B]})}],
+    )
     assert answer["result"] == {"success": True, "affectedJobIds": [JOB_A, JOB_B]}
     [request] = answer["requests"]
     assert request["method"] == "POST"
@@ -102,7 +121,9 @@ def test_body_is_unescaped_utf8_json():
 
 
 def test_only_items_with_a_job_are_listed():
-    answer = run_php({"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"316": {"_printgate_job_id": JOB_B}}})
+    answer = run_php(
+        {"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"316": {"_printgate_job_id": JOB_B}}}
+    )
     assert [i["itemId"] for i in answer["payload"]["items"]] == [316]
     assert answer["job_ids"] == {"316": JOB_B}
 
@@ -123,7 +144,14 @@ def test_order_without_jobs_has_no_items():
         ({"_filecheck_job_id": JOB_B, "Filecheck Job": JOB_A}, JOB_B),
         ({"_printgate_job_id": "  " + JOB_A + " "}, JOB_A),
     ],
-    ids=["printgate", "filecheck-hidden", "filecheck-visible", "ours-first", "hidden-before-visible", "trimmed"],
+    ids=[
+        "printgate",
+        "filecheck-hidden",
+        "filecheck-visible",
+        "ours-first",
+        "hidden-before-visible",
+        "trimmed",
+    ],
 )
 def test_job_id_is_read_from_printgate_and_filecheck_keys(meta: dict, expected: str):
     answer = run_php({"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"315": meta}})
@@ -132,40 +160,81 @@ def test_job_id_is_read_from_printgate_and_filecheck_keys(meta: dict, expected: 
 
 @pytest.mark.parametrize("bad", ["", "job 1", "../orders/1", "job_<script>", "x" * 200])
 def test_invalid_job_ids_on_items_are_ignored(bad: str):
-    answer = run_php({"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"315": {"_printgate_job_id": bad}}})
+    answer = run_php(
+        {"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"315": {"_printgate_job_id": bad}}}
+    )
     assert answer["payload"]["items"] == []
 
 
 def test_visible_filecheck_key_is_not_repeated_as_item_meta():
-    answer = run_php({"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"316": {"Filecheck Job": JOB_B}}})
+    answer = run_php(
+        {"cmd": "payload", "fixture": str(ORDER_727), "item_meta": {"316": {"Filecheck Job": JOB_B}}}
+    )
     assert answer["payload"]["items"][0]["meta"] == {"pa_color": "black", "size": "M Test"}
 
 
 def test_shipping_address_is_left_out_when_the_order_has_none():
-    empty = {k: "" for k in ["first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country"]}
-    answer = run_php({"cmd": "payload", "fixture": str(ORDER_727), "order": {"shipping": empty},
-                      "item_meta": {"315": {"_printgate_job_id": JOB_A}}})
+    empty = {
+        k: ""
+        for k in [
+            "first_name",
+            "last_name",
+            "company",
+            "address_1",
+            "address_2",
+            "city",
+            "state",
+            "postcode",
+            "country",
+        ]
+    }
+    answer = run_php(
+        {
+            "cmd": "payload",
+            "fixture": str(ORDER_727),
+            "order": {"shipping": empty},
+            "item_meta": {"315": {"_printgate_job_id": JOB_A}},
+        }
+    )
     assert "shippingAddress" not in answer["payload"]
     assert answer["payload"]["source"] == "wp"
 
 
 def test_completed_fixture_sends_its_status():
-    answer = run_php({"cmd": "payload", "fixture": "/work/shared/fixtures/woocommerce/order_727_completed.json",
-                      "item_meta": {"315": {"_printgate_job_id": JOB_A}}})
+    answer = run_php(
+        {
+            "cmd": "payload",
+            "fixture": "/work/shared/fixtures/woocommerce/order_727_completed.json",
+            "item_meta": {"315": {"_printgate_job_id": JOB_A}},
+        }
+    )
     assert answer["payload"]["status"] == "completed"
 
 
 def test_capture_without_webhook_secret_refuses_to_send_unsigned():
-    answer = run_php({"cmd": "capture", "fixture": str(ORDER_727), "item_meta": {"315": {"_printgate_job_id": JOB_A}},
-                      "sk": SK, "whsec": ""})
+    answer = run_php(
+        {
+            "cmd": "capture",
+            "fixture": str(ORDER_727),
+            "item_meta": {"315": {"_printgate_job_id": JOB_A}},
+            "sk": SK,
+            "whsec": "",
+        }
+    )
     assert answer["error"]["message"] == "No webhook secret configured: cannot sign the order."
     assert answer["requests"] == []
 
 
 def test_capture_errors_carry_status_and_retryability():
-    answer = capture({"315": {"_printgate_job_id": JOB_A}},
-                     responses=[{"status": 400, "body": json.dumps({"message": "unknown key: foo"})}])
-    assert answer["error"] == {"message": "printgate answered HTTP 400: unknown key: foo", "status": 400, "retryable": False}
+    answer = capture(
+        {"315": {"_printgate_job_id": JOB_A}},
+        responses=[{"status": 400, "body": json.dumps({"message": "unknown key: foo"})}],
+    )
+    assert answer["error"] == {
+        "message": "printgate answered HTTP 400: unknown key: foo",
+        "status": 400,
+        "retryable": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -192,15 +261,23 @@ def test_failures_are_classified_for_the_retry_queue(response: dict, status: int
 @pytest.mark.parametrize(
     "body",
     [
-        {"workflows": [{"id": "wf_1", "name": "Business cards", "enabled": True, "source": "builtin"},
-                       {"id": "wf_2", "name": "", "enabled": False}]},
+        {
+            "workflows": [
+                {"id": "wf_1", "name": "Business cards", "enabled": True, "source": "builtin"},
+                {"id": "wf_2", "name": "", "enabled": False},
+            ]
+        },
         {"rules": [{"id": "wf_1", "name": "Business cards"}, {"id": "wf_2", "enabled": False}]},
         [{"id": "wf_1", "name": "Business cards"}, {"id": "wf_2", "enabled": False}],
     ],
     ids=["workflows", "legacy-rules", "bare-list"],
 )
 def test_list_workflows(body):
-    answer = client("list_workflows", base_url="https://pg.example/", responses=[{"status": 200, "body": json.dumps(body)}])
+    answer = client(
+        "list_workflows",
+        base_url="https://pg.example/",
+        responses=[{"status": 200, "body": json.dumps(body)}],
+    )
     assert answer["result"] == [
         {"id": "wf_1", "name": "Business cards", "enabled": True},
         {"id": "wf_2", "name": "wf_2", "enabled": False},
@@ -220,7 +297,9 @@ def test_list_workflows_drops_rows_with_unsafe_ids():
 
 
 def test_list_workflows_bad_key_is_a_401():
-    answer = client("list_workflows", responses=[{"status": 401, "body": json.dumps({"error": "invalid api key"})}])
+    answer = client(
+        "list_workflows", responses=[{"status": 401, "body": json.dumps({"error": "invalid api key"})}]
+    )
     assert answer["error"]["status"] == 401
     assert answer["error"]["message"] == "printgate answered HTTP 401: invalid api key"
 
@@ -240,9 +319,23 @@ def test_non_json_answer_is_an_error():
 
 
 def test_get_job_with_runs():
-    job = {"id": JOB_A, "status": "ready", "outcome": "pass", "canProceed": True,
-           "runs": [{"id": "task_1", "name": "card.pdf", "outcome": "pass", "status": "done", "hasOutput": True,
-                     "proofs": [{"url": "http://127.0.0.1:8000/p/1.png"}], "downloadUrl": None}]}
+    job = {
+        "id": JOB_A,
+        "status": "ready",
+        "outcome": "pass",
+        "canProceed": True,
+        "runs": [
+            {
+                "id": "task_1",
+                "name": "card.pdf",
+                "outcome": "pass",
+                "status": "done",
+                "hasOutput": True,
+                "proofs": [{"url": "http://127.0.0.1:8000/p/1.png"}],
+                "downloadUrl": None,
+            }
+        ],
+    }
     answer = client("get_job", [JOB_A, True], responses=[{"status": 200, "body": json.dumps(job)}])
     assert answer["result"] == job
     assert answer["requests"][0]["url"] == f"http://127.0.0.1:8000/jobs/{JOB_A}?expand=runs"
@@ -283,10 +376,18 @@ def test_job_can_proceed(job: dict, workflow, expected: bool):
 def test_download_run_output_streams_to_a_file(tmp_path):
     target = tmp_path / "out.bin"
     answer = client(
-        "download_run_output", [JOB_A, "task_1", str(target)],
-        responses=[{"status": 200, "file": "%PDF-1.7 fake",
-                    "headers": {"Content-Type": "application/pdf",
-                                "Content-Disposition": "attachment; filename*=UTF-8''card%20fixed.pdf"}}],
+        "download_run_output",
+        [JOB_A, "task_1", str(target)],
+        responses=[
+            {
+                "status": 200,
+                "file": "%PDF-1.7 fake",
+                "headers": {
+                    "Content-Type": "application/pdf",
+                    "Content-Disposition": "attachment; filename*=UTF-8''card%20fixed.pdf",
+                },
+            }
+        ],
     )
     assert answer["result"] == {"content_type": "application/pdf", "file_name": "card fixed.pdf"}
     [request] = answer["requests"]
@@ -298,14 +399,19 @@ def test_download_run_output_streams_to_a_file(tmp_path):
 
 def test_download_file_name_cannot_escape_the_directory(tmp_path):
     answer = client(
-        "download_run_output", [JOB_A, "task_1", str(tmp_path / "x")],
-        responses=[{"status": 200, "headers": {"content-disposition": 'attachment; filename="../../etc/passwd"'}}],
+        "download_run_output",
+        [JOB_A, "task_1", str(tmp_path / "x")],
+        responses=[
+            {"status": 200, "headers": {"content-disposition": 'attachment; filename="../../etc/passwd"'}}
+        ],
     )
     assert answer["result"]["file_name"] == "passwd"
 
 
 def test_download_error_status(tmp_path):
-    answer = client("download_run_output", [JOB_A, "task_1", str(tmp_path / "x")], responses=[{"status": 404}])
+    answer = client(
+        "download_run_output", [JOB_A, "task_1", str(tmp_path / "x")], responses=[{"status": 404}]
+    )
     assert answer["error"]["status"] == 404
 
 
@@ -314,13 +420,23 @@ def test_download_error_status(tmp_path):
     [
         ("http://127.0.0.1:8000/proofs/p1.png", "http://127.0.0.1:8000/proofs/p1.png", True),
         ("/proofs/p1.png", "http://127.0.0.1:8000/proofs/p1.png", True),
-        ("https://bucket.s3.example/p1.png?X-Amz-Signature=abc", "https://bucket.s3.example/p1.png?X-Amz-Signature=abc", False),
+        (
+            "https://bucket.s3.example/p1.png?X-Amz-Signature=abc",
+            "https://bucket.s3.example/p1.png?X-Amz-Signature=abc",
+            False,
+        ),
         ("http://127.0.0.1:9000/p1.png", "http://127.0.0.1:9000/p1.png", False),
     ],
     ids=["own", "relative", "presigned-elsewhere", "other-port"],
 )
-def test_fetch_asset_sends_the_secret_key_only_to_printgate(tmp_path, url: str, fetched: str, authorized: bool):
-    answer = client("fetch_asset", [url, str(tmp_path / "p")], responses=[{"status": 200, "headers": {"content-type": "image/png"}}])
+def test_fetch_asset_sends_the_secret_key_only_to_printgate(
+    tmp_path, url: str, fetched: str, authorized: bool
+):
+    answer = client(
+        "fetch_asset",
+        [url, str(tmp_path / "p")],
+        responses=[{"status": 200, "headers": {"content-type": "image/png"}}],
+    )
     assert answer["result"]["content_type"] == "image/png"
     [request] = answer["requests"]
     assert request["url"] == fetched

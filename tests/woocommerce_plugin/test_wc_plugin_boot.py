@@ -52,16 +52,28 @@ def test_every_registered_callback_exists_and_takes_the_arguments_wordpress_pass
     ],
 )
 def test_hook_is_registered(booted: dict, hook: str, callback: str):
-    assert {"hook": hook, "callback": callback} in [{"hook": h["hook"], "callback": h["callback"]} for h in booted["hooks"]]
+    assert {"hook": hook, "callback": callback} in [
+        {"hook": h["hook"], "callback": h["callback"]} for h in booted["hooks"]
+    ]
 
 
 def test_no_admin_ajax_nopriv_handlers(booted: dict):
-    assert not [h for h in booted["hooks"] if h["hook"].startswith("wp_ajax_nopriv_") or h["hook"].startswith("admin_post_nopriv_")]
+    assert not [
+        h
+        for h in booted["hooks"]
+        if h["hook"].startswith("wp_ajax_nopriv_") or h["hook"].startswith("admin_post_nopriv_")
+    ]
 
 
 def test_events_route(booted: dict):
     assert booted["routes"] == [
-        {"namespace": "printgate/v1", "route": "/events", "methods": "POST", "permission": "__return_true", "callable": True}
+        {
+            "namespace": "printgate/v1",
+            "route": "/events",
+            "methods": "POST",
+            "permission": "__return_true",
+            "callable": True,
+        }
     ]
 
 

@@ -17,15 +17,32 @@ OPTIONS = {
     "printgate_default_workflow": "wf_default",
     "printgate_require_upload": "yes",
 }
-READY = {"id": JOB, "status": "ready", "outcome": "pass", "canProceed": True, "workflowId": "wf_default",
-         "tasks": [{"id": "task_1", "source": {"name": "card.pdf"}}]}
+READY = {
+    "id": JOB,
+    "status": "ready",
+    "outcome": "pass",
+    "canProceed": True,
+    "workflowId": "wf_default",
+    "tasks": [{"id": "task_1", "source": {"name": "card.pdf"}}],
+}
 
 
-def cart(request: dict, responses: list | None = None, product_meta: dict | None = None, options: dict | None = None) -> dict:
-    return run_php({
-        "cmd": "cart", "options": {**OPTIONS, **(options or {})}, "products": {"42": product_meta or {}},
-        "product_id": 42, "request": request, "responses": responses or [],
-    })
+def cart(
+    request: dict,
+    responses: list | None = None,
+    product_meta: dict | None = None,
+    options: dict | None = None,
+) -> dict:
+    return run_php(
+        {
+            "cmd": "cart",
+            "options": {**OPTIONS, **(options or {})},
+            "products": {"42": product_meta or {}},
+            "product_id": 42,
+            "request": request,
+            "responses": responses or [],
+        }
+    )
 
 
 def ok(job: dict = READY) -> list[dict]:
@@ -50,16 +67,31 @@ def test_checked_job_is_verified_with_the_secret_key_and_carried_to_the_order():
     assert answer["cart_item"] == {"printgate_job_id": JOB, "printgate_file_name": "card.pdf"}
     assert answer["cart_rows"] == [{"key": "Print file", "value": "card.pdf", "display": "card.pdf"}]
     assert answer["line_item_meta"] == {"_printgate_job_id": JOB, "_printgate_file_name": "card.pdf"}
-    assert answer["order_rows"] == [{"key": "printgate_print_file", "value": "card.pdf",
-                                     "display_key": "Print file", "display_value": "card.pdf"}]
+    assert answer["order_rows"] == [
+        {
+            "key": "printgate_print_file",
+            "value": "card.pdf",
+            "display_key": "Print file",
+            "display_value": "card.pdf",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
     ("job", "message"),
     [
-        ({**READY, "status": "rejected", "canProceed": False}, "Your print file has not passed the checks. Please fix it or upload another file."),
-        ({**READY, "status": "processing", "canProceed": False}, "Your print file has not passed the checks. Please fix it or upload another file."),
-        ({**READY, "workflowId": "wf_other"}, "Your print file has not passed the checks. Please fix it or upload another file."),
+        (
+            {**READY, "status": "rejected", "canProceed": False},
+            "Your print file has not passed the checks. Please fix it or upload another file.",
+        ),
+        (
+            {**READY, "status": "processing", "canProceed": False},
+            "Your print file has not passed the checks. Please fix it or upload another file.",
+        ),
+        (
+            {**READY, "workflowId": "wf_other"},
+            "Your print file has not passed the checks. Please fix it or upload another file.",
+        ),
     ],
     ids=["rejected", "still-processing", "other-workflow"],
 )
@@ -75,8 +107,14 @@ def test_job_that_cannot_proceed_is_refused(job: dict, message: str):
     ("response", "message"),
     [
         ({"status": 404, "body": "{}"}, "Your print file could not be found. Please upload it again."),
-        ({"fail": "Connection refused"}, "We could not check your print file right now. Please try again in a moment."),
-        ({"status": 500, "body": ""}, "We could not check your print file right now. Please try again in a moment."),
+        (
+            {"fail": "Connection refused"},
+            "We could not check your print file right now. Please try again in a moment.",
+        ),
+        (
+            {"status": 500, "body": ""},
+            "We could not check your print file right now. Please try again in a moment.",
+        ),
     ],
     ids=["unknown-job", "printgate-down", "printgate-error"],
 )
@@ -117,13 +155,40 @@ def test_product_without_upload_ignores_the_field():
     ("meta", "options", "expected"),
     [
         ({}, {}, {"workflow": "wf_default", "required": True, "presentation": "inline"}),
-        ({"_printgate_workflow": "wf_cards", "_printgate_presentation": "dialog"}, {}, {"workflow": "wf_cards", "required": True, "presentation": "dialog"}),
-        ({"_fc_workflow_id": "wf_fc", "_fc_required": "yes"}, {"printgate_require_upload": "no"}, {"workflow": "wf_fc", "required": True, "presentation": "inline"}),
-        ({"_printgate_workflow": "wf_own", "_fc_workflow_id": "wf_fc"}, {}, {"workflow": "wf_own", "required": True, "presentation": "inline"}),
-        ({"_printgate_require": "no", "_fc_required": "1"}, {}, {"workflow": "wf_default", "required": False, "presentation": "inline"}),
-        ({}, {"printgate_default_workflow": "", "printgate_presentation": "dialog"}, {"workflow": None, "required": True, "presentation": "dialog"}),
+        (
+            {"_printgate_workflow": "wf_cards", "_printgate_presentation": "dialog"},
+            {},
+            {"workflow": "wf_cards", "required": True, "presentation": "dialog"},
+        ),
+        (
+            {"_fc_workflow_id": "wf_fc", "_fc_required": "yes"},
+            {"printgate_require_upload": "no"},
+            {"workflow": "wf_fc", "required": True, "presentation": "inline"},
+        ),
+        (
+            {"_printgate_workflow": "wf_own", "_fc_workflow_id": "wf_fc"},
+            {},
+            {"workflow": "wf_own", "required": True, "presentation": "inline"},
+        ),
+        (
+            {"_printgate_require": "no", "_fc_required": "1"},
+            {},
+            {"workflow": "wf_default", "required": False, "presentation": "inline"},
+        ),
+        (
+            {},
+            {"printgate_default_workflow": "", "printgate_presentation": "dialog"},
+            {"workflow": None, "required": True, "presentation": "dialog"},
+        ),
     ],
-    ids=["global", "product-override", "filecheck-meta", "ours-over-filecheck", "not-required", "no-workflow"],
+    ids=[
+        "global",
+        "product-override",
+        "filecheck-meta",
+        "ours-over-filecheck",
+        "not-required",
+        "no-workflow",
+    ],
 )
 def test_product_config_resolution(meta: dict, options: dict, expected: dict):
     assert cart({}, product_meta=meta, options=options)["config"] == expected

@@ -15,7 +15,11 @@ WHSEC = "whsec_" + base64.b64encode(b"events-secret-for-the-plugin-01").decode()
 SK = "sk_test_events"
 JOB_A = "job_01jf8n2q4vaaaaaaaaaaaaaaaa"
 JOB_B = "job_01jf8n2q4vbbbbbbbbbbbbbbbb"
-OPTIONS = {"printgate_webhook_secret": WHSEC, "printgate_secret_key": SK, "printgate_base_url": "http://127.0.0.1:8000"}
+OPTIONS = {
+    "printgate_webhook_secret": WHSEC,
+    "printgate_secret_key": SK,
+    "printgate_base_url": "http://127.0.0.1:8000",
+}
 ORDER = {
     "fixture": str(ORDER_727),
     "item_meta": {"315": {"_printgate_job_id": JOB_A}},
@@ -23,17 +27,29 @@ ORDER = {
 }
 
 
-def signed(event: dict, msg_id: str, *, secret: str = WHSEC, timestamp: int | None = None, body: str | None = None) -> dict:
+def signed(
+    event: dict, msg_id: str, *, secret: str = WHSEC, timestamp: int | None = None, body: str | None = None
+) -> dict:
     raw = json.dumps(event) if body is None else body
     return {"headers": standard_headers(secret, msg_id, raw.encode(), timestamp=timestamp), "body": raw}
 
 
 def events(requests: list[dict], options: dict | None = None, **extra) -> dict:
-    return run_php({"cmd": "events", "options": OPTIONS if options is None else options,
-                    "orders": [ORDER], "requests": requests, **extra})
+    return run_php(
+        {
+            "cmd": "events",
+            "options": OPTIONS if options is None else options,
+            "orders": [ORDER],
+            "requests": requests,
+            **extra,
+        }
+    )
 
 
-COMPLETED = {"type": "job.completed", "data": {"id": JOB_A, "orderId": "727", "status": "ready", "canProceed": True}}
+COMPLETED = {
+    "type": "job.completed",
+    "data": {"id": JOB_A, "orderId": "727", "status": "ready", "canProceed": True},
+}
 
 
 # --- events route -----------------------------------------------------------------------------
@@ -41,8 +57,12 @@ COMPLETED = {"type": "job.completed", "data": {"id": JOB_A, "orderId": "727", "s
 
 def test_signed_event_is_accepted_and_the_note_is_queued():
     answer = events([signed(COMPLETED, "msg_1")])
-    assert answer["responses"] == [{"status": 202, "data": {"received": True, "handled": True, "orderId": "727", "jobIds": [JOB_A]}}]
-    assert answer["scheduled"] == [{"delay": 0, "hook": "printgate_event_note", "args": [727, "job.completed", [JOB_A], 0]}]
+    assert answer["responses"] == [
+        {"status": 202, "data": {"received": True, "handled": True, "orderId": "727", "jobIds": [JOB_A]}}
+    ]
+    assert answer["scheduled"] == [
+        {"delay": 0, "hook": "printgate_event_note", "args": [727, "job.completed", [JOB_A], 0]}
+    ]
 
 
 def test_replayed_webhook_id_is_rejected():
@@ -91,7 +111,11 @@ def test_body_without_type_is_400():
 def test_job_not_on_the_order_is_not_handled():
     event = {"type": "job.completed", "data": {"id": JOB_B, "orderId": "727"}}
     answer = events([signed(event, "msg_o")])
-    assert answer["responses"][0]["data"] == {"received": True, "handled": False, "reason": "no matching order"}
+    assert answer["responses"][0]["data"] == {
+        "received": True,
+        "handled": False,
+        "reason": "no matching order",
+    }
     assert answer["scheduled"] == []
 
 
@@ -108,12 +132,33 @@ def test_files_ready_without_job_list_covers_all_jobs_of_the_order():
 
 
 def test_note_lists_runs_with_proxied_download_links():
-    job = {"id": JOB_A, "status": "ready", "outcome": "pass", "canProceed": True,
-           "runs": [{"id": "task_1", "name": "card <b>.pdf", "outcome": "pass", "hasOutput": True,
-                     "proofs": [], "downloadUrl": "https://signed.example/secret-url"},
-                    {"id": "task_2", "name": "back.pdf", "outcome": "warn", "hasOutput": False}]}
-    answer = events([signed({"type": "order.files_ready", "data": {"orderId": "727", "files": [{"jobId": JOB_A}]}}, "msg_n1")],
-                    responses=[{"status": 200, "body": json.dumps(job)}], run_scheduled=True)
+    job = {
+        "id": JOB_A,
+        "status": "ready",
+        "outcome": "pass",
+        "canProceed": True,
+        "runs": [
+            {
+                "id": "task_1",
+                "name": "card <b>.pdf",
+                "outcome": "pass",
+                "hasOutput": True,
+                "proofs": [],
+                "downloadUrl": "https://signed.example/secret-url",
+            },
+            {"id": "task_2", "name": "back.pdf", "outcome": "warn", "hasOutput": False},
+        ],
+    }
+    answer = events(
+        [
+            signed(
+                {"type": "order.files_ready", "data": {"orderId": "727", "files": [{"jobId": JOB_A}]}},
+                "msg_n1",
+            )
+        ],
+        responses=[{"status": 200, "body": json.dumps(job)}],
+        run_scheduled=True,
+    )
     [request] = answer["requests"]
     assert request["url"] == f"http://127.0.0.1:8000/jobs/{JOB_A}?expand=runs"
     assert request["headers"]["Authorization"] == f"Bearer {SK}"
@@ -121,42 +166,79 @@ def test_note_lists_runs_with_proxied_download_links():
     assert note.startswith("printgate: the print files are ready.<br>")
     assert f"{JOB_A}: ready, pass" in note
     assert "card &lt;b&gt;.pdf (pass)" in note
-    assert (f'<a href="https://shop.example/wp-admin/admin-post.php?action=printgate_download&amp;order_id=727'
-            f'&amp;job_id={JOB_A}&amp;run_id=task_1">Download</a>') in note
+    assert (
+        f'<a href="https://shop.example/wp-admin/admin-post.php?action=printgate_download&amp;order_id=727'
+        f'&amp;job_id={JOB_A}&amp;run_id=task_1">Download</a>'
+    ) in note
     assert "back.pdf (warn)" in note and note.count("Download") == 1
     assert "signed.example" not in note and SK not in note
 
 
 def test_note_is_retried_when_printgate_is_down():
-    answer = events([signed(COMPLETED, "msg_d")], responses=[{"fail": "Connection refused"}], run_scheduled=True)
+    answer = events(
+        [signed(COMPLETED, "msg_d")], responses=[{"fail": "Connection refused"}], run_scheduled=True
+    )
     assert answer["notes"]["727"] == []
-    assert answer["rescheduled"] == [{"delay": 60, "hook": "printgate_event_note", "args": [727, "job.completed", [JOB_A], 1]}]
+    assert answer["rescheduled"] == [
+        {"delay": 60, "hook": "printgate_event_note", "args": [727, "job.completed", [JOB_A], 1]}
+    ]
 
 
 def test_event_job_ids_from_every_shape():
-    data = {"id": "job_a", "jobId": "job_b", "jobIds": ["job_c", 5], "jobs": [{"id": "job_d"}, "job_e"],
-            "files": [{"jobId": "job_f"}], "items": [{"jobId": "job_a"}, {"jobId": "bad id"}]}
-    assert run_php({"cmd": "event_job_ids", "data": data})["result"] == ["job_b", "job_a", "job_c", "job_d", "job_e", "job_f"]
+    data = {
+        "id": "job_a",
+        "jobId": "job_b",
+        "jobIds": ["job_c", 5],
+        "jobs": [{"id": "job_d"}, "job_e"],
+        "files": [{"jobId": "job_f"}],
+        "items": [{"jobId": "job_a"}, {"jobId": "bad id"}],
+    }
+    assert run_php({"cmd": "event_job_ids", "data": data})["result"] == [
+        "job_b",
+        "job_a",
+        "job_c",
+        "job_d",
+        "job_e",
+        "job_f",
+    ]
     assert run_php({"cmd": "event_job_ids", "data": {"id": "task_1"}})["result"] == []
 
 
 def test_job_file_name_from_runs_or_tasks():
-    assert run_php({"cmd": "job_file_name", "job": {"runs": [{"name": "a.pdf"}, {"name": "b.pdf"}]}})["result"] == "a.pdf, b.pdf"
-    assert run_php({"cmd": "job_file_name", "job": {"tasks": [{"source": {"name": "c.png"}}]}})["result"] == "c.png"
+    assert (
+        run_php({"cmd": "job_file_name", "job": {"runs": [{"name": "a.pdf"}, {"name": "b.pdf"}]}})["result"]
+        == "a.pdf, b.pdf"
+    )
+    assert (
+        run_php({"cmd": "job_file_name", "job": {"tasks": [{"source": {"name": "c.png"}}]}})["result"]
+        == "c.png"
+    )
     assert run_php({"cmd": "job_file_name", "job": {"id": JOB_A}})["result"] == ""
 
 
 # --- order sync queue -------------------------------------------------------------------------
 
 
-def sync(steps: list[str], responses: list[dict], options: dict | None = None, order: dict | None = None) -> list[dict]:
-    return run_php({"cmd": "sync", "options": OPTIONS if options is None else options, "orders": [order or ORDER],
-                    "order_id": 727, "steps": steps, "responses": responses})["steps"]
+def sync(
+    steps: list[str], responses: list[dict], options: dict | None = None, order: dict | None = None
+) -> list[dict]:
+    return run_php(
+        {
+            "cmd": "sync",
+            "options": OPTIONS if options is None else options,
+            "orders": [order or ORDER],
+            "order_id": 727,
+            "steps": steps,
+            "responses": responses,
+        }
+    )["steps"]
 
 
 def test_order_is_queued_then_retried_with_backoff_and_the_same_message_id():
-    steps = sync(["enqueue", "send", "send", "send"],
-                 [{"status": 503, "body": ""}, {"fail": "Connection refused"}, {"status": 200, "body": "{}"}])
+    steps = sync(
+        ["enqueue", "send", "send", "send"],
+        [{"status": 503, "body": ""}, {"fail": "Connection refused"}, {"status": 200, "body": "{}"}],
+    )
     queued, first, second, done = steps
 
     assert queued["state"] == "pending"
@@ -198,7 +280,9 @@ def test_status_change_sends_a_new_message_with_the_new_status():
 
 
 def test_permanent_rejection_stops_retrying_and_tells_the_merchant():
-    steps = sync(["enqueue", "send", "sweep"], [{"status": 400, "body": json.dumps({"message": "unknown key: meta"})}])
+    steps = sync(
+        ["enqueue", "send", "sweep"], [{"status": 400, "body": json.dumps({"message": "unknown key: meta"})}]
+    )
     failed = steps[1]
     assert failed["state"] == "failed"
     assert failed["scheduled"] == []

@@ -51,14 +51,23 @@ def test_php_lint(path: Path):
 def test_every_plugin_file_refuses_direct_access(path: Path):
     guard = "WP_UNINSTALL_PLUGIN" if path.name == "uninstall.php" else "ABSPATH"
     head = path.read_text()[:2500]
-    assert re.search(rf"defined\( '{guard}' \).{{0,60}}?\bexit;", head, re.S), f"{path.name} has no {guard} guard"
+    assert re.search(rf"defined\( '{guard}' \).{{0,60}}?\bexit;", head, re.S), (
+        f"{path.name} has no {guard} guard"
+    )
 
 
 def test_main_file_header_and_hpos_declaration():
     main = (PLUGIN_DIR / "printgate-for-woocommerce.php").read_text()
     header = main[: main.index("*/")]
-    for field in ["Plugin Name:", "Version:", "Requires PHP:", "Text Domain:          printgate-for-woocommerce",
-                  "Domain Path:          /languages", "WC requires at least:", "Requires Plugins:     woocommerce"]:
+    for field in [
+        "Plugin Name:",
+        "Version:",
+        "Requires PHP:",
+        "Text Domain:          printgate-for-woocommerce",
+        "Domain Path:          /languages",
+        "WC requires at least:",
+        "Requires Plugins:     woocommerce",
+    ]:
         assert field in header, field
     assert "FeaturesUtil::declare_compatibility( 'custom_order_tables', PRINTGATE_WC_FILE, true )" in main
     assert "before_woocommerce_init" in main
@@ -67,7 +76,9 @@ def test_main_file_header_and_hpos_declaration():
 def test_readme_txt_headers_match_the_plugin_version():
     readme = (PLUGIN_DIR / "readme.txt").read_text()
     assert readme.startswith("=== printgate for WooCommerce ===")
-    version = re.search(r"^ \* Version:\s+(\S+)", (PLUGIN_DIR / "printgate-for-woocommerce.php").read_text(), re.M)
+    version = re.search(
+        r"^ \* Version:\s+(\S+)", (PLUGIN_DIR / "printgate-for-woocommerce.php").read_text(), re.M
+    )
     assert version is not None
     assert f"Stable tag: {version.group(1)}" in readme
     for section in ["== Description ==", "== Installation ==", "== Changelog =="]:
@@ -78,7 +89,16 @@ def test_readme_txt_headers_match_the_plugin_version():
 def test_testable_classes_call_no_wordpress_functions(name: str):
     source = (PLUGIN_DIR / "includes" / name).read_text()
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
-    for fn in ["get_option", "wp_remote_", "esc_html", "__(", "add_action", "add_filter", "wc_get_order", "apply_filters"]:
+    for fn in [
+        "get_option",
+        "wp_remote_",
+        "esc_html",
+        "__(",
+        "add_action",
+        "add_filter",
+        "wc_get_order",
+        "apply_filters",
+    ]:
         assert fn not in code, f"{name} calls {fn}"
 
 
@@ -120,9 +140,25 @@ def test_pot_lists_every_translatable_string(tmp_path: Path):
     out = tmp_path / "fresh.pot"
     files = [str(p.relative_to(PLUGIN_DIR)) for p in PLUGIN_PHP]
     subprocess.run(
-        ["xgettext", "--language=PHP", "--from-code=UTF-8", "-k__", "-k_e", "-kesc_html__", "-kesc_html_e",
-         "-kesc_attr__", "-kesc_attr_e", "-k_n:1,2", "-o", str(out), *files],
-        cwd=PLUGIN_DIR, check=True, capture_output=True, timeout=60,
+        [
+            "xgettext",
+            "--language=PHP",
+            "--from-code=UTF-8",
+            "-k__",
+            "-k_e",
+            "-kesc_html__",
+            "-kesc_html_e",
+            "-kesc_attr__",
+            "-kesc_attr_e",
+            "-k_n:1,2",
+            "-o",
+            str(out),
+            *files,
+        ],
+        cwd=PLUGIN_DIR,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
     def msgids(text: str) -> set[str]:
@@ -136,7 +172,7 @@ def test_pot_lists_every_translatable_string(tmp_path: Path):
 
 def test_secret_key_and_webhook_secret_never_reach_the_storefront():
     product = (PLUGIN_DIR / "includes" / "class-printgate-product.php").read_text()
-    render = product[product.index("function render_widget"): product.index("function posted_job_id")]
+    render = product[product.index("function render_widget") : product.index("function posted_job_id")]
     assert "publishable_key()" in render
     assert "secret_key" not in render and "webhook_secret" not in render
     js = (PLUGIN_DIR / "assets" / "js" / "printgate-product.js").read_text()
@@ -146,8 +182,12 @@ def test_secret_key_and_webhook_secret_never_reach_the_storefront():
 @pytest.mark.parametrize("path", PLUGIN_PHP, ids=_rel)
 def test_admin_post_handlers_check_capability_and_nonce(path: Path):
     source = path.read_text()
-    for handler in re.findall(r"add_action\(\s*'admin_post_' \. self::(\w+),\s*array\( \$this, '(\w+)' \)", source):
-        body = source[source.index(f"function {handler[1]}("):]
+    for handler in re.findall(
+        r"add_action\(\s*'admin_post_' \. self::(\w+),\s*array\( \$this, '(\w+)' \)", source
+    ):
+        body = source[source.index(f"function {handler[1]}(") :]
         body = body[: body.index("\n\t}\n")]
-        assert "current_user_can" in body or "require_capability()" in body, f"{handler[1]} lacks a capability check"
+        assert "current_user_can" in body or "require_capability()" in body, (
+            f"{handler[1]} lacks a capability check"
+        )
         assert "check_admin_referer" in body or "wp_verify_nonce" in body, f"{handler[1]} lacks a nonce check"
