@@ -75,4 +75,67 @@ class PrintgateFilesView
 
         return $clean !== '' ? $clean : $fallback;
     }
+
+    /**
+     * Stream a run's output, or one of its proofs, to the browser. The secret key and printgate's
+     * signed URLs are used here, server-side, and never sent to the browser.
+     *
+     * @param array<string,mixed> $job a normalized job (see job())
+     * @param array<string,mixed> $run one of its runs
+     * @return bool false when there is nothing to send or printgate refused before any byte was sent
+     */
+    public static function stream(PrintgateApiClient $client, array $job, array $run, $proofIndex = null)
+    {
+        $label = $proofIndex !== null && isset($run['proofs'][(int) $proofIndex]) ? $run['proofs'][(int) $proofIndex] : $run['name'];
+        $inline = $proofIndex !== null;
+        $started = false;
+        $sink = function ($chunk) use (&$started, $label, $inline) {
+            if (!$started) {
+                $started = true;
+                PrintgateFilesView::sendHeaders($label, $inline);
+            }
+            echo $chunk;
+            flush();
+        };
+        try {
+            if ($inline) {
+                if (!isset($run['proofs'][(int) $proofIndex])) {
+                    return false;
+                }
+                $client->streamUrl($run['proofs'][(int) $proofIndex], $sink);
+            } elseif (strpos($run['id'], '#') !== 0) {
+                $client->streamRunOutput($job['jobId'], $run['id'], $sink);
+            } elseif ($run['downloadUrl'] !== '') {
+                $client->streamUrl($run['downloadUrl'], $sink);
+            } else {
+                return false;
+            }
+        } catch (PrintgateApiException $e) {
+            return $started;
+        }
+        if (!$started) {
+            self::sendHeaders($label, $inline);
+        }
+
+        return true;
+    }
+
+    /** @param string $name the file name, or for an inline proof its URL (the type comes from its extension) */
+    public static function sendHeaders($name, $inline)
+    {
+        while (ob_get_level() > 0) {
+            ob_end_clean();
+        }
+        header('X-Content-Type-Options: nosniff');
+        header('Cache-Control: private, no-store');
+        if ($inline) {
+            $ext = strtolower(pathinfo((string) parse_url($name, PHP_URL_PATH), PATHINFO_EXTENSION));
+            $types = array('jpg' => 'image/jpeg', 'jpeg' => 'image/jpeg', 'webp' => 'image/webp', 'gif' => 'image/gif');
+            header('Content-Type: ' . (isset($types[$ext]) ? $types[$ext] : 'image/png'));
+            header('Content-Disposition: inline');
+        } else {
+            header('Content-Type: application/octet-stream');
+            header('Content-Disposition: attachment; filename="' . self::safeFileName($name) . '"');
+        }
+    }
 }

@@ -690,57 +690,8 @@ class PrintgateOpencart
         if ($found === null) {
             return false;
         }
-        $run = $found['run'];
-        $client = $this->client();
-        $headersSent = false;
-        $sink = function ($chunk) use (&$headersSent, $run, $proofIndex) {
-            if (!$headersSent) {
-                $headersSent = true;
-                self::sendDownloadHeaders($proofIndex !== null ? $run['proofs'][(int) $proofIndex] : $run['name'], $proofIndex !== null);
-            }
-            echo $chunk;
-            flush();
-        };
-        try {
-            if ($proofIndex !== null) {
-                if (!isset($run['proofs'][(int) $proofIndex])) {
-                    return false;
-                }
-                $client->streamUrl($run['proofs'][(int) $proofIndex], $sink);
-            } elseif (strpos($run['id'], '#') !== 0) {
-                $client->streamRunOutput($jobId, $run['id'], $sink);
-            } elseif ($run['downloadUrl'] !== '') {
-                $client->streamUrl($run['downloadUrl'], $sink);
-            } else {
-                return false;
-            }
-        } catch (PrintgateApiException $e) {
-            return $headersSent;
-        }
-        if (!$headersSent) {
-            self::sendDownloadHeaders($proofIndex !== null ? $run['proofs'][(int) $proofIndex] : $run['name'], $proofIndex !== null);
-        }
 
-        return true;
-    }
-
-    /** @param string $name the file name, or for an inline proof its URL (the type comes from its extension) */
-    public static function sendDownloadHeaders($name, $inline)
-    {
-        while (ob_get_level() > 0) {
-            ob_end_clean();
-        }
-        header('X-Content-Type-Options: nosniff');
-        header('Cache-Control: private, no-store');
-        if ($inline) {
-            $ext = strtolower(pathinfo((string) parse_url($name, PHP_URL_PATH), PATHINFO_EXTENSION));
-            $types = array('jpg' => 'image/jpeg', 'jpeg' => 'image/jpeg', 'webp' => 'image/webp', 'gif' => 'image/gif');
-            header('Content-Type: ' . (isset($types[$ext]) ? $types[$ext] : 'image/png'));
-            header('Content-Disposition: inline');
-        } else {
-            header('Content-Type: application/octet-stream');
-            header('Content-Disposition: attachment; filename="' . PrintgateFilesView::safeFileName($name) . '"');
-        }
+        return PrintgateFilesView::stream($this->client(), $found['job'], $found['run'], $proofIndex);
     }
 
     // ---- helpers -------------------------------------------------------------------------------
