@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 
@@ -63,7 +64,7 @@ def _walk_images(container: object, resources: object, ctm: Matrix, page: int, d
         return
     xobjects = resources.get("/XObject", {})  # type: ignore[attr-defined]
     try:
-        ops = pikepdf.parse_content_stream(container)  # type: ignore[arg-type]
+        ops = instructions(container)
     except pikepdf.PdfError:
         return
     stack: list[Matrix] = []
@@ -86,3 +87,12 @@ def _walk_images(container: object, resources: object, ctm: Matrix, page: int, d
             elif subtype == pikepdf.Name.Form:
                 inner = multiply(as_matrix(xo.get("/Matrix", IDENTITY)), ctm)
                 yield from _walk_images(xo, xo.get("/Resources", resources), inner, page, depth + 1)
+
+
+def instructions(container: Any) -> list[tuple[Any, Any]]:
+    """``(operands, operator)`` pairs of a page or form XObject (inline images come through intact)."""
+    return [(inst.operands, inst.operator) for inst in pikepdf.parse_content_stream(container)]
+
+
+def unparse(ops: list[tuple[Any, Any]]) -> bytes:
+    return pikepdf.unparse_content_stream(ops)  # type: ignore[arg-type]

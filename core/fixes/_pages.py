@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pikepdf
 
 PT_PER_MM = 72.0 / 25.4
@@ -22,7 +24,7 @@ def box(page: pikepdf.Page, name: str) -> Rect | None:
     """A page box as written (MediaBox/CropBox inherited), or None when absent."""
     if name in ("/MediaBox", "/CropBox"):
         value = page.obj.get(name)
-        node = page.obj
+        node: Any = page.obj
         while value is None and "/Parent" in node:
             node = node.Parent
             value = node.get(name)
@@ -48,7 +50,7 @@ def intersect(a: Rect, b: Rect) -> Rect:
 
 def rotation(page: pikepdf.Page) -> int:
     value = page.obj.get("/Rotate")
-    node = page.obj
+    node: Any = page.obj
     while value is None and "/Parent" in node:
         node = node.Parent
         value = node.get("/Rotate")

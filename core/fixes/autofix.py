@@ -54,6 +54,11 @@ def plan(report: dict, profile: dict | None, items: list[str] | None) -> tuple[l
             if items is not None:
                 skipped.append({"ruleId": rule_id, "strategy": strategy, "reason": "this finding has no automatic fix"})
             continue
+        if items is None and autofix.get("scheduled") is False:
+            # The profile only warns (or rejects) here; fixing is opt-in through ``items``.
+            skipped.append({"ruleId": rule_id, "strategy": strategy,
+                            "reason": "not scheduled: the profile's action for this check is not auto-fix"})
+            continue
         found = resolve(str(strategy))
         if found is None:
             skipped.append({"ruleId": rule_id, "strategy": strategy, "reason": f"no fix is registered for strategy {strategy!r}"})

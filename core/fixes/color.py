@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pikepdf
 
 from core.fixes import icc
+from core.fixes._content import instructions, unparse
 from core.fixes._exec import ExternalToolError
 from core.fixes._exec import ghostscript as gs
 from core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
@@ -53,23 +54,40 @@ def _profile_from(params: dict, default: str = icc.DEFAULT_CMYK) -> icc.Profile:
 
 
 @fix("convert_to_cmyk", order=60, summary="Convert all colour (vector, text, images) to CMYK through an ICC "
-     "profile (FOGRA39 by default) and embed it as the output intent.",
-     aliases=["rgb_to_cmyk", "convert_colors", "color_mode"], params={"icc": "fogra39"})
+     "profile (FOGRA39 by default) and embed it as the output intent; target gray/rgb also accepted.",
+     aliases=["rgb_to_cmyk", "convert_colors", "color_mode", "convert_icc"], params={"icc": "fogra39"})
 def convert_to_cmyk(doc: WorkDoc, req: FixRequest) -> str:
-    profile = _profile_from(req.params)
-    if profile.components != 4:
+    target = str(req.params.get("target", "cmyk")).lower()
+    target = {"grayscale": "gray", "grey": "gray"}.get(target, target)
+    if target not in _STRATEGY:
+        raise FixSkipped(f"unknown colour target {target!r} (cmyk, gray or rgb)")
+    profile = _profile_from(req.params) if target == "cmyk" else None
+    if profile is not None and profile.components != 4:
         raise FixSkipped(f"{profile.alias} is not a CMYK profile")
+    spots_note = ""
+    if req.params.get("convertSpecialSpaces") and not _preserves_spots(req.params):
+        from core.fixes.spots import convert_spots
+
+        converted = convert_spots(doc, list(range(len(doc.pdf.pages))))
+        spots_note = f"; {converted} spot colour use(s) converted to process" if converted else ""
     try:
-        convert_colors(doc, "cmyk", profile)
+        convert_colors(doc, target, profile)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
+    if profile is None:
+        return f"converted colours to {target}{spots_note}"
     add_output_intent(doc.pdf, profile)
     doc.dirty = True
-    return f"converted colours to CMYK ({profile.identifier}) and set the output intent"
+    return f"converted colours to CMYK ({profile.identifier}) and set the output intent{spots_note}"
+
+
+def _preserves_spots(params: dict) -> bool:
+    keep = {str(p).replace(" ", "").lower() for p in params.get("preserve") or []}
+    return bool(keep & {"separation", "separationall", "devicen", "nchannel"})
 
 
 @fix("set_output_intent", order=80, summary="Embed the expected ICC profile as the PDF output intent.",
-     aliases=["output_intent", "add_output_intent"], params={"icc": "fogra39"})
+     aliases=["output_intent", "add_output_intent", "embed_output_intent"], params={"icc": "fogra39"})
 def set_output_intent(doc: WorkDoc, req: FixRequest) -> str:
     profile = _profile_from(req.params)
     existing = [str(i.get("/OutputConditionIdentifier", "")) for i in doc.pdf.Root.get("/OutputIntents", [])]
@@ -86,13 +104,13 @@ Snap = Callable[[float, float, float, float], bool]
 
 
 def rich_black_rule(params: dict) -> Snap:
-    """Autofix: K >= k_min with colour inks under it. Optimize (``threshold``): C, M and Y >= threshold."""
-    if "threshold" in params:
-        t = float(params["threshold"])
+    """Autofix: K >= threshold (0.85) with any colour ink under it (what preflight flags).
+    Optimize's ``snapRichBlack`` (``mode: "cmy"``): C, M and Y all >= threshold."""
+    t = float(params.get("threshold", params.get("k_min", 0.85)))
+    if params.get("mode") == "cmy":
         return lambda c, m, y, k: c >= t and m >= t and y >= t
-    k_min = float(params.get("k_min", 0.85))
-    cmy_min = float(params.get("cmy_min", 0.05))
-    return lambda c, m, y, k: k >= k_min and (c + m + y) >= cmy_min
+    cmy_min = float(params.get("cmy_min", 0.02))
+    return lambda c, m, y, k: k >= t and max(c, m, y) > cmy_min
 
 
 def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text_only: bool) -> tuple[int, list[int]]:
@@ -103,7 +121,7 @@ def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text
         nonlocal count
         if depth > 12:
             return None
-        ops = pikepdf.parse_content_stream(container)  # type: ignore[arg-type]
+        ops = instructions(container)
         spaces = resources.get("/ColorSpace", {}) if resources is not None else {}  # type: ignore[attr-defined]
         xobjects = resources.get("/XObject", {}) if resources is not None else {}  # type: ignore[attr-defined]
         fill_cmyk = stroke_cmyk = False
@@ -150,7 +168,7 @@ def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text
                     changed = True
                     continue
             out.append((operands, operator))
-        return pikepdf.unparse_content_stream(out) if changed else None
+        return unparse(out) if changed else None
 
     for index in indexes:
         page = pdf.pages[index]
@@ -164,7 +182,7 @@ def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text
 
 
 @fix("snap_rich_black", order=70, summary="Set rich-black CMYK fills/strokes (K high plus C/M/Y) to 100% K only.",
-     aliases=["rich_black", "pure_black"], params={"k_min": 0.85, "scope": "all"})
+     aliases=["rich_black", "pure_black", "rich_black_to_k"], params={"threshold": 0.85, "scope": "all"})
 def snap_rich_black(doc: WorkDoc, req: FixRequest) -> FixResult:
     scope = str(req.params.get("scope", "all")).lower()
     pdf = doc.pdf

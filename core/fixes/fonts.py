@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 
@@ -43,7 +44,7 @@ class FontUse:
     subtype: str
 
 
-def _descriptor(font: pikepdf.Dictionary) -> pikepdf.Dictionary | None:
+def _descriptor(font: Any) -> Any:
     if font.get("/Subtype") == pikepdf.Name.Type0:
         kids = font.get("/DescendantFonts")
         if kids:

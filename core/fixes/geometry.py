@@ -243,7 +243,7 @@ def _prefers_cmyk(pdf: pikepdf.Pdf) -> bool:
     order=25,
     summary="Set TrimBox (and BleedBox) explicitly: inset by the bleed when the upload is order size + bleed, "
     "or centred at the order size.",
-    aliases=["trimbox", "set_bleedbox", "align_boxes"],
+    aliases=["trimbox", "set_bleedbox", "align_boxes", "trimbox_missing"],
 )
 def set_trimbox(doc: WorkDoc, req: FixRequest) -> FixResult:
     params = req.params
@@ -257,8 +257,13 @@ def set_trimbox(doc: WorkDoc, req: FixRequest) -> FixResult:
             continue
         visible = P.intersect(crop, media)
         width_mm, height_mm = params.get("width_mm"), params.get("height_mm")
+        rect = params.get("rect")
         inset = params.get("inset_mm", params.get("bleed_mm"))
-        if width_mm and height_mm:
+        if rect is not None and len(rect) == 4:
+            trim = P.intersect(P.norm(rect), media)
+            if trim[2] - trim[0] < 3 or trim[3] - trim[1] < 3:
+                raise FixSkipped("the requested TrimBox lies outside the page")
+        elif width_mm and height_mm:
             tw, th = P.mm(float(width_mm)), P.mm(float(height_mm))
             if P.rotation(page) % 180 == 90:
                 tw, th = th, tw
@@ -334,7 +339,7 @@ def normalize_rotation(doc: WorkDoc, req: FixRequest) -> FixResult:
         m = _rotation_matrix(rotate, media)
         boxes = {name: P.box(page, name) for name in ("/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")}
         explicit = {name for name in boxes if name in page.obj}
-        _wrap(pdf, page, ("q %s cm\n" % " ".join(f"{v:g}" for v in m)).encode(), b"\nQ\n")
+        _wrap(pdf, page, ("q " + " ".join(f"{v:g}" for v in m) + " cm\n").encode(), b"\nQ\n")
         P.set_box(page, "/MediaBox", _map_rect(m, media))
         for name, rect in boxes.items():
             if rect is not None and (name in explicit or name == "/CropBox"):
@@ -348,3 +353,35 @@ def normalize_rotation(doc: WorkDoc, req: FixRequest) -> FixResult:
         raise FixSkipped("no page is rotated")
     doc.dirty = True
     return FixResult(detail=f"straightened {len(changed)} rotated page(s); /Rotate is now 0", pages=changed)
+
+
+@fix("split_spreads", order=22, summary="Split spread pages (two pages side by side) into single pages at the spine.",
+     aliases=["page_layout", "split_pages"])
+def split_spreads(doc: WorkDoc, req: FixRequest) -> FixResult:
+    pdf = doc.pdf
+    wanted = req.params.get("split") or req.pages or []
+    pages = sorted({int(p) for p in wanted if 1 <= int(p) <= len(pdf.pages)}, reverse=True)
+    if not pages:
+        raise FixSkipped("no spread pages to split")
+    for number in pages:
+        page = pdf.pages[number - 1]
+        if P.rotation(page) % 180:
+            raise FixSkipped(f"page {number} is rotated; straighten it before splitting")
+        trim = P.trim(page)
+        mid = (trim[0] + trim[2]) / 2
+        if P.rotation(page) == 180:
+            left_half, right_half = "right", "left"
+        else:
+            left_half, right_half = "left", "right"
+        boxes = {name: P.box(page, name) for name in ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")}
+        pdf.pages.insert(number, page)
+        halves = {number - 1: left_half, number: right_half}
+        for index, half in halves.items():
+            target = pdf.pages[index]
+            for name, rect in boxes.items():
+                if rect is None or (name not in page.obj and name not in ("/MediaBox", "/CropBox")):
+                    continue
+                cut = (rect[0], rect[1], min(rect[2], mid), rect[3]) if half == "left" else (max(rect[0], mid), rect[1], rect[2], rect[3])
+                P.set_box(target, name, cut)
+    doc.dirty = True
+    return FixResult(f"split {len(pages)} spread(s) into single pages", sorted(pages))

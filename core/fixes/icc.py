@@ -63,10 +63,10 @@ def resolve(name: str | None) -> Profile:
         if len(data) < 132 or data[36:40] != b"acsp":
             raise UnknownProfile(f"{path.name} is not an ICC profile")
         space = data[16:20]
-        n = {b"CMYK": 4, b"RGB ": 3, b"GRAY": 1}.get(space)
-        if n is None:
+        components = {b"CMYK": 4, b"RGB ": 3, b"GRAY": 1}.get(space)
+        if components is None:
             raise UnknownProfile(f"{path.name}: unsupported colour space {space!r}")
-        return Profile(path.stem, path, path.stem, path.stem, n)
+        return Profile(path.stem, path, path.stem, path.stem, components)
     raise UnknownProfile(f"unknown ICC profile {name!r}; known: {', '.join(sorted(ALIASES))} or a .icc path")
 
 

@@ -31,7 +31,7 @@ def _decode(image: pikepdf.Stream, mode: str) -> Image.Image:
     filters = image.get("/Filter")
     names = [str(f) for f in (filters if isinstance(filters, pikepdf.Array) else [filters] if filters else [])]
     if names == ["/DCTDecode"]:
-        img = Image.open(io.BytesIO(image.read_raw_bytes()))
+        img: Image.Image = Image.open(io.BytesIO(image.read_raw_bytes()))
         img.load()
         if mode == "CMYK" and img.mode == "CMYK" and "adobe" in img.info:
             # Adobe CMYK JPEGs are stored inverted; PDF viewers undo it through /Decode or the marker.
@@ -89,7 +89,7 @@ def downsample(pdf: pikepdf.Pdf, indexes: list[int], *, max_dpi: float, target_d
     uses: dict[tuple[int, int], list] = {}
     for placement in image_placements(pdf, indexes):
         uses.setdefault(placement.image.objgen, []).append(placement)
-    done, pages, problems = 0, set(), []
+    done, pages, problems = 0, set[int](), list[str]()
     for placements in uses.values():
         image = placements[0].image
         w, h = int(image.Width), int(image.Height)
@@ -115,8 +115,10 @@ def downsample(pdf: pikepdf.Pdf, indexes: list[int], *, max_dpi: float, target_d
      aliases=["downsample", "max_resolution", "image_max_resolution"], params={"max_dpi": 600, "target_dpi": 300})
 def downsample_images(doc: WorkDoc, req: FixRequest) -> FixResult:
     params = req.params
-    max_dpi = float(params.get("max_dpi", params.get("required_dpi", params.get("limit_dpi", 600))))
-    target_dpi = float(params.get("target_dpi", min(max_dpi, 300)))
+    target_res: dict = params["targetRes"] if isinstance(params.get("targetRes"), dict) else {}
+    max_dpi = float(params.get("max_dpi", params.get("required_dpi", params.get("limit_dpi",
+                    (target_res.get("color") or 600)))))
+    target_dpi = float(params.get("target_dpi", target_res.get("color") or min(max_dpi, 300)))
     if target_dpi > max_dpi:
         target_dpi = max_dpi
     pdf = doc.pdf
@@ -128,3 +130,46 @@ def downsample_images(doc: WorkDoc, req: FixRequest) -> FixResult:
     doc.dirty = True
     note = f"; {len(problems)} left unchanged (unsupported colour space/bit depth)" if problems else ""
     return FixResult(f"downsampled {done} image(s) to {target_dpi:g} dpi{note}", pages)
+
+
+@fix("recompress_images", order=46, summary="Re-encode images whose compression is not allowed (Flate or JPEG).",
+     aliases=["image_compression", "recompress"], params={"colorFilter": "flate", "grayFilter": "flate"})
+def recompress_images(doc: WorkDoc, req: FixRequest) -> str:
+    params = req.params
+    color_filter = str(params.get("colorFilter", "flate"))
+    gray_filter = str(params.get("grayFilter", color_filter))
+    quality = int(params.get("jpegQuality", 88))
+    pdf = doc.pdf
+    done, unsupported = 0, 0
+    for obj in list(pdf.objects):
+        if not (isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == pikepdf.Name.Image):
+            continue
+        mode = _pil_mode(obj)
+        want = gray_filter if mode == "L" else color_filter
+        current = obj.get("/Filter")
+        names = [str(f) for f in (current if isinstance(current, pikepdf.Array) else [current] if current else [])]
+        target = "/DCTDecode" if want == "jpeg" else "/FlateDecode"
+        if names == [target]:
+            continue
+        if mode is None or ("/Decode" in obj and mode != "CMYK"):
+            unsupported += 1
+            continue
+        try:
+            img = _decode(obj, mode)
+        except Exception:
+            unsupported += 1
+            continue
+        if want == "jpeg" and mode in ("RGB", "L"):
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=quality, optimize=True)
+            obj.write(buf.getvalue(), filter=pikepdf.Name.DCTDecode)
+        else:
+            obj.write(zlib.compress(img.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
+        for key in ("/DecodeParms", "/Decode"):
+            if key in obj:
+                del obj[key]
+        done += 1
+    if not done:
+        raise FixSkipped("no images needed re-encoding" + (f" ({unsupported} unsupported)" if unsupported else ""))
+    doc.dirty = True
+    return f"re-encoded {done} image(s) with {color_filter}" + (f"; {unsupported} left as is" if unsupported else "")

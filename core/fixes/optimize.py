@@ -6,6 +6,7 @@ silently. Steps run in a fixed order; the output intent is applied last before t
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import tempfile
@@ -89,7 +90,7 @@ def _dispatch(run: _Run, key: str, value: Any) -> None:
             if name not in _STRIP_KEYS:
                 run.skipped.append({"name": f"strip.{name}", "reason": "unknown strip option"})
             elif flag:
-                run.step(f"strip.{name}", lambda n=name: _strip(doc, n))
+                run.step(f"strip.{name}", functools.partial(_strip, doc, name))
     elif key == "flattenLayers":
         if value:
             run.step(key, lambda: structure.remove_layers(doc, FixRequest("remove_layers")))
@@ -229,8 +230,8 @@ def _page_resize(doc: WorkDoc, value: Any) -> None:
     w0, h0 = first[2] - first[0], first[3] - first[1]
     mode = value.get("mode", "scale")
     if "scaleX" in value or "scaleY" in value:
-        sx = float(value.get("scaleX", value.get("scaleY", 1)))
-        sy = float(value.get("scaleY", sx))
+        sx = float(value.get("scaleX") or value.get("scaleY") or 1)
+        sy = float(value.get("scaleY") or sx)
     else:
         if "format" in value:
             tw, th = _FORMATS[str(value["format"]).upper()]
@@ -328,7 +329,7 @@ def _compression(run: _Run, value: Any) -> None:
         if filt not in ("jpeg", "flate"):
             run.skipped.append({"name": f"compression.{key}", "reason": f"{filt} encoding is not available; use jpeg or flate"})
             continue
-        run.step(f"compression.{key}", lambda f=filt, m=mode: _recompress(doc, f, m, quality))
+        run.step(f"compression.{key}", functools.partial(_recompress, doc, filt, mode, quality))
     if "jpegQuality" in value and not any(value.get(k) == "jpeg" for k in ("colorFilter", "grayFilter")):
         run.step("compression.jpegQuality", lambda: _recompress(doc, "jpeg-existing", ("RGB", "L"), quality))
 
@@ -449,7 +450,7 @@ def _outlines(doc: WorkDoc, non_embedded_only: bool) -> None:
 def _snap(doc: WorkDoc, threshold: float) -> None:
     if not 0 <= threshold <= 1:
         raise ValueError("threshold must be between 0 and 1")
-    color.snap_rich_black(doc, FixRequest("snap_rich_black", {"threshold": threshold}))
+    color.snap_rich_black(doc, FixRequest("snap_rich_black", {"threshold": threshold, "mode": "cmy"}))
 
 
 def _output_intent(doc: WorkDoc, value: Any) -> None:

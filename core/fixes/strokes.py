@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pikepdf
 
-from core.fixes._content import IDENTITY, Matrix, as_matrix, multiply, scale_of
+from core.fixes._content import IDENTITY, Matrix, as_matrix, instructions, multiply, scale_of, unparse
 from core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from core.fixes.workdoc import WorkDoc
 
@@ -30,7 +30,7 @@ class _Thickener:
     def process(self, container: object, resources: object, ctm: Matrix, width: float, depth: int = 0) -> bytes | None:
         if depth > 12:
             return None
-        ops = pikepdf.parse_content_stream(container)  # type: ignore[arg-type]
+        ops = instructions(container)
         gstates = resources.get("/ExtGState", {}) if resources is not None else {}  # type: ignore[attr-defined]
         xobjects = resources.get("/XObject", {}) if resources is not None else {}  # type: ignore[attr-defined]
         out: list = []
@@ -69,7 +69,7 @@ class _Thickener:
                         if data is not None:
                             xo.write(data)
             out.append((operands, operator))
-        return pikepdf.unparse_content_stream(out) if changed else None
+        return unparse(out) if changed else None
 
 
 @fix("thicken_hairlines", order=40, summary="Widen strokes thinner than the minimum (and zero-width strokes) to min_pt.",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pikepdf
 
+from core.fixes._content import instructions, unparse
 from core.fixes._exec import ExternalToolError
 from core.fixes._exec import ghostscript as gs
 from core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
@@ -118,17 +121,17 @@ def remove_attachments(doc: WorkDoc, req: FixRequest) -> str:
     return f"removed {removed} attachment(s)"
 
 
-def _field_widgets(field: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+def _field_widgets(field: Any) -> list[Any]:
     kids = field.get("/Kids")
     if kids is None:
         return [field]
-    out: list[pikepdf.Dictionary] = []
+    out: list[Any] = []
     for kid in kids:
         out.extend(_field_widgets(kid))
     return out
 
 
-def _field_type(field: pikepdf.Dictionary) -> str | None:
+def _field_type(field: Any) -> str | None:
     node = field
     while node is not None:
         if "/FT" in node:
@@ -163,7 +166,7 @@ def remove_signatures(doc: WorkDoc, req: FixRequest) -> str:
         annots = page.obj.get("/Annots")
         if annots is None:
             continue
-        kept = [a for a in annots if a.objgen not in drop and not (a.get("/FT") == pikepdf.Name.Sig)]
+        kept = [a for a in annots if a.objgen not in drop and a.get("/FT") != pikepdf.Name.Sig]
         if len(kept) != len(annots):
             page.obj.Annots = pikepdf.Array(kept)
     if not removed:
@@ -176,7 +179,7 @@ def remove_signatures(doc: WorkDoc, req: FixRequest) -> str:
      aliases=["flatten_form_fields", "forms", "remove_xfa"])
 def flatten_forms(doc: WorkDoc, req: FixRequest) -> str:
     pdf = doc.pdf
-    acro = pdf.Root.get("/AcroForm")
+    acro: Any = pdf.Root.get("/AcroForm")
     widgets = sum(
         1 for page in pdf.pages for a in page.obj.get("/Annots", []) if a.get("/Subtype") == pikepdf.Name.Widget
     )
@@ -218,7 +221,7 @@ def _oc_off(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
     props = pdf.Root.get("/OCProperties")
     if props is None:
         return set()
-    d = props.get("/D", {})
+    d: Any = props.get("/D", {})
     off = {o.objgen for o in d.get("/OFF", [])}
     if d.get("/BaseState") == pikepdf.Name.OFF:
         on = {o.objgen for o in d.get("/ON", [])}
@@ -241,14 +244,11 @@ def _oc_hidden(oc: object, off: set[tuple[int, int]]) -> bool:
     return oc.objgen in off
 
 
-def _strip_oc_content(pdf: pikepdf.Pdf, container: pikepdf.Object, resources: pikepdf.Object,
+def _strip_oc_content(pdf: pikepdf.Pdf, container: Any, resources: Any,
                       off: set[tuple[int, int]], seen: set[tuple[int, int]]) -> None:
     props = resources.get("/Properties", {}) if resources is not None else {}
     xobjects = resources.get("/XObject", {}) if resources is not None else {}
-    if isinstance(container, pikepdf.Page):
-        ops = pikepdf.parse_content_stream(container)
-    else:
-        ops = pikepdf.parse_content_stream(container)
+    ops = instructions(container)
     out: list = []
     stack: list[str] = []  # per BMC/BDC: "keep" (marker kept), "drop-marker", "hide"
     hiding = 0
@@ -279,7 +279,7 @@ def _strip_oc_content(pdf: pikepdf.Pdf, container: pikepdf.Object, resources: pi
             if xo is not None and _oc_hidden(xo.get("/OC"), off):
                 continue
         out.append((operands, operator))
-    data = pikepdf.unparse_content_stream(out)
+    data = unparse(out)
     if isinstance(container, pikepdf.Page):
         container.obj.Contents = pikepdf.Stream(pdf, data)
     else:
@@ -379,3 +379,28 @@ def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
     # The flattened content is valid 1.4; keep the header inside the usual 1.4-1.7 print range.
     doc.min_version = "1.4"
     return "flattened transparency (transparent areas composited into opaque content)"
+
+
+@fix("repair_structure", order=1, summary="Rewrite the file with qpdf, repairing cross-reference and stream errors.",
+     aliases=["structure_integrity", "repair"])
+def repair_structure(doc: WorkDoc, req: FixRequest) -> str:
+    from core.fixes._exec import qpdf
+
+    src = doc.as_file()
+    out = doc.temp_path("repair")
+    try:
+        warnings = qpdf.rewrite(src, out)
+    except ExternalToolError as exc:
+        raise FixSkipped(str(exc)) from exc
+    doc.replace(out)
+    doc.dirty = True  # saved again by pikepdf at the end: a second clean rewrite
+    return f"rewrote the file structure ({len(warnings)} problem(s) repaired)" if warnings else "rewrote the file structure"
+
+
+@fix("linearize", order=99, summary="Save the file linearized (fast web view).", aliases=["linearized", "fast_web_view"])
+def linearize(doc: WorkDoc, req: FixRequest) -> str:
+    if doc.pdf.is_linearized and not doc.dirty:
+        raise FixSkipped("the file is already linearized")
+    doc.linearize = True
+    doc.dirty = True
+    return "linearized the file for fast web view"

@@ -49,6 +49,7 @@ class WorkDoc:
         self.min_version: str | None = None
         self.force_version: str | None = None
         self.dirty = False
+        self.linearize = False
 
     @property
     def pdf(self) -> pikepdf.Pdf:
@@ -101,6 +102,7 @@ class WorkDoc:
             compress_streams=True,
             min_version=min_version,
             force_version=self.force_version or "",
+            linearize=self.linearize,
         )
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # fixkit sits beside this file
 
-from fixkit import gradient_png  # noqa: E402
+from fixkit import gradient_png
 
 
 @pytest.fixture

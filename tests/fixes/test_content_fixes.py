@@ -7,8 +7,7 @@ import pytest
 from fixkit import finding, report
 
 from core.fixes import run_autofix
-from core.fixes._content import IDENTITY, as_matrix, multiply, scale_of
-from core.fixes._content import image_placements
+from core.fixes._content import IDENTITY, as_matrix, image_placements, multiply, scale_of
 
 
 def _stroke_widths(path: Path) -> list[float]:

@@ -195,7 +195,7 @@ def test_flatten_transparency(pdfs, tmp_path: Path) -> None:
                 assert float(gs.get("/ca", 1)) == 1 and float(gs.get("/CA", 1)) == 1
             assert "/Group" not in page.obj
     with pymupdf.open(out) as d:
-        r, g, b = d[0].get_pixmap().pixel(90, 90)[:3]
+        r, _g, b = d[0].get_pixmap().pixel(90, 90)[:3]
     assert r > 100 and b > 100  # the blend is still visible: composited, not dropped
 
 

@@ -1,0 +1,109 @@
+"""The pipeline's ``repreflight`` step: fix with the report's own findings, preflight again, finding gone."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from core.fixes import run_autofix
+from core.preflight import get_builtin_profile, run_preflight
+
+
+def _profile(**overrides: dict) -> dict:
+    profile = copy.deepcopy(get_builtin_profile("prof_print_ready"))
+    for check, settings in overrides.items():
+        profile["checks"].setdefault(check, {}).update(settings)
+    return profile
+
+
+def _rules(path: Path, profile: dict) -> set[str]:
+    report = run_preflight(path, profile, source_name=path.name)
+    return {f["ruleId"] for f in report["evaluation"]["findings"]}
+
+
+def _fix_and_recheck(src: Path, out: Path, profile: dict, rule: str) -> dict:
+    report = run_preflight(src, profile, source_name=src.name)
+    assert rule in {f["ruleId"] for f in report["evaluation"]["findings"]}
+    result = run_autofix(src, out, report, profile, items=[rule])
+    assert result["outcome"] == "fixed", result
+    assert rule not in _rules(out, profile), result
+    return result
+
+
+def test_bleed_and_trimbox_findings_disappear(pdfs, tmp_path: Path) -> None:
+    src = pdfs.art(w=200, h=100)
+    profile = _profile()
+    report = run_preflight(src, profile, source_name="art.pdf")
+    before = {f["ruleId"] for f in report["evaluation"]["findings"]}
+    assert {"bleed_missing", "trimbox_missing"} <= before
+    out = tmp_path / "out.pdf"
+    result = run_autofix(src, out, report, profile, items=["bleed_missing", "trimbox_missing"])
+    assert result["outcome"] == "fixed", result
+    after = _rules(out, profile)
+    assert not ({"bleed_missing", "trimbox_missing"} & after), after
+
+
+def test_hairlines_disappear(pdfs, tmp_path: Path) -> None:
+    src = pdfs.raw("hair.pdf", b"0 0 1 0 K 0.05 w 20 20 m 180 20 l S 0 w 20 40 m 180 40 l S")
+    _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), "stroke_too_thin")
+
+
+def test_rgb_to_cmyk_disappears(pdfs, tmp_path: Path) -> None:
+    _fix_and_recheck(pdfs.art(), tmp_path / "o.pdf", _profile(), "color_mode_not_allowed")
+
+
+def test_output_intent_disappears(pdfs, tmp_path: Path) -> None:
+    _fix_and_recheck(pdfs.art(), tmp_path / "o.pdf", _profile(), "output_intent_missing")
+
+
+def test_rotation_disappears(pdfs, tmp_path: Path) -> None:
+    rotated = tmp_path / "rot.pdf"
+    with pikepdf.open(pdfs.art()) as pdf:
+        pdf.pages[0].obj.Rotate = 90
+        pdf.save(rotated)
+    _fix_and_recheck(rotated, tmp_path / "o.pdf", _profile(), "page_rotated")
+
+
+def test_font_embedding_disappears(pdfs, tmp_path: Path) -> None:
+    _fix_and_recheck(pdfs.text(), tmp_path / "o.pdf", _profile(), "font_not_embedded")
+
+
+def test_outline_text_disappears(pdfs, tmp_path: Path) -> None:
+    _fix_and_recheck(pdfs.text(), tmp_path / "o.pdf", _profile(), "text_not_outlined")
+
+
+def test_high_resolution_image_disappears(pdfs, tmp_path: Path) -> None:
+    src = pdfs.image(px=1000, inches=1.0)
+    _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), "image_high_resolution")
+
+
+def test_rich_black_text_disappears(pdfs, tmp_path: Path) -> None:
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    src = pdfs.raw("rich.pdf", b"BT /F1 24 Tf 0.6 0.5 0.4 1 k 40 100 Td (Rich) Tj ET",
+                   {"/Font": pikepdf.Dictionary(F1=font)})
+    _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), "rich_black")
+
+
+@pytest.mark.parametrize(
+    ("rule", "build"),
+    [
+        ("javascript_present", "js"),
+        ("annotations_present", "annots"),
+        ("attachments_present", "attach"),
+    ],
+)
+def test_structure_findings_disappear(rule: str, build: str, pdfs, tmp_path: Path) -> None:
+    src = tmp_path / f"{build}.pdf"
+    with pikepdf.open(pdfs.art()) as pdf:
+        if build == "js":
+            pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+        elif build == "annots":
+            pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text, Rect=[10, 10, 30, 30], Contents=pikepdf.String("note")))])
+        else:
+            pdf.attachments["a.txt"] = pikepdf.AttachedFileSpec(pdf, b"payload")
+        pdf.save(src)
+    _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), rule)
