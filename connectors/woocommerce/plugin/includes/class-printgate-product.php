@@ -247,6 +247,9 @@ class Printgate_Product {
 			'cartButtonSelector' => $this->plugin->cart_button_selector(),
 			'fieldName'          => self::FIELD,
 			'presentation'       => $config['presentation'],
+			'productId'          => $pid,
+			'required'           => (bool) $config['required'],
+			'locale'             => str_replace( '_', '-', determine_locale() ),
 		);
 		wp_add_inline_script(
 			'printgate-product',
