@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -679,7 +680,10 @@ class PageWalker:
         f = self.facts
         try:
             data = page_content_bytes(page.obj)
-            ops = _parse(self.doc.scratch, data)
+            problems: list[str] = []
+            ops = _parse(self.doc.scratch, data, problems)
+            if problems:
+                f.content_error = "content stream is damaged: " + "; ".join(dict.fromkeys(problems))
         except _Budget as exc:
             f.content_error = str(exc)
             return
@@ -1073,11 +1077,16 @@ def _extend(path: list[float], x: float, y: float) -> None:
         path[3] = y
 
 
-def _parse(scratch: pikepdf.Pdf, data: bytes) -> list[Any]:
+def _parse(scratch: pikepdf.Pdf, data: bytes, problems: list[str] | None = None) -> list[Any]:
     if not data.strip():
         return []
     stream = pikepdf.Stream(scratch, data)
-    return list(pikepdf.parse_content_stream(stream))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ops = list(pikepdf.parse_content_stream(stream))
+    if caught and problems is not None:
+        problems.extend(str(w.message) for w in caught[:5])
+    return ops
 
 
 def read_stream_capped(stream: Any, cap: int) -> bytes:
@@ -1142,12 +1151,13 @@ def _inherited(page_obj: Any, key: str) -> Any:
 
 # --------------------------------------------------------------------------- document reader
 
+_XV = rb"(?:\s*=\s*[\"']|(?:\s[^>]*)?>)\s*"  # attribute form or element form
 XMP_PATTERNS = {
-    "pdfa": re.compile(rb"pdfaid:part(?:=[\"']|>)\s*(\d)[\s\S]{0,200}?pdfaid:conformance(?:=[\"']|>)\s*([A-Za-z])"),
-    "pdfa_part": re.compile(rb"pdfaid:part(?:=[\"']|>)\s*(\d)"),
-    "pdfua": re.compile(rb"pdfuaid:part(?:=[\"']|>)\s*(\d)"),
-    "pdfx": re.compile(rb"GTS_PDFXVersion(?:=[\"']|>)\s*([^<\"']+)"),
-    "pdfvt": re.compile(rb"GTS_PDFVTVersion(?:=[\"']|>)\s*([^<\"']+)"),
+    "pdfa_part": re.compile(rb"pdfaid:part" + _XV + rb"(\d)"),
+    "pdfa_conf": re.compile(rb"pdfaid:conformance" + _XV + rb"([A-Za-z])"),
+    "pdfua": re.compile(rb"pdfuaid:part" + _XV + rb"(\d)"),
+    "pdfx": re.compile(rb"GTS_PDFXVersion" + _XV + rb"([^<\"']+)"),
+    "pdfvt": re.compile(rb"GTS_PDFVTVersion" + _XV + rb"([^<\"']+)"),
 }
 
 
@@ -1253,12 +1263,10 @@ class DocumentReader:
             except Exception:
                 xmp = b""
         if xmp:
-            ma = XMP_PATTERNS["pdfa"].search(xmp)
             mp = XMP_PATTERNS["pdfa_part"].search(xmp)
-            if ma:
-                d.pdfa = f"PDF/A-{ma.group(1).decode()}{ma.group(2).decode().lower()}"
-            elif mp:
-                d.pdfa = f"PDF/A-{mp.group(1).decode()}"
+            if mp:
+                mc = XMP_PATTERNS["pdfa_conf"].search(xmp)
+                d.pdfa = f"PDF/A-{mp.group(1).decode()}{mc.group(1).decode().lower() if mc else ''}"
             mu = XMP_PATTERNS["pdfua"].search(xmp)
             if mu:
                 d.pdfua = f"PDF/UA-{mu.group(1).decode()}"
