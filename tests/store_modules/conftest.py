@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,24 @@ def php_run(action: str, lib: Path = LIB, **payload: Any) -> Any:
 def php() -> str:
     assert PHP, "php-cli is required (scripts/apt-packages.txt installs it)"
     return PHP
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three packages, built once per test session."""
+    from connectors import build_store_packages
+
+    out = tmp_path_factory.mktemp("packages")
+    return {path.name: path for path in build_store_packages.build(out)}
+
+
+@pytest.fixture(scope="session")
+def extracted(built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each package unpacked, keyed by zip name."""
+    root = tmp_path_factory.mktemp("extracted")
+    dirs = {}
+    for name, path in built.items():
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(root / name)
+        dirs[name] = root / name
+    return dirs

@@ -13,7 +13,9 @@ from webhooks.signing import SignatureError, standard_headers, standard_verify
 
 from .conftest import OTHER_SECRET, SECRET, php_run
 
-BODY = json.dumps({"orderId": "1042", "status": "processing", "items": [{"jobId": "job_7Hq2", "name": "Flyer – A5"}]})
+BODY = json.dumps(
+    {"orderId": "1042", "status": "processing", "items": [{"jobId": "job_7Hq2", "name": "Flyer – A5"}]}
+)
 
 
 def test_php_signature_verifies_in_printgate_and_standardwebhooks() -> None:
@@ -137,7 +139,10 @@ def test_callback_accepts_once_then_rejects_replay_and_forgeries() -> None:
             {"headers": forged, "body": body},
             {"headers": stale, "body": body},
             {"headers": signed | {"webhook-id": "msg_cb_4"}, "body": body},
-            {"headers": standard_headers(SECRET, "msg_cb_5", tampered_body.encode(), timestamp=now), "body": body},
+            {
+                "headers": standard_headers(SECRET, "msg_cb_5", tampered_body.encode(), timestamp=now),
+                "body": body,
+            },
         ],
     )
     first = results[0]

@@ -6,6 +6,10 @@
 
 $input = json_decode(stream_get_contents(STDIN), true);
 require $input['lib'] . '/autoload.php';
+if (!empty($input['opencart'])) {
+    define('DB_PREFIX', 'oc_');
+    require $input['lib'] . '/PrintgateOpencartAdmin.php';
+}
 
 /** Replays scripted responses; a scripted "down" raises a transport error. Records every request. */
 class FakeTransport implements PrintgateTransport
@@ -144,6 +148,36 @@ switch ($input['action']) {
             $result = array('error' => $e->getMessage(), 'status' => $e->status);
         }
         $out = array('result' => $result, 'requests' => $transport->requests);
+        break;
+
+    case 'oc_html':
+        // The OpenCart bridge's pure helpers: page injection, widget snippet, files panel.
+        $page = $input['page'];
+        $snippet = PrintgateOpencart::widgetSnippet($input['base'], $input['config']);
+        $link = function ($method, array $params) {
+            return 'index.php?route=extension/module/printgate/' . $method . '&user_token=tok&' . http_build_query($params);
+        };
+        $lines = array();
+        foreach ($input['lines'] as $line) {
+            $lines[] = array('row' => $line['row'], 'job' => PrintgateFilesView::job($line['job']), 'live' => $line['live']);
+        }
+        $out = array(
+            'product' => PrintgateOpencart::injectAfterProductId($page, $snippet),
+            'order' => PrintgateOpencart::injectBeforeFooter($page, '<p id="panel"></p>'),
+            'form' => PrintgateOpencart::injectIntoForm($page, 'form-product', '<p id="fields"></p>'),
+            'snippet' => $snippet,
+            'panel' => PrintgateOpencart::panelHtml($lines, $input['names'], $link, $input['labels'], 1042),
+            'events3' => PrintgateOpencartAdmin::events('addOrderHistory', 'checkout/cart/add'),
+            'events4' => PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add'),
+        );
+        break;
+
+    case 'oc_settings':
+        $saved = $input['saved'];
+        list($settings, $errors) = PrintgateOpencartAdmin::settingsFromPost($input['post'], function ($key) use ($saved) {
+            return isset($saved[$key]) ? $saved[$key] : '';
+        });
+        $out = array('settings' => $settings, 'errors' => $errors);
         break;
 
     default:

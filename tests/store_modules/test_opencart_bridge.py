@@ -1,0 +1,201 @@
+"""The OpenCart bridge's pure parts: page injection, the widget snippet, the files panel, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.build_store_packages import OC3_ZIP
+
+from .conftest import SECRET, php_run
+
+PRODUCT_PAGE = """<html><body><div id="content"><div class="container-fluid">
+<div id="product"><input type="text" name="quantity" value="1" id="input-quantity" class="form-control" />
+<input type="hidden" name="product_id" value="50" />
+<button type="button" id="button-cart" class="btn btn-primary">Add to Cart</button></div>
+<form action="x" method="post" id="form-product"><input name="model"></form>
+</div></div>
+<footer><div class="container">Powered</div></footer></body></html>"""
+
+LABELS = {
+    "title": "printgate print files",
+    "product": "Product",
+    "job": "Job",
+    "status": "Status",
+    "files": "Files",
+    "proof": "Proof",
+    "download": "Download",
+    "offline": "offline",
+    "pending": "Files are not ready yet.",
+}
+
+SIGNED_DOWNLOAD = "https://files.printgate.test/out/flyer.pdf?X-Sig=SECRETSIG"
+SIGNED_PROOF = "https://files.printgate.test/proof/p1.png?X-Sig=PROOFSIG"
+
+
+@pytest.fixture(scope="module")
+def lib(extracted: dict[str, Path]) -> Path:
+    return extracted[OC3_ZIP] / "upload/system/library/printgate"
+
+
+def _html(lib: Path, config: dict) -> dict:
+    lines = [
+        {
+            "row": {"order_product_id": "301", "job_id": "job_BC1", "status": ""},
+            "job": {
+                "id": "job_BC1",
+                "status": "ready",
+                "outcome": "pass",
+                "canProceed": True,
+                "runs": [
+                    {
+                        "id": "task_1",
+                        "name": "flyer<script>.pdf",
+                        "outcome": "pass",
+                        "status": "done",
+                        "hasOutput": True,
+                        "proofs": [{"url": SIGNED_PROOF}],
+                        "downloadUrl": SIGNED_DOWNLOAD,
+                    }
+                ],
+            },
+            "live": True,
+        },
+        {
+            "row": {"order_product_id": "302", "job_id": "job_FL2", "status": "processing"},
+            "job": None,
+            "live": False,
+        },
+    ]
+    return php_run(
+        "oc_html",
+        lib=lib,
+        opencart=True,
+        page=PRODUCT_PAGE,
+        config=config,
+        lines=lines,
+        names={"301": "Cards &amp; <b>Co</b>", "302": "Flyer"},
+        labels=LABELS,
+    )
+
+
+def _config(**overrides: object) -> dict:
+    config = {
+        "mount": {
+            "publishableKey": "pk_test_1",
+            "workflowId": "wf_print",
+            "apiBase": "http://printgate.test:8000",
+            "mountSelector": "#printgate-widget",
+            "cartButtonSelector": "#button-cart",
+            "fieldName": "printgate_job_id",
+        },
+        "productId": 50,
+        "required": True,
+        "saveUrl": "https://shop.test/index.php?route=x&a=1",
+        "token": "t0k",
+        "messages": {"unavailable": "x"},
+    }
+    config.update(overrides)
+    return config
+
+
+def test_widget_goes_inside_the_product_form_after_product_id(lib: Path) -> None:
+    out = _html(lib, _config())
+    page = out["product"]
+    assert (
+        page.index('name="product_id"') < page.index('id="printgate-widget"') < page.index('id="button-cart"')
+    )
+    assert '<input type="hidden" name="printgate_job_id" id="printgate-job-id" value="">' in page
+    assert 'src="http://printgate.test:8000/widget/v1/printgate.js"' in page
+    assert 'href="http://printgate.test:8000/widget/v1/printgate.css"' in page
+    assert '"publishableKey":"pk_test_1"' in page
+    assert '"fieldName":"printgate_job_id"' in page
+    assert '"cartButtonSelector":"#button-cart"' in page
+    assert "Printgate.mount(cfg.mount)" in page
+
+
+def test_widget_snippet_contains_no_secret_and_escapes_script_breakers(lib: Path) -> None:
+    out = _html(lib, _config(messages={"unavailable": "</script><script>alert(1)</script>"}))
+    snippet = out["snippet"]
+    assert "sk_" not in snippet and SECRET not in snippet
+    assert "</script><script>alert(1)" not in snippet
+    assert "\\u003C/script\\u003E" in snippet
+
+
+def test_panel_and_form_injection(lib: Path) -> None:
+    out = _html(lib, _config())
+    order = out["order"]
+    assert order.index('<p id="panel"></p>') < order.index("<footer")
+    assert '<div class="container-fluid"><p id="panel"></p></div>' in order
+    form = out["form"]
+    assert form.index('<input name="model">') < form.index('<p id="fields"></p>') < form.index("</form>")
+
+
+def test_files_panel_links_only_to_the_shop_and_escapes(lib: Path) -> None:
+    panel = _html(lib, _config())["panel"]
+    assert "X-Sig" not in panel and "files.printgate.test" not in panel
+    assert "Bearer" not in panel
+    download = "index.php?route=extension/module/printgate/download&amp;user_token=tok&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1"
+    proof = "index.php?route=extension/module/printgate/proof&amp;user_token=tok&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1&amp;index=0"
+    assert f'href="{download}"' in panel
+    assert f'src="{proof}"' in panel
+    assert "flyer&lt;script&gt;.pdf" in panel
+    assert "Cards &amp; &lt;b&gt;Co&lt;/b&gt;" in panel
+    assert "ready / pass" in panel
+    assert "Files are not ready yet." in panel
+    assert panel.count("<tr>") == 3
+
+
+def test_events_follow_each_opencart_version(lib: Path) -> None:
+    out = _html(lib, _config())
+    assert out["events3"]["printgate_order_history"] == [
+        "catalog/model/checkout/order/addOrderHistory/after",
+        "orderHistory",
+    ]
+    assert out["events4"]["printgate_order_history"] == [
+        "catalog/model/checkout/order/addHistory/after",
+        "orderHistory",
+    ]
+    assert out["events3"]["printgate_cart_add"][0] == "catalog/controller/checkout/cart/add/after"
+    assert out["events4"]["printgate_cart_add"][0] == "catalog/controller/checkout/cart.add/after"
+    assert out["events3"]["printgate_admin_order_info"][0] == "admin/view/sale/order_info/after"
+
+
+def test_settings_validate_and_keep_saved_secrets(lib: Path) -> None:
+    post = {
+        "module_printgate_status": "1",
+        "module_printgate_url": "https://print.example.com/",
+        "module_printgate_publishable_key": "pk_live_1",
+        "module_printgate_secret_key": "",
+        "module_printgate_webhook_secret": "",
+        "module_printgate_default_workflow": "wf_print",
+    }
+    out = php_run(
+        "oc_settings",
+        lib=lib,
+        opencart=True,
+        post=post,
+        saved={"secret_key": "sk_live_saved", "webhook_secret": SECRET},
+    )
+    assert out["errors"] == []
+    settings = out["settings"]
+    assert settings["module_printgate_url"] == "https://print.example.com"
+    assert settings["module_printgate_secret_key"] == "sk_live_saved"
+    assert settings["module_printgate_webhook_secret"] == SECRET
+    assert settings["module_printgate_status"] == 1
+    assert settings["module_printgate_all_products"] == 0
+
+    bad = post | {
+        "module_printgate_url": "ftp://x",
+        "module_printgate_publishable_key": "sk_live_oops",
+        "module_printgate_secret_key": "pk_wrong",
+        "module_printgate_webhook_secret": "whsec_***",
+    }
+    errors = php_run("oc_settings", lib=lib, opencart=True, post=bad, saved={})["errors"]
+    assert errors == {
+        "url": "error_url",
+        "publishable_key": "error_publishable_key",
+        "secret_key": "error_secret_key",
+        "webhook_secret": "error_webhook_secret",
+    }
