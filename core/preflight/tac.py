@@ -35,6 +35,9 @@ class TacRenderer:
             self._doc = None
 
     def measure(self, index: int, facts: PageFacts) -> None:
+        if facts.content_error and "limit" in facts.content_error:
+            facts.tac_note = "page content too large to render; ink coverage not measured"
+            return
         if facts.max_image_pixels > MAX_SOURCE_IMAGE_PIXELS:
             facts.tac_note = "page holds an image too large to render safely; ink coverage not measured"
             return
