@@ -341,6 +341,12 @@ def test_get_job_with_runs():
     assert answer["requests"][0]["url"] == f"http://127.0.0.1:8000/jobs/{JOB_A}?expand=runs"
 
 
+def test_get_job_unwraps_the_job_envelope():
+    job = {"id": JOB_A, "status": "ready", "canProceed": True, "workflowId": "wf_default", "tasks": []}
+    answer = client("get_job", [JOB_A], responses=[{"status": 200, "body": json.dumps({"job": job})}])
+    assert answer["result"] == job
+
+
 def test_get_job_without_expand():
     answer = client("get_job", [JOB_A], responses=[{"status": 200, "body": "{}"}])
     assert answer["requests"][0]["url"] == f"http://127.0.0.1:8000/jobs/{JOB_A}"
@@ -393,8 +399,62 @@ def test_download_run_output_streams_to_a_file(tmp_path):
     [request] = answer["requests"]
     assert request["url"] == f"http://127.0.0.1:8000/jobs/{JOB_A}/runs/task_1/output"
     assert request["headers"]["Authorization"] == f"Bearer {SK}"
-    assert request["options"] == {"timeout": 300, "stream_to": str(target)}
+    assert request["options"] == {"timeout": 300, "stream_to": str(target), "follow_redirects": False}
     assert target.read_text() == "%PDF-1.7 fake"
+
+
+def test_download_follows_a_redirect_to_storage_without_the_secret_key(tmp_path):
+    target = tmp_path / "out.bin"
+    signed = "https://bucket.s3.example/out/card.pdf?X-Amz-Signature=abc"
+    answer = client(
+        "download_run_output",
+        [JOB_A, "task_1", str(target)],
+        responses=[
+            {"status": 302, "headers": {"location": signed}},
+            {
+                "status": 200,
+                "file": "%PDF",
+                "headers": {
+                    "content-type": "application/pdf",
+                    "content-disposition": 'attachment; filename="card.pdf"',
+                },
+            },
+        ],
+    )
+    assert answer["result"] == {"content_type": "application/pdf", "file_name": "card.pdf"}
+    first, second = answer["requests"]
+    assert first["headers"]["Authorization"] == f"Bearer {SK}"
+    assert second["url"] == signed
+    assert "Authorization" not in second["headers"]
+    assert second["options"] == {"timeout": 300, "stream_to": str(target)}
+    assert target.read_text() == "%PDF"
+
+
+def test_download_redirect_within_printgate_keeps_the_secret_key(tmp_path):
+    answer = client(
+        "download_run_output",
+        [JOB_A, "task_1", str(tmp_path / "x")],
+        responses=[{"status": 307, "headers": {"Location": "/files/signed/abc"}}, {"status": 200}],
+    )
+    second = answer["requests"][1]
+    assert second["url"] == "http://127.0.0.1:8000/files/signed/abc"
+    assert second["headers"]["Authorization"] == f"Bearer {SK}"
+
+
+def test_download_redirect_without_location_is_an_error(tmp_path):
+    answer = client(
+        "download_run_output", [JOB_A, "task_1", str(tmp_path / "x")], responses=[{"status": 302}]
+    )
+    assert answer["error"]["message"] == "printgate redirected without a Location."
+    assert len(answer["requests"]) == 1
+
+
+def test_redirects_are_errors_for_json_calls():
+    answer = client(
+        "get_job", [JOB_A], responses=[{"status": 302, "headers": {"location": "https://elsewhere.example/"}}]
+    )
+    assert answer["error"]["status"] == 302
+    assert len(answer["requests"]) == 1
 
 
 def test_download_file_name_cannot_escape_the_directory(tmp_path):

@@ -46,7 +46,7 @@ def cart(
 
 
 def ok(job: dict = READY) -> list[dict]:
-    return [{"status": 200, "body": json.dumps(job)}]
+    return [{"status": 200, "body": json.dumps({"job": job})}]  # GET /jobs/{id} answers {job: {...}}
 
 
 def test_required_upload_without_job_is_blocked_without_calling_printgate():

@@ -136,7 +136,7 @@ class Printgate_Api_Client {
 	}
 
 	/**
-	 * GET /jobs/{id}, optionally with `?expand=runs`.
+	 * GET /jobs/{id}, optionally with `?expand=runs`; the job itself either way.
 	 *
 	 * @param string $job_id      Job id.
 	 * @param bool   $expand_runs Ask for `{id, status, outcome, canProceed, runs}`.
@@ -145,7 +145,12 @@ class Printgate_Api_Client {
 	 */
 	public function get_job( $job_id, $expand_runs = false ) {
 		$this->assert_id( $job_id );
-		return $this->get_json( '/jobs/' . rawurlencode( $job_id ) . ( $expand_runs ? '?expand=runs' : '' ) );
+		$data = $this->get_json( '/jobs/' . rawurlencode( $job_id ) . ( $expand_runs ? '?expand=runs' : '' ) );
+		// The plain read is enveloped (`{job: {...}}`, OpenAPI JobResponse); `?expand=runs` is flat.
+		if ( isset( $data['job'] ) && is_array( $data['job'] ) && ! isset( $data['id'] ) ) {
+			$data = $data['job'];
+		}
+		return $data;
 	}
 
 	/**
@@ -196,6 +201,10 @@ class Printgate_Api_Client {
 	/**
 	 * GET /jobs/{id}/runs/{runId}/output into a local file (never into the browser directly).
 	 *
+	 * printgate either streams the file or redirects to signed storage. The redirect is followed
+	 * here, not by the transport, so the secret key is only sent on to printgate's own origin
+	 * (a pre-signed storage URL would reject, and must never receive, the Authorization header).
+	 *
 	 * @param string $job_id Job id.
 	 * @param string $run_id Run id.
 	 * @param string $file   Writable file path.
@@ -206,18 +215,24 @@ class Printgate_Api_Client {
 		$this->assert_id( $job_id );
 		$this->assert_id( $run_id );
 		$url      = $this->base_url . '/jobs/' . rawurlencode( $job_id ) . '/runs/' . rawurlencode( $run_id ) . '/output';
-		$response = $this->send( 'GET', $url, $this->auth_headers(), null, array( 'timeout' => self::DOWNLOAD_TIMEOUT, 'stream_to' => $file ) );
-		return array(
-			'content_type' => self::response_header( $response, 'content-type', 'application/octet-stream' ),
-			'file_name'    => self::disposition_file_name( self::response_header( $response, 'content-disposition', '' ) ),
+		$options  = array(
+			'timeout'          => self::DOWNLOAD_TIMEOUT,
+			'stream_to'        => $file,
+			'follow_redirects' => false,
 		);
+		$response = $this->send( 'GET', $url, $this->auth_headers(), null, $options, true );
+		if ( $response['status'] >= 300 ) {
+			$location = self::response_header( $response, 'location', '' );
+			if ( '' === $location ) {
+				throw new Printgate_Api_Exception( 'printgate redirected without a Location.', $response['status'] );
+			}
+			return $this->fetch_to_file( $location, $file, self::DOWNLOAD_TIMEOUT );
+		}
+		return self::file_info( $response );
 	}
 
 	/**
 	 * Fetch a proof image (a `proofs[].url` from a run) into a local file.
-	 *
-	 * The secret key is only sent when the URL points at printgate itself; a URL elsewhere
-	 * (e.g. a pre-signed storage URL) is fetched without credentials.
 	 *
 	 * @param string $url  Absolute http(s) URL, or a path relative to printgate.
 	 * @param string $file Writable file path.
@@ -225,6 +240,19 @@ class Printgate_Api_Client {
 	 * @throws Printgate_Api_Exception On a non-2xx answer or a non-http URL.
 	 */
 	public function fetch_asset( $url, $file ) {
+		return $this->fetch_to_file( $url, $file, 60 );
+	}
+
+	/**
+	 * GET a URL into a file. The secret key is only sent when the URL points at printgate itself;
+	 * a URL elsewhere (e.g. a pre-signed storage URL) is fetched without credentials.
+	 *
+	 * @param string $url     Absolute http(s) URL, or a path relative to printgate.
+	 * @param string $file    Writable file path.
+	 * @param int    $timeout Seconds.
+	 * @return array{content_type:string, file_name:string}
+	 */
+	private function fetch_to_file( $url, $file, $timeout ) {
 		$url = (string) $url;
 		if ( 0 === strpos( $url, '/' ) && 0 !== strpos( $url, '//' ) ) {
 			$url = $this->base_url . $url;
@@ -233,7 +261,15 @@ class Printgate_Api_Client {
 			throw new Printgate_Api_Exception( 'Refusing to fetch a non-http URL.' );
 		}
 		$headers  = $this->is_own_url( $url ) ? $this->auth_headers() : array( 'User-Agent' => $this->user_agent );
-		$response = $this->send( 'GET', $url, $headers, null, array( 'timeout' => 60, 'stream_to' => $file ) );
+		$response = $this->send( 'GET', $url, $headers, null, array( 'timeout' => $timeout, 'stream_to' => $file ) );
+		return self::file_info( $response );
+	}
+
+	/**
+	 * @param array $response Transport response.
+	 * @return array{content_type:string, file_name:string}
+	 */
+	private static function file_info( array $response ) {
 		return array(
 			'content_type' => self::response_header( $response, 'content-type', 'application/octet-stream' ),
 			'file_name'    => self::disposition_file_name( self::response_header( $response, 'content-disposition', '' ) ),
@@ -300,10 +336,11 @@ class Printgate_Api_Client {
 	 * @param string      $url     URL.
 	 * @param array       $headers Headers.
 	 * @param string|null $body    Body.
-	 * @param array       $options Transport options.
+	 * @param array       $options        Transport options.
+	 * @param bool        $allow_redirect Return a 3xx answer instead of failing.
 	 * @return array
 	 */
-	private function send( $method, $url, array $headers, $body = null, array $options = array() ) {
+	private function send( $method, $url, array $headers, $body = null, array $options = array(), $allow_redirect = false ) {
 		if ( '' === $this->base_url ) {
 			throw new Printgate_Api_Exception( 'No printgate URL configured.' );
 		}
@@ -315,7 +352,11 @@ class Printgate_Api_Client {
 		} catch ( Printgate_Transport_Exception $e ) {
 			throw new Printgate_Api_Exception( 'printgate is unreachable: ' . $e->getMessage(), 0 );
 		}
-		$status = isset( $response['status'] ) ? (int) $response['status'] : 0;
+		$status             = isset( $response['status'] ) ? (int) $response['status'] : 0;
+		$response['status'] = $status;
+		if ( $allow_redirect && in_array( $status, array( 301, 302, 303, 307, 308 ), true ) ) {
+			return $response;
+		}
 		if ( $status < 200 || $status > 299 ) {
 			$detail = '';
 			if ( empty( $options['stream_to'] ) && isset( $response['body'] ) ) {

@@ -20,7 +20,7 @@ class Printgate_WP_Transport implements Printgate_Transport {
 			'method'      => $method,
 			'headers'     => $headers,
 			'timeout'     => isset( $options['timeout'] ) ? (int) $options['timeout'] : 15,
-			'redirection' => 5,
+			'redirection' => isset( $options['follow_redirects'] ) && ! $options['follow_redirects'] ? 0 : 5,
 			'user-agent'  => isset( $headers['User-Agent'] ) ? $headers['User-Agent'] : 'printgate-for-woocommerce',
 		);
 		if ( null !== $body ) {

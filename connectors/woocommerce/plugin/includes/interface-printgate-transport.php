@@ -20,7 +20,8 @@ interface Printgate_Transport {
 	 * Send a request and return the response.
 	 *
 	 * Options understood: `timeout` (seconds), `stream_to` (write the response body to this file
-	 * path instead of returning it; redirects are followed).
+	 * path instead of returning it), `follow_redirects` (default true; false returns the 3xx
+	 * answer with its `location` header).
 	 *
 	 * A network failure (no response at all) throws Printgate_Transport_Exception.
 	 *
