@@ -79,7 +79,12 @@ class Printgate extends \Opencart\System\Engine\Controller
         }
         $error = $this->bridge()->afterCartAdd($this->request->post, $this->messages());
         if ($error !== null) {
-            $this->json(200, ['error' => ['printgate' => $error]]);
+            $json = ['error' => ['printgate' => $error]];
+            // A listing page's add (no widget field posted) is sent to the product page to upload.
+            if (!isset($this->request->post['printgate_job_id']) && !empty($this->request->post['product_id'])) {
+                $json['redirect'] = html_entity_decode($this->url->link('product/product', 'language=' . $this->config->get('config_language') . '&product_id=' . (int) $this->request->post['product_id']), ENT_QUOTES, 'UTF-8');
+            }
+            $this->json(200, $json);
         }
     }
 

@@ -71,7 +71,12 @@ class ControllerExtensionModulePrintgate extends Controller
         }
         $error = $this->bridge()->afterCartAdd($this->request->post, $this->messages());
         if ($error !== null) {
-            $this->json(200, array('error' => array('printgate' => $error)));
+            $json = array('error' => array('printgate' => $error));
+            // A listing page's add (no widget field posted) is sent to the product page to upload.
+            if (!isset($this->request->post['printgate_job_id']) && !empty($this->request->post['product_id'])) {
+                $json['redirect'] = html_entity_decode($this->url->link('product/product', 'product_id=' . (int) $this->request->post['product_id'], true), ENT_QUOTES, 'UTF-8');
+            }
+            $this->json(200, $json);
         }
     }
 
