@@ -201,6 +201,29 @@ def make_pdf(path: Path, *, pages: int = 1, width_pt: float = 595.28, height_pt:
     return path
 
 
+def make_clean_pdf(path: Path, *, trim_mm: tuple[float, float] = (210, 297), bleed_mm: float = 3) -> Path:
+    """Print-ready artwork: CMYK vector shapes only (no fonts), TrimBox + BleedBox with bleed."""
+    import pikepdf
+
+    mm = 72 / 25.4
+    bleed = bleed_mm * mm
+    width, height = trim_mm[0] * mm + 2 * bleed, trim_mm[1] * mm + 2 * bleed
+    pdf = pikepdf.new()
+    content = (f"0 0 0 0.2 k 0 0 {width:.2f} {height:.2f} re f "
+               f"0.6 0.1 0 0 k {bleed + 40:.2f} {bleed + 40:.2f} 200 120 re f").encode()
+    page = pdf.add_blank_page(page_size=(width, height))
+    page.obj.Contents = pdf.make_stream(content)
+    page.obj.TrimBox = pikepdf.Array([bleed, bleed, width - bleed, height - bleed])
+    page.obj.BleedBox = pikepdf.Array([0, 0, width, height])
+    pdf.save(path)
+    return path
+
+
+@pytest.fixture
+def clean_pdf(tmp_path: Path) -> Path:
+    return make_clean_pdf(tmp_path / "clean.pdf")
+
+
 @pytest.fixture
 def pdf_file(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "artwork.pdf")
@@ -255,7 +278,8 @@ def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, s
         if proc.poll() is not None:
             raise RuntimeError(f"printgate serve exited: {log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            health = httpx.get(f"{url}/health", timeout=2)
+            if health.status_code == 200 or (workers == 0 and health.json().get("checks", {}).get("api") == "ok"):
                 return Server(url=url, data_dir=data_dir, secret_key=key, proc=proc, log_path=log_path)
         except httpx.HTTPError:
             pass

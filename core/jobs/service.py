@@ -316,7 +316,10 @@ def after_processing(session: Session, job_id: str) -> None:
     if any(t.status not in RUN_TERMINAL for t in tasks):
         signals.send(signals.JOB_STATUS, job_id=job.id)
         return
-    job.wf_phase = "processing_done"
+    failed = [t for t in tasks if t.status == "error"]
+    job.wf_phase = "processing_failed" if failed else "processing_done"
+    if failed:
+        job.reason = f"Processing failed: {failed[0].reason}"
     job.modified_at = utcnow()
     session.add(job)
     session.commit()

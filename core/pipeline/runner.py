@@ -132,7 +132,7 @@ def run_task(task_id: str, phase: str = "intake") -> str:
         workdir = Path(tempfile.mkdtemp(prefix=f"printgate-{task.id}-"))
         log.info("task start", extra={"job_id": job.id, "task_id": task.id, "phase": phase})
         try:
-            with Heartbeat(task.id):
+            with Heartbeat(task.id, every_s=min(10.0, get_settings().stale_task_s / 3)):
                 _run_steps(session, job, task, steps, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

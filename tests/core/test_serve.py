@@ -1,0 +1,96 @@
+"""`printgate serve` for real: API + workers + embedded Redis in one process tree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ROOT, b64, make_pdf, start_server, wait_for
+
+
+def test_sync_preflight_and_health(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        headers = {"Authorization": f"Bearer {server.secret_key}"}
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["status"] == "ok" and health["checks"]["workers"]["count"] == 2
+        pdf = make_pdf(tmp_path / "a.pdf")
+        started = time.monotonic()
+        response = httpx.post(f"{server.url}/jobs/preflight", headers=headers, timeout=60,
+                              json={"sync": True, "sources": [{"file": b64(pdf), "name": "a.pdf"}]})
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < 10
+        job = response.json()["job"]
+        assert job["status"] in ("ready", "partial", "rejected")
+        assert job["results"]["preflight"][0]["report"]["pdf"]["page_count"] == 1
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'printgate_jobs{status="' in metrics and "printgate_queue_depth" in metrics
+        assert "printgate_step_duration_seconds_count" in metrics
+        spec = httpx.get(f"{server.url}/openapi.json").json()
+        assert "/jobs/{id}" in spec["paths"] and "/element/jobs" in " ".join(spec["paths"])
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0
+    assert "printgate: stopped" in server.log_path.read_text()
+
+
+def test_jobs_queued_before_a_restart_complete_after_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = start_server(data, workers=0)  # nobody works: jobs stay queued
+    headers = {"Authorization": f"Bearer {server.secret_key}"}
+    pdf = make_pdf(tmp_path / "a.pdf")
+    ids = []
+    for _ in range(3):
+        response = httpx.post(f"{server.url}/jobs/preflight", headers=headers,
+                              json={"sources": [{"file": b64(pdf)}]})
+        assert response.status_code == 201
+        ids.append(response.json()["job"]["id"])
+    server.stop()
+
+    server = start_server(data, workers=2)
+    try:
+        headers = {"Authorization": f"Bearer {server.secret_key}"}
+
+        def all_done() -> bool:
+            statuses = [httpx.get(f"{server.url}/jobs/{i}", headers=headers).json()["job"]["status"] for i in ids]
+            return all(s in ("ready", "partial", "rejected") for s in statuses)
+
+        wait_for(all_done, timeout=60)
+    finally:
+        server.stop()
+
+
+def test_cli_keys_and_check(tmp_path: Path) -> None:
+    env_args = ["--data-dir", str(tmp_path / "d")]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+    created = cli("keys", "create", "--json", "--account", "globex", *env_args)
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)
+    assert key["key"].startswith("sk_test_") and key["account"] == "globex"
+    listed = json.loads(cli("keys", "list", "--json", *env_args).stdout)
+    assert [k["id"] for k in listed] == [key["id"]] and listed[0]["revokedAt"] is None
+    assert key["key"] not in json.dumps(listed)
+    assert cli("keys", "revoke", key["id"], *env_args).returncode == 0
+    assert json.loads(cli("keys", "list", "--json", *env_args).stdout)[0]["revokedAt"] is not None
+
+    pdf = make_pdf(tmp_path / "a.pdf", pages=2)
+    checked = cli("check", str(pdf), "--json", *env_args)
+    job = json.loads(checked.stdout)["job"]
+    assert job["results"]["preflight"][0]["report"]["pdf"]["page_count"] == 2
+    assert checked.returncode == (0 if job["canProceed"] else 1)
+    human = cli("check", str(pdf), *env_args)
+    assert job["id"][:4] == "job_" and "2 page(s)" in human.stdout
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"garbage")
+    bad = cli("check", str(broken), "--json", *env_args)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["job"]["status"] == "rejected"
+    assert cli("check", str(tmp_path / "missing.pdf"), *env_args).returncode == 2
