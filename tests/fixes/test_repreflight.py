@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 import pikepdf
+import pymupdf
 import pytest
 
 from core.fixes import run_autofix
@@ -106,4 +107,62 @@ def test_structure_findings_disappear(rule: str, build: str, pdfs, tmp_path: Pat
         else:
             pdf.attachments["a.txt"] = pikepdf.AttachedFileSpec(pdf, b"payload")
         pdf.save(src)
+    _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), rule)
+
+
+def _spot_pdf(path: Path) -> Path:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    fn = pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 0.5, 0, 0.1], N=1)
+    sep = pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name("/PANTONE 300 C"), pikepdf.Name.DeviceCMYK, pdf.make_indirect(fn)])
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(ColorSpace=pikepdf.Dictionary(CS0=sep))
+    pdf.pages[0].obj.Contents = pikepdf.Stream(pdf, b"/CS0 cs 0.8 scn 10 10 100 100 re f")
+    pdf.save(path)
+    return path
+
+
+def test_spot_to_process_disappears(tmp_path: Path) -> None:
+    src = _spot_pdf(tmp_path / "spot.pdf")
+    profile = _profile()
+    report = run_preflight(src, profile, source_name="spot.pdf")
+    finding = next(f for f in report["evaluation"]["findings"] if f["ruleId"] == "spot_colors_exceeded")
+    # The Spot Colors check does not advertise a fix (Filecheck: Warn); merchants opt in via items.
+    finding["autofix"] = {"available": True, "runner": "optimize", "strategy": "spot_to_process", "params": {}}
+    result = run_autofix(src, tmp_path / "o.pdf", report, profile, items=["spot_colors_exceeded"])
+    assert result["outcome"] == "fixed", result
+    assert "spot_colors_exceeded" not in _rules(tmp_path / "o.pdf", profile)
+    assert result["applied"][0]["strategy"] == "spot_to_process"
+    with pikepdf.open(tmp_path / "o.pdf") as pdf:
+        ops = [([float(v) for v in o], str(op)) for o, op in pikepdf.parse_content_stream(pdf.pages[0])]
+    assert ([0.8, 0.4, 0.0, 0.08], "k") in ops
+
+
+def test_layers_forms_transparency_version_disappear(pdfs, tmp_path: Path) -> None:
+    # layers
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    ocg = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("L")))
+    pdf.Root.OCProperties = pikepdf.Dictionary(OCGs=[ocg], D=pikepdf.Dictionary())
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(Properties=pikepdf.Dictionary(L1=ocg))
+    pdf.pages[0].obj.Contents = pikepdf.Stream(pdf, b"/OC /L1 BDC 0 0 0 1 k 0 0 100 100 re f EMC")
+    pdf.save(tmp_path / "layers.pdf")
+    _fix_and_recheck(tmp_path / "layers.pdf", tmp_path / "o1.pdf", _profile(), "layers_present")
+    # transparency
+    doc = pymupdf.open()
+    page = doc.new_page(width=200, height=200)
+    page.draw_rect(pymupdf.Rect(20, 20, 120, 120), color=None, fill=(0, 0, 0), fill_opacity=0.4)
+    doc.save(tmp_path / "tr.pdf")
+    _fix_and_recheck(tmp_path / "tr.pdf", tmp_path / "o2.pdf", _profile(), "transparency_present")
+    # version
+    with pikepdf.open(pdfs.art()) as p:
+        p.save(tmp_path / "v20.pdf", force_version="2.0")
+    _fix_and_recheck(tmp_path / "v20.pdf", tmp_path / "o3.pdf", _profile(), "pdf_version_unsupported")
+
+
+def test_encryption_disappears(pdfs, tmp_path: Path) -> None:
+    src = tmp_path / "enc.pdf"
+    with pikepdf.open(pdfs.art()) as pdf:
+        pdf.save(src, encryption=pikepdf.Encryption(user="", owner="secret"))
+    rules = _rules(src, _profile())
+    rule = next(r for r in rules if "encrypt" in r)
     _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), rule)

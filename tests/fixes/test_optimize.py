@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pymupdf
+import pytest
+from fixkit import MM
+
+from core.errors import UnreadableFile
+from core.fixes import optimize_pdf
+from core.fixes._content import image_placements
+
+
+def _names(result: dict) -> tuple[list[str], dict[str, str]]:
+    return result["appliedFixes"], {s["name"]: s["reason"] for s in result["skippedFixes"]}
+
+
+def test_empty_params_is_a_stream_rebuild(pdfs, tmp_path: Path) -> None:
+    src = pdfs.art()
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {})
+    assert res == {"appliedFixes": [], "skippedFixes": [], "sizeBytes": out.stat().st_size}
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_unknown_and_unsupported_keys_are_reported(pdfs, tmp_path: Path) -> None:
+    res = optimize_pdf(pdfs.art(), tmp_path / "o.pdf", {
+        "teleport": True,
+        "strip": {"invisiblePaths": True, "wormholes": True},
+        "compression": {"bwFilter": "jbig2"},
+        "colorConversion": {"target": "purple"},
+    })
+    applied, skipped = _names(res)
+    assert applied == []
+    assert skipped["teleport"] == "unknown optimize option"
+    assert "not supported" in skipped["strip.invisiblePaths"]
+    assert skipped["strip.wormholes"] == "unknown strip option"
+    assert "Flate and JPEG" in skipped["compression.bwFilter"]
+    assert "target must be" in skipped["colorConversion"]
+
+
+def test_scale_images_and_jpeg_compression(pdfs, tmp_path: Path) -> None:
+    src = pdfs.image(px=1200, inches=1.0)
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {"scaleImages": {"targetRes": {"bw": 600, "gray": 150, "color": 150}},
+                                  "compression": {"colorFilter": "jpeg", "jpegQuality": 70}})
+    applied, skipped = _names(res)
+    assert "scaleImages" in applied and "compression.colorFilter" in applied, skipped
+    with pikepdf.open(out) as pdf:
+        placement = next(image_placements(pdf, [0]))
+        assert int(placement.image.Width) == 150
+        assert placement.image.Filter == pikepdf.Name.DCTDecode
+    assert res["sizeBytes"] < src.stat().st_size / 10
+
+
+def test_color_conversion_gray_and_output_intent_alias(pdfs, tmp_path: Path) -> None:
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(pdfs.art(), out, {"colorConversion": {"target": "gray"}, "outputIntent": {"profile": "swop"}})
+    applied, _ = _names(res)
+    assert applied == ["colorConversion", "outputIntent"]
+    with pikepdf.open(out) as pdf:
+        ops = {str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[0])}
+        assert not ops & {"rg", "RG", "k", "K"}
+        assert "TR 003" in str(pdf.Root.OutputIntents[0].OutputConditionIdentifier)
+
+
+def test_cmyk_snap_rich_black_threshold(pdfs, tmp_path: Path) -> None:
+    src = pdfs.raw("rb.pdf", b"0.9 0.9 0.9 1 k 0 0 50 50 re f 0.6 0.4 0.4 1 k 60 60 50 50 re f")
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {"snapRichBlack": {"enabled": True, "threshold": 0.85}})
+    assert res["appliedFixes"] == ["snapRichBlack"]
+    with pikepdf.open(out) as pdf:
+        colours = [[float(v) for v in o] for o, op in pikepdf.parse_content_stream(pdf.pages[0]) if str(op) == "k"]
+    assert colours == [[0, 0, 0, 1], [0.6, 0.4, 0.4, 1]]
+
+
+def test_hairlines_strip_and_layers(pdfs, tmp_path: Path) -> None:
+    src = pdfs.raw("h.pdf", b"0.01 w 0 0 m 100 0 l S")
+    with pikepdf.open(src) as pdf:
+        pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("x"))
+        pdf.Root.Outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines, Count=0))
+        pdf.save(tmp_path / "h2.pdf")
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(tmp_path / "h2.pdf", out, {"hairlines": {"minWidth": 0.5}, "flattenLayers": True,
+                                                  "strip": {"javascript": True, "bookmarks": True, "thumbnails": True}})
+    applied, skipped = _names(res)
+    assert {"hairlines", "strip.javascript", "strip.bookmarks"} <= set(applied)
+    assert "no layers" in skipped["flattenLayers"] and "no page thumbnails" in skipped["strip.thumbnails"]
+    with pikepdf.open(out) as pdf:
+        assert "/OpenAction" not in pdf.Root and "/Outlines" not in pdf.Root
+        widths = [float(o[0]) for o, op in pikepdf.parse_content_stream(pdf.pages[0]) if str(op) == "w"]
+        assert 0.5 in widths
+
+
+def test_bounding_boxes_and_page_resize(pdfs, tmp_path: Path) -> None:
+    src = pdfs.art(w=595.28, h=841.89)
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {
+        "pageResize": {"format": "A5"},
+        "boundingBoxes": [{"box": "trim", "source": "media", "expand": -3 * MM},
+                          {"box": "bleed", "source": "media"}],
+    })
+    assert res["appliedFixes"] == ["boundingBoxes", "pageResize"], res
+    with pymupdf.open(out) as doc:
+        assert doc[0].rect.width == pytest.approx(419.53, abs=0.1)
+    with pikepdf.open(out) as pdf:
+        trim = [float(v) for v in pdf.pages[0].obj.TrimBox]
+        media = [float(v) for v in pdf.pages[0].obj.MediaBox]
+    scale = 419.53 / 595.28
+    assert trim[0] - media[0] == pytest.approx(3 * MM * scale, abs=0.05)
+
+
+def test_bounding_box_missing_source_is_reported(pdfs, tmp_path: Path) -> None:
+    res = optimize_pdf(pdfs.art(), tmp_path / "o.pdf", {"boundingBoxes": [{"box": "bleed", "source": "art"}]})
+    assert "no art box" in _names(res)[1]["boundingBoxes"]
+
+
+def test_gray_to_1bit_with_otsu(tmp_path: Path) -> None:
+    from PIL import Image
+
+    img = Image.linear_gradient("L").resize((64, 64))
+    doc = pymupdf.open()
+    page = doc.new_page(width=100, height=100)
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    page.insert_image(pymupdf.Rect(0, 0, 100, 100), stream=buf.getvalue())
+    src = tmp_path / "g.pdf"
+    doc.save(src)
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {"grayTo1Bit": {"enabled": True, "useOtsuFilter": True}})
+    assert res["appliedFixes"] == ["grayTo1Bit"]
+    with pikepdf.open(out) as pdf:
+        image = next(image_placements(pdf, [0])).image
+        assert int(image.BitsPerComponent) == 1
+
+
+def test_text_to_outlines(pdfs, tmp_path: Path) -> None:
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(pdfs.text(), out, {"textToOutlines": {"enabled": True}})
+    assert res["appliedFixes"] == ["textToOutlines"]
+    with pymupdf.open(out) as doc:
+        assert doc[0].get_text().strip() == ""
+
+
+def test_optimize_broken_file(tmp_path: Path) -> None:
+    bad = tmp_path / "b.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    with pytest.raises(UnreadableFile):
+        optimize_pdf(bad, tmp_path / "o.pdf", {})
