@@ -252,7 +252,10 @@ def build_plan(profile: dict[str, Any] | None, kind: str) -> Plan:
                 "message": f"Profile is for {pkind} files but the upload is a {kind} file; documented defaults used.",
             }
         )
-        return build_plan(None, kind)
+        plan = build_plan(None, kind)
+        plan.notes = notes
+        plan.profile_id = profile.get("id")
+        return plan
     # A configured profile: checks not named in it are off ("toggle a check on to enable it").
     for spec in reg.values():
         if spec.kind == kind:
