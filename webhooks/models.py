@@ -65,6 +65,9 @@ class WebhookEndpoint(SQLModel, table=True):
     description: str | None = None
     # Event types this endpoint receives; ``["*"]`` for all.
     events: list[str] | None = _json()
+    # ``printgate``: ``{"type", "timestamp", "data"}`` for every event type. ``filecheck``: Filecheck's
+    # envelope-free bodies (``job.created``, ``job.completed`` only), for receivers written for it.
+    format: str = "printgate"
     secret: str  # whsec_...
     previous_secret: str | None = None
     previous_secret_expires_at: datetime | None = None
@@ -89,8 +92,8 @@ class WebhookEvent(SQLModel, table=True):
     type: str
     # Endpoint body: ``{"type", "timestamp", "data"}``.
     payload: str = Field(sa_column=Column(Text, nullable=False))
-    # Body for a job's own ``webhook`` (Filecheck's envelope-free shape), when one is due.
-    job_payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Filecheck's envelope-free body (a job's own ``webhook``, ``filecheck``-format endpoints).
+    filecheck_payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     job_id: str | None = Field(default=None, index=True)
     order_id: str | None = None
     # Set for events that must fire once per subject (``order.files_ready:ord_...``).

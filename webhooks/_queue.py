@@ -1,0 +1,45 @@
+"""The ``webhooks`` queue: run-now or run-later messages keyed by ``{row id}-{attempt}``.
+
+Messages are only transport: each carries a row id, and the row decides whether there is work.
+A message enqueued twice is harmless (the second finds the row already claimed or finished).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from core.queue import WEBHOOKS, get_queue, get_redis
+
+log = logging.getLogger("printgate.webhooks")
+
+_LIVE = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeout: int = 120) -> bool:
+    """Queue ``func(row_id)``; return False (and log) when Redis is unreachable: the sweeper retries."""
+    try:
+        queue = get_queue(WEBHOOKS)
+        if delay_s > 0:
+            queue.enqueue_in(timedelta(seconds=delay_s), func, row_id, job_id=job_id, job_timeout=timeout,
+                             result_ttl=60, failure_ttl=7 * 24 * 3600)
+        else:
+            queue.enqueue_call(func, args=(row_id,), job_id=job_id, timeout=timeout, result_ttl=60,
+                               failure_ttl=7 * 24 * 3600)
+        return True
+    except Exception as exc:  # the row is the record; losing the message only delays the work
+        log.warning("could not queue %s(%s): %s; the sweeper will pick it up", func, row_id, exc)
+        return False
+
+
+def is_queued(job_id: str) -> bool:
+    """True when a live message with this id is waiting, scheduled or running."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        status = Job.fetch(job_id, connection=get_redis()).get_status()
+    except NoSuchJobError:
+        return False
+    value = getattr(status, "value", status)
+    return str(value) in _LIVE

@@ -1,0 +1,366 @@
+"""Inbound webhooks from store platforms: verify, store, answer 200, handle in a worker.
+
+One receiver serves every platform (``POST /webhooks/{platform}[/{connection_id}]``). A platform
+plugs in with :func:`register_platform`::
+
+    register_platform(
+        "shopify",
+        verify=verify_shopify,            # (headers, raw_body, connection_id) -> Verified | Ping
+        handle="connectors.shopify.webhooks.handle",   # (session, InboundDelivery) -> None
+        max_age_s=6 * 3600,               # Shopify retries for 4 h: accept that long, dedupe the rest
+    )
+
+The verifier checks the signature in constant time (``webhooks.signing``) and says who sent the
+delivery; it raises ``SignatureError`` for a missing or wrong signature (401) and
+``UnknownConnection`` when the connection does not exist (404). It returns :class:`Ping` for a
+platform's unsigned setup ping (WooCommerce's form-encoded ``webhook_id=N``), which gets 200 and
+is not stored.
+
+Guarantees:
+
+- A delivery is committed to ``webhook_inbound_delivery`` before the platform gets its 200, so a
+  crash after the answer loses nothing.
+- A platform delivery id is stored once: a replay or a platform retry answers 200 and is neither
+  stored nor handled again. Deliveries older than the platform's window are refused.
+- The handler runs at most once successfully per delivery: a worker claims the row
+  (``pending`` -> ``processing``) with a conditional update, and the handler's writes commit in
+  the same transaction that marks the row ``done`` (also conditional). Handlers should therefore
+  not commit themselves; the framework commits for them. A failing handler is retried with
+  backoff (``PRINTGATE_WEBHOOK_INBOUND_RETRY_SCHEDULE``), then the row is ``failed``.
+- :func:`sweep` re-queues rows whose queue message was lost (no worker, Redis restarted) and takes
+  back rows whose worker died mid-handler.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.clock import as_utc, utcnow
+from core.db import get_engine
+from core.errors import NotFound, PayloadTooLarge, Unauthorized
+from core.ids import new_id
+from webhooks import _queue
+from webhooks.models import InboundDelivery
+from webhooks.settings import get_webhook_settings
+from webhooks.signing import SignatureError
+
+log = logging.getLogger("printgate.webhooks.inbound")
+
+PROCESS = "webhooks.inbound.process_delivery"
+
+
+# --- registry --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verified:
+    """What a verifier learned from a genuine delivery."""
+
+    account_id: str | None
+    connection_id: str | None
+    delivery_id: str
+    topic: str | None
+    triggered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Ping:
+    """A platform's unsigned setup ping: answered 200, never stored or handled."""
+
+    note: str | None = None
+
+
+class UnknownConnection(LookupError):
+    """The URL names a connection (or shop) this instance does not know: 404."""
+
+
+Verifier = Callable[[Mapping[str, str], bytes, "str | None"], "Verified | Ping"]
+Handler = Callable[[Session, InboundDelivery], Any]
+
+# Headers kept on the row (lower-case prefixes); signatures and credentials are never stored.
+KEPT_HEADER_PREFIXES = ("x-shopify-", "shopify-", "x-wc-webhook-", "webhook-", "x-printgate-", "content-type",
+                        "user-agent")
+DROPPED_HEADER_WORDS = ("signature", "hmac", "authorization", "cookie", "token")
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    verify: Verifier
+    handle: str | Handler
+    # Refuse deliveries whose own timestamp is older than this (None: the instance default).
+    max_age_s: int | None = None
+    kept_headers: tuple[str, ...] = field(default_factory=tuple)
+
+    def handler(self) -> Handler:
+        if callable(self.handle):
+            return self.handle
+        module_name, _, attr = self.handle.rpartition(".")
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+_platforms: dict[str, Platform] = {}
+
+
+def register_platform(name: str, *, verify: Verifier, handle: str | Handler, max_age_s: int | None = None,
+                      kept_headers: tuple[str, ...] = ()) -> Platform:
+    """Make ``POST /webhooks/{name}`` live. Registering a name again replaces it (module reloads)."""
+    platform = Platform(name=name, verify=verify, handle=handle, max_age_s=max_age_s,
+                        kept_headers=tuple(h.lower() for h in kept_headers))
+    _platforms[name] = platform
+    return platform
+
+
+def unregister_platform(name: str) -> None:
+    _platforms.pop(name, None)
+
+
+def get_platform(name: str) -> Platform | None:
+    return _platforms.get(name)
+
+
+def platforms() -> list[str]:
+    return sorted(_platforms)
+
+
+# --- receiving -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str | None
+    duplicate: bool = False
+    ping: bool = False
+    queued: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"received": True, "id": self.id}
+        if self.duplicate:
+            out["duplicate"] = True
+        if self.ping:
+            out["ping"] = True
+        return out
+
+
+def _kept_headers(platform: Platform, headers: Mapping[str, str]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for key, value in headers.items():
+        low = key.lower()
+        if any(word in low for word in DROPPED_HEADER_WORDS):
+            continue
+        if low in platform.kept_headers or low.startswith(KEPT_HEADER_PREFIXES):
+            kept[low] = value[:500]
+    return kept
+
+
+def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime) -> None:
+    if triggered_at is None:
+        return  # nothing to judge by: the delivery-id dedupe still stops replays
+    settings = get_webhook_settings()
+    max_age = platform.max_age_s if platform.max_age_s is not None else settings.inbound_max_age_s
+    age = (now - as_utc(triggered_at)).total_seconds()
+    if age > max_age:
+        raise Unauthorized(f"Stale delivery: sent {int(age)} s ago, older than the {max_age} s window")
+    if -age > settings.inbound_future_skew_s:
+        raise Unauthorized("Delivery timestamp is in the future")
+
+
+def accept(platform_name: str, headers: Mapping[str, str], body: bytes,
+           connection_id: str | None = None) -> Accepted:
+    """Verify and durably store one delivery, then queue its handling. Raises ``core.errors``."""
+    platform = _platforms.get(platform_name)
+    if platform is None:
+        raise NotFound(f"Unknown webhook platform: {platform_name}")
+    settings = get_webhook_settings()
+    if len(body) > settings.inbound_max_body_bytes:
+        raise PayloadTooLarge(f"Webhook body is larger than {settings.inbound_max_body_bytes} bytes")
+    try:
+        verified = platform.verify(headers, body, connection_id)
+    except SignatureError as exc:
+        raise Unauthorized(f"Invalid webhook signature: {exc}") from exc
+    except UnknownConnection as exc:
+        raise NotFound(str(exc) or "Unknown connection") from exc
+    if isinstance(verified, Ping):
+        return Accepted(id=None, ping=True)
+    if not verified.delivery_id:
+        raise Unauthorized("The delivery carries no delivery id")
+    now = utcnow()
+    _check_age(platform, verified.triggered_at, now)
+    row_id = new_id("whin")
+    try:
+        with get_engine().begin() as conn:
+            conn.execute(insert(InboundDelivery).values(
+                id=row_id, platform=platform.name, account_id=verified.account_id,
+                connection_id=verified.connection_id or connection_id, delivery_id=verified.delivery_id[:200],
+                topic=verified.topic, headers=_kept_headers(platform, headers), body=body,
+                triggered_at=verified.triggered_at, received_at=now, status="pending", attempts=0,
+                next_attempt_at=now,
+            ))
+    except IntegrityError:
+        existing = _existing_id(platform.name, verified.delivery_id[:200])
+        if existing is None:
+            raise
+        return Accepted(id=existing, duplicate=True)
+    queued = _queue.schedule(PROCESS, row_id, job_id=_rq_id(row_id, 1),
+                             timeout=settings.inbound_handler_timeout_s)
+    return Accepted(id=row_id, queued=queued)
+
+
+def _existing_id(platform: str, delivery_id: str) -> str | None:
+    with Session(get_engine()) as session:
+        return session.exec(select(InboundDelivery.id).where(
+            InboundDelivery.platform == platform, InboundDelivery.delivery_id == delivery_id)).first()
+
+
+def _rq_id(row_id: str, attempt: int) -> str:
+    return f"{row_id}-{attempt}"
+
+
+# --- handling --------------------------------------------------------------------------------------
+
+def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
+    """``pending`` -> ``processing``; returns the attempt number, or None if someone else has it."""
+    settings = get_webhook_settings()
+    result = session.execute(
+        update(InboundDelivery)
+        .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "pending")
+        .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
+                locked_until=now + timedelta(seconds=settings.inbound_handler_timeout_s + 30))
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    attempts = session.exec(select(InboundDelivery.attempts).where(InboundDelivery.id == delivery_id)).one()
+    return int(attempts)
+
+
+def process_delivery(delivery_id: str) -> str:
+    """Queue entry point: run the platform's handler for one stored delivery; return its status."""
+    now = utcnow()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        attempt = _claim(session, delivery_id, now)
+        if attempt is None:
+            row = session.get(InboundDelivery, delivery_id)
+            return row.status if row else "missing"
+        delivery = session.get(InboundDelivery, delivery_id)
+        assert delivery is not None
+        try:
+            platform = _platforms.get(delivery.platform)
+            if platform is None:
+                raise LookupError(f"no handler registered for platform {delivery.platform!r} in this process")
+            platform.handler()(session, delivery)
+            session.flush()
+            # Same transaction as the handler's writes, and only if our claim still stands.
+            done = session.execute(
+                update(InboundDelivery)
+                .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "processing",
+                       col(InboundDelivery.attempts) == attempt)
+                .values(status="done", processed_at=utcnow(), locked_until=None, last_error=None)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                log.warning("inbound %s: claim lost during handling; its work was rolled back", delivery_id)
+                return "lost"
+            session.commit()
+            return "done"
+        except Exception as exc:
+            session.rollback()
+            log.warning("inbound %s (%s) attempt %s failed: %s", delivery_id, delivery.platform, attempt, exc)
+            return _record_failure(session, delivery_id, attempt, f"{type(exc).__name__}: {exc}")
+
+
+def _record_failure(session: Session, delivery_id: str, attempt: int, error: str) -> str:
+    settings = get_webhook_settings()
+    schedule = settings.inbound_retry_schedule
+    now = utcnow()
+    if attempt > len(schedule):
+        values: dict[str, Any] = {"status": "failed", "locked_until": None, "last_error": error[:4000]}
+        delay = None
+    else:
+        delay = float(schedule[attempt - 1])
+        values = {"status": "pending", "locked_until": None, "last_error": error[:4000],
+                  "next_attempt_at": now + timedelta(seconds=delay)}
+    session.execute(
+        update(InboundDelivery)
+        .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "processing",
+               col(InboundDelivery.attempts) == attempt)
+        .values(**values)
+    )
+    session.commit()
+    if delay is not None:
+        _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
+                        timeout=settings.inbound_handler_timeout_s)
+        return "pending"
+    return "failed"
+
+
+def retry(delivery_id: str) -> bool:
+    """Give a ``failed`` delivery one more round of attempts (operators, after fixing a handler)."""
+    with Session(get_engine()) as session:
+        row = session.get(InboundDelivery, delivery_id)
+        if row is None or row.status != "failed":
+            return False
+        result = session.execute(
+            update(InboundDelivery)
+            .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        )
+        session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+    _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, 1),
+                    timeout=get_webhook_settings().inbound_handler_timeout_s)
+    return True
+
+
+# --- recovery --------------------------------------------------------------------------------------
+
+def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict[str, int]:
+    """Re-queue inbound work whose message was lost; take back rows of dead workers; purge old rows.
+
+    ``requeue_pending=True`` (at start-up) considers every due ``pending`` row at once; periodic
+    sweeps leave rows younger than ``sweep_grace_s`` to the message that is surely on its way.
+    Safe to run from several processes: claims are conditional, so a doubled message is a no-op.
+    """
+    settings = get_webhook_settings()
+    now = now or utcnow()
+    counts = {"requeued": 0, "reclaimed": 0, "purged": 0}
+    with Session(get_engine(), expire_on_commit=False) as session:
+        stale = session.exec(select(InboundDelivery.id).where(
+            InboundDelivery.status == "processing", col(InboundDelivery.locked_until) < now)).all()
+        for row_id in stale:
+            result = session.execute(
+                update(InboundDelivery)
+                .where(col(InboundDelivery.id) == row_id, col(InboundDelivery.status) == "processing",
+                       col(InboundDelivery.locked_until) < now)
+                .values(status="pending", locked_until=None, next_attempt_at=now,
+                        last_error="the worker handling this delivery stopped")
+            )
+            counts["reclaimed"] += int(result.rowcount == 1)  # type: ignore[attr-defined]
+        session.commit()
+        due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
+        pending = session.exec(select(InboundDelivery.id, InboundDelivery.attempts).where(
+            InboundDelivery.status == "pending",
+            or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= due_before),
+        )).all()
+        for row_id, attempts in pending:
+            job_id = _rq_id(row_id, attempts + 1)
+            if _queue.is_queued(job_id):
+                continue
+            if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s):
+                counts["requeued"] += 1
+        cutoff = now - timedelta(days=settings.inbound_retention_days)
+        purged = session.execute(delete(InboundDelivery).where(
+            col(InboundDelivery.status) == "done", col(InboundDelivery.received_at) < cutoff))
+        counts["purged"] = int(purged.rowcount or 0)  # type: ignore[attr-defined]
+        session.commit()
+    if any(counts.values()):
+        log.info("inbound sweep: %s", counts)
+    return counts

@@ -1,0 +1,121 @@
+"""HTTP: the inbound receiver and printgate's own webhook-endpoint API (DECISIONS 11, 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from core.api.deps import JsonBody, SecretKey, SessionDep
+from core.errors import Conflict
+from webhooks import endpoints as ops
+from webhooks import events, inbound
+from webhooks.models import WebhookEndpoint
+from webhooks.outbound import retry_delivery
+
+router = APIRouter()
+
+
+# --- inbound -------------------------------------------------------------------------------------
+
+async def _receive(request: Request, platform: str, connection_id: str | None) -> dict[str, Any]:
+    body = await request.body()
+    accepted = await run_in_threadpool(inbound.accept, platform, dict(request.headers), body, connection_id)
+    return accepted.wire()
+
+
+@router.post("/webhooks/{platform}", tags=["webhooks (inbound)"])
+async def receive(request: Request, platform: str) -> dict[str, Any]:
+    """A store platform's webhook: verified, stored, answered 200; handled by a worker."""
+    return await _receive(request, platform, None)
+
+
+@router.post("/webhooks/{platform}/{connection_id}", tags=["webhooks (inbound)"])
+async def receive_for_connection(request: Request, platform: str, connection_id: str) -> dict[str, Any]:
+    """As ``POST /webhooks/{platform}``, for a URL that names the store connection."""
+    return await _receive(request, platform, connection_id)
+
+
+# --- endpoints (printgate's own) ----------------------------------------------------------------
+
+@router.get("/webhook-event-types", tags=["webhook endpoints"])
+def list_event_types(caller: SecretKey) -> dict[str, Any]:
+    return {"eventTypes": [{"type": e.name, "description": e.description, "filecheck": e.filecheck}
+                           for e in events.EVENT_TYPES.values()]}
+
+
+@router.get("/webhook-endpoints", tags=["webhook endpoints"])
+def list_endpoints(session: SessionDep, caller: SecretKey) -> dict[str, Any]:
+    return {"endpoints": [ops.endpoint_wire(ep) for ep in ops.list_endpoints(session, caller.account_id)]}
+
+
+@router.post("/webhook-endpoints", status_code=201, tags=["webhook endpoints"])
+def create_endpoint(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
+    """Register a receiver. The response carries its ``secret`` (``whsec_...``) for verification."""
+    ep = ops.create_endpoint(session, caller.account_id, body)
+    return {"endpoint": ops.endpoint_wire(ep, with_secret=True)}
+
+
+@router.get("/webhook-endpoints/{endpoint_id}", tags=["webhook endpoints"])
+def get_endpoint(session: SessionDep, caller: SecretKey, endpoint_id: str) -> dict[str, Any]:
+    ep = ops.get_endpoint(session, caller.account_id, endpoint_id)
+    return {"endpoint": ops.endpoint_wire(ep, with_secret=True)}
+
+
+@router.patch("/webhook-endpoints/{endpoint_id}", tags=["webhook endpoints"])
+def update_endpoint(session: SessionDep, caller: SecretKey, endpoint_id: str, body: JsonBody) -> dict[str, Any]:
+    ep = ops.update_endpoint(session, ops.get_endpoint(session, caller.account_id, endpoint_id), body)
+    return {"endpoint": ops.endpoint_wire(ep)}
+
+
+@router.delete("/webhook-endpoints/{endpoint_id}", tags=["webhook endpoints"])
+def delete_endpoint(session: SessionDep, caller: SecretKey, endpoint_id: str) -> dict[str, Any]:
+    ops.delete_endpoint(session, ops.get_endpoint(session, caller.account_id, endpoint_id))
+    return {"id": endpoint_id, "deleted": True}
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/rotate-secret", tags=["webhook endpoints"])
+def rotate_secret(session: SessionDep, caller: SecretKey, endpoint_id: str, body: JsonBody) -> dict[str, Any]:
+    """New secret (or the one given); the previous one keeps signing for 24 h."""
+    ep = ops.rotate_secret(session, ops.get_endpoint(session, caller.account_id, endpoint_id), body)
+    return {"endpoint": ops.endpoint_wire(ep, with_secret=True)}
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/enable", tags=["webhook endpoints"])
+def enable_endpoint(session: SessionDep, caller: SecretKey, endpoint_id: str) -> dict[str, Any]:
+    ep = ops.enable_endpoint(session, ops.get_endpoint(session, caller.account_id, endpoint_id))
+    return {"endpoint": ops.endpoint_wire(ep)}
+
+
+@router.get("/webhook-endpoints/{endpoint_id}/deliveries", tags=["webhook endpoints"])
+def list_deliveries(session: SessionDep, caller: SecretKey, endpoint_id: str,
+                    limit: int = Query(50, ge=1, le=200), startingAfter: str | None = None,
+                    status: str | None = None) -> dict[str, Any]:
+    """Newest first; every attempt with status code, duration, response snippet, error, next retry."""
+    ep = ops.get_endpoint(session, caller.account_id, endpoint_id)
+    rows = ops.endpoint_deliveries(session, ep, limit=limit, starting_after=startingAfter, status=status)
+    return {"deliveries": ops.deliveries_wire(session, rows),
+            "nextKey": rows[-1].id if len(rows) == limit else None}
+
+
+@router.get("/webhook-deliveries/{delivery_id}", tags=["webhook endpoints"])
+def get_delivery(session: SessionDep, caller: SecretKey, delivery_id: str) -> dict[str, Any]:
+    d = ops.get_delivery(session, caller.account_id, delivery_id)
+    return {"delivery": ops.deliveries_wire(session, [d])[0]}
+
+
+@router.post("/webhook-deliveries/{delivery_id}/retry", status_code=202, tags=["webhook endpoints"])
+def retry(session: SessionDep, caller: SecretKey, delivery_id: str) -> dict[str, Any]:
+    """One more attempt now. The endpoint must be enabled."""
+    d = ops.get_delivery(session, caller.account_id, delivery_id)
+    if d.status == "sending":
+        raise Conflict("An attempt of this delivery is in flight")
+    if d.kind == "endpoint":
+        ep = session.get(WebhookEndpoint, d.endpoint_id) if d.endpoint_id else None
+        if ep is None:
+            raise Conflict("The endpoint of this delivery was deleted")
+        if not ep.enabled:
+            raise Conflict("The endpoint is disabled: enable it first (POST /webhook-endpoints/{id}/enable)")
+    d = retry_delivery(session, d)
+    return {"delivery": ops.deliveries_wire(session, [d])[0]}
