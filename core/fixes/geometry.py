@@ -260,7 +260,10 @@ def set_trimbox(doc: WorkDoc, req: FixRequest) -> FixResult:
         rect = params.get("rect")
         inset = params.get("inset_mm", params.get("bleed_mm"))
         if rect is not None and len(rect) == 4:
-            trim = P.intersect(P.norm(rect), media)
+            measured = P.norm(rect)
+            if index in doc.page_transforms:
+                measured = _map_rect(doc.page_transforms[index], measured)
+            trim = P.intersect(measured, media)
             if trim[2] - trim[0] < 3 or trim[3] - trim[1] < 3:
                 raise FixSkipped("the requested TrimBox lies outside the page")
         elif width_mm and height_mm:
@@ -348,6 +351,7 @@ def normalize_rotation(doc: WorkDoc, req: FixRequest) -> FixResult:
             if "/Rect" in annot:
                 annot.Rect = pikepdf.Array(list(_map_rect(m, P.norm(annot.Rect))))
         page.obj.Rotate = 0
+        doc.page_transforms[index] = m
         changed.append(index + 1)
     if not changed:
         raise FixSkipped("no page is rotated")

@@ -50,6 +50,9 @@ class WorkDoc:
         self.force_version: str | None = None
         self.dirty = False
         self.linearize = False
+        # Page index -> matrix applied to its user space by a geometry fix (e.g. rotation baked in),
+        # so later fixes can map rectangles a report measured on the original file.
+        self.page_transforms: dict[int, tuple[float, float, float, float, float, float]] = {}
 
     @property
     def pdf(self) -> pikepdf.Pdf:

@@ -119,4 +119,20 @@ def test_normalize_rotation_keeps_appearance(pdfs, tmp_path: Path) -> None:
     a, b = _render(rotated), _render(out)
     assert a.size == b.size == (100, 200)
     diff = ImageChops.difference(a, b).convert("L")
-    assert max(diff.getdata()) < 40
+    assert diff.getextrema()[1] < 40
+
+
+def test_trimbox_rect_measured_before_rotation_is_mapped(pdfs, tmp_path: Path) -> None:
+    src = pdfs.art(w=200, h=100)
+    rotated = tmp_path / "rot.pdf"
+    with pikepdf.open(src) as pdf:
+        pdf.pages[0].obj.Rotate = 90
+        pdf.save(rotated)
+    rep = report(finding("page_rotated", "normalize_rotation"),
+                 finding("trimbox_missing", "set_trimbox", {"box": "trim", "rect": [10, 5, 190, 95]}))
+    out = tmp_path / "out.pdf"
+    assert run_autofix(rotated, out, rep, None)["outcome"] == "fixed"
+    b = _boxes(out)
+    assert b["/MediaBox"] == pytest.approx([0, 0, 100, 200])
+    # user (x, y) -> (y, 200 - x): [10, 5, 190, 95] becomes [5, 10, 95, 190]
+    assert b["/TrimBox"] == pytest.approx([5, 10, 95, 190])
