@@ -252,3 +252,36 @@ function sanitize_text_field( $value ) {
 function wp_unslash( $value ) {
 	return is_string( $value ) ? stripslashes( $value ) : $value;
 }
+
+function esc_attr( $text ) {
+	return htmlspecialchars( (string) $text, ENT_QUOTES, 'UTF-8' );
+}
+
+function sanitize_html_class( $class ) {
+	return preg_replace( '/[^A-Za-z0-9_-]/', '', (string) $class );
+}
+
+function wp_date( $format, $timestamp ) {
+	return gmdate( 'Y-m-d H:i', (int) $timestamp );
+}
+
+function wp_json_encode( $value ) {
+	return json_encode( $value );
+}
+
+function determine_locale() {
+	return 'de_DE';
+}
+
+function wp_enqueue_style( $handle, $src = '', $deps = array(), $ver = false ) {
+	$GLOBALS['fake_wp']['assets'][] = array( 'style', $handle, $src );
+}
+
+function wp_enqueue_script( $handle, $src = '', $deps = array(), $ver = false, $footer = false ) {
+	$GLOBALS['fake_wp']['assets'][] = array( 'script', $handle, $src );
+}
+
+function wp_add_inline_script( $handle, $code, $position = 'after' ) {
+	$GLOBALS['fake_wp']['inline'][] = array( $handle, $code, $position );
+	return true;
+}

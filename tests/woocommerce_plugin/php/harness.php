@@ -25,7 +25,7 @@ if ( ! is_array( $cmd ) || empty( $cmd['cmd'] ) ) {
 	exit( 2 );
 }
 
-$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot', 'cart' );
+$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot', 'cart', 'render' );
 if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	require __DIR__ . '/fake_wp.php';
 }
@@ -165,6 +165,9 @@ function run( array $cmd ) {
 
 		case 'cart':
 			return run_cart( $cmd );
+
+		case 'render':
+			return run_render( $cmd );
 	}
 	throw new InvalidArgumentException( 'unknown command ' . $cmd['cmd'] );
 }
@@ -291,6 +294,32 @@ function run_cart( array $cmd ) {
 	$out['order_rows']     = array_values( (array) $product->order_item_display( array(), $item ) );
 	$out['requests']       = $transport->requests;
 	return $out;
+}
+
+/** HTML the plugin prints: the order screen's "Print files" box and the product-page widget. */
+function run_render( array $cmd ) {
+	setup_wp( $cmd );
+	define( 'PRINTGATE_WC_URL', 'https://shop.example/wp-content/plugins/printgate-for-woocommerce/' );
+	$GLOBALS['fake_wp']['assets'] = array();
+	$GLOBALS['fake_wp']['inline'] = array();
+	$plugin                       = Printgate_Plugin::instance();
+
+	ob_start();
+	( new Printgate_Admin_Order( $plugin ) )->render( wc_get_order( (int) $cmd['order_id'] ) );
+	$meta_box = ob_get_clean();
+
+	$GLOBALS['fake_wp']['products'][42] = new WC_Product( 'SKU42', 42, isset( $cmd['product_meta'] ) ? $cmd['product_meta'] : array() );
+	$GLOBALS['product']                 = $GLOBALS['fake_wp']['products'][42];
+	ob_start();
+	( new Printgate_Product( $plugin ) )->render_widget();
+	$widget = ob_get_clean();
+
+	return array(
+		'meta_box' => $meta_box,
+		'widget'   => $widget,
+		'assets'   => $GLOBALS['fake_wp']['assets'],
+		'inline'   => $GLOBALS['fake_wp']['inline'],
+	);
 }
 
 function run_sync( array $cmd ) {
