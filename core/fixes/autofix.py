@@ -90,6 +90,11 @@ def apply_fixes(doc: WorkDoc, planned: list[tuple[FixSpec, FixRequest]]) -> tupl
         except ExternalToolError as exc:
             skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": str(exc)} for r in req.rule_ids)
             continue
+        except Exception as exc:  # one broken fix must not take the others (or the job) down
+            log.exception("fix %s failed on %s", spec.strategy, doc.src.name)
+            reason = f"the fix failed on this file ({type(exc).__name__}: {exc})"
+            skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": reason} for r in req.rule_ids)
+            continue
         result = outcome if isinstance(outcome, FixResult) else FixResult(str(outcome))
         pages = result.pages if result.pages is not None else req.pages
         applied.extend(

@@ -210,3 +210,37 @@ def test_items_filter_and_unknown_strategy(pdfs, tmp_path: Path) -> None:
     reasons = {s["ruleId"]: s["reason"] for s in res["skipped"]}
     assert "no fix is registered" in reasons["mystery"]
     assert "no automatic fix" in reasons["image_low_resolution"]
+
+
+def test_ghostscript_hang_is_cut_by_timeout(pdfs, tmp_path: Path, monkeypatch) -> None:
+    slow = tmp_path / "slow-gs"
+    slow.write_text("#!/bin/sh\nsleep 30 &\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PRINTGATE_GHOSTSCRIPT", str(slow))
+    monkeypatch.setenv("PRINTGATE_GHOSTSCRIPT_TIMEOUT_S", "0.5")
+    res = run_autofix(pdfs.text(), tmp_path / "o.pdf", report(finding("text_not_outlined", "outline_text")), None)
+    assert res["outcome"] == "unchanged"
+    assert "did not finish within" in res["skipped"][0]["reason"]
+
+
+def test_ghostscript_crash_is_reported(pdfs, tmp_path: Path, monkeypatch) -> None:
+    crash = tmp_path / "crash-gs"
+    crash.write_text("#!/bin/sh\necho 'Error: /rangecheck in --run--' >&2\nexit 1\n")
+    crash.chmod(0o755)
+    monkeypatch.setenv("PRINTGATE_GHOSTSCRIPT", str(crash))
+    res = run_autofix(pdfs.art(), tmp_path / "o.pdf", report(finding("color", "convert_to_cmyk"),
+                                                              finding("js", "remove_javascript")), None)
+    reasons = {s["strategy"]: s["reason"] for s in res["skipped"]}
+    assert "rangecheck" in reasons["convert_to_cmyk"]
+
+
+def test_broken_page_content_does_not_crash(tmp_path: Path) -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(100, 100))
+    pdf.pages[0].obj.Contents = pikepdf.Stream(pdf, b"0.1 w 0 0 m 10 10 l S q q ((( BT ] /Nope Do")
+    src = tmp_path / "broken.pdf"
+    pdf.save(src)
+    res = run_autofix(src, tmp_path / "o.pdf", report(finding("stroke_too_thin", "thicken_hairlines", {"min_pt": 0.25}),
+                                                       finding("rich_black", "snap_rich_black")), None)
+    assert res["outcome"] in ("fixed", "unchanged")
+    assert all(s["reason"] for s in res["skipped"])

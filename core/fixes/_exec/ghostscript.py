@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from core.fixes._exec import ExternalToolError, run_tool
 
-GS = "gs"
 DEFAULT_TIMEOUT_S = 300.0
 
 
+def _binary() -> str:
+    # Overridable so a deployment can point at its own build (and tests can inject a failing one).
+    return os.environ.get("PRINTGATE_GHOSTSCRIPT", "gs")
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get("PRINTGATE_GHOSTSCRIPT_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
 def version() -> str:
-    return run_tool([GS, "--version"], timeout=10, name="Ghostscript").stdout.strip()
+    return run_tool([_binary(), "--version"], timeout=10, name="Ghostscript").stdout.strip()
 
 
 def pdfwrite(
@@ -21,7 +33,7 @@ def pdfwrite(
     options: Sequence[str] = (),
     *,
     compatibility: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float | None = None,
 ) -> None:
     """Re-distill ``src`` into ``dst`` with extra ``-d``/``-s`` options.
 
@@ -29,7 +41,7 @@ def pdfwrite(
     (a print file must never come out with fewer embedded fonts than it went in with).
     """
     args = [
-        GS,
+        _binary(),
         "-q",
         "-dSAFER",
         "-dBATCH",
@@ -53,7 +65,7 @@ def pdfwrite(
     args.extend(options)
     # The default distiller params never embed the base-14 fonts; a print file must carry them all.
     args.extend([f"-sOutputFile={dst}", "-c", "<< /NeverEmbed [ ] >> setdistillerparams", "-f", str(src)])
-    proc = run_tool(args, timeout=timeout, name="Ghostscript")
+    proc = run_tool(args, timeout=timeout or _timeout(), name="Ghostscript")
     if proc.returncode != 0 or not dst.is_file() or dst.stat().st_size == 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise ExternalToolError("Ghostscript failed: " + (" | ".join(detail) or f"exit {proc.returncode}"))

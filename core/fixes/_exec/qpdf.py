@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from core.fixes._exec import ExternalToolError, run_tool
 
-QPDF = "qpdf"
 DEFAULT_TIMEOUT_S = 120.0
 
 
 def rewrite(src: Path, dst: Path, *, linearize: bool = False, timeout: float = DEFAULT_TIMEOUT_S) -> list[str]:
     """Rewrite (and so repair) a PDF; returns qpdf's warnings. Exit 3 means "done with warnings"."""
-    args = [QPDF, "--object-streams=generate", "--compress-streams=y"]
+    args = [os.environ.get("PRINTGATE_QPDF", "qpdf"), "--object-streams=generate", "--compress-streams=y"]
     if linearize:
         args.append("--linearize")
     args.extend([str(src), str(dst)])
