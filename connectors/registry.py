@@ -1,0 +1,59 @@
+"""Every store platform printgate speaks, in one place.
+
+``core.rooms`` imports this module when the API or a worker starts: that registers each platform's
+adapter (used by the shared pipeline) and its webhook verifier/handler (``webhooks.inbound``), and
+connects the pipeline's signal listeners. A new platform adds one ``register`` call in its package
+and one import below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+from connectors.base import pipeline  # noqa: F401  (connects the JOB_PROCESSED listener)
+from connectors.base.adapter import PlatformAdapter
+from connectors.base.models import StoreConnection
+
+log = logging.getLogger("printgate.connectors")
+
+AdapterFactory = Callable[[StoreConnection], PlatformAdapter]
+
+_adapters: dict[str, AdapterFactory] = {}
+
+# Platform packages; each calls ``register`` on import. Missing ones are skipped (not built yet).
+PLATFORM_MODULES = (
+    "connectors.shopify",
+    "connectors.woocommerce.connector",
+    "connectors.opencart.connector",
+    "connectors.prestashop.connector",
+)
+
+
+def register(platform: str, factory: AdapterFactory) -> None:
+    _adapters[platform] = factory
+
+
+def platforms() -> list[str]:
+    return sorted(_adapters)
+
+
+def adapter_for(connection: StoreConnection) -> PlatformAdapter:
+    factory = _adapters.get(connection.platform)
+    if factory is None:
+        raise LookupError(f"no connector registered for platform {connection.platform!r}")
+    return factory(connection)
+
+
+def _load() -> None:
+    for name in PLATFORM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+
+
+_load()
