@@ -98,6 +98,7 @@ class Platform:
     handle: str | Handler
     # Refuse deliveries whose own timestamp is older than this (None: the instance default).
     max_age_s: int | None = None
+    # Extra header-name prefixes to keep on the row (lower-case).
     kept_headers: tuple[str, ...] = field(default_factory=tuple)
 
     def handler(self) -> Handler:
@@ -155,7 +156,7 @@ def _kept_headers(platform: Platform, headers: Mapping[str, str]) -> dict[str, s
         low = key.lower()
         if any(word in low for word in DROPPED_HEADER_WORDS):
             continue
-        if low in platform.kept_headers or low.startswith(KEPT_HEADER_PREFIXES):
+        if low.startswith(KEPT_HEADER_PREFIXES) or (platform.kept_headers and low.startswith(platform.kept_headers)):
             kept[low] = value[:500]
     return kept
 
@@ -335,6 +336,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     with Session(get_engine(), expire_on_commit=False) as session:
         stale = session.exec(select(InboundDelivery.id).where(
             InboundDelivery.status == "processing", col(InboundDelivery.locked_until) < now)).all()
+        reclaimed: list[str] = []
         for row_id in stale:
             result = session.execute(
                 update(InboundDelivery)
@@ -343,13 +345,16 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
                 .values(status="pending", locked_until=None, next_attempt_at=now,
                         last_error="the worker handling this delivery stopped")
             )
-            counts["reclaimed"] += int(result.rowcount == 1)  # type: ignore[attr-defined]
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                reclaimed.append(row_id)
         session.commit()
+        counts["reclaimed"] = len(reclaimed)
         due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
-        pending = session.exec(select(InboundDelivery.id, InboundDelivery.attempts).where(
+        pending = list(session.exec(select(InboundDelivery.id, InboundDelivery.attempts).where(
             InboundDelivery.status == "pending",
-            or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= due_before),
-        )).all()
+            or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= due_before,
+                col(InboundDelivery.id).in_(reclaimed)),
+        )).all())
         for row_id, attempts in pending:
             job_id = _rq_id(row_id, attempts + 1)
             if _queue.is_queued(job_id):

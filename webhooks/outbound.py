@@ -573,6 +573,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     with _session() as session:
         stale = session.exec(select(OutboundDelivery).where(
             OutboundDelivery.status == "sending", col(OutboundDelivery.locked_until) < now)).all()
+        reclaimed: list[str] = []
         for delivery in stale:
             result = session.execute(
                 update(OutboundDelivery)
@@ -585,13 +586,15 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
                 session.add(OutboundAttempt(id=new_id("wha"), delivery_id=delivery.id, number=delivery.attempts,
                                             url=delivery.url, started_at=now, error="the worker making this "
                                             "attempt stopped; the attempt is repeated", next_retry_at=now))
-                counts["reclaimed"] += 1
+                reclaimed.append(delivery.id)
         session.commit()
+        counts["reclaimed"] = len(reclaimed)
         due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
-        pending = session.exec(select(OutboundDelivery.id, OutboundDelivery.attempts).where(
+        pending = list(session.exec(select(OutboundDelivery.id, OutboundDelivery.attempts).where(
             OutboundDelivery.status == "pending",
-            or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= due_before),
-        )).all()
+            or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= due_before,
+                col(OutboundDelivery.id).in_(reclaimed)),
+        )).all())
     for delivery_id, attempts in pending:
         job_id = _rq_id(delivery_id, attempts + 1)
         if _queue.is_queued(job_id):

@@ -1,0 +1,366 @@
+"""Inbound webhooks: a test platform with a plain HMAC verifier, driven through the real app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from core.db import get_engine
+from core.models import Account
+from core.queue import WEBHOOKS, get_queue
+from tests.conftest import Instance
+from webhooks import inbound
+from webhooks.inbound import Ping, UnknownConnection, Verified
+from webhooks.models import InboundDelivery
+from webhooks.signing import SignatureError
+
+SECRET = b"test-platform-secret"
+PLATFORM = "testplat"
+CONNECTIONS = {"conn_a": "acct_from_connection"}
+
+
+def verify(headers: Mapping[str, str], body: bytes, connection_id: str | None) -> Verified | Ping:
+    """HMAC-SHA256 hex over the raw body; ``webhook_id=N`` form bodies without a signature are pings."""
+    low = {k.lower(): v for k, v in headers.items()}
+    signature = low.get("x-test-signature")
+    if signature is None and parse_qs(body.decode(errors="replace")).get("webhook_id"):
+        return Ping(note="setup ping")
+    if connection_id is not None and connection_id not in CONNECTIONS:
+        raise UnknownConnection(f"Unknown connection: {connection_id}")
+    expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(expected, signature):
+        raise SignatureError("signature does not match")
+    ts = low.get("x-test-timestamp")
+    return Verified(
+        account_id=CONNECTIONS.get(connection_id or "", "acct_test"), connection_id=connection_id,
+        delivery_id=low["x-test-id"], topic=low.get("x-test-topic"),
+        triggered_at=datetime.fromtimestamp(int(ts), UTC) if ts else None,
+    )
+
+
+class Handler:
+    """Records calls; each success writes one ``Account`` row named after the delivery (a side effect
+    that would be visible twice if a delivery were ever handled twice)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.fail_times = 0
+
+    def __call__(self, session: Session, delivery: InboundDelivery) -> None:
+        self.calls.append(delivery.delivery_id)
+        session.add(Account(id=f"acct_{delivery.id}", name=f"handled-{delivery.delivery_id}"))
+        session.flush()
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise RuntimeError("store API unavailable")
+
+
+@pytest.fixture
+def handler(instance: Instance) -> Iterator[Handler]:
+    h = Handler()
+    inbound.register_platform(PLATFORM, verify=verify, handle=h, kept_headers=("x-test-",))
+    yield h
+    inbound.unregister_platform(PLATFORM)
+
+
+def signed(body: bytes, delivery_id: str, *, ts: int | None = None, topic: str = "orders/paid",
+           forge: bool = False) -> dict[str, str]:
+    sig = hmac.new(b"wrong" if forge else SECRET, body, hashlib.sha256).hexdigest()
+    return {"X-Test-Signature": sig, "X-Test-Id": delivery_id, "X-Test-Topic": topic,
+            "X-Test-Timestamp": str(int(time.time()) if ts is None else ts), "Content-Type": "application/json"}
+
+
+def rows() -> list[InboundDelivery]:
+    with Session(get_engine()) as session:
+        return list(session.exec(select(InboundDelivery).order_by(col(InboundDelivery.received_at))).all())
+
+
+def handled_accounts() -> list[str]:
+    with Session(get_engine()) as session:
+        return list(session.exec(select(Account.name).where(col(Account.name).startswith("handled-"))).all())
+
+
+def test_accepted_delivery_is_stored_before_200_then_handled(client: TestClient, instance: Instance,
+                                                             handler: Handler) -> None:
+    body = b'{"id": 820982911946154508, "total_price": "12.00"}'
+    started = time.monotonic()
+    response = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-1"))
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    assert elapsed < 1.0
+    answer = response.json()
+    assert answer["received"] is True and answer["id"].startswith("whin_")
+    [row] = rows()
+    assert (row.id, row.platform, row.delivery_id, row.topic) == (answer["id"], PLATFORM, "d-1", "orders/paid")
+    assert row.status == "pending" and row.body == body and row.account_id == "acct_test"
+    assert row.headers is not None and row.headers["x-test-id"] == "d-1"
+    assert "x-test-signature" not in row.headers, "signatures are not kept"
+    assert handler.calls == []
+
+    instance.drain()
+    assert handler.calls == ["d-1"]
+    [row] = rows()
+    assert row.status == "done" and row.attempts == 1 and row.processed_at is not None
+    assert handled_accounts() == ["handled-d-1"]
+
+
+def test_forged_or_missing_signature_is_401_and_not_stored(client: TestClient, handler: Handler) -> None:
+    body = b'{"id": 1}'
+    forged = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-f", forge=True))
+    assert forged.status_code == 401
+    assert forged.json() == {"error": True, "message": "Invalid webhook signature: signature does not match"}
+    headers = signed(body, "d-m")
+    del headers["X-Test-Signature"]
+    assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=headers).status_code == 401
+    tampered = client.post(f"/webhooks/{PLATFORM}", content=b'{"id": 2}', headers=signed(body, "d-t"))
+    assert tampered.status_code == 401
+    assert rows() == []
+
+
+def test_unknown_platform_and_connection_are_404(client: TestClient, handler: Handler) -> None:
+    body = b"{}"
+    response = client.post("/webhooks/nosuchplatform", content=body, headers=signed(body, "x"))
+    assert response.status_code == 404
+    assert response.json()["message"] == "Unknown webhook platform: nosuchplatform"
+    assert client.post(f"/webhooks/{PLATFORM}/conn_zz", content=body, headers=signed(body, "x")).status_code == 404
+    ok = client.post(f"/webhooks/{PLATFORM}/conn_a", content=body, headers=signed(body, "x"))
+    assert ok.status_code == 200
+    [row] = rows()
+    assert (row.connection_id, row.account_id) == ("conn_a", "acct_from_connection")
+
+
+def test_stale_and_future_deliveries_are_refused(client: TestClient, handler: Handler) -> None:
+    body = b'{"id": 3}'
+    old = int(time.time()) - 301
+    stale = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-old", ts=old))
+    assert stale.status_code == 401
+    assert stale.json()["message"].startswith("Stale delivery")
+    future = client.post(f"/webhooks/{PLATFORM}", content=body,
+                         headers=signed(body, "d-fut", ts=int(time.time()) + 3600))
+    assert future.status_code == 401
+    fresh = client.post(f"/webhooks/{PLATFORM}", content=body,
+                        headers=signed(body, "d-fresh", ts=int(time.time()) - 200))
+    assert fresh.status_code == 200
+    assert [r.delivery_id for r in rows()] == ["d-fresh"]
+
+
+def test_platform_window_overrides_default(client: TestClient, handler: Handler) -> None:
+    """Shopify retries for 4 h: such a platform registers a longer window and relies on dedupe."""
+    inbound.register_platform(PLATFORM, verify=verify, handle=handler, max_age_s=6 * 3600)
+    body = b'{"id": 4}'
+    hour_old = signed(body, "d-retry", ts=int(time.time()) - 3600)
+    assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=hour_old).status_code == 200
+    day_old = signed(body, "d-day", ts=int(time.time()) - 7 * 3600)
+    assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=day_old).status_code == 401
+
+
+def test_window_is_configurable(client: TestClient, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRINTGATE_WEBHOOK_INBOUND_MAX_AGE_S", "10")
+    body = b'{"id": 5}'
+    assert client.post(f"/webhooks/{PLATFORM}", content=body,
+                       headers=signed(body, "d-20s", ts=int(time.time()) - 20)).status_code == 401
+
+
+def test_duplicate_delivery_is_stored_once_and_handled_once(client: TestClient, instance: Instance,
+                                                            handler: Handler) -> None:
+    body = b'{"id": 6}'
+    first = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-dup"))
+    again = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-dup"))
+    assert first.status_code == again.status_code == 200
+    assert again.json() == {"received": True, "id": first.json()["id"], "duplicate": True}
+    instance.drain()
+    # a replay after handling is still recognised
+    late = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-dup"))
+    assert late.json()["duplicate"] is True
+    instance.drain()
+    assert len(rows()) == 1
+    assert handler.calls == ["d-dup"]
+    assert handled_accounts() == ["handled-d-dup"]
+
+
+def test_processing_a_delivery_twice_never_handles_twice(client: TestClient, instance: Instance,
+                                                         handler: Handler) -> None:
+    body = b'{"id": 7}'
+    delivery_id = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-twice")).json()["id"]
+    assert inbound.process_delivery(delivery_id) == "done"
+    assert inbound.process_delivery(delivery_id) == "done"
+    instance.drain()  # the queued message finds the row done
+    assert handler.calls == ["d-twice"]
+    assert handled_accounts() == ["handled-d-twice"]
+
+
+def test_row_claimed_by_another_worker_is_left_alone(client: TestClient, handler: Handler) -> None:
+    body = b'{"id": 8}'
+    delivery_id = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-busy")).json()["id"]
+    with Session(get_engine()) as session:
+        row = session.get(InboundDelivery, delivery_id)
+        assert row is not None
+        row.status, row.locked_until = "processing", datetime.now(UTC) + timedelta(minutes=5)
+        session.add(row)
+        session.commit()
+    assert inbound.process_delivery(delivery_id) == "processing"
+    assert handler.calls == []
+
+
+def test_handler_failure_is_retried_and_its_writes_rolled_back(client: TestClient, instance: Instance,
+                                                               handler: Handler, fast_retries: None) -> None:
+    handler.fail_times = 2
+    body = b'{"id": 9}'
+    client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-flaky"))
+    instance.drain()
+    assert handler.calls == ["d-flaky"] * 3
+    [row] = rows()
+    assert row.status == "done" and row.attempts == 3 and row.last_error is None
+    # the two failed attempts wrote the same row and were rolled back: exactly one survives
+    assert handled_accounts() == ["handled-d-flaky"]
+
+
+def test_handler_failing_every_time_ends_failed_with_its_error(client: TestClient, instance: Instance,
+                                                               handler: Handler, fast_retries: None) -> None:
+    handler.fail_times = 100
+    body = b'{"id": 10}'
+    client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-bad"))
+    instance.drain(rounds=10)
+    [row] = rows()
+    assert row.status == "failed"
+    assert row.attempts == 4  # the first attempt + three retries of the schedule "0,0,0"
+    assert row.last_error == "RuntimeError: store API unavailable"
+    assert handled_accounts() == []
+    # after the handler is fixed, an operator retries it
+    handler.fail_times = 0
+    assert inbound.retry(row.id) is True
+    instance.drain()
+    assert rows()[0].status == "done"
+    assert handled_accounts() == ["handled-d-bad"]
+
+
+def test_backoff_waits_between_handler_attempts(client: TestClient, instance: Instance, handler: Handler,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRINTGATE_WEBHOOK_INBOUND_RETRY_SCHEDULE", "60,600")
+    handler.fail_times = 1
+    body = b'{"id": 11}'
+    client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-later"))
+    before = datetime.now(UTC)
+    instance.drain()
+    [row] = rows()
+    assert row.status == "pending" and row.attempts == 1
+    assert row.next_attempt_at is not None
+    wait = (row.next_attempt_at.replace(tzinfo=UTC) - before).total_seconds()
+    assert 55 < wait < 65
+    scheduled = get_queue(WEBHOOKS).scheduled_job_registry.get_job_ids()
+    assert f"{row.id}-2" in scheduled
+    # a sweep before it is due does not jump the queue
+    assert inbound.sweep(requeue_pending=True)["requeued"] == 0
+
+
+def test_setup_ping_gets_200_and_is_not_stored(client: TestClient, instance: Instance, handler: Handler) -> None:
+    response = client.post(f"/webhooks/{PLATFORM}", content=b"webhook_id=17",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "id": None, "ping": True}
+    instance.drain()
+    assert rows() == [] and handler.calls == []
+
+
+def test_oversized_body_is_413(client: TestClient, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRINTGATE_WEBHOOK_INBOUND_MAX_BODY_BYTES", "100")
+    body = b"{" + b" " * 200 + b"}"
+    assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-big")).status_code == 413
+    assert rows() == []
+
+
+def test_zero_loss_when_no_worker_runs_and_the_queue_is_lost(client: TestClient, instance: Instance,
+                                                             handler: Handler) -> None:
+    """Deliveries accepted while no worker runs (and Redis lost its messages) are resumed by the sweep."""
+    sent = [f"d-{n}" for n in range(25)]
+    for delivery_id in sent:
+        body = f'{{"n": "{delivery_id}"}}'.encode()
+        assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, delivery_id)).status_code == 200
+    get_queue(WEBHOOKS).empty()  # the messages are gone; only the rows remain
+    assert all(r.status == "pending" for r in rows())
+    instance.drain()
+    assert handler.calls == []
+
+    # periodic sweeps leave fresh rows alone (their message may be on its way) ...
+    assert inbound.sweep()["requeued"] == 0
+    # ... the start-up sweep takes every pending row
+    assert inbound.sweep(requeue_pending=True)["requeued"] == len(sent)
+    assert inbound.sweep(requeue_pending=True)["requeued"] == 0, "already queued rows are not doubled"
+    instance.drain()
+    assert sorted(handler.calls) == sorted(sent)
+    assert all(r.status == "done" for r in rows())
+    assert len(handled_accounts()) == len(sent)
+
+
+def test_delivery_of_a_dead_worker_is_taken_back(client: TestClient, instance: Instance, handler: Handler) -> None:
+    body = b'{"id": 12}'
+    delivery_id = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-dead")).json()["id"]
+    get_queue(WEBHOOKS).empty()
+    with Session(get_engine()) as session:
+        row = session.get(InboundDelivery, delivery_id)
+        assert row is not None
+        row.status, row.attempts = "processing", 1
+        row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+        session.add(row)
+        session.commit()
+    counts = inbound.sweep()
+    assert counts["reclaimed"] == 1
+    instance.drain()
+    [row] = rows()
+    assert row.status == "done" and row.attempts == 2
+    assert handler.calls == ["d-dead"]
+
+
+def test_enqueue_failure_still_answers_200_and_sweep_recovers(client: TestClient, instance: Instance,
+                                                              handler: Handler,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis down at receive time: the row is committed, the platform gets 200, the sweep queues it."""
+    from webhooks import _queue
+
+    def broken_queue(_name: str) -> Any:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(_queue, "get_queue", broken_queue)
+    body = b'{"id": 13}'
+    assert client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-noredis")).status_code == 200
+    monkeypatch.undo()
+    assert [r.status for r in rows()] == ["pending"]
+    inbound.sweep(requeue_pending=True)
+    instance.drain()
+    assert handler.calls == ["d-noredis"]
+
+
+def dotted_handler(session: Session, delivery: InboundDelivery) -> None:
+    session.add(Account(id=f"acct_{delivery.id}", name=f"handled-{delivery.delivery_id}"))
+
+
+def test_handler_by_dotted_path(client: TestClient, instance: Instance) -> None:
+    inbound.register_platform("dotted", verify=verify, handle="tests.webhooks.test_inbound.dotted_handler")
+    try:
+        body = b'{"id": 14}'
+        assert client.post("/webhooks/dotted", content=body, headers=signed(body, "d-path")).status_code == 200
+        instance.drain()
+        assert handled_accounts() == ["handled-d-path"]
+        assert "dotted" in inbound.platforms()
+    finally:
+        inbound.unregister_platform("dotted")
+
+
+def test_unregistered_handler_in_worker_is_a_retried_failure(client: TestClient, instance: Instance,
+                                                             handler: Handler, fast_retries: None) -> None:
+    body = b'{"id": 15}'
+    client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-orphan"))
+    inbound.unregister_platform(PLATFORM)
+    instance.drain(rounds=10)
+    [row] = rows()
+    assert row.status == "failed"
+    assert row.last_error is not None and "no handler registered" in row.last_error
