@@ -518,3 +518,60 @@ def test_retry_backoff_doubles_then_caps_at_six_hours():
     assert [a["delay"] for a in answer] == [60, 120, 240, 480, 15360, 21600, 21600, 21600]
     assert [a["retry"] for a in answer] == [True] * 7 + [False]
     assert not any(a["permanent"] for a in answer)
+
+
+# --- the WordPress transport (wp_remote_request) ----------------------------------------------
+
+
+def wp_transport(options: dict, answer: dict, body: str | None = None) -> dict:
+    return run_php(
+        {
+            "cmd": "wp_transport",
+            "method": "POST" if body is not None else "GET",
+            "url": "https://pg.example/x",
+            "headers": {"Authorization": "Bearer sk_x", "User-Agent": "printgate-for-woocommerce/1"},
+            "body": body,
+            "options": options,
+            "answer": answer,
+        }
+    )
+
+
+def test_wp_transport_maps_a_json_call():
+    answer = wp_transport(
+        {"timeout": 15},
+        {"code": 201, "headers": {"Content-Type": "application/json"}, "body": "{}"},
+        body="{}",
+    )
+    [call] = answer["calls"]
+    assert call["url"] == "https://pg.example/x"
+    assert call["args"] == {
+        "method": "POST",
+        "headers": {"Authorization": "Bearer sk_x", "User-Agent": "printgate-for-woocommerce/1"},
+        "timeout": 15,
+        "redirection": 5,
+        "user-agent": "printgate-for-woocommerce/1",
+        "body": "{}",
+    }
+    assert answer["result"] == {"status": 201, "headers": {"content-type": "application/json"}, "body": "{}"}
+
+
+def test_wp_transport_streams_to_a_file_without_following_redirects():
+    answer = wp_transport(
+        {"timeout": 300, "stream_to": "/tmp/x.bin", "follow_redirects": False},
+        {"code": 302, "headers": {"Location": "https://s3.example/a"}, "body": ""},
+    )
+    args = answer["calls"][0]["args"]
+    assert (args["stream"], args["filename"], args["redirection"], args["timeout"]) == (
+        True,
+        "/tmp/x.bin",
+        0,
+        300,
+    )
+    assert "body" not in args
+    assert answer["result"] == {"status": 302, "headers": {"location": "https://s3.example/a"}, "body": ""}
+
+
+def test_wp_transport_network_error_raises():
+    answer = wp_transport({}, {"error": "cURL error 7: Failed to connect"})
+    assert answer["result"] == {"exception": "cURL error 7: Failed to connect"}

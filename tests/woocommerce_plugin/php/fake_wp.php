@@ -199,6 +199,10 @@ class WP_Error {
 		$this->message = $message;
 		$this->data    = $data;
 	}
+
+	public function get_error_message() {
+		return $this->message;
+	}
 }
 
 class WP_REST_Response {
@@ -284,4 +288,34 @@ function wp_enqueue_script( $handle, $src = '', $deps = array(), $ver = false, $
 function wp_add_inline_script( $handle, $code, $position = 'after' ) {
 	$GLOBALS['fake_wp']['inline'][] = array( $handle, $code, $position );
 	return true;
+}
+
+/** wp_remote_request() records its arguments and answers from $GLOBALS['fake_wp']['http']. */
+function wp_remote_request( $url, $args ) {
+	$GLOBALS['fake_wp']['http_calls'][] = array( 'url' => $url, 'args' => $args );
+	$answer = $GLOBALS['fake_wp']['http'];
+	if ( isset( $answer['error'] ) ) {
+		return new WP_Error( 'http_request_failed', $answer['error'] );
+	}
+	return array(
+		'headers'  => new ArrayObject( $answer['headers'] ), // Requests' header dictionary is Traversable.
+		'body'     => $answer['body'],
+		'response' => array( 'code' => $answer['code'] ),
+	);
+}
+
+function is_wp_error( $thing ) {
+	return $thing instanceof WP_Error;
+}
+
+function wp_remote_retrieve_headers( $response ) {
+	return $response['headers'];
+}
+
+function wp_remote_retrieve_response_code( $response ) {
+	return $response['response']['code'];
+}
+
+function wp_remote_retrieve_body( $response ) {
+	return $response['body'];
 }

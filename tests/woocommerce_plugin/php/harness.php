@@ -25,7 +25,7 @@ if ( ! is_array( $cmd ) || empty( $cmd['cmd'] ) ) {
 	exit( 2 );
 }
 
-$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot', 'cart', 'render' );
+$wp_commands = array( 'events', 'sync', 'event_job_ids', 'job_file_name', 'boot', 'cart', 'render', 'wp_transport' );
 if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	require __DIR__ . '/fake_wp.php';
 }
@@ -168,6 +168,16 @@ function run( array $cmd ) {
 
 		case 'render':
 			return run_render( $cmd );
+
+		case 'wp_transport':
+			$GLOBALS['fake_wp']['http']       = $cmd['answer'];
+			$GLOBALS['fake_wp']['http_calls'] = array();
+			try {
+				$result = ( new Printgate_WP_Transport() )->request( $cmd['method'], $cmd['url'], $cmd['headers'], $cmd['body'], $cmd['options'] );
+			} catch ( Printgate_Transport_Exception $e ) {
+				$result = array( 'exception' => $e->getMessage() );
+			}
+			return array( 'result' => $result, 'calls' => $GLOBALS['fake_wp']['http_calls'] );
 	}
 	throw new InvalidArgumentException( 'unknown command ' . $cmd['cmd'] );
 }
