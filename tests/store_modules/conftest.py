@@ -25,6 +25,11 @@ BASE = "http://printgate.test:8000"
 
 def php_run(action: str, lib: Path = LIB, **payload: Any) -> Any:
     """Run one driver scenario and return its decoded JSON output."""
+    return json.loads(php_run_raw(action, lib, **payload).rsplit("\n--JSON--\n", 1)[1])
+
+
+def php_run_raw(action: str, lib: Path = LIB, **payload: Any) -> str:
+    """Run one driver scenario; return everything it printed (output, then ``--JSON--`` and the result)."""
     assert PHP, "php-cli is required (scripts/apt-packages.txt installs it)"
     request = {"lib": str(lib), "action": action, "secret": SECRET, "sk": SK, "base": BASE, **payload}
     proc = subprocess.run(
@@ -37,7 +42,7 @@ def php_run(action: str, lib: Path = LIB, **payload: Any) -> Any:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "", proc.stderr
-    return json.loads(proc.stdout)
+    return proc.stdout
 
 
 @pytest.fixture(scope="session")

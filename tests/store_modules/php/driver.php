@@ -54,6 +54,110 @@ class Clock
     }
 }
 
+/** A shop's whole printgate story through the OpenCart bridge, on the fake registry and database. */
+function opencart_flow(array $input)
+{
+    $db = new FakeMysql();
+    fake_opencart_schema($db);
+    $registry = new FakeRegistry();
+    $config = array();
+    foreach ($input['settings'] as $key => $value) {
+        $config['module_printgate_' . $key] = $value;
+    }
+    $session = new FakeSession();
+    $cart = new FakeCart($db);
+    $registry->set('db', $db);
+    $registry->set('config', new FakeConfig($config));
+    $registry->set('session', $session);
+    $registry->set('customer', new FakeCustomer());
+    $registry->set('cart', $cart);
+    $transport = new RoutedTransport($input['routes']);
+    $bridge = new PrintgateOpencart($registry, 'extension/module/printgate', '/', $transport);
+    $messages = array('required' => 'upload first', 'not_ready' => 'not ready', 'unavailable' => 'x');
+    $all = function ($table) use ($db) {
+        return $db->query('SELECT * FROM `' . $table . '`')->rows;
+    };
+    $r = array();
+
+    $bridge->install();
+    $r['tables'] = array_keys($db->tables);
+    $bridge->saveProduct(50, 'wf_cards', true);
+    $bridge->saveProduct(52, 'none', true);
+    $bridge->saveProduct(53, '', false);
+    $r['setup'] = array();
+    foreach (array(50, 51, 52, 53) as $id) {
+        $r['setup'][$id] = $bridge->productSetup($id);
+    }
+    $r['widget'] = array(
+        50 => $bridge->widgetHtml(50, 'https://shop.test/index.php?route=extension/module/printgate/saveJob', $messages),
+        51 => $bridge->widgetHtml(51, 'https://shop.test/index.php?route=extension/module/printgate/saveJob', $messages),
+    );
+    $token = $session->data['printgate_token'];
+    $r['save_bad_token'] = $bridge->saveJob(array('token' => 'nope', 'product_id' => 50, 'job_id' => 'job_BC1'));
+    $r['save_bad_job'] = $bridge->saveJob(array('token' => $token, 'product_id' => 50, 'job_id' => '../x'));
+
+    // Add to cart with no file, then with a file that cannot proceed: both undone.
+    $cart->add(50, 2);
+    $r['add_missing'] = $bridge->afterCartAdd(array('product_id' => '50', 'quantity' => '2', 'printgate_job_id' => ''), $messages);
+    $r['cart_after_missing'] = count($cart->getProducts());
+    $cart->add(50, 1);
+    $r['add_bad'] = $bridge->afterCartAdd(array('product_id' => '50', 'quantity' => '1', 'printgate_job_id' => 'job_BAD'), $messages);
+    $r['cart_after_bad'] = count($cart->getProducts());
+    // The widget saved the job by AJAX; the add posts an empty field.
+    $r['save_ok'] = $bridge->saveJob(array('token' => $token, 'product_id' => '50', 'job_id' => 'job_BC1'));
+    $cart->add(50, 2);
+    $r['add_ok'] = $bridge->afterCartAdd(array('product_id' => '50', 'quantity' => '2', 'printgate_job_id' => ''), $messages);
+    $r['session_jobs_after_add'] = isset($session->data['printgate_jobs']) ? $session->data['printgate_jobs'] : null;
+    $cart->add(9, 1);
+    $r['add_plain'] = $bridge->afterCartAdd(array('product_id' => '9', 'quantity' => '1'), $messages);
+    $r['cart'] = $cart->getProducts();
+    $r['cart_jobs'] = $all('oc_printgate_cart_job');
+
+    // Checkout writes the order and its lines in cart order.
+    $db->query("INSERT INTO `oc_order` SET `order_id` = 1042, `store_url` = 'https://shop.test/', `customer_id` = 17, `firstname` = 'Zoe',"
+        . " `lastname` = 'Martin', `email` = 'zoe@example.com', `total` = '30.0000', `order_status_id` = 0, `language_id` = 1,"
+        . " `currency_code` = 'EUR', `currency_value` = '1.00000000'");
+    $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 50, `name` = 'Business Cards', `model` = 'BC', `quantity` = 2, `total` = '24.0000'");
+    $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 9, `name` = 'Gift wrap', `model` = 'GW', `quantity` = 1, `total` = '6.0000'");
+    $db->query("INSERT INTO `oc_product` SET `product_id` = 50, `sku` = 'BC-STD'");
+    $db->query("INSERT INTO `oc_order_status` SET `order_status_id` = 1, `language_id` = 1, `name` = 'Pending'");
+    $db->query("INSERT INTO `oc_order_status` SET `order_status_id` = 2, `language_id` = 1, `name` = 'Processing'");
+    $bridge->mapOrder(1042);
+    $r['order_jobs'] = $bridge->orderJobs(1042);
+
+    // printgate is down for the first status change; the queue keeps it.
+    $r['history_pending'] = $bridge->orderHistory(1042, 1);
+    $r['queue_after_down'] = $all('oc_printgate_queue');
+    $db->query('UPDATE `oc_printgate_queue` SET `next_attempt_at` = 0');
+    $r['flush'] = $bridge->flushQueue();
+    $r['history_processing'] = $bridge->orderHistory(1042, 2);
+    $r['queue'] = $all('oc_printgate_queue');
+
+    // printgate calls back.
+    $r['callbacks'] = array();
+    foreach ($input['callbacks'] as $delivery) {
+        $r['callbacks'][] = $bridge->callback($delivery['headers'], $delivery['body'], 'printgate: print-ready files are available (%s).');
+    }
+    $r['order_jobs_after_callback'] = $bridge->orderJobs(1042);
+    $r['order_history'] = $all('oc_order_history');
+
+    $link = function ($method, array $params) {
+        return 'admin/index.php?route=extension/module/printgate/' . $method . '&user_token=tok&' . http_build_query($params);
+    };
+    $r['panel'] = $bridge->orderPanelHtml(1042, $link, array('title' => 'T', 'product' => 'P', 'job' => 'J', 'status' => 'S',
+        'files' => 'F', 'proof' => 'Pr', 'download' => 'Download', 'offline' => 'offline', 'pending' => 'pending'));
+    $r['proxy_foreign_job'] = $bridge->proxy(1042, 'job_OTHER', 'task_1');
+    $r['proxy_other_order'] = $bridge->proxy(7, 'job_BC1', 'task_1');
+    // The streamed file is the only thing printed before the JSON result.
+    $r['proxy'] = $bridge->proxy(1042, 'job_BC1', 'task_1');
+    $r['requests'] = $transport->requests;
+
+    $bridge->uninstall();
+    $r['tables_after_uninstall'] = array_keys($db->tables);
+
+    return $r;
+}
+
 function client(array $input, FakeTransport $transport, Clock $clock)
 {
     return new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], $transport, $clock);
@@ -180,9 +284,14 @@ switch ($input['action']) {
         $out = array('settings' => $settings, 'errors' => $errors);
         break;
 
+    case 'oc_flow':
+        require_once __DIR__ . '/FakeOpencart.php';
+        $out = opencart_flow($input);
+        break;
+
     default:
         fwrite(STDERR, 'unknown action');
         exit(2);
 }
 
-echo json_encode($out, JSON_UNESCAPED_SLASHES);
+echo "\n--JSON--\n" . json_encode($out, JSON_UNESCAPED_SLASHES);
