@@ -158,6 +158,84 @@ function opencart_flow(array $input)
     return $r;
 }
 
+/** The PrestaShop module's bridge through one order, on the fake PrestaShop and database. */
+function prestashop_flow(array $input)
+{
+    FakePs::$db = new FakeMysql();
+    $all = function ($table) {
+        return FakePs::$db->query('SELECT * FROM `' . $table . '`')->rows;
+    };
+    foreach ($input['config'] as $key => $value) {
+        Configuration::updateValue($key, $value);
+    }
+    $transport = new RoutedTransport($input['routes']);
+    $bridge = new PrintgatePrestashop($transport);
+    $context = Context::getContext();
+    $r = array();
+
+    $r['installed'] = PrintgatePrestashop::install();
+    $r['tables'] = array_keys(FakePs::$db->tables);
+    $r['save_product'] = array(
+        $bridge->saveProduct(19, 'wf_poster', true),
+        $bridge->saveProduct(7, 'none', true),
+        $bridge->saveProduct(8, '../etc', true),
+    );
+    $r['setup'] = array();
+    foreach (array(19, 7, 8, 3) as $id) {
+        $r['setup'][$id] = $bridge->productSetup($id);
+    }
+
+    $r['save_job'] = array(PrintgatePrestashop::saveJob($context, 19, 'job_PO1'), PrintgatePrestashop::saveJob($context, 19, '<x>'));
+    $r['cookie_writes'] = $context->cookie->writes;
+    $r['incoming_saved'] = PrintgatePrestashop::incomingJob($context, 19);
+    $_POST['printgate_job_id'] = 'job_FIELD';
+    $r['incoming_posted'] = PrintgatePrestashop::incomingJob($context, 19);
+    unset($_POST['printgate_job_id']);
+    $r['refusal'] = array(
+        'missing' => $bridge->refusal(19, ''),
+        'bad' => $bridge->refusal(19, 'job_BAD'),
+        'ok' => $bridge->refusal(19, 'job_PO1'),
+        'down' => $bridge->refusal(19, 'job_DOWN'),
+        'unknown' => $bridge->refusal(19, 'job_GONE'),
+        'ungated' => $bridge->refusal(7, ''),
+    );
+
+    $bridge->rememberCartLine(120, 19, 0, 0, 'job_PO1');
+    FakePs::$customers[5] = array('firstname' => 'Jean', 'lastname' => 'Dupont', 'email' => 'jean@example.fr');
+    FakePs::$orders[88] = array(
+        'id_cart' => 120, 'id_customer' => 5, 'id_currency' => 1, 'id_shop' => 1, 'id_lang' => 1,
+        'total_paid_tax_incl' => '54.600000', 'details' => $input['details'],
+    );
+    $order = new Order(88);
+    $bridge->mapOrder($order);
+    $r['order_jobs'] = $bridge->orderJobs(88);
+    $r['send'] = array($bridge->sendOrder($order, 'Awaiting bank wire payment'));
+    FakePs::$db->query('UPDATE `ps_printgate_queue` SET `next_attempt_at` = 0');
+    $r['flush'] = $bridge->flushQueue();
+    $r['send'][] = $bridge->sendOrder($order, 'Payment accepted');
+    $r['queue'] = $all('ps_printgate_queue');
+
+    $r['callbacks'] = array();
+    foreach ($input['callbacks'] as $delivery) {
+        $r['callbacks'][] = $bridge->callback($delivery['headers'], $delivery['body'], function (Order $order, array $names) {
+            PrintgatePrestashop::addOrderMessage($order, 'files ready: ' . implode(', ', $names));
+        });
+    }
+    $r['order_jobs_after_callback'] = $bridge->orderJobs(88);
+    $r['messages'] = FakePs::$messages;
+    $r['threads'] = count(FakePs::$threads);
+    $r['files'] = $bridge->orderFiles(88);
+    $r['proxy_foreign'] = $bridge->proxy(88, 'job_OTHER', 'task_9');
+    $r['proxy_proof'] = null;
+    $r['proxy'] = $bridge->proxy(88, 'job_PO1', 'task_9');
+    $r['requests'] = $transport->requests;
+    $r['uninstalled'] = PrintgatePrestashop::uninstall();
+    $r['tables_after_uninstall'] = array_keys(FakePs::$db->tables);
+    $r['config_after_uninstall'] = FakePs::$config;
+
+    return $r;
+}
+
 function client(array $input, FakeTransport $transport, Clock $clock)
 {
     return new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], $transport, $clock);
@@ -287,6 +365,12 @@ switch ($input['action']) {
     case 'oc_flow':
         require_once __DIR__ . '/FakeOpencart.php';
         $out = opencart_flow($input);
+        break;
+
+    case 'ps_flow':
+        require_once __DIR__ . '/FakePrestashop.php';
+        require_once $input['lib'] . '/../classes/PrintgatePrestashop.php';
+        $out = prestashop_flow($input);
         break;
 
     default:

@@ -1,0 +1,278 @@
+<?php
+/**
+ * Just enough of PrestaShop (Db, Configuration, Context, Tools, Validate, Order, Customer,
+ * Currency, CustomerThread, CustomerMessage) to run the printgate module's PrintgatePrestashop
+ * class on FakeMysql.
+ */
+
+require_once __DIR__ . '/FakeMysql.php';
+require_once __DIR__ . '/FakeOpencart.php';
+
+define('_PS_VERSION_', '8.1.7');
+define('_DB_PREFIX_', 'ps_');
+define('_MYSQL_ENGINE_', 'InnoDB');
+
+class FakePs
+{
+    /** @var FakeMysql */
+    public static $db;
+    public static $config = array();
+    public static $orders = array();
+    public static $customers = array();
+    public static $threads = array();
+    public static $messages = array();
+}
+
+function pSQL($string, $htmlOK = false)
+{
+    return FakePs::$db->escape($htmlOK ? (string) $string : strip_tags((string) $string));
+}
+
+class Db
+{
+    private static $instance;
+
+    public static function getInstance()
+    {
+        if (self::$instance === null) {
+            self::$instance = new Db();
+        }
+
+        return self::$instance;
+    }
+
+    public function executeS($sql, $array = true, $useCache = true)
+    {
+        return FakePs::$db->query($sql)->rows;
+    }
+
+    public function execute($sql, $useCache = true)
+    {
+        return (bool) FakePs::$db->query($sql);
+    }
+
+    public function Affected_Rows()
+    {
+        return FakePs::$db->countAffected();
+    }
+
+    public function Insert_ID()
+    {
+        return FakePs::$db->getLastId();
+    }
+
+    public function escape($string, $htmlOK = false)
+    {
+        return pSQL($string, $htmlOK);
+    }
+
+    public function update($table, array $data, $where = '')
+    {
+        $sets = array();
+        foreach ($data as $key => $value) {
+            $sets[] = '`' . $key . "` = '" . $value . "'";
+        }
+
+        return $this->execute('UPDATE `' . _DB_PREFIX_ . $table . '` SET ' . implode(', ', $sets) . ($where ? ' WHERE ' . $where : ''));
+    }
+
+    public function delete($table, $where = '')
+    {
+        return $this->execute('DELETE FROM `' . _DB_PREFIX_ . $table . '`' . ($where ? ' WHERE ' . $where : ''));
+    }
+}
+
+class Configuration
+{
+    public static function get($key)
+    {
+        return isset(FakePs::$config[$key]) ? FakePs::$config[$key] : false;
+    }
+
+    public static function updateValue($key, $value)
+    {
+        FakePs::$config[$key] = (string) $value;
+
+        return true;
+    }
+
+    public static function deleteByName($key)
+    {
+        unset(FakePs::$config[$key]);
+
+        return true;
+    }
+}
+
+class FakeCookie
+{
+    public $printgate_jobs;
+    public $writes = 0;
+
+    public function write()
+    {
+        $this->writes++;
+    }
+}
+
+class FakeShop
+{
+    public function getBaseURL($ssl = false)
+    {
+        return 'https://boutique.test/';
+    }
+}
+
+class Context
+{
+    private static $context;
+    public $cookie;
+    public $shop;
+    public $language;
+
+    public static function getContext()
+    {
+        if (self::$context === null) {
+            self::$context = new Context();
+            self::$context->cookie = new FakeCookie();
+            self::$context->shop = new FakeShop();
+            self::$context->language = (object) array('id' => 1);
+        }
+
+        return self::$context;
+    }
+}
+
+class Tools
+{
+    public static function getValue($key, $default = false)
+    {
+        return isset($_POST[$key]) ? $_POST[$key] : (isset($_GET[$key]) ? $_GET[$key] : $default);
+    }
+
+    public static function passwdGen($length = 8)
+    {
+        return substr(bin2hex(random_bytes($length)), 0, $length);
+    }
+}
+
+class Validate
+{
+    public static function isLoadedObject($object)
+    {
+        return is_object($object) && !empty($object->id);
+    }
+}
+
+class FakeEntity
+{
+    public $id;
+
+    public function __construct($id = null, array $store = array())
+    {
+        if ($id !== null && isset($store[(int) $id])) {
+            foreach ($store[(int) $id] as $key => $value) {
+                $this->$key = $value;
+            }
+            $this->id = (int) $id;
+        }
+    }
+}
+
+class Order extends FakeEntity
+{
+    public $id_cart;
+    public $id_customer;
+    public $id_currency;
+    public $id_shop;
+    public $id_lang;
+    public $total_paid_tax_incl;
+    public $details = array();
+
+    public function __construct($id = null)
+    {
+        parent::__construct($id, FakePs::$orders);
+    }
+
+    public function getFields()
+    {
+        $fields = get_object_vars($this);
+        unset($fields['details'], $fields['id']);
+
+        return $fields;
+    }
+
+    public function getOrderDetailList()
+    {
+        return $this->details;
+    }
+}
+
+class Customer extends FakeEntity
+{
+    public $firstname;
+    public $lastname;
+    public $email;
+
+    public function __construct($id = null)
+    {
+        parent::__construct($id, FakePs::$customers);
+    }
+}
+
+class Currency extends FakeEntity
+{
+    public $iso_code;
+
+    public function __construct($id = null)
+    {
+        parent::__construct($id, array(1 => array('iso_code' => 'EUR')));
+    }
+}
+
+class CustomerThread extends FakeEntity
+{
+    public $id_contact;
+    public $id_customer;
+    public $id_shop;
+    public $id_order;
+    public $id_lang;
+    public $email;
+    public $status;
+    public $token;
+
+    public static function getIdCustomerThreadByEmailAndIdOrder($email, $orderId)
+    {
+        foreach (FakePs::$threads as $id => $thread) {
+            if ($thread->email === $email && (int) $thread->id_order === (int) $orderId) {
+                return $id;
+            }
+        }
+
+        return false;
+    }
+
+    public function add()
+    {
+        $this->id = count(FakePs::$threads) + 1;
+        FakePs::$threads[$this->id] = $this;
+
+        return true;
+    }
+}
+
+class CustomerMessage extends FakeEntity
+{
+    public $id_customer_thread;
+    public $id_employee;
+    public $message;
+    public $private;
+
+    public function add()
+    {
+        $this->id = count(FakePs::$messages) + 1;
+        FakePs::$messages[] = get_object_vars($this);
+
+        return true;
+    }
+}
