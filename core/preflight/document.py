@@ -159,9 +159,13 @@ def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 
 
 def bbox_of(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Rect:
-    pts = [apply(m, x0, y0), apply(m, x1, y0), apply(m, x0, y1), apply(m, x1, y1)]
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
+    a, b, c, d, e, f = m
+    if b == 0 and c == 0:  # no rotation/skew: the common case
+        ax0, ax1 = a * x0 + e, a * x1 + e
+        dy0, dy1 = d * y0 + f, d * y1 + f
+        return (min(ax0, ax1), min(dy0, dy1), max(ax0, ax1), max(dy0, dy1))
+    xs = (a * x0 + c * y0 + e, a * x1 + c * y0 + e, a * x0 + c * y1 + e, a * x1 + c * y1 + e)
+    ys = (b * x0 + d * y0 + f, b * x1 + d * y0 + f, b * x0 + d * y1 + f, b * x1 + d * y1 + f)
     return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -531,8 +535,26 @@ class GState:
 
     def copy(self) -> GState:
         g = GState.__new__(GState)
-        for s in GState.__slots__:
-            setattr(g, s, getattr(self, s))
+        g.ctm = self.ctm
+        g.fill_cs = self.fill_cs
+        g.stroke_cs = self.stroke_cs
+        g.fill_color = self.fill_color
+        g.stroke_color = self.stroke_color
+        g.lw = self.lw
+        g.fill_alpha = self.fill_alpha
+        g.stroke_alpha = self.stroke_alpha
+        g.blend = self.blend
+        g.smask = self.smask
+        g.op_fill = self.op_fill
+        g.op_stroke = self.op_stroke
+        g.font = self.font
+        g.font_size = self.font_size
+        g.tc = self.tc
+        g.tw = self.tw
+        g.th = self.th
+        g.tl = self.tl
+        g.tr = self.tr
+        g.trise = self.trise
         return g
 
 
@@ -556,6 +578,22 @@ def _is_rich_black(cs: CS, color: tuple[float, ...]) -> bool:
 
 
 # --------------------------------------------------------------------------- page walker
+
+
+PATH_POINT_OPS = frozenset(("m", "l", "c", "v", "y"))
+# Operators that change nothing we track (clipping, marked content end, glyph metrics, compat...).
+NOOP_OPS = frozenset(("ET", "W", "W*", "h", "EMC", "MP", "DP", "d0", "d1", "J", "j", "M", "d", "ri", "i", "BX", "EX"))
+PAINT_OPS = {
+    "f": (True, False),
+    "F": (True, False),
+    "f*": (True, False),
+    "S": (False, True),
+    "s": (False, True),
+    "B": (True, True),
+    "B*": (True, True),
+    "b": (True, True),
+    "b*": (True, True),
+}
 
 
 class _Budget(Exception):
@@ -709,27 +747,28 @@ class PageWalker:
         tlm: Matrix = IDENTITY
         cs_res = self.doc.colorspaces
         f = self.facts
+        self.ops += len(ops)
+        if self.ops > MAX_OPS_PER_PAGE:
+            raise _Budget("page content too complex to analyse completely (operator limit reached)")
         for instr in ops:
-            self.ops += 1
-            if self.ops > MAX_OPS_PER_PAGE:
-                raise _Budget("page content too complex to analyse completely (operator limit reached)")
             op = str(instr.operator)
             a = instr.operands
-            if op in ("m", "l"):
-                if len(a) >= 2:
-                    _extend(path, _num(a[0]), _num(a[1]))
-            elif op == "re":
+            if op in NOOP_OPS:
+                continue
+            if op == "re":
                 if len(a) >= 4:
-                    x, y, w, h = (_num(v) for v in a[:4])
+                    try:
+                        x, y, w, h = float(a[0]), float(a[1]), float(a[2]), float(a[3])
+                    except (TypeError, ValueError):
+                        continue
                     _extend(path, x, y)
                     _extend(path, x + w, y + h)
-            elif op in ("c", "v", "y"):
+            elif op in PATH_POINT_OPS:
                 for i in range(0, len(a) - 1, 2):
                     _extend(path, _num(a[i]), _num(a[i + 1]))
-            elif op in ("f", "F", "f*", "S", "s", "B", "B*", "b", "b*"):
-                rect = bbox_of(g.ctm, *path) if len(path) == 4 and geometry else None
-                fill = op not in ("S", "s")
-                stroke = op in ("S", "s", "B", "B*", "b", "b*")
+            elif op in PAINT_OPS:
+                rect = bbox_of(g.ctm, path[0], path[1], path[2], path[3]) if geometry and len(path) == 4 else None
+                fill, stroke = PAINT_OPS[op]
                 self.paint(g, rect, fill, stroke)
                 path = []
             elif op == "n":
@@ -748,7 +787,10 @@ class PageWalker:
                 if a:
                     g.lw = _num(a[0], 1.0)
             elif op in ("g", "G", "rg", "RG", "k", "K"):
-                vals = tuple(_num(v) for v in a)
+                try:
+                    vals = tuple(map(float, a))
+                except (TypeError, ValueError):
+                    vals = tuple(_num(v) for v in a)
                 cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
                 if op.islower():
                     g.fill_cs, g.fill_color = cs, vals

@@ -52,10 +52,10 @@ class TacRenderer:
             if area > MAX_RENDER_PIXELS:
                 zoom *= (MAX_RENDER_PIXELS / area) ** 0.5
             pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csCMYK, alpha=False, annots=False)
-            arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
-            total = arr[:, :, :4].sum(axis=2, dtype=np.uint16)
+            arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(-1, pix.n).astype(np.uint16)
+            total = arr[:, 0] + arr[:, 1] + arr[:, 2] + arr[:, 3]
             flat = int(total.argmax())
-            peak = int(total.flat[flat])
+            peak = int(total[flat])
             facts.tac_max = peak * 100.0 / 255.0
             py, px = divmod(flat, pix.width)
             # pixel -> PDF user space (undo zoom, then MuPDF's page transformation incl. rotation)
