@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from core.fixes._exec import ExternalToolError
+from core.fixes.raster import RasterDoc, is_raster
 from core.fixes.registry import FixRequest, FixResult, FixSkipped, FixSpec, resolve
 from core.fixes.workdoc import WorkDoc
 
@@ -40,7 +41,8 @@ def _pages(finding: dict) -> list[int] | None:
     return [int(page)] if isinstance(page, int) else None
 
 
-def plan(report: dict, profile: dict | None, items: list[str] | None) -> tuple[list[tuple[FixSpec, FixRequest]], list[dict]]:
+def plan(report: dict, profile: dict | None, items: list[str] | None,
+         kind: str = "pdf") -> tuple[list[tuple[FixSpec, FixRequest]], list[dict]]:
     """Group auto-fixable findings into one request per (strategy, params), ordered as fixes must run."""
     groups: dict[tuple[str, str], tuple[FixSpec, FixRequest]] = {}
     skipped: list[dict] = []
@@ -59,7 +61,7 @@ def plan(report: dict, profile: dict | None, items: list[str] | None) -> tuple[l
             skipped.append({"ruleId": rule_id, "strategy": strategy,
                             "reason": "not scheduled: the profile's action for this check is not auto-fix"})
             continue
-        found = resolve(str(strategy))
+        found = resolve(str(strategy), kind)
         if found is None:
             skipped.append({"ruleId": rule_id, "strategy": strategy, "reason": f"no fix is registered for strategy {strategy!r}"})
             continue
@@ -78,7 +80,7 @@ def plan(report: dict, profile: dict | None, items: list[str] | None) -> tuple[l
     return ordered, skipped
 
 
-def apply_fixes(doc: WorkDoc, planned: list[tuple[FixSpec, FixRequest]]) -> tuple[list[dict], list[dict]]:
+def apply_fixes(doc: Any, planned: list[tuple[FixSpec, FixRequest]]) -> tuple[list[dict], list[dict]]:
     applied: list[dict] = []
     skipped: list[dict] = []
     for spec, req in planned:
@@ -91,7 +93,7 @@ def apply_fixes(doc: WorkDoc, planned: list[tuple[FixSpec, FixRequest]]) -> tupl
             skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": str(exc)} for r in req.rule_ids)
             continue
         except Exception as exc:  # one broken fix must not take the others (or the job) down
-            log.exception("fix %s failed on %s", spec.strategy, doc.src.name)
+            log.exception("fix %s failed on %s", spec.strategy, getattr(doc, "src", "?"))
             reason = f"the fix failed on this file ({type(exc).__name__}: {exc})"
             skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": reason} for r in req.rule_ids)
             continue
@@ -110,6 +112,8 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
     Raises ``core.errors.UnreadableFile`` when the file cannot be opened at all.
     """
     src, dst = Path(src), Path(dst)
+    if is_raster(src):
+        return _run_raster(src, dst, report, profile, items)
     planned, skipped = plan(report, profile, items)
     if not planned:
         return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
@@ -127,4 +131,25 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(out), dst)
     log.info("autofix %s: applied %s", src.name, [a["strategy"] for a in applied])
+    return {"outcome": "fixed", "applied": applied, "skipped": skipped, "output": dst}
+
+
+def _run_raster(src: Path, dst: Path, report: dict, profile: dict | None, items: list[str] | None) -> dict[str, Any]:
+    planned, skipped = plan(report, profile, items, kind="raster")
+    if not planned:
+        return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
+    doc = RasterDoc(src)
+    applied, more = apply_fixes(doc, planned)
+    skipped.extend(more)
+    if not applied:
+        return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".part")
+    try:
+        doc.save(tmp)
+    except FixSkipped as exc:
+        tmp.unlink(missing_ok=True)
+        skipped.extend({**a, "reason": exc.reason} for a in applied)
+        return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
+    tmp.replace(dst)
     return {"outcome": "fixed", "applied": applied, "skipped": skipped, "output": dst}

@@ -33,6 +33,9 @@ ALIASES: dict[str, tuple[str, tuple[str, str], int]] = {
     "coatedfogra39": ("fogra39.icc", _FOGRA39, 4),
     "pso-coated": ("fogra39.icc", _FOGRA39, 4),
     "pso-coated-v2": ("fogra39.icc", _FOGRA39, 4),
+    "fogra39-300": ("fogra39-300.icc", _FOGRA39, 4),
+    "iso-coated-v2-300": ("fogra39-300.icc", _FOGRA39, 4),
+    "isocoatedv2300": ("fogra39-300.icc", _FOGRA39, 4),
     "gracol": ("gracol.icc", _GRACOL, 4),
     "gracol2006": ("gracol.icc", _GRACOL, 4),
     "swop": ("swop.icc", _SWOP, 4),
@@ -52,7 +55,7 @@ def resolve(name: str | None) -> Profile:
     """An alias (``fogra39``, ``swop``, ``gracol``...) or a path to an ``.icc`` file on this server."""
     key = (name or DEFAULT_CMYK).strip()
     norm = key.lower().replace(" ", "").replace("_", "-")
-    for candidate in (norm, norm.replace("-", "")):
+    for candidate in (norm, norm.replace("-", ""), norm.removesuffix(".icc")):
         if candidate in ALIASES:
             filename, (ident, cond), n = ALIASES[candidate]
             path = _find(filename)

@@ -1,7 +1,7 @@
 """The one registry of fixes, keyed by the strategy names preflight findings carry.
 
 Adding a fix is adding one function decorated with :func:`fix`. The function receives the working
-document and a :class:`FixRequest`; it returns a human-readable detail string when it changed
+document (``WorkDoc`` for PDFs, ``RasterDoc`` for images) and a :class:`FixRequest`; it returns a human-readable detail string when it changed
 something, or raises :class:`FixSkipped` with the reason it could not (or need not) act.
 """
 
@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from core.fixes.workdoc import WorkDoc
+from typing import Any
 
 
 class FixSkipped(Exception):
@@ -44,7 +41,7 @@ class FixResult:
     pages: list[int] | None = None  # pages actually changed, when the fix knows
 
 
-FixFn = Callable[["WorkDoc", FixRequest], "str | FixResult"]
+FixFn = Callable[[Any, FixRequest], "str | FixResult"]
 
 
 @dataclass(frozen=True)
@@ -55,18 +52,20 @@ class FixSpec:
     aliases: tuple[str, ...]
     default_params: dict[str, Any]
     fn: FixFn
+    kind: str = "pdf"  # pdf | raster
 
     def describe(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
+            "kind": self.kind,
             "summary": self.summary,
             "aliases": list(self.aliases),
             "defaultParams": dict(self.default_params),
         }
 
 
-_REGISTRY: dict[str, FixSpec] = {}
-_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {}
+_REGISTRY: dict[str, dict[str, FixSpec]] = {"pdf": {}, "raster": {}}
+_ALIASES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {"pdf": {}, "raster": {}}
 
 
 def fix(
@@ -76,18 +75,20 @@ def fix(
     summary: str,
     aliases: Iterable[str | tuple[str, dict[str, Any]]] = (),
     params: dict[str, Any] | None = None,
+    kind: str = "pdf",
 ) -> Callable[[FixFn], FixFn]:
-    """Register ``fn`` for ``strategy``. An alias may carry params, e.g. ``("mirror_bleed", {"mode": "mirror"})``."""
+    """Register ``fn`` for ``strategy`` (on PDFs, or ``kind="raster"`` on images). An alias may carry
+    params, e.g. ``("mirror_bleed", {"mode": "mirror"})``."""
 
     def deco(fn: FixFn) -> FixFn:
-        if strategy in _REGISTRY:
+        if strategy in _REGISTRY[kind]:
             raise ValueError(f"fix {strategy} registered twice")
         names: list[str] = []
         for alias in aliases:
             name, extra = (alias, {}) if isinstance(alias, str) else alias
-            _ALIASES[name] = (strategy, dict(extra))
+            _ALIASES[kind][name] = (strategy, dict(extra))
             names.append(name)
-        _REGISTRY[strategy] = FixSpec(strategy, order, summary, tuple(names), dict(params or {}), fn)
+        _REGISTRY[kind][strategy] = FixSpec(strategy, order, summary, tuple(names), dict(params or {}), fn, kind)
         return fn
 
     return deco
@@ -98,28 +99,29 @@ _LOADED: list[bool] = []
 
 def _load() -> None:
     # Importing the modules registers their fixes.
-    from core.fixes import color, fonts, geometry, images, spots, strokes, structure  # noqa: F401
+    from core.fixes import color, fonts, geometry, images, raster, spots, strokes, structure  # noqa: F401
 
     _LOADED.append(True)
 
 
-def registry() -> dict[str, FixSpec]:
+def registry(kind: str = "pdf") -> dict[str, FixSpec]:
     if not _LOADED:
         _load()
-    return _REGISTRY
+    return _REGISTRY[kind]
 
 
-def resolve(strategy: str) -> tuple[FixSpec, dict[str, Any]] | None:
+def resolve(strategy: str, kind: str = "pdf") -> tuple[FixSpec, dict[str, Any]] | None:
     """The spec for a strategy name or alias, plus params implied by the alias."""
-    reg = registry()
+    reg = registry(kind)
     if strategy in reg:
         return reg[strategy], {}
-    if strategy in _ALIASES:
-        name, extra = _ALIASES[strategy]
+    if strategy in _ALIASES[kind]:
+        name, extra = _ALIASES[kind][strategy]
         return reg[name], dict(extra)
     return None
 
 
-def fix_catalog() -> list[dict[str, Any]]:
-    """Every registered fix, in the order they run."""
-    return [spec.describe() for spec in sorted(registry().values(), key=lambda s: s.order)]
+def fix_catalog(kind: str | None = None) -> list[dict[str, Any]]:
+    """Every registered fix (PDF first, then raster), each kind in the order its fixes run."""
+    kinds = [kind] if kind else ["pdf", "raster"]
+    return [spec.describe() for k in kinds for spec in sorted(registry(k).values(), key=lambda s: s.order)]
