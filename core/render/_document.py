@@ -6,9 +6,11 @@ must become a customer-facing reason, never a worker crash.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pymupdf
+from PIL import Image
 
 from core.errors import UnreadableFile
 
@@ -18,9 +20,14 @@ MAX_RENDER_SIDE = 12_000
 
 
 def open_pdf(path: Path) -> pymupdf.Document:
+    """A PDF, or a raster upload (JPEG, PNG, TIFF, WebP) as a one-page PDF sized by its DPI."""
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(f"file not found: {path.name}")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF" not in head and _looks_raster(head):
+        return _raster_as_pdf(path)
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises several unrelated types for broken input
@@ -32,6 +39,31 @@ def open_pdf(path: Path) -> pymupdf.Document:
         doc.close()
         raise UnreadableFile("the PDF has no pages")
     return doc
+
+
+def _looks_raster(head: bytes) -> bool:
+    return head[:3] == b"\xff\xd8\xff" or head[:4] in (b"\x89PNG", b"II*\x00", b"MM\x00*") or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def _raster_as_pdf(path: Path) -> pymupdf.Document:
+    # Pillow validates the file (and refuses decompression bombs) before MuPDF sees it; formats
+    # MuPDF cannot read (WebP) are handed over as PNG with the same DPI.
+    try:
+        with Image.open(path) as im:
+            im.load()
+            fmt = (im.format or "").upper()
+            if fmt in ("JPEG", "PNG", "TIFF"):
+                data, kind = path.read_bytes(), fmt.lower()
+            else:
+                buf = io.BytesIO()
+                frame = im if im.mode in ("RGB", "RGBA", "L", "LA") else im.convert("RGBA")
+                frame.save(buf, "PNG", dpi=im.info.get("dpi", (72, 72)))
+                data, kind = buf.getvalue(), "png"
+        with pymupdf.open(stream=data, filetype=kind) as img:
+            return pymupdf.open("pdf", img.convert_to_pdf())
+    except (OSError, ValueError, Image.DecompressionBombError, RuntimeError) as exc:
+        raise UnreadableFile(f"not a readable image: {exc}") from exc
 
 
 def safe_zoom(width_pt: float, height_pt: float, dpi: float) -> float:

@@ -85,3 +85,26 @@ def test_password_protected_pdf_is_unreadable(make_pdf, tmp_path: Path) -> None:
         pdf.save(locked, encryption=pikepdf.Encryption(user="secret", owner="owner"))
     with pytest.raises(UnreadableFile, match="password"):
         render_previews(locked, tmp_path / "o")
+
+
+@pytest.mark.parametrize(("fmt", "mode"), [("png", "RGBA"), ("jpg", "CMYK"), ("webp", "RGB"), ("tif", "RGB")])
+def test_raster_uploads_get_previews_sized_by_their_dpi(fmt: str, mode: str, tmp_path: Path) -> None:
+    src = tmp_path / f"photo.{fmt}"
+    Image.new(mode, (300, 150), "red" if mode != "CMYK" else (0, 255, 255, 0)).save(src, dpi=(150, 150))
+    out = render_previews(src, tmp_path / "o", dpi=150)
+    preview = next(e for e in out if e["kind"] == "preview")
+    # WebP carries no DPI for Pillow: it is taken as 72 dpi like any image without one.
+    expected = (625, 313) if fmt == "webp" else (300, 150)
+    assert (preview["width"], preview["height"]) == expected
+    with Image.open(preview["path"]) as im:
+        r, g, b = im.convert("RGB").getpixel((expected[0] // 2, expected[1] // 2))
+    assert r > 180 and g < 90 and b < 90
+
+
+def test_proof_for_raster_upload(tmp_path: Path) -> None:
+    from core.render import render_proofs
+
+    src = tmp_path / "photo.png"
+    Image.new("RGB", (300, 150), "white").save(src, dpi=(72, 72))
+    out = render_proofs(src, {"evaluation": {"findings": []}}, tmp_path / "p", dpi=72)
+    assert len(out) == 1 and out[0]["width"] > 300
