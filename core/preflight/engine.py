@@ -376,22 +376,25 @@ def _fonts_block(doc: DocFacts, pages: list[PageFacts]) -> list[dict[str, Any]]:
     for p in pages:
         for key in p.font_keys:
             used.setdefault(key, []).append(p.page)
-    out = []
+    # One entry per distinct font (several font objects with the same name and kind are merged).
+    merged: dict[tuple[str, str, bool, bool], dict[str, Any]] = {}
     for key, pgs in used.items():
         info = doc.fonts.get(key)
         if info is None:
             continue
-        out.append(
+        entry = merged.setdefault(
+            (info.name, info.font_type, info.embedded, info.subset),
             {
                 "name": info.name,
                 "baseFont": info.base_font,
                 "type": info.font_type,
                 "embedded": info.embedded,
                 "subset": info.subset,
-                "pages": pgs,
-            }
+                "pages": [],
+            },
         )
-    return out
+        entry["pages"] = sorted(set(entry["pages"]) | set(pgs))
+    return list(merged.values())
 
 
 def _images_block(pages: list[PageFacts]) -> list[dict[str, Any]]:

@@ -9,11 +9,16 @@ from ..model import FontInfo, Violation, r1
 
 
 def _used_fonts(ctx: DocContext) -> list[tuple[FontInfo, list[int]]]:
-    pages: dict[str, list[int]] = {}
+    """Fonts used on pages, one entry per distinct font (same name and kind merged), with pages."""
+    merged: dict[tuple[str, str, bool, bool], tuple[FontInfo, set[int]]] = {}
     for p in ctx.pages:
         for key in p.font_keys:
-            pages.setdefault(key, []).append(p.page)
-    return [(ctx.doc.fonts[k], pg) for k, pg in pages.items() if k in ctx.doc.fonts]
+            info = ctx.doc.fonts.get(key)
+            if info is None:
+                continue
+            ident = (info.name, info.font_type, info.embedded, info.subset)
+            merged.setdefault(ident, (info, set()))[1].add(p.page)
+    return [(info, sorted(pages)) for info, pages in merged.values()]
 
 
 def _font_violation(info: FontInfo, pages: list[int], **kw: Any) -> Violation:
