@@ -334,6 +334,11 @@ class FakeMysql
                 $fields[] = array(null, '*');
                 continue;
             }
+            if (strcasecmp($this->peek(), 'COUNT') === 0 && $this->peek(1) === '(') {
+                $this->expect('COUNT', '(', '*', ')', 'AS');
+                $fields[] = array('#count', $this->ident());
+                continue;
+            }
             $fields[] = $this->columnRef();
         } while ($this->accept(','));
         $this->expect('FROM');
@@ -395,6 +400,9 @@ class FakeMysql
         }
         if ($this->accept('LIMIT')) {
             $contexts = array_slice($contexts, 0, (int) $this->next());
+        }
+        if ($fields && $fields[0][0] === '#count') {
+            return array(array($fields[0][1] => (string) count($contexts)));
         }
         $rows = array();
         foreach ($contexts as $ctx) {

@@ -236,6 +236,185 @@ function prestashop_flow(array $input)
     return $r;
 }
 
+/** Drive one OpenCart version's catalog or admin controller the way OpenCart calls it. */
+function opencart_controllers(array $input)
+{
+    $v4 = $input['version'] === 4;
+    define('VERSION', $v4 ? '4.0.2.3' : '3.0.3.8');
+    define('DIR_SYSTEM', $input['root'] . '/system/');
+    define('HTTP_CATALOG', 'https://shop.test/');
+    define('HTTPS_CATALOG', 'https://shop.test/');
+    $route = $v4 ? 'extension/printgate/module/printgate' : 'extension/module/printgate';
+    $sep = $v4 ? '.' : '/';
+    $db = new FakeMysql();
+    fake_opencart_schema($db);
+    $registry = fake_opencart_app($db, $input['settings'], $input['language'], array('modify:' . $route, 'access:sale/order'));
+    $transport = new RoutedTransport($input['routes']);
+    $registry->set('printgate_transport', $transport);
+    $bridge = new PrintgateOpencart($registry, $route, $sep);
+    $request = $registry->get('request');
+    $response = $registry->get('response');
+    $session = $registry->get('session');
+    $r = array();
+
+    if ($input['action'] === 'oc_catalog') {
+        require $input['root'] . '/catalog/controller/' . ($v4 ? 'module' : 'extension/module') . '/printgate.php';
+        $controller = $v4 ? new \Opencart\Catalog\Controller\Extension\Printgate\Module\Printgate($registry) : new ControllerExtensionModulePrintgate($registry);
+        $bridge->install();
+        $bridge->saveProduct(50, 'wf_cards', true);
+
+        $eventRoute = 'product/product';
+        $data = array('product_id' => 50);
+        $output = $input['page'];
+        $controller->productView($eventRoute, $data, $output);
+        $r['product_page'] = $output;
+
+        $controller->saveJob();
+        $r['save_get'] = array($response->headers, $response->output);
+        $request->server['REQUEST_METHOD'] = 'POST';
+        $request->post = array('token' => $session->data['printgate_token'], 'product_id' => '50', 'job_id' => 'job_BC1');
+        $response->headers = array();
+        $controller->saveJob();
+        $r['save_post'] = array($response->headers, $response->output);
+
+        $cartRoute = $v4 ? 'checkout/cart.add' : 'checkout/cart/add';
+        $args = array();
+        $none = null;
+        $cart = $registry->get('cart');
+        $adds = array(
+            'with_saved_job' => array('product_id' => '50', 'quantity' => '1', 'printgate_job_id' => ''),
+            'listing_without_job' => array('product_id' => '50', 'quantity' => '1'),
+            'product_page_without_job' => array('product_id' => '50', 'quantity' => '1', 'printgate_job_id' => ''),
+        );
+        $r['cart_add'] = array();
+        foreach ($adds as $name => $post) {
+            $cart->add(50, 1);
+            $request->post = $post;
+            $response->setOutput('{"success":"Added to cart"}');
+            $controller->cartAdd($cartRoute, $args, $none);
+            $r['cart_add'][$name] = json_decode($response->getOutput(), true);
+        }
+        $r['cart'] = $cart->getProducts();
+
+        $db->query("INSERT INTO `oc_order` SET `order_id` = 1042, `store_url` = 'https://shop.test/', `customer_id` = 0, `firstname` = 'Guest',"
+            . " `lastname` = 'Buyer', `email` = 'g@example.com', `total` = '12.0000', `language_id` = 1, `currency_code` = 'USD'");
+        $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 50, `name` = 'Cards', `quantity` = 1, `total` = '12.0000'");
+        $db->query("INSERT INTO `oc_order_status` SET `order_status_id` = 2, `language_id` = 1, `name` = 'Processing'");
+        $modelRoute = 'checkout/order/addOrder';
+        $orderArgs = array(array());
+        $orderId = 1042;
+        $controller->orderAdd($modelRoute, $orderArgs, $orderId);
+        $r['order_jobs'] = $bridge->orderJobs(1042);
+        $historyRoute = $v4 ? 'checkout/order/addHistory' : 'checkout/order/addOrderHistory';
+        $historyArgs = array(1042, 2, '', false);
+        $controller->orderHistory($historyRoute, $historyArgs, $none);
+
+        $request->server['REQUEST_METHOD'] = 'GET';
+        $response->headers = array();
+        $controller->callback();
+        $r['callback_get'] = array($response->headers, $response->output);
+        $request->server['REQUEST_METHOD'] = 'POST';
+        $_SERVER = $input['callback_server'] + $_SERVER;
+        $response->headers = array();
+        $controller->callback();
+        $r['callback_empty_body'] = array($response->headers, $response->output);
+
+        $request->get = array('key' => 'wrong');
+        $response->headers = array();
+        $controller->cron();
+        $r['cron_bad'] = array($response->headers, $response->output);
+        $request->get = array('key' => $bridge->cronKey());
+        $response->headers = array();
+        $controller->cron();
+        $r['cron_ok'] = array($response->headers, json_decode($response->output, true));
+    } else {
+        require $input['root'] . '/admin/controller/' . ($v4 ? 'module' : 'extension/module') . '/printgate.php';
+        $controller = $v4 ? new \Opencart\Admin\Controller\Extension\Printgate\Module\Printgate($registry) : new ControllerExtensionModulePrintgate($registry);
+        $session->data['user_token'] = 'tok123';
+        $loader = $registry->get('load');
+        $events = $registry->get('fake_model_setting_event');
+        $settings = $registry->get('fake_model_setting_setting');
+
+        $controller->install();
+        $r['events'] = $events->events;
+        $r['tables'] = array_keys($db->tables);
+
+        $controller->index();
+        $r['index_view'] = end($loader->views);
+
+        $bad = array('module_printgate_url' => 'nope', 'module_printgate_secret_key' => 'pk_wrong', 'module_printgate_status' => '1');
+        $good = array('module_printgate_url' => 'https://print.example.com/', 'module_printgate_publishable_key' => 'pk_live_2',
+            'module_printgate_secret_key' => '', 'module_printgate_webhook_secret' => '', 'module_printgate_status' => '1',
+            'module_printgate_default_workflow' => 'wf_cards', 'module_printgate_all_products' => '1');
+        $request->server['REQUEST_METHOD'] = 'POST';
+        if ($v4) {
+            $request->post = $bad;
+            $controller->save();
+            $r['save_bad'] = json_decode($response->output, true);
+            $request->post = $good;
+            $controller->save();
+            $r['save_good'] = json_decode($response->output, true);
+        } else {
+            $request->post = $bad;
+            $controller->index();
+            $r['save_bad'] = end($loader->views)['data']['errors'];
+            $request->post = $good;
+            $controller->index();
+            $r['save_good'] = $response->redirects;
+        }
+        $r['settings'] = isset($settings->settings['module_printgate']) ? $settings->settings['module_printgate'] : null;
+
+        $request->post = array();
+        $request->get = array();
+        $controller->test();
+        $r['test_without_token'] = json_decode($response->output, true);
+        $request->get = array('user_token' => 'tok123');
+        $controller->test();
+        $r['test'] = json_decode($response->output, true);
+
+        $formRoute = 'catalog/product_form';
+        $formData = array();
+        $request->get = array('user_token' => 'tok123', 'product_id' => '50');
+        $page = '<form id="form-product" method="post"><input name="model"></form>';
+        $controller->productForm($formRoute, $formData, $page);
+        $r['product_form'] = $page;
+        $request->post = array('printgate_workflow_id' => 'wf_cards', 'printgate_required' => '0');
+        $editRoute = 'catalog/product/editProduct';
+        $editArgs = array(50, array());
+        $none = null;
+        $controller->productEdit($editRoute, $editArgs, $none);
+        $r['product_row'] = $bridge->productRow(50);
+
+        $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 50, `name` = 'Cards', `quantity` = 1, `total` = '12.0000'");
+        $db->query("INSERT INTO `oc_printgate_order_job` SET `order_id` = 1042, `order_product_id` = 1, `product_id` = 50, `job_id` = 'job_BC1'");
+        $request->get = array('user_token' => 'tok123', 'order_id' => '1042');
+        $infoRoute = 'sale/order_info';
+        $infoData = array();
+        $info = '<div id="content"><div class="container-fluid">order</div></div><footer>f</footer>';
+        $controller->orderInfo($infoRoute, $infoData, $info);
+        $r['order_info'] = $info;
+
+        $request->get = array('order_id' => '1042', 'job_id' => 'job_BC1', 'run_id' => 'task_1');
+        $response->headers = array();
+        $controller->download();
+        $r['download_without_token'] = array($response->headers, $response->output);
+        $request->get = array('user_token' => 'tok123', 'order_id' => '1042', 'job_id' => 'job_OTHER', 'run_id' => 'task_1');
+        $response->headers = array();
+        $controller->download();
+        $r['download_foreign'] = array($response->headers, $response->output);
+
+        $controller->uninstall();
+        $r['events_after_uninstall'] = $events->events;
+        $r['tables_after_uninstall'] = array_keys($db->tables);
+        $r['settings_after_uninstall'] = isset($settings->settings['module_printgate']) ? $settings->settings['module_printgate'] : null;
+    }
+    $r['requests'] = array_map(function ($request) {
+        return $request['key'];
+    }, $transport->requests);
+
+    return $r;
+}
+
 function client(array $input, FakeTransport $transport, Clock $clock)
 {
     return new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], $transport, $clock);
@@ -371,6 +550,13 @@ switch ($input['action']) {
         require_once __DIR__ . '/FakePrestashop.php';
         require_once $input['lib'] . '/../classes/PrintgatePrestashop.php';
         $out = prestashop_flow($input);
+        break;
+
+    case 'oc_catalog':
+    case 'oc_admin':
+        require_once __DIR__ . '/FakeOpencartApp.php';
+        require_once __DIR__ . '/oc4stub/Controller.php';
+        $out = opencart_controllers($input);
         break;
 
     default:

@@ -111,8 +111,19 @@ class PrintgateOpencart
             $get('url', PrintgateApiClient::DEFAULT_BASE_URL),
             $get('secret_key'),
             $get('webhook_secret'),
-            $this->transport !== null ? $this->transport : new PrintgateCurlTransport()
+            $this->transport()
         );
+    }
+
+    /** The HTTP transport: given, or a `printgate_transport` registry entry (a proxy, a test), else cURL. */
+    private function transport()
+    {
+        if ($this->transport === null) {
+            $fromRegistry = $this->get('printgate_transport');
+            $this->transport = $fromRegistry instanceof PrintgateTransport ? $fromRegistry : new PrintgateCurlTransport();
+        }
+
+        return $this->transport;
     }
 
     public function db()
