@@ -139,7 +139,9 @@ def _proof_state(session: Session, job: Job, payload: dict[str, Any]) -> dict[st
     answer = (job.params or {}).get("proof") or {}
     return {"approvalRequired": bool(soft.get("approvalRequired")), "approved": answer.get("approved"),
             "answeredAt": answer.get("at"), "message": soft.get("message"),
-            "affirmButtonText": soft.get("affirmButtonText"), "pages": pages if payload["terminal"] else []}
+            "affirmButtonText": soft.get("affirmButtonText"),
+            # Only a file set that passed intake has something to approve.
+            "pages": pages if payload["status"] in ("ready", "partial") else []}
 
 
 def element_status(session: Session, job: Job) -> dict[str, Any]:
@@ -262,6 +264,7 @@ def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name:
     else:
         task.file_type, task.mime_type = file_type, mime_type
     session.add(task)
+    _forget_proof_answer(job)
     _changed(session, job)
     if task.status == "pending":
         service.enqueue_task(session, task, "intake")
@@ -291,9 +294,14 @@ def remove_file(session: Session, job: Job, file_id: str) -> None:
         if other.position != index:
             other.position = index
             session.add(other)
-    if job.params and "proof" in job.params:
-        job.params = {k: v for k, v in job.params.items() if k != "proof"}  # a new file set needs a new proof
+    _forget_proof_answer(job)
     _changed(session, job)
+
+
+def _forget_proof_answer(job: Job) -> None:
+    """A changed file set needs a new proof and a new answer."""
+    if job.params and "proof" in job.params:
+        job.params = {k: v for k, v in job.params.items() if k != "proof"}
 
 
 def respond_to_proof(session: Session, job: Job, approved: bool) -> None:

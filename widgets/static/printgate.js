@@ -466,7 +466,7 @@
       (f.proofs || []).forEach(function (pr) { pages.push(Object.assign({ fileId: f.id }, pr)); });
     });
     var job = st.proof || {};
-    if (job.pages) pages = job.pages;
+    if (st.proof) pages = job.pages || [];
     if (!pages.length) return null;
     var cfg = (this._config && this._config.softProof) || {};
     return {
@@ -566,6 +566,7 @@
     var self = this;
     var files = [].slice.call(fileList || []);
     if (!files.length) return;
+    this._proofNote = '';
     var card = this._card;
     var notices = [];
     if (card.slots) {
@@ -887,7 +888,7 @@
     var text = this.t('s_' + st.status, { n: this._missing() });
     if (st.status === 'processing' && st.review) text = this.t('s_review');
     var proof = this._proofPayload(st);
-    if (proof && proof.approvalRequired && proof.approved == null && !st.canProceed) text = this.t('s_proof');
+    if (proof && proof.approvalRequired && proof.approved !== true && !st.canProceed) text = this.t('s_proof');
     if (this._proofNote) text = this._proofNote + ' ' + text;
     this._setLive(text);
     this._root.setAttribute('data-status', st.status);
@@ -1027,7 +1028,7 @@
         h('img', { src: pg.url, alt: self.t('proofPage', { n: pg.page }), loading: 'lazy' })
       ]);
     })));
-    if (proof.approvalRequired && proof.approved == null && st.terminal !== true) {
+    if (proof.approvalRequired && proof.approved !== true) {
       el.appendChild(h('div', { class: 'pg-proof-actions' }, [
         h('button', { type: 'button', class: 'pg-btn pg-primary pg-approve', 'data-focus': 'approve',
           onclick: function () { self.respondToProof(true); } }, [proof.affirmButtonText || this.t('approve')]),

@@ -1,0 +1,316 @@
+"""The upload widget end to end: real Chromium, real ``printgate serve``, real preflight."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server
+from tests.widget.conftest import (
+    annotated_pdf,
+    api,
+    clean_pdf,
+    drop_file,
+    events,
+    last_status,
+    not_a_pdf,
+    open_demo,
+    wait_job,
+    wait_terminal,
+)
+
+pytestmark = pytest.mark.e2e
+
+CART = "button.add"
+FIELD = "input[name=printgate_job_id]"
+
+
+def field_value(page: Any) -> str:
+    return page.eval_on_selector(FIELD, "e => e.value")
+
+
+def test_clean_pdf_unlocks_cart_fills_field_and_resumes_after_reload(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    open_demo(page, widget_server, pk)
+    assert page.is_disabled(CART), "the cart button must be gated before any upload"
+    first = events(page, "status")[0]["detail"]
+    assert first["status"] == "idle" and first["canProceed"] is False and first["jobId"] is None
+    assert events(page, "ready")[0]["detail"]["ui"]["title"] == "Upload your artwork"
+
+    drop_file(page, clean_pdf(tmp_path / "flyer.pdf"))
+    status = wait_terminal(page)
+
+    seen = [e["detail"]["status"] for e in events(page, "status")]
+    assert "uploading" in seen and "processing" in seen, seen
+    assert status["canProceed"] is True, status
+    assert status["status"] in ("ready", "partial")
+    job_id = status["jobId"]
+    assert job_id.startswith("job_")
+    assert not page.is_disabled(CART)
+    assert field_value(page) == job_id
+    change = events(page, "change")[0]["detail"]
+    assert change["action"] == "add" and change["name"] == "flyer.pdf"
+    # The browser's verdict is the server's verdict.
+    server_view = api(widget_server, pk, "GET", f"/element/jobs/{job_id}").json()
+    assert server_view["canProceed"] is True and server_view["files"][0]["name"] == "flyer.pdf"
+    assert server_view["files"][0]["outcome"] in ("pass", "warn")
+    # The file row shows its thumbnail, rendered at intake.
+    thumb = page.locator(".pg-file img.pg-thumb")
+    assert thumb.get_attribute("alt") == "Preview of flyer.pdf"
+    assert page.evaluate("() => document.querySelector('.printgate-element').shadowRoot"
+                         ".querySelector('img.pg-thumb').naturalWidth") > 0
+    live = page.locator(".pg-status")
+    assert live.get_attribute("aria-live") == "polite"
+    assert "can" in live.inner_text()
+
+    # Reload: the job is remembered for this product and resumed, not restarted.
+    page.reload()
+    page.wait_for_selector(".pg-file")
+    page.wait_for_function("window.__events.some(e => e.type === 'status' && e.detail.canProceed)")
+    assert last_status(page)["jobId"] == job_id
+    assert not page.is_disabled(CART)
+    assert field_value(page) == job_id
+    assert page.locator(".pg-file-name").inner_text() == "flyer.pdf"
+
+    # Adding to cart forgets the remembered job: the next visit starts fresh.
+    page.click(CART)
+    assert job_id in page.locator("#added").inner_text()
+    page.reload()
+    page.wait_for_selector(".pg-zone")
+    page.wait_for_function("window.__events.some(e => e.type === 'status')")
+    assert last_status(page)["jobId"] is None
+    assert page.is_disabled(CART)
+
+
+def test_defective_pdf_shows_findings_and_keeps_cart_locked(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(annotated_pdf(tmp_path / "commented.pdf")))
+    status = wait_terminal(page)
+
+    assert status["status"] == "rejected" and status["canProceed"] is False
+    assert page.is_disabled(CART)
+    assert field_value(page) == ""
+    finding = page.locator(".pg-finding.pg-sev-reject").first
+    assert "annotations" in finding.locator(".pg-issue").inner_text()
+    assert "Remove all annotations" in finding.locator(".pg-fix").inner_text()
+    assert finding.locator(".pg-sev").inner_text() == "Problem"
+    assert page.locator(".pg-badge-fail").inner_text() == "Not print-ready"
+    assert "cannot be printed" in page.locator(".pg-status").inner_text()
+    # The clicks the guard swallows do not add anything to the cart.
+    # A theme script re-enabling the button, then a click: the widget's guard still blocks it.
+    page.eval_on_selector(CART, "b => { b.disabled = false; b.click(); }")
+    assert page.locator("#added").inner_text() == ""
+
+    # Replacing it with a text file renamed .pdf: refused with a reason the customer can act on.
+    page.set_input_files(".pg-zone input[type=file]", str(not_a_pdf(tmp_path / "notes.pdf")))
+    page.wait_for_function(
+        "window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.files.some(f => f.name === 'notes.pdf')"
+        " && window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.terminal")
+    status = last_status(page)
+    assert [f["name"] for f in status["files"]] == ["notes.pdf"], "max 1 file: the new file replaces the old"
+    assert status["status"] == "rejected"
+    assert "not a PDF or image file" in page.locator(".pg-file-error").inner_text()
+    assert page.is_disabled(CART)
+
+
+def test_status_arrives_by_polling_when_the_stream_is_blocked(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    aborted: list[str] = []
+    polled: list[str] = []
+
+    def block(route: Any) -> None:
+        aborted.append(route.request.url)
+        route.abort("connectionrefused")
+
+    page.route("**/element/jobs/*/events*", block)
+    page.on("request", lambda r: polled.append(r.url) if r.method == "GET" and "/element/jobs/job_" in r.url
+            and "/events" not in r.url else None)
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    status = wait_terminal(page)
+
+    assert aborted, "the widget should have tried the event stream first"
+    assert polled, "with the stream blocked the status must come from polling"
+    assert status["canProceed"] is True
+    assert not page.is_disabled(CART)
+    assert field_value(page) == status["jobId"]
+
+
+def test_stream_delivers_status_without_polling(page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    polled: list[str] = []
+    page.on("request", lambda r: polled.append(r.url) if r.method == "GET" and "/element/jobs/job_" in r.url
+            and "/events" not in r.url else None)
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    status = wait_terminal(page)
+    assert status["canProceed"] is True
+    assert polled == [], f"the live stream was healthy, yet the widget polled: {polled}"
+
+
+def test_expired_upload_url_shows_a_readable_error_and_retry_recovers(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """The first presigned URL points at an upload the server does not know (as after expiry): a real 404."""
+    rewritten: list[str] = []
+
+    def stale_presign(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        if not rewritten:
+            body["upload"]["url"] = body["upload"]["url"].rsplit("/", 1)[0] + "/upload_01expired0000000000000000"
+            rewritten.append(body["fileRef"])
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route("**/uploads", stale_presign)
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    page.wait_for_selector(".pg-file.pg-failed")
+
+    error = page.locator(".pg-file-error")
+    assert "The upload link for flyer.pdf has expired or was not found. Please retry." == error.inner_text()
+    assert error.get_attribute("role") == "alert"
+    codes = [e["detail"]["code"] for e in events(page, "error")]
+    assert codes == ["upload_expired"]
+    assert page.is_disabled(CART)
+
+    page.locator(".pg-retry").click()
+    status = wait_terminal(page)
+    assert status["canProceed"] is True
+    assert len(status["files"]) == 1 and status["files"][0]["fileRef"] != rewritten[0]
+    assert page.locator(".pg-file-error").count() == 0
+    assert not page.is_disabled(CART)
+
+
+def test_keyboard_only_upload_remove_and_focus(page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    choosers: list[Any] = []
+    # Listening from the start turns on Playwright's file-chooser interception before any key press
+    # (turning it on inside expect_file_chooser races with the press that opens the picker).
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    open_demo(page, widget_server, pk)
+    page.focus("select[name=workflow]")
+    # Tab order: the demo's controls, then the drop zone.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('.printgate-element')"):
+            break
+    zone = page.locator(".pg-zone")
+    assert zone.evaluate("z => z.getRootNode().activeElement === z"), "Tab must reach the drop zone"
+    assert zone.get_attribute("role") == "button"
+    assert zone.get_attribute("aria-label") == "Upload a file"
+    assert "Accepted: PDF" in page.locator("#" + zone.get_attribute("aria-describedby")).inner_text()
+    outline = zone.evaluate("z => getComputedStyle(z).outlineStyle + ' ' + getComputedStyle(z).outlineWidth")
+    assert outline.startswith("solid") and outline != "solid 0px", f"no visible focus ring: {outline}"
+
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(clean_pdf(tmp_path / "flyer.pdf")))
+    status = wait_terminal(page)
+    assert status["canProceed"] is True
+
+    # Space opens the picker as well (the zone still has focus after the update).
+    with page.expect_file_chooser():
+        page.keyboard.press(" ")
+
+    # Tab to "Remove flyer.pdf" and press Enter: the file goes, focus returns to the drop zone.
+    remove = page.get_by_role("button", name="Remove flyer.pdf")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if remove.evaluate("b => b.getRootNode().activeElement === b"):
+            break
+    assert remove.evaluate("b => b.getRootNode().activeElement === b"), "Tab must reach the remove button"
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.files.length === 0")
+    assert page.locator(".pg-zone").evaluate("z => z.getRootNode().activeElement === z")
+    assert last_status(page)["status"] == "idle"
+    assert page.is_disabled(CART)
+    assert field_value(page) == ""
+    assert [e["detail"]["action"] for e in events(page, "change")] == ["add", "remove"]
+
+
+def test_named_slots_are_separate_labelled_drop_targets(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    open_demo(page, widget_server, pk, "workflow=wf_business_cards")
+    zones = page.locator(".pg-zone")
+    assert zones.count() == 2
+    assert [zones.nth(i).get_attribute("aria-label") for i in range(2)] == ["Upload the Front file", "Upload the Back file"]
+    drop_file(page, clean_pdf(tmp_path / "front.pdf"), zone=".pg-zone[data-slot=Front]")
+    page.wait_for_function("window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.files.length === 1")
+    drop_file(page, clean_pdf(tmp_path / "back.pdf"), zone=".pg-zone[data-slot=Back]")
+    status = wait_terminal(page)
+    assert {f["name"]: f["slot"] for f in status["files"]} == {"front.pdf": "Front", "back.pdf": "Back"}
+    assert page.locator(".pg-file-slot").all_inner_texts() == ["Front", "Back"]
+    # A flyer is not a business card: the business-card profile rejects the page size.
+    assert status["status"] == "rejected"
+    assert page.locator(".pg-finding.pg-sev-reject").count() >= 2
+    assert page.is_disabled(CART)
+
+
+def test_german_locale_and_dialog_presentation(page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    open_demo(page, widget_server, pk, "presentation=dialog&locale=de")
+    trigger = page.get_by_role("button", name="Druckdaten hochladen")
+    assert trigger.get_attribute("aria-haspopup") == "dialog"
+    assert not page.locator("dialog.pg-dialog").is_visible()
+    trigger.click()
+    dialog = page.locator("dialog.pg-dialog")
+    assert dialog.is_visible()
+    assert page.locator(".pg-zone").evaluate("z => z.getRootNode().activeElement === z"), "focus moves into the dialog"
+    assert page.locator(".pg-zone").get_attribute("aria-label") == "Datei hochladen"
+    page.set_input_files(".pg-zone input[type=file]", str(annotated_pdf(tmp_path / "kommentar.pdf")))
+    wait_terminal(page)
+    assert page.locator(".pg-finding.pg-sev-reject .pg-sev").first.inner_text() == "Problem"
+    assert "So beheben Sie es:" in page.locator(".pg-fix").first.inner_text()
+    assert "kann so nicht gedruckt werden" in page.locator(".pg-status").inner_text()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert trigger.evaluate("b => b.getRootNode().activeElement === b"), "focus returns to the trigger"
+    assert "kann so nicht gedruckt werden" in page.locator(".pg-trigger-state").inner_text()
+
+
+def test_javascript_api_events_and_unmount(page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """The Filecheck-style API: factory, create, on() with unsubscribe, CustomEvents, unmount."""
+    page.goto(f"{widget_server.url}/widget/v1/printgate.css")  # same origin, blank-ish page
+    page.set_content(f"""<!doctype html><html><body><div id="slot"></div>
+      <script src="{widget_server.url}/widget/v1/printgate.js"></script>
+      <script>
+        window.log = [];
+        window.domLog = [];
+        const fc = Filecheck({json.dumps(pk)});
+        window.el = fc.elements.create('intake', {{workflowId: 'wf_default', ui: {{title: 'Your artwork', accent: '#aa0000'}}}});
+        const off = el.on('status', s => log.push('status:' + s.status));
+        el.on('ready', r => log.push('ready:' + r.ui.title));
+        el.on('destroy', () => log.push('destroy'));
+        window.unsubscribeStatus = off;
+        document.getElementById('slot').addEventListener('printgate:status', e => domLog.push(e.detail.status));
+        el.mount('#slot');
+      </script></body></html>""")
+    page.wait_for_function("log.includes('status:idle')")
+    assert page.evaluate("log") == ["ready:Your artwork", "status:idle"]
+    assert page.evaluate("domLog") == ["idle"]
+    assert page.evaluate("window.Filecheck === window.Printgate")
+    assert page.locator(".pg-title").inner_text() == "Your artwork"
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    page.wait_for_function("domLog.slice(-1)[0] === 'ready' || domLog.slice(-1)[0] === 'partial'", timeout=30000)
+    assert page.evaluate("log").count("status:processing") >= 1
+    page.evaluate("unsubscribeStatus()")
+    page.evaluate("el.unmount()")
+    assert page.evaluate("log.slice(-1)[0]") == "destroy"
+    assert page.locator(".printgate-element").count() == 0
+
+
+def test_job_created_by_the_widget_is_visible_to_the_shop_backend(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """What a store does after checkout: read the widget's job with its secret key."""
+    import httpx
+
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    job_id = wait_terminal(page)["jobId"]
+    done = wait_job(widget_server, pk, job_id)
+    assert done["canProceed"] is True
+    # The demo key belongs to the "default" account; the test server's secret key to "acme".
+    foreign = httpx.get(f"{widget_server.url}/jobs/{job_id}",
+                        headers={"Authorization": f"Bearer {widget_server.secret_key}"}, timeout=10)
+    assert foreign.status_code == 404
