@@ -170,7 +170,7 @@ def test_expired_upload_url_shows_a_readable_error_and_retry_recovers(
     page.wait_for_selector(".pg-file.pg-failed")
 
     error = page.locator(".pg-file-error")
-    assert "The upload link for flyer.pdf has expired or was not found. Please retry." == error.inner_text()
+    assert error.inner_text() == "The upload link for flyer.pdf has expired or was not found. Please retry."
     assert error.get_attribute("role") == "alert"
     codes = [e["detail"]["code"] for e in events(page, "error")]
     assert codes == ["upload_expired"]
