@@ -140,7 +140,17 @@ def instance(tmp_path: Path, redis_url: str, _db_template: dict[str, str]) -> It
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {created_db} WITH (FORCE)"))
         admin.dispose()
+    for name in ("DATABASE_URL", "REDIS_URL", "PRINTGATE_PUBLIC_URL"):
+        os.environ.pop(name, None)
     _reset_caches()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a child printgate process that must use its own embedded defaults."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PRINTGATE_PUBLIC_URL",
+                                                            "PRINTGATE_DATA_DIR")}
+    env.update(extra)
+    return env
 
 
 @pytest.fixture
@@ -262,8 +272,7 @@ class Server:
 def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
                  workers: int = 2) -> Server:
     port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PRINTGATE_PUBLIC_URL")}
-    env.update({"PRINTGATE_DATA_DIR": str(data_dir), "PRINTGATE_ALLOW_PRIVATE_URLS": "1", **(extra_env or {})})
+    env = clean_env(PRINTGATE_DATA_DIR=str(data_dir), PRINTGATE_ALLOW_PRIVATE_URLS="1", **(extra_env or {}))
     key_out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "acme"],
                              env=env, capture_output=True, check=True, cwd=ROOT)
     key = json.loads(key_out.stdout)["key"]

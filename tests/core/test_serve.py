@@ -10,15 +10,16 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, b64, make_pdf, start_server, wait_for
+from tests.conftest import ROOT, b64, clean_env, make_pdf, start_server, wait_for
 
 
 def test_sync_preflight_and_health(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data")
     try:
         headers = {"Authorization": f"Bearer {server.secret_key}"}
-        health = httpx.get(f"{server.url}/health").json()
-        assert health["status"] == "ok" and health["checks"]["workers"]["count"] == 2
+        health = wait_for(lambda: (h := httpx.get(f"{server.url}/health").json())["checks"]["workers"]["count"] == 2
+                          and h)
+        assert isinstance(health, dict) and health["status"] == "ok"
         pdf = make_pdf(tmp_path / "a.pdf")
         started = time.monotonic()
         response = httpx.post(f"{server.url}/jobs/preflight", headers=headers, timeout=60,
@@ -69,7 +70,8 @@ def test_cli_keys_and_check(tmp_path: Path) -> None:
     env_args = ["--data-dir", str(tmp_path / "d")]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, cwd=ROOT)
+        return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                              env=clean_env())
 
     created = cli("keys", "create", "--json", "--account", "globex", *env_args)
     assert created.returncode == 0, created.stderr
