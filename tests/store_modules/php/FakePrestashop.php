@@ -129,6 +129,9 @@ class Context
     public $cookie;
     public $shop;
     public $language;
+    public $controller;
+    public $link;
+    public $smarty;
 
     public static function getContext()
     {
@@ -137,9 +140,141 @@ class Context
             self::$context->cookie = new FakeCookie();
             self::$context->shop = new FakeShop();
             self::$context->language = (object) array('id' => 1);
+            self::$context->controller = new FakeFrontController();
+            self::$context->link = new FakeLink();
+            self::$context->smarty = new FakeSmarty();
         }
 
         return self::$context;
+    }
+}
+
+class FakeFrontController
+{
+    public $php_self = 'product';
+    public $assets = array();
+
+    public function registerStylesheet($id, $path, array $params = array())
+    {
+        $this->assets[] = array('css', $id, $path, $params);
+    }
+
+    public function registerJavascript($id, $path, array $params = array())
+    {
+        $this->assets[] = array('js', $id, $path, $params);
+    }
+}
+
+class FakeLink
+{
+    public function getModuleLink($module, $controller, array $params = array(), $ssl = null)
+    {
+        return 'https://boutique.test/module/' . $module . '/' . $controller . ($params ? '?' . http_build_query($params) : '');
+    }
+
+    public function getAdminLink($controller, $withToken = true, array $sfRouteParams = array(), array $params = array())
+    {
+        return 'https://boutique.test/admin-dev/index.php?controller=' . $controller . ($withToken ? '&token=admintok' : '')
+            . ($params ? '&' . http_build_query($params) : '');
+    }
+
+    public function getProductLink($product)
+    {
+        return 'https://boutique.test/p/' . (int) $product;
+    }
+}
+
+class FakeSmarty
+{
+    public $vars = array();
+
+    public function assign($vars)
+    {
+        $this->vars = array_merge($this->vars, $vars);
+    }
+}
+
+class Media
+{
+    public static $jsDef = array();
+
+    public static function addJsDef($values)
+    {
+        self::$jsDef = array_merge(self::$jsDef, $values);
+    }
+}
+
+class Dispatcher
+{
+    const FC_FRONT = 1;
+    const FC_ADMIN = 2;
+    public static $controller = 'cart';
+
+    public static function getInstance()
+    {
+        return new Dispatcher();
+    }
+
+    public function getController()
+    {
+        return self::$controller;
+    }
+}
+
+/** PrestaShop's Module base, reduced to what the printgate module uses. */
+class Module
+{
+    public $name;
+    public $tab;
+    public $version;
+    public $author;
+    public $need_instance;
+    public $bootstrap;
+    public $ps_versions_compliancy;
+    public $tabs = array();
+    public $displayName;
+    public $description;
+    public $confirmUninstall;
+    public $context;
+    public $table = 'module';
+    public $identifier = 'id_module';
+    public $hooks = array();
+    public $installed = false;
+
+    public function __construct()
+    {
+        $this->context = Context::getContext();
+    }
+
+    public function trans($id, array $parameters = array(), $domain = null, $locale = null)
+    {
+        return strtr($id, $parameters);
+    }
+
+    public function install()
+    {
+        $this->installed = true;
+
+        return true;
+    }
+
+    public function uninstall()
+    {
+        $this->installed = false;
+
+        return true;
+    }
+
+    public function registerHook($hooks)
+    {
+        $this->hooks = array_merge($this->hooks, (array) $hooks);
+
+        return true;
+    }
+
+    public function display($file, $template)
+    {
+        return json_encode(array('template' => $template, 'vars' => $this->context->smarty->vars));
     }
 }
 
@@ -148,6 +283,16 @@ class Tools
     public static function getValue($key, $default = false)
     {
         return isset($_POST[$key]) ? $_POST[$key] : (isset($_GET[$key]) ? $_GET[$key] : $default);
+    }
+
+    public static function getToken($page = true)
+    {
+        return 'statictok';
+    }
+
+    public static function redirect($url)
+    {
+        throw new RuntimeException('redirect to ' . $url);
     }
 
     public static function passwdGen($length = 8)

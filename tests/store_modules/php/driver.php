@@ -415,6 +415,80 @@ function opencart_controllers(array $input)
     return $r;
 }
 
+/** The Printgate module class's hooks, as PrestaShop calls them. */
+function prestashop_module(array $input)
+{
+    FakePs::$db = new FakeMysql();
+    $transport = new RoutedTransport($input['routes']);
+    $module = new Printgate();
+    $property = new ReflectionProperty('Printgate', 'bridge');
+    $property->setAccessible(true);
+    $property->setValue($module, new PrintgatePrestashop($transport));
+    $r = array('install' => $module->install(), 'hooks' => $module->hooks, 'tabs' => $module->tabs, 'url_after_install' => Configuration::get('PRINTGATE_URL'));
+    foreach ($input['config'] as $key => $value) {
+        Configuration::updateValue($key, $value);
+    }
+    $bridge = $module->bridge();
+    $bridge->saveProduct(19, 'wf_poster', true);
+
+    if ($input['action'] === 'ps_gate') {
+        // Buffered like a web request, so the refusal can still send its Content-Type header.
+        ob_start();
+        $_GET = array('controller' => 'cart', 'add' => '1', 'ajax' => '1', 'id_product' => '7', 'token' => 'x');
+        $module->hookActionDispatcherBefore(array('controller_type' => Dispatcher::FC_FRONT));
+        echo "passed-7\n";
+        $_GET['id_product'] = '19';
+        $module->hookActionDispatcherBefore(array('controller_type' => Dispatcher::FC_ADMIN));
+        echo "passed-admin\n";
+        Dispatcher::$controller = 'product';
+        $module->hookActionDispatcherBefore(array('controller_type' => Dispatcher::FC_FRONT));
+        echo "passed-product-page\n";
+        Dispatcher::$controller = 'cart';
+        $module->hookActionDispatcherBefore(array('controller_type' => Dispatcher::FC_FRONT));
+        echo "not-refused\n";
+
+        return array();
+    }
+
+    $context = Context::getContext();
+    $_GET = array('id_product' => '19');
+    $module->hookActionFrontControllerSetMedia(array());
+    $r['assets'] = $context->controller->assets;
+    $r['js_def'] = Media::$jsDef;
+    $r['widget_19'] = $module->hookDisplayProductAdditionalInfo(array('product' => array('id_product' => 19)));
+    $r['widget_7'] = $module->hookDisplayProductAdditionalInfo(array('product' => array('id_product' => 7)));
+
+    $_POST = array('printgate_job_id' => 'job_PO1');
+    $module->hookActionCartUpdateQuantityBefore(array('cart' => (object) array('id' => 120), 'product' => (object) array('id' => 19),
+        'id_product_attribute' => 0, 'id_customization' => 0, 'quantity' => 1, 'operator' => 'up'));
+    $module->hookActionCartUpdateQuantityBefore(array('cart' => (object) array('id' => 120), 'product' => (object) array('id' => 7),
+        'id_product_attribute' => 0, 'id_customization' => 0, 'quantity' => 1, 'operator' => 'up'));
+    $_POST = array();
+    $r['cart_jobs'] = FakePs::$db->query('SELECT * FROM `ps_printgate_cart_job`')->rows;
+
+    FakePs::$customers[5] = array('firstname' => 'Jean', 'lastname' => 'Dupont', 'email' => 'jean@example.fr');
+    FakePs::$orders[88] = array('id_cart' => 120, 'id_customer' => 5, 'id_currency' => 1, 'id_shop' => 1, 'id_lang' => 1,
+        'total_paid_tax_incl' => '54.600000', 'details' => $input['details']);
+    $awaiting = (object) array('name' => 'Awaiting bank wire payment');
+    $module->hookActionValidateOrder(array('order' => new Order(88), 'orderStatus' => $awaiting));
+    $module->hookActionOrderStatusPostUpdate(array('id_order' => 88, 'newOrderStatus' => $awaiting));
+    $module->hookActionOrderStatusPostUpdate(array('id_order' => 88, 'newOrderStatus' => (object) array('name' => array(1 => 'Payment accepted'))));
+    $r['order_jobs'] = $bridge->orderJobs(88);
+
+    $r['admin_order'] = json_decode($module->hookDisplayAdminOrderMain(array('id_order' => 88)), true);
+    $r['admin_order_empty'] = $module->hookDisplayAdminOrderMain(array('id_order' => 89));
+    $r['admin_product'] = json_decode($module->hookDisplayAdminProductsExtra(array('id_product' => 19)), true);
+    $module->hookActionProductDelete(array('id_product' => 19));
+    $r['product_after_delete'] = $bridge->productRow(19);
+    $r['requests'] = array_map(function ($request) {
+        return array('key' => $request['key'], 'body' => $request['body']);
+    }, $transport->requests);
+    $r['uninstall'] = $module->uninstall();
+    $r['tables_after_uninstall'] = array_keys(FakePs::$db->tables);
+
+    return $r;
+}
+
 function client(array $input, FakeTransport $transport, Clock $clock)
 {
     return new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], $transport, $clock);
@@ -557,6 +631,13 @@ switch ($input['action']) {
         require_once __DIR__ . '/FakeOpencartApp.php';
         require_once __DIR__ . '/oc4stub/Controller.php';
         $out = opencart_controllers($input);
+        break;
+
+    case 'ps_module':
+    case 'ps_gate':
+        require_once __DIR__ . '/FakePrestashop.php';
+        require_once $input['lib'] . '/../printgate.php';
+        $out = prestashop_module($input);
         break;
 
     default:
