@@ -107,6 +107,8 @@ def _num(x: Any, default: float = 0.0) -> float:
 
 
 def _name(x: Any) -> str:
+    if x is None:
+        return ""
     try:
         s = str(x)
     except Exception:

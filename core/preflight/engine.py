@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_PAGES = 48
 
 
+def warm_up() -> None:
+    """Import the renderer now (PyMuPDF takes ~1-2 s to import) so the first intake is fast.
+
+    Call once in a worker process before forking per-job children.
+    """
+    import pymupdf  # noqa: F401
+
+
 def run_preflight(
     path: Path | str,
     profile: dict[str, Any] | None = None,
@@ -91,7 +99,9 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             pdf.close()
         except Exception:
             pass
-    doc.structure_warnings = _dedupe(doc.structure_warnings + extra_warnings)
+    doc.structure_warnings = _dedupe(
+        w for w in (_clean_warning(x, path) for x in doc.structure_warnings + extra_warnings) if w
+    )
     return _evaluate(plan, doc, pages, ctx, source_name, configs)
 
 
@@ -145,6 +155,18 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
             doc.attachments.extend(att)
             warnings.extend(warns)
     return pages, warnings
+
+
+# qpdf warnings that describe harmless, universally tolerated quirks
+BENIGN_WARNINGS = ("xref entry for the xref stream itself is missing",)
+
+
+def _clean_warning(text: str, path: Path) -> str | None:
+    """Drop benign parser chatter and the server-side file path from qpdf's messages."""
+    if any(b in text for b in BENIGN_WARNINGS):
+        return None
+    text = text.replace(str(path), "").replace(path.name, "").lstrip(" :")
+    return text or None
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
