@@ -125,30 +125,47 @@ def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text
         spaces = resources.get("/ColorSpace", {}) if resources is not None else {}  # type: ignore[attr-defined]
         xobjects = resources.get("/XObject", {}) if resources is not None else {}  # type: ignore[attr-defined]
         fill_cmyk = stroke_cmyk = False
-        in_text = False
+        fill_value: list[float] | None = None  # current DeviceCMYK fill, tracked for text painted with it
+        stack: list[tuple[bool, bool, list[float] | None]] = []
+        in_text = snapped_in_text = False
+        restore: list[float] | None = None
         out, changed = [], False
         for operands, operator in ops:
             op = str(operator)
-            if op == "BT":
-                in_text = True
+            if op == "q":
+                stack.append((fill_cmyk, stroke_cmyk, fill_value))
+            elif op == "Q" and stack:
+                fill_cmyk, stroke_cmyk, fill_value = stack.pop()
+            elif op == "BT":
+                in_text, snapped_in_text = True, False
             elif op == "ET":
                 in_text = False
+                if restore is not None:
+                    # Text was painted in 100% K; what follows the text block keeps its rich black.
+                    out.append((operands, operator))
+                    out.append((restore, pikepdf.Operator("k")))
+                    restore = None
+                    continue
             elif op in ("cs", "CS") and operands:
                 name = str(operands[0])
                 cs = spaces.get(name) if name not in ("/DeviceCMYK",) else None
                 is_cmyk = name == "/DeviceCMYK" or (cs is not None and cs == pikepdf.Name.DeviceCMYK)
                 if op == "cs":
-                    fill_cmyk = is_cmyk
+                    fill_cmyk, fill_value = is_cmyk, None
                 else:
                     stroke_cmyk = is_cmyk
             elif op in ("g", "rg"):
-                fill_cmyk = False
+                fill_cmyk, fill_value = False, None
             elif op in ("G", "RG"):
                 stroke_cmyk = False
-            elif op == "k":
-                fill_cmyk = True
             elif op == "K":
                 stroke_cmyk = True
+            elif op in ("Tj", "TJ", "'", '"') and in_text and text_only and not snapped_in_text:
+                if fill_value is not None and rule(*fill_value):
+                    out.append(([0, 0, 0, 1], pikepdf.Operator("k")))
+                    restore = restore or list(fill_value)
+                    snapped_in_text = changed = True
+                    count += 1
             elif op == "Do" and operands:
                 xo = xobjects.get(str(operands[0]))
                 if xo is not None and xo.get("/Subtype") == pikepdf.Name.Form and xo.objgen not in seen:
@@ -156,17 +173,25 @@ def snap_rich_black_in(pdf: pikepdf.Pdf, indexes: list[int], rule: Snap, *, text
                     data = walk(xo, xo.get("/Resources", resources), depth + 1)
                     if data is not None:
                         xo.write(data)
-            applies = (op in ("k", "K")) or (op in ("sc", "scn") and fill_cmyk) or (op in ("SC", "SCN") and stroke_cmyk)
-            if applies and len(operands) == 4 and (in_text or not text_only):
+            is_fill = op == "k" or (op in ("sc", "scn") and fill_cmyk)
+            applies = is_fill or op == "K" or (op in ("SC", "SCN") and stroke_cmyk)
+            values: list[float] | None = None
+            if applies and len(operands) == 4:
                 try:
-                    c, m, y, k = (float(v) for v in operands)
+                    values = [float(v) for v in operands]
                 except (TypeError, ValueError):
-                    c = m = y = k = 0.0
-                if rule(c, m, y, k):
-                    out.append(([0, 0, 0, 1], operator))
-                    count += 1
-                    changed = True
-                    continue
+                    values = None
+            if is_fill:
+                fill_cmyk = True
+                fill_value = values
+                snapped_in_text = False
+            if values is not None and (in_text or not text_only) and rule(*values):
+                out.append(([0, 0, 0, 1], operator))
+                if is_fill:
+                    fill_value = [0.0, 0.0, 0.0, 1.0]
+                count += 1
+                changed = True
+                continue
             out.append((operands, operator))
         return unparse(out) if changed else None
 

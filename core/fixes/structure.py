@@ -381,9 +381,39 @@ def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
     return "flattened transparency (transparent areas composited into opaque content)"
 
 
-@fix("repair_structure", order=1, summary="Rewrite the file with qpdf, repairing cross-reference and stream errors.",
-     aliases=["structure_integrity", "repair"])
-def repair_structure(doc: WorkDoc, req: FixRequest) -> str:
+def _normalize_content(pdf: pikepdf.Pdf, container: Any) -> bool:
+    """Re-serialise a content stream from what parses, closing unbalanced q/BT; True if it changed."""
+    raw = container.read_bytes() if isinstance(container, pikepdf.Stream) else None
+    if isinstance(container, pikepdf.Page):
+        contents = container.obj.get("/Contents")
+        parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+        raw = b"\n".join(part.read_bytes() for part in parts)
+    ops = instructions(container)
+    depth = text = 0
+    kept: list[tuple[Any, Any]] = []
+    for operands, operator in ops:
+        op = str(operator)
+        if op == "Q" and depth == 0:
+            continue  # a stray restore would pop state the page never saved
+        depth += 1 if op == "q" else -1 if op == "Q" else 0
+        text = 1 if op == "BT" else 0 if op == "ET" else text
+        kept.append((operands, operator))
+    if text:
+        kept.append(([], pikepdf.Operator("ET")))
+    kept.extend(([], pikepdf.Operator("Q")) for _ in range(depth))
+    data = unparse(kept)
+    if raw is not None and data.split() == raw.split():
+        return False
+    if isinstance(container, pikepdf.Page):
+        container.obj.Contents = pikepdf.Stream(pdf, data)
+    else:
+        container.write(data)
+    return True
+
+
+@fix("repair_structure", order=1, summary="Rewrite the file with qpdf (cross-reference, streams) and re-serialise "
+     "damaged content streams from what parses.", aliases=["structure_integrity", "repair"])
+def repair_structure(doc: WorkDoc, req: FixRequest) -> FixResult:
     from core.fixes._exec import qpdf
 
     src = doc.as_file()
@@ -393,8 +423,21 @@ def repair_structure(doc: WorkDoc, req: FixRequest) -> str:
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
     doc.replace(out)
-    doc.dirty = True  # saved again by pikepdf at the end: a second clean rewrite
-    return f"rewrote the file structure ({len(warnings)} problem(s) repaired)" if warnings else "rewrote the file structure"
+    pdf = doc.pdf
+    pages = []
+    for index, page in enumerate(pdf.pages):
+        try:
+            if _normalize_content(pdf, page):
+                pages.append(index + 1)
+        except pikepdf.PdfError:
+            continue
+    doc.dirty = True
+    detail = "rewrote the file structure"
+    if warnings:
+        detail += f" ({len(warnings)} problem(s) repaired)"
+    if pages:
+        detail += f"; rebuilt damaged content on page(s) {', '.join(map(str, pages))} (unreadable fragments dropped)"
+    return FixResult(detail, pages or None)
 
 
 @fix("linearize", order=99, summary="Save the file linearized (fast web view).", aliases=["linearized", "fast_web_view"])

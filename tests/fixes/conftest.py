@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pikepdf
 import pymupdf
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # fixkit sits beside this file
-
-from fixkit import gradient_png
+from tests.fixes.fixkit import gradient_png
 
 
 @pytest.fixture

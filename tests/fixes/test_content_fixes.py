@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from fixkit import finding, report
 
 from core.fixes import run_autofix
 from core.fixes._content import IDENTITY, as_matrix, image_placements, multiply, scale_of
+from tests.fixes.fixkit import finding, report
 
 
 def _stroke_widths(path: Path) -> list[float]:

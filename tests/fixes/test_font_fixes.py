@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pikepdf
 import pymupdf
-from fixkit import finding, report
 
 from core.fixes import run_autofix
 from core.fixes.fonts import fonts_in
+from tests.fixes.fixkit import finding, report
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
-from fixkit import MM, finding, report
 from PIL import Image, ImageChops
 
 from core.fixes import run_autofix
+from tests.fixes.fixkit import MM, finding, report
 
 
 def _boxes(path: Path, index: int = 0) -> dict[str, list[float]]:

@@ -5,11 +5,11 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
-from fixkit import MM
 
 from core.errors import UnreadableFile
 from core.fixes import optimize_pdf
 from core.fixes._content import image_placements
+from tests.fixes.fixkit import MM
 
 
 def _names(result: dict) -> tuple[list[str], dict[str, str]]:

@@ -5,10 +5,10 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
-from fixkit import finding, report
 
 from core.errors import UnreadableFile
 from core.fixes import run_autofix
+from tests.fixes.fixkit import finding, report
 
 
 def test_remove_javascript_everywhere(pdfs, tmp_path: Path) -> None:
