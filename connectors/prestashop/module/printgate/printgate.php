@@ -313,7 +313,8 @@ class Printgate extends Module
         $message = $reason === 'required'
             ? $this->trans('Please upload your print file and wait until it has been checked.', array(), 'Modules.Printgate.Shop')
             : $this->trans('Your print file has not passed the check yet.', array(), 'Modules.Printgate.Shop');
-        if (Tools::getValue('ajax')) {
+        $xhr = isset($_SERVER['HTTP_X_REQUESTED_WITH']) && strtolower($_SERVER['HTTP_X_REQUESTED_WITH']) === 'xmlhttprequest';
+        if (Tools::getValue('ajax') || $xhr) {
             header('Content-Type: application/json');
             exit(json_encode(array('hasError' => true, 'errors' => array($message), 'quantity' => 0)));
         }
