@@ -341,7 +341,7 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
     sync.written_back_at = utcnow()
     sync.next_attempt_at = None
     sync.last_error = None
-    _mark(sync, "written_back", "done", **(result or {}))
+    _mark(sync, "written_back", "done", result=result or {})
     session.add(sync)
     session.commit()
 

@@ -28,6 +28,8 @@ from connectors.shopify.config import ShopifySettings, get_shopify_settings
 
 log = logging.getLogger("printgate.shopify")
 
+SERVER_RETRIES = 2  # in-call retries of a 429/5xx answer
+
 
 class TokenRejected(AdapterError):
     """Shopify answered 401: the access token is invalid or expired."""
@@ -103,8 +105,9 @@ class ShopifyAdmin:
             if response.status_code == 403:
                 raise AdapterError("Shopify refused the call (403): a scope is missing", retryable=False)
             if response.status_code == 429 or response.status_code >= 500:
-                if attempt < self.max_throttle_retries:
-                    wait = float(response.headers.get("Retry-After") or 2 ** attempt)
+                # A short in-call retry; longer outages are the pipeline's backoff (next_attempt_at).
+                if attempt < SERVER_RETRIES:
+                    wait = min(float(response.headers.get("Retry-After") or 0.25 * 2 ** attempt), 5.0)
                     self.throttled_waits.append(wait)
                     self._sleep(wait)
                     continue
