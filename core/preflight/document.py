@@ -668,6 +668,7 @@ class PageWalker:
                 f = self.facts
                 f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
         if g.blend or g.smask or (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
+            self.facts.tac_needs_render = True
             if g.blend:
                 self.transp.add("blend mode")
             if g.smask:
@@ -688,6 +689,16 @@ class PageWalker:
         alpha: float,
     ) -> None:
         self._mode(cs, rect)
+        f = self.facts
+        if cs.family == "DeviceCMYK" and len(color) >= 4:
+            tac = (color[0] + color[1] + color[2] + color[3]) * 100.0
+            if tac > f.tac_vector:
+                f.tac_vector = tac
+                f.tac_vector_rect = rect
+        elif cs.mode != "Gray" or cs.family == "ICCBased":
+            f.tac_needs_render = True
+        if overprint or alpha < 1:
+            f.tac_needs_render = True
         if _is_rich_black(cs, color):
             f = self.facts
             if text:
@@ -874,6 +885,7 @@ class PageWalker:
                 if a:
                     sh = _get(_get(resources, "/Shading"), "/" + _name(a[0]))
                     if sh is not None:
+                        f.tac_needs_render = True
                         self._mode(cs_res.resolve(_get(sh, "/ColorSpace"), resources), None)
             elif op in ("BDC", "BMC") and a and _name(a[0]) == "OC":
                 f.oc_used = True
@@ -1052,6 +1064,7 @@ class PageWalker:
         rect = bbox_of(m, 0, 0, 1, 1)
         f = self.facts
         f.image_count += 1
+        f.tac_needs_render = True
         f.max_image_pixels = max(f.max_image_pixels, w * h)
         if is_mask:
             self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, False, g.fill_alpha)

@@ -117,6 +117,11 @@ class PageFacts:
     tac_max: float | None = None
     tac_rect: Rect | None = None
     tac_note: str | None = None
+    # Ink coverage straight from DeviceCMYK/gray vector colours; rendering is only needed when the
+    # page has anything else (images, shadings, other colour spaces, overprint, transparency).
+    tac_vector: float = 0.0
+    tac_vector_rect: Rect | None = None
+    tac_needs_render: bool = False
     max_image_pixels: int = 0
 
     @property

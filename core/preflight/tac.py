@@ -35,6 +35,11 @@ class TacRenderer:
             self._doc = None
 
     def measure(self, index: int, facts: PageFacts) -> None:
+        if not facts.tac_needs_render and not facts.content_error:
+            # Only DeviceCMYK / gray vector colours: the heaviest colour is the answer.
+            facts.tac_max = facts.tac_vector
+            facts.tac_rect = facts.tac_vector_rect
+            return
         if facts.content_error and "limit" in facts.content_error:
             facts.tac_note = "page content too large to render; ink coverage not measured"
             return

@@ -122,3 +122,15 @@ def test_tac_locates_heaviest_area(run: Callable[..., dict[str, Any]]) -> None:
     bx, by = pdfgen.BLEED + 25 * pdfgen.MM, pdfgen.BLEED + 100 * pdfgen.MM
     assert bx - 3 <= x0 < x1 <= bx + 83 and by - 3 <= y0 < y1 <= by + 83
     assert "380%" in hit["issue"] or "379%" in hit["issue"]
+
+
+def test_vector_only_tac_is_exact_without_rendering(run: Callable[..., dict[str, Any]]) -> None:
+    box = b"q 1 1 0.8 1 k 200 300 80 80 re f Q\n"
+    report = run(lambda p: pdfgen._one_page(p, image=b"", extra=box), print_ready())
+    hit = findings(report, "ink_coverage_exceeded")[0]
+    assert hit["measured_percent"] == 380.0
+    assert hit["locate"]["boxes"][0]["rect"] == [200.0, 300.0, 280.0, 380.0]
+    # RGB content can't be judged without a CMYK render: it is rendered instead.
+    rgb = run(lambda p: pdfgen._one_page(p, image=b"", extra=b"q 0 0 1 rg 200 300 80 80 re f Q\n"),
+              print_ready(), name="rgb.pdf")
+    assert rgb["pages"][0]["tac_max"] > 0
