@@ -152,3 +152,18 @@ def wait_job(server: Server, pk: str, job_id: str, timeout: float = 30) -> dict[
             return body
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+def business_card_pdf(path: Path) -> Path:
+    """An 85 x 55 mm card with 3 mm bleed and a TrimBox."""
+    bleed = 3 * MM
+    width, height = 85 * MM + 2 * bleed, 55 * MM + 2 * bleed
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(page.rect, color=None, fill=(0.85, 0.2, 0.2))
+    page.draw_rect(pymupdf.Rect(width * 0.3, height * 0.3, width * 0.7, height * 0.7), color=None, fill=(1, 1, 1))
+    page.set_trimbox(pymupdf.Rect(bleed, bleed, width - bleed, height - bleed))
+    page.set_bleedbox(page.rect)
+    doc.save(path)
+    doc.close()
+    return path

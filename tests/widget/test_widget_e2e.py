@@ -12,6 +12,7 @@ from tests.conftest import Server
 from tests.widget.conftest import (
     annotated_pdf,
     api,
+    business_card_pdf,
     clean_pdf,
     drop_file,
     events,
@@ -314,3 +315,29 @@ def test_job_created_by_the_widget_is_visible_to_the_shop_backend(
     foreign = httpx.get(f"{widget_server.url}/jobs/{job_id}",
                         headers={"Authorization": f"Bearer {widget_server.secret_key}"}, timeout=10)
     assert foreign.status_code == 404
+
+
+def test_soft_proof_must_be_approved_before_the_cart_unlocks(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """wf_business_cards requires proof approval: canProceed stays false until the customer approves."""
+    open_demo(page, widget_server, pk, "workflow=wf_business_cards")
+    page.set_input_files(".pg-zone[data-slot=Front] input[type=file]", str(business_card_pdf(tmp_path / "front.pdf")))
+    page.wait_for_selector(".pg-approve")
+    status = last_status(page)
+    assert status["status"] in ("ready", "partial") and status["canProceed"] is False
+    assert status["proof"]["approvalRequired"] is True and status["proof"]["approved"] is None
+    proof = events(page, "proof")[-1]["detail"]
+    assert proof["approvalRequired"] is True and proof["pages"][0]["page"] == 1
+    assert page.locator(".pg-proof-page img").get_attribute("alt") == "Proof, page 1"
+    assert page.is_disabled(CART)
+    assert "approve your proof" in page.locator(".pg-status").inner_text()
+
+    page.get_by_role("button", name="Approve proof").click()
+    page.wait_for_function("window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.canProceed")
+    assert last_status(page)["proof"]["approved"] is True
+    assert not page.is_disabled(CART)
+    assert field_value(page) == status["jobId"]
+    assert page.locator(".pg-approve").count() == 0
+    assert page.locator(".pg-status").inner_text().startswith("Proof approved.")
+    # The approval is stored on the job, not only in this browser.
+    assert api(widget_server, pk, "GET", f"/element/jobs/{status['jobId']}").json()["canProceed"] is True
