@@ -160,7 +160,7 @@ def test_order_call_is_queued_while_down_and_delivered_once(flow: dict) -> None:
     assert flow["history_processing"] == "delivered"
     assert [row["status"] for row in flow["queue"]] == ["delivered", "delivered"]
     posts = [r for r in flow["requests"] if r["key"] == "POST /orders/1042"]
-    assert len(posts) == 3
+    assert len(posts) == 4
     assert (
         posts[0]["headers"]["webhook-id"]
         == posts[1]["headers"]["webhook-id"]
@@ -207,6 +207,7 @@ def test_callback_records_files_once_and_refuses_the_rest(flow: dict) -> None:
 def test_admin_panel_and_proxy_keep_keys_and_signed_urls_server_side(flow: dict) -> None:
     panel = flow["panel"]
     assert "cards.pdf" in panel and "ready / pass" in panel
+    assert "<td>Business Cards</td>" in panel
     assert "sig=" not in panel and "files.test" not in panel and SK not in panel
     assert (
         "route=extension/module/printgate/download&amp;user_token=tok&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1"
@@ -219,3 +220,13 @@ def test_admin_panel_and_proxy_keep_keys_and_signed_urls_server_side(flow: dict)
     download = [r for r in flow["requests"] if r["key"] == "GET /jobs/job_BC1/runs/task_1/output"]
     assert len(download) == 1
     assert download[0]["headers"]["Authorization"] == f"Bearer {SK}"
+
+
+def test_job_follows_its_product_after_an_admin_edit_of_the_lines(flow: dict) -> None:
+    assert flow["history_after_edit"] == "delivered"
+    posts = [r for r in flow["requests"] if r["key"] == "POST /orders/1042"]
+    edited = json.loads(posts[3]["body"])
+    assert [(i["itemId"], i["productId"], i.get("jobId")) for i in edited["items"]] == [
+        (3, 9, None),
+        (4, 50, "job_BC1"),
+    ]

@@ -133,6 +133,12 @@ function opencart_flow(array $input)
     $r['history_processing'] = $bridge->orderHistory(1042, 2);
     $r['queue'] = $all('oc_printgate_queue');
 
+    // An admin edit rewrites the order lines with new ids; the job follows its product.
+    $db->query('DELETE FROM `oc_order_product` WHERE `order_id` = 1042');
+    $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 9, `name` = 'Gift wrap', `model` = 'GW', `quantity` = 1, `total` = '6.0000'");
+    $db->query("INSERT INTO `oc_order_product` SET `order_id` = 1042, `product_id` = 50, `name` = 'Business Cards', `model` = 'BC', `quantity` = 3, `total` = '36.0000'");
+    $r['history_after_edit'] = $bridge->orderHistory(1042, 2);
+
     // printgate calls back.
     $r['callbacks'] = array();
     foreach ($input['callbacks'] as $delivery) {

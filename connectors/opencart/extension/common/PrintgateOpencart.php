@@ -494,11 +494,8 @@ class PrintgateOpencart
         if (!$this->orderJobs($orderId)) {
             $this->mapOrder($orderId);
         }
-        $jobs = array();
-        foreach ($this->orderJobs($orderId) as $row) {
-            $jobs[(int) $row['order_product_id']] = $row['job_id'];
-        }
-        if (!$jobs && !$this->setting('send_all_orders')) {
+        $rows = $this->orderJobs($orderId);
+        if (!$rows && !$this->setting('send_all_orders')) {
             $this->sender()->flush();
 
             return null;
@@ -512,10 +509,42 @@ class PrintgateOpencart
             . ' AND `language_id` = ' . (int) $order['language_id']);
         $products = $this->db()->rows('SELECT op.*, p.`sku` FROM `' . $this->t('order_product') . '` op LEFT JOIN `' . $this->t('product')
             . '` p ON (p.`product_id` = op.`product_id`) WHERE op.`order_id` = ' . $orderId . ' ORDER BY op.`order_product_id`');
+        $jobs = self::jobsByLine($rows, $products);
         $storeUrl = !empty($order['store_url']) ? $order['store_url'] : (defined('HTTPS_SERVER') ? HTTPS_SERVER : HTTP_SERVER);
         $body = PrintgateOrderBody::opencart($order, $products, $status ? $status[0]['name'] : 'pending', $jobs, $storeUrl);
 
         return $this->sender()->send($orderId, $body);
+    }
+
+    /**
+     * order_product_id => jobId. An admin edit of the order rewrites its lines with new ids: a job
+     * whose line is gone goes to the first line of the same product that has none.
+     */
+    public static function jobsByLine(array $rows, array $products)
+    {
+        $lines = array();
+        foreach ($products as $product) {
+            $lines[(int) $product['order_product_id']] = (int) $product['product_id'];
+        }
+        $jobs = array();
+        $orphans = array();
+        foreach ($rows as $row) {
+            if (isset($lines[(int) $row['order_product_id']])) {
+                $jobs[(int) $row['order_product_id']] = $row['job_id'];
+            } else {
+                $orphans[] = $row;
+            }
+        }
+        foreach ($orphans as $row) {
+            foreach ($lines as $lineId => $productId) {
+                if ($productId === (int) $row['product_id'] && !isset($jobs[$lineId])) {
+                    $jobs[$lineId] = $row['job_id'];
+                    break;
+                }
+            }
+        }
+
+        return $jobs;
     }
 
     /** Cron / opportunistic retry of queued order calls. */
@@ -624,8 +653,17 @@ class PrintgateOpencart
             return '';
         }
         $names = array();
-        foreach ($this->db()->rows('SELECT `order_product_id`, `name` FROM `' . $this->t('order_product') . '` WHERE `order_id` = ' . (int) $orderId) as $p) {
+        $byProduct = array();
+        foreach ($this->db()->rows('SELECT `order_product_id`, `product_id`, `name` FROM `' . $this->t('order_product') . '` WHERE `order_id` = ' . (int) $orderId) as $p) {
             $names[(int) $p['order_product_id']] = $p['name'];
+            $byProduct[(int) $p['product_id']] = $p['name'];
+        }
+        foreach ($lines as $line) {
+            // A line rewritten by an admin edit is named after its product.
+            $lineId = (int) $line['row']['order_product_id'];
+            if (!isset($names[$lineId]) && isset($byProduct[(int) $line['row']['product_id']])) {
+                $names[$lineId] = $byProduct[(int) $line['row']['product_id']];
+            }
         }
 
         return self::panelHtml($lines, $names, $link, $labels, (int) $orderId);
