@@ -21,6 +21,8 @@ class FakePs
     public static $customers = array();
     public static $threads = array();
     public static $messages = array();
+    public static $module;
+    public static $access = array();
 }
 
 function pSQL($string, $htmlOK = false)
@@ -123,9 +125,23 @@ class FakeShop
     }
 }
 
+class FakeTranslator
+{
+    public function trans($id, array $parameters = array(), $domain = null, $locale = null)
+    {
+        return strtr($id, $parameters);
+    }
+}
+
 class Context
 {
     private static $context;
+
+    public function getTranslator()
+    {
+        return new FakeTranslator();
+    }
+
     public $cookie;
     public $shop;
     public $language;
@@ -418,6 +434,48 @@ class CustomerMessage extends FakeEntity
         $this->id = count(FakePs::$messages) + 1;
         FakePs::$messages[] = get_object_vars($this);
 
+        return true;
+    }
+}
+
+/** PrestaShop's front controller for modules: the module instance comes from FakePs::$module. */
+class ModuleFrontController
+{
+    public $module;
+    public $context;
+
+    public function __construct()
+    {
+        $this->module = FakePs::$module;
+        $this->context = Context::getContext();
+    }
+}
+
+/** PrestaShop's admin controller for modules; access rights come from FakePs::$access. */
+class ModuleAdminController
+{
+    public $module;
+    public $context;
+    public $bootstrap;
+
+    public function __construct()
+    {
+        $this->module = FakePs::$module;
+        $this->context = Context::getContext();
+    }
+
+    public function access($action)
+    {
+        return in_array($action, FakePs::$access, true);
+    }
+
+    public function trans($id, array $parameters = array(), $domain = null)
+    {
+        return strtr($id, $parameters);
+    }
+
+    public function postProcess()
+    {
         return true;
     }
 }

@@ -495,6 +495,39 @@ function prestashop_module(array $input)
     return $r;
 }
 
+/** Run one PrestaShop controller of the module; controllers answer by exit(), so this never returns. */
+function prestashop_controller(array $input)
+{
+    FakePs::$db = new FakeMysql();
+    foreach ($input['config'] as $key => $value) {
+        Configuration::updateValue($key, $value);
+    }
+    PrintgatePrestashop::install();
+    $module = new Printgate();
+    $property = new ReflectionProperty('Printgate', 'bridge');
+    $property->setAccessible(true);
+    $property->setValue($module, new PrintgatePrestashop(new RoutedTransport(isset($input['routes']) ? $input['routes'] : array())));
+    FakePs::$module = $module;
+    FakePs::$access = $input['access'];
+    $_SERVER = $input['server'] + $_SERVER;
+    $_GET = $input['get'];
+    $_POST = $input['post'];
+    if (isset($input['get']['key']) && $input['get']['key'] === '{cron}') {
+        $_GET['key'] = $module->bridge()->cronKey();
+    }
+    $dir = $input['lib'] . '/../controllers/';
+    if ($input['controller'] === 'AdminPrintgateFiles') {
+        require $dir . 'admin/AdminPrintgateFilesController.php';
+        $controller = new AdminPrintgateFilesController();
+    } else {
+        require $dir . 'front/' . $input['controller'] . '.php';
+        $class = 'Printgate' . ucfirst($input['controller']) . 'ModuleFrontController';
+        $controller = new $class();
+    }
+    ob_start();
+    $controller->postProcess();
+}
+
 function client(array $input, FakeTransport $transport, Clock $clock)
 {
     return new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], $transport, $clock);
@@ -638,6 +671,13 @@ switch ($input['action']) {
         require_once __DIR__ . '/oc4stub/Controller.php';
         $out = opencart_controllers($input);
         break;
+
+    case 'ps_controller':
+        require_once __DIR__ . '/FakePrestashop.php';
+        require_once $input['lib'] . '/../printgate.php';
+        prestashop_controller($input);
+        fwrite(STDERR, 'the controller did not exit');
+        exit(3);
 
     case 'ps_module':
     case 'ps_gate':
