@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pikepdf
 
@@ -45,6 +46,39 @@ def add_output_intent(pdf: pikepdf.Pdf, profile: icc.Profile, registry: str = "h
     pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
 
 
+def intent_profile(doc: WorkDoc) -> icc.Profile | None:
+    """The document's own CMYK output-intent profile, written to the work folder, if it has one."""
+    for intent in doc.pdf.Root.get("/OutputIntents", []):
+        stream = intent.get("/DestOutputProfile")
+        if stream is None or int(stream.get("/N", 0)) != 4:
+            continue
+        path = doc.workdir / "output-intent.icc"
+        path.write_bytes(stream.read_bytes())
+        ident = str(intent.get("/OutputConditionIdentifier", "")) or "output intent"
+        return icc.Profile("output-intent", path, ident, str(intent.get("/Info", ident)), 4)
+    return None
+
+
+def document_is_cmyk(doc: WorkDoc) -> bool:
+    """A print file meant for CMYK: a CMYK output intent, or no RGB anywhere on its pages."""
+    if intent_profile(doc) is not None:
+        return True
+    pdf = doc.pdf
+    for page in pdf.pages:
+        try:
+            if any(str(op) in ("rg", "RG") for _, op in instructions(page)):
+                return False
+        except pikepdf.PdfError:
+            return False
+        resources: Any = page.obj.get("/Resources", {})
+        for xo in resources.get("/XObject", {}).values():
+            cs = xo.get("/ColorSpace")
+            if cs == pikepdf.Name.DeviceRGB or (isinstance(cs, pikepdf.Array) and len(cs) == 2
+                                                and cs[0] == pikepdf.Name.ICCBased and int(cs[1].get("/N", 0)) == 3):
+                return False
+    return True
+
+
 def _profile_from(params: dict, default: str = icc.DEFAULT_CMYK) -> icc.Profile:
     name = params.get("icc") or params.get("profile") or params.get("output_intent") or params.get("expected") or default
     try:
@@ -61,7 +95,10 @@ def convert_to_cmyk(doc: WorkDoc, req: FixRequest) -> str:
     target = {"grayscale": "gray", "grey": "gray"}.get(target, target)
     if target not in _STRATEGY:
         raise FixSkipped(f"unknown colour target {target!r} (cmyk, gray or rgb)")
-    profile = _profile_from(req.params) if target == "cmyk" else None
+    explicit = any(req.params.get(k) for k in ("icc", "profile", "output_intent", "expected"))
+    own = intent_profile(doc) if target == "cmyk" and not explicit else None
+    # Convert into the print condition the file already declares; FOGRA39 only when it declares none.
+    profile = own or (_profile_from(req.params) if target == "cmyk" else None)
     if profile is not None and profile.components != 4:
         raise FixSkipped(f"{profile.alias} is not a CMYK profile")
     spots_note = ""
@@ -76,6 +113,8 @@ def convert_to_cmyk(doc: WorkDoc, req: FixRequest) -> str:
         raise FixSkipped(str(exc)) from exc
     if profile is None:
         return f"converted colours to {target}{spots_note}"
+    if own is not None:
+        return f"converted colours to CMYK in the file's own output condition ({profile.identifier}){spots_note}"
     add_output_intent(doc.pdf, profile)
     doc.dirty = True
     return f"converted colours to CMYK ({profile.identifier}) and set the output intent{spots_note}"

@@ -372,7 +372,11 @@ def split_spreads(doc: WorkDoc, req: FixRequest) -> FixResult:
         if P.rotation(page) % 180:
             raise FixSkipped(f"page {number} is rotated; straighten it before splitting")
         trim = P.trim(page)
+        media = P.box(page, "/MediaBox") or trim
         mid = (trim[0] + trim[2]) / 2
+        # The facing page's artwork across the spine becomes each half's bleed on its inner edge,
+        # as wide as the bleed the spread already has on its outer edges.
+        bleed = max(0.0, min(trim[0] - media[0], media[2] - trim[2]))
         if P.rotation(page) == 180:
             left_half, right_half = "right", "left"
         else:
@@ -385,7 +389,8 @@ def split_spreads(doc: WorkDoc, req: FixRequest) -> FixResult:
             for name, rect in boxes.items():
                 if rect is None or (name not in page.obj and name not in ("/MediaBox", "/CropBox")):
                     continue
-                cut = (rect[0], rect[1], min(rect[2], mid), rect[3]) if half == "left" else (max(rect[0], mid), rect[1], rect[2], rect[3])
+                edge = mid if name in ("/TrimBox", "/ArtBox") else (mid + bleed if half == "left" else mid - bleed)
+                cut = (rect[0], rect[1], min(rect[2], edge), rect[3]) if half == "left" else (max(rect[0], edge), rect[1], rect[2], rect[3])
                 P.set_box(target, name, cut)
     doc.dirty = True
     return FixResult(f"split {len(pages)} spread(s) into single pages", sorted(pages))

@@ -369,16 +369,29 @@ def set_pdf_version(doc: WorkDoc, req: FixRequest) -> str:
 @fix("flatten_transparency", order=50, summary="Flatten live transparency (Ghostscript rewrite as PDF 1.3), then PDF 1.4 header.",
      aliases=["transparency"])
 def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
+    from core.fixes.color import document_is_cmyk, intent_profile
+
+    dpi = int(req.params.get("dpi", 300))
+    options = ["-dHaveTransparency=false", f"-r{dpi}"]
+    cmyk = document_is_cmyk(doc)
+    if cmyk:
+        # Composite in the file's print condition, so a CMYK file stays CMYK.
+        profile = intent_profile(doc)
+        options += ["-sColorConversionStrategy=CMYK", "-sProcessColorModel=DeviceCMYK"]
+        if profile is not None:
+            options.append(f"-sOutputICCProfile={profile.path}")
     src = doc.as_file()
     out = doc.temp_path("flat")
     try:
-        gs.pdfwrite(src, out, compatibility="1.3", options=["-dHaveTransparency=false"])
+        gs.pdfwrite(src, out, compatibility="1.3", options=options)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
     doc.replace(out)
     # The flattened content is valid 1.4; keep the header inside the usual 1.4-1.7 print range.
     doc.min_version = "1.4"
-    return "flattened transparency (transparent areas composited into opaque content)"
+    doc.dirty = True
+    return (f"flattened transparency: Ghostscript composited transparent pages into opaque "
+            f"{'CMYK' if cmyk else 'RGB'} content at {dpi} dpi (text on those pages is rasterised)")
 
 
 def _normalize_content(pdf: pikepdf.Pdf, container: Any) -> bool:

@@ -75,13 +75,22 @@ class WorkDoc:
         return self._path
 
     def replace(self, new_path: Path) -> None:
-        """Adopt ``new_path`` (an external tool's output) as the current state."""
-        if self._pdf is not None:
-            self._pdf.close()
-            self._pdf = None
+        """Adopt ``new_path`` (an external tool's output) as the current state.
+
+        Ghostscript rewrites the document catalogue: the print condition (OutputIntents), the XMP
+        packet and the PDF/X identification are carried over from the previous state when the new
+        file lacks them, so a font or colour fix does not silently break PDF/X.
+        """
+        old = self.pdf
+        try:
+            new = open_pdf(Path(new_path))
+        except Exception:
+            raise
+        changed = _carry_document_metadata(old, new)
+        old.close()
+        self._pdf = new
         self._path = Path(new_path)
-        self.dirty = False
-        self.pdf  # noqa: B018 - open now so a broken tool output fails here, not later
+        self.dirty = changed
 
     def save(self, dst: Path, *, object_streams: bool = True) -> None:
         pdf = self.pdf
@@ -120,3 +129,30 @@ def _version_tuple(version: str) -> tuple[int, int]:
         return int(major), int(minor)
     except ValueError:
         return (1, 4)
+
+
+_INFO_KEYS = ("/GTS_PDFXVersion", "/GTS_PDFXConformance", "/Title", "/Author", "/Subject", "/Keywords", "/Trapped")
+
+
+def _foreign(new: pikepdf.Pdf, old: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    if not obj.is_indirect:
+        obj = old.make_indirect(obj)
+    return new.copy_foreign(obj)
+
+
+def _carry_document_metadata(old: pikepdf.Pdf, new: pikepdf.Pdf) -> bool:
+    changed = False
+    if "/OutputIntents" in old.Root and "/OutputIntents" not in new.Root:
+        new.Root.OutputIntents = _foreign(new, old, old.Root.OutputIntents)
+        changed = True
+    if "/Metadata" in old.Root and "/Metadata" not in new.Root:
+        new.Root.Metadata = _foreign(new, old, old.Root.Metadata)
+        changed = True
+    old_info = old.trailer.get("/Info")
+    if old_info is not None:
+        for key in _INFO_KEYS:
+            value = old_info.get(key)
+            if value is not None and key not in new.docinfo and isinstance(value, pikepdf.String | pikepdf.Name):
+                new.docinfo[key] = value
+                changed = True
+    return changed

@@ -22,6 +22,11 @@ MUST_FIX = {
 }
 
 
+# A fix may not create new findings, except where the report's own parameters imply it: the
+# TrimBox inferred without an order size is the whole page, which then has no bleed inset.
+ALLOWED_NEW = {"trimbox_missing": {"trimbox_incorrect"}}
+
+
 @pytest.mark.parametrize("rule", sorted(pdfgen.DEFECTS))
 def test_defect_fix_removes_finding(rule: str, tmp_path: Path) -> None:
     src = pdfgen.DEFECTS[rule](tmp_path / "in.pdf")
@@ -40,3 +45,6 @@ def test_defect_fix_removes_finding(rule: str, tmp_path: Path) -> None:
     after = run_preflight(out, profile, source_name="out.pdf", context=context)
     remaining = [f for f in after["evaluation"]["findings"] if f["ruleId"] == rule]
     assert not remaining, (result, remaining)
+    before_rules = {f["ruleId"] for f in report["evaluation"]["findings"]}
+    new = {f["ruleId"] for f in after["evaluation"]["findings"]} - before_rules - ALLOWED_NEW.get(rule, set())
+    assert not new, f"{rule} fix introduced {sorted(new)}"
