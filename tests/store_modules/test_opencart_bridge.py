@@ -154,7 +154,7 @@ def test_events_follow_each_opencart_version(lib: Path) -> None:
         "orderHistory",
     ]
     assert out["events4"]["printgate_order_history"] == [
-        "catalog/model/checkout/order/addHistory/after",
+        "catalog/model/checkout/order*addHistory/after",
         "orderHistory",
     ]
     assert out["events3"]["printgate_cart_add"][0] == "catalog/controller/checkout/cart/add/after"
@@ -199,3 +199,49 @@ def test_settings_validate_and_keep_saved_secrets(lib: Path) -> None:
         "secret_key": "error_secret_key",
         "webhook_secret": "error_webhook_secret",
     }
+
+
+FIRED = [
+    # OpenCart 3 and 4.0 name model events route/method, 4.1 route.method.
+    "model/checkout/order/addOrderHistory/after",
+    "model/checkout/order/addHistory/after",
+    "model/checkout/order.addHistory/after",
+    "model/checkout/order/addOrder/after",
+    "model/checkout/order.addOrder/after",
+    "model/checkout/order/editOrder/after",
+    "model/checkout/order/getOrder/after",
+    "controller/checkout/cart/add/after",
+    "controller/checkout/cart.add/after",
+    "controller/checkout/cart.remove/after",
+    "view/product/product/after",
+    "view/product/category/after",
+    "view/sale/order_info/after",
+    "model/catalog/product/editProduct/after",
+    "model/catalog/product.editProduct/after",
+    "model/catalog/product/addProduct/after",
+]
+
+
+def test_triggers_match_exactly_the_events_opencart_fires(lib: Path) -> None:
+    out = php_run("oc_triggers", lib=lib, opencart=True, fired=FIRED)
+    oc3, oc4 = out["3"], out["4"]
+    assert oc3["printgate_order_history"] == ["model/checkout/order/addOrderHistory/after"]
+    assert oc4["printgate_order_history"] == [
+        "model/checkout/order/addHistory/after",
+        "model/checkout/order.addHistory/after",
+    ]
+    assert oc3["printgate_order_add"] == ["model/checkout/order/addOrder/after"]
+    assert oc4["printgate_order_add"] == [
+        "model/checkout/order/addOrder/after",
+        "model/checkout/order.addOrder/after",
+    ]
+    assert oc3["printgate_cart_add"] == ["controller/checkout/cart/add/after"]
+    assert oc4["printgate_cart_add"] == ["controller/checkout/cart.add/after"]
+    assert oc4["printgate_admin_product_edit"] == [
+        "model/catalog/product/editProduct/after",
+        "model/catalog/product.editProduct/after",
+    ]
+    for version in (oc3, oc4):
+        assert version["printgate_product_view"] == ["view/product/product/after"]
+        assert version["printgate_admin_order_info"] == ["view/sale/order_info/after"]
+        assert version["printgate_order_edit"][0] == "model/checkout/order/editOrder/after"

@@ -149,9 +149,9 @@ def test_install_registers_the_version_s_events(admin: tuple[int, dict]) -> None
     version, out = admin
     _, _, route, sep, _ = LAYOUT[version]
     events = out["events"]
-    history = "addHistory" if version == 4 else "addOrderHistory"
+    history = "*addHistory" if version == 4 else "/addOrderHistory"
     assert events["printgate_order_history"] == [
-        f"catalog/model/checkout/order/{history}/after",
+        f"catalog/model/checkout/order{history}/after",
         f"{route}{sep}orderHistory",
     ]
     assert events["printgate_admin_order_info"] == [

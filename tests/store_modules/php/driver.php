@@ -642,8 +642,27 @@ switch ($input['action']) {
             'snippet' => $snippet,
             'panel' => PrintgateOpencart::panelHtml($lines, $input['names'], $link, $input['labels'], 1042),
             'events3' => PrintgateOpencartAdmin::events('addOrderHistory', 'checkout/cart/add'),
-            'events4' => PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add'),
+            'events4' => PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add', '*'),
         );
+        break;
+
+    case 'oc_triggers':
+        // OpenCart's own matching (system/engine/event.php): the stored trigger minus its
+        // application prefix, "*" -> ".*", anchored at the start, against the fired event name.
+        $events = array(3 => PrintgateOpencartAdmin::events('addOrderHistory', 'checkout/cart/add'),
+            4 => PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add', '*'));
+        $out = array();
+        foreach ($events as $version => $list) {
+            foreach ($list as $code => $event) {
+                $trigger = preg_replace('#^(catalog|admin)/#', '', $event[0]);
+                $pattern = '/^' . str_replace(array('\\*', '\\?'), array('.*', '.'), preg_quote($trigger, '/')) . '/';
+                foreach ($input['fired'] as $fired) {
+                    if (preg_match($pattern, $fired)) {
+                        $out[$version][$code][] = $fired;
+                    }
+                }
+            }
+        }
         break;
 
     case 'oc_settings':

@@ -13,23 +13,28 @@ class PrintgateOpencartAdmin
     /**
      * The events to register: code => [trigger, method]. $history is the order-history model method
      * (addOrderHistory on OC 3, addHistory on OC 4); $cartAdd the cart route (checkout/cart/add or
-     * checkout/cart.add).
+     * checkout/cart.add); $modelSep what joins a model route and its method in a trigger: "/" on
+     * OC 3, "*" on OC 4, whose loader names model events "order/addHistory" in 4.0 and
+     * "order.addHistory" in 4.1 (OpenCart turns "*" into ".*" when matching triggers).
      *
      * @return array<string,array{0:string,1:string}>
      */
-    public static function events($history, $cartAdd)
+    public static function events($history, $cartAdd, $modelSep = '/')
     {
+        $order = 'catalog/model/checkout/order' . $modelSep;
+        $product = 'admin/model/catalog/product' . $modelSep;
+
         return array(
-            'printgate_order_history' => array('catalog/model/checkout/order/' . $history . '/after', 'orderHistory'),
-            'printgate_order_add' => array('catalog/model/checkout/order/addOrder/after', 'orderAdd'),
-            'printgate_order_edit' => array('catalog/model/checkout/order/editOrder/after', 'orderEdit'),
+            'printgate_order_history' => array($order . $history . '/after', 'orderHistory'),
+            'printgate_order_add' => array($order . 'addOrder/after', 'orderAdd'),
+            'printgate_order_edit' => array($order . 'editOrder/after', 'orderEdit'),
             'printgate_product_view' => array('catalog/view/product/product/after', 'productView'),
             'printgate_cart_add' => array('catalog/controller/' . $cartAdd . '/after', 'cartAdd'),
             'printgate_admin_order_info' => array('admin/view/sale/order_info/after', 'orderInfo'),
             'printgate_admin_product_form' => array('admin/view/catalog/product_form/after', 'productForm'),
-            'printgate_admin_product_add' => array('admin/model/catalog/product/addProduct/after', 'productAdd'),
-            'printgate_admin_product_edit' => array('admin/model/catalog/product/editProduct/after', 'productEdit'),
-            'printgate_admin_product_delete' => array('admin/model/catalog/product/deleteProduct/after', 'productDelete'),
+            'printgate_admin_product_add' => array($product . 'addProduct/after', 'productAdd'),
+            'printgate_admin_product_edit' => array($product . 'editProduct/after', 'productEdit'),
+            'printgate_admin_product_delete' => array($product . 'deleteProduct/after', 'productDelete'),
         );
     }
 

@@ -130,7 +130,7 @@ class Printgate extends \Opencart\System\Engine\Controller
         $this->bridge()->install();
         $this->load->model('setting/event');
         $cartAdd = 'checkout/cart' . $this->sep() . 'add';
-        foreach (\PrintgateOpencartAdmin::events('addHistory', $cartAdd) as $code => $event) {
+        foreach (\PrintgateOpencartAdmin::events('addHistory', $cartAdd, '*') as $code => $event) {
             $this->model_setting_event->deleteEventByCode($code);
             $action = self::ROUTE . $this->sep() . $event[1];
             if (version_compare(VERSION, '4.0.2.0', '>=')) {
@@ -151,7 +151,7 @@ class Printgate extends \Opencart\System\Engine\Controller
     public function uninstall(): void
     {
         $this->load->model('setting/event');
-        foreach (array_keys(\PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add')) as $code) {
+        foreach (array_keys(\PrintgateOpencartAdmin::events('addHistory', 'checkout/cart.add', '*')) as $code) {
             $this->model_setting_event->deleteEventByCode($code);
         }
         $this->load->model('setting/setting');
