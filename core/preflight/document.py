@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import struct
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -216,6 +217,10 @@ class Smallest:
         elif -key > self._heap[0][0]:
             heapq.heapreplace(self._heap, entry)
 
+    def wants(self, key: float) -> bool:
+        """Would ``push(key, ...)`` keep the item? Lets callers skip building it."""
+        return len(self._heap) < self.n or -key > self._heap[0][0]
+
     def items(self) -> list[tuple[float, Any]]:
         return sorted(((-k, it) for k, _, it in self._heap), key=lambda t: t[0])
 
@@ -389,6 +394,15 @@ class FontMetrics:
     default_width: float
     cid_widths: dict[int, float]
     scale: float  # glyph space -> text space
+    table: list[float] | None = None  # simple fonts: width per byte code (glyph space)
+
+    def byte_table(self) -> list[float]:
+        if self.table is None:
+            self.table = [
+                self.widths[c - self.first_char] if 0 <= c - self.first_char < len(self.widths) else self.default_width
+                for c in range(256)
+            ]
+        return self.table
 
 
 def font_type_of(font: Any) -> tuple[str, str, bool, Any]:
@@ -654,7 +668,8 @@ class PageWalker:
         d = self._edge_distance(r)
         if d is None or d < 0.5:
             return  # bleeding objects and backgrounds intentionally touch or cross the edge
-        self.obj_marks.push(d, Mark(kind, d, r))
+        if self.obj_marks.wants(d):
+            self.obj_marks.push(d, Mark(kind, d, r))
 
     def paint(self, g: GState, rect: Rect | None, fill: bool, stroke: bool, text: bool = False) -> None:
         if fill:
@@ -990,7 +1005,7 @@ class PageWalker:
             self.paint(g, rect, fill, stroke, text=True)
             if geometry:
                 d = self._edge_distance(rect)
-                if d is not None:
+                if d is not None and self.text_marks.wants(d):
                     self.text_marks.push(d, Mark("text", d, rect))
         return mat_mul((1, 0, 0, 1, tx, 0), tm)
 
@@ -1003,22 +1018,15 @@ class PageWalker:
         if fm.two_byte:
             n = len(data) // 2
             if fm.cid_widths:
-                for i in range(n):
-                    cid = (data[2 * i] << 8) | data[2 * i + 1]
-                    total += fm.cid_widths.get(cid, fm.default_width) * fm.scale * fs + g.tc
+                get = fm.cid_widths.get
+                dw = fm.default_width
+                cids = struct.unpack(f">{n}H", data[: 2 * n])
+                total = sum(get(c, dw) for c in cids) * fm.scale * fs + n * g.tc
             else:
                 total = n * (fm.default_width * fm.scale * fs + g.tc)
             return total * g.th
-        widths = fm.widths
-        first = fm.first_char
-        default = fm.default_width
-        spaces = 0
-        for b in data:
-            i = b - first
-            w = widths[i] if 0 <= i < len(widths) else default
-            total += w
-            if b == 32:
-                spaces += 1
+        total = sum(map(fm.byte_table().__getitem__, data))
+        spaces = data.count(32)
         return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th
 
     def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> None:
