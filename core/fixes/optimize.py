@@ -38,6 +38,7 @@ class _Run:
         self.doc = doc
         self.applied: list[str] = []
         self.skipped: list[dict[str, str]] = []
+        self.intent: icc.Profile | None = None
 
     def step(self, name: str, fn: Callable[[], object]) -> None:
         try:
@@ -59,6 +60,7 @@ def optimize_pdf(src: Path, dst: Path, params: dict) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="printgate-opt-") as tmp:
         doc = WorkDoc(src, Path(tmp))
         run = _Run(doc)
+        run.intent = _requested_intent(params)
         try:
             for key in params:
                 if key not in _ORDER:
@@ -108,7 +110,7 @@ def _dispatch(run: _Run, key: str, value: Any) -> None:
         if _enabled(value):
             run.step(key, lambda: _gray_to_1bit(doc, bool(value.get("useOtsuFilter"))))
     elif key == "colorConversion":
-        _color_conversion(run, value, _intent_profile(value, run))
+        _color_conversion(run, value, run.intent)
     elif key == "textToOutlines":
         if _enabled(value):
             run.step(key, lambda: _outlines(doc, bool(value.get("nonEmbeddedOnly"))))
@@ -125,8 +127,16 @@ def _require(value: Any, name: str) -> dict:
     return dict(value)
 
 
-def _intent_profile(_value: Any, run: _Run) -> icc.Profile | None:
-    return None
+def _requested_intent(params: dict) -> icc.Profile | None:
+    """The CMYK target named by ``outputIntent`` (colour conversion converts into it)."""
+    value = params.get("outputIntent")
+    if not isinstance(value, dict) or not value.get("profile"):
+        return None
+    try:
+        profile = icc.resolve(str(value["profile"]))
+    except icc.UnknownProfile:
+        return None
+    return profile if profile.components == 4 else None
 
 
 # --- strip ------------------------------------------------------------------------------------
@@ -411,7 +421,7 @@ def _otsu(img: Image.Image) -> int:
 
 # --- colour and text --------------------------------------------------------------------------
 
-def _color_conversion(run: _Run, value: Any, _profile: icc.Profile | None) -> None:
+def _color_conversion(run: _Run, value: Any, requested: icc.Profile | None) -> None:
     if not isinstance(value, dict) or value.get("target") not in ("gray", "rgb", "cmyk"):
         run.skipped.append({"name": "colorConversion", "reason": "target must be gray, rgb or cmyk"})
         return
@@ -428,9 +438,10 @@ def _color_conversion(run: _Run, value: Any, _profile: icc.Profile | None) -> No
     doc = run.doc
 
     def convert() -> None:
-        profile = icc.resolve(icc.DEFAULT_CMYK) if target == "cmyk" else None
+        own = color.intent_profile(doc) if target == "cmyk" and requested is None else None
+        profile = (requested or own or icc.resolve(icc.DEFAULT_CMYK)) if target == "cmyk" else None
         color.convert_colors(doc, target, profile)
-        if profile is not None:
+        if profile is not None and own is None:
             color.add_output_intent(doc.pdf, profile)
             doc.dirty = True
 

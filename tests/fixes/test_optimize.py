@@ -151,3 +151,14 @@ def test_optimize_broken_file(tmp_path: Path) -> None:
     bad.write_bytes(b"%PDF-1.4 garbage")
     with pytest.raises(UnreadableFile):
         optimize_pdf(bad, tmp_path / "o.pdf", {})
+
+
+def test_cmyk_conversion_targets_the_requested_output_intent(pdfs, tmp_path: Path) -> None:
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(pdfs.art(), out, {"colorConversion": {"target": "cmyk"}, "outputIntent": {"profile": "swop"}})
+    assert res["appliedFixes"] == ["colorConversion", "outputIntent"]
+    with pikepdf.open(out) as pdf:
+        ops = {str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[0])}
+        assert "k" in ops and not ops & {"rg", "RG"}
+        intents = pdf.Root.OutputIntents
+        assert len(intents) == 1 and "TR 003" in str(intents[0].OutputConditionIdentifier)
