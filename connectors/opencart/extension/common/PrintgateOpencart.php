@@ -54,7 +54,7 @@ class PrintgateOpencart
 
     /** @var object OpenCart registry */
     private $registry;
-    /** @var array{route:string,sep:string,version:int} */
+    /** @var array{route:string,sep:string} */
     private $routes;
     /** @var PrintgateTransport|null */
     private $transport;
@@ -70,11 +70,6 @@ class PrintgateOpencart
         $this->registry = $registry;
         $this->routes = array('route' => $route, 'sep' => $sep);
         $this->transport = $transport;
-    }
-
-    public function action($method)
-    {
-        return $this->routes['route'] . $this->routes['sep'] . $method;
     }
 
     private function get($name)
@@ -310,7 +305,7 @@ class PrintgateOpencart
         return self::widgetSnippet($base, $config);
     }
 
-    /** Shared by OpenCart and PrestaShop: mount point, hidden field, script loader, AJAX save. */
+    /** Mount point, hidden jobId field, widget loader and the AJAX save, as one HTML snippet. */
     public static function widgetSnippet($base, array $config)
     {
         $json = json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES);
@@ -669,7 +664,7 @@ class PrintgateOpencart
         return self::panelHtml($lines, $names, $link, $labels, (int) $orderId);
     }
 
-    /** Shared by OpenCart and PrestaShop: the files panel (Bootstrap 3/4/5 friendly markup). */
+    /** The files panel (markup that reads well under OpenCart 3's Bootstrap 3 and OpenCart 4's Bootstrap 5). */
     public static function panelHtml(array $lines, array $names, $link, array $labels, $orderId)
     {
         $html = '<div class="printgate-panel panel panel-default card mb-3" id="printgate-order-files">'
@@ -680,7 +675,7 @@ class PrintgateOpencart
         foreach ($lines as $line) {
             $row = $line['row'];
             $job = $line['job'];
-            $lineId = (int) (isset($row['order_product_id']) ? $row['order_product_id'] : $row['id_order_detail']);
+            $lineId = (int) $row['order_product_id'];
             $status = $job ? trim($job['status'] . ($job['outcome'] !== '' ? ' / ' . $job['outcome'] : '')) : (string) $row['status'];
             $files = '';
             if ($job) {
