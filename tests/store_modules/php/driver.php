@@ -646,6 +646,28 @@ switch ($input['action']) {
         );
         break;
 
+    case 'curl':
+        // The real cURL transport against a local HTTP server, through the API client and queue.
+        $api = new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], new PrintgateCurlTransport());
+        $out = array('workflows' => $api->listWorkflows(), 'job' => $api->getJob('job_1'));
+        $data = '';
+        $response = $api->streamRunOutput('job_1', 'task_1', function ($chunk) use (&$data) {
+            $data .= $chunk;
+        });
+        $out['download'] = array('data' => $data, 'type' => isset($response->headers['content-type']) ? $response->headers['content-type'] : '');
+        $store = new PrintgateMemoryQueueStore();
+        $out['send'] = (new PrintgateOrderSender($api, $store))->send('1', array('orderId' => '1', 'status' => 'processing', 'items' => array()));
+        $down = new PrintgateApiClient($input['down'], $input['sk'], $input['secret'], new PrintgateCurlTransport());
+        $downStore = new PrintgateMemoryQueueStore();
+        $out['send_down'] = (new PrintgateOrderSender($down, $downStore))->send('2', array('orderId' => '2', 'status' => 'processing', 'items' => array()));
+        $out['down_error'] = $downStore->rows[1]['last_error'];
+        try {
+            $api->getJob('job_missing');
+        } catch (PrintgateApiException $e) {
+            $out['missing'] = array($e->status, $e->getMessage());
+        }
+        break;
+
     case 'oc_triggers':
         // OpenCart's own matching (system/engine/event.php): the stored trigger minus its
         // application prefix, "*" -> ".*", anchored at the start, against the fired event name.
