@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2, help="RQ worker processes (default 2)")
-    serve.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument("--api-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", parents=[common], help="run one RQ worker (needs REDIS_URL)")

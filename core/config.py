@@ -65,12 +65,23 @@ class Settings(BaseSettings):
     def effective_signing_secret(self) -> str:
         if self.signing_secret:
             return self.signing_secret
-        path = self.data_dir / "signing.key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return _data_dir_secret(self.data_dir.resolve())
+
+
+@lru_cache
+def _data_dir_secret(data_dir: Path) -> str:
+    """The instance's generated signing secret (created once, then read once per process)."""
+    path = data_dir / "signing.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            tmp.rename(path) if not path.exists() else tmp.unlink()
+        except OSError:
+            pass
+    return path.read_text().strip()
 
 
 @lru_cache
@@ -81,3 +92,4 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget cached settings (the CLI sets env vars from flags before first use; tests switch dirs)."""
     get_settings.cache_clear()
+    _data_dir_secret.cache_clear()

@@ -19,6 +19,19 @@ from urllib.parse import quote, urlencode
 from core.config import Settings, get_settings
 
 
+# Download links expire at the end of a time bucket, so every read within one bucket produces the
+# same URL: job bodies stay cacheable and links stay valid for at least ``expires_in``.
+URL_BUCKET_S = 300
+
+
+def url_bucket(now: float | None = None) -> int:
+    return int((time.time() if now is None else now) // URL_BUCKET_S)
+
+
+def bucketed_expiry(expires_in: int) -> int:
+    return (url_bucket() + 1) * URL_BUCKET_S + expires_in
+
+
 def sign_token(secret: str, *parts: str) -> str:
     return hmac.new(secret.encode(), "\n".join(parts).encode(), hashlib.sha256).hexdigest()
 
@@ -86,7 +99,7 @@ class LocalStorage:
             path.unlink()
 
     def download_url(self, key: str, *, expires_in: int, file_name: str | None = None) -> str:
-        exp = str(int(time.time()) + expires_in)
+        exp = str(bucketed_expiry(expires_in))
         sig = sign_token(self.settings.effective_signing_secret, "download", key, exp)
         query = {"exp": exp, "sig": sig}
         if file_name:

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from core.api.bodycache import job_bodies
 from core.api.deps import JsonBody, SecretKey, SessionDep
 from core.api.schemas import validate_body
 from core.clock import as_utc
@@ -22,7 +23,7 @@ from core.jobs.service import JobSpec, SourceSpec, decode_inline_file
 from core.jobs.states import JOB_STATUSES, JOB_TERMINAL
 from core.keys import Principal
 from core.models import Job, Task
-from core.storage import LocalStorage, get_storage
+from core.storage import LocalStorage, get_storage, url_bucket
 from core.wire import job_wire, run_wire, runs_wire, task_artifacts
 
 router = APIRouter(tags=["jobs"])
@@ -205,14 +206,24 @@ def list_jobs(
             "nextKey": _encode_key(page[-1]) if len(rows) > limit else None}
 
 
-@router.get("/jobs/{job_id}")
-def get_job(session: SessionDep, caller: SecretKey, job_id: str, expand: str | None = None) -> dict[str, Any]:
-    job = service.get_job(session, caller.account_id, job_id)
-    if expand == "runs":
-        return runs_wire(session, job)
-    if expand not in (None, ""):
+@router.get("/jobs/{job_id}", response_model=None)
+def get_job(session: SessionDep, caller: SecretKey, job_id: str, expand: str | None = None) -> Response:
+    if expand not in (None, "", "runs"):
         raise BadRequest("expand supports only 'runs'")
-    return {"job": job_wire(session, job)}
+    stamp_row = session.exec(
+        select(Job.account_id, Job.modified_at, Job.deleted_at).where(Job.id == job_id)
+    ).first()
+    if stamp_row is None or stamp_row[0] != caller.account_id or stamp_row[2] is not None:
+        raise NotFound(f"Job not found: {job_id}")
+    key = (job_id, expand or "")
+    stamp = (stamp_row[1], url_bucket())
+    body = job_bodies.get(key, stamp)
+    if body is None:
+        job = service.get_job(session, caller.account_id, job_id)
+        data = runs_wire(session, job) if expand == "runs" else {"job": job_wire(session, job)}
+        body = json.dumps(data, separators=(",", ":")).encode()
+        job_bodies.put(key, stamp, body)
+    return Response(body, media_type="application/json")
 
 
 @router.delete("/jobs/{job_id}")
