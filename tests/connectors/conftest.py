@@ -102,13 +102,13 @@ class Traffic:
 
     replaying: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
-    _last_body_id: int | None = None
+    _last_body: Any = None
 
     def capture(self, request: Any) -> Any:
         body = request.body
-        if body is not None and id(body) == self._last_body_id:
+        if body is not None and body is self._last_body:
             return request  # vcr shows each request several times (match, then record/play)
-        self._last_body_id = id(body) if body is not None else None
+        self._last_body = body  # holding it keeps its identity unique
         self.requests.append({"method": request.method, "path": urlparse(request.uri).path,
                               "operation": _operation(request), "json": _body_json(request.body),
                               "headers": dict(request.headers)})
@@ -137,7 +137,7 @@ def traffic(request: pytest.FixtureRequest) -> Iterator[Traffic]:
     my_vcr.register_matcher("operation", _match_operation)
     with my_vcr.use_cassette(f"{name}.yaml"):
         recorder.requests.clear()  # loading a cassette passes its stored requests through the hook
-        recorder._last_body_id = None
+        recorder._last_body = None
         yield recorder
     for sent in recorder.requests:
         if sent["operation"].startswith("gql:"):
