@@ -70,9 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             cmd = [*exe, "worker", "--queues", queues, "--name-prefix", name]
         children[name] = subprocess.Popen(cmd, env=env)
 
-    names = ["api"] + [f"worker-{i}" for i in range(args.workers)]
-    for name in names:
-        spawn(name)
+    spawn("api")
+    _wait_for_port(args.host, args.port, timeout_s=30)  # the API first: workers' imports compete for CPU
+    for index in range(args.workers):
+        spawn(f"worker-{index}")
     url = f"http://{_display_host(args.host)}:{args.port}"
     print(f"printgate: serving on {url}  (API docs {url}/docs, demo {url}/demo?pk={demo_key})", flush=True)
     print(f"printgate: data in {settings.data_dir.resolve()}; queue {'embedded Redis' if embedded else 'REDIS_URL'}; "
@@ -107,6 +108,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             embedded.stop()
         print("printgate: stopped", flush=True)
     return 0
+
+
+def _wait_for_port(host: str, port: int, timeout_s: float) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((_display_host(host), port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
 
 
 def _display_host(host: str) -> str:
