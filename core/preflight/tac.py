@@ -17,10 +17,13 @@ MAX_SOURCE_IMAGE_PIXELS = 150_000_000  # don't let MuPDF decode bombs
 
 
 class TacRenderer:
+    RECYCLE_EVERY = 16  # pages; MuPDF caches fonts/images per document, so memory would grow
+
     def __init__(self, path: Path, dpi: float = 36.0) -> None:
         self.path = path
         self.dpi = max(9.0, min(float(dpi), 150.0))
         self._doc: Any = None
+        self._rendered = 0
 
     def _open(self) -> Any:
         if self._doc is None:
@@ -31,8 +34,11 @@ class TacRenderer:
 
     def close(self) -> None:
         if self._doc is not None:
+            import pymupdf
+
             self._doc.close()
             self._doc = None
+            pymupdf.TOOLS.store_shrink(100)  # drop this document's cached fonts and images
 
     def measure(self, index: int, facts: PageFacts) -> None:
         if not facts.tac_needs_render and not facts.content_error:
@@ -49,6 +55,9 @@ class TacRenderer:
         try:
             import pymupdf
 
+            self._rendered += 1
+            if self._rendered % self.RECYCLE_EVERY == 0:
+                self.close()
             doc = self._open()
             page = doc[index]
             rect = page.rect
