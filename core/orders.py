@@ -6,6 +6,7 @@ processing phase starts once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,34 @@ from core.models import Job, Order
 
 # Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
 JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")
+
+
+# Store modules (WordPress, OpenCart, PrestaShop) sign their order calls. Connectors register a
+# verifier: it returns the store connection id the call came from (or None when the call carries no
+# signature and the account accepts unsigned calls) and raises ``core.errors.Unauthorized`` on a bad
+# signature. Core does not know store connections; it only asks.
+OrderVerifier = Callable[[Session, str, Mapping[str, str], bytes, dict[str, Any]], "str | None"]
+_verifiers: list[OrderVerifier] = []
+
+
+def register_order_verifier(verifier: OrderVerifier) -> None:
+    if verifier not in _verifiers:
+        _verifiers.append(verifier)
+
+
+def verify_order_call(session: Session, account_id: str, headers: Mapping[str, str], raw: bytes,
+                      body: dict[str, Any]) -> str | None:
+    """The store connection a signed order call came from; 401 if a signature is present but wrong."""
+    signed = any(k.lower() == "webhook-signature" for k in headers)
+    for verifier in _verifiers:
+        store_id = verifier(session, account_id, headers, raw, body)
+        if store_id:
+            return store_id
+    if signed:
+        from core.errors import Unauthorized
+
+        raise Unauthorized("Order call signature does not match any store connection of this account")
+    return None
 
 
 @dataclass
@@ -84,5 +113,5 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
         session.commit()
         service.maybe_start_processing(session, job, reason="order_placed")
         results.append(ItemResult(job_id, True))
-    signals.send(signals.ORDER_CAPTURED, order_id=order.id)
+    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
     return order, results
