@@ -18,7 +18,6 @@ from urllib.parse import quote, urlencode
 
 from core.config import Settings, get_settings
 
-
 # Download links expire at the end of a time bucket, so every read within one bucket produces the
 # same URL: job bodies stay cacheable and links stay valid for at least ``expires_in``.
 URL_BUCKET_S = 300
