@@ -167,3 +167,15 @@ def business_card_pdf(path: Path) -> Path:
     doc.save(path)
     doc.close()
     return path
+
+
+def photo(path: Path, px: int = 1800, seed: int = 0) -> Path:
+    """A noisy RGB JPEG (noise keeps it large enough to watch an upload progress)."""
+    import random
+
+    from PIL import Image
+
+    rnd = random.Random(seed)
+    img = Image.frombytes("RGB", (px, px), bytes(rnd.getrandbits(8) for _ in range(px * px * 3)))
+    img.save(path, "JPEG", quality=92, dpi=(300, 300))
+    return path

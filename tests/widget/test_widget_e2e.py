@@ -19,6 +19,7 @@ from tests.widget.conftest import (
     last_status,
     not_a_pdf,
     open_demo,
+    photo,
     wait_job,
     wait_terminal,
 )
@@ -341,3 +342,56 @@ def test_soft_proof_must_be_approved_before_the_cart_unlocks(
     assert page.locator(".pg-status").inner_text().startswith("Proof approved.")
     # The approval is stored on the job, not only in this browser.
     assert api(widget_server, pk, "GET", f"/element/jobs/{status['jobId']}").json()["canProceed"] is True
+
+
+def test_several_files_with_real_upload_progress_and_remove_one(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """wf_photo takes 1 to 10 images: one drop target, several files, a progress bar per upload."""
+    open_demo(page, widget_server, pk, "workflow=wf_photo")
+    zone = page.locator(".pg-zone")
+    assert zone.count() == 1 and "Drag and drop your files here" in zone.inner_text()
+    assert page.locator(".pg-zone input[type=file]").get_attribute("multiple") == ""
+    # Throttle uploads so progress is observable: real XHR progress events, not a spinner.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
+                                                  "uploadThroughput": 512 * 1024})
+    files = [photo(tmp_path / f"photo-{i}.jpg", seed=i) for i in range(2)]
+    assert all(f.stat().st_size > 1_000_000 for f in files)
+    page.set_input_files(".pg-zone input[type=file]", [str(f) for f in files])
+    seen: set[int] = set()
+    bar = page.locator(".pg-progress").first
+    for _ in range(200):
+        if bar.count():
+            value = bar.get_attribute("aria-valuenow")
+            if value is not None:
+                seen.add(int(value))
+        if any(0 < v < 100 for v in seen) and len(seen) > 1:
+            break
+        page.wait_for_timeout(25)
+    assert any(0 < v < 100 for v in seen), f"no intermediate progress observed: {sorted(seen)}"
+    assert page.locator(".pg-progress").first.get_attribute("role") == "progressbar"
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    page.wait_for_function(
+        "(() => { const s = window.__events.filter(e => e.type === 'status').slice(-1)[0].detail;"
+        " return s.terminal && s.files.length === 2; })()", timeout=60000)
+    assert sorted(f["name"] for f in last_status(page)["files"]) == ["photo-0.jpg", "photo-1.jpg"]
+    assert page.locator(".pg-file").count() == 2
+    page.get_by_role("button", name="Remove photo-0.jpg").click()
+    page.wait_for_function(
+        "window.__events.filter(e => e.type === 'status').slice(-1)[0].detail.files.length === 1")
+    assert [f["name"] for f in last_status(page)["files"]] == ["photo-1.jpg"]
+    assert page.locator(".pg-file-name").all_inner_texts() == ["photo-1.jpg"]
+    facts = events(page, "facts")
+    assert facts and facts[-1]["detail"]["aggregate"]["fileCount"] >= 1
+
+
+def test_a_remembered_job_that_is_gone_starts_fresh(page: Any, widget_server: Server, pk: str) -> None:
+    page.add_init_script("localStorage.setItem('printgate:job:demo-wf_default:wf_default', 'job_01gonegonegonegonegonegone')")
+    open_demo(page, widget_server, pk)
+    page.wait_for_function("window.__events.some(e => e.type === 'status')")
+    assert [e["detail"]["code"] for e in events(page, "error")] == ["job_not_found"]
+    assert last_status(page)["status"] == "idle" and last_status(page)["jobId"] is None
+    assert page.evaluate("localStorage.getItem('printgate:job:demo-wf_default:wf_default')") is None
+    assert page.is_disabled(CART)
