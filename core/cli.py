@@ -142,14 +142,15 @@ def _preload_engines() -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     from rq import Worker
 
+    import core.pipeline.recovery  # noqa: F401  (registers the recovery and retention sweeps)
     from core import rooms
-    from core.pipeline.recovery import Reaper
+    from core.periodic import Scheduler
     from core.queue import get_redis
 
     rooms.load()
     _preload_engines()
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
-    reaper = Reaper()
+    reaper = Scheduler()
     reaper.start()
     name = f"{args.name_prefix}-{os.getpid()}" if args.name_prefix else None
     worker = Worker(queues, connection=get_redis(), name=name)

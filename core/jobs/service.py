@@ -174,7 +174,7 @@ def enqueue_task(session: Session, task: Task, phase: str) -> None:
     queue = queue_for(list(steps)) if phase == "intake" else "processing"
     timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
     enqueue(queue, "core.pipeline.runner.run_task", task.id, phase,
-            job_id=rq_job_id(task, phase), timeout=timeout)
+            job_id=rq_job_id(task, phase), timeout=timeout, retries=settings.task_retries)
 
 
 def enqueue_job(session: Session, job: Job, phase: str) -> None:

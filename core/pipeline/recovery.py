@@ -4,7 +4,6 @@ queue message was lost (a Redis restart). The database is the record; Redis is o
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -96,20 +95,11 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, int]:
     return counts
 
 
-class Reaper(threading.Thread):
-    """Runs ``sweep`` every ``interval_s`` in the background of a worker or server process."""
+def _register() -> None:
+    from core import periodic, retention
 
-    def __init__(self, interval_s: float = 15.0) -> None:
-        super().__init__(daemon=True, name="printgate-reaper")
-        self.interval_s = interval_s
-        self._stop_event = threading.Event()
+    periodic.register("recovery.sweep", sweep, every_s=15)
+    periodic.register("retention.purge", retention.purge, every_s=3600)
 
-    def run(self) -> None:
-        while not self._stop_event.wait(self.interval_s):
-            try:
-                sweep()
-            except Exception:
-                log.exception("recovery sweep failed")
 
-    def stop(self) -> None:
-        self._stop_event.set()
+_register()

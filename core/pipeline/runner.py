@@ -134,6 +134,12 @@ def run_task(task_id: str, phase: str = "intake") -> str:
         try:
             with Heartbeat(task.id, every_s=min(10.0, get_settings().stale_task_s / 3)):
                 _run_steps(session, job, task, steps, workdir)
+        except Exception:
+            # Infrastructure trouble (database, storage), not the file: hand the task back so RQ's
+            # retry (with backoff) or the recovery sweep runs it again.
+            log.exception("task failed outside its steps; will retry", extra={"job_id": job.id, "task_id": task.id})
+            _release(task.id)
+            raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         service.refresh_task(session, task)
@@ -145,6 +151,22 @@ def run_task(task_id: str, phase: str = "intake") -> str:
         else:
             service.after_task_change(session, job.id)
         return task.status
+
+
+def _release(task_id: str) -> None:
+    try:
+        with Session(get_engine()) as session:
+            task = session.get(Task, task_id)
+            if task is not None and task.status == "running":
+                task.status = "pending"
+                task.heartbeat_at = None
+                session.add(task)
+                for step in session.exec(select(Step).where(Step.task_id == task_id, Step.status == "running")).all():
+                    step.status = "pending"
+                    session.add(step)
+                session.commit()
+    except Exception:
+        log.exception("could not release task %s; the recovery sweep will", task_id)
 
 
 def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdir: Path) -> None:

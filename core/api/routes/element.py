@@ -63,9 +63,9 @@ def _payload(session: Session, job: Job) -> dict[str, Any]:
 
 
 @router.get("/config")
-def get_config(session: SessionDep, caller: AnyKey, workflowId: str) -> dict[str, Any]:
-    """The workflow, its upload rule, soft-proof setting and UI defaults."""
-    return intake.element_config(session, caller, workflowId)
+def get_config(session: SessionDep, caller: AnyKey, workflowId: str, connectorId: str | None = None) -> dict[str, Any]:
+    """The workflow, its upload rule, soft-proof setting and UI defaults (and a connector by id)."""
+    return intake.element_config(session, caller, workflowId, connectorId)
 
 
 @router.post("/jobs", status_code=201)

@@ -1,0 +1,77 @@
+"""Periodic housekeeping, registered by each room and run by every worker's background thread.
+
+A Redis lock per task and interval makes one worker in the fleet run each task per interval, so
+many ``printgate worker`` hosts do not repeat each other's sweeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("printgate.periodic")
+
+
+@dataclass
+class PeriodicTask:
+    name: str
+    fn: Callable[[], object]
+    every_s: float
+    last_run: float = 0.0
+
+
+_tasks: dict[str, PeriodicTask] = {}
+
+
+def register(name: str, fn: Callable[[], object], every_s: float) -> None:
+    _tasks[name] = PeriodicTask(name, fn, every_s)
+
+
+def registered() -> list[str]:
+    return sorted(_tasks)
+
+
+def _acquire(name: str, every_s: float) -> bool:
+    try:
+        from core.queue import get_redis
+
+        return bool(get_redis().set(f"printgate:periodic:{name}", "1", nx=True, ex=max(1, int(every_s))))
+    except Exception:  # no Redis (inline use): run locally
+        return True
+
+
+def run_due(now: float | None = None) -> list[str]:
+    """Run every task whose interval has passed; return the names that ran here."""
+    current = time.monotonic() if now is None else now
+    ran = []
+    for task in list(_tasks.values()):
+        if current - task.last_run < task.every_s:
+            continue
+        task.last_run = current
+        if not _acquire(task.name, task.every_s):
+            continue
+        try:
+            task.fn()
+            ran.append(task.name)
+        except Exception:
+            log.exception("periodic task %s failed", task.name)
+    return ran
+
+
+class Scheduler(threading.Thread):
+    """The background thread of a worker process."""
+
+    def __init__(self, tick_s: float = 5.0) -> None:
+        super().__init__(daemon=True, name="printgate-periodic")
+        self.tick_s = tick_s
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.tick_s):
+            run_due()
+
+    def stop(self) -> None:
+        self._stop_event.set()
