@@ -71,14 +71,23 @@ def _accept_wire(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def element_config(session: Session, caller: Principal, workflow_id: str) -> dict[str, Any]:
+def element_connector(session: Session, caller: Principal, connector_id: str) -> dict[str, Any]:
+    """A connector resolved for the browser (Filecheck's ``connectorId`` option): title and bindings."""
+    item = library.find_item(session, "connector", connector_id, caller.account_id)
+    if item is None or not item.get("enabled", True):
+        raise NotFound(f"Connector not found: {connector_id}")
+    return {"id": item["id"], "title": item.get("title") or item.get("name"), "bindings": item.get("bindings") or []}
+
+
+def element_config(session: Session, caller: Principal, workflow_id: str,
+                   connector_id: str | None = None) -> dict[str, Any]:
     """What the widget needs before the customer does anything (``GET /element/config``)."""
     workflow = published_workflow(session, caller.account_id, workflow_id)
     rule = workflow_rule(session, caller.account_id, workflow)
     card = cardinality(rule)
     soft = workflow.get("softProof") or {}
     rule_ui = rule.get("ui") or {}
-    return {
+    config: dict[str, Any] = {
         "workflow": {"id": workflow["id"], "name": workflow.get("name"), "trigger": workflow.get("trigger")},
         "rule": {
             "id": rule.get("id"), "name": rule.get("name"), "title": rule.get("title"),
@@ -91,6 +100,9 @@ def element_config(session: Session, caller: Principal, workflow_id: str) -> dic
                       "message": soft.get("message"), "affirmButtonText": soft.get("affirmButtonText")},
         "ui": {**({"title": rule["title"]} if rule.get("title") else {}), **(workflow.get("ui") or {}), **rule_ui},
     }
+    if connector_id:
+        config["connector"] = element_connector(session, caller, connector_id)
+    return config
 
 
 # ---------------------------------------------------------------- the status payload

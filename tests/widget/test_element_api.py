@@ -55,6 +55,9 @@ def test_config_describes_rule_slots_types_and_soft_proof(widget_server: Server,
     assert [s["name"] for s in cards["rule"]["cardinality"]["slots"]] == ["Front", "Back"]
     assert cards["softProof"] == {"enabled": True, "approvalRequired": True, "message": None, "affirmButtonText": None}
     assert api(widget_server, pk, "GET", "/element/config?workflowId=wf_nope").status_code == 404
+    with_connector = api(widget_server, pk, "GET",
+                         "/element/config?workflowId=wf_default&connectorId=conn_page_count_quantity").json()
+    assert with_connector["connector"]["bindings"] == [{"source": "pageCount", "control": "quantity", "set": "value"}]
 
 
 def test_keys_and_tenancy(widget_server: Server, pk: str) -> None:

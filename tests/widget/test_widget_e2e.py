@@ -275,12 +275,15 @@ def test_javascript_api_events_and_unmount(page: Any, widget_server: Server, pk:
     """The Filecheck-style API: factory, create, on() with unsubscribe, CustomEvents, unmount."""
     page.goto(f"{widget_server.url}/widget/v1/printgate.css")  # same origin, blank-ish page
     page.set_content(f"""<!doctype html><html><body><div id="slot"></div>
+      <input id="pages" value=""><input id="w" value="">
       <script src="{widget_server.url}/widget/v1/printgate.js"></script>
       <script>
         window.log = [];
         window.domLog = [];
         const fc = Filecheck({json.dumps(pk)});
-        window.el = fc.elements.create('intake', {{workflowId: 'wf_default', ui: {{title: 'Your artwork', accent: '#aa0000'}}}});
+        window.el = fc.elements.create('intake', {{workflowId: 'wf_default', ui: {{title: 'Your artwork', accent: '#aa0000'}},
+          connector: {{bindings: [{{source: 'pageCount', customSelector: '#pages'}},
+                                 {{source: 'width', customSelector: '#w', convertTo: 'cm', decimals: 1}}]}}}});
         const off = el.on('status', s => log.push('status:' + s.status));
         el.on('ready', r => log.push('ready:' + r.ui.title));
         el.on('destroy', () => log.push('destroy'));
@@ -296,6 +299,9 @@ def test_javascript_api_events_and_unmount(page: Any, widget_server: Server, pk:
     page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
     page.wait_for_function("domLog.slice(-1)[0] === 'ready' || domLog.slice(-1)[0] === 'partial'", timeout=30000)
     assert page.evaluate("log").count("status:processing") >= 1
+    # The connector wrote the file's facts into the page's own controls (A4 trim: 21.0 cm wide).
+    assert page.input_value("#pages") == "1"
+    assert page.input_value("#w") == "21"
     page.evaluate("unsubscribeStatus()")
     page.evaluate("el.unmount()")
     assert page.evaluate("log.slice(-1)[0]") == "destroy"

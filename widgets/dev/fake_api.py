@@ -28,7 +28,7 @@ JOBS: dict[str, dict[str, Any]] = {}
 UPLOADS: dict[str, str] = {}
 WAITERS: dict[str, list[asyncio.Queue]] = {}
 
-RULES = {
+RULES: dict[str, dict[str, Any]] = {
     "wf_default": {"cardinality": {"min": 1, "max": 1}, "instructions": "One PDF with 3 mm bleed."},
     "wf_cards": {"cardinality": {"slots": ["Front", "Back"], "min": 2, "max": 2}, "instructions": "85 x 55 mm."},
     "wf_multi": {"cardinality": {"min": 1, "max": 3}, "instructions": "Up to three files."},

@@ -329,7 +329,8 @@
       var wf = (payload && payload.workflowId) || opts.workflowId;
       if (!wf) throw Object.assign(new Error('workflowId is required'), { status: 400 });
       return self._api.req('GET', '/element/config?workflowId=' + encodeURIComponent(wf) +
-        '&locale=' + encodeURIComponent(self._lang)).then(function (config) {
+        '&locale=' + encodeURIComponent(self._lang) +
+        (opts.connectorId ? '&connectorId=' + encodeURIComponent(opts.connectorId) : '')).then(function (config) {
         return { config: config, payload: payload };
       });
     }).then(function (r) {
@@ -412,7 +413,7 @@
 
   P.applyNow = function () {
     var facts = this._payload && this._payload.facts;
-    var conn = this._opts.connector;
+    var conn = this._opts.connector || (this._config && this._config.connector);
     if (!facts || !conn || !conn.bindings) return [];
     var results = conn.bindings.map(function (b) { return applyBinding(b, facts); });
     if (typeof this._opts.onConnectorApply === 'function') this._opts.onConnectorApply(results);
@@ -1141,7 +1142,7 @@
     var pg = Printgate(cfg.publishableKey, { apiBase: cfg.apiBase, agentId: cfg.agentId });
     var el = pg.elements.create('intake', {
       workflowId: cfg.workflowId, jobId: resume || undefined, locale: cfg.locale,
-      presentation: cfg.presentation || 'inline', connector: cfg.connector,
+      presentation: cfg.presentation || 'inline', connector: cfg.connector, connectorId: cfg.connectorId,
       ui: Object.assign({}, cfg.ui || {}, cfg.elementTheme ? { theme: cfg.elementTheme } : {})
     });
     var fieldName = cfg.fieldName || 'printgate_job_id';
