@@ -87,7 +87,10 @@ def apply_fixes(doc: Any, planned: list[tuple[FixSpec, FixRequest]]) -> tuple[li
         try:
             outcome = spec.fn(doc, req)
         except FixSkipped as exc:
-            skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": exc.reason} for r in req.rule_ids)
+            reason = exc.reason
+            if exc.satisfied and applied:
+                reason = f"resolved by an earlier fix ({reason})"
+            skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": reason} for r in req.rule_ids)
             continue
         except ExternalToolError as exc:
             skipped.extend({"ruleId": r, "strategy": spec.strategy, "reason": str(exc)} for r in req.rule_ids)
@@ -102,7 +105,18 @@ def apply_fixes(doc: Any, planned: list[tuple[FixSpec, FixRequest]]) -> tuple[li
         applied.extend(
             {"ruleId": r, "strategy": spec.strategy, "pages": pages, "detail": result.detail} for r in req.rule_ids
         )
-    return applied, skipped
+    return applied, _dedupe(skipped)
+
+
+def _dedupe(entries: list[dict]) -> list[dict]:
+    seen: set[tuple] = set()
+    out = []
+    for entry in entries:
+        key = (entry.get("ruleId"), entry.get("strategy"), entry.get("reason"))
+        if key not in seen:
+            seen.add(key)
+            out.append(entry)
+    return out
 
 
 def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, items: list[str] | None = None) -> dict[str, Any]:
@@ -115,13 +129,14 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
     if is_raster(src):
         return _run_raster(src, dst, report, profile, items)
     planned, skipped = plan(report, profile, items)
+    skipped = _dedupe(skipped)
     if not planned:
         return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
     with tempfile.TemporaryDirectory(prefix="printgate-fix-") as tmp:
         doc = WorkDoc(src, Path(tmp))
         try:
             applied, more = apply_fixes(doc, planned)
-            skipped.extend(more)
+            skipped = _dedupe(skipped + more)
             if not applied:
                 return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
             out = Path(tmp) / "final.pdf"

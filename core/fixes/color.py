@@ -131,7 +131,7 @@ def set_output_intent(doc: WorkDoc, req: FixRequest) -> str:
     profile = _profile_from(req.params)
     existing = [str(i.get("/OutputConditionIdentifier", "")) for i in doc.pdf.Root.get("/OutputIntents", [])]
     if existing == [profile.identifier]:
-        raise FixSkipped(f"the output intent is already {profile.identifier}")
+        raise FixSkipped(f"the output intent is already {profile.identifier}", satisfied=True)
     add_output_intent(doc.pdf, profile, str(req.params.get("registry", "http://www.color.org")))
     doc.dirty = True
     return f"set the output intent to {profile.identifier}"

@@ -134,7 +134,7 @@ def _rewrite(doc: WorkDoc, stem: str, options: list[str]) -> None:
 def embed_fonts(doc: WorkDoc, req: FixRequest) -> str:
     missing, have, lacking = _missing(doc.pdf)
     if not missing:
-        raise FixSkipped("every font is already embedded")
+        raise FixSkipped("every font is already embedded", satisfied=True)
     if lacking:
         raise FixSkipped(
             "the font program for " + ", ".join(sorted(lacking)) + " is not in the file and not available on this "
@@ -154,7 +154,7 @@ def subset_fonts(doc: WorkDoc, req: FixRequest) -> str:
     fonts = fonts_in(doc.pdf)
     full = [f for f in fonts if f.embedded and not f.subset and f.subtype != "/Type3"]
     if not full:
-        raise FixSkipped("no fully embedded fonts to subset")
+        raise FixSkipped("no fully embedded fonts to subset", satisfied=True)
     _, _, lacking = _missing(doc.pdf)
     if lacking:
         raise FixSkipped("cannot rewrite fonts while " + ", ".join(lacking) + " is not embedded nor available")
@@ -170,7 +170,7 @@ def subset_fonts(doc: WorkDoc, req: FixRequest) -> str:
 def outline_text(doc: WorkDoc, req: FixRequest) -> str:
     fonts = fonts_in(doc.pdf)
     if not fonts:
-        raise FixSkipped("the file has no text")
+        raise FixSkipped("the file has no text", satisfied=True)
     _, _, lacking = _missing(doc.pdf)
     if lacking:
         raise FixSkipped(

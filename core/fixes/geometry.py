@@ -76,7 +76,7 @@ def add_bleed(doc: WorkDoc, req: FixRequest) -> FixResult:
         if need:
             plans[index] = (trim, need)
     if not plans:
-        raise FixSkipped("every requested page already has the required bleed")
+        raise FixSkipped("every requested page already has the required bleed", satisfied=True)
     if mode == "scale":
         for index, (trim, need) in plans.items():
             _scale_page(pdf, pdf.pages[index], trim, need)
@@ -354,7 +354,7 @@ def normalize_rotation(doc: WorkDoc, req: FixRequest) -> FixResult:
         doc.page_transforms[index] = m
         changed.append(index + 1)
     if not changed:
-        raise FixSkipped("no page is rotated")
+        raise FixSkipped("no page is rotated", satisfied=True)
     doc.dirty = True
     return FixResult(detail=f"straightened {len(changed)} rotated page(s); /Rotate is now 0", pages=changed)
 

@@ -15,9 +15,11 @@ from typing import Any
 class FixSkipped(Exception):
     """The fix did not change the file; ``reason`` says why, for the customer and the merchant."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, satisfied: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        # True when there is simply nothing (left) to fix, e.g. an earlier fix already solved it.
+        self.satisfied = satisfied
 
 
 @dataclass

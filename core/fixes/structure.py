@@ -60,7 +60,7 @@ def remove_javascript(doc: WorkDoc, req: FixRequest) -> str:
             del page.obj["/AA"]
             removed += 1
     if not removed:
-        raise FixSkipped("no JavaScript found")
+        raise FixSkipped("no JavaScript found", satisfied=True)
     doc.dirty = True
     return f"removed {removed} JavaScript action(s)"
 
@@ -87,7 +87,7 @@ def remove_annotations(doc: WorkDoc, req: FixRequest) -> FixResult:
             else:
                 del page.obj["/Annots"]
     if not removed:
-        raise FixSkipped("no annotations to remove")
+        raise FixSkipped("no annotations to remove", satisfied=True)
     doc.dirty = True
     return FixResult(f"removed {removed} annotation(s)", pages)
 
@@ -116,7 +116,7 @@ def remove_attachments(doc: WorkDoc, req: FixRequest) -> str:
                 removed += len(annots) - len(kept)
                 page.obj.Annots = pikepdf.Array(kept)
     if not removed:
-        raise FixSkipped("no attachments found")
+        raise FixSkipped("no attachments found", satisfied=True)
     doc.dirty = True
     return f"removed {removed} attachment(s)"
 
@@ -170,7 +170,7 @@ def remove_signatures(doc: WorkDoc, req: FixRequest) -> str:
         if len(kept) != len(annots):
             page.obj.Annots = pikepdf.Array(kept)
     if not removed:
-        raise FixSkipped("no digital signatures found")
+        raise FixSkipped("no digital signatures found", satisfied=True)
     doc.dirty = True
     return f"removed {removed} signature field(s); the file is no longer signed"
 
@@ -184,7 +184,7 @@ def flatten_forms(doc: WorkDoc, req: FixRequest) -> str:
         1 for page in pdf.pages for a in page.obj.get("/Annots", []) if a.get("/Subtype") == pikepdf.Name.Widget
     )
     if acro is None and not widgets:
-        raise FixSkipped("no form fields found")
+        raise FixSkipped("no form fields found", satisfied=True)
     xfa = acro is not None and "/XFA" in acro
     if xfa:
         del acro["/XFA"]
@@ -297,7 +297,7 @@ def _strip_oc_content(pdf: pikepdf.Pdf, container: Any, resources: Any,
 def remove_layers(doc: WorkDoc, req: FixRequest) -> str:
     pdf = doc.pdf
     if "/OCProperties" not in pdf.Root:
-        raise FixSkipped("the file has no layers")
+        raise FixSkipped("the file has no layers", satisfied=True)
     off = _oc_off(pdf)
     count = len(pdf.Root.OCProperties.get("/OCGs", []))
     seen: set[tuple[int, int]] = set()
@@ -322,7 +322,7 @@ def remove_layers(doc: WorkDoc, req: FixRequest) -> str:
      aliases=["decrypt", "encryption"])
 def remove_encryption(doc: WorkDoc, req: FixRequest) -> str:
     if not doc.source_encrypted:
-        raise FixSkipped("the file is not encrypted")
+        raise FixSkipped("the file is not encrypted", satisfied=True)
     doc.keep_encryption = False
     doc.dirty = True
     return "removed the encryption and its permission restrictions (no open password was set)"
