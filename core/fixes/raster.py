@@ -18,7 +18,6 @@ from core.errors import UnreadableFile
 from core.fixes import icc
 from core.fixes.registry import FixRequest, FixSkipped, fix
 
-Image.MAX_IMAGE_PIXELS = 400_000_000  # refuse decompression bombs beyond ~20k x 20k
 _SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP"}
 _MODE_FOR = {"cmyk": "CMYK", "gray": "L", "grayscale": "L", "rgb": "RGB"}
 
@@ -34,7 +33,8 @@ class RasterDoc:
                 self.format = (im.format or "PNG").upper()
                 self.image: Image.Image = im.copy()
                 self.info: dict[str, Any] = {str(k): v for k, v in im.info.items()}
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow's own limit (about 180 megapixels) keeps decompression bombs out.
             raise UnreadableFile(f"not a readable image: {exc}") from exc
         if self.format not in _SAVE_FORMATS:
             raise UnreadableFile(f"{self.format} images cannot be fixed; upload JPEG, PNG, TIFF or WebP")

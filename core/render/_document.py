@@ -7,6 +7,7 @@ must become a customer-facing reason, never a worker crash.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import pymupdf
@@ -51,14 +52,23 @@ def _raster_as_pdf(path: Path) -> pymupdf.Document:
     # MuPDF cannot read (WebP) are handed over as PNG with the same DPI.
     try:
         with Image.open(path) as im:
-            im.load()
             fmt = (im.format or "").upper()
-            if fmt in ("JPEG", "PNG", "TIFF"):
+            w, h = im.size
+            dpi = im.info.get("dpi") or (72, 72)
+            factor = max(1, math.ceil(max(w / MAX_RENDER_SIDE, h / MAX_RENDER_SIDE, math.sqrt(w * h / MAX_RENDER_PIXELS))))
+            if factor == 1 and fmt in ("JPEG", "PNG", "TIFF"):
+                im.load()
                 data, kind = path.read_bytes(), fmt.lower()
             else:
+                # Too many pixels to preview at full size: shrink first, keeping the physical size.
+                if fmt == "JPEG":
+                    im.draft(im.mode, (w // factor, h // factor))
+                frame = im.reduce(max(1, round(im.size[0] / max(1, w // factor)))) if factor > 1 else im
+                if frame.mode not in ("RGB", "RGBA", "L", "LA"):
+                    frame = frame.convert("RGBA" if "A" in frame.mode or "transparency" in im.info else "RGB")
+                scale = frame.size[0] / w
                 buf = io.BytesIO()
-                frame = im if im.mode in ("RGB", "RGBA", "L", "LA") else im.convert("RGBA")
-                frame.save(buf, "PNG", dpi=im.info.get("dpi", (72, 72)))
+                frame.save(buf, "PNG", dpi=(float(dpi[0]) * scale, float(dpi[1]) * scale), compress_level=1)
                 data, kind = buf.getvalue(), "png"
         with pymupdf.open(stream=data, filetype=kind) as img:
             return pymupdf.open("pdf", img.convert_to_pdf())

@@ -42,7 +42,10 @@ def render_previews(
         count = doc.page_count if max_pages is None else min(doc.page_count, max(0, max_pages))
         results: list[dict] = []
         for index in range(count):
-            page = doc.load_page(index)
+            try:
+                page = doc.load_page(index)
+            except Exception as exc:  # e.g. a cycle in the page tree
+                raise UnreadableFile(f"page {index + 1} cannot be read: {exc}") from exc
             image = _render(page, dpi)
             preview = out_dir / f"page-{index + 1}.{fmt}"
             thumb_path = out_dir / f"page-{index + 1}-thumb.{fmt}"

@@ -14,6 +14,7 @@ from typing import Any
 import pymupdf
 from PIL import Image, ImageDraw, ImageFont
 
+from core.errors import UnreadableFile
 from core.render._document import open_pdf, safe_zoom
 
 PT_PER_MM = 72.0 / 25.4
@@ -111,10 +112,15 @@ def render_proofs(src: Path, report: dict, out_dir: Path, *, dpi: int = 100, saf
     results: list[dict] = []
     try:
         for index in range(doc.page_count):
-            page = doc.load_page(index)
             number = index + 1
             mine = [f for f in findings if _on_page(f, number)]
-            results.append(_proof_page(doc, page, number, mine, required_mm, safety, dpi, out_dir))
+            try:
+                page = doc.load_page(index)
+                results.append(_proof_page(doc, page, number, mine, required_mm, safety, dpi, out_dir))
+            except UnreadableFile:
+                raise
+            except Exception as exc:  # MuPDF's errors on a broken page (cycles, bad xref...)
+                raise UnreadableFile(f"page {number} cannot be rendered: {exc}") from exc
     finally:
         doc.close()
     return results
@@ -242,8 +248,8 @@ def _with_legend(canvas: Image.Image, used: set[str], rotation: int) -> Image.Im
     size = max(11, min(16, canvas.width // 45))
     font = _font(size)
     entries: list[tuple[str, Any]] = [("Trim", ("line", TRIM, 0)), ("Bleed", ("line", BLEED, 1)), ("Safety", ("line", SAFETY, 2))]
-    labels = {"bleed": ("Missing bleed", ("fill", MISSING[:3])), "image": ("Image", ("box", IMAGE)),
-              "hairline": ("Thin line", ("fill", HAIRLINE)), "other": ("Finding", ("box", OTHER))}
+    labels = {"bleed": ("Missing bleed", ("fill", MISSING[:3])), "image": ("Image issue", ("box", IMAGE)),
+              "hairline": ("Thin line", ("fill", HAIRLINE)), "other": ("Other finding", ("box", OTHER))}
     entries += [labels[k] for k in ("bleed", "image", "hairline", "other") if k in used]
     swatch = size * 2
     gap = size
