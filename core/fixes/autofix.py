@@ -70,9 +70,10 @@ def plan(report: dict, profile: dict | None, items: list[str] | None,
         key = (spec.strategy, json.dumps(params, sort_keys=True, default=str))
         pages = _pages(finding)
         if key not in groups:
-            groups[key] = (spec, FixRequest(spec.strategy, params, pages, [rule_id], profile))
+            groups[key] = (spec, FixRequest(spec.strategy, params, pages, [rule_id], profile, [finding]))
         else:
             req = groups[key][1]
+            req.findings.append(finding)
             if rule_id not in req.rule_ids:
                 req.rule_ids.append(rule_id)
             req.pages = None if req.pages is None or pages is None else sorted(set(req.pages) | set(pages))

@@ -116,8 +116,10 @@ def downsample(pdf: pikepdf.Pdf, indexes: list[int], *, max_dpi: float, target_d
 def downsample_images(doc: WorkDoc, req: FixRequest) -> FixResult:
     params = req.params
     target_res: dict = params["targetRes"] if isinstance(params.get("targetRes"), dict) else {}
+    # Only what the report flagged: its limit (required_dpi) beats the resampling target.
+    limits = [float(f["required_dpi"]) for f in req.findings if isinstance(f.get("required_dpi"), int | float)]
     max_dpi = float(params.get("max_dpi", params.get("required_dpi", params.get("limit_dpi",
-                    (target_res.get("color") or 600)))))
+                    min(limits) if limits else (target_res.get("color") or 600)))))
     target_dpi = float(params.get("target_dpi", target_res.get("color") or min(max_dpi, 300)))
     if target_dpi > max_dpi:
         target_dpi = max_dpi

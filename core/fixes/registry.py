@@ -29,6 +29,7 @@ class FixRequest:
     pages: list[int] | None = None  # 1-based; None = every page
     rule_ids: list[str] = field(default_factory=list)
     profile: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)  # the report's findings behind this request
 
     def page_indexes(self, page_count: int) -> list[int]:
         """0-based indexes this request applies to, ignoring pages that do not exist."""

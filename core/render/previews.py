@@ -11,8 +11,8 @@ from PIL import Image
 from core.errors import UnreadableFile
 from core.render._document import open_pdf, safe_zoom
 
-ImageFormat = Literal["png", "webp"]
-_MIME = {"png": "image/png", "webp": "image/webp"}
+ImageFormat = Literal["png", "webp", "jpeg"]
+_MIME = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
 
 
 def render_previews(
@@ -29,8 +29,9 @@ def render_previews(
     Pages are rendered as the trimmed product is seen in a viewer: the CropBox, with /Rotate applied,
     on white. Returns one entry per image, thumbnail first for each page.
     """
+    fmt = "jpeg" if fmt == "jpg" else fmt  # type: ignore[comparison-overlap]
     if fmt not in _MIME:
-        raise ValueError(f"unsupported preview format {fmt!r}; use 'png' or 'webp'")
+        raise ValueError(f"unsupported preview format {fmt!r}; use 'png', 'webp' or 'jpeg'")
     if dpi < 1 or dpi > 1200:
         raise ValueError("dpi must be between 1 and 1200")
     if thumbnail_px < 16:
@@ -47,8 +48,9 @@ def render_previews(
             except Exception as exc:  # e.g. a cycle in the page tree
                 raise UnreadableFile(f"page {index + 1} cannot be read: {exc}") from exc
             image = _render(page, dpi)
-            preview = out_dir / f"page-{index + 1}.{fmt}"
-            thumb_path = out_dir / f"page-{index + 1}-thumb.{fmt}"
+            ext = "jpg" if fmt == "jpeg" else fmt
+            preview = out_dir / f"page-{index + 1}.{ext}"
+            thumb_path = out_dir / f"page-{index + 1}-thumb.{ext}"
             thumb = image.copy()
             thumb.thumbnail((thumbnail_px, thumbnail_px), Image.Resampling.LANCZOS)
             results.append(_save(thumb, thumb_path, fmt, index + 1, "thumbnail"))
@@ -71,6 +73,8 @@ def _render(page: pymupdf.Page, dpi: float) -> Image.Image:
 def _save(image: Image.Image, path: Path, fmt: ImageFormat, page: int, kind: str) -> dict:
     if fmt == "webp":
         image.save(path, "WEBP", quality=85, method=4)
+    elif fmt == "jpeg":
+        image.save(path, "JPEG", quality=85, optimize=True)
     else:
         image.save(path, "PNG", optimize=False, compress_level=6)
     return {

@@ -108,3 +108,15 @@ def test_proof_for_raster_upload(tmp_path: Path) -> None:
     Image.new("RGB", (300, 150), "white").save(src, dpi=(72, 72))
     out = render_proofs(src, {"evaluation": {"findings": []}}, tmp_path / "p", dpi=72)
     assert len(out) == 1 and out[0]["width"] > 300
+
+
+def test_jpeg_previews(make_pdf, tmp_path: Path) -> None:
+    out = render_previews(make_pdf(), tmp_path / "o", fmt="jpeg", max_pages=1)
+    assert {e["mimeType"] for e in out} == {"image/jpeg"}
+    with Image.open(out[1]["path"]) as im:
+        assert im.format == "JPEG"
+
+
+def test_bad_format_is_a_value_error(make_pdf, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unsupported preview format"):
+        render_previews(make_pdf(), tmp_path / "o", fmt="gif")  # type: ignore[arg-type]
