@@ -159,9 +159,8 @@ class WooCommerceAdapter:
 
         if self.connection.status != "connected" or not store.has_rest_keys(self.connection):
             return order
-        if not any(line_job_id(self.platform, line) for line in order.lines):
-            return order
-        products = sorted({line.product_id for line in order.lines if line.product_id})
+        products = sorted({line.product_id for line in order.lines
+                           if line.product_id and line_job_id(self.platform, line)})
         if not products:
             return order
         found = self._calls(session, lambda c: c.get("/products", include=",".join(products),

@@ -23,7 +23,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
@@ -150,8 +150,8 @@ def _callback(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/woocommerce/return", include_in_schema=False, response_model=None)
-def returned(session: SessionDep, store: str = "", success: str = "") -> HTMLResponse:  # noqa: A002
-    connection = session.get(StoreConnection, store) if store else None
+def returned(session: SessionDep, store_id: str = Query("", alias="store"), success: str = "") -> HTMLResponse:
+    connection = session.get(StoreConnection, store_id) if store_id else None
     if connection is None:
         return HTMLResponse("<p>Unknown store.</p>", status_code=404)
     ok = connection.status == "connected"
