@@ -125,7 +125,7 @@ class ShopifyAdmin:
                 requested = float(cost.get("requestedQueryCost") or self.last_cost or 1)
                 status = self.throttle
                 wait = ((requested - status.available) / status.restore_rate) if status else 2.0 ** attempt
-                wait = max(wait, 0.05)
+                wait = max(wait, 0.01)  # other callers may drain the bucket meanwhile
                 if attempt < self.max_throttle_retries:
                     log.info("shopify %s throttled: waiting %.2f s", self.shop, wait)
                     self.throttled_waits.append(wait)

@@ -114,6 +114,32 @@ class Traffic:
                               "headers": dict(request.headers)})
         return request
 
+    # Values that appear in Shopify's answers but differ per run (jobIds in order data): recorded as
+    # same-length placeholders, put back on replay.
+    bound: list[tuple[str, str]] = field(default_factory=list)
+    cassette: Any = None
+
+    def bind(self, value: str) -> None:
+        placeholder = f"job_pl{len(self.bound):02d}".ljust(len(value), "x")
+        self.bound.append((placeholder, value))
+        if self.replaying and self.cassette is not None:
+            for _request, response in self.cassette.data:
+                body = response["body"]["string"]
+                if isinstance(body, bytes):
+                    response["body"]["string"] = body.replace(placeholder.encode(), value.encode())
+                else:
+                    response["body"]["string"] = body.replace(placeholder, value)
+
+    def scrub(self, response: dict[str, Any]) -> dict[str, Any]:
+        body = response["body"]["string"]
+        for placeholder, value in self.bound:
+            if isinstance(body, bytes):
+                body = body.replace(value.encode(), placeholder.encode())
+            else:
+                body = body.replace(value, placeholder)
+        response["body"]["string"] = body
+        return response
+
     def graphql(self, operation: str) -> list[dict[str, Any]]:
         return [r["json"].get("variables") or {} for r in self.requests if r["operation"] == f"gql:{operation}"]
 
@@ -132,10 +158,12 @@ def traffic(request: pytest.FixtureRequest) -> Iterator[Traffic]:
     my_vcr = vcr.VCR(
         cassette_library_dir=str(CASSETTES), record_mode=mode, match_on=["method", "host", "path", "operation"],
         ignore_hosts=["testserver"], filter_headers=["x-shopify-access-token"],
-        before_record_request=recorder.capture, decode_compressed_response=True,
+        before_record_request=recorder.capture, before_record_response=recorder.scrub,
+        decode_compressed_response=True,
     )
     my_vcr.register_matcher("operation", _match_operation)
-    with my_vcr.use_cassette(f"{name}.yaml"):
+    with my_vcr.use_cassette(f"{name}.yaml") as cassette:
+        recorder.cassette = cassette
         recorder.requests.clear()  # loading a cassette passes its stored requests through the hook
         recorder._last_body = None
         yield recorder
