@@ -421,7 +421,8 @@ def font_type_of(font: Any) -> tuple[str, str, bool, Any]:
     ff1 = _get(fd, "/FontFile") if fd is not None else None
     ff2 = _get(fd, "/FontFile2") if fd is not None else None
     ff3 = _get(fd, "/FontFile3") if fd is not None else None
-    embedded = any(x is not None for x in (ff1, ff2, ff3))
+    # A FontFile key pointing at a missing object is not an embedded font.
+    embedded = any(isinstance(x, pikepdf.Stream) for x in (ff1, ff2, ff3))
     ff3_sub = _name(_get(ff3, "/Subtype")) if ff3 is not None else ""
     if subtype == "Type0":
         cid_sub = _name(_get(target, "/Subtype")) if target is not None else ""
@@ -1341,6 +1342,32 @@ class DocumentReader:
             mv = XMP_PATTERNS["pdfvt"].search(xmp)
             if mv:
                 d.pdfvt = mv.group(1).decode("latin-1").strip()
+        try:
+            self._output_intents(d, root)
+        except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            self.warn(f"output intents could not be read ({type(exc).__name__})")
+        try:
+            ocp = _get(root, "/OCProperties")
+            if ocp is not None:
+                for ocg in list(_get(ocp, "/OCGs") or [])[:500]:
+                    d.ocgs.append(_text(_get(ocg, "/Name")) or "(unnamed layer)")
+        except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            self.warn(f"layers could not be read ({type(exc).__name__})")
+        for scan in (self._scan_actions, self._scan_forms):
+            try:
+                scan(d)
+            except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+                self.warn(f"document structure could not be read completely ({type(exc).__name__})")
+        try:
+            names = _get(root, "/Names")
+            ef = _get(names, "/EmbeddedFiles") if names is not None else None
+            if ef is not None:
+                d.attachments.extend(_name_tree_keys(ef, 200))
+        except Exception:
+            self.warn("embedded files name tree could not be read")
+        return d
+
+    def _output_intents(self, d: DocFacts, root: Any) -> None:
         for oi in _get(root, "/OutputIntents") or []:
             entry: dict[str, Any] = {
                 "subtype": _name(_get(oi, "/S")),
@@ -1357,20 +1384,6 @@ class DocumentReader:
             else:
                 entry["profile"] = None
             d.output_intents.append(entry)
-        ocp = _get(root, "/OCProperties")
-        if ocp is not None:
-            for ocg in list(_get(ocp, "/OCGs") or [])[:500]:
-                d.ocgs.append(_text(_get(ocg, "/Name")) or "(unnamed layer)")
-        self._scan_actions(d)
-        self._scan_forms(d)
-        try:
-            names = _get(root, "/Names")
-            ef = _get(names, "/EmbeddedFiles") if names is not None else None
-            if ef is not None:
-                d.attachments.extend(_name_tree_keys(ef, 200))
-        except Exception:
-            self.warn("embedded files name tree could not be read")
-        return d
 
     def _scan_actions(self, d: DocFacts) -> None:
         root = self.pdf.Root
@@ -1414,6 +1427,16 @@ class DocumentReader:
                 todo.extend(list(kids)[:5000])
         d.acroform_fields = count
         d.signatures = sigs
+
+    def safe_page_facts(self, index: int, page: Any, doc: DocFacts) -> PageFacts:
+        """page_facts that never raises: a page we can't read becomes a structure problem."""
+        try:
+            return self.page_facts(index, page, True, doc)
+        except Exception as exc:  # hostile page dictionaries: report, don't crash
+            facts = PageFacts(page=index + 1, media=(0.0, 0.0, 0.0, 0.0), crop=(0.0, 0.0, 0.0, 0.0),
+                              bleed=None, trim=None, art=None, rotation=0)
+            facts.content_error = f"page could not be read ({type(exc).__name__})"
+            return facts
 
     def page_facts(self, index: int, page: pikepdf.Page, content: bool, doc: DocFacts) -> PageFacts:
         obj = page.obj

@@ -10,6 +10,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import pikepdf
+
 from core.errors import UnreadableFile
 
 from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
@@ -66,7 +68,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         reader = DocumentReader(pdf)
         try:
             doc = reader.doc_facts(path, size)
-        except (RecursionError, RuntimeError) as exc:
+        except (RecursionError, RuntimeError, pikepdf.PdfError) as exc:
             raise UnreadableFile("The PDF's structure is damaged beyond repair and can't be read.") from exc
         doc.page_count = n
         configs = plan.for_pages(n)
@@ -81,7 +83,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             renderer = TacRenderer(path, tac_dpi) if tac else None
             try:
                 for i, page in enumerate(pdf.pages):
-                    facts = reader.page_facts(i, page, True, doc)
+                    facts = reader.safe_page_facts(i, page, doc)
                     if renderer is not None and i in tac:
                         renderer.measure(i, facts)
                     pages.append(facts)
@@ -121,7 +123,7 @@ def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: flo
         out = []
         try:
             for i in range(start, stop):
-                facts = reader.page_facts(i, pdf.pages[i], True, local)
+                facts = reader.safe_page_facts(i, pdf.pages[i], local)
                 if renderer is not None and i in tac:
                     renderer.measure(i, facts)
                 out.append(facts)

@@ -32,13 +32,15 @@ class TacRenderer:
             self._doc = pymupdf.open(str(self.path))
         return self._doc
 
-    def close(self) -> None:
+    def close(self, shrink: bool = False) -> None:
         if self._doc is not None:
-            import pymupdf
-
             self._doc.close()
             self._doc = None
-            pymupdf.TOOLS.store_shrink(100)  # drop this document's cached fonts and images
+            if shrink:
+                import pymupdf
+
+                # Evict most cached fonts/images; recently used colour transforms tend to survive.
+                pymupdf.TOOLS.store_shrink(90)
 
     def measure(self, index: int, facts: PageFacts) -> None:
         if not facts.tac_needs_render and not facts.content_error:
@@ -57,7 +59,7 @@ class TacRenderer:
 
             self._rendered += 1
             if self._rendered % self.RECYCLE_EVERY == 0:
-                self.close()
+                self.close(shrink=True)
             doc = self._open()
             page = doc[index]
             rect = page.rect
@@ -66,7 +68,7 @@ class TacRenderer:
             if area > MAX_RENDER_PIXELS:
                 zoom *= (MAX_RENDER_PIXELS / area) ** 0.5
             pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csCMYK, alpha=False, annots=False)
-            arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(-1, pix.n).astype(np.uint16)
+            arr = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(-1, pix.n).astype(np.uint16)
             total = arr[:, 0] + arr[:, 1] + arr[:, 2] + arr[:, 3]
             flat = int(total.argmax())
             peak = int(total[flat])

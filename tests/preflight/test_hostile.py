@@ -103,3 +103,39 @@ def test_form_xobject_loop_is_bounded(tmp_path: Path) -> None:
 def test_deep_qQ_nesting_is_bounded(tmp_path: Path) -> None:
     report = _run(pdfgen._one_page(tmp_path / "q.pdf", extra=b"q " * 10000 + b"Q " * 10000))
     assert findings(report, "structure_damaged")
+
+
+def test_mutated_files_never_crash(tmp_path: Path) -> None:
+    """Random byte damage to the clean control: a report or UnreadableFile, nothing else, quickly."""
+    import random
+
+    import pikepdf
+
+    src = pdfgen.make_clean(tmp_path / "src.pdf")
+    flat = tmp_path / "flat.pdf"
+    with pikepdf.open(src) as pdf:  # uncompressed, no object streams: damage hits the structure
+        pdf.save(flat, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    rng = random.Random(20261125)
+    inserts = [b"R", b"0 0 R", b"<<", b">>", b"[", b"]", b"/Kids [1 0 R]", b"99999999999", b"(", b"BT", b"q", b"Do"]
+    outcomes = {"report": 0, "unreadable": 0}
+    for base in (src, flat):
+        data = base.read_bytes()
+        for i in range(30):
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 20)):
+                pos = rng.randrange(len(b))
+                r = rng.random()
+                if r < 0.5:
+                    b[pos] = rng.randrange(256)
+                elif r < 0.7:
+                    del b[pos : pos + rng.randint(1, 50)]
+                else:
+                    b[pos:pos] = rng.choice(inserts)
+            path = tmp_path / f"m{i}.pdf"
+            path.write_bytes(bytes(b))
+            try:
+                _run(path)
+                outcomes["report"] += 1
+            except UnreadableFile:
+                outcomes["unreadable"] += 1
+    assert outcomes["report"] > 0
