@@ -208,6 +208,7 @@ def ensure_webhooks(session: Session, connection: StoreConnection) -> list[dict[
     """
     secret = webhook_secrets(connection)[0]
     target = delivery_url(connection)
+    ours = target.rsplit("/", 1)[0] + "/"
     done: list[dict[str, Any]] = []
     with client_for(connection) as client:
         existing: dict[str, dict[str, Any]] = {}
@@ -215,7 +216,10 @@ def ensure_webhooks(session: Session, connection: StoreConnection) -> list[dict[
         while True:
             page = client.page("/webhooks", per_page=100, page=page_no)
             for hook in page.items:
-                if isinstance(hook, dict) and hook.get("delivery_url") == target and hook.get("topic") not in existing:
+                # Ours: any printgate delivery URL of this instance (a hook left by an earlier
+                # connection of this store is adopted and pointed at the current one).
+                if isinstance(hook, dict) and str(hook.get("delivery_url") or "").startswith(ours) \
+                        and (hook.get("delivery_url") == target or hook.get("topic") not in existing):
                     existing[str(hook.get("topic"))] = hook
             if page_no >= page.total_pages or page_no >= 5:
                 break
@@ -227,7 +231,7 @@ def ensure_webhooks(session: Session, connection: StoreConnection) -> list[dict[
             if hook is None:
                 created = client.post("/webhooks", body)
                 done.append({"id": created.get("id"), "topic": topic, "action": "created"})
-            elif hook.get("status") != "active" or hook.get("secret") != secret:
+            elif hook.get("status") != "active" or hook.get("secret") != secret or hook.get("delivery_url") != target:
                 # WooCommerce shows the secret only in the ``edit`` context: when it is not shown,
                 # set it again (cheap, and a webhook made by hand may carry another secret).
                 client.put(f"/webhooks/{hook['id']}", body)
