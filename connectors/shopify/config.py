@@ -3,7 +3,8 @@
 - ``API_KEY`` / ``API_SECRET``: the app's client id and client secret (Partner / Dev Dashboard).
 - ``API_SECRET_PREVIOUS``: the secret before a rotation; webhooks and install links signed with it
   keep verifying during the overlap (Shopify signs with the old one for up to an hour).
-- ``SCOPES``: ``read_orders,write_orders,write_files`` (``write_files`` enables Files API uploads).
+- ``SCOPES``: ``read_orders,write_orders,read_products,write_files`` (``read_products`` for the
+  per-product workflow metafield, ``write_files`` for Files API uploads).
 - ``DEFAULT_ACCOUNT``: the printgate account id (or name) a shop installed from the Shopify admin
   is linked to when the merchant did not start the install from printgate (one-merchant instances).
 - ``ADMIN_BASE``: where a shop's admin lives, ``{shop}`` is replaced (tests point it at a local fake).
@@ -25,7 +26,7 @@ class ShopifySettings(BaseSettings):
     api_key: str = ""
     api_secret: str = ""
     api_secret_previous: str = ""
-    scopes: str = "read_orders,write_orders,write_files"
+    scopes: str = "read_orders,write_orders,read_products,write_files"
     default_account: str = ""
     admin_base: str = "https://{shop}"
     api_version: str = API_VERSION

@@ -179,6 +179,49 @@ def embedded_session(request: Request, session: SessionDep) -> dict[str, Any]:
     return {"store": _store(connection), "exchanged": not fresh}
 
 
+APP_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>printgate</title>
+<meta name="shopify-api-key" content="{api_key}">
+<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>
+<style>body{{font:14px/1.5 system-ui,sans-serif;margin:2rem;max-width:40rem}}code{{background:#f4f4f4;padding:0 .3em}}</style>
+</head><body>
+<h1>printgate</h1>
+<p id="status">Connecting this shop to printgate…</p>
+<ol>
+<li>Add the <strong>printgate upload</strong> block to your product template (Online Store → Themes → Customize).</li>
+<li>Set the publishable key, your printgate URL and the workflow; a product's metafield
+<code>printgate.workflow_id</code> overrides the workflow.</li>
+<li>Paid orders get their print files under <strong>More actions → Print files (printgate)</strong>,
+in the order note and in the order metafields <code>printgate.jobs</code> / <code>printgate.status</code>.</li>
+</ol>
+<script>
+(async function () {{
+  var el = document.getElementById('status');
+  try {{
+    var token = await shopify.idToken();
+    var r = await fetch('{base}/shopify/session', {{method: 'POST', headers: {{Authorization: 'Bearer ' + token}}}});
+    var body = await r.json();
+    el.textContent = r.ok ? 'Connected: ' + body.store.shop + ' (' + body.store.status + ')'
+                          : 'Not connected: ' + body.message;
+  }} catch (e) {{ el.textContent = 'Not connected: ' + e; }}
+}})();
+</script>
+</body></html>
+"""
+
+
+@router.get("/app", include_in_schema=False, response_model=None)
+def app_page() -> HTMLResponse:
+    """The embedded app's page (``application_url``): App Bridge gets an ID token, printgate
+    exchanges it for the shop's offline token (``POST /shopify/session``)."""
+    from core.config import get_settings
+
+    settings = get_shopify_settings()
+    return HTMLResponse(APP_PAGE.format(api_key=html.escape(settings.api_key),
+                                        base=get_settings().public_url.rstrip("/")))
+
+
+@router.get("/app/orders", include_in_schema=False, response_model=None)
 @router.get("/orders", include_in_schema=False, response_model=None)
 def order_page(request: Request, session: SessionDep) -> HTMLResponse:
     """Target of the order-details admin link: Shopify appends ``id``, ``shop`` and an ``hmac``."""

@@ -31,7 +31,7 @@ CLIENT_ID = "pgtest-client-id"
 CLIENT_SECRET = "pgtest-client-secret"
 OLD_SECRET = "pgtest-previous-secret"
 SHOP = "pg-test.myshopify.com"
-CASSETTES = Path(__file__).parent / "cassettes"
+CASSETTES = Path(__file__).parent / "cassettes" / "shopify"
 # Copies of shared/fixtures/shopify (Shopify's documented webhook bodies), kept with the tests.
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -39,7 +39,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def fixture_order(name: str = "order.json") -> dict[str, Any]:
     """A documented ``orders/*`` webhook body, unwrapped from ``{"order": ...}``."""
     data = json.loads((FIXTURES / name).read_text())
-    return dict(data["order"] if "order" in data else data)
+    return dict(data.get("order", data))
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ def test_install_redirects_to_authorize_with_a_stored_state(client: Any, auth: d
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{shopify_env.base}/{SHOP}/admin/oauth/authorize"
     query = dict(parse_qsl(target.query, keep_blank_values=True))
     assert query["client_id"] == CLIENT_ID
-    assert query["scope"] == "read_orders,write_orders,write_files"
+    assert query["scope"] == "read_orders,write_orders,read_products,write_files"
     assert query["redirect_uri"] == "http://testserver/shopify/callback"
     assert len(query["state"]) >= 24 and query["grant_options[]"] == ""  # offline access
 
