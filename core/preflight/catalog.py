@@ -60,6 +60,8 @@ class CheckSpec:
     needs: frozenset[str]
     aliases: tuple[str, ...]
     fn: CheckFn
+    options: dict[str, list[Any]]
+    extra_rule_ids: tuple[str, ...]
 
     @property
     def messages(self) -> dict[str, str]:
@@ -74,8 +76,10 @@ class CheckSpec:
             "title": self.title,
             "scope": self.scope,
             "ruleId": self.rule_id,
+            "ruleIds": [self.rule_id, *self.extra_rule_ids],
             "defaultAction": self.default_action,
             "settings": dict(self.settings),
+            "schema": {k: _schema(k, v, self.options.get(k)) for k, v in self.settings.items()},
             "autofix": {
                 "available": self.autofix_strategy is not None,
                 "runner": self.autofix_runner if self.autofix_strategy else None,
@@ -84,6 +88,29 @@ class CheckSpec:
             "aliases": list(self.aliases),
             "messages": {"issue": msgs.get("issue"), "fix": msgs.get("fix"), "autofix": msgs.get("autofix")},
         }
+
+
+NUMERIC_HINTS = ("_mm", "_px", "_pt", "_dpi", "width", "height", "percent", "count", "min", "max")
+
+
+def _schema(name: str, default: Any, options: list[Any] | None) -> dict[str, Any]:
+    """A small JSON-schema-like description of one setting, inferred from its default."""
+    if isinstance(default, bool):
+        kind = "boolean"
+    elif isinstance(default, int | float):
+        kind = "number"
+    elif isinstance(default, list):
+        kind = "array"
+    elif isinstance(default, str):
+        kind = "string"
+    elif options is None and any(h in name for h in NUMERIC_HINTS):
+        kind = "number"
+    else:
+        kind = "string"
+    out: dict[str, Any] = {"type": kind, "default": default, "nullable": default is None}
+    if options is not None:
+        out["options"] = list(options)
+    return out
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
@@ -105,6 +132,8 @@ def check(
     runner: str = "optimize",
     needs: Iterable[str] = (),
     aliases: Iterable[str] = (),
+    options: dict[str, list[Any]] | None = None,
+    also_emits: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check. ``autofix`` is the strategy name the fix engine implements, if any."""
     if default not in ACTIONS:
@@ -130,6 +159,8 @@ def check(
             needs=frozenset(needs),
             aliases=tuple(aliases),
             fn=fn,
+            options=dict(options or {}),
+            extra_rule_ids=tuple(also_emits),
         )
         _REGISTRY[check_id] = spec
         for alias in spec.aliases:

@@ -166,3 +166,12 @@ def test_pdfx4_profile(tmp_path: Path) -> None:
     bad = run_preflight(pdfgen.not_pdfx(tmp_path / "n.pdf"), profile, source_name="n.pdf")
     hit = findings(bad, "pdfx_not_compliant")[0]
     assert hit["severity"] == "reject" and hit["issue"].startswith("This product needs a PDF/X-4 compliant file")
+
+
+def test_catalog_lists_every_rule_id_the_defects_emit() -> None:
+    emitted = {r for c in check_catalog() for r in c["ruleIds"]}
+    assert set(pdfgen.DEFECTS) <= emitted
+    schema = next(c for c in check_catalog() if c["id"] == "output_intent")["schema"]
+    assert schema["expected_profile"] == {"type": "string", "default": None, "nullable": True}
+    bit = next(c for c in check_catalog() if c["id"] == "image_bit_depth")["schema"]["min"]
+    assert bit["options"] == [1, 2, 4, 8, 16] and bit["type"] == "number"

@@ -49,6 +49,7 @@ def display_modes(modes: list[str]) -> str:
     target="colors",
     settings={"allowed": ["CMYK", "Grayscale"], "convert_all": False, "preserve": ["Separation", "DeviceN", "NChannel"]},
     autofix="convert_colors",
+    options={"allowed": ["CMYK", "Grayscale", "RGB", "Lab"], "preserve": ["ICC", "DeviceN", "NChannel", "Separation", "Separation All"]},
 )
 def color_mode(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     allowed = allowed_modes(s.get("allowed"))
@@ -156,6 +157,7 @@ def _matches(name: str, wanted: str) -> bool:
     scope="document",
     settings={"expected_profile": None},
     autofix="embed_output_intent",
+    also_emits=("output_intent_mismatch",),
 )
 def output_intent(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     intents = [oi for oi in ctx.doc.output_intents if oi.get("profile") is not None or oi.get("identifier")]
@@ -223,6 +225,7 @@ def icc_profile(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     target="text",
     settings={"scope": "text"},
     autofix="rich_black_to_k",
+    options={"scope": ["text", "all"]},
 )
 def rich_black(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     p = ctx.page
@@ -249,6 +252,7 @@ def rich_black(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     rule_id="overprint_used",
     target="objects",
     settings={"reject_white": True},
+    also_emits=("overprint_white",),
 )
 def overprint(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     p = ctx.page

@@ -74,6 +74,7 @@ def _norm_type(t: str) -> str:
     target="fonts",
     scope="document",
     settings={"disallowed": ["Type 3"]},
+    options={"disallowed": ["Type 1", "Type 3", "TrueType", "OpenType", "CID Type 0", "CID Type 2"]},
 )
 def font_types(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     bad = {_norm_type(t) for t in s.get("disallowed") or []}

@@ -154,6 +154,7 @@ def orientation_of(w: float, h: float) -> str:
     rule_id="orientation_mismatch",
     target="pages",
     settings={"allowed": ["portrait", "landscape", "square"]},
+    options={"allowed": ["portrait", "landscape", "square"]},
 )
 def orientation(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     allowed = [str(a).lower() for a in (s.get("allowed") or [])]
@@ -186,6 +187,7 @@ def orientation(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     target="pages",
     settings={"required_mm": 3.0, "tolerance_mm": 0.2, "fill": "mirror", "sides": "all"},
     autofix="mirror_bleed",
+    options={"fill": ["none", "mirror", "scale"], "sides": ["all", "top", "right", "bottom", "left"]},
 )
 def bleed(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     page = ctx.page
@@ -230,6 +232,8 @@ def _ctx_sizes(ctx: PageContext) -> list[tuple[float, float]]:
     target="pages",
     settings={"required_mm": 3.0, "tolerance_mm": 0.2, "sides": "all"},
     autofix="set_trimbox",
+    options={"sides": ["all", "top", "right", "bottom", "left"]},
+    also_emits=("trimbox_invalid", "trimbox_incorrect"),
 )
 def trimbox(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     page = ctx.page
@@ -337,6 +341,7 @@ def safety_margin(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     settings={"allowed": [0]},
     autofix="normalize_rotation",
     aliases=("geom.rotation",),
+    options={"allowed": [0, 90, 180, 270]},
 )
 def page_rotation(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     allowed = [int(a) % 360 for a in (s.get("allowed") or [0])]
@@ -397,6 +402,7 @@ def consistent_page_sizes(ctx: DocContext, s: dict[str, Any]) -> list[Violation]
     scope="document",
     settings={"mode": "single"},
     autofix="split_spreads",
+    options={"mode": ["single", "spreads", "either"]},
 )
 def page_layout(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     mode = str(s.get("mode") or "either").lower()

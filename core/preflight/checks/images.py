@@ -109,6 +109,7 @@ def image_max_resolution(ctx: PageContext, s: dict[str, Any]) -> list[Violation]
     rule_id="image_color_mode_not_allowed",
     target="images",
     settings={"allowed": ["CMYK", "Grayscale"]},
+    options={"allowed": ["CMYK", "Grayscale", "RGB"]},
 )
 def image_color_mode(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     allowed = allowed_modes(s.get("allowed"))
@@ -142,6 +143,7 @@ def image_color_mode(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     target="images",
     settings={"disallowed": []},
     autofix="recompress_images",
+    options={"disallowed": ["JPEG", "JPEG 2000", "Flate/Zip", "LZW", "CCITT", "JBIG2", "Uncompressed"]},
 )
 def image_compression(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     bad = {_key(str(x)) for x in s.get("disallowed") or []}
@@ -170,6 +172,7 @@ def image_compression(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     rule_id="image_low_bit_depth",
     target="images",
     settings={"min": 8},
+    options={"min": [1, 2, 4, 8, 16]},
 )
 def image_bit_depth(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     limit = int(s.get("min") or 0)

@@ -135,6 +135,7 @@ def raster_max_pixels(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     target="image",
     settings={"allowed": ["CMYK", "Grayscale", "RGB"]},
     autofix="convert_colorspace",
+    options={"allowed": ["CMYK", "Grayscale", "RGB", "Lab", "Indexed"]},
 )
 def raster_color_mode(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     allowed_raw = s.get("allowed") or []
@@ -168,6 +169,7 @@ def raster_color_mode(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     target="image",
     settings={"min": 8},
     autofix="increase_bit_depth",
+    options={"min": [1, 4, 8, 16]},
 )
 def raster_bit_depth(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     need = int(s.get("min") or 0)
@@ -250,6 +252,7 @@ def raster_file_size(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     target="image",
     settings={"expected_profile": None},
     autofix="embed_icc",
+    also_emits=("raster_icc_mismatch",),
 )
 def raster_icc(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     expected = s.get("expected_profile")

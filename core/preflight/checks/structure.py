@@ -8,6 +8,8 @@ from ..catalog import DocContext, PageContext, check
 from ..document import version_key
 from ..model import Violation
 
+VERSIONS = ["1.3", "1.4", "1.5", "1.6", "1.7", "2.0"]
+
 
 @check(
     "transparency",
@@ -214,6 +216,7 @@ def permissions(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     scope="document",
     settings={"min": "1.4", "max": "1.7"},
     autofix="convert_pdf_version",
+    options={"min": VERSIONS, "max": VERSIONS},
 )
 def pdf_version(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     v = ctx.doc.version
@@ -247,6 +250,7 @@ def _pdfx_norm(v: str | None) -> str:
     target="document",
     scope="document",
     settings={"standard": "PDF/X-4"},
+    options={"standard": ["PDF/X-1a", "PDF/X-3", "PDF/X-4", "PDF/X-5", "PDF/X-6"]},
 )
 def pdfx(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     doc = ctx.doc
