@@ -23,8 +23,10 @@ def report(*findings: dict) -> dict:
 
 
 def gradient_png(w: int, h: int) -> bytes:
-    img = Image.new("RGB", (w, h))
-    img.putdata([(x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), 128) for y in range(h) for x in range(w)])
+    """A smooth two-axis gradient (red along x, green along y): compresses like a photo, not a flat fill."""
+    gx = Image.linear_gradient("L").rotate(90).resize((w, h))
+    gy = Image.linear_gradient("L").resize((w, h))
+    img = Image.merge("RGB", (gx, gy, Image.new("L", (w, h), 128)))
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()

@@ -10,7 +10,6 @@ from core.fixes.fonts import fonts_in
 from tests.fixes.fixkit import finding, report
 
 
-
 def _fonts(path: Path):
     with pikepdf.open(path) as pdf:
         return fonts_in(pdf)
