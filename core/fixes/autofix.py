@@ -127,6 +127,8 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
     Raises ``core.errors.UnreadableFile`` when the file cannot be opened at all.
     """
     src, dst = Path(src), Path(dst)
+    if dst.resolve() == src.resolve():
+        raise ValueError("dst must differ from src: the source file is never modified")
     if is_raster(src):
         return _run_raster(src, dst, report, profile, items)
     planned, skipped = plan(report, profile, items)

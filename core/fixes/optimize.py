@@ -57,6 +57,8 @@ def optimize_pdf(src: Path, dst: Path, params: dict) -> dict[str, Any]:
     """Apply ``params`` (the ``pdf`` namespace) to ``src`` and write ``dst``; ``{}`` rebuilds streams only."""
     params = dict(params or {})
     src, dst = Path(src), Path(dst)
+    if dst.resolve() == src.resolve():
+        raise ValueError("dst must differ from src: the source file is never modified")
     with tempfile.TemporaryDirectory(prefix="printgate-opt-") as tmp:
         doc = WorkDoc(src, Path(tmp))
         run = _Run(doc)

@@ -82,10 +82,7 @@ class WorkDoc:
         file lacks them, so a font or colour fix does not silently break PDF/X.
         """
         old = self.pdf
-        try:
-            new = open_pdf(Path(new_path))
-        except Exception:
-            raise
+        new = open_pdf(Path(new_path))  # a broken tool output fails here, not later
         changed = _carry_document_metadata(old, new)
         old.close()
         self._pdf = new
