@@ -1,0 +1,180 @@
+"""Benchmark: Shopify ``orders/paid`` -> print files attached to the order, for a 1-page job.
+
+    .venv/bin/python bench/shopify_order_to_files.py [--orders 10] [--workers 2]
+
+What it does, all on loopback, in a throwaway data dir:
+
+1. Starts the fake Shopify (``tests/fakes/shopify_store.py``: real OAuth and Admin GraphQL wire
+   format) and a real ``printgate serve`` (API + RQ workers + embedded Redis) pointed at it.
+2. Installs the app the way a merchant does (link from printgate -> Shopify callback with a code).
+3. Per order: the widget's calls make a 1-page job (publishable key, presigned upload, intake check)
+   until it can proceed; then the clock starts, a signed ``orders/paid`` webhook whose line item
+   carries ``_printgate_job_id`` is sent, and ``GET /stores/{id}/orders/{orderId}`` is polled until
+   the order is ``written_back`` (metafields, note and tag written to the fake shop).
+
+Reported: the webhook's answer time, the time until the job is attached, and the time until the
+files are on the order (p50/p95/max), plus how much of it is the processing phase.
+A benchmark, not a test: it prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl, urlparse
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._common import machine, now_utc, save_results, start_serve, summarize  # noqa: E402
+from tests.fakes.shopify_store import FakeShopify, FakeShopServer  # noqa: E402
+
+CLIENT_ID = "bench-client-id"
+CLIENT_SECRET = "bench-client-secret"
+SHOP = "bench-shop.myshopify.com"
+
+
+def artwork(path: Path) -> Path:
+    """1 page, vector art only, A4 with bleed: what the default workflow accepts."""
+    import pymupdf
+
+    bleed = 3 / 25.4 * 72
+    width, height = 595.28 + 2 * bleed, 841.89 + 2 * bleed
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(page.rect, color=(0, 0, 0), fill=(0.1, 0.4, 0.7))
+    page.set_bleedbox(page.rect)
+    page.set_trimbox(pymupdf.Rect(bleed, bleed, width - bleed, height - bleed))
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def signed_query(params: dict[str, str]) -> dict[str, str]:
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return {**params, "hmac": hmac.new(CLIENT_SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()}
+
+
+def webhook(client: httpx.Client, topic: str, payload: dict[str, object]) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    digest = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    headers = {"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": digest,
+               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+               "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+    return client.post("/webhooks/shopify", content=body, headers=headers)
+
+
+def widget_job(client: httpx.Client, pk: str, pdf: Path) -> str:
+    head = {"Authorization": f"Bearer {pk}"}
+    job_id = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=head).raise_for_status().json()["jobId"]
+    upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=head).raise_for_status().json()
+    client.post(upload["upload"]["url"], data=upload["upload"]["fields"],
+                files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).raise_for_status()
+    client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]}, headers=head).raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(f"/element/jobs/{job_id}", headers=head).json()
+        if status["terminal"]:
+            if not status["canProceed"]:
+                raise RuntimeError(f"the bench file was rejected: {status.get('reason')}")
+            return str(job_id)
+        time.sleep(0.02)
+    raise TimeoutError("intake did not finish")
+
+
+def order_body(order_id: int, job_id: str) -> dict[str, object]:
+    return {
+        "id": order_id, "name": f"#{order_id}", "financial_status": "paid", "currency": "EUR", "total_price": "25.00",
+        "email": "bench@mail.example.com", "customer": {"id": 1, "email": "bench@mail.example.com"},
+        "note": None, "note_attributes": [], "cancelled_at": None,
+        "line_items": [{"id": order_id * 10, "product_id": None, "name": "Flyer A4", "title": "Flyer A4",
+                        "quantity": 100, "sku": "FLY-A4", "price": "25.00",
+                        "properties": [{"name": "_printgate_job_id", "value": job_id}]}],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    fake = FakeShopify(CLIENT_ID, CLIENT_SECRET)
+    shop_server = FakeShopServer(fake).start()
+    env = {"PRINTGATE_SHOPIFY_API_KEY": CLIENT_ID, "PRINTGATE_SHOPIFY_API_SECRET": CLIENT_SECRET,
+           "PRINTGATE_SHOPIFY_ADMIN_BASE": fake.base + "/{shop}"}
+    server = start_serve(workers=args.workers, extra_env=env)
+    import subprocess
+
+    from bench._common import _bench_env
+
+    pk = json.loads(subprocess.run(
+        [sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "bench", "--kind", "publishable"],
+        env=_bench_env(server.data_dir, env), capture_output=True, check=True, cwd=ROOT).stdout)["key"]
+    pdf = artwork(server.data_dir / "bench.pdf")
+    accept_ms, attached_ms, done_ms, processing_ms = [], [], [], []
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            linked = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=server.auth).raise_for_status().json()
+            state = dict(parse_qsl(urlparse(linked["installUrl"]).query))["state"]
+            client.get("/shopify/callback", params=signed_query({
+                "code": fake.issue_code(SHOP), "shop": SHOP, "state": state, "timestamp": str(int(time.time()))}))
+            store_id = linked["store"]["id"]
+            for index in range(args.orders):
+                job_id = widget_job(client, pk, pdf)
+                order = order_body(9000 + index, job_id)
+                fake.add_order(SHOP, order)
+                started = time.perf_counter()
+                webhook(client, "orders/paid", order).raise_for_status()
+                accept_ms.append((time.perf_counter() - started) * 1000)
+                attached_at = None
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    synced = client.get(f"/stores/{store_id}/orders/{order['id']}", headers=server.auth)
+                    if synced.status_code == 200:
+                        body = synced.json()
+                        if attached_at is None and body["steps"]["attached"]["status"] == "done":
+                            attached_at = time.perf_counter()
+                        if body["status"] in ("written_back", "failed"):
+                            break
+                    time.sleep(0.005)
+                finished = time.perf_counter()
+                if body["status"] != "written_back":
+                    raise RuntimeError(f"order {order['id']} ended {body['status']}: {body.get('lastError')}")
+                attached_ms.append(((attached_at or finished) - started) * 1000)
+                done_ms.append((finished - started) * 1000)
+                processing_ms.append((finished - (attached_at or finished)) * 1000)
+            writes = [c["operation"] for c in fake.shop(SHOP).calls]
+    finally:
+        server.stop()
+        shop_server.stop()
+
+    results = {
+        "bench": "shopify_order_to_files", "at": now_utc(), "machine": machine(), "orders": args.orders,
+        "workers": args.workers, "webhook_answer_ms": summarize(accept_ms), "to_attached_ms": summarize(attached_ms),
+        "attached_to_written_back_ms": summarize(processing_ms), "paid_to_files_on_order_ms": summarize(done_ms),
+        "shopify_calls_per_order": len(writes) / max(args.orders, 1),
+    }
+    print(f"machine: {results['machine']}")
+    print(f"{args.orders} orders, {args.workers} workers, 1-page PDF, fake Shopify on loopback")
+    for label, key in (("webhook answered", "webhook_answer_ms"), ("job attached", "to_attached_ms"),
+                       ("attached -> written back", "attached_to_written_back_ms"),
+                       ("orders/paid -> files on order", "paid_to_files_on_order_ms")):
+        s = results[key]
+        print(f"  {label:32s} p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  max {s['max']:7.1f} ms")
+    print(f"  Shopify GraphQL calls per order: {results['shopify_calls_per_order']:.1f}")
+    print(f"results: {save_results('shopify_order_to_files', results)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
