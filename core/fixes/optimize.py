@@ -192,9 +192,85 @@ def _strip(doc: WorkDoc, name: str) -> None:
                 found += 1
         if not found:
             raise FixSkipped("no alternate images")
+    elif name in ("invisiblePaths", "headerFooter", "batesNumbers"):
+        count = _rewrite_all_content(pdf, functools.partial(_strip_ops, name))
+        if not count:
+            raise FixSkipped({"invisiblePaths": "no invisible paths",
+                              "headerFooter": "no Acrobat headers or footers",
+                              "batesNumbers": "no Bates numbers"}[name])
     else:
         raise FixSkipped(f"strip.{name} is not supported by printgate yet")
     doc.dirty = True
+
+
+_PATH_OPS = {"m", "l", "c", "v", "y", "h", "re"}
+
+
+def _artifact_kind(operands: Any, resources: Any) -> str | None:
+    """``header``/``footer``/``bates`` for Acrobat pagination artifacts (``/Artifact <<...>> BDC``)."""
+    if len(operands) != 2 or operands[0] != pikepdf.Name.Artifact:
+        return None
+    props = operands[1]
+    if isinstance(props, pikepdf.Name) and resources is not None:
+        props = resources.get("/Properties", {}).get(str(props))
+    if not isinstance(props, pikepdf.Dictionary):
+        return None
+    subtype = str(props.get("/Subtype", ""))
+    return {"/Header": "header", "/Footer": "footer", "/BatesN": "bates"}.get(subtype)
+
+
+def _strip_ops(what: str, ops: list[tuple[Any, Any]], resources: Any) -> tuple[list[tuple[Any, Any]], int]:
+    out: list[tuple[Any, Any]] = []
+    removed = 0
+    if what == "invisiblePaths":
+        pending: list[tuple[Any, Any]] = []
+        for operands, operator in ops:
+            op = str(operator)
+            if op in _PATH_OPS or op in ("W", "W*"):
+                pending.append((operands, operator))
+                continue
+            if op == "n" and pending and not any(str(o) in ("W", "W*") for _, o in pending):
+                pending = []  # a path that is neither painted nor used as a clip
+                removed += 1
+                continue
+            out.extend(pending)
+            pending = []
+            out.append((operands, operator))
+        out.extend(pending)
+        return out, removed
+    wanted = {"headerFooter": {"header", "footer"}, "batesNumbers": {"bates"}}[what]
+    depth = 0  # > 0 while inside a stripped artifact (counting nested marked content)
+    for operands, operator in ops:
+        op = str(operator)
+        if depth:
+            depth += 1 if op in ("BDC", "BMC") else -1 if op == "EMC" else 0
+            continue
+        if op == "BDC" and _artifact_kind(operands, resources) in wanted:
+            depth = 1
+            removed += 1
+            continue
+        out.append((operands, operator))
+    return out, removed
+
+
+def _rewrite_all_content(pdf: pikepdf.Pdf, fn: Callable[[list[tuple[Any, Any]], Any], tuple[list, int]]) -> int:
+    from core.fixes._content import instructions, unparse
+
+    total = 0
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources")
+        new_ops, removed = fn(instructions(page), resources)
+        if removed:
+            page.obj.Contents = pikepdf.Stream(pdf, unparse(new_ops))
+            total += removed
+        xobjects: Any = resources.get("/XObject", {}) if resources is not None else {}
+        for xo in xobjects.values():
+            if xo.get("/Subtype") == pikepdf.Name.Form:
+                new_ops, removed = fn(instructions(xo), xo.get("/Resources", resources))
+                if removed:
+                    xo.write(unparse(new_ops))
+                    total += removed
+    return total
 
 
 # --- geometry ---------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_unknown_and_unsupported_keys_are_reported(pdfs, tmp_path: Path) -> None
     applied, skipped = _names(res)
     assert applied == []
     assert skipped["teleport"] == "unknown optimize option"
-    assert "not supported" in skipped["strip.invisiblePaths"]
+    assert skipped["strip.invisiblePaths"] == "no invisible paths"
     assert skipped["strip.wormholes"] == "unknown strip option"
     assert "Flate and JPEG" in skipped["compression.bwFilter"]
     assert "target must be" in skipped["colorConversion"]
@@ -162,3 +162,17 @@ def test_cmyk_conversion_targets_the_requested_output_intent(pdfs, tmp_path: Pat
         assert "k" in ops and not ops & {"rg", "RG"}
         intents = pdf.Root.OutputIntents
         assert len(intents) == 1 and "TR 003" in str(intents[0].OutputConditionIdentifier)
+
+
+def test_strip_invisible_paths_header_footer_and_bates(pdfs, tmp_path: Path) -> None:
+    content = (b"10 10 m 50 50 l n "  # invisible: constructed, never painted
+               b"0 0 100 100 re W n 1 0 0 rg 0 0 200 200 re f "  # a clip: kept
+               b"/Artifact <</Subtype /Header /Type /Pagination>> BDC BT /F1 9 Tf 10 190 Td (Header) Tj ET EMC "
+               b"/Artifact <</Subtype /BatesN /Type /Pagination>> BDC BT /F1 9 Tf 10 5 Td (ABC000123) Tj ET EMC")
+    src = pdfs.raw("hf.pdf", content)
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {"strip": {"invisiblePaths": True, "headerFooter": True, "batesNumbers": True}})
+    assert res["appliedFixes"] == ["strip.invisiblePaths", "strip.headerFooter", "strip.batesNumbers"]
+    with pikepdf.open(out) as pdf:
+        ops = [str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[0])]
+    assert ops == ["re", "W", "n", "rg", "re", "f"]
