@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
+
+from rq import Queue
 
 from core.queue import WEBHOOKS, get_queue, get_redis
+from webhooks._group import GroupRunner
 
 log = logging.getLogger("printgate.webhooks")
 
 _LIVE = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+FAILURE_TTL = 7 * 24 * 3600
 
 
 def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeout: int = 120) -> bool:
@@ -22,14 +29,31 @@ def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeo
         queue = get_queue(WEBHOOKS)
         if delay_s > 0:
             queue.enqueue_in(timedelta(seconds=delay_s), func, row_id, job_id=job_id, job_timeout=timeout,
-                             result_ttl=60, failure_ttl=7 * 24 * 3600)
+                             result_ttl=60, failure_ttl=FAILURE_TTL)
         else:
-            queue.enqueue_call(func, args=(row_id,), job_id=job_id, timeout=timeout, result_ttl=60,
-                               failure_ttl=7 * 24 * 3600)
+            _group.submit((queue.name, Queue.prepare_data(func, args=(row_id,), job_id=job_id, timeout=timeout,
+                                                          result_ttl=60, failure_ttl=FAILURE_TTL)))
         return True
     except Exception as exc:  # the row is the record; losing the message only delays the work
         log.warning("could not queue %s(%s): %s; the sweeper will pick it up", func, row_id, exc)
         return False
+
+
+def _enqueue_batch(items: list[tuple[str, Any]]) -> list[None]:
+    by_queue: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+    for name, data in items:
+        if data.job_id in seen:
+            continue  # the same message twice in one batch (RQ refuses that): once is enough
+        seen.add(data.job_id)
+        by_queue.setdefault(name, []).append(data)
+    for name, datas in by_queue.items():
+        get_queue(name).enqueue_many(datas)
+    return [None] * len(items)
+
+
+# Concurrent requests in one process share one Redis pipeline (see ``webhooks._group``).
+_group: GroupRunner[tuple[str, Any], None] = GroupRunner(_enqueue_batch)
 
 
 def is_queued(job_id: str) -> bool:

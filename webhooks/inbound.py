@@ -45,10 +45,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.clock import as_utc, utcnow
+from core.config import get_settings
 from core.db import get_engine
 from core.errors import NotFound, PayloadTooLarge, Unauthorized
 from core.ids import new_id
 from webhooks import _queue
+from webhooks._group import GroupRunner
 from webhooks.models import InboundDelivery
 from webhooks.settings import get_webhook_settings
 from webhooks.signing import SignatureError
@@ -195,27 +197,69 @@ def accept(platform_name: str, headers: Mapping[str, str], body: bytes,
     now = utcnow()
     _check_age(platform, verified.triggered_at, now)
     row_id = new_id("whin")
-    try:
-        with get_engine().begin() as conn:
-            conn.execute(insert(InboundDelivery).values(
-                id=row_id, platform=platform.name, account_id=verified.account_id,
-                connection_id=verified.connection_id or connection_id, delivery_id=verified.delivery_id[:200],
-                topic=verified.topic, headers=_kept_headers(platform, headers), body=body,
-                triggered_at=verified.triggered_at, received_at=now, status="pending", attempts=0,
-                next_attempt_at=now,
-            ))
-    except IntegrityError:
+    inserted = _inserts.submit({
+        "id": row_id, "platform": platform.name, "account_id": verified.account_id,
+        "connection_id": verified.connection_id or connection_id,
+        "delivery_id": verified.delivery_id[:200], "topic": verified.topic,
+        "headers": _kept_headers(platform, headers), "body": body, "triggered_at": verified.triggered_at,
+        "received_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now,
+    })
+    if not inserted:
         existing = _existing_id(platform.name, verified.delivery_id[:200])
         if existing is None:
-            raise
+            raise RuntimeError("delivery neither stored nor found")
         return Accepted(id=existing, duplicate=True)
     queued = _queue.schedule(PROCESS, row_id, job_id=_rq_id(row_id, 1),
                              timeout=settings.inbound_handler_timeout_s)
     return Accepted(id=row_id, queued=queued)
 
 
+def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
+    """Insert a batch in one transaction; a row whose (platform, delivery id) exists is skipped.
+
+    Returns, per row, whether it was stored. One commit for many concurrent requests: SQLite takes
+    one write lock at a time, so this is what lets the receiver keep up with bursts.
+    """
+    engine = _engine()
+    dialect = engine.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+        stmt = dialect_insert(InboundDelivery).on_conflict_do_nothing(
+            index_elements=["platform", "delivery_id"]).returning(col(InboundDelivery.id))
+        with engine.begin() as conn:
+            stored = {row[0] for row in conn.execute(stmt, rows)} if len(rows) > 1 else \
+                {row[0] for row in conn.execute(stmt, rows[0])}
+        return [row["id"] in stored for row in rows]
+    out = []
+    for row in rows:  # other databases: one statement per row, duplicates by constraint
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(InboundDelivery), row)
+            out.append(True)
+        except IntegrityError:
+            out.append(False)
+    return out
+
+
+_inserts: GroupRunner[dict[str, Any], bool] = GroupRunner(_insert_rows, max_batch=200)
+
+_engine_cache: dict[str, Any] = {}
+
+
+def _engine() -> Any:
+    """``get_engine()`` for the receive path, remembered per settings object (resolving the
+    database URL touches the filesystem on every call)."""
+    settings = get_settings()
+    if _engine_cache.get("settings") is not settings:
+        _engine_cache.update(settings=settings, engine=get_engine())
+    return _engine_cache["engine"]
+
+
 def _existing_id(platform: str, delivery_id: str) -> str | None:
-    with Session(get_engine()) as session:
+    with Session(_engine()) as session:
         return session.exec(select(InboundDelivery.id).where(
             InboundDelivery.platform == platform, InboundDelivery.delivery_id == delivery_id)).first()
 
@@ -233,13 +277,18 @@ def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
         update(InboundDelivery)
         .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "pending")
         .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
-                locked_until=now + timedelta(seconds=settings.inbound_handler_timeout_s + 30))
+                locked_until=now + timedelta(seconds=settings.inbound_handler_timeout_s + _margin_s()))
     )
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     attempts = session.exec(select(InboundDelivery.attempts).where(InboundDelivery.id == delivery_id)).one()
     return int(attempts)
+
+
+def _margin_s() -> int:
+    """How long past the RQ timeout a claim is still honoured (RQ kills the job first)."""
+    return max(5, min(30, get_webhook_settings().inbound_handler_timeout_s // 4))
 
 
 def process_delivery(delivery_id: str) -> str:
@@ -350,14 +399,18 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
         session.commit()
         counts["reclaimed"] = len(reclaimed)
         due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
-        pending = list(session.exec(select(InboundDelivery.id, InboundDelivery.attempts).where(
+        pending = list(session.exec(select(
+            InboundDelivery.id, InboundDelivery.attempts, InboundDelivery.next_attempt_at).where(
             InboundDelivery.status == "pending",
             or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= due_before,
                 col(InboundDelivery.id).in_(reclaimed)),
         )).all())
-        for row_id, attempts in pending:
+        # A message a killed worker had taken stays "started" in RQ until RQ's own cleanup: past this
+        # point it is not trusted (a doubled message is harmless, a lost one is not).
+        overdue = now - timedelta(seconds=settings.inbound_handler_timeout_s + settings.sweep_grace_s)
+        for row_id, attempts, due in pending:
             job_id = _rq_id(row_id, attempts + 1)
-            if _queue.is_queued(job_id):
+            if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
                 continue
             if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s):
                 counts["requeued"] += 1

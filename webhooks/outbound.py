@@ -590,14 +590,18 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
         session.commit()
         counts["reclaimed"] = len(reclaimed)
         due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
-        pending = list(session.exec(select(OutboundDelivery.id, OutboundDelivery.attempts).where(
+        pending = list(session.exec(select(
+            OutboundDelivery.id, OutboundDelivery.attempts, OutboundDelivery.next_attempt_at).where(
             OutboundDelivery.status == "pending",
             or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= due_before,
                 col(OutboundDelivery.id).in_(reclaimed)),
         )).all())
-    for delivery_id, attempts in pending:
+    # A message a killed worker had taken stays "started" in RQ until RQ's own cleanup: not trusted
+    # past the attempt budget (a doubled message is harmless: the claim is conditional).
+    overdue = now - timedelta(seconds=_attempt_budget_s() + settings.sweep_grace_s)
+    for delivery_id, attempts, due in pending:
         job_id = _rq_id(delivery_id, attempts + 1)
-        if _queue.is_queued(job_id):
+        if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
             continue
         if _queue.schedule(DELIVER, delivery_id, job_id=job_id, timeout=_attempt_budget_s()):
             counts["requeued"] += 1

@@ -69,12 +69,17 @@ class WebhookSettings(BaseSettings):
         return _parse_schedule(value)
 
 
-def _env_key() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PRINTGATE_WEBHOOK_")))
+_ENV_NAMES = tuple(f"PRINTGATE_WEBHOOK_{name.upper()}" for name in WebhookSettings.model_fields)
+
+
+def _env_key() -> tuple[str | None, ...]:
+    # One dict lookup per field: cheap enough for the receive path, and tests that change the
+    # environment see the new values at once.
+    return tuple(map(os.environ.get, _ENV_NAMES))
 
 
 @lru_cache(maxsize=8)
-def _settings_for(_key: tuple[tuple[str, str], ...]) -> WebhookSettings:
+def _settings_for(_key: tuple[str | None, ...]) -> WebhookSettings:
     return WebhookSettings()
 
 
