@@ -175,9 +175,14 @@ def _load() -> None:
     from .checks import color, fonts, geometry, images, raster, structure  # noqa: F401
 
 
+_LOADED: list[bool] = []
+
+
 def registry() -> dict[str, CheckSpec]:
-    if not _REGISTRY:
+    # Importing one check module registers only its own checks: always load them all once.
+    if not _LOADED:
         _load()
+        _LOADED.append(True)
     return _REGISTRY
 
 

@@ -1238,6 +1238,9 @@ class DocumentReader:
         self._font_by_obj: dict[tuple[int, int], str] = {}
         self._images: dict[tuple[int, int], tuple[int, int, int, CS, list[str], bool, bool]] = {}
         self.warnings: list[str] = []
+        # Order sizes (mm) from the SDK context: a page without a TrimBox that is exactly
+        # size + bleed gets its safety edges measured from the inferred trim.
+        self.trim_sizes: list[tuple[float, float]] = []
 
     def warn(self, msg: str) -> None:
         if len(self.warnings) < 200 and msg not in self.warnings:
@@ -1458,7 +1461,12 @@ class DocumentReader:
         )
         self._annotations(facts, obj, doc)
         if content:
-            walker = PageWalker(self, facts, facts.trim_or_media)
+            edge = facts.trim_or_media
+            if facts.trim is None and self.trim_sizes:
+                from .checks.geometry import effective_trim
+
+                edge, _ = effective_trim(facts, {}, self.trim_sizes)
+            walker = PageWalker(self, facts, edge)
             walker.run_page(page, IDENTITY)
             walker.finish()
             for key in facts.font_keys:

@@ -15,6 +15,7 @@ import pikepdf
 from core.errors import UnreadableFile
 
 from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
+from .checks.geometry import target_sizes
 from .document import DocumentReader, detect_kind, open_pdf, page_count, round_rect
 from .messages import fill
 from .model import DocFacts, FontInfo, PageFacts, Violation, pt_to_mm, r1
@@ -66,6 +67,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
     try:
         n = page_count(pdf)
         reader = DocumentReader(pdf)
+        reader.trim_sizes = target_sizes({}, ctx)
         try:
             doc = reader.doc_facts(path, size)
         except (RecursionError, RuntimeError, pikepdf.PdfError) as exc:
@@ -77,7 +79,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         nworkers = _worker_count(workers, n)
         if nworkers > 1:
             pdf.close()
-            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc)
+            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes)
         else:
             pages = []
             renderer = TacRenderer(path, tac_dpi) if tac else None
@@ -114,10 +116,12 @@ def _worker_count(workers: int | None, n: int) -> int:
     return min(cpus, 4) if n >= PARALLEL_MIN_PAGES and cpus > 1 else 1
 
 
-def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
+def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: float,
+                   trim_sizes: list[tuple[float, float]]) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
     pdf = open_pdf(Path(path))
     try:
         reader = DocumentReader(pdf)
+        reader.trim_sizes = trim_sizes
         local = DocFacts(kind="pdf", size_bytes=0)
         renderer = TacRenderer(Path(path), tac_dpi) if tac & set(range(start, stop)) else None
         out = []
@@ -136,7 +140,8 @@ def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: flo
         pdf.close()
 
 
-def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts) -> tuple[list[PageFacts], list[str]]:
+def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts,
+                      trim_sizes: list[tuple[float, float]]) -> tuple[list[PageFacts], list[str]]:
     step = -(-n // workers)
     ranges = [(s, min(s + step, n)) for s in range(0, n, step)]
     mp: Any
@@ -147,7 +152,7 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
     pages: list[PageFacts] = []
     warnings: list[str] = []
     with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
-        futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi) for a, b in ranges]
+        futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes) for a, b in ranges]
         for fut in futures:
             facts, fonts, js, att, warns = fut.result()
             pages.extend(facts)

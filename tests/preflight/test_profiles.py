@@ -129,6 +129,8 @@ def test_trimbox_inferred_from_order_size(run: Callable[..., dict[str, Any]]) ->
     assert "page_size_mismatch" not in got and "bleed_missing" not in got
     trim = got["trimbox_missing"]
     assert trim["inferred"] is True
+    # Text 20 mm inside the inferred trim: no safety finding although it is 23 mm from the media edge.
+    assert "content_in_safety_margin" not in got and "text_outside_safe_zone" not in got
     assert trim["autofix"]["params"]["rect"] == pytest.approx([3 * mm, 3 * mm, 103 * mm, 103 * mm], abs=0.01)
 
 
