@@ -45,7 +45,7 @@ from connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, E
 from connectors.base.models import OrderSync, StoreConnection
 from core import signals
 from core.api.deps import JsonBody, SecretKey, SessionDep
-from core.clock import as_utc, iso, utcnow
+from core.clock import as_utc, utcnow
 from core.errors import BadRequest, Conflict, NotFound, Unauthorized
 from core.ids import new_id
 from core.models import Job, Order
@@ -353,10 +353,12 @@ def callback_message_id(sync: OrderSync, event_type: str = "order.files_ready") 
 
 def callback_payload(session: Session, sync: OrderSync, files: list[DeliveredFile],
                      event_type: str = "order.files_ready") -> dict[str, Any]:
-    """``{type, timestamp, data:{orderId, storeId, jobs:[{jobId, status, outcome, canProceed, runs}]}}``.
+    """``{type, data:{orderId, storeId, orderSync, jobs:[{jobId, status, outcome, canProceed, runs}]}}``.
 
     A run's ``downloadUrl`` is printgate's stable link (it re-signs a short-lived URL on each
     click), so the copy the module stores keeps working; ``signedUrl`` is the short-lived one.
+    No time in the body (``webhook-timestamp`` has it): retries send the same bytes unless a
+    short-lived URL was re-signed meanwhile.
     """
     from core.wire import runs_wire
 
@@ -379,7 +381,7 @@ def callback_payload(session: Session, sync: OrderSync, files: list[DeliveredFil
         })
     for entry in jobs.values():
         entry.pop("_proofs")
-    return {"type": event_type, "timestamp": iso(utcnow()),
+    return {"type": event_type,
             "data": {"orderId": sync.external_id, "storeId": sync.connection_id, "orderSync": sync.id,
                      "jobs": list(jobs.values())}}
 
@@ -473,8 +475,10 @@ class StoreModuleAdapter:
                     result["api"] = written
         if callback_error is None:
             return result
-        if want_api and api_error is None:
-            return result  # the merchant has the links on the order; the module can fetch files live
+        if want_api and api_error is None and (mode != "always" or not callback_error.retryable):
+            # The merchant has the links on the order and the module fetches files live; with
+            # "always", a callback that may still get through is retried (the note is not repeated).
+            return result
         errors = [str(callback_error)] + ([str(api_error)] if api_error else [])
         retryable = callback_error.retryable or bool(api_error and api_error.retryable)
         raise AdapterError("; ".join(errors), retryable=retryable)
