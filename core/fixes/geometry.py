@@ -123,7 +123,7 @@ def _wrap(pdf: pikepdf.Pdf, page: pikepdf.Page, before: bytes, after: bytes) -> 
 
 def _bands(trim: P.Rect, need: dict[str, float], mode: str, px_pt: float) -> list[_Band]:
     x0, y0, x1, y1 = trim
-    line = px_pt  # one output pixel, in points: the source of a stretched band
+    line = 3 * px_pt  # three output pixels: the outermost (anti-aliased) one is dropped, the next is stretched
     L, R = need.get("left", 0.0), need.get("right", 0.0)
     B, T = need.get("bottom", 0.0), need.get("top", 0.0)
     stretch = mode == "stretch"
@@ -181,12 +181,13 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
                 if band.stretch:
                     dw = max(1, round((band.dest[2] - band.dest[0]) * zoom))
                     dh = max(1, round((band.dest[3] - band.dest[1]) * zoom))
+                    cx, cy = img.width // 2, img.height // 2
                     if band.stretch == "x":
-                        img = img.crop((0, 0, 1, img.height)).resize((dw, img.height), Image.Resampling.NEAREST)
+                        img = img.crop((cx, 0, cx + 1, img.height)).resize((dw, img.height), Image.Resampling.NEAREST)
                     elif band.stretch == "y":
-                        img = img.crop((0, 0, img.width, 1)).resize((img.width, dh), Image.Resampling.NEAREST)
+                        img = img.crop((0, cy, img.width, cy + 1)).resize((img.width, dh), Image.Resampling.NEAREST)
                     else:
-                        img = img.crop((0, 0, 1, 1)).resize((dw, dh), Image.Resampling.NEAREST)
+                        img = img.crop((cx, cy, cx + 1, cy + 1)).resize((dw, dh), Image.Resampling.NEAREST)
                 else:
                     if band.flip_x:
                         img = ImageOps.mirror(img)
