@@ -299,6 +299,19 @@ class WooTraffic:
 
     replaying: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Values that differ on every run (job ids the store echoes back): recorded as ``@@name@@`` and
+    # put back on replay, so a cassette answers with this run's ids.
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def to_cassette(self, data: bytes) -> bytes:
+        for name, value in self.placeholders.items():
+            data = data.replace(value.encode(), f"@@{name}@@".encode())
+        return data
+
+    def from_cassette(self, data: bytes) -> bytes:
+        for name, value in self.placeholders.items():
+            data = data.replace(f"@@{name}@@".encode(), value.encode())
+        return data
 
     def capture(self, request: Any) -> None:
         if request.url.host == "testserver":
@@ -352,12 +365,24 @@ def woo_traffic(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
             if isinstance(auth, httpx.BasicAuth):
                 req.headers["Authorization"] = auth._auth_header
         recorder.capture(req)
-        return original(self, req, **kwargs)
+        response = original(self, req, **kwargs)
+        if recorder.replaying and recorder.placeholders and req.url.host != "testserver":
+            content = recorder.from_cassette(response.read())
+            headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-length"]
+            response = httpx.Response(response.status_code, headers=headers, content=content, request=req)
+        return response
+
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        body = response.get("body") or {}
+        if isinstance(body.get("string"), bytes) and recorder.placeholders:
+            body["string"] = recorder.to_cassette(body["string"])
+        return response
 
     monkeypatch.setattr(httpx.Client, "send", send)
     my_vcr = vcr.VCR(cassette_library_dir=str(CASSETTES), record_mode=mode,
                      match_on=["method", "host", "path"], ignore_hosts=["testserver"],
                      filter_headers=["authorization"], before_record_request=_scrub_request,
+                     before_record_response=before_record_response,
                      decode_compressed_response=True)
     with my_vcr.use_cassette(f"{name}.yaml"):
         yield recorder
