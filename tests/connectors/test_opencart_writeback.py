@@ -91,6 +91,7 @@ def test_opencart3_refused_callback_falls_back_to_the_order_history(client: Any,
     assert result["api"] == {"via": "opencart3-api", "orderStatusId": 2, "success": "Success: You have modified orders!"}
 
     [callback] = traffic.to(**OC3_CALLBACK)
+    assert callback.method == "POST" and callback.json()["type"] == "order.files_ready"
     [login] = traffic.to(route="api/login")
     assert login.method == "POST" and login.form() == {"username": "printgate", "key": API_KEY}
     [info] = traffic.to(route="api/order/info")
@@ -124,6 +125,7 @@ def test_opencart4_api_adds_history_through_call_history_add(client: Any, auth: 
     [callback] = traffic.to(**OC4_CALLBACK)
     assert php_verify_callback(created["webhookSecret"], callback.headers, callback.body.decode())["status"] == 200
     [login] = traffic.to(route="api/account/login")
+    assert login.form() == {"username": "printgate", "key": API_KEY}
     [history] = traffic.to(route="api/order", call="history_add")
     assert history.query["api_token"] and history.method == "POST"
     form = history.form()
