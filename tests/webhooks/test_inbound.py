@@ -364,3 +364,26 @@ def test_unregistered_handler_in_worker_is_a_retried_failure(client: TestClient,
     [row] = rows()
     assert row.status == "failed"
     assert row.last_error is not None and "no handler registered" in row.last_error
+
+
+def test_concurrent_bursts_with_duplicates_store_each_delivery_once(instance: Instance, handler: Handler) -> None:
+    """32 threads at once share insert transactions (group commit); a delivery id seen several
+    times in the same batch is still stored once, and every caller learns which row is its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    deliveries = [f"burst-{n % 60}" for n in range(240)]  # each id four times
+
+    def send(delivery_id: str) -> inbound.Accepted:
+        body = f'{{"id": "{delivery_id}"}}'.encode()
+        return inbound.accept(PLATFORM, signed(body, delivery_id), body)
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(send, deliveries))
+    stored = {r.delivery_id: r.id for r in rows()}
+    assert len(stored) == 60
+    assert sum(1 for r in results if not r.duplicate) == 60
+    for delivery_id, result in zip(deliveries, results, strict=True):
+        assert result.id == stored[delivery_id]
+    instance.drain()
+    assert sorted(handler.calls) == sorted(set(deliveries))
+    assert len(handled_accounts()) == 60
