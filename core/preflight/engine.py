@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -149,18 +151,25 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
         mp = get_context("fork")
     except ValueError:
         mp = get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
+            futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes) for a, b in ranges]
+            results = [fut.result() for fut in futures]
+    except UnreadableFile:
+        raise
+    except (BrokenProcessPool, OSError, pickle.PicklingError) as exc:
+        # No processes available (sandbox, killed worker): same work, in this process.
+        log.warning("preflight workers unavailable (%s); extracting serially", exc)
+        results = [_extract_chunk(str(path), 0, n, tac, tac_dpi, trim_sizes)]
     pages: list[PageFacts] = []
     warnings: list[str] = []
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
-        futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes) for a, b in ranges]
-        for fut in futures:
-            facts, fonts, js, att, warns = fut.result()
-            pages.extend(facts)
-            for key, info in fonts.items():
-                doc.fonts.setdefault(key, info)
-            doc.javascript.extend(js)
-            doc.attachments.extend(att)
-            warnings.extend(warns)
+    for facts, fonts, js, att, warns in results:
+        pages.extend(facts)
+        for key, info in fonts.items():
+            doc.fonts.setdefault(key, info)
+        doc.javascript.extend(js)
+        doc.attachments.extend(att)
+        warnings.extend(warns)
     return pages, warnings
 
 
