@@ -5,6 +5,8 @@ Only used when the ink-coverage check is enabled; everything else works from the
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,17 @@ from .model import PageFacts
 
 MAX_RENDER_PIXELS = 6_000_000  # per page, after choosing the resolution
 MAX_SOURCE_IMAGE_PIXELS = 150_000_000  # don't let MuPDF decode bombs
+# PyMuPDF is not thread-safe: API servers may preflight on several threads, so MuPDF work is serialised.
+MUPDF_LOCK = threading.RLock()
+
+
+def _reset_lock_in_child() -> None:
+    # A forked page-range worker must not inherit a lock some other thread was holding.
+    global MUPDF_LOCK
+    MUPDF_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_in_child)
 
 
 class TacRenderer:
@@ -33,6 +46,10 @@ class TacRenderer:
         return self._doc
 
     def close(self, shrink: bool = False) -> None:
+        with MUPDF_LOCK:
+            self._close(shrink)
+
+    def _close(self, shrink: bool) -> None:
         if self._doc is not None:
             self._doc.close()
             self._doc = None
@@ -54,12 +71,16 @@ class TacRenderer:
         if facts.max_image_pixels > MAX_SOURCE_IMAGE_PIXELS:
             facts.tac_note = "page holds an image too large to render safely; ink coverage not measured"
             return
+        with MUPDF_LOCK:
+            self._render(index, facts)
+
+    def _render(self, index: int, facts: PageFacts) -> None:
         try:
             import pymupdf
 
             self._rendered += 1
             if self._rendered % self.RECYCLE_EVERY == 0:
-                self.close(shrink=True)
+                self._close(shrink=True)
             doc = self._open()
             page = doc[index]
             rect = page.rect
@@ -75,7 +96,7 @@ class TacRenderer:
             facts.tac_max = peak * 100.0 / 255.0
             py, px = divmod(flat, pix.width)
             # pixel -> PDF user space (undo zoom, then MuPDF's page transformation incl. rotation)
-            inv = ~(page.transformation_matrix * pymupdf.Matrix(zoom, zoom))
+            inv = ~(page.transformation_matrix * page.rotation_matrix * pymupdf.Matrix(zoom, zoom))
             r = pymupdf.Rect(px, py, px + 1, py + 1) * inv
             facts.tac_rect = (r.x0, r.y0, r.x1, r.y1)
         except Exception as exc:  # rendering is best effort; report why it did not happen

@@ -134,3 +134,14 @@ def test_vector_only_tac_is_exact_without_rendering(run: Callable[..., dict[str,
     rgb = run(lambda p: pdfgen._one_page(p, image=b"", extra=b"q 0 0 1 rg 200 300 80 80 re f Q\n"),
               print_ready(), name="rgb.pdf")
     assert rgb["pages"][0]["tac_max"] > 0
+
+
+def test_tac_location_on_rotated_pages(tmp_path: Path) -> None:
+    """The rendered pixel is mapped back to PDF user space through the page rotation."""
+    box = b"q 1 1 0.8 1 k 200 300 80 80 re f Q\nq 0 0 1 rg 10 10 5 5 re f Q\n"  # RGB forces a render
+    for rot in (0, 90, 180, 270):
+        path = pdfgen._one_page(tmp_path / f"r{rot}.pdf", image=b"", extra=box, rotate=rot)
+        report = run_preflight(path, print_ready(), source_name=path.name)
+        hit = findings(report, "ink_coverage_exceeded")[0]
+        x0, y0, x1, y1 = hit["locate"]["boxes"][0]["rect"]
+        assert 199 <= x0 < x1 <= 281 and 299 <= y0 < y1 <= 381, (rot, hit["locate"])
