@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -91,18 +92,24 @@ def available_on_server(name: str) -> str | None:
     std = _ALIASES_14.get(name, name)
     if std in STANDARD_14:
         return STANDARD_14[std]
+    found = font_file(name)
+    return found[0] if found else None
+
+
+def font_file(name: str) -> tuple[str, Path] | None:
+    """(PostScript name, file) of an installed font whose PostScript name is exactly ``name``."""
     if shutil.which("fc-list") is None:
         return None
     wanted = re.sub(r"[\s_-]", "", name).lower()
     try:
-        listing = subprocess.run(["fc-list", ":", "postscriptname", "family", "style"], capture_output=True,
+        listing = subprocess.run(["fc-list", ":", "postscriptname", "file"], capture_output=True,
                                  text=True, timeout=20, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in listing.splitlines():
-        m = re.search(r"postscriptname=([^:\n]+)", line)
-        if m and re.sub(r"[\s_-]", "", m.group(1)).lower() == wanted:
-            return m.group(1)
+        m = re.match(r"(.+?): :?postscriptname=([^:\n]+)", line)
+        if m and re.sub(r"[\s_-]", "", m.group(2)).lower() == wanted:
+            return m.group(2), Path(m.group(1))
     return None
 
 
@@ -119,13 +126,28 @@ def _missing(pdf: pikepdf.Pdf) -> tuple[list[FontUse], dict[str, str], list[str]
     return missing, have, lacking
 
 
-def _rewrite(doc: WorkDoc, stem: str, options: list[str]) -> None:
+def _same_font(loaded: Path, expected: Path, name: str) -> bool:
+    """Ghostscript may load the same font from its own resource folder (a link to another format)."""
+    key = re.sub(r"[\s_-]", "", name).lower()
+    return loaded == expected or re.sub(r"[\s_-]", "", loaded.resolve().stem).lower() == key
+
+
+def _rewrite(doc: WorkDoc, stem: str, options: list[str], wanted: dict[str, str] | None = None) -> None:
+    """Ghostscript rewrite; fonts in ``wanted`` (non-standard, found on this server) are loaded from
+    their files and the log is checked, so a silent substitution never counts as embedding."""
+    wanted = {k: v for k, v in (wanted or {}).items() if _ALIASES_14.get(k, k) not in STANDARD_14}
+    files = {name: font_file(name) for name in wanted}
+    dirs = [f[1].parent for f in files.values() if f is not None]
     src = doc.as_file()
     out = doc.temp_path(stem)
     try:
-        gs.pdfwrite(src, out, options)
+        log = gs.pdfwrite(src, out, options, font_dirs=dirs, quiet=not wanted)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
+    for name, found in files.items():
+        loaded = re.search(rf"Loading font {re.escape(name)} \(or substitute\) from (\S+)", log)
+        if found is None or (loaded and not _same_font(Path(loaded.group(1)), found[1], name)) or f"for {name}" in log:
+            raise FixSkipped(f"Ghostscript would substitute another typeface for {name}; the file was left unchanged")
     doc.replace(out)
 
 
@@ -140,7 +162,7 @@ def embed_fonts(doc: WorkDoc, req: FixRequest) -> str:
             "the font program for " + ", ".join(sorted(lacking)) + " is not in the file and not available on this "
             "server; embedding a substitute would change the typeface. Re-export with fonts embedded or outlined."
         )
-    _rewrite(doc, "embed", ["-dEmbedAllFonts=true", "-dSubsetFonts=true"])
+    _rewrite(doc, "embed", ["-dEmbedAllFonts=true", "-dSubsetFonts=true"], have)
     still = [f.name for f in fonts_in(doc.pdf) if not f.embedded]
     if still:
         raise FixSkipped("Ghostscript could not embed " + ", ".join(sorted(set(still))))
@@ -155,10 +177,10 @@ def subset_fonts(doc: WorkDoc, req: FixRequest) -> str:
     full = [f for f in fonts if f.embedded and not f.subset and f.subtype != "/Type3"]
     if not full:
         raise FixSkipped("no fully embedded fonts to subset", satisfied=True)
-    _, _, lacking = _missing(doc.pdf)
+    _, have, lacking = _missing(doc.pdf)
     if lacking:
         raise FixSkipped("cannot rewrite fonts while " + ", ".join(lacking) + " is not embedded nor available")
-    _rewrite(doc, "subset", ["-dSubsetFonts=true", "-dMaxSubsetPct=100"])
+    _rewrite(doc, "subset", ["-dSubsetFonts=true", "-dMaxSubsetPct=100"], have)
     left = [f.name for f in fonts_in(doc.pdf) if f.embedded and not f.subset and f.subtype != "/Type3"]
     if len(left) >= len(full):
         raise FixSkipped("Ghostscript kept the fonts fully embedded: " + ", ".join(sorted(set(left))))
@@ -171,13 +193,13 @@ def outline_text(doc: WorkDoc, req: FixRequest) -> str:
     fonts = fonts_in(doc.pdf)
     if not fonts:
         raise FixSkipped("the file has no text", satisfied=True)
-    _, _, lacking = _missing(doc.pdf)
+    _, have, lacking = _missing(doc.pdf)
     if lacking:
         raise FixSkipped(
             "cannot outline text set in " + ", ".join(sorted(lacking)) + ": the font is neither embedded nor "
             "available on this server, so its glyph shapes are unknown"
         )
-    _rewrite(doc, "outline", ["-dNoOutputFonts"])
+    _rewrite(doc, "outline", ["-dNoOutputFonts"], have)
     left = fonts_in(doc.pdf)
     if left:
         raise FixSkipped("Ghostscript left fonts in the file: " + ", ".join(sorted({f.name for f in left})))

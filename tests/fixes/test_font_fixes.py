@@ -62,3 +62,15 @@ def test_subset_fully_embedded_font(tmp_path: Path) -> None:
     assert res["outcome"] == "fixed"
     assert all(f.subset for f in _fonts(out))
     assert out.stat().st_size < src.stat().st_size
+
+
+def test_embed_installed_non_standard_font_from_its_file(pdfs, tmp_path: Path) -> None:
+    # URW Bookman ships with Ghostscript (fonts-urw-base35), so it is on every machine that runs this.
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name("/URWBookman-Light"))
+    src = pdfs.raw("bookman.pdf", b"BT /F1 14 Tf 10 100 Td (Bookman) Tj ET", {"/Font": pikepdf.Dictionary(F1=font)})
+    out = tmp_path / "o.pdf"
+    res = run_autofix(src, out, report(finding("font_not_embedded", "embed_fonts", page=None)), None)
+    assert res["outcome"] == "fixed", res
+    embedded = _fonts(out)
+    assert [f.name for f in embedded] == ["URWBookman-Light"] and embedded[0].embedded

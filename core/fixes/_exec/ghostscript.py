@@ -34,15 +34,18 @@ def pdfwrite(
     *,
     compatibility: str | None = None,
     timeout: float | None = None,
-) -> None:
-    """Re-distill ``src`` into ``dst`` with extra ``-d``/``-s`` options.
+    font_dirs: Sequence[Path] = (),
+    quiet: bool = True,
+) -> str:
+    """Re-distill ``src`` into ``dst`` with extra ``-d``/``-s`` options; returns Ghostscript's messages
+    (with ``quiet=False`` they include which font file was loaded for each font name).
 
     ``-dSAFER`` keeps a hostile PDF from touching the filesystem; fonts are always embedded
     (a print file must never come out with fewer embedded fonts than it went in with).
     """
     args = [
         _binary(),
-        "-q",
+        *(["-q"] if quiet else []),
         "-dSAFER",
         "-dBATCH",
         "-dNOPAUSE",
@@ -62,6 +65,8 @@ def pdfwrite(
     ]
     if compatibility:
         args.append(f"-dCompatibilityLevel={compatibility}")
+    if font_dirs:
+        args.append("-sFONTPATH=" + os.pathsep.join(str(d) for d in dict.fromkeys(font_dirs)))
     args.extend(options)
     # The default distiller params never embed the base-14 fonts; a print file must carry them all.
     args.extend([f"-sOutputFile={dst}", "-c", "<< /NeverEmbed [ ] >> setdistillerparams", "-f", str(src)])
@@ -69,3 +74,4 @@ def pdfwrite(
     if proc.returncode != 0 or not dst.is_file() or dst.stat().st_size == 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise ExternalToolError("Ghostscript failed: " + (" | ".join(detail) or f"exit {proc.returncode}"))
+    return (proc.stdout or "") + (proc.stderr or "")
