@@ -434,3 +434,43 @@ def test_event_and_deliveries_written_together(client: TestClient, auth: dict[st
     instance.drain()
     assert sorted(r.path for r in receiver.requests) == ["/hook/a", "/hook/b"]
     assert receiver.requests[0].body == receiver.requests[1].body
+
+
+def _workflow_intake_job(client: TestClient, instance: Instance, pdf: Path) -> str:
+    """A job through the Element path (workflow ``wf_default``), intake verdict reached."""
+    from tests.conftest import make_key
+
+    headers = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
+    job_id = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()["jobId"]
+    upload = client.post("/uploads", headers=headers, json={}).json()
+    url = upload["upload"]["url"].removeprefix("http://testserver")
+    assert client.post(url, data=upload["upload"]["fields"],
+                       files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
+    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
+                        json={"fileRef": upload["fileRef"], "name": pdf.name})
+    assert added.status_code in (200, 201), added.text
+    instance.drain()
+    return str(job_id)
+
+
+def test_workflow_order_files_ready_waits_for_processing(
+        client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver, clean_pdf: Path) -> None:
+    ep = create_endpoint(client, auth, receiver.url, events=["job.processed", "order.captured", "order.files_ready"])
+    job_id = _workflow_intake_job(client, instance, clean_pdf)
+    assert receiver.requests == [], "intake alone sends none of the subscribed events"
+    body = {"orderId": "7001", "status": "processing", "items": [{"itemId": 1, "jobId": job_id}]}
+    assert client.post("/orders/7001", headers=auth, json=body).json()["affectedJobIds"] == [job_id]
+    instance.drain()
+
+    types = [r.json()["type"] for r in receiver.requests]
+    assert types.index("order.captured") < types.index("order.files_ready")
+    assert types.count("order.files_ready") == 1 and types.count("job.processed") == 1
+    processed = receiver.bodies("job.processed")[0]["data"]
+    assert processed["id"] == job_id and processed["wfPhase"] == "processing_done"
+    ready = receiver.bodies("order.files_ready")[0]["data"]
+    assert ready["orderId"] == "7001"
+    [entry] = ready["jobs"]
+    assert entry["jobId"] == job_id and len(entry["deliverables"]) == 1
+    assert entry["deliverables"][0]["downloadUrl"]
+    for received in receiver.requests:
+        assert_signed(received, [ep["secret"]])
