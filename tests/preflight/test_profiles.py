@@ -177,3 +177,13 @@ def test_catalog_lists_every_rule_id_the_defects_emit() -> None:
     assert schema["expected_profile"] == {"type": "string", "default": None, "nullable": True}
     bit = next(c for c in check_catalog() if c["id"] == "image_bit_depth")["schema"]["min"]
     assert bit["options"] == [1, 2, 4, 8, 16] and bit["type"] == "number"
+
+
+def test_rotated_page_is_not_an_inconsistent_size(tmp_path: Path) -> None:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    path = pdfgen.build_into(pdf, tmp_path / "r.pdf", [pdfgen.clean_page(pdf), pdfgen.clean_page(pdf, rotate=90)])
+    report = run_preflight(path, print_ready(), source_name="r.pdf")
+    assert not findings(report, "inconsistent_page_sizes")
+    assert [f["page"] for f in findings(report, "page_rotated")] == [2]

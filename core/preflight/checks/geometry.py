@@ -379,7 +379,9 @@ def consistent_page_sizes(ctx: DocContext, s: dict[str, Any]) -> list[Violation]
     out = []
     for p in ctx.pages[1:]:
         w, h = _size_mm(effective_trim(p, ctx.context, target_sizes({}, ctx.context))[0], p.rotation)
-        if abs(w - fw) > tol or abs(h - fh) > tol:
+        # Same paper turned the other way is the same size (orientation has its own check).
+        same = (abs(w - fw) <= tol and abs(h - fh) <= tol) or (abs(w - fh) <= tol and abs(h - fw) <= tol)
+        if not same:
             out.append(
                 Violation(
                     page=p.page,
