@@ -27,7 +27,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, ExternalOrder
-from connectors.base.models import OrderSync, StoreConnection
+from connectors.base.models import ORDER_FINAL, OrderSync, StoreConnection
 from core import signals
 from core.clock import as_utc, utcnow
 from core.config import get_settings
@@ -103,6 +103,12 @@ def _step_done(sync: OrderSync, step: str) -> bool:
 def get_sync(session: Session, connection_id: str, external_id: str) -> OrderSync | None:
     return session.exec(select(OrderSync).where(OrderSync.connection_id == connection_id,
                                                 OrderSync.external_id == external_id)).first()
+
+
+def needs_verification(session: Session, connection_id: str, external_id: str) -> bool:
+    """False once an order's lines were verified (or it is finished): skip platform look-ups then."""
+    sync = get_sync(session, connection_id, external_id)
+    return sync is None or (not _step_done(sync, "verified") and sync.status not in ORDER_FINAL)
 
 
 def intake(session: Session, connection: StoreConnection, order: ExternalOrder, *,
@@ -466,9 +472,10 @@ def on_job_processed(job_id: str, **_: Any) -> None:
         job = session.get(Job, job_id)
         if job is None or not job.order_id:
             return
+        # "attached" too: the job may finish before the order's own handler recorded "processing".
         syncs = session.exec(select(OrderSync).where(OrderSync.account_id == job.account_id,
                                                      OrderSync.external_id == job.order_id,
-                                                     OrderSync.status == "processing")).all()
+                                                     col(OrderSync.status).in_(("attached", "processing")))).all()
         for sync in syncs:
             if any(line.get("jobId") == job_id for line in sync.lines or []):
                 enqueue(WEBHOOKS, "connectors.base.pipeline.advance_by_id", sync.id,

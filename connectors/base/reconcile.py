@@ -52,7 +52,8 @@ def reconcile(session: Session, connection: StoreConnection, *, since: datetime 
         if before in ("written_back", "no_jobs", "cancelled", "failed") and not order.cancelled:
             continue
         try:
-            order = adapter.enrich_order(session, order)
+            if order.paid and pipeline.needs_verification(session, connection.id, order.external_id):
+                order = adapter.enrich_order(session, order)
             sync = pipeline.intake(session, connection, order, event="reconcile")
         except Exception as exc:  # one bad order must not stop the rest
             session.rollback()

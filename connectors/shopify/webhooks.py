@@ -99,7 +99,7 @@ def dispatch(session: Session, connection: StoreConnection, topic: str, body: di
         order = parse_order(body)
         if topic == "orders/cancelled":
             order.cancelled = True
-        elif order.paid and not order.cancelled:
+        elif order.paid and pipeline.needs_verification(session, connection.id, order.external_id):
             order = ShopifyAdapter(connection).enrich_order(session, order)
         sync = pipeline.intake(session, connection, order, event=topic)
         return {"orderSync": sync.id, "status": sync.status}

@@ -73,7 +73,7 @@ def shopify_env(instance: Any, fake_shop: FakeShopify, monkeypatch: pytest.Monke
 def _body_json(body: bytes | str | None) -> dict[str, Any]:
     if not body:
         return {}
-    text = body.decode() if isinstance(body, bytes) else body
+    text = body.decode(errors="replace") if isinstance(body, bytes) else body
     try:
         data = json.loads(text)
         return data if isinstance(data, dict) else {}
@@ -111,7 +111,7 @@ class Traffic:
         self._last_body = body  # holding it keeps its identity unique
         self.requests.append({"method": request.method, "path": urlparse(request.uri).path,
                               "operation": _operation(request), "json": _body_json(request.body),
-                              "headers": dict(request.headers)})
+                              "headers": dict(request.headers), "size": len(body or b"")})
         return request
 
     # Values that appear in Shopify's answers but differ per run (jobIds in order data): recorded as

@@ -125,3 +125,45 @@ def test_write_back_failure_backs_off_and_retries(client: Any, auth: dict[str, s
     synced = client.get(f"/stores/{store['id']}/orders/{order['id']}", headers=auth).json()
     assert synced["status"] == "written_back" and synced["attempts"] == 2 and synced["lastError"] is None
     assert synced["steps"]["written_back"]["status"] == "done"
+
+
+def test_print_files_are_uploaded_to_shopify_files_when_enabled(client: Any, auth: dict[str, str],
+                                                                instance: Any, shopify_env: FakeShopify,
+                                                                traffic: Traffic, artwork: Path,
+                                                                monkeypatch: Any) -> None:
+    from connectors.shopify.config import reset_shopify_settings
+
+    monkeypatch.setenv("PRINTGATE_SHOPIFY_ATTACH_FILES", "1")
+    reset_shopify_settings()
+    store = connect_shop(client, shopify_env, auth)
+    job_id = widget_job(client, "acme", artwork, instance)
+    order = paid_order([job_id], order_id=930000001)
+    for line in order["line_items"]:
+        line["product_id"] = None
+    shopify_env.add_order(SHOP, order)
+    post_webhook(client, "orders/paid", order)
+    instance.drain()
+
+    synced = client.get(f"/stores/{store['id']}/orders/{order['id']}", headers=auth).json()
+    assert synced["status"] == "written_back", synced
+    assert synced["steps"]["written_back"]["result"]["filesAttached"] == 1
+    output = client.get(synced["files"][0]["downloadUrl"].replace("http://testserver", "")).content
+    [staged] = traffic.graphql("PrintgateStagedUploadsCreate")[0]["input"]
+    assert staged["resource"] == "FILE" and staged["httpMethod"] == "POST"
+    assert staged["mimeType"] == "application/pdf" and staged["fileSize"] == str(len(output))
+    [upload] = [r for r in traffic.requests if r["path"].startswith(f"/{SHOP}/staged/")]
+    assert upload["method"] == "POST" and upload["size"] > len(output)  # multipart: fields + the file
+    [created] = traffic.graphql("PrintgateFileCreate")[0]["files"]
+    assert created["contentType"] == "FILE"
+    assert created["originalSource"].startswith("https://shopify-staged-uploads.storage.googleapis.com/")
+    file_id = synced["files"][0]["shopifyFileId"]
+    assert file_id.startswith("gid://shopify/GenericFile/")
+    jobs_value = json.loads(_metafields(traffic)["jobs"]["value"])
+    assert jobs_value["jobs"][0]["files"][0]["shopifyFileId"] == file_id
+    if not traffic.replaying:
+        import hashlib
+
+        stored = shopify_env.shop(SHOP).files[file_id]
+        staged_entry = next(e for e in shopify_env.shop(SHOP).staged.values() if e["uploaded"])
+        assert stored["size"] == len(output) and staged_entry["sha256"] == hashlib.sha256(output).hexdigest()
+    reset_shopify_settings()
