@@ -179,3 +179,17 @@ def test_black_overprint_is_fine_but_colored_overprint_warns(run: Callable[..., 
     assert not findings(run(gen(b"0 0 0 1 k"), print_ready()), "overprint_used")
     hit = findings(run(gen(b"0 1 1 0 k"), print_ready(), name="b.pdf"), "overprint_used")[0]
     assert hit["severity"] == "warn"
+
+
+def test_tiny_fill_images_are_not_low_resolution(run: Callable[..., dict[str, Any]]) -> None:
+    import pikepdf
+
+    def gen(path: Any) -> Any:
+        pdf = pikepdf.new()
+        spec = pdfgen.clean_page(pdf, xobjects={"Im2": pdfgen.image_xobject(pdf, 2, 2)},
+                                 extra=b"q 200 0 0 200 100 100 cm /Im2 Do Q\n")
+        return pdfgen.build_into(pdf, path, [spec])
+
+    report = run(gen, print_ready())
+    assert not findings(report, "image_low_resolution")
+    assert len(report["images"]) == 2  # still listed

@@ -313,12 +313,13 @@ def safety_margin(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     if min_mm <= 0:
         return []
     limit = mm_to_pt(min_mm)
-    near = [m for m in page.text_marks if 0 <= m.distance_pt < limit]
+    # Text that crosses the cut counts (distance 0); other objects that cross it are bleed artwork.
+    near = [m for m in page.text_marks if m.distance_pt < limit]
     near += [m for m in page.object_marks if m.distance_pt < limit]
     if not near:
         return []
     near.sort(key=lambda m: m.distance_pt)
-    closest = pt_to_mm(near[0].distance_pt)
+    closest = pt_to_mm(max(near[0].distance_pt, 0.0))
     return [
         Violation(
             page=page.page,

@@ -31,10 +31,13 @@ def _key(s: str) -> str:
     return "".join(ch for ch in s.lower() if ch.isalnum()).replace("zip", "").replace("decode", "")
 
 
+TINY_IMAGE_PX = 64  # 8 x 8: flat colour fills and spacer images, not pictures
+
+
 def _measurable(im: ImageUse) -> bool:
     w = im.rect[2] - im.rect[0]
     h = im.rect[3] - im.rect[1]
-    return im.dpi_x > 0 and im.dpi_y > 0 and w >= 1 and h >= 1
+    return im.dpi_x > 0 and im.dpi_y > 0 and w >= 1 and h >= 1 and im.width_px * im.height_px > TINY_IMAGE_PX
 
 
 def _img_extra(im: ImageUse) -> dict[str, Any]:
