@@ -245,6 +245,10 @@ def build_plan(profile: dict[str, Any] | None, kind: str) -> Plan:
                 base[spec.id] = (spec.default_action, copy.deepcopy(spec.settings))
         return Plan(kind, base, notes=notes, profile_id=(profile or {}).get("id"))
     pkind = profile.get("kind")
+    if not pkind:
+        # No declared kind: infer it from the checks it names.
+        kinds = {reg[cid].kind for cid in (resolve_id(k) for k in profile["checks"]) if cid is not None}
+        pkind = kinds.pop() if len(kinds) == 1 else None
     if pkind and pkind != kind:
         notes.append(
             {

@@ -142,3 +142,9 @@ def test_truncated_jpeg_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) // 3])
     with pytest.raises(UnreadableFile):
         _run(path, photo())
+
+
+def test_pdf_profile_without_kind_on_a_raster_uses_raster_defaults(tmp_path: Path) -> None:
+    report = _run(pdfgen.make_raster(tmp_path / "p.png", mode="RGBA", fmt="PNG"), {"checks": {"bleed": "reject"}})
+    assert any(e["code"] == "profile_kind_mismatch" for e in report["errors"])
+    assert findings(report, "raster_has_transparency")
