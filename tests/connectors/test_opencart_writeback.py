@@ -250,3 +250,25 @@ def test_opencart_reconcile_recovers_an_order_whose_intake_was_lost(client: Any,
         assert synced["steps"]["received"]["event"] == "reconcile"
         [callback] = traffic.to(**OC3_CALLBACK)
         assert php_verify_callback(secret, callback.headers, callback.body.decode())["status"] == 200
+
+
+def test_opencart_callbacks_are_co_signed_while_a_rotated_secret_overlaps(client: Any, auth: dict[str, str],
+                                                                         oc_server: FakeServer) -> None:
+    shop = open_shop(oc_server, 3)
+    shop.add_order("1042", {"301": "job_01writebackjob00000000000"})
+    shop.add_order("1043", {"301": "job_01writebackjob00000000000"})
+    created = register_store(client, auth, "opencart", shop.base)
+    store_id, old = created["store"]["id"], created["webhookSecret"]
+    shop.webhook_secret = old
+    new = client.post(f"/store-modules/stores/{store_id}/rotate-secret", json={}, headers=auth).json()["webhookSecret"]
+    with store_cassette("test_opencart_callbacks_are_co_signed_while_a_rotated_secret_overlaps") as traffic:
+        before_paste = advance(delivered_sync(store_id, "1042"))  # the extension still has the old secret
+        shop.webhook_secret = new
+        after_paste = advance(delivered_sync(store_id, "1043"))
+    assert before_paste["status"] == after_paste["status"] == "written_back"
+    first, second = traffic.to(**OC3_CALLBACK)
+    assert len(first.headers["webhook-signature"].split()) == 2  # v1,<new> v1,<old>
+    for secret in (old, new):  # either secret verifies, exactly as the extension checks
+        assert php_verify_callback(secret, first.headers, first.body.decode())["status"] == 200
+        assert php_verify_callback(secret, second.headers, second.body.decode())["status"] == 200
+    assert php_verify_callback("whsec_" + "QUJD" * 8, first.headers, first.body.decode())["status"] == 401
