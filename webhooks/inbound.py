@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import bindparam, delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -270,20 +270,30 @@ def _rq_id(row_id: str, attempt: int) -> str:
 
 # --- handling --------------------------------------------------------------------------------------
 
+# Built once: the worker path only binds parameters (building statements costs more than running them).
+_CLAIM = (
+    update(InboundDelivery)
+    .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "pending")
+    .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
+            locked_until=bindparam("lock_until"))
+    .returning(col(InboundDelivery.attempts))
+    .execution_options(synchronize_session=False)
+)
+_DONE = (
+    update(InboundDelivery)
+    .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "processing",
+           col(InboundDelivery.attempts) == bindparam("attempt"))
+    .values(status="done", processed_at=bindparam("at"), locked_until=None, last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
     """``pending`` -> ``processing``; returns the attempt number, or None if someone else has it."""
-    settings = get_webhook_settings()
-    result = session.execute(
-        update(InboundDelivery)
-        .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "pending")
-        .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
-                locked_until=now + timedelta(seconds=settings.inbound_handler_timeout_s + _margin_s()))
-    )
+    lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
+    attempts = session.execute(_CLAIM, {"row_id": delivery_id, "lock_until": lock}).scalar_one_or_none()
     session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    attempts = session.exec(select(InboundDelivery.attempts).where(InboundDelivery.id == delivery_id)).one()
-    return int(attempts)
+    return None if attempts is None else int(attempts)
 
 
 def _margin_s() -> int:
@@ -308,12 +318,7 @@ def process_delivery(delivery_id: str) -> str:
             platform.handler()(session, delivery)
             session.flush()
             # Same transaction as the handler's writes, and only if our claim still stands.
-            done = session.execute(
-                update(InboundDelivery)
-                .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "processing",
-                       col(InboundDelivery.attempts) == attempt)
-                .values(status="done", processed_at=utcnow(), locked_until=None, last_error=None)
-            )
+            done = session.execute(_DONE, {"row_id": delivery_id, "attempt": attempt, "at": utcnow()})
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 session.rollback()
                 log.warning("inbound %s: claim lost during handling; its work was rolled back", delivery_id)

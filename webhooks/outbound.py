@@ -553,7 +553,7 @@ def retry_delivery(session: Session, delivery: OutboundDelivery) -> OutboundDeli
     result = session.execute(
         update(OutboundDelivery)
         .where(col(OutboundDelivery.id) == delivery.id, col(OutboundDelivery.status).in_(
-            ["failed", "cancelled", "succeeded", "pending"]))
+            ["failed", "cancelled", "succeeded"]))
         .values(status="pending", max_attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=now,
                 completed_at=None, updated_at=now)
     )

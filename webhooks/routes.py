@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from core.api.deps import JsonBody, SecretKey, SessionDep
+from core.clock import iso
 from core.errors import Conflict
 from webhooks import endpoints as ops
 from webhooks import events, inbound
@@ -111,6 +112,8 @@ def retry(session: SessionDep, caller: SecretKey, delivery_id: str) -> dict[str,
     d = ops.get_delivery(session, caller.account_id, delivery_id)
     if d.status == "sending":
         raise Conflict("An attempt of this delivery is in flight")
+    if d.status == "pending":
+        raise Conflict(f"This delivery is already scheduled (next attempt at {iso(d.next_attempt_at)})")
     if d.kind == "endpoint":
         ep = session.get(WebhookEndpoint, d.endpoint_id) if d.endpoint_id else None
         if ep is None:

@@ -265,6 +265,8 @@ def test_backoff_schedule_and_jitter(client: TestClient, auth: dict[str, str], i
     wait = (d.next_attempt_at.replace(tzinfo=UTC) - before).total_seconds()
     assert 26 <= wait <= 34
     assert f"{delivery_id}-2" in get_queue(WEBHOOKS).scheduled_job_registry.get_job_ids()
+    early = client.post(f"/webhook-deliveries/{delivery_id}/retry", headers=auth)
+    assert early.status_code == 409 and early.json()["message"].startswith("This delivery is already scheduled")
     delays = [outbound.backoff_s(n) for n in range(1, len(schedule) + 2)]
     assert delays[-1] is None
     for delay, base in zip(delays, schedule, strict=False):
