@@ -32,6 +32,7 @@ MAX_CONTENT_BYTES = 64 * 1024 * 1024  # decoded size of one page's content (all 
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
 KEEP = 24  # worst objects kept per kind per page
+FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
 PROCESS_COLORANTS = {"Cyan", "Magenta", "Yellow", "Black"}
 SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
 
@@ -638,7 +639,6 @@ class PageWalker:
         self.iccs: set[str] = set()
         self.fonts: set[str] = set()
         self.transp: set[str] = set()
-        self.form_cache: dict[tuple[int, int], list[Any]] = {}
 
     # ---------------------------------------------------------------- recording
 
@@ -735,12 +735,16 @@ class PageWalker:
     # ---------------------------------------------------------------- content
 
     def _ops(self, stream: Any, cache_key: tuple[int, int] | None) -> list[Any]:
-        if cache_key is not None and cache_key in self.form_cache:
-            return self.form_cache[cache_key]
+        cache = self.doc.form_ops
+        if cache_key is not None and cache_key in cache:
+            return cache[cache_key]
         data = read_stream_capped(stream, MAX_CONTENT_BYTES)
-        ops = _parse(self.doc.scratch, data)
-        if cache_key is not None and len(self.form_cache) < 64:
-            self.form_cache[cache_key] = ops
+        ops = _parse(self.doc, data)
+        # Forms and patterns repeat across pages (logos, backgrounds): keep their parsed operators
+        # for the whole document, within a budget.
+        if cache_key is not None and self.doc.form_ops_size + len(ops) <= FORM_CACHE_OPS:
+            cache[cache_key] = ops
+            self.doc.form_ops_size += len(ops)
         return ops
 
     def run_page(self, page: pikepdf.Page, base: Matrix) -> None:
@@ -748,7 +752,7 @@ class PageWalker:
         try:
             data = page_content_bytes(page.obj)
             problems: list[str] = []
-            ops = _parse(self.doc.scratch, data, problems)
+            ops = _parse(self.doc, data, problems)
             if problems:
                 f.content_error = "content stream is damaged: " + "; ".join(dict.fromkeys(problems))
         except _Budget as exc:
@@ -1143,10 +1147,10 @@ def _extend(path: list[float], x: float, y: float) -> None:
         path[3] = y
 
 
-def _parse(scratch: pikepdf.Pdf, data: bytes, problems: list[str] | None = None) -> list[Any]:
+def _parse(reader: DocumentReader, data: bytes, problems: list[str] | None = None) -> list[Any]:
     if not data.strip():
         return []
-    stream = pikepdf.Stream(scratch, data)
+    stream = reader.scratch_stream(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ops = list(pikepdf.parse_content_stream(stream))
@@ -1233,6 +1237,9 @@ class DocumentReader:
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.pdf = pdf
         self.scratch = pikepdf.new()
+        self._scratch_stream: pikepdf.Stream | None = None
+        self.form_ops: dict[tuple[int, int], list[Any]] = {}
+        self.form_ops_size = 0
         self.colorspaces = ColorSpaces()
         self.fonts: dict[str, FontMetrics] = {}
         self._font_by_obj: dict[tuple[int, int], str] = {}
@@ -1241,6 +1248,14 @@ class DocumentReader:
         # Order sizes (mm) from the SDK context: a page without a TrimBox that is exactly
         # size + bleed gets its safety edges measured from the inferred trim.
         self.trim_sizes: list[tuple[float, float]] = []
+
+    def scratch_stream(self, data: bytes) -> pikepdf.Stream:
+        """One reusable stream to parse decoded bytes with (new qpdf streams would pile up)."""
+        if self._scratch_stream is None:
+            self._scratch_stream = pikepdf.Stream(self.scratch, data)
+        else:
+            self._scratch_stream.write(data)
+        return self._scratch_stream
 
     def warn(self, msg: str) -> None:
         if len(self.warnings) < 200 and msg not in self.warnings:
