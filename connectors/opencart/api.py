@@ -7,8 +7,9 @@ admin order page). Two code paths, one per major version:
   ``comment``, ``notify``, ``override``). Errors: ``{"error": {"key"|"ip": "..."}}`` or a string.
 - OpenCart 4: ``POST index.php?route=api/account/login`` -> ``api_token``;
   ``POST index.php?route=api/order&call=history_add&api_token=`` (form ``order_id``,
-  ``order_status_id``, ``comment``, ``notify``, ``override``). OpenCart 4's API cannot read an
-  order, so the status to keep is configured (``apiCredentials.orderStatusId``).
+  ``order_status_id``, ``comment``, ``notify``, ``override``; 4.1). OpenCart 4.0.2 has no
+  ``api/order`` controller (404): the same form goes to ``api/sale/order.addHistory``. OpenCart 4's
+  API cannot read an order, so the status to keep is configured (``apiCredentials.orderStatusId``).
 
 ``addOrderHistory`` / ``addHistory`` set the order's status to ``order_status_id``: printgate always
 passes the order's current status, so only a comment is added. The API user's IP allowlist must
@@ -23,6 +24,13 @@ import httpx
 
 from connectors.base.adapter import AdapterError
 from connectors.store_modules import api_error, guard_url, http_client
+
+
+class RouteMissing(AdapterError):
+    """The shop has no such route (404 / its HTML "page not found"): another version's path may work."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
 
 
 class OpenCartApi:
@@ -52,6 +60,8 @@ class OpenCartApi:
             response = self.client.post(self.base, params=params, data=data)
         except httpx.HTTPError as exc:
             raise AdapterError(f"OpenCart {what}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 404:
+            raise RouteMissing(f"OpenCart {what}: route {params.get('route')} not found (HTTP 404)")
         if response.status_code >= 300:
             raise api_error(f"OpenCart {what}", response)
         try:
@@ -103,8 +113,11 @@ class OpenCartApi:
                                    "apiCredentials.orderStatusId to the status printgate's history entry keeps",
                                    retryable=False)
             status = order_status_id
-            payload = self._post("order history_add", {"route": "api/order", "call": "history_add",
-                                                       "api_token": token},
-                                 {"order_id": order_id, "order_status_id": status, "comment": comment,
-                                  "notify": 0, "override": 0})
+            form = {"order_id": order_id, "order_status_id": status, "comment": comment, "notify": 0, "override": 0}
+            try:
+                payload = self._post("order history_add", {"route": "api/order", "call": "history_add",
+                                                           "api_token": token}, form)
+            except RouteMissing:  # OpenCart 4.0.2
+                payload = self._post("order addHistory", {"route": "api/sale/order.addHistory", "api_token": token},
+                                     form)
         return {"orderStatusId": status, "success": payload.get("success")}

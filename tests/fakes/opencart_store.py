@@ -8,7 +8,8 @@
   ``webhook-id``, 404 order without printgate lines, 200 ``{"ok": true}`` (files stored per line, a
   history comment added).
 - OpenCart's API: OC 3 ``api/login`` -> ``api_token`` (IP allowlist), ``api/order/info``,
-  ``api/order/history``; OC 4 ``api/account/login``, ``api/order&call=history_add``. Answers and
+  ``api/order/history``; OC 4 ``api/account/login``, then ``api/order&call=history_add`` (4.1) or
+  ``api/sale/order.addHistory`` (4.0.2, where ``api/order`` is "page not found"). Answers and
   error shapes as in OpenCart's ``catalog/controller/api`` (3.0: ``{"error": {"key": ...}}``; 4:
   ``{"error": "..."}``).
 
@@ -175,9 +176,10 @@ OC_TEXT = {
 
 
 class FakeOpenCart(ModuleCallback):
-    def __init__(self, version: int = 3) -> None:
+    def __init__(self, version: int = 3, release: tuple[int, ...] = (4, 1)) -> None:
         super().__init__()
         self.version = version
+        self.release = release if version == 4 else (3, 0)
         self.base = ""
         self.api_users: dict[str, str] = {}
         self.allowed_ips: set[str] = {"127.0.0.1"}
@@ -187,8 +189,8 @@ class FakeOpenCart(ModuleCallback):
         self.api_calls: list[dict[str, Any]] = []
         self.app = self._build()
 
-    def reset(self, version: int = 3) -> None:
-        self.__init__(version)  # type: ignore[misc]
+    def reset(self, version: int = 3, release: tuple[int, ...] = (4, 1)) -> None:
+        self.__init__(version, release)  # type: ignore[misc]
 
     def add_order(self, order_id: str, jobs: dict[str, str], status_id: int = 2) -> None:
         self.orders[order_id] = {"order_status_id": status_id, "history": []}
@@ -228,7 +230,7 @@ class FakeOpenCart(ModuleCallback):
         order["order_status_id"] = status_id  # addOrderHistory sets the order's status
         return {"success": OC_TEXT["success"]}
 
-    def api(self, route: str, query: dict[str, str], form: dict[str, str], ip: str) -> dict[str, Any]:
+    def api(self, route: str, query: dict[str, str], form: dict[str, str], ip: str) -> dict[str, Any] | None:
         self.api_calls.append({"route": route, "query": query, "form": form})
         if route == ("api/login" if self.version == 3 else "api/account/login"):
             return self._login(form, ip)
@@ -242,11 +244,13 @@ class FakeOpenCart(ModuleCallback):
                     "success": OC_TEXT["success"]}
         if self.version == 3 and route == "api/order/history":
             return self._history(query.get("order_id", ""), form)
-        if self.version == 4 and route == "api/order":
+        if self.version == 4 and self.release >= (4, 1) and route == "api/order":
             if query.get("call") != "history_add":
                 return {"error": "Warning: Call could not be found!"}
             return self._history(form.get("order_id", ""), form)
-        return {"error": "Warning: Page not found!"}
+        if self.version == 4 and self.release < (4, 1) and route == "api/sale/order.addHistory":
+            return self._history(form.get("order_id", ""), form)
+        return None  # no such controller: OpenCart's "page not found"
 
     def _build(self) -> FastAPI:
         app = FastAPI()
@@ -264,7 +268,9 @@ class FakeOpenCart(ModuleCallback):
             if route.startswith("api/"):
                 form = dict(parse_qsl(raw.decode())) if raw else {}
                 ip = request.client.host if request.client else ""
-                return JSONResponse(self.api(route, query, form, ip))
+                answer = self.api(route, query, form, ip)
+                if answer is not None:
+                    return JSONResponse(answer)
             return Response("<h1>The page you requested cannot be found!</h1>", status_code=404,
                             media_type="text/html")
 
