@@ -1446,10 +1446,12 @@ class DocumentReader:
         d.acroform_fields = count
         d.signatures = sigs
 
-    def safe_page_facts(self, index: int, page: Any, doc: DocFacts) -> PageFacts:
+    def safe_page_facts(self, index: int, page: Any, doc: DocFacts, content: bool = True) -> PageFacts:
         """page_facts that never raises: a page we can't read becomes a structure problem."""
         try:
-            return self.page_facts(index, page, True, doc)
+            facts = self.page_facts(index, page, content, doc)
+            facts.inspected = content
+            return facts
         except Exception as exc:  # hostile page dictionaries: report, don't crash
             facts = PageFacts(page=index + 1, media=(0.0, 0.0, 0.0, 0.0), crop=(0.0, 0.0, 0.0, 0.0),
                               bleed=None, trim=None, art=None, rotation=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,8 @@ from .tac import TacRenderer
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_PAGES = 48
+MAX_PAGES = 10_000
+TIME_BUDGET_S = 120.0  # content analysis per file; later pages get geometry only
 
 
 def warm_up() -> None:
@@ -68,6 +71,8 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
     pdf = open_pdf(path)
     try:
         n = page_count(pdf)
+        if n > MAX_PAGES:
+            raise UnreadableFile(f"The PDF has {n} pages; at most {MAX_PAGES} pages can be checked.")
         reader = DocumentReader(pdf)
         reader.trim_sizes = target_sizes({}, ctx)
         try:
@@ -79,21 +84,12 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         tac = {i for i, cfg in enumerate(configs) if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
         tac_dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
         nworkers = _worker_count(workers, n)
+        deadline = time.monotonic() + TIME_BUDGET_S
         if nworkers > 1:
             pdf.close()
-            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes)
+            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
         else:
-            pages = []
-            renderer = TacRenderer(path, tac_dpi) if tac else None
-            try:
-                for i, page in enumerate(pdf.pages):
-                    facts = reader.safe_page_facts(i, page, doc)
-                    if renderer is not None and i in tac:
-                        renderer.measure(i, facts)
-                    pages.append(facts)
-            finally:
-                if renderer is not None:
-                    renderer.close()
+            pages = _extract_pages(pdf, reader, path, 0, n, doc, tac, tac_dpi, deadline)
             extra_warnings = list(reader.warnings)
             extra_warnings += [str(w) for w in pdf.get_warnings()]
     except UnreadableFile:
@@ -108,7 +104,35 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
     doc.structure_warnings = _dedupe(
         w for w in (_clean_warning(x, path) for x in doc.structure_warnings + extra_warnings) if w
     )
+    skipped_pages = [p.page for p in pages if not p.inspected]
+    if skipped_pages:
+        doc.notes.append(
+            {
+                "code": "time_limit",
+                "message": f"Analysis time limit reached: {len(skipped_pages)} page(s) from page "
+                f"{skipped_pages[0]} on were checked for geometry only.",
+                "pages": skipped_pages[:100],
+            }
+        )
     return _evaluate(plan, doc, pages, ctx, source_name, configs)
+
+
+def _extract_pages(pdf: pikepdf.Pdf, reader: DocumentReader, path: Path, start: int, stop: int, doc: DocFacts,
+                   tac: set[int], tac_dpi: float, deadline: float) -> list[PageFacts]:
+    """Facts for pages [start, stop); past the deadline only boxes and annotations are read."""
+    out: list[PageFacts] = []
+    renderer = TacRenderer(path, tac_dpi) if tac & set(range(start, stop)) else None
+    try:
+        for i in range(start, stop):
+            content = time.monotonic() < deadline
+            facts = reader.safe_page_facts(i, pdf.pages[i], doc, content)
+            if renderer is not None and content and i in tac:
+                renderer.measure(i, facts)
+            out.append(facts)
+    finally:
+        if renderer is not None:
+            renderer.close()
+    return out
 
 
 def _worker_count(workers: int | None, n: int) -> int:
@@ -119,23 +143,13 @@ def _worker_count(workers: int | None, n: int) -> int:
 
 
 def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: float,
-                   trim_sizes: list[tuple[float, float]]) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
+                   trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
     pdf = open_pdf(Path(path))
     try:
         reader = DocumentReader(pdf)
         reader.trim_sizes = trim_sizes
         local = DocFacts(kind="pdf", size_bytes=0)
-        renderer = TacRenderer(Path(path), tac_dpi) if tac & set(range(start, stop)) else None
-        out = []
-        try:
-            for i in range(start, stop):
-                facts = reader.safe_page_facts(i, pdf.pages[i], local)
-                if renderer is not None and i in tac:
-                    renderer.measure(i, facts)
-                out.append(facts)
-        finally:
-            if renderer is not None:
-                renderer.close()
+        out = _extract_pages(pdf, reader, Path(path), start, stop, local, tac, tac_dpi, deadline)
         warnings = list(reader.warnings) + [str(w) for w in pdf.get_warnings()]
         return out, local.fonts, local.javascript, local.attachments, warnings
     finally:
@@ -143,7 +157,7 @@ def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: flo
 
 
 def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts,
-                      trim_sizes: list[tuple[float, float]]) -> tuple[list[PageFacts], list[str]]:
+                      trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], list[str]]:
     step = -(-n // workers)
     ranges = [(s, min(s + step, n)) for s in range(0, n, step)]
     mp: Any
@@ -153,14 +167,14 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
         mp = get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
-            futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes) for a, b in ranges]
+            futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes, deadline) for a, b in ranges]
             results = [fut.result() for fut in futures]
     except UnreadableFile:
         raise
     except (BrokenProcessPool, OSError, pickle.PicklingError) as exc:
         # No processes available (sandbox, killed worker): same work, in this process.
         log.warning("preflight workers unavailable (%s); extracting serially", exc)
-        results = [_extract_chunk(str(path), 0, n, tac, tac_dpi, trim_sizes)]
+        results = [_extract_chunk(str(path), 0, n, tac, tac_dpi, trim_sizes, deadline)]
     pages: list[PageFacts] = []
     warnings: list[str] = []
     for facts, fonts, js, att, warns in results:
@@ -248,7 +262,7 @@ def _evaluate(
     ran: set[str] = set()
     failed: set[str] = set()
     skipped: dict[str, str] = {}
-    errors: list[dict[str, Any]] = list(plan.notes)
+    errors: list[dict[str, Any]] = list(plan.notes) + list(doc.notes)
 
     def record(spec: CheckSpec, vs: Iterable[Violation] | None, fallback: tuple[str, dict[str, Any]]) -> None:
         ran.add(spec.id)
@@ -406,6 +420,8 @@ def _page_block(p: PageFacts) -> dict[str, Any]:
         out["tac_max"] = r1(p.tac_max)
     if p.content_error:
         out["content_error"] = p.content_error
+    if not p.inspected:
+        out["inspected"] = False
     return out
 
 

@@ -85,6 +85,7 @@ class PageFacts:
     rotation: int
     content_error: str | None = None
     content_ops: int = 0
+    inspected: bool = True  # False: over the time budget, only boxes and annotations were read
     # colour
     modes: dict[str, int] = field(default_factory=dict)  # mode -> count of painting ops/objects
     mode_rects: dict[str, list[Rect]] = field(default_factory=dict)
@@ -163,6 +164,7 @@ class DocFacts:
     structure_warnings: list[str] = field(default_factory=list)
     fonts: dict[str, FontInfo] = field(default_factory=dict)
     raster: dict[str, Any] = field(default_factory=dict)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # become report["errors"] entries
 
 
 @dataclass

@@ -724,6 +724,19 @@ def page_tree_loop(path: Path | str) -> Path:
     return Path(path)
 
 
+def page_bomb(path: Path | str, pages: int = 50_000) -> Path:
+    """A 300 KB file whose page tree lists the same page 50,000 times."""
+    kids = b" ".join([b"3 0 R"] * pages)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        b"<< /Length 22 >>\nstream\n0 0 1 rg 0 0 9 9 re f\nendstream",
+    ]
+    Path(path).write_bytes(_raw_pdf(objs))
+    return Path(path)
+
+
 def content_bomb(path: Path | str, megabytes: int = 200) -> Path:
     """A page whose content stream inflates to ``megabytes`` of whitespace."""
     comp = zlib.compressobj(9)
@@ -783,6 +796,7 @@ HOSTILE: dict[str, Callable[[Path | str], Path]] = {
     "half_truncated": half_truncated,
     "password_protected": password_protected,
     "page_tree_loop": page_tree_loop,
+    "page_bomb": page_bomb,
     "content_bomb": content_bomb,
     "huge_image_pdf": huge_image_pdf,
     "huge_png": huge_png,

@@ -32,6 +32,7 @@ def _run(path: Path, profile: dict | None = None) -> dict:
         ("truncated", "damaged or truncated"),
         ("password_protected", "password-protected"),
         ("page_tree_loop", "PDF"),
+        ("page_bomb", "at most 10000 pages"),
         ("png_bomb", "too large"),
     ],
 )
@@ -139,3 +140,15 @@ def test_mutated_files_never_crash(tmp_path: Path) -> None:
             except UnreadableFile:
                 outcomes["unreadable"] += 1
     assert outcomes["report"] > 0
+
+
+def test_time_budget_degrades_to_geometry_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: with no time left, pages are still measured for boxes but not walked."""
+    from core.preflight import engine
+
+    monkeypatch.setattr(engine, "TIME_BUDGET_S", 0.0)
+    report = _run(pdfgen.make_pages(tmp_path / "p.pdf", 3, text=pdfgen._text(size=4)))
+    assert [e["code"] for e in report["errors"]] == ["time_limit"]
+    assert all(p["inspected"] is False for p in report["pages"])
+    assert not findings(report, "text_too_small")  # content not inspected...
+    assert report["pages"][0]["bleed_pt"] == 8.5  # ...but geometry is
