@@ -264,3 +264,27 @@ def test_webhooks_are_registered_once_when_configured(client: Any, auth: dict[st
     with session_scope() as session:
         assert register_webhooks(session, session.get(StoreConnection, store["id"])) == []  # idempotent
     assert len(traffic.graphql("PrintgateWebhookSubscriptionCreate")) == 4
+
+
+def test_a_refused_code_leaves_the_store_pending(client: Any, auth: dict[str, str], shopify_env: FakeShopify,
+                                                 traffic: Traffic) -> None:
+    linked = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=auth).json()
+    state = dict(parse_qsl(urlparse(linked["installUrl"]).query))["state"]
+    params = install_query({"code": "code_never_issued", "shop": SHOP, "state": state,
+                            "timestamp": str(int(time.time()))})
+    response = client.get("/shopify/callback", params=params, follow_redirects=False)
+    assert response.status_code == 401 and "authorization code" in response.json()["message"]
+    assert traffic.operations() == ["token:code"]
+    row = _store_row(linked["store"]["id"])
+    assert row.status == "pending" and row.credentials is None
+
+
+def test_install_is_refused_until_the_app_is_configured(client: Any, instance: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.shopify.config import reset_shopify_settings
+
+    monkeypatch.delenv("PRINTGATE_SHOPIFY_API_SECRET", raising=False)
+    reset_shopify_settings()
+    response = client.get("/shopify/install", params=_launch(), follow_redirects=False)
+    reset_shopify_settings()
+    assert response.status_code == 403 and "PRINTGATE_SHOPIFY_API_SECRET" in response.json()["message"]
