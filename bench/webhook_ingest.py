@@ -1,7 +1,7 @@
 """Benchmark: inbound webhook ingest (verify + persist + queue) over loopback, and zero loss when the
 worker stops mid-run.
 
-    .venv/bin/python bench/webhook_ingest.py [--count 6000] [--api-workers 4] [--clients 4] [--threads 16]
+    .venv/bin/python bench/webhook_ingest.py [--count 6000] [--api-workers N] [--clients 4] [--threads 16]
 
 What it does, in a temp data dir with its own embedded Redis:
 
@@ -22,6 +22,7 @@ import argparse
 import http.client
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -213,7 +214,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", choices=["bench", "worker"], default="bench")
     parser.add_argument("--count", type=int, default=6000)
-    parser.add_argument("--api-workers", type=int, default=4)
+    parser.add_argument("--api-workers", type=int, default=min(4, os.cpu_count() or 1),
+                        help="uvicorn worker processes for both servers (default: CPUs, at most 4)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=180, help="give up waiting for processing after this")
@@ -310,6 +312,7 @@ def main() -> int:
         for proc in procs:
             stop(proc)
         redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
