@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,3 +194,80 @@ def test_tiny_fill_images_are_not_low_resolution(run: Callable[..., dict[str, An
     report = run(gen, print_ready())
     assert not findings(report, "image_low_resolution")
     assert len(report["images"]) == 2  # still listed
+
+
+def test_inline_image_is_measured(run: Callable[..., dict[str, Any]]) -> None:
+    inline = b"q 72 0 0 72 200 300 cm BI /W 20 /H 20 /BPC 8 /CS /RGB ID " + bytes(1200) + b"\nEI Q\n"
+    report = run(lambda p: pdfgen._one_page(p, extra=inline), print_ready())
+    img = next(i for i in report["images"] if i["inline"])
+    assert img["effective_dpi"] == 20 and img["color_space"] == "DeviceRGB"
+    assert findings(report, "image_low_resolution")[0]["measured_dpi"] == 20
+
+
+def test_colour_inside_shadings_patterns_and_icc(run: Callable[..., dict[str, Any]]) -> None:
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    def shading(pdf: pikepdf.Pdf) -> Dictionary:
+        fn = Dictionary(FunctionType=2, Domain=Array([0, 1]), C0=Array([1, 0, 0]), C1=Array([0, 0, 1]), N=1)
+        return Dictionary(ShadingType=2, ColorSpace=Name.DeviceRGB, Coords=Array([0, 0, 100, 0]), Function=fn)
+
+    def with_shading(path: Any) -> Any:
+        pdf = pikepdf.new()
+        spec = pdfgen.clean_page(pdf, extra=b"q 200 300 50 50 re W n /Sh1 sh Q\n")
+        path = pdfgen.build_into(pdf, path, [spec])
+        with pikepdf.open(path, allow_overwriting_input=True) as doc:
+            doc.pages[0].Resources.Shading = Dictionary(Sh1=shading(doc))
+            doc.save(path)
+        return path
+
+    assert findings(run(with_shading, print_ready(), name="sh.pdf"), "color_mode_not_allowed")[0]["measured_modes"] == ["RGB"]
+
+    def with_pattern(path: Any) -> Any:
+        pdf = pikepdf.new()
+        tile = pikepdf.Stream(pdf, b"0 1 0 rg 0 0 5 5 re f")
+        tile.PatternType = 1
+        tile.PaintType = 1
+        tile.TilingType = 1
+        tile.BBox = Array([0, 0, 10, 10])
+        tile.XStep = 10
+        tile.YStep = 10
+        tile.Resources = Dictionary()
+        spec = pdfgen.clean_page(pdf, colorspaces={"P0": Array([Name.Pattern])},
+                                 extra=b"q /P0 cs /T1 scn 200 300 50 50 re f Q\n")
+        path = pdfgen.build_into(pdf, path, [spec])
+        with pikepdf.open(path, allow_overwriting_input=True) as doc:
+            doc.pages[0].Resources.Pattern = Dictionary(T1=doc.copy_foreign(tile))
+            doc.save(path)
+        return path
+
+    assert findings(run(with_pattern, print_ready(), name="pat.pdf"), "color_mode_not_allowed")[0]["measured_modes"] == ["RGB"]
+
+    def with_icc_rgb(path: Any) -> Any:
+        pdf = pikepdf.new()
+        icc = pikepdf.Stream(pdf, Path("/usr/share/ghostscript/10.00.0/iccprofiles/srgb.icc").read_bytes())
+        icc.N = 3
+        spec = pdfgen.clean_page(pdf, colorspaces={"CS1": Array([Name.ICCBased, icc])},
+                                 extra=b"q /CS1 cs 0.2 0.4 0.6 sc 200 300 50 50 re f Q\n")
+        return pdfgen.build_into(pdf, path, [spec])
+
+    icc = run(with_icc_rgb, print_ready(icc_profile={"whitelist": ["FOGRA39"]}), name="icc.pdf")
+    assert findings(icc, "color_mode_not_allowed")[0]["measured_modes"] == ["RGB"]
+    # the object's profile and the output intent's profile, neither on the whitelist
+    assert findings(icc, "icc_profile_not_allowed")[0]["measured_profiles"] == [
+        "Artifex CMYK SWOP Profile", "Artifex Software sRGB ICC Profile"]
+
+    def with_devicen(path: Any) -> Any:
+        pdf = pikepdf.new()
+        tint = pikepdf.Stream(pdf, b"{pop 0 0 0}")
+        tint.FunctionType = 4
+        tint.Domain = Array([0, 1, 0, 1])
+        tint.Range = Array([0, 1, 0, 1, 0, 1, 0, 1])
+        dn = Array([Name.DeviceN, Array([Name.Cyan, Name("/Spot_UV")]), Name.DeviceCMYK, tint])
+        spec = pdfgen.clean_page(pdf, colorspaces={"DN": dn}, extra=b"q /DN cs 0.5 1 scn 200 300 50 50 re f Q\n")
+        return pdfgen.build_into(pdf, path, [spec])
+
+    dn = run(with_devicen, print_ready(spot_colors={"whitelist": []}), name="dn.pdf")
+    assert dn["spot_colors"] == ["Spot_UV"]
+    ok = run(with_devicen, print_ready(spot_colors={"whitelist": ["Spot_UV"]}), name="dn2.pdf")
+    assert not findings(ok, "spot_colors_exceeded")
