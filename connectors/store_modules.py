@@ -3,6 +3,10 @@
 The modules (``connectors/opencart/extension``, ``connectors/prestashop/module``, wire format in
 ``connectors/store_php/README.md``) call printgate themselves; printgate calls them back.
 
+Routes (secret key): ``POST /store-modules/stores``, ``GET`` / ``PATCH /store-modules/stores/{id}``,
+``POST /store-modules/stores/{id}/rotate-secret``; the rest of a store's life (orders, reconcile,
+disconnect) is ``connectors.routes`` (``/stores/...``), as for every platform.
+
 1. **Registering a store** (merchant, secret key): ``POST /store-modules/stores`` creates a
    ``StoreConnection`` (platform ``opencart`` | ``prestashop``, the store URL, the OpenCart version,
    optional platform API credentials, all encrypted) and returns the ``whsec_`` secret the merchant
@@ -576,7 +580,18 @@ def _own(session: Session, account_id: str, store_id: str) -> StoreConnection:
 
 @router.post("/store-modules/stores", status_code=201)
 def create_store(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
-    """Link an OpenCart or PrestaShop shop; the answer carries its webhook secret, once."""
+    """Link an OpenCart or PrestaShop shop; the answer carries its webhook secret, once.
+
+    Body: ``{"platform": "opencart" | "prestashop", "storeUrl": "https://shop.example/",
+    "name"?, "ocVersion"?: 3 | 4 (OpenCart, default 3), "apiCredentials"?: OpenCart
+    ``{"username", "key", "orderStatusId"?}`` (System > Users > API; ``orderStatusId`` is needed on
+    OpenCart 4) | PrestaShop ``{"webserviceKey"}``, "settings"?: {"apiWriteBack": "fallback" |
+    "always" | "never", "paidStatuses" | "pendingStatuses" | "cancelledStatuses": [slug, ...]}}``.
+
+    201: ``{"store": {..., "callbackUrl", "orderUrl", "webhookSecrets": [{hint, ...}]},
+    "webhookSecret": "whsec_...", "module": {"apiBaseUrl", "webhookSecret"}}``: paste both into the
+    module's settings. 409 when the shop is already linked (rotate its secret instead).
+    """
     if not isinstance(body, dict) or set(body) - CREATE_KEYS:
         raise BadRequest(f"Body keys: {sorted(CREATE_KEYS)}")
     platform = body.get("platform")

@@ -88,6 +88,12 @@ def test_registering_a_store_shows_the_secret_once(client: Any, auth: dict[str, 
     assert patched["callbackUrl"] == SHOP + "index.php?route=extension/module/printgate/callback"
     assert patched["settings"] == {"apiWriteBack": "always"}
 
+    # Documented with printgate's own operations.
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/store-modules/stores", "/store-modules/stores/{store_id}",
+            "/store-modules/stores/{store_id}/rotate-secret"} <= set(paths)
+    assert "webhook secret" in paths["/store-modules/stores"]["post"]["description"]
+
     # Disconnecting wipes the secrets; linking again issues a new one.
     assert client.delete(f"/stores/{store['id']}", headers=auth).status_code == 200
     relinked = register_store(client, auth, "opencart", SHOP)
