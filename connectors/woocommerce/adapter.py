@@ -177,6 +177,24 @@ class WooCommerceAdapter:
             line.workflow_id = line.workflow_id or workflows.get(line.product_id or "")
         return order
 
+    def with_hidden_meta(self, session: Session, order: ExternalOrder) -> ExternalOrder:
+        """The order as ``GET /orders/{id}?context=edit`` shows it, when no line shows a jobId.
+
+        Depending on the WooCommerce version, a webhook payload (built in the ``view`` context) may
+        leave out line-item meta whose key starts with ``_``, which is where the plugin keeps
+        ``_printgate_job_id``. A paid order with no visible jobId is therefore read once more in
+        the ``edit`` context before it is filed as "no print files".
+        """
+        from connectors.base.pipeline import line_job_id
+
+        if any(line_job_id(self.platform, line) for line in order.lines) or not store.has_rest_keys(self.connection):
+            return order
+        try:
+            body = self._calls(session, lambda c: c.get(f"/orders/{order.external_id}", context="edit"))
+        except StoreNotFound:
+            return order
+        return parse_order(body) if is_order(body) else order
+
     def write_back(self, session: Session, order_sync: OrderSync, files: list[DeliveredFile]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         ready = bool(files) and all(f.link for f in files)

@@ -1,11 +1,12 @@
 """WooCommerce's HTTP surface: connecting a store (app-auth or pasted keys) and the plugin secret.
 
 - ``POST /woocommerce/stores`` (secret key) ``{storeUrl, consumerKey?, consumerSecret?, name?,
-  pluginOnly?}`` -> 201 ``{store, pluginSecret?, webhooks?, authorizeUrl?, connectUrl?}``. With keys
+  pluginOnly?, pluginSecret?}`` -> 201 ``{store, pluginSecret?, webhooks?, authorizeUrl?, connectUrl?}``. With keys
   (pasted from WooCommerce -> Settings -> Advanced -> REST API) they are checked against the store,
   kept encrypted and the order webhooks are created. Without keys the answer carries the app-auth
   URLs. ``pluginOnly: true`` links a store fed only by the printgate plugin. ``pluginSecret`` (the
-  ``whsec_...`` to paste into the plugin) is shown once, when it is made.
+  ``whsec_...`` to paste into the plugin) is shown once, when it is made; a ``pluginSecret`` in the
+  body adopts the one a plugin already holds (moving a store between printgate instances).
 - ``POST /woocommerce/stores/{id}/plugin-secret`` (secret key): a new plugin secret (the previous one
   keeps verifying for a day).
 - ``GET /woocommerce/connect?store_url=`` with ``Authorization: Bearer sk_...`` or ``&token=`` (the
@@ -39,7 +40,7 @@ from core.keys import authenticate
 
 router = APIRouter(tags=["woocommerce"])
 
-STORE_FIELDS = frozenset({"storeUrl", "consumerKey", "consumerSecret", "name", "pluginOnly"})
+STORE_FIELDS = frozenset({"storeUrl", "consumerKey", "consumerSecret", "name", "pluginOnly", "pluginSecret"})
 
 
 def _store(connection: StoreConnection) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def _store(connection: StoreConnection) -> dict[str, Any]:
             "disconnectedReason": (connection.settings or {}).get("disconnectedReason")}
 
 
-def _install(session: Session, connection: StoreConnection, key: str, secret: str, *, key_id: Any = None,
+def _install(session: Session, connection: StoreConnection, key: Any, secret: Any, *, key_id: Any = None,
              permissions: str | None = None) -> list[dict[str, Any]]:
     try:
         return store.install_keys(session, connection, key, secret, key_id=key_id, permissions=permissions)
@@ -71,7 +72,13 @@ def create_store(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict
     has_keys = body.get("consumerKey") is not None or body.get("consumerSecret") is not None
     if has_keys and body.get("pluginOnly"):
         raise BadRequest("pluginOnly stores take no REST API keys")
+    given = body.get("pluginSecret")
+    if given is not None:
+        store.check_plugin_secret(given)
     connection, plugin_secret = store.link_store(session, caller.account_id, store_url, name=body.get("name"))
+    if given is not None:
+        store.set_plugin_secret(session, connection, given)
+        plugin_secret = None  # the caller has it
     out: dict[str, Any] = {}
     if has_keys:
         out["webhooks"] = _install(session, connection, body.get("consumerKey"), body.get("consumerSecret"))

@@ -72,9 +72,31 @@ def plugin_secrets(connection: StoreConnection, now: float | None = None) -> lis
     return out
 
 
-def rotate_plugin_secret(session: Session, connection: StoreConnection) -> str:
+def check_plugin_secret(value: object) -> str:
+    """A ``whsec_`` secret of at least 24 random bytes (what ``new_whsec`` makes)."""
+    import base64
+    import binascii
+
+    if not isinstance(value, str) or not value.startswith("whsec_"):
+        raise BadRequest("pluginSecret must be a whsec_... secret")
+    try:
+        raw = base64.b64decode(value[len("whsec_"):], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("pluginSecret is not valid base64 after whsec_") from exc
+    if len(raw) < 24:
+        raise BadRequest("pluginSecret is too short: at least 24 bytes")
+    return value
+
+
+def set_plugin_secret(session: Session, connection: StoreConnection, secret: str) -> None:
+    rotate_plugin_secret(session, connection, check_plugin_secret(secret))
+
+
+def rotate_plugin_secret(session: Session, connection: StoreConnection, secret: str | None = None) -> str:
     creds = credentials(connection)
-    secret = new_whsec()
+    if secret is not None and creds.get("pluginSecret") == secret:
+        return secret
+    secret = secret or new_whsec()
     if creds.get("pluginSecret"):
         creds["pluginSecretPrevious"] = creds["pluginSecret"]
         creds["pluginSecretPreviousUntil"] = int(time.time()) + PLUGIN_SECRET_OVERLAP_S

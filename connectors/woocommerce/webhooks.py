@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import Session
 
 from connectors.base import pipeline
-from connectors.base.models import StoreConnection
+from connectors.base.models import ORDER_FINAL, StoreConnection
 from connectors.woocommerce import store
 from connectors.woocommerce.adapter import StoreDisconnected, WooCommerceAdapter, is_order, parse_order
 from connectors.woocommerce.config import normalize_store_url
@@ -131,8 +131,13 @@ def dispatch(session: Session, connection: StoreConnection, topic: str, body: An
 def intake_order(session: Session, connection: StoreConnection, order: Any, *, event: str) -> dict[str, Any]:
     """Enrich (product workflows) when the order can proceed, then hand it to the pipeline."""
     if order.paid and not order.cancelled:
+        adapter = WooCommerceAdapter(connection)
         try:
-            order = WooCommerceAdapter(connection).enrich_order(session, order)
+            if event != "plugin" and connection.status == "connected":
+                existing = pipeline.get_sync(session, connection.id, order.external_id)
+                if existing is None or existing.status not in ORDER_FINAL:
+                    order = adapter.with_hidden_meta(session, order)
+            order = adapter.enrich_order(session, order)
         except StoreDisconnected:
             pass  # recorded on the connection (disconnected); the order still gets its OrderSync
         # Any other failure (store down) propagates: the caller retries rather than verify the jobs

@@ -15,9 +15,9 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     WooTraffic,
     connect_store,
     webhook_secret,
-    woo,
-    woo_server,
-    woo_traffic,
+    woo_fixture,
+    woo_server_fixture,
+    woo_traffic_fixture,
 )
 
 

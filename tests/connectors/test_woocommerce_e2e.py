@@ -14,9 +14,9 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     connect_store,
     order_with_jobs,
     post_order_webhook,
-    woo,
-    woo_server,
-    woo_traffic,
+    woo_fixture,
+    woo_server_fixture,
+    woo_traffic_fixture,
 )
 
 

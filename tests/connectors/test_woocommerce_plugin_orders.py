@@ -20,9 +20,9 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     FakeWooCommerce,
     WooTraffic,
     connect_store,
-    woo,
-    woo_server,
-    woo_traffic,
+    woo_fixture,
+    woo_server_fixture,
+    woo_traffic_fixture,
 )
 from tests.woocommerce_plugin.conftest import ORDER_727, run_php
 from webhooks.signing import standard_verify
@@ -183,3 +183,21 @@ def test_plugin_only_store_gets_the_event_and_no_rest_calls(client: Any, auth: d
     assert woo_traffic.operations() == ["POST /wp-json/printgate/v1/events"]
     # Reconciliation has nothing to ask a store without REST keys.
     assert client.post(f"/stores/{store['id']}/reconcile", headers=auth).json()["ordersSeen"] == 0
+
+
+def test_a_plugin_secret_can_be_adopted(client: Any, auth: dict[str, str], secret_key: str, instance: Any,
+                                        woo: FakeWooCommerce, clean_pdf: Path) -> None:
+    import base64
+
+    mine = "whsec_" + base64.b64encode(b"moved-from-another-instance-k01").decode()
+    short = client.post("/woocommerce/stores", headers=auth,
+                        json={"storeUrl": woo.base, "pluginOnly": True, "pluginSecret": "whsec_c2hvcnQ="})
+    assert short.status_code == 400 and "too short" in short.json()["message"]
+    linked = client.post("/woocommerce/stores", headers=auth,
+                         json={"storeUrl": woo.base, "pluginOnly": True, "pluginSecret": mine})
+    assert linked.status_code == 201 and "pluginSecret" not in linked.json()
+    job_id = widget_job(client, "acme", clean_pdf, instance)
+    captured = _send(client, _php_capture(job_id, secret_key, mine))
+    assert captured.status_code == 200, captured.text
+    [order] = _orders("wp")
+    assert order.store_id == linked.json()["store"]["id"]

@@ -22,9 +22,9 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     post_order_webhook,
     wc_headers,
     webhook_secret,
-    woo,
-    woo_server,
-    woo_traffic,
+    woo_fixture,
+    woo_server_fixture,
+    woo_traffic_fixture,
 )
 from webhooks.models import InboundDelivery
 
@@ -277,3 +277,22 @@ def test_deleted_order_cancels_its_sync(client: Any, auth: dict[str, str], insta
     assert deleted.status_code == 200
     instance.drain()
     assert _sync(client, auth, store, 727)["status"] == "cancelled"
+
+
+def test_hidden_line_meta_missing_from_the_payload_is_read_back(client: Any, auth: dict[str, str], instance: Any,
+                                                                woo: FakeWooCommerce, woo_traffic: WooTraffic,
+                                                                clean_pdf: Path) -> None:
+    """A payload without the ``_printgate_job_id`` line meta (view context): read in the edit context."""
+    store = connect_store(client, woo, auth)["store"]
+    job_id = widget_job(client, "acme", clean_pdf, instance)
+    woo_traffic.placeholders["job"] = job_id
+    full = order_with_jobs({316: job_id}, status="processing")
+    woo.add_order(full)
+    payload = order_with_jobs({}, status="processing")  # what the webhook carried
+    assert post_order_webhook(client, store, payload).status_code == 200
+    instance.drain()
+    [read] = woo_traffic.sent("GET", "/wp-json/wc/v3/orders/727")
+    assert read["query"]["context"] == "edit"
+    synced = _sync(client, auth, store, 727)
+    assert synced["status"] == "written_back", synced
+    assert [line["jobId"] for line in synced["lines"]] == [None, job_id]

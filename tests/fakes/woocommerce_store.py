@@ -269,16 +269,18 @@ class FakeWooServer:
 
 
 # --- pytest fixtures and helpers (imported by tests/connectors/test_woocommerce_*.py) ----------------
+# Fixture functions carry a ``_fixture`` suffix so a test's ``woo`` parameter does not shadow the
+# imported name; test modules import them with a noqa for F401 (unused import).
 
-@pytest.fixture(scope="session")
-def woo_server() -> Iterator[FakeWooServer]:
+@pytest.fixture(scope="session", name="woo_server")
+def woo_server_fixture() -> Iterator[FakeWooServer]:
     server = FakeWooServer(FakeWooCommerce()).start()
     yield server
     server.stop()
 
 
-@pytest.fixture
-def woo(woo_server: FakeWooServer, instance: Any) -> Iterator[FakeWooCommerce]:
+@pytest.fixture(name="woo")
+def woo_fixture(woo_server: FakeWooServer, instance: Any) -> Iterator[FakeWooCommerce]:
     from connectors.woocommerce.config import reset_woocommerce_settings
 
     woo_server.fake.reset()
@@ -343,8 +345,8 @@ def _scrub_request(request: Any) -> Any:
     return request
 
 
-@pytest.fixture
-def woo_traffic(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[WooTraffic]:
+@pytest.fixture(name="woo_traffic")
+def woo_traffic_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[WooTraffic]:
     """vcrpy cassette per test (``tests/connectors/cassettes/woocommerce/<test>.yaml``).
 
     ``PRINTGATE_VCR_RECORD=all`` re-records against the fake; the default ``once`` replays an
