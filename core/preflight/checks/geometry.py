@@ -21,8 +21,9 @@ def _sides(setting: Any) -> tuple[str, ...]:
 def target_sizes(settings: dict[str, Any], context: dict[str, Any]) -> list[tuple[float, float]]:
     """Allowed trim sizes in mm; the SDK context's artworkSize wins over the profile."""
     art = (context or {}).get("artworkSize") or {}
-    if art.get("width_mm") and art.get("height_mm"):
-        return [(float(art["width_mm"]), float(art["height_mm"]))]
+    w, h = art.get("width_mm", art.get("width")), art.get("height_mm", art.get("height"))
+    if w and h:
+        return [(float(w), float(h))]
     out = []
     for s in settings.get("sizes") or []:
         try:

@@ -13,8 +13,8 @@ RASTER_MODES = {"cmyk": "CMYK", "grayscale": "Grayscale", "gray": "Grayscale", "
 
 def _print_size(s: dict[str, Any], ctx: DocContext) -> tuple[float, float] | None:
     art = (ctx.context or {}).get("artworkSize") or {}
-    w = art.get("width_mm") or s.get("print_width_mm")
-    h = art.get("height_mm") or s.get("print_height_mm")
+    w = art.get("width_mm") or art.get("width") or s.get("print_width_mm")
+    h = art.get("height_mm") or art.get("height") or s.get("print_height_mm")
     if w and h:
         return float(w), float(h)
     return None
