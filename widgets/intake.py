@@ -24,7 +24,7 @@ from core.models import Artifact, Job, Step, Task, Upload
 from core.storage import get_storage
 from core.wire import status_payload
 
-# Pages rendered at intake for the widget's thumbnails and proof gallery.
+# Pages rendered at intake for the proof gallery when the workflow soft-proofs (else page 1 only).
 INTAKE_PREVIEW_PAGES = 4
 TYPE_LABELS = {"pdf": "PDF", "raster": "JPEG, PNG or TIFF image", "vector": "vector file", "office": "office document"}
 # A raster accept entry also takes these sniffed mime types; "png"/"jpg" entries narrow it.
@@ -200,14 +200,15 @@ def _accept_for(rule: dict[str, Any], file_type: str, mime_type: str) -> dict[st
     return None
 
 
-def _intake_steps(entry: dict[str, Any]) -> list[dict[str, Any]]:
+def _intake_steps(entry: dict[str, Any], proof_pages: bool) -> list[dict[str, Any]]:
     check = entry.get("check") or {}
     steps: list[dict[str, Any]] = []
     if check.get("type") == "validate":
         steps.append({"type": "validate", "params": {"profile": [check.get("standard") or check.get("profile") or "auto"]}})
     elif check.get("type", "preflight") == "preflight" and check.get("enabled", True):
         steps.append({"type": "preflight", "params": {"profileId": check["profileId"]} if check.get("profileId") else None})
-    steps.append({"type": "previews", "params": {"maxPages": INTAKE_PREVIEW_PAGES, "dpi": 72}})
+    # The thumbnail needs page 1 only; a soft proof shows the first few pages.
+    steps.append({"type": "previews", "params": {"maxPages": INTAKE_PREVIEW_PAGES if proof_pages else 1, "dpi": 72}})
     return steps
 
 
@@ -260,7 +261,8 @@ def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name:
         file_type, mime_type = "other", upload.mime_type or "application/octet-stream"
     entry = _accept_for(rule, file_type, mime_type)
     position = max((t.position for t in tasks), default=-1) + 1
-    spec = SourceSpec(steps=_intake_steps(entry) if entry else [], file_ref=file_ref, name=name or upload.file_name,
+    proof_pages = bool((workflow.get("softProof") or {}).get("enabled"))
+    spec = SourceSpec(steps=_intake_steps(entry, proof_pages) if entry else [], file_ref=file_ref, name=name or upload.file_name,
                       slot=slot, on_fail=(entry or {}).get("onFail"),
                       profile_id=((entry or {}).get("check") or {}).get("profileId"))
     task = service.add_task(session, job, spec, position)

@@ -120,10 +120,18 @@ def last_status(page: Any) -> dict[str, Any]:
     return statuses[-1]["detail"]
 
 
-def wait_terminal(page: Any, timeout_ms: int = 30000) -> dict[str, Any]:
-    page.wait_for_function(
-        "(() => { const s = window.__events.filter(e => e.type === 'status'); "
-        "return s.length && s[s.length - 1].detail.terminal; })()", timeout=timeout_ms)
+def wait_terminal(page: Any, timeout_ms: int = 45000) -> dict[str, Any]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "(() => { const s = window.__events.filter(e => e.type === 'status'); "
+            "return s.length && s[s.length - 1].detail.terminal; })()", timeout=timeout_ms)
+    except PlaywrightTimeout as exc:
+        trail = [(e["type"], e["detail"] and e["detail"].get("status"),
+                  e["detail"] and [(f["name"], f["status"]) for f in e["detail"].get("files", [])])
+                 for e in events(page)]
+        raise AssertionError(f"no terminal status; events: {trail}") from exc
     return last_status(page)
 
 

@@ -401,3 +401,34 @@ def test_a_remembered_job_that_is_gone_starts_fresh(page: Any, widget_server: Se
     assert last_status(page)["status"] == "idle" and last_status(page)["jobId"] is None
     assert page.evaluate("localStorage.getItem('printgate:job:demo-wf_default:wf_default')") is None
     assert page.is_disabled(CART)
+
+
+def test_a_late_response_does_not_roll_back_the_live_verdict(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """The attach response is held back until the stream has already delivered the verdict: the
+    stale copy must neither undo the verdict nor leave the widget stuck in "uploading"."""
+    import time as _time
+
+    held: list[str] = []
+
+    def slow_attach(route: Any) -> None:
+        response = route.fetch()
+        held.append(route.request.url)
+        _time.sleep(4)  # the worker checks the file and the stream reports it meanwhile
+        route.fulfill(response=response)
+
+    page.route("**/element/jobs/*/files", slow_attach)
+    open_demo(page, widget_server, pk)
+    # A stream is open (the job already exists) while the file is attached.
+    page.set_input_files(".pg-zone input[type=file]", str(annotated_pdf(tmp_path / "first.pdf")))
+    wait_terminal(page)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "second.pdf")))
+    page.wait_for_function(
+        "(() => { const s = window.__events.filter(e => e.type === 'status').slice(-1)[0].detail;"
+        " return s.canProceed && s.files.length === 1 && s.files[0].name === 'second.pdf'; })()", timeout=45000)
+    assert len(held) == 2
+    page.wait_for_timeout(500)
+    final = last_status(page)
+    assert final["canProceed"] is True and final["status"] in ("ready", "partial")
+    assert page.locator(".pg-file").count() == 1
+    assert not page.is_disabled(CART)

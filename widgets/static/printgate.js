@@ -482,15 +482,15 @@
   P._apply = function (payload) {
     if (!payload || !this._host) return;
     var cur = this._payload;
-    // Out-of-order responses (a slow POST after a fast stream event) must not roll state back.
-    if (cur && payload.seq != null && cur.seq != null && payload.jobId === cur.jobId && payload.seq < cur.seq) return;
-    this._payload = payload;
+    // Out-of-order responses (a slow POST after a fast stream event) must not roll state back,
+    // but they still tell which local uploads the server has taken over.
+    var stale = cur && payload.seq != null && cur.seq != null && payload.jobId === cur.jobId && payload.seq < cur.seq;
+    if (!stale) this._payload = payload;
     var ids = {};
-    (payload.files || []).forEach(function (f) { ids[f.id] = true; });
-    // Drop local entries the server now knows about.
+    (payload.files || []).concat(this._serverFiles()).forEach(function (f) { ids[f.id] = true; });
     this._local = this._local.filter(function (f) { return !(f.fileId && ids[f.fileId]); });
     this._emitStatus();
-    if (payload.terminal) this._stopStream();
+    if (this._payload.terminal) this._stopStream();
     else this._subscribe();
   };
 
@@ -625,9 +625,12 @@
     entry.progress = 0;
     entry.error = null;
     var file = entry.file;
-    this._ensureJob().then(function () {
-      return self._api.req('POST', '/uploads', { mimeType: file.type || 'application/octet-stream', sizeBytes: file.size });
-    }).then(function (presign) {
+    // The job and the upload slot do not depend on each other: ask for both at once.
+    Promise.all([
+      this._ensureJob(),
+      this._api.req('POST', '/uploads', { mimeType: file.type || 'application/octet-stream', sizeBytes: file.size })
+    ]).then(function (both) {
+      var presign = both[1];
       entry.fileRef = presign.fileRef;
       return self._send(entry, presign.upload);
     }).then(function () {
@@ -714,9 +717,10 @@
     var id = this._jobId();
     var f = this._serverFiles().filter(function (x) { return x.id === fileId; })[0];
     if (!id || !f) return Promise.resolve();
-    // Optimistic: hide it now, reconcile with the server's payload.
+    // Optimistic: hide it now and close the gate until the server's verdict on what is left.
+    var rest = this._serverFiles().filter(function (x) { return x.id !== fileId; });
     this._payload = Object.assign({}, this._payload, {
-      files: this._serverFiles().filter(function (x) { return x.id !== fileId; })
+      files: rest, status: rest.length ? 'processing' : 'idle', terminal: false, canProceed: false
     });
     if (!silent) this._fire('change', { action: 'remove', name: f.name, slot: f.slot || null, jobId: id });
     this._emitStatus();
