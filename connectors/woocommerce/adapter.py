@@ -134,13 +134,18 @@ class WooCommerceAdapter:
             return []  # a plugin-only store: the plugin re-sends its orders itself
 
         def run(client: WooClient) -> list[ExternalOrder]:
+            # Newest first, stopping once a page reaches past ``since``: WooCommerce before 5.8
+            # ignores ``modified_after`` and would otherwise list the whole shop.
+            cutoff = since.astimezone(UTC)
             orders: list[ExternalOrder] = []
             for page_no in range(1, self.settings.max_pages + 1):
-                page = client.page("/orders", modified_after=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                page = client.page("/orders", modified_after=cutoff.strftime("%Y-%m-%dT%H:%M:%S"),
                                    dates_are_gmt="true", per_page=self.settings.page_size, page=page_no,
-                                   orderby="modified", order="asc", context="edit")
-                orders.extend(parse_order(o) for o in page.items if is_order(o))
-                if page_no >= page.total_pages:
+                                   orderby="modified", order="desc", context="edit")
+                parsed = [parse_order(o) for o in page.items if is_order(o)]
+                fresh = [o for o in parsed if o.updated_at is None or o.updated_at >= cutoff]
+                orders.extend(fresh)
+                if page_no >= page.total_pages or len(fresh) < len(parsed):
                     break
             return orders
 
@@ -163,6 +168,7 @@ class WooCommerceAdapter:
                            if line.product_id and line_job_id(self.platform, line)})
         if not products:
             return order
+        products = products[:100]  # one page; a cart with more print products is verified without
         found = self._calls(session, lambda c: c.get("/products", include=",".join(products),
                                                      per_page=len(products), context="edit"))
         workflows: dict[str, str] = {}

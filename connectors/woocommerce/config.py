@@ -55,11 +55,12 @@ def reset_woocommerce_settings() -> None:
     get_woocommerce_settings.cache_clear()
 
 
-def normalize_store_url(value: object) -> str:
+def normalize_store_url(value: object, *, check_network: bool = True) -> str:
     """``https://shop.example.com/sub`` (scheme and host lower-case, no trailing slash, no query).
 
     Refuses non-HTTPS stores (unless allowed) and, like outbound webhooks, addresses inside this
     network unless ``PRINTGATE_ALLOW_PRIVATE_URLS=1``: printgate calls this URL with the store's keys.
+    ``check_network=False`` only normalizes (looking a store up by a header, nothing is called).
     """
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("storeUrl is required: the WooCommerce site's address, e.g. https://shop.example.com")
@@ -72,10 +73,10 @@ def normalize_store_url(value: object) -> str:
         raise BadRequest(f"storeUrl is not an http(s) address: {value}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise BadRequest("storeUrl must be the site's base address, without query, fragment or credentials")
-    if scheme == "http" and not get_woocommerce_settings().http_allowed:
+    if scheme == "http" and check_network and not get_woocommerce_settings().http_allowed:
         raise BadRequest("storeUrl must use https: WooCommerce accepts API keys only over HTTPS")
     host = parts.hostname.lower()
-    if not _private_allowed():
+    if check_network and not _private_allowed():
         try:
             infos = socket.getaddrinfo(host, parts.port or (443 if scheme == "https" else 80))
         except socket.gaierror as exc:

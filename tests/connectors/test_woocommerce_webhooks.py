@@ -296,3 +296,22 @@ def test_hidden_line_meta_missing_from_the_payload_is_read_back(client: Any, aut
     synced = _sync(client, auth, store, 727)
     assert synced["status"] == "written_back", synced
     assert [line["jobId"] for line in synced["lines"]] == [None, job_id]
+
+
+def test_reconciliation_stops_at_the_window_on_stores_that_ignore_modified_after(
+        client: Any, auth: dict[str, str], woo: FakeWooCommerce, woo_traffic: WooTraffic,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.woocommerce.config import reset_woocommerce_settings
+
+    monkeypatch.setenv("PRINTGATE_WOOCOMMERCE_PAGE_SIZE", "2")
+    reset_woocommerce_settings()
+    store = connect_store(client, woo, auth)["store"]
+    woo.supports_modified_after = False  # an old WooCommerce lists the whole shop
+    for order_id in range(901, 908):
+        order = order_with_jobs({}, order_id=order_id, status="completed")
+        order["date_modified_gmt"] = _now_gmt() if order_id >= 906 else "2017-03-22T19:28:08"
+        woo.add_order(order)
+    result = client.post(f"/stores/{store['id']}/reconcile", headers=auth).json()
+    assert result["ordersSeen"] == 2
+    pages = [r["query"]["page"] for r in woo_traffic.sent("GET", "/wp-json/wc/v3/orders")[1:]]
+    assert pages == ["1", "2"]  # page 2 reached past the window: no page 3 and 4

@@ -55,6 +55,8 @@ class FakeWooCommerce:
     keys: dict[str, str] = field(default_factory=dict)  # consumer_key -> consumer_secret
     revoked: set[str] = field(default_factory=set)
     strip_authorization: bool = False
+    # WooCommerce before 5.8 ignores ``modified_after`` (and lists every order).
+    supports_modified_after: bool = True
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -74,6 +76,7 @@ class FakeWooCommerce:
         self.revoked.clear()
         self.events.clear()
         self.strip_authorization = False
+        self.supports_modified_after = True
         self.plugin_secret = None
 
     # -- setup helpers --
@@ -128,8 +131,9 @@ class FakeWooCommerce:
         @app.get("/wp-json/wc/v3/orders")
         def list_orders(request: Request) -> Response:
             q = request.query_params
-            rows = sorted(fake.orders.values(), key=lambda o: (o.get("date_modified_gmt") or "", o["id"]))
-            if q.get("modified_after"):
+            rows = sorted(fake.orders.values(), key=lambda o: (o.get("date_modified_gmt") or "", o["id"]),
+                          reverse=q.get("order", "desc") == "desc")
+            if q.get("modified_after") and fake.supports_modified_after:
                 after = q["modified_after"].replace("Z", "")
                 rows = [o for o in rows if (o.get("date_modified_gmt") or "") > after]
             per_page = min(int(q.get("per_page") or 10), 100)
