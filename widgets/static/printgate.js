@@ -1007,7 +1007,8 @@
     var sorted = findings.slice().sort(function (a, b) { return (a.severity in order ? order[a.severity] : 3) - (b.severity in order ? order[b.severity] : 3); });
     return h('ul', { class: 'pg-findings' }, sorted.map(function (fd) {
       var sev = fd.severity === 'fail' ? 'reject' : (fd.severity || 'info');
-      var auto = fd.autofix;
+      // A blocking finding blocks whatever autofix could do later: don't promise a fix there.
+      var auto = sev === 'reject' ? null : fd.autofix;
       return h('li', { class: 'pg-finding pg-sev-' + sev, 'data-check': fd.checkId || null }, [
         h('span', { class: 'pg-sev', text: self.t('sev_' + sev) }),
         fd.page ? h('span', { class: 'pg-page', text: self.t('page', { n: fd.page }) }) : null,
