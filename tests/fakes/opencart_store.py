@@ -19,6 +19,7 @@ Also here, shared with the PrestaShop fake and the tests: the thread server, the
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -85,6 +86,7 @@ def _php_file(name: str, source: str) -> Path:
     path = Path(tempfile.gettempdir()) / f"printgate-test-{os.getpid()}-{name}.php"
     if not path.exists():
         path.write_text(source)
+        atexit.register(path.unlink, missing_ok=True)
     return path
 
 
