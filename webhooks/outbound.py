@@ -51,7 +51,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -565,11 +565,31 @@ def retry_delivery(session: Session, delivery: OutboundDelivery) -> OutboundDeli
     return delivery
 
 
+def _purge(session: Session, before: datetime, batch: int = 1000) -> int:
+    """Forget finished deliveries older than ``before``, their attempts, and events left without any."""
+    old = list(session.exec(select(OutboundDelivery.id, OutboundDelivery.event_id).where(
+        col(OutboundDelivery.status).in_(["succeeded", "failed", "cancelled"]),
+        col(OutboundDelivery.created_at) < before).limit(batch)).all())
+    if not old:
+        return 0
+    ids = [row[0] for row in old]
+    session.execute(delete(OutboundAttempt).where(col(OutboundAttempt.delivery_id).in_(ids)))
+    session.execute(delete(OutboundDelivery).where(col(OutboundDelivery.id).in_(ids)))
+    events_ = {row[1] for row in old}
+    still_used = set(session.exec(select(OutboundDelivery.event_id).where(
+        col(OutboundDelivery.event_id).in_(events_))).all())
+    # Events with a dedupe key stay: they are what keeps ``order.files_ready`` once per order.
+    session.execute(delete(WebhookEvent).where(col(WebhookEvent.id).in_(events_ - still_used),
+                                               col(WebhookEvent.dedupe_key).is_(None)))
+    session.commit()
+    return len(ids)
+
+
 def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict[str, int]:
     """Re-queue due deliveries whose message was lost; take back those of workers that died mid-attempt."""
     settings = get_webhook_settings()
     now = now or utcnow()
-    counts = {"requeued": 0, "reclaimed": 0}
+    counts = {"requeued": 0, "reclaimed": 0, "purged": 0}
     with _session() as session:
         stale = session.exec(select(OutboundDelivery).where(
             OutboundDelivery.status == "sending", col(OutboundDelivery.locked_until) < now)).all()
@@ -596,6 +616,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
             or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= due_before,
                 col(OutboundDelivery.id).in_(reclaimed)),
         )).all())
+        counts["purged"] = _purge(session, now - timedelta(days=settings.outbound_retention_days))
     # A message a killed worker had taken stays "started" in RQ until RQ's own cleanup: not trusted
     # past the attempt budget (a doubled message is harmless: the claim is conditional).
     overdue = now - timedelta(seconds=_attempt_budget_s() + settings.sweep_grace_s)

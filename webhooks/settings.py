@@ -59,6 +59,9 @@ class WebhookSettings(BaseSettings):
     max_redirects: int = 3
     user_agent: str = "printgate-webhooks/0.1"
 
+    # Finished deliveries (and their attempts and events) are kept this long for the merchant.
+    outbound_retention_days: int = 30
+
     # Outbound sweeper: pending deliveries whose ``next_attempt_at`` is this far past are re-queued.
     sweep_grace_s: float = 30.0
 

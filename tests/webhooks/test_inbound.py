@@ -388,3 +388,19 @@ def test_concurrent_bursts_with_duplicates_store_each_delivery_once(instance: In
     instance.drain()
     assert sorted(handler.calls) == sorted(set(deliveries))
     assert len(handled_accounts()) == 60
+
+
+def test_done_deliveries_are_purged_after_the_retention_but_not_pending_ones(
+        client: TestClient, instance: Instance, handler: Handler) -> None:
+    for delivery_id in ("d-old-done", "d-old-pending"):
+        body = delivery_id.encode()
+        client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, delivery_id))
+    inbound.process_delivery(rows()[0].id)
+    with Session(get_engine()) as session:
+        for row in session.exec(select(InboundDelivery)).all():
+            row.received_at = datetime.now(UTC) - timedelta(days=15)
+            session.add(row)
+        session.commit()
+    counts = inbound.sweep()
+    assert counts["purged"] == 1
+    assert [r.delivery_id for r in rows()] == ["d-old-pending"]

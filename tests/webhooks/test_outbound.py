@@ -408,7 +408,7 @@ def test_deliveries_survive_a_lost_queue_and_a_dead_worker(
         session.add(row)
         session.commit()
     counts = outbound.sweep(requeue_pending=True)
-    assert counts == {"requeued": 10, "reclaimed": 1}
+    assert counts == {"requeued": 10, "reclaimed": 1, "purged": 0}
     assert outbound.sweep(requeue_pending=True)["requeued"] == 0, "queued deliveries are not doubled"
     instance.drain()
     assert sorted(r.json()["data"]["n"] for r in receiver.requests) == list(range(10))
@@ -476,3 +476,22 @@ def test_workflow_order_files_ready_waits_for_processing(
     assert entry["deliverables"][0]["downloadUrl"]
     for received in receiver.requests:
         assert_signed(received, [ep["secret"]])
+
+
+def test_finished_deliveries_are_purged_after_the_retention(
+        client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver) -> None:
+    ep = create_endpoint(client, auth, receiver.url)
+    old_id, new_id_ = emit_test_event(ep["id"])[0], emit_test_event(ep["id"])[0]
+    instance.drain()
+    with Session(get_engine()) as session:
+        row = session.get(OutboundDelivery, old_id)
+        assert row is not None
+        row.created_at = datetime.now(UTC) - timedelta(days=31)
+        session.add(row)
+        session.commit()
+    assert outbound.sweep()["purged"] == 1
+    assert [d.id for d in deliveries(ep["id"])] == [new_id_]
+    assert client.get(f"/webhook-deliveries/{old_id}", headers=auth).status_code == 404
+    with Session(get_engine()) as session:
+        assert session.exec(select(OutboundAttempt).where(OutboundAttempt.delivery_id == old_id)).all() == []
+        assert len(session.exec(select(WebhookEvent)).all()) == 1
