@@ -80,8 +80,10 @@ PENDING_STATUSES = frozenset({
     "awaiting_cash_on_delivery_validation", "awaiting_payment", "on_backorder_not_paid", "payment_error",
     "failed", "en_attente_du_paiement_par_cheque", "en_attente_de_virement_bancaire", "en_attente",
 })
-CANCEL_PREFIXES = ("cancel", "canceled", "voided", "void", "refund", "reversed", "chargeback", "denied",
-                   "expired", "annul", "rembours", "storn", "erstattet")
+CANCEL_PREFIXES = ("cancel", "void", "refund", "reversed", "chargeback", "denied", "expired", "annul", "rembours",
+                   "storn", "erstattet")
+# OpenCart's "Canceled Reversal": a chargeback was withdrawn, the money is the merchant's again.
+PAID_OVERRIDES = frozenset({"canceled_reversal", "cancelled_reversal"})
 
 
 def normalize_status(raw: str | None, settings: Mapping[str, Any] | None = None) -> str:
@@ -97,7 +99,9 @@ def normalize_status(raw: str | None, settings: Mapping[str, Any] | None = None)
             return value
     if slug in PENDING_STATUSES:
         return "pending"
-    if slug.startswith(CANCEL_PREFIXES) or slug in ("canceled_reversal",):
+    if slug in PAID_OVERRIDES:
+        return "paid"
+    if slug.startswith(CANCEL_PREFIXES):
         return "cancelled"
     return "paid"
 

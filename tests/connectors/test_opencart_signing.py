@@ -4,10 +4,12 @@ extension's own PHP (``PrintgateOrderBody``, ``PrintgateSigner``) via php-cli.""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from tests.connectors.conftest import widget_job
@@ -215,3 +217,17 @@ def test_an_unsigned_call_is_captured_without_a_store(client: Any, auth: dict[st
     assert response.status_code == 200, response.text
     instance.drain()
     assert client.get(f"/stores/{created['store']['id']}/orders", headers=auth).json()["data"] == []
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Pending", "pending"), ("Failed", "pending"), ("Processing", "paid"), ("Processed", "paid"),
+    ("Shipped", "paid"), ("Complete", "paid"), ("Canceled Reversal", "paid"), ("Canceled", "cancelled"),
+    ("Chargeback", "cancelled"), ("Denied", "cancelled"), ("Expired", "cancelled"), ("Refunded", "cancelled"),
+    ("Reversed", "cancelled"), ("Voided", "cancelled"),
+])
+def test_opencart_default_statuses_map_to_the_pipeline(name: str, expected: str) -> None:
+    """OpenCart's installed order statuses, slugged by the extension's PHP."""
+    from connectors.store_modules import normalize_status
+
+    body, _ = oc_call("whsec_" + "QUJD" * 8, status=name)
+    assert normalize_status(json.loads(body)["status"]) == expected
