@@ -419,6 +419,8 @@ def deliver_callback(connection: StoreConnection, sync: OrderSync, body: bytes,
         return {"url": url, "status": code, "replayed": code == 409, "durationMs": outcome.duration_ms}
     if code in CALLBACK_FINAL:
         raise AdapterError(f"callback {url} answered {code}: {CALLBACK_FINAL[code]}", retryable=False)
+    if code is None and (outcome.error or "").startswith("refused"):  # a private address, not a URL
+        raise AdapterError(f"callback {url} {outcome.error}", retryable=False)
     hint = {401: " (signature refused: paste the current webhook secret into the module)",
             503: " (the module is not configured yet)"}.get(code or 0, "")
     raise AdapterError(f"callback {url} failed: {outcome.error or code}{hint}")

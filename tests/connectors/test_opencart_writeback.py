@@ -286,3 +286,19 @@ def test_opencart_callbacks_are_co_signed_while_a_rotated_secret_overlaps(client
         assert php_verify_callback(secret, first.headers, first.body.decode())["status"] == 200
         assert php_verify_callback(secret, second.headers, second.body.decode())["status"] == 200
     assert php_verify_callback("whsec_" + "QUJD" * 8, first.headers, first.body.decode())["status"] == 401
+
+
+def test_opencart_private_shop_addresses_are_refused_unless_allowed(client: Any, auth: dict[str, str],
+                                                                   oc_server: FakeServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    shop = open_shop(oc_server, 3)
+    shop.add_order("1042", {"301": "job_01writebackjob00000000000"})
+    created = register_store(client, auth, "opencart", shop.base, ocVersion=3,
+                             apiCredentials={"username": "printgate", "key": API_KEY})
+    shop.webhook_secret = created["webhookSecret"]
+    monkeypatch.setenv("PRINTGATE_ALLOW_PRIVATE_URLS", "0")  # a public instance: no calls into its own network
+    with store_cassette("test_opencart_private_shop_addresses_are_refused_unless_allowed") as traffic:
+        synced = advance(delivered_sync(created["store"]["id"]))
+    assert synced["status"] == "failed" and synced["nextAttemptAt"] is None
+    assert synced["lastError"].count("private address") == 2  # the callback and the API path
+    assert traffic.requests == [] and shop.attempts == []
