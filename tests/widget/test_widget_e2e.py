@@ -302,6 +302,11 @@ def test_javascript_api_events_and_unmount(page: Any, widget_server: Server, pk:
     # The connector wrote the file's facts into the page's own controls (A4 trim: 21.0 cm wide).
     assert page.input_value("#pages") == "1"
     assert page.input_value("#w") == "21"
+    # update(): new UI and locale, announced with a "ui" event.
+    page.evaluate("el.on('ui', u => log.push('ui:' + u.title + ':' + u.locale)); el.update({ui: {title: 'Neu'}, locale: 'de'})")
+    assert page.evaluate("log.slice(-1)[0]") == "ui:Neu:de"
+    assert page.locator(".pg-title").inner_text() == "Neu"
+    assert page.locator(".pg-zone").get_attribute("aria-label") == "Datei hochladen"
     page.evaluate("unsubscribeStatus()")
     page.evaluate("el.unmount()")
     assert page.evaluate("log.slice(-1)[0]") == "destroy"
@@ -432,3 +437,31 @@ def test_a_late_response_does_not_roll_back_the_live_verdict(
     assert final["canProceed"] is True and final["status"] in ("ready", "partial")
     assert page.locator(".pg-file").count() == 1
     assert not page.is_disabled(CART)
+
+
+def test_mount_gates_shopify_and_opencart_buttons(page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """Printgate.mount finds the platforms' own cart buttons and the product form by itself."""
+    page.goto(f"{widget_server.url}/widget/v1/printgate.css")
+    page.set_content(f"""<!doctype html><html><body>
+      <form action="/cart/add" method="post" id="shopify">
+        <input type="hidden" name="id" value="42">
+        <button type="submit" name="add" class="product-form__submit">Add to cart</button>
+      </form>
+      <button id="button-cart" type="button">OpenCart add</button>
+      <script src="{widget_server.url}/widget/v1/printgate.js"></script>
+      <script>
+        window.el = Printgate.mount({{publishableKey: {json.dumps(pk)}, workflowId: 'wf_default',
+                                     fieldName: 'properties[_printgate_job]'}});
+        window.statuses = [];
+        el.on('status', s => statuses.push(s));
+      </script></body></html>""")
+    page.wait_for_selector(".pg-zone")
+    # No mount target on the page: the widget goes right before the first cart button, inside the form.
+    assert page.evaluate("document.querySelector('.printgate-slot').nextElementSibling.name") == "add"
+    assert page.is_disabled("#shopify button") and page.is_disabled("#button-cart")
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    page.wait_for_function("statuses.length && statuses[statuses.length - 1].canProceed", timeout=45000)
+    job_id = page.evaluate("statuses[statuses.length - 1].jobId")
+    assert not page.is_disabled("#shopify button") and not page.is_disabled("#button-cart")
+    assert page.eval_on_selector("#shopify input[name='properties[_printgate_job]']", "i => i.type + ':' + i.value") \
+        == f"hidden:{job_id}"
