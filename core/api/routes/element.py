@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -145,7 +145,7 @@ def _sse(payload: dict[str, Any]) -> str:
     return f"event: status\ndata: {json.dumps(payload, default=str, separators=(',', ':'))}\n\n"
 
 
-async def _status_stream(request: Request, caller: Principal, job_id: str) -> AsyncIterator[str]:
+async def _status_stream(request: Request, caller: Principal, job_id: str) -> AsyncGenerator[str, None]:
     """Subscribe first, then send the current state, then every change: nothing falls in between."""
     pubsub = client = None
     url = _redis_url()
