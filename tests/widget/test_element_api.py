@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,8 +24,8 @@ def upload(server: Server, key: str, path: Path) -> str:
     presign = api(server, key, "POST", "/uploads", json={"mimeType": "application/pdf"})
     assert presign.status_code == 200, presign.text
     body = presign.json()
-    files = {**{k: (None, v) for k, v in body["upload"]["fields"].items()},
-             "file": (path.name, path.read_bytes(), "application/pdf")}
+    files: dict[str, Any] = {**{k: (None, v) for k, v in body["upload"]["fields"].items()},
+                             "file": (path.name, path.read_bytes(), "application/pdf")}
     sent = httpx.post(body["upload"]["url"], files=files, timeout=30)
     assert sent.status_code in (200, 201, 204), sent.text
     return str(body["fileRef"])
@@ -39,7 +40,7 @@ def new_job(server: Server, key: str, workflow: str = "wf_default") -> dict[str,
 def other_account_pk(server: Server) -> str:
     out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "globex",
                           "--kind", "publishable"],
-                         env={**__import__("os").environ, "PRINTGATE_DATA_DIR": str(server.data_dir)},
+                         env={**os.environ, "PRINTGATE_DATA_DIR": str(server.data_dir)},
                          capture_output=True, check=True, cwd=ROOT)
     return str(json.loads(out.stdout)["key"])
 
