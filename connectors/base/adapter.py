@@ -16,6 +16,9 @@ from sqlmodel import Session
 
 from connectors.base.models import OrderSync, StoreConnection
 
+# Normalised order statuses that mean "the customer paid": the pipeline proceeds on these.
+PAID_STATUSES = frozenset({"paid", "partially_paid", "processing", "completed"})
+
 
 class WebhookRejected(Exception):
     """A webhook failed verification (bad/missing signature, stale, unknown store): answer 401."""
@@ -60,7 +63,7 @@ class ExternalOrder:
 
     @property
     def paid(self) -> bool:
-        return self.status in ("paid", "partially_paid", "processing", "completed")
+        return self.status in PAID_STATUSES
 
 
 @dataclass

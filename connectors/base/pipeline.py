@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, ExternalOrder
+from connectors.base.adapter import PAID_STATUSES, AdapterError, DeliveredFile, ExternalLine, ExternalOrder
 from connectors.base.models import ORDER_FINAL, OrderSync, StoreConnection
 from core import signals
 from core.clock import as_utc, utcnow
@@ -151,9 +151,13 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
     return sync
 
 
+
 # --- the steps -----------------------------------------------------------------------------------
 
-def _verify(session: Session, sync: OrderSync) -> None:
+WAIT_FOR_JOB_S = 60  # a job still being checked when the order is paid: look again this much later
+
+
+def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
     lines = [dict(line) for line in sync.lines or []]
     with_jobs = [line for line in lines if line.get("jobId")]
     if not with_jobs:
@@ -166,6 +170,8 @@ def _verify(session: Session, sync: OrderSync) -> None:
         reason = None
         if job is None or job.account_id != sync.account_id or job.deleted_at is not None:
             reason = "job not found for this account"
+        elif job.status not in JOB_TERMINAL:
+            reason = f"waiting: job is still {job.status}"
         elif not can_proceed(job.status):
             reason = f"job cannot proceed (status {job.status})"
         elif line.get("workflowId") and job.workflow_id and job.workflow_id != line["workflowId"]:
@@ -175,6 +181,11 @@ def _verify(session: Session, sync: OrderSync) -> None:
         line["verified"] = reason is None
         line["reason"] = reason
     sync.lines = lines
+    waiting = [line["jobId"] for line in with_jobs if (line["reason"] or "").startswith("waiting")]
+    if waiting:  # not a verdict yet: retry_due looks again
+        _mark(sync, "verified", "waiting", f"jobs still being checked: {', '.join(waiting)}")
+        sync.next_attempt_at = now + timedelta(seconds=WAIT_FOR_JOB_S)
+        return
     bad = [f"{line['jobId']}: {line['reason']}" for line in with_jobs if not line["verified"]]
     if len(bad) == len(with_jobs):
         _mark(sync, "verified", "error", "; ".join(bad))
@@ -183,6 +194,7 @@ def _verify(session: Session, sync: OrderSync) -> None:
         return
     _mark(sync, "verified", "done", "; ".join(bad) or None)
     sync.status = "verified"
+    sync.next_attempt_at = None
 
 
 def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> None:
@@ -355,13 +367,15 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
 def advance(session: Session, sync: OrderSync, *, order: ExternalOrder | None = None,
             now: datetime | None = None) -> OrderSync:
     """Move ``sync`` as far as it can go now. Idempotent."""
-    if sync.status in ("cancelled", "no_jobs", "written_back", "failed"):
+    if sync.status in ORDER_FINAL:
         return sync
     if not _step_done(sync, "verified"):
-        _verify(session, sync)
+        if sync.financial_status not in PAID_STATUSES:
+            return sync  # printing starts once the order is paid
+        _verify(session, sync, now or utcnow())
         session.add(sync)
         session.commit()
-        if sync.status in ("no_jobs", "failed"):
+        if not _step_done(sync, "verified"):
             return sync
     if not _step_done(sync, "attached"):
         _attach(session, sync, order)
@@ -397,7 +411,8 @@ def retry_due(session: Session, *, now: datetime | None = None) -> int:
     """Retry write-backs whose backoff has elapsed, and orders stuck waiting on processing."""
     now = now or utcnow()
     due = session.exec(select(OrderSync).where(
-        col(OrderSync.status).in_(("delivered", "processing", "attached", "verified")),
+        col(OrderSync.status).in_(("received", "verified", "attached", "processing", "delivered")),
+        or_(col(OrderSync.status) != "received", col(OrderSync.financial_status).in_(PAID_STATUSES)),
         or_(col(OrderSync.next_attempt_at).is_(None), col(OrderSync.next_attempt_at) <= now),
     ).limit(500)).all()
     for sync in due:

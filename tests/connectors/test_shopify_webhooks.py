@@ -319,3 +319,34 @@ def test_shop_redact_erases_the_shop(client: Any, auth: dict[str, str], instance
 
     with session_scope() as session:
         assert session.exec(select(Order).where(Order.store_id == store["id"])).all() == []
+
+
+def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
+        client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
+        artwork: Path) -> None:
+    from connectors.base import pipeline
+    from core.clock import utcnow
+    from core.db import session_scope
+    from tests.conftest import make_key
+
+    store = connect_shop(client, shopify_env, auth)
+    pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
+    job_id = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()["jobId"]
+    upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
+    client.post(upload["upload"]["url"].replace("http://testserver", ""), data=upload["upload"]["fields"],
+                files={"file": ("artwork.pdf", artwork.read_bytes(), "application/pdf")})
+    client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]}, headers=pk)
+    order = _custom(paid_order([job_id], order_id=8101))
+    shopify_env.add_order(SHOP, order)
+    post_webhook(client, "orders/paid", order)
+    instance.drain(queues=("webhooks",))  # the file's intake check has not run yet
+    synced = _sync(client, auth, store, 8101)
+    assert synced["status"] == "received" and synced["steps"]["verified"]["status"] == "waiting"
+    assert synced["nextAttemptAt"] is not None
+    instance.drain()  # the intake check runs: the job is ready
+    with session_scope() as session:
+        pipeline.retry_due(session, now=utcnow() + timedelta(minutes=2))
+    instance.drain()
+    synced = _sync(client, auth, store, 8101)
+    assert synced["status"] == "written_back", synced
+    assert synced["lines"][0]["attached"] is True
