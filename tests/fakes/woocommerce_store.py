@@ -340,7 +340,15 @@ class WooTraffic:
 
 
 def _scrub_request(request: Any) -> Any:
-    """Keep consumer keys out of cassettes (query-string auth; the Basic header is filtered)."""
+    """Keep consumer keys and webhook secrets out of cassettes (the Basic header is filtered)."""
+    if request.body and b'"secret"' in (request.body if isinstance(request.body, bytes) else request.body.encode()):
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "secret" in data:
+            data["secret"] = "<scrubbed>"
+            request.body = json.dumps(data).encode()
     if "consumer_secret=" in request.uri:
         parsed = urlparse(request.uri)
         query = "&".join(f"{k}={v}" for k, v in parse_qsl(parsed.query)
