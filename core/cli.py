@@ -48,14 +48,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         os.environ["REDIS_URL"] = embedded.start()
         reset_settings()
-    from core import rooms
+    import core.pipeline.recovery  # noqa: F401  (registers its sweeps)
+    from core import periodic, rooms
     from core.demo import demo_publishable_key
-    from core.pipeline.recovery import sweep
 
     rooms.load()
-    counts = sweep(requeue_pending=True)
-    if counts["pending"] or counts["requeued"]:
-        print(f"printgate: resumed {counts['pending'] + counts['requeued']} unfinished task(s)", flush=True)
+    resumed = periodic.run_startup().get("recovery.sweep")
+    if isinstance(resumed, dict) and (resumed.get("pending") or resumed.get("requeued")):
+        print(f"printgate: resumed {resumed['pending'] + resumed['requeued']} unfinished task(s)", flush=True)
     demo_key = demo_publishable_key()
     env = dict(os.environ)
     exe = [sys.executable, "-m", "core.cli"]

@@ -20,14 +20,29 @@ class PeriodicTask:
     name: str
     fn: Callable[[], object]
     every_s: float
+    on_startup: Callable[[], object] | None = None
     last_run: float = 0.0
 
 
 _tasks: dict[str, PeriodicTask] = {}
 
 
-def register(name: str, fn: Callable[[], object], every_s: float) -> None:
-    _tasks[name] = PeriodicTask(name, fn, every_s)
+def register(name: str, fn: Callable[[], object], every_s: float,
+             on_startup: Callable[[], object] | None = None) -> None:
+    """``on_startup`` runs once when ``printgate serve`` starts (e.g. resume everything unfinished)."""
+    _tasks[name] = PeriodicTask(name, fn, every_s, on_startup)
+
+
+def run_startup() -> dict[str, object]:
+    results: dict[str, object] = {}
+    for task in list(_tasks.values()):
+        if task.on_startup is None:
+            continue
+        try:
+            results[task.name] = task.on_startup()
+        except Exception:
+            log.exception("start-up task %s failed", task.name)
+    return results
 
 
 def registered() -> list[str]:

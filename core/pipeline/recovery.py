@@ -98,7 +98,7 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, int]:
 def _register() -> None:
     from core import periodic, retention
 
-    periodic.register("recovery.sweep", sweep, every_s=15)
+    periodic.register("recovery.sweep", sweep, every_s=15, on_startup=lambda: sweep(requeue_pending=True))
     periodic.register("retention.purge", retention.purge, every_s=3600)
 
 
