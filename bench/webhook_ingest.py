@@ -1,7 +1,7 @@
 """Benchmark: inbound webhook ingest (verify + persist + queue) over loopback, and zero loss when the
 worker stops mid-run.
 
-    .venv/bin/python bench/webhook_ingest.py [--count 6000] [--api-workers N] [--clients 4] [--threads 16]
+    .venv/bin/python bench/webhook_ingest.py [--count 5000] [--api-workers N] [--clients 4] [--threads 16]
 
 What it does, in a temp data dir with its own embedded Redis:
 
@@ -213,12 +213,12 @@ def count(db: Path, sql: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", choices=["bench", "worker"], default="bench")
-    parser.add_argument("--count", type=int, default=6000)
+    parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--api-workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="uvicorn worker processes for both servers (default: CPUs, at most 4)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--timeout", type=float, default=180, help="give up waiting for processing after this")
+    parser.add_argument("--timeout", type=float, default=600, help="give up waiting for processing after this")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.role == "worker":
@@ -295,7 +295,9 @@ def main() -> int:
                 break
             time.sleep(0.2)
         drain_s = time.perf_counter() - restart
+        stop(worker)  # so the final counts are one consistent picture
         handled = count(db, "select count(*) from account where name like 'bench-%'")
+        done = count(db, "select count(*) from webhook_inbound_delivery where status='done'")
         failed = count(db, "select count(*) from webhook_inbound_delivery where status='failed'")
 
         print(peer_line)
@@ -305,8 +307,8 @@ def main() -> int:
               f"came back; restarted: the rest processed in {drain_s:.1f} s "
               f"({(done - done_at_end) / drain_s:.0f} /s, one SimpleWorker)")
         print(f"sent {args.count}, answered 200 {sum(1 for s, _ in results if s == 200)}, stored {stored}, "
-              f"done {done}, failed {failed}, handler side effects {handled}, "
-              f"lost {args.count - done}")
+              f"done {done}, failed {failed}, handler side effects {handled}; lost {args.count - stored}"
+              + (f", still pending at the {args.timeout:.0f} s deadline {stored - done}" if done < stored else ""))
         return 0 if stored == done == handled == args.count else 1
     finally:
         for proc in procs:
