@@ -66,8 +66,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             cmd = [sys.executable, "-m", "uvicorn", "core.api.asgi:app", "--host", args.host, "--port", str(args.port),
                    "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
         else:
-            queues = "intake" if name == "worker-0" and args.workers > 1 else "intake,processing,webhooks"
-            cmd = [*exe, "worker", "--queues", queues, "--name-prefix", name]
+            if name == "worker-0" and args.workers > 1:
+                # The latency worker: intake only, in-process, recycled every 500 jobs.
+                cmd = [*exe, "worker", "--queues", "intake", "--name-prefix", name, "--no-fork", "--max-jobs", "500"]
+            else:
+                cmd = [*exe, "worker", "--queues", "intake,processing,webhooks", "--name-prefix", name]
         children[name] = subprocess.Popen(cmd, env=env)
 
     spawn("api")
@@ -140,7 +143,7 @@ def _preload_engines() -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     import core.pipeline.recovery  # noqa: F401  (registers the recovery and retention sweeps)
     from core import rooms
@@ -153,8 +156,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     reaper = Scheduler()
     reaper.start()
     name = f"{args.name_prefix}-{os.getpid()}" if args.name_prefix else None
-    worker = Worker(queues, connection=get_redis(), name=name)
-    worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"))
+    # --no-fork runs jobs in this process: no fork and no re-import per job, which is most of an
+    # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
+    # sweep re-queues the task; --max-jobs recycles the process before memory can creep.
+    worker_class = SimpleWorker if args.no_fork else Worker
+    worker = worker_class(queues, connection=get_redis(), name=name)
+    worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
+                max_jobs=args.max_jobs)
     reaper.stop()
     return 0
 
@@ -335,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", parents=[common], help="run one RQ worker (needs REDIS_URL)")
     worker.add_argument("--queues", default="intake,processing,webhooks")
     worker.add_argument("--name-prefix", default=None)
+    worker.add_argument("--no-fork", action="store_true", help="run jobs in the worker process (lower latency)")
+    worker.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs (recycling)")
     worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser("keys", parents=[common], help="create, list and revoke API keys")

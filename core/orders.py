@@ -16,7 +16,7 @@ from core import signals
 from core.clock import utcnow
 from core.ids import new_id
 from core.jobs import service
-from core.jobs.states import can_proceed
+from core.jobs.states import can_proceed, job_can_proceed
 from core.models import Job, Order
 
 # Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
@@ -100,8 +100,10 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
         if job.order_id not in (None, external_id):
             results.append(ItemResult(job_id, False, f"job is already attached to order {job.order_id}"))
             continue
-        if not can_proceed(job.status):
-            results.append(ItemResult(job_id, False, f"job cannot proceed (status {job.status})"))
+        if not job_can_proceed(job.status, job.params):
+            waiting = can_proceed(job.status)
+            reason = "the customer has not approved the proof yet" if waiting else f"status {job.status}"
+            results.append(ItemResult(job_id, False, f"job cannot proceed ({reason})"))
             continue
         job.order_id = external_id
         job.order_status = order.status

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from core.clock import epoch_ms, iso
 from core.config import get_settings
 from core.jobs.service import steps_of, tasks_of
-from core.jobs.states import JOB_TERMINAL, can_proceed
+from core.jobs.states import JOB_TERMINAL, job_can_proceed
 from core.models import Artifact, Job, Step, Task
 from core.storage import get_storage
 
@@ -117,7 +117,7 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
     out: dict[str, Any] = {
         "id": job.id, "createdAt": iso(job.created_at), "modifiedAt": iso(job.modified_at),
         "expiresAt": iso(job.expires_at), "status": job.status, "outcome": job.outcome,
-        "canProceed": can_proceed(job.status), "reason": job.reason, "channel": job.channel,
+        "canProceed": job_can_proceed(job.status, job.params), "reason": job.reason, "channel": job.channel,
         "ruleId": job.rule_id, "workflowId": job.workflow_id, "wfPhase": job.wf_phase, "wfStreamStatus": None,
         "metaData": job.meta_data, "deliverables": deliverables,
         "tasks": [task_wire(t, steps_by_task.get(t.id, []), arts.get(t.id, []), job, signed=signed) for t in tasks],
@@ -163,9 +163,17 @@ def runs_wire(session: Session, job: Job) -> dict[str, Any]:
     tasks = tasks_of(session, job.id)
     arts = _artifacts_by_task(session, job.id)
     return {
-        "id": job.id, "status": job.status, "outcome": job.outcome, "canProceed": can_proceed(job.status),
+        "id": job.id, "status": job.status, "outcome": job.outcome,
+        "canProceed": job_can_proceed(job.status, job.params),
         "wfPhase": job.wf_phase, "runs": [run_wire(t, arts.get(t.id, [])) for t in tasks],
     }
+
+
+def _will_autofix(finding: dict[str, Any]) -> bool:
+    """Tell the customer a fix is coming only when processing will really apply it."""
+    autofix = finding.get("autofix") or {}
+    return bool(autofix.get("available")) and autofix.get("scheduled", True) is not False \
+        and finding.get("severity") != "reject"
 
 
 def _customer_findings(report: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -175,7 +183,7 @@ def _customer_findings(report: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [
         {"severity": f.get("severity"), "checkId": f.get("checkId") or f.get("ruleId"), "ruleId": f.get("ruleId"),
          "issue": f.get("issue"), "fix": f.get("fix"), "page": f.get("page"),
-         "autofix": bool((f.get("autofix") or {}).get("available"))}
+         "autofix": _will_autofix(f)}
         for f in findings
     ]
 
@@ -205,7 +213,8 @@ def status_payload(session: Session, job: Job) -> dict[str, Any]:
             "facts": (report or {}).get("facts"),
         })
     return {
-        "status": job.status, "terminal": job.status in JOB_TERMINAL, "canProceed": can_proceed(job.status),
+        "status": job.status, "terminal": job.status in JOB_TERMINAL,
+        "canProceed": job_can_proceed(job.status, job.params),
         "workflowId": job.workflow_id, "jobId": job.id, "wfPhase": job.wf_phase, "reason": job.reason,
         "files": files,
     }

@@ -1,4 +1,4 @@
-"""Publish the Element status payload whenever a job changes (listener of ``job.status``)."""
+"""Announce every job change on Redis pub/sub (listener of ``job.status``); live streams wake on it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 from sqlmodel import Session
 
 from core import signals
+from core.clock import iso
 from core.config import get_settings
 from core.db import get_engine
 from core.events import publish_status
@@ -14,14 +15,14 @@ from core.models import Job
 
 
 def _publish(job_id: str, **_: object) -> None:
+    """A small wake-up message; subscribers read the job themselves (one query, not a payload per step)."""
     if not (get_settings().redis_url or os.environ.get("REDIS_URL")):
         return  # inline runs (printgate check) have no subscribers
-    from core.wire import status_payload
-
     with Session(get_engine(), expire_on_commit=False) as session:
         job = session.get(Job, job_id)
         if job is not None:
-            publish_status(job_id, status_payload(session, job))
+            publish_status(job_id, {"jobId": job.id, "status": job.status, "wfPhase": job.wf_phase,
+                                    "modifiedAt": iso(job.modified_at)})
 
 
 signals.connect(signals.JOB_STATUS, _publish)

@@ -20,7 +20,7 @@ from core.jobs.states import (
     RUN_TERMINAL,
     StepView,
     TaskView,
-    can_proceed,
+    job_can_proceed,
     job_outcome,
     job_status,
     task_outcome,
@@ -145,6 +145,10 @@ def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool 
         meta_data=spec.meta_data, webhook=spec.webhook, context=spec.context, params=spec.params or None,
         status="processing" if spec.sources else "idle",
     )
+    if spec.kind == "workflow" and spec.workflow_id:
+        workflow = library.find_item(session, "workflow", spec.workflow_id, account_id) or {}
+        if (workflow.get("softProof") or {}).get("approvalRequired"):
+            job.params = {**(job.params or {}), "proofRequired": True}
     session.add(job)
     session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
     for position, source in enumerate(spec.sources):
@@ -270,7 +274,7 @@ def after_task_change(session: Session, job_id: str) -> None:
 
 def maybe_start_processing(session: Session, job: Job, *, reason: str) -> bool:
     """Start the workflow's processing phase if ``reason`` matches its trigger (or is explicit)."""
-    if job.kind != "workflow" or not can_proceed(job.status):
+    if job.kind != "workflow" or not job_can_proceed(job.status, job.params):
         return False
     if job.wf_phase not in ("intake_done", "manual_review", None):
         return False

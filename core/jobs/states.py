@@ -24,6 +24,16 @@ def can_proceed(status: str) -> bool:
     return status in ("ready", "partial")
 
 
+def job_can_proceed(status: str, params: dict | None) -> bool:
+    """The gate: ready/partial, and, when the workflow requires soft-proof approval, approved."""
+    if not can_proceed(status):
+        return False
+    params = params or {}
+    if params.get("proofRequired"):
+        return bool((params.get("proof") or {}).get("approved"))
+    return True
+
+
 def worst(outcomes: Iterable[str | None]) -> str | None:
     seen = [o for o in outcomes if o is not None]
     if not seen:

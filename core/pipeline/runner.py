@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from sqlmodel import Session, col, select
 
 from core import signals
@@ -134,6 +135,11 @@ def run_task(task_id: str, phase: str = "intake") -> str:
         try:
             with Heartbeat(task.id, every_s=min(10.0, get_settings().stale_task_s / 3)):
                 _run_steps(session, job, task, steps, workdir)
+        except (StaleDataError, ObjectDeletedError):
+            # The customer removed this file while it was being checked: nothing left to do.
+            session.rollback()
+            log.info("task removed while running", extra={"job_id": job.id, "task_id": task_id})
+            return "removed"
         except Exception:
             # Infrastructure trouble (database, storage), not the file: hand the task back so RQ's
             # retry (with backoff) or the recovery sweep runs it again.
@@ -142,8 +148,12 @@ def run_task(task_id: str, phase: str = "intake") -> str:
             raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        service.refresh_task(session, task)
-        session.commit()
+        try:
+            service.refresh_task(session, task)
+            session.commit()
+        except (StaleDataError, ObjectDeletedError):
+            session.rollback()
+            return "removed"
         log.info("task end", extra={"job_id": job.id, "task_id": task.id, "status": task.status,
                                     "outcome": task.outcome})
         if phase == "processing":

@@ -105,6 +105,10 @@ def test_add_to_cart_verification_sees_can_proceed(client: TestClient, secret_ke
 def test_signed_order_727_is_captured_and_files_reach_the_order_page(
     client: TestClient, instance: Instance, secret_key: str, ready_job: str, tmp_path: Path
 ):
+    # The merchant links the store in printgate first; the plugin then signs with that store's secret.
+    linked = client.post("/woocommerce/stores", headers={"Authorization": f"Bearer {secret_key}"},
+                         json={"storeUrl": "http://127.0.0.1:9", "pluginOnly": True, "pluginSecret": WHSEC})
+    assert linked.status_code == 201, linked.text
     built = run_php(
         {
             "cmd": "capture",
