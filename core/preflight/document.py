@@ -1369,6 +1369,9 @@ class DocumentReader:
             if ocp is not None:
                 for ocg in list(_get(ocp, "/OCGs") or [])[:500]:
                     d.ocgs.append(_text(_get(ocg, "/Name")) or "(unnamed layer)")
+                default = _get(ocp, "/D")
+                for ocg in list(_get(default, "/OFF") or [])[:500] if default is not None else []:
+                    d.ocgs_hidden.append(_text(_get(ocg, "/Name")) or "(unnamed layer)")
         except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError) as exc:
             self.warn(f"layers could not be read ({type(exc).__name__})")
         for scan in (self._scan_actions, self._scan_forms):

@@ -379,6 +379,7 @@ def _pdf_block(doc: DocFacts) -> dict[str, Any]:
         "pdfvt": doc.pdfvt,
         "output_intents": doc.output_intents,
         "layers": doc.ocgs,
+        "hidden_layers": doc.ocgs_hidden,
         "javascript": doc.javascript[:50],
         "attachments": doc.attachments[:50],
         "form_fields": doc.acroform_fields,

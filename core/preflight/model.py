@@ -155,6 +155,7 @@ class DocFacts:
     pdfvt: str | None = None
     output_intents: list[dict[str, Any]] = field(default_factory=list)
     ocgs: list[str] = field(default_factory=list)
+    ocgs_hidden: list[str] = field(default_factory=list)  # layers off by default: they won't print as seen
     javascript: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
     acroform_fields: int = 0

@@ -40,7 +40,7 @@ EXPECTED: dict[str, tuple[str, str | None, Any]] = {
     "image_compression_not_allowed": ("warn", "measured_compression", "JPEG"),
     "image_low_bit_depth": ("reject", "measured_bits", 4),
     "transparency_present": ("warn", "measured_kinds", ["opacity"]),
-    "layers_present": ("warn", "measured_count", 1),
+    "layers_present": ("warn", "measured_count", 2),
     "annotations_present": ("reject", "measured_count", 1),
     "javascript_present": ("reject", "measured_count", 1),
     "attachments_present": ("reject", "measured_count", 1),
@@ -271,3 +271,10 @@ def test_colour_inside_shadings_patterns_and_icc(run: Callable[..., dict[str, An
     assert dn["spot_colors"] == ["Spot_UV"]
     ok = run(with_devicen, print_ready(spot_colors={"whitelist": ["Spot_UV"]}), name="dn2.pdf")
     assert not findings(ok, "spot_colors_exceeded")
+
+
+def test_hidden_layers_are_named(run: Callable[..., dict[str, Any]]) -> None:
+    report = run(pdfgen.layers, print_ready())
+    hit = findings(report, "layers_present")[0]
+    assert hit["layers"] == ["Die line", "Notes"] and hit["hidden_layers"] == ["Notes"]
+    assert report["pdf"]["hidden_layers"] == ["Notes"]

@@ -37,7 +37,7 @@ def _run(path: Path, profile: dict | None = None) -> dict:
     ],
 )
 def test_unreadable(tmp_path: Path, name: str, reason_part: str) -> None:
-    path = pdfgen.HOSTILE[name](tmp_path / name)
+    path = {**pdfgen.HOSTILE, **pdfgen.HOSTILE_EXTRA}[name](tmp_path / name)
     with pytest.raises(UnreadableFile) as exc:
         _run(path)
     assert reason_part in exc.value.reason

@@ -46,7 +46,12 @@ def transparency(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
 def layers(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     if not ctx.doc.ocgs:
         return []
-    return [Violation(measured={"count": len(ctx.doc.ocgs)}, extra={"layers": ctx.doc.ocgs[:50]})]
+    return [
+        Violation(
+            measured={"count": len(ctx.doc.ocgs)},
+            extra={"layers": ctx.doc.ocgs[:50], "hidden_layers": ctx.doc.ocgs_hidden[:50]},
+        )
+    ]
 
 
 @check(
