@@ -27,6 +27,7 @@ import json
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
@@ -121,7 +122,7 @@ def main() -> int:
         [sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "bench", "--kind", "publishable"],
         env=_bench_env(server.data_dir, env), capture_output=True, check=True, cwd=ROOT).stdout)["key"]
     pdf = artwork(server.data_dir / "bench.pdf")
-    accept_ms, attached_ms, done_ms, processing_ms = [], [], [], []
+    accept_ms, attached_ms, done_ms, processing_ms, write_ms = [], [], [], [], []
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             linked = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=server.auth).raise_for_status().json()
@@ -153,6 +154,9 @@ def main() -> int:
                 attached_ms.append(((attached_at or finished) - started) * 1000)
                 done_ms.append((finished - started) * 1000)
                 processing_ms.append((finished - (attached_at or finished)) * 1000)
+                steps = body["steps"]  # server-side times: processing done -> write-back done
+                write_ms.append((datetime.fromisoformat(steps["written_back"]["at"])
+                                 - datetime.fromisoformat(steps["processing"]["at"])).total_seconds() * 1000)
             writes = [c["operation"] for c in fake.shop(SHOP).calls]
     finally:
         server.stop()
@@ -162,12 +166,14 @@ def main() -> int:
         "bench": "shopify_order_to_files", "at": now_utc(), "machine": machine(), "orders": args.orders,
         "workers": args.workers, "webhook_answer_ms": summarize(accept_ms), "to_attached_ms": summarize(attached_ms),
         "attached_to_written_back_ms": summarize(processing_ms), "paid_to_files_on_order_ms": summarize(done_ms),
+        "processed_to_written_back_ms": summarize(write_ms),
         "shopify_calls_per_order": len(writes) / max(args.orders, 1),
     }
     print(f"machine: {results['machine']}")
     print(f"{args.orders} orders, {args.workers} workers, 1-page PDF, fake Shopify on loopback")
     for label, key in (("webhook answered", "webhook_answer_ms"), ("job attached", "to_attached_ms"),
                        ("attached -> written back", "attached_to_written_back_ms"),
+                       ("  of which: processed -> written", "processed_to_written_back_ms"),
                        ("orders/paid -> files on order", "paid_to_files_on_order_ms")):
         s = results[key]
         print(f"  {label:32s} p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  max {s['max']:7.1f} ms")
