@@ -629,3 +629,15 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     if any(counts.values()):
         log.info("outbound sweep: %s", counts)
     return counts
+
+
+def _register_periodic() -> None:
+    """Core runs registered housekeeping in every worker (and once at ``printgate serve`` start-up)."""
+    from core import periodic
+    from webhooks import recovery
+
+    periodic.register("webhooks.sweep", recovery.sweep, every_s=15,
+                      on_startup=lambda: recovery.sweep(requeue_pending=True))
+
+
+_register_periodic()

@@ -404,3 +404,19 @@ def test_done_deliveries_are_purged_after_the_retention_but_not_pending_ones(
     counts = inbound.sweep()
     assert counts["purged"] == 1
     assert [r.delivery_id for r in rows()] == ["d-old-pending"]
+
+
+def test_sweep_is_registered_with_core_housekeeping(client: TestClient, instance: Instance,
+                                                    handler: Handler) -> None:
+    """``printgate serve`` runs the start-up sweeps; every worker runs the periodic ones."""
+    from core import periodic
+
+    assert "webhooks.sweep" in periodic.registered()
+    body = b'{"id": 16}'
+    client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-startup"))
+    get_queue(WEBHOOKS).empty()
+    results = periodic.run_startup()
+    assert results["webhooks.sweep"] == {"inbound": {"requeued": 1, "reclaimed": 0, "purged": 0},
+                                         "outbound": {"requeued": 0, "reclaimed": 0, "purged": 0}}
+    instance.drain()
+    assert handler.calls == ["d-startup"]
