@@ -56,4 +56,19 @@ def _load() -> None:
             raise
 
 
+def _schedule() -> None:
+    """Reconciliation, write-back retries and post-uninstall erasure, every few minutes, run by one
+    worker of the fleet (``core.periodic``). ``connectors.base.cron`` is the RQ-cron alternative."""
+    import os
+
+    try:
+        from core import periodic
+    except ModuleNotFoundError:
+        return
+    from connectors.base.reconcile import tick
+
+    periodic.register("connectors.tick", tick, every_s=float(os.environ.get("PRINTGATE_CONNECTOR_TICK_S", "300")))
+
+
 _load()
+_schedule()

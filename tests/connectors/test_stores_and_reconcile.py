@@ -93,6 +93,14 @@ def test_the_periodic_tick_reconciles_retries_and_erases(client: Any, auth: dict
     assert client.get(f"/stores/{store['id']}", headers=auth).json()["lastReconciledAt"]
 
 
+def test_workers_run_the_tick_periodically(app: Any) -> None:
+    from connectors.base.reconcile import tick
+    from core import periodic
+
+    task = periodic._tasks["connectors.tick"]
+    assert task.fn is tick and task.every_s == 300
+
+
 def test_cron_config_registers_the_tick(instance: Any) -> None:
     from rq.cron import CronScheduler
 
