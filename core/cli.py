@@ -66,17 +66,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             cmd = [sys.executable, "-m", "uvicorn", "core.api.asgi:app", "--host", args.host, "--port", str(args.port),
                    "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
         else:
-            if name == "worker-0" and args.workers > 1:
-                # The latency worker: intake only, in-process, recycled every 500 jobs.
-                cmd = [*exe, "worker", "--queues", "intake", "--name-prefix", name, "--no-fork", "--max-jobs", "500"]
-            else:
-                cmd = [*exe, "worker", "--queues", "intake,processing,webhooks", "--name-prefix", name]
+            cmd = [*exe, "worker", "--name-prefix", name, *_worker_args(name, args.workers)]
         children[name] = subprocess.Popen(cmd, env=env)
 
     spawn("api")
     _wait_for_port(args.host, args.port, timeout_s=30)  # the API first: workers' imports compete for CPU
-    for index in range(args.workers):
-        spawn(f"worker-{index}")
+    for name in _worker_names(args.workers):
+        spawn(name)
     url = f"http://{_display_host(args.host)}:{args.port}"
     print(f"printgate: serving on {url}  (API docs {url}/docs, demo {url}/demo?pk={demo_key})", flush=True)
     print(f"printgate: data in {settings.data_dir.resolve()}; queue {'embedded Redis' if embedded else 'REDIS_URL'}; "
@@ -111,6 +107,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             embedded.stop()
         print("printgate: stopped", flush=True)
     return 0
+
+
+def _worker_names(workers: int) -> list[str]:
+    """One worker: it does everything. Two or more: a latency worker for intake, forking workers for
+    processing, and a webhooks worker, so slow PDFs delay neither customers nor deliveries."""
+    if workers <= 0:
+        return []
+    if workers == 1:
+        return ["worker-0"]
+    return ["worker-intake"] + [f"worker-{i}" for i in range(1, workers)] + ["worker-webhooks"]
+
+
+def _worker_args(name: str, workers: int) -> list[str]:
+    if name == "worker-intake":  # in-process (no fork per job), recycled every 500 jobs
+        return ["--queues", "intake", "--no-fork", "--max-jobs", "500"]
+    if name == "worker-webhooks":
+        return ["--queues", "webhooks", "--no-fork", "--max-jobs", "5000"]
+    if workers == 1:
+        return ["--queues", "intake,processing,webhooks"]
+    return ["--queues", "processing,intake"]
 
 
 def _wait_for_port(host: str, port: int, timeout_s: float) -> None:
@@ -336,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="run API, workers and embedded Redis together")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=2, help="RQ worker processes (default 2)")
+    serve.add_argument("--workers", type=int, default=2,
+                       help="worker processes for jobs (default 2: one for intake, one for processing; "
+                            "with 2 or more a webhooks worker is added); 0 runs none")
     serve.add_argument("--api-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     serve.set_defaults(func=cmd_serve)
 

@@ -17,7 +17,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def get_engine(url: str | None = None) -> Engine:
-    return _engine_for(url or get_settings().effective_database_url)
+    if url is None:
+        settings = get_settings()
+        # Resolving the SQLite path touches the filesystem: do it once per settings object.
+        url = _URLS.get(id(settings))
+        if url is None:
+            url = _URLS[id(settings)] = settings.effective_database_url
+    return _engine_for(url)
+
+
+_URLS: dict[int, str] = {}
 
 
 @lru_cache
@@ -47,6 +56,7 @@ def reset_engine() -> None:
     for engine in _cached_engines():
         engine.dispose()
     _ENGINES.clear()
+    _URLS.clear()
     _engine_for.cache_clear()
 
 

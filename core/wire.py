@@ -65,6 +65,7 @@ def task_wire(task: Task, steps: list[Step], artifacts: list[Artifact], job: Job
         "fileRef": task.file_ref, "clientRef": task.client_ref, "jobId": task.job_id, "name": task.name,
         "slot": task.slot, "wfPhase": job.wf_phase if job.kind == "workflow" else None,
         "wfKind": task.file_type if job.kind == "workflow" else None,
+        "sourceRef": {"bucket": get_storage().bucket, "key": source.key} if source else None,
         "originalArtifact": artifact_wire(source, signed=signed) if source else None,
         "outputArtifacts": [artifact_wire(a, signed=signed) for a in outputs],
         "steps": [step_wire(s, artifacts) for s in steps],

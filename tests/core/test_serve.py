@@ -17,9 +17,11 @@ def test_sync_preflight_and_health(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data")
     try:
         headers = {"Authorization": f"Bearer {server.secret_key}"}
-        health = wait_for(lambda: (h := httpx.get(f"{server.url}/health").json())["checks"]["workers"]["count"] == 2
+        health = wait_for(lambda: (h := httpx.get(f"{server.url}/health").json())["checks"]["workers"]["count"] == 3
                           and h)
         assert isinstance(health, dict) and health["status"] == "ok"
+        queues = sorted(",".join(w["queues"]) for w in health["checks"]["workers"]["list"])
+        assert queues == ["intake", "processing,intake", "webhooks"]
         pdf = make_pdf(tmp_path / "a.pdf")
         started = time.monotonic()
         response = httpx.post(f"{server.url}/jobs/preflight", headers=headers, timeout=60,
