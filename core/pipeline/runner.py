@@ -88,10 +88,28 @@ def _materialize(session: Session, job: Job, task: Task, workdir: Path) -> Path:
         session.add(source)
     session.add(task)
     session.commit()
+    if task.file_type == "pdf":
+        _guard_page_count(path)
     # Work on a private copy: steps must never modify what is stored.
     local = workdir / f"input{Path(source.file_name or '').suffix or ''}"
     shutil.copyfile(path, local)
     return local
+
+
+MAX_PAGES = 10_000
+
+
+def _guard_page_count(path: Path) -> None:
+    """Refuse page bombs before any engine walks them (a 300 KB file can declare 50,000 pages)."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(path) as pdf:
+            count = len(pdf.pages)
+    except Exception:
+        return  # unreadable here: the steps give their own, more specific reason
+    if count > MAX_PAGES:
+        raise UnreadableFile(f"The file has {count:,} pages; printgate accepts at most {MAX_PAGES:,}")
 
 
 def _finish_step(session: Session, step: Step, result: StepResult, started: float) -> None:

@@ -175,3 +175,15 @@ def test_delete_is_soft_and_hides_the_job(client: TestClient, auth: dict[str, st
     assert deleted.json()["id"] == job["id"] and len(deleted.json()["taskIds"]) == 1
     assert client.get(f"/jobs/{job['id']}", headers=auth).status_code == 404
     assert client.get("/jobs", headers=auth).json()["jobs"] == []
+
+
+def test_page_bomb_is_refused_before_any_engine_walks_it(client: TestClient, auth: dict[str, str],
+                                                         instance: Instance, tmp_path: Path) -> None:
+    from tests.preflight.pdfgen import page_bomb
+
+    bomb = page_bomb(tmp_path / "bomb.pdf")
+    job = submit(client, auth, bomb, steps=[{"type": "previews"}, {"type": "optimize"}])
+    instance.drain()
+    body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
+    assert body["status"] == "rejected"
+    assert "50,000 pages" in body["reason"]
