@@ -22,6 +22,8 @@ from connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
 from connectors.base.pipeline import check_file_link, sync_wire
 from connectors.shopify.routes import router as shopify_router
 from connectors.shopify.routes import stores_router as shopify_stores_router
+from connectors.store_modules import router as store_modules_router
+from connectors.woocommerce.routes import router as woocommerce_router
 from core.api.deps import SecretKey, SessionDep
 from core.clock import as_utc, iso, utcnow
 from core.config import get_settings
@@ -138,3 +140,5 @@ def store_file(session: SessionDep, store_id: str, job_id: str, run_id: str, exp
 
 router.include_router(shopify_stores_router)
 router.include_router(shopify_router)
+router.include_router(woocommerce_router)
+router.include_router(store_modules_router)

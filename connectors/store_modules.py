@@ -700,16 +700,6 @@ def _public_url() -> str:
     return get_settings().public_url.rstrip("/")
 
 
-
-
-def _attach_router() -> None:
-    """Serve these routes with the connectors' router (``connectors.routes``), once."""
-    from connectors import routes
-
-    if not any(r is router or getattr(r, "original_router", None) is router for r in routes.router.routes):
-        routes.router.include_router(router)
-
-
 def register(platform: str, factory: Any) -> None:
     """Called by ``connectors.opencart`` / ``connectors.prestashop`` on import."""
     from connectors import registry
@@ -717,4 +707,3 @@ def register(platform: str, factory: Any) -> None:
 
     registry.register(platform, factory)
     register_order_verifier(verify_order_call)
-    _attach_router()

@@ -16,18 +16,6 @@ from core import signals
 from core.orders import register_order_verifier
 
 
-def _include_routes() -> None:
-    # Until connectors.routes includes this router itself: add it before the app includes that one.
-    from connectors import routes as store_routes
-    from connectors.woocommerce.routes import router
-
-    def mine(route: object) -> bool:
-        return getattr(route, "original_router", None) is router or getattr(route, "path", "") == "/woocommerce/callback"
-
-    if not any(mine(r) for r in store_routes.router.routes):
-        store_routes.router.include_router(router)
-
-
 def _register() -> None:
     registry.register("woocommerce", WooCommerceAdapter)
     register_order_verifier(orders.verify_order_call)
@@ -39,7 +27,6 @@ def _register() -> None:
     else:
         inbound.register_platform("woocommerce", verify=_verify, handle="connectors.woocommerce.webhooks.handle",
                                   kept_headers=("x-wc-webhook-",))
-    _include_routes()
 
 
 def _verify(headers, body, connection_id):  # type: ignore[no-untyped-def]
