@@ -156,6 +156,20 @@ def _preload_engines() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    # One-time set-ups that take process-wide locks, done here in the main thread before the periodic
+    # thread starts and before RQ forks: a fork while another thread holds SQLAlchemy's mapper lock
+    # leaves the work horse blocked until the job timeout. Also spares every horse redoing them.
+    from sqlalchemy.orm import configure_mappers
+
+    import core.models  # noqa: F401
+
+    configure_mappers()
+    try:
+        from core.preflight.catalog import registry
+
+        registry()
+    except ImportError:
+        pass
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

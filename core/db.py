@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -33,7 +34,10 @@ _URLS: dict[int, str] = {}
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # The API's thread pool runs up to 40 requests: keep enough connections open that a request
+        # does not pay for opening one (and its PRAGMAs).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=40)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -46,10 +50,17 @@ def _engine_for(url: str) -> Engine:
             cur.close()
 
         _ENGINES.append(engine)
+        _forget_in_children(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _ENGINES.append(engine)
+    _forget_in_children(engine)
     return engine
+
+
+def _forget_in_children(engine: Engine) -> None:
+    """A forked work horse must not reuse (or close) the parent's pooled connections."""
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
 
 
 def reset_engine() -> None:

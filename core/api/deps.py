@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,7 +17,8 @@ from core.errors import BadRequest, Forbidden, RateLimited, Unauthorized
 from core.keys import Principal, authenticate
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
+    """Async so FastAPI does not hop threads for it: creating a Session does no I/O."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 
@@ -53,8 +54,9 @@ class _RateLimiter:
 
 _limiter = _RateLimiter()
 
-# Principals are cached briefly: the key lookup is the hot path of every request. Revocation takes
-# effect within this many seconds.
+# Principals are cached briefly: the key lookup is the hot path of every request (and the auth
+# dependencies run on the event loop, so a miss costs one short indexed query there). Revocation
+# takes effect within this many seconds.
 _PRINCIPAL_TTL_S = 5.0
 _principal_cache: dict[str, tuple[float, Principal]] = {}
 
@@ -79,14 +81,14 @@ def forget_principals() -> None:
     _principal_cache.clear()
 
 
-def secret_key(request: Request, session: SessionDep) -> Principal:
+async def secret_key(request: Request, session: SessionDep) -> Principal:
     principal = _principal(request, session)
     if not principal.is_secret:
         raise Forbidden("This endpoint needs a secret key (sk_...); publishable keys are for the browser widget")
     return principal
 
 
-def any_key(request: Request, session: SessionDep) -> Principal:
+async def any_key(request: Request, session: SessionDep) -> Principal:
     return _principal(request, session)
 
 
