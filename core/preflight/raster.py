@@ -57,8 +57,10 @@ def _open(path: Path) -> Image.Image:
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 return Image.open(path)
         except Image.DecompressionBombError as exc:
+            megapixels = HARD_PIXEL_LIMIT // 1_000_000
             raise UnreadableFile(
-                f"The image is too large to process ({exc}). Upload a smaller image."
+                f"The image is too large to process: it has more than about {megapixels} megapixels. "
+                "Upload a smaller image."
             ) from exc
         except (OSError, ValueError, SyntaxError) as exc:
             raise UnreadableFile("The image is damaged or in an unsupported format and can't be read.") from exc

@@ -465,3 +465,24 @@ def test_mount_gates_shopify_and_opencart_buttons(page: Any, widget_server: Serv
     assert not page.is_disabled("#shopify button") and not page.is_disabled("#button-cart")
     assert page.eval_on_selector("#shopify input[name='properties[_printgate_job]']", "i => i.type + ':' + i.value") \
         == f"hidden:{job_id}"
+
+
+def test_optional_upload_leaves_the_cart_open_until_an_upload_starts(page: Any, widget_server: Server, pk: str,
+                                                                      tmp_path: Path) -> None:
+    """required: false (a product where the print file is optional): no file, no gate; a bad file closes it."""
+    page.goto(f"{widget_server.url}/widget/v1/printgate.css")
+    page.set_content(f"""<!doctype html><html><body>
+      <form class="cart"><button type="submit" class="single_add_to_cart_button">Add to cart</button></form>
+      <script src="{widget_server.url}/widget/v1/printgate.js"></script>
+      <script>
+        window.el = Printgate.mount({{publishableKey: {json.dumps(pk)}, workflowId: 'wf_default', required: false}});
+        window.statuses = [];
+        el.on('status', s => statuses.push(s));
+      </script></body></html>""")
+    page.wait_for_selector(".pg-zone")
+    assert not page.is_disabled(".single_add_to_cart_button")
+    bad = tmp_path / "notes.pdf"
+    bad.write_bytes(b"this is not a pdf")
+    page.set_input_files(".pg-zone input[type=file]", str(bad))
+    page.wait_for_function("statuses.length && statuses[statuses.length - 1].status === 'rejected'", timeout=45000)
+    assert page.is_disabled(".single_add_to_cart_button")

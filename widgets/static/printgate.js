@@ -1151,7 +1151,12 @@
       ui: Object.assign({}, cfg.ui || {}, cfg.elementTheme ? { theme: cfg.elementTheme } : {})
     });
     var fieldName = cfg.fieldName || 'printgate_job_id';
-    var state = { canProceed: false, jobId: null };
+    // required: false (an optional upload) leaves the cart open until the customer starts one.
+    var optional = cfg.required === false;
+    var state = { canProceed: false, jobId: null, status: null };
+    function open() {
+      return state.canProceed || (optional && (!state.status || state.status === 'idle'));
+    }
 
     function field() {
       var form = (buttons()[0] && buttons()[0].form) || target.closest('form') || doc.querySelector('form.cart, form[action*="/cart/add"], form');
@@ -1165,10 +1170,11 @@
     }
 
     function gate() {
+      var isOpen = open();
       buttons().forEach(function (b) {
-        b.disabled = !state.canProceed;
-        b.setAttribute('aria-disabled', state.canProceed ? 'false' : 'true');
-        if (state.canProceed) b.removeAttribute('data-printgate-gated');
+        b.disabled = !isOpen;
+        b.setAttribute('aria-disabled', isOpen ? 'false' : 'true');
+        if (isOpen) b.removeAttribute('data-printgate-gated');
         else b.setAttribute('data-printgate-gated', '');
       });
       var input = field();
@@ -1177,6 +1183,7 @@
 
     el.on('status', function (st) {
       state.canProceed = !!st.canProceed;
+      state.status = st.status;
       state.jobId = st.jobId;
       if (st.jobId) store('set', key, st.jobId);
       gate();
@@ -1189,7 +1196,7 @@
     doc.addEventListener('click', function (e) {
       var b = e.target && e.target.closest && e.target.closest(selector);
       if (!b) return;
-      if (!state.canProceed) { e.preventDefault(); e.stopPropagation(); el.focus(); return; }
+      if (!open()) { e.preventDefault(); e.stopPropagation(); el.focus(); return; }
       root.setTimeout(function () { store('remove', key); }, 0);
     }, true);
     gate();
