@@ -158,7 +158,10 @@ def _bands(trim: P.Rect, need: dict[str, float], mode: str, px_pt: float) -> lis
 
 
 def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]], mode: str) -> None:
-    cmyk = _prefers_cmyk(doc.pdf)
+    intent_cmyk = _prefers_cmyk(doc.pdf)
+    # Bleed pixels follow the page: RGB only where the page itself paints RGB, so fixing the bleed of
+    # a CMYK or gray page never introduces RGB (which a print profile would then flag).
+    page_cmyk = {index: intent_cmyk or not _page_uses_rgb(doc.pdf.pages[index]) for index in plans}
     path = doc.as_file()
     images: dict[int, list[tuple[_Band, Image.Image]]] = {}
     with pymupdf.open(path) as fdoc:
@@ -170,6 +173,7 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
             zoom = min(BLEED_DPI / 72.0, 12000 / max(w, h))
             matrix = fpage.transformation_matrix
             out: list[tuple[_Band, Image.Image]] = []
+            cmyk = page_cmyk[index]
             for band in _bands(trim, need, mode, 72.0 / (zoom * 72.0)):
                 clip = pymupdf.Rect(*band.source) * matrix
                 pix = fpage.get_pixmap(
@@ -228,6 +232,38 @@ def _drop_edge_pixels(img: Image.Image, source: P.Rect, trim: P.Rect) -> Image.I
     if left + right >= img.width or top + bottom >= img.height:
         return img
     return img.crop((left, top, img.width - right, img.height - bottom))
+
+
+_RGB_OPERATORS = {"rg", "RG"}
+
+
+def _is_rgb_space(space: object) -> bool:
+    if isinstance(space, pikepdf.Name):
+        return str(space) in ("/DeviceRGB", "/CalRGB")
+    if isinstance(space, pikepdf.Array) and len(space) >= 2:
+        family = str(space[0])
+        if family == "/ICCBased":
+            try:
+                return int(space[1].get("/N", 0)) == 3
+            except (AttributeError, TypeError, ValueError):
+                return False
+        return family in ("/CalRGB",)
+    return False
+
+
+def _page_uses_rgb(page: pikepdf.Page) -> bool:
+    """Does the page paint in RGB (operators, images or colour spaces in its resources)?"""
+    try:
+        for instruction in pikepdf.parse_content_stream(page):
+            if str(instruction.operator) in _RGB_OPERATORS:
+                return True
+        resources = page.obj.get("/Resources") or pikepdf.Dictionary()
+        for xobject in (resources.get("/XObject") or {}).values():
+            if xobject.get("/Subtype") == pikepdf.Name.Image and _is_rgb_space(xobject.get("/ColorSpace")):
+                return True
+        return any(_is_rgb_space(space) for space in (resources.get("/ColorSpace") or {}).values())
+    except (pikepdf.PdfError, ValueError, TypeError):
+        return True  # unknown: keep the screen-friendly default
 
 
 def _prefers_cmyk(pdf: pikepdf.Pdf) -> bool:

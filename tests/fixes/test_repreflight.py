@@ -166,3 +166,17 @@ def test_encryption_disappears(pdfs, tmp_path: Path) -> None:
     rules = _rules(src, _profile())
     rule = next(r for r in rules if "encrypt" in r)
     _fix_and_recheck(src, tmp_path / "o.pdf", _profile(), rule)
+
+
+def test_bleed_on_a_gray_page_does_not_introduce_rgb(pdfs, tmp_path: Path) -> None:
+    """Mirrored bleed pixels follow the page's colour: a gray/CMYK page stays free of RGB."""
+    src = pdfs.raw("gray.pdf", b"0.2 g 0 0 200 100 re f 0 0 0 1 k 20 20 60 30 re f")
+    profile = _profile()
+    report = run_preflight(src, profile, source_name="gray.pdf")
+    assert "color_mode_not_allowed" not in {f["ruleId"] for f in report["evaluation"]["findings"]}
+    out = tmp_path / "out.pdf"
+    result = run_autofix(src, out, report, profile, items=["bleed_missing"])
+    assert result["outcome"] == "fixed", result
+    after = _rules(out, profile)
+    assert "bleed_missing" not in after
+    assert "color_mode_not_allowed" not in after and "image_color_mode_not_allowed" not in after, after
