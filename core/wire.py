@@ -178,15 +178,24 @@ def _will_autofix(finding: dict[str, Any]) -> bool:
 
 
 def _customer_findings(report: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What the customer reads: one line per problem and page (eight low-res images on a page are
+    one message with ``count: 8``, not eight identical ones)."""
     if not report:
         return []
     findings = (report.get("evaluation") or {}).get("findings") or []
-    return [
-        {"severity": f.get("severity"), "checkId": f.get("checkId") or f.get("ruleId"), "ruleId": f.get("ruleId"),
-         "issue": f.get("issue"), "fix": f.get("fix"), "page": f.get("page"),
-         "autofix": _will_autofix(f)}
-        for f in findings
-    ]
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in findings:
+        key = (f.get("severity"), f.get("ruleId"), f.get("page"), f.get("issue"))
+        if key in seen:
+            seen[key]["count"] += 1
+            continue
+        item = {"severity": f.get("severity"), "checkId": f.get("checkId") or f.get("ruleId"),
+                "ruleId": f.get("ruleId"), "issue": f.get("issue"), "fix": f.get("fix"), "page": f.get("page"),
+                "autofix": _will_autofix(f), "count": 1}
+        seen[key] = item
+        out.append(item)
+    return out
 
 
 def status_payload(session: Session, job: Job) -> dict[str, Any]:
