@@ -634,10 +634,15 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
 def _register_periodic() -> None:
     """Core runs registered housekeeping in every worker (and once at ``printgate serve`` start-up)."""
     from core import periodic
-    from webhooks import recovery
 
-    periodic.register("webhooks.sweep", recovery.sweep, every_s=15,
-                      on_startup=lambda: recovery.sweep(requeue_pending=True))
+    def sweep(requeue_pending: bool = False) -> object:
+        # Imported when it runs: ``webhooks.recovery`` imports this module, so it may still be
+        # half-initialised while this one loads.
+        from webhooks import recovery
+
+        return recovery.sweep(requeue_pending=requeue_pending)
+
+    periodic.register("webhooks.sweep", sweep, every_s=15, on_startup=lambda: sweep(requeue_pending=True))
 
 
 _register_periodic()
