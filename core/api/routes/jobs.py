@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -98,74 +99,82 @@ def submit_job(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONRe
     return _submit(session, caller, spec, wait=bool(body.get("sync")))
 
 
-@router.post("/jobs/preflight")
-def preflight_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    body = validate_body("JobsPreflightPost", body)
+# Each one-off endpoint is the canonical submit with its steps built from one source.
+StepsFor = Callable[[dict[str, Any], dict[str, Any], int], list[dict[str, Any]]]
+
+
+def _one_off(session: Session, caller: Principal, body: Any, *, schema: str, kind: str, steps_for: StepsFor,
+             sync_by_default: bool = False) -> JSONResponse:
+    body = validate_body(schema, body)
     sources = []
     for index, raw in enumerate(body["sources"]):
         _exactly_one_input(raw, index)
-        params = {"profileId": raw["profileId"]} if raw.get("profileId") else None
-        sources.append(_source(raw, [{"type": "preflight", "params": params}], profile_id=raw.get("profileId")))
-    spec = JobSpec(sources=sources, **_common(body, caller, "preflight"))
+        sources.append(_source(raw, steps_for(raw, body, index), profile_id=raw.get("profileId")))
+    spec = JobSpec(sources=sources, **_common(body, caller, kind))
+    if sync_by_default:  # /jobs/validate and /jobs/optimize (DECISIONS 3): `async: true` opts out
+        is_async = bool(body.get("async"))
+        return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
     return _submit(session, caller, spec, wait=bool(body.get("sync")))
+
+
+def _profile_params(raw: dict[str, Any]) -> dict[str, Any] | None:
+    return {"profileId": raw["profileId"]} if raw.get("profileId") else None
+
+
+def _preflight_steps(raw: dict[str, Any], _body: dict[str, Any], _index: int) -> list[dict[str, Any]]:
+    return [{"type": "preflight", "params": _profile_params(raw)}]
+
+
+def _fix_steps(raw: dict[str, Any], body: dict[str, Any], _index: int) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = [
+        {"type": "preflight", "params": _profile_params(raw)},
+        {"type": "autofix", "params": {"items": raw["items"]} if raw.get("items") else None},
+    ]
+    if body.get("repreflight"):
+        steps.append({"type": "repreflight", "params": _profile_params(raw)})
+    return [*steps, {"type": "deliver"}]
+
+
+def _optimize_steps(raw: dict[str, Any], _body: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    if raw.get("params") == {}:
+        raise BadRequest(f"sources.{index}.params: {{}} is invalid; omit params instead")
+    return [{"type": "optimize", "params": raw.get("params")}, {"type": "deliver"}]
+
+
+def _validate_steps(raw: dict[str, Any], _body: dict[str, Any], _index: int) -> list[dict[str, Any]]:
+    profile = raw.get("profile", "auto")
+    return [{"type": "validate", "params": {"profile": profile if isinstance(profile, list) else [profile]}}]
+
+
+def _previews_steps(raw: dict[str, Any], _body: dict[str, Any], _index: int) -> list[dict[str, Any]]:
+    return [{"type": "previews", "params": raw.get("params")}]
+
+
+@router.post("/jobs/preflight")
+def preflight_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+    return _one_off(session, caller, body, schema="JobsPreflightPost", kind="preflight", steps_for=_preflight_steps)
 
 
 @router.post("/jobs/fix")
 def fix_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    body = validate_body("FixPost", body)
-    sources = []
-    for index, raw in enumerate(body["sources"]):
-        _exactly_one_input(raw, index)
-        profile = {"profileId": raw["profileId"]} if raw.get("profileId") else {}
-        steps: list[dict[str, Any]] = [
-            {"type": "preflight", "params": profile or None},
-            {"type": "autofix", "params": {"items": raw["items"]} if raw.get("items") else None},
-        ]
-        if body.get("repreflight"):
-            steps.append({"type": "repreflight", "params": profile or None})
-        steps.append({"type": "deliver"})
-        sources.append(_source(raw, steps, profile_id=raw.get("profileId")))
-    spec = JobSpec(sources=sources, **_common(body, caller, "fix"))
-    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+    return _one_off(session, caller, body, schema="FixPost", kind="fix", steps_for=_fix_steps)
 
 
 @router.post("/jobs/optimize")
 def optimize_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    body = validate_body("JobsOptimizePost", body)
-    sources = []
-    for index, raw in enumerate(body["sources"]):
-        _exactly_one_input(raw, index)
-        if raw.get("params") == {}:
-            raise BadRequest(f"sources.{index}.params: {{}} is invalid; omit params instead")
-        sources.append(_source(raw, [{"type": "optimize", "params": raw.get("params")}, {"type": "deliver"}]))
-    spec = JobSpec(sources=sources, **_common(body, caller, "optimize"))
-    is_async = bool(body.get("async"))
-    return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
+    return _one_off(session, caller, body, schema="JobsOptimizePost", kind="optimize", steps_for=_optimize_steps,
+                    sync_by_default=True)
 
 
 @router.post("/jobs/validate")
 def validate_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    body = validate_body("JobsValidatePost", body)
-    sources = []
-    for index, raw in enumerate(body["sources"]):
-        _exactly_one_input(raw, index)
-        profile = raw.get("profile", "auto")
-        profiles = profile if isinstance(profile, list) else [profile]
-        sources.append(_source(raw, [{"type": "validate", "params": {"profile": profiles}}]))
-    spec = JobSpec(sources=sources, **_common(body, caller, "validate"))
-    is_async = bool(body.get("async"))
-    return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
+    return _one_off(session, caller, body, schema="JobsValidatePost", kind="validate", steps_for=_validate_steps,
+                    sync_by_default=True)
 
 
 @router.post("/jobs/previews")
 def generate_previews(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    body = validate_body("PreviewsPost", body)
-    sources = []
-    for index, raw in enumerate(body["sources"]):
-        _exactly_one_input(raw, index)
-        sources.append(_source(raw, [{"type": "previews", "params": raw.get("params")}]))
-    spec = JobSpec(sources=sources, **_common(body, caller, "previews"))
-    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+    return _one_off(session, caller, body, schema="PreviewsPost", kind="previews", steps_for=_previews_steps)
 
 
 def _encode_key(job: Job) -> str:
