@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# The same test PDF and free-port helpers as the test suite (one definition, in tests/conftest.py).
+from tests.conftest import free_port, make_pdf  # noqa: E402, F401  (re-exported for the bench scripts)
+
 RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of each run
 
 # The per-key token bucket (PRINTGATE_RATE_LIMIT_PER_MINUTE, default 6000 = 100 req/s) would turn a
@@ -81,29 +86,7 @@ def save_results(name: str, data: dict[str, object]) -> Path:
     return path
 
 
-# --- files ---------------------------------------------------------------------------------------
-
-def make_pdf(path: Path, *, pages: int = 1, width_pt: float = 595.28, height_pt: float = 841.89,
-             text: str = "printgate bench") -> Path:
-    """A small valid PDF (A4, Helvetica text) drawn with PyMuPDF, like the test suite's."""
-    import pymupdf
-
-    doc = pymupdf.open()
-    for index in range(pages):
-        page = doc.new_page(width=width_pt, height=height_pt)
-        page.insert_text((72, 72), f"{text} page {index + 1}", fontsize=12)
-    doc.save(path)
-    doc.close()
-    return path
-
-
 # --- processes -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def _child_pids(pid: int) -> list[int]:
     try:

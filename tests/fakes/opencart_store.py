@@ -26,7 +26,6 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +36,8 @@ from urllib.parse import parse_qsl, urlparse
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.loopback import LoopbackServer
 
 REPO = Path(__file__).resolve().parents[2]
 STORE_PHP = REPO / "connectors" / "store_php"
@@ -279,37 +280,13 @@ class FakeOpenCart(ModuleCallback):
         return app
 
 
-class FakeServer:
-    """Runs a fake's ASGI app with uvicorn on a loopback port in a thread."""
+class FakeServer(LoopbackServer):
+    """Runs a fake's ASGI app on a loopback port in a thread (the app is looked up per request)."""
 
     def __init__(self, fake: Any) -> None:
-        import socket
-
-        import uvicorn
-
+        super().__init__(lambda scope, receive, send: fake.app(scope, receive, send), "fake shop")
         self.fake = fake
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}/"
-        config = uvicorn.Config(lambda scope, receive, send: self.fake.app(scope, receive, send),
-                                host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
-                                interface="asgi3")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> FakeServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not self.server.started:
-            raise RuntimeError("fake shop did not start")
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.base = self.url + "/"
 
 
 # --- what printgate sent, and cassettes ---------------------------------------------------------------

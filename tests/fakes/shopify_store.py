@@ -21,13 +21,14 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.loopback import LoopbackServer
 
 API_VERSION = "2026-10"
 
@@ -603,32 +604,10 @@ class FakeShopify:
         return app
 
 
-class FakeShopServer:
-    """Runs a ``FakeShopify`` with uvicorn on a loopback port in a thread."""
+class FakeShopServer(LoopbackServer):
+    """Runs a ``FakeShopify`` on a loopback port in a thread."""
 
     def __init__(self, fake: FakeShopify) -> None:
-        import socket
-
-        import uvicorn
-
+        super().__init__(fake.app, "fake Shopify")
         self.fake = fake
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        fake.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(fake.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> FakeShopServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not self.server.started:
-            raise RuntimeError("fake Shopify did not start")
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        fake.base = self.url

@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +35,8 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.loopback import LoopbackServer
 
 FIXTURES = Path("/work/shared/fixtures/woocommerce")
 CASSETTES = Path(__file__).resolve().parents[1] / "connectors" / "cassettes" / "woocommerce"
@@ -241,35 +242,13 @@ class FakeWooCommerce:
         return app
 
 
-class FakeWooServer:
-    """Runs a ``FakeWooCommerce`` with uvicorn on a loopback port in a thread."""
+class FakeWooServer(LoopbackServer):
+    """Runs a ``FakeWooCommerce`` on a loopback port in a thread."""
 
     def __init__(self, fake: FakeWooCommerce) -> None:
-        import socket
-
-        import uvicorn
-
+        super().__init__(fake.app, "fake WooCommerce")
         self.fake = fake
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        fake.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(fake.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> FakeWooServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not self.server.started:
-            raise RuntimeError("fake WooCommerce did not start")
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        fake.base = self.url
 
 
 # --- pytest fixtures and helpers (imported by tests/connectors/test_woocommerce_*.py) ----------------
