@@ -128,9 +128,11 @@ def wait_terminal(page: Any, timeout_ms: int = 45000) -> dict[str, Any]:
             "(() => { const s = window.__events.filter(e => e.type === 'status'); "
             "return s.length && s[s.length - 1].detail.terminal; })()", timeout=timeout_ms)
     except PlaywrightTimeout as exc:
-        trail = [(e["type"], e["detail"] and e["detail"].get("status"),
-                  e["detail"] and [(f["name"], f["status"]) for f in e["detail"].get("files", [])])
-                 for e in events(page)]
+        trail = []
+        for e in events(page):
+            detail = e["detail"] or {}
+            files = [(f.get("name"), f.get("status")) for f in detail.get("files") or []]
+            trail.append((e["type"], detail.get("status") or detail.get("code"), files))
         raise AssertionError(f"no terminal status; events: {trail}") from exc
     return last_status(page)
 

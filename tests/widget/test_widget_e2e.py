@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,36 @@ def test_defective_pdf_shows_findings_and_keeps_cart_locked(
     assert status["status"] == "rejected"
     assert "not a PDF or image file" in page.locator(".pg-file-error").inner_text()
     assert page.is_disabled(CART)
+
+
+def test_replacing_the_only_file_waits_for_the_old_one_to_be_removed(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """On a slow connection the DELETE of the replaced file can finish after the new file's upload:
+    the attach must wait for it, or a one-file rule refuses the new file (409)."""
+    open_demo(page, widget_server, pk)
+    page.set_input_files(".pg-zone input[type=file]", str(annotated_pdf(tmp_path / "commented.pdf")))
+    first = wait_terminal(page)
+    assert first["status"] == "rejected"
+
+    order: list[str] = []
+
+    def slow_delete(route: Any) -> None:
+        if route.request.method == "DELETE":
+            time.sleep(1.5)  # the removal is still on its way while the new file uploads
+            order.append("delete")
+        route.continue_()
+
+    page.route("**/element/jobs/*/files/*", slow_delete)
+    page.on("request", lambda r: order.append("attach") if r.method == "POST"
+            and r.url.endswith(f"/element/jobs/{first['jobId']}/files") else None)
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    status = wait_terminal(page)
+
+    assert order == ["delete", "attach"], order
+    assert [f["name"] for f in status["files"]] == ["flyer.pdf"]
+    assert status["canProceed"] is True, status
+    assert not [e for e in events(page, "error") if e["detail"]["code"] == "upload_failed"]
+    assert not page.is_disabled(CART)
 
 
 def test_status_arrives_by_polling_when_the_stream_is_blocked(

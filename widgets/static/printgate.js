@@ -277,6 +277,7 @@
     this._api = new Client(factory.apiBase, factory.pk);
     this._lang = pickLocale(this._opts.locale);
     this._local = [];      // files being uploaded/attached in this browser
+    this._removals = Promise.resolve();  // DELETEs in flight: attaches wait for them
     this._payload = null;  // last server status payload
     this._emitted = '';
     this._proofShown = '';
@@ -636,11 +637,16 @@
     }).then(function () {
       entry.state = 'attaching';
       self._render();
+      // A replaced file must be gone on the server before its successor is attached: with a
+      // one-file rule the attach would otherwise race the DELETE and be refused (409).
+      return self._removals;
+    }).then(function () {
+      if (entry.removed) return null;
       var body = { fileRef: entry.fileRef, name: entry.name };
       if (entry.slot) body.slot = entry.slot;
       return self._api.req('POST', '/element/jobs/' + self._jobId() + '/files', body);
     }).then(function (payload) {
-      if (entry.removed) return;
+      if (entry.removed || !payload) return;
       var f = payload.files.filter(function (x) { return x.fileRef === entry.fileRef; })[0];
       entry.fileId = f ? f.id : null;
       entry.state = 'done';
@@ -724,11 +730,13 @@
     });
     if (!silent) this._fire('change', { action: 'remove', name: f.name, slot: f.slot || null, jobId: id });
     this._emitStatus();
-    return this._api.req('DELETE', '/element/jobs/' + id + '/files/' + encodeURIComponent(fileId)).then(function (p) {
+    var done = this._api.req('DELETE', '/element/jobs/' + id + '/files/' + encodeURIComponent(fileId)).then(function (p) {
       if (p && p.jobId) self._apply(p);
     }, function (err) {
       self._error('remove_failed', err.message);
     });
+    this._removals = Promise.all([this._removals, done]);
+    return done;
   };
 
   // ---------------------------------------------------------------- rendering
