@@ -28,7 +28,6 @@ disconnect) is ``connectors.routes`` (``/stores/...``), as for every platform.
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import ipaddress
 import json
@@ -242,10 +241,6 @@ def _note_call(session: Session, connection: StoreConnection, headers: Mapping[s
 
 # --- from a captured order to the pipeline ---------------------------------------------------------
 
-# Set while this module drives the pipeline: its own capture_order() call re-sends ORDER_CAPTURED.
-_in_intake: contextvars.ContextVar[bool] = contextvars.ContextVar("store_module_intake", default=False)
-
-
 def external_order(order: Order, connection: StoreConnection) -> ExternalOrder:
     """A captured module order (``POST /orders/{id}`` body, as core stored it) -> ``ExternalOrder``."""
     lines = []
@@ -279,10 +274,10 @@ def _store_connection(session: Session, store_id: str | None) -> StoreConnection
     return connection
 
 
-def on_order_captured(order_id: str, store_id: str | None = None, **_: Any) -> None:
+def on_order_captured(order_id: str, store_id: str | None = None, origin: str | None = None, **_: Any) -> None:
     """Core captured an order from a signed module call: queue it into the connector pipeline."""
-    if _in_intake.get() or not store_id:
-        return
+    if origin == "pipeline" or not store_id:
+        return  # the pipeline's own capture re-sends the signal: it must not loop back in
     from core.db import session_scope
     from core.queue import WEBHOOKS, enqueue
 
@@ -297,17 +292,13 @@ def intake_captured(order_id: str, store_id: str) -> str | None:
     from connectors.base import pipeline
     from core.db import session_scope
 
-    token = _in_intake.set(True)
-    try:
-        with session_scope() as session:
-            order = session.get(Order, order_id)
-            connection = _store_connection(session, store_id)
-            if order is None or connection is None or connection.status != "connected":
-                return None
-            sync = pipeline.intake(session, connection, external_order(order, connection), event="order-call")
-            return sync.id
-    finally:
-        _in_intake.reset(token)
+    with session_scope() as session:
+        order = session.get(Order, order_id)
+        connection = _store_connection(session, store_id)
+        if order is None or connection is None or connection.status != "connected":
+            return None
+        sync = pipeline.intake(session, connection, external_order(order, connection), event="order-call")
+        return sync.id
 
 
 signals.connect(signals.ORDER_CAPTURED, on_order_captured)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import signals
 from core.clock import utcnow
@@ -18,6 +18,10 @@ from core.ids import new_id
 from core.jobs import service
 from core.jobs.states import can_proceed, job_can_proceed
 from core.models import Job, Order
+
+# One store order is one Order row whichever way it arrived: the WordPress plugin's signed order
+# call says ``wp`` (Filecheck's name), the WooCommerce connector's pipeline says ``woocommerce``.
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {"wp": ("wp", "woocommerce"), "woocommerce": ("wp", "woocommerce")}
 
 # Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
 JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")
@@ -70,18 +74,28 @@ def item_job_id(item: dict[str, Any]) -> str | None:
 
 
 def capture_order(session: Session, account_id: str, external_id: str, body: dict[str, Any],
-                  *, store_id: str | None = None) -> tuple[Order, list[ItemResult]]:
+                  *, store_id: str | None = None, origin: str = "order_call") -> tuple[Order, list[ItemResult]]:
+    """Create or update the order and attach its items' jobs.
+
+    ``origin`` travels with the ``ORDER_CAPTURED`` signal: ``"pipeline"`` when the connector pipeline
+    captures an order it is already processing, so connectors listening for store order calls do not
+    feed it back into the pipeline.
+    """
     source = body.get("source") or "wp"
-    order = session.exec(select(Order).where(Order.account_id == account_id, Order.source == source,
-                                             Order.external_id == external_id)).first()
+    order = session.exec(select(Order).where(
+        Order.account_id == account_id, col(Order.source).in_(SOURCE_FAMILIES.get(source, (source,))),
+        Order.external_id == external_id).order_by(col(Order.created_at))).first()
     if order is None:
         order = Order(id=new_id("ord"), account_id=account_id, external_id=external_id, source=source)
-    order.status = body.get("status", order.status)
-    order.currency = body.get("currency", order.currency)
-    order.total = str(body["total"]) if body.get("total") is not None else order.total
-    order.customer = body.get("customer", order.customer)
-    order.items = body.get("items", order.items)
-    order.shipping_address = body.get("shippingAddress", order.shipping_address)
+    # The store's own order call describes the order; the pipeline re-capturing an order that call
+    # made only attaches jobs (its item list holds just the print lines and would drop the rest).
+    if origin != "pipeline" or order.source == source:
+        order.status = body.get("status", order.status)
+        order.currency = body.get("currency", order.currency)
+        order.total = str(body["total"]) if body.get("total") is not None else order.total
+        order.customer = body.get("customer", order.customer)
+        order.items = body.get("items", order.items)
+        order.shipping_address = body.get("shippingAddress", order.shipping_address)
     order.store_id = store_id or order.store_id
     order.updated_at = utcnow()
     session.add(order)
@@ -115,5 +129,5 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
         session.commit()
         service.maybe_start_processing(session, job, reason="order_placed")
         results.append(ItemResult(job_id, True))
-    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
+    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id, origin=origin)
     return order, results

@@ -39,6 +39,7 @@ followed only to the same origin and only as 307/308 (which keep the POST). Rows
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -250,8 +251,13 @@ def on_order_captured(order_id: str, **_: Any) -> None:
             return
         endpoints = _endpoints_for(session, order.account_id, events.ORDER_CAPTURED)
         if endpoints:
-            emit(session, events.ORDER_CAPTURED, order.account_id, order_data(session, order),
-                 endpoints=endpoints, order_id=order.id)
+            data = order_data(session, order)
+            # One event per state of the order: a store repeating the same order call (or the plugin's
+            # call and the connector pipeline capturing the same order) is not announced twice.
+            facts = {k: v for k, v in data.items() if k not in ("createdAt", "updatedAt")}
+            digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+            emit(session, events.ORDER_CAPTURED, order.account_id, data, endpoints=endpoints, order_id=order.id,
+                 dedupe_key=f"{events.ORDER_CAPTURED}:{order.id}:{digest}")
         _maybe_files_ready(session, order)
 
 

@@ -208,7 +208,8 @@ def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> N
     if order is not None:
         body.update({"currency": order.currency, "total": order.total, "customer": order.customer,
                      "shippingAddress": order.shipping_address, "status": order.status or "paid"})
-    core_order, results = capture_order(session, sync.account_id, sync.external_id, body, store_id=sync.connection_id)
+    core_order, results = capture_order(session, sync.account_id, sync.external_id, body,
+                                        store_id=sync.connection_id, origin="pipeline")
     by_job = {r.job_id: r for r in results}
     for line in lines:
         result = by_job.get(line.get("jobId") or "")

@@ -8,8 +8,8 @@ returns the connection id; core then captures the order with that ``store_id``. 
 
 One path into the pipeline: core's ``ORDER_CAPTURED`` signal (with ``store_id``) queues
 :func:`intake_captured`, which turns the captured order into an ``ExternalOrder`` and calls
-``pipeline.intake`` exactly like a webhook would. Orders the pipeline itself captures (source
-``woocommerce``) are ignored, so the signal does not loop.
+``pipeline.intake`` exactly like a webhook would. The pipeline's own captures (``origin="pipeline"``)
+are ignored, so the signal does not loop; plugin call and pipeline share one core Order row.
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ def verify_order_call(session: Session, account_id: str, headers: Mapping[str, s
     return None  # another platform's verifier may know it; core answers 401 when none does
 
 
-def on_order_captured(order_id: str, store_id: str | None = None, **_: Any) -> None:
+def on_order_captured(order_id: str, store_id: str | None = None, origin: str | None = None, **_: Any) -> None:
     """Core captured an order from a store module: queue its intake when it is a WooCommerce one."""
-    if not store_id:
-        return
+    if not store_id or origin == "pipeline":
+        return  # no store, or the pipeline's own capture: it must not loop back in
     from core.db import session_scope
     from core.queue import WEBHOOKS, enqueue
 
@@ -81,8 +81,8 @@ def on_order_captured(order_id: str, store_id: str | None = None, **_: Any) -> N
         order = session.get(Order, order_id)
         if connection is None or connection.platform != store.PLATFORM or order is None:
             return
-        if order.source == store.PLATFORM or order.account_id != connection.account_id:
-            return  # the pipeline's own capture (or not this store's order)
+        if order.account_id != connection.account_id:
+            return  # not this store's order
     enqueue(WEBHOOKS, INTAKE, order_id, store_id, timeout=300)
 
 

@@ -25,6 +25,7 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     woo_traffic_fixture,
 )
 from tests.woocommerce_plugin.conftest import ORDER_727, run_php
+from webhooks.models import WebhookEvent
 from webhooks.signing import standard_verify
 
 BASE = "http://testserver"
@@ -50,6 +51,11 @@ def _orders(account_source: str | None = None) -> list[Order]:
         return list(session.exec(query).all())
 
 
+def _captured_events() -> int:
+    with Session(get_engine()) as session:
+        return len(session.exec(select(WebhookEvent).where(WebhookEvent.type == "order.captured")).all())
+
+
 def test_php_signed_order_call_flows_into_the_pipeline(client: Any, auth: dict[str, str], secret_key: str,
                                                        instance: Any, woo: FakeWooCommerce,
                                                        woo_traffic: WooTraffic, clean_pdf: Path) -> None:
@@ -58,6 +64,9 @@ def test_php_signed_order_call_flows_into_the_pipeline(client: Any, auth: dict[s
     woo.plugin_secret = whsec
     job_id = widget_job(client, "acme", clean_pdf, instance)
     woo.add_order(json.loads(ORDER_727.read_text()))
+    endpoint = client.post("/webhook-endpoints", headers=auth,
+                           json={"url": "http://127.0.0.1:9/hooks", "events": ["order.captured"]})
+    assert endpoint.status_code == 201, endpoint.text
 
     built = _php_capture(job_id, secret_key, whsec)
     assert standard_verify(whsec, built["headers"], built["body"].encode()) == built["headers"]["webhook-id"]
@@ -65,6 +74,7 @@ def test_php_signed_order_call_flows_into_the_pipeline(client: Any, auth: dict[s
     assert captured.status_code == 200, captured.text
     assert captured.json()["affectedJobIds"] == [job_id]
     [order] = _orders("wp")
+    plugin_items = order.items
     assert order.store_id == store["id"] and order.external_id == "727"
     with Session(get_engine()) as session:
         row = session.get(StoreConnection, store["id"])
@@ -76,6 +86,11 @@ def test_php_signed_order_call_flows_into_the_pipeline(client: Any, auth: dict[s
     synced = client.get(f"/stores/{store['id']}/orders/727", headers=auth).json()
     assert synced["status"] == "written_back", json.dumps(synced)[:2000]
     assert synced["steps"]["received"]["event"] == "plugin"
+    # Plugin call and pipeline share one core order, which keeps the plugin's full item list,
+    # and it is announced once: the pipeline's capture of the same order adds nothing new.
+    [order] = _orders()
+    assert order.source == "wp" and order.items == plugin_items
+    assert _captured_events() == 1
     assert len(woo_traffic.sent("POST", "/orders/727/notes")) == 1
 
     # printgate's event to the plugin: signed with the plugin secret, a webhook-id fixed per order.
@@ -106,6 +121,8 @@ def test_php_signed_order_call_flows_into_the_pipeline(client: Any, auth: dict[s
     assert again["headers"]["webhook-id"] != built["headers"]["webhook-id"]
     assert _send(client, again).status_code == 200
     instance.drain()
+    assert [o.status for o in _orders()] == ["completed"]
+    assert _captured_events() == 2, "a new status is a new order.captured"
     assert len(woo_traffic.sent("POST", "/orders/727/notes")) == 1
     assert len(woo_traffic.sent("POST", "/wp-json/printgate/v1/events")) == 1
 
