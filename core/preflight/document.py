@@ -23,6 +23,7 @@ import pikepdf
 
 from core.errors import UnreadableFile
 
+from .content import PName, fast_parse
 from .model import DocFacts, FontInfo, ImageUse, Mark, PageFacts, Rect
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -322,7 +323,7 @@ class ColorSpaces:
     def resolve(self, obj: Any, resources: Any, depth: int = 0) -> CS:
         if depth > 6 or obj is None:
             return CS("Unknown", "None", 0)
-        if isinstance(obj, pikepdf.Name):
+        if isinstance(obj, (pikepdf.Name, PName)):
             nm = _name(obj)
             if nm in DEVICE:
                 return DEVICE[nm]
@@ -614,6 +615,44 @@ PAINT_OPS = {
 }
 
 
+# Operator -> branch of PageWalker.walk (0: nothing we track). Below 20: graphics; from 20: text,
+# XObjects, inline images.
+OPCODES: dict[str, int] = {
+    **{op: 1 for op in PATH_POINT_OPS},
+    "re": 2,
+    **{op: 3 for op in PAINT_OPS},
+    "n": 4,
+    "q": 5,
+    "Q": 6,
+    "cm": 7,
+    "w": 8,
+    **{op: 9 for op in ("g", "G", "rg", "RG", "k", "K")},
+    "cs": 10,
+    "CS": 10,
+    **{op: 11 for op in ("sc", "scn", "SC", "SCN")},
+    "gs": 12,
+    "sh": 13,
+    "BDC": 14,
+    "BMC": 14,
+    **{op: 20 for op in ("Tj", "TJ", "'", '"')},
+    "Td": 21,
+    "TD": 21,
+    "Tf": 22,
+    "BT": 23,
+    "Tm": 24,
+    "T*": 25,
+    "TL": 26,
+    "Tc": 27,
+    "Tw": 28,
+    "Tz": 29,
+    "Ts": 30,
+    "Tr": 31,
+    "Do": 32,
+    "INLINE IMAGE": 33,
+}
+NAME_TYPES = (pikepdf.Name, PName)
+
+
 class _Budget(Exception):
     pass
 
@@ -734,7 +773,7 @@ class PageWalker:
 
     # ---------------------------------------------------------------- content
 
-    def _ops(self, stream: Any, cache_key: tuple[int, int] | None) -> list[Any]:
+    def _ops(self, stream: Any, cache_key: tuple[int, int] | None) -> list[tuple[str, Any]]:
         cache = self.doc.form_ops
         if cache_key is not None and cache_key in cache:
             return cache[cache_key]
@@ -783,132 +822,162 @@ class PageWalker:
         self.ops += len(ops)
         if self.ops > MAX_OPS_PER_PAGE:
             raise _Budget("page content too complex to analyse completely (operator limit reached)")
-        for instr in ops:
-            op = str(instr.operator)
-            a = instr.operands
-            if op in NOOP_OPS:
+        # Resource look-ups by name, for this content stream (its resources do not change).
+        fonts: dict[str, FontMetrics | None] = {}
+        gstates: dict[str, tuple[tuple[str, Any], ...] | None] = {}
+        spaces: dict[str, CS] = {}
+        opcode = OPCODES.get
+        for op, a in ops:
+            code = opcode(op, 0)
+            if code == 0:
                 continue
-            if op == "re":
-                if len(a) >= 4:
+            if code < 20:  # path construction and painting, graphics state
+                if code == 1:  # m l c v y
+                    for i in range(0, len(a) - 1, 2):
+                        _extend(path, _num(a[i]), _num(a[i + 1]))
+                elif code == 2:  # re
+                    if len(a) >= 4:
+                        try:
+                            x, y, w, h = float(a[0]), float(a[1]), float(a[2]), float(a[3])
+                        except (TypeError, ValueError):
+                            continue
+                        _extend(path, x, y)
+                        _extend(path, x + w, y + h)
+                elif code == 3:  # painting
+                    rect = bbox_of(g.ctm, path[0], path[1], path[2], path[3]) if geometry and len(path) == 4 else None
+                    fill, stroke = PAINT_OPS[op]
+                    self.paint(g, rect, fill, stroke)
+                    path = []
+                elif code == 4:  # n
+                    path = []
+                elif code == 5:  # q
+                    stack.append(g.copy())
+                    if len(stack) > 4096:
+                        raise _Budget("graphics state nested too deeply")
+                elif code == 6:  # Q
+                    if stack:
+                        g = stack.pop()
+                elif code == 7:  # cm
+                    if len(a) == 6:
+                        g.ctm = mat_mul(_matrix(a), g.ctm)
+                elif code == 8:  # w
+                    if a:
+                        g.lw = _num(a[0], 1.0)
+                elif code == 9:  # g G rg RG k K
                     try:
-                        x, y, w, h = float(a[0]), float(a[1]), float(a[2]), float(a[3])
+                        vals = tuple(map(float, a))
                     except (TypeError, ValueError):
-                        continue
-                    _extend(path, x, y)
-                    _extend(path, x + w, y + h)
-            elif op in PATH_POINT_OPS:
-                for i in range(0, len(a) - 1, 2):
-                    _extend(path, _num(a[i]), _num(a[i + 1]))
-            elif op in PAINT_OPS:
-                rect = bbox_of(g.ctm, path[0], path[1], path[2], path[3]) if geometry and len(path) == 4 else None
-                fill, stroke = PAINT_OPS[op]
-                self.paint(g, rect, fill, stroke)
-                path = []
-            elif op == "n":
-                path = []
-            elif op == "q":
-                stack.append(g.copy())
-                if len(stack) > 4096:
-                    raise _Budget("graphics state nested too deeply")
-            elif op == "Q":
-                if stack:
-                    g = stack.pop()
-            elif op == "cm":
-                if len(a) == 6:
-                    g.ctm = mat_mul(_matrix(a), g.ctm)
-            elif op == "w":
-                if a:
-                    g.lw = _num(a[0], 1.0)
-            elif op in ("g", "G", "rg", "RG", "k", "K"):
-                try:
-                    vals = tuple(map(float, a))
-                except (TypeError, ValueError):
-                    vals = tuple(_num(v) for v in a)
-                cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
-                if op.islower():
-                    g.fill_cs, g.fill_color = cs, vals
-                else:
-                    g.stroke_cs, g.stroke_color = cs, vals
-            elif op in ("cs", "CS"):
-                if a:
-                    cs = cs_res.resolve(a[0], resources)
-                    init = (0.0,) * max(cs.n, 1)
-                    if cs.mode == "CMYK" and cs.family == "DeviceCMYK":
-                        init = (0.0, 0.0, 0.0, 1.0)
-                    if op == "cs":
-                        g.fill_cs, g.fill_color = cs, init
+                        vals = tuple(_num(v) for v in a)
+                    cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
+                    if op.islower():
+                        g.fill_cs, g.fill_color = cs, vals
                     else:
-                        g.stroke_cs, g.stroke_color = cs, init
-            elif op in ("sc", "scn", "SC", "SCN"):
-                vals = tuple(_num(v) for v in a if not isinstance(v, pikepdf.Name))
-                pat = next((v for v in a if isinstance(v, pikepdf.Name)), None)
-                if op in ("sc", "scn"):
-                    g.fill_color = vals
-                    if pat is not None:
-                        g.fill_cs = self._pattern_cs(pat, resources, g.fill_cs, depth)
-                else:
-                    g.stroke_color = vals
-                    if pat is not None:
-                        g.stroke_cs = self._pattern_cs(pat, resources, g.stroke_cs, depth)
-            elif op == "gs":
-                if a:
-                    self._extgstate(g, resources, a[0])
-            elif op == "BT":
-                tm = tlm = IDENTITY
-            elif op == "Tf":
-                if len(a) >= 2:
-                    g.font = self._font(resources, a[0])
-                    g.font_size = _num(a[1])
-            elif op == "Tm":
-                if len(a) == 6:
-                    tm = tlm = _matrix(a)
-            elif op in ("Td", "TD"):
-                if len(a) >= 2:
-                    tx, ty = _num(a[0]), _num(a[1])
-                    if op == "TD":
-                        g.tl = -ty
-                    tm = tlm = mat_mul((1, 0, 0, 1, tx, ty), tlm)
-            elif op == "T*":
-                tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
-            elif op == "TL":
-                if a:
-                    g.tl = _num(a[0])
-            elif op == "Tc":
-                if a:
-                    g.tc = _num(a[0])
-            elif op == "Tw":
-                if a:
-                    g.tw = _num(a[0])
-            elif op == "Tz":
-                if a:
-                    g.th = _num(a[0], 100.0) / 100.0
-            elif op == "Ts":
-                if a:
-                    g.trise = _num(a[0])
-            elif op == "Tr":
-                if a:
-                    g.tr = int(_num(a[0]))
-            elif op in ("Tj", "TJ", "'", '"'):
-                if op in ("'", '"'):
+                        g.stroke_cs, g.stroke_color = cs, vals
+                elif code == 10:  # cs CS
+                    if a:
+                        name = a[0]
+                        if type(name) is PName:
+                            cs = spaces.get(name)  # type: ignore[assignment]
+                            if cs is None:
+                                cs = spaces[name] = cs_res.resolve(name, resources)
+                        else:
+                            cs = cs_res.resolve(name, resources)
+                        init = (0.0,) * max(cs.n, 1)
+                        if cs.mode == "CMYK" and cs.family == "DeviceCMYK":
+                            init = (0.0, 0.0, 0.0, 1.0)
+                        if op == "cs":
+                            g.fill_cs, g.fill_color = cs, init
+                        else:
+                            g.stroke_cs, g.stroke_color = cs, init
+                elif code == 11:  # sc scn SC SCN
+                    vals = tuple(_num(v) for v in a if not isinstance(v, NAME_TYPES))
+                    pat = next((v for v in a if isinstance(v, NAME_TYPES)), None)
+                    if op in ("sc", "scn"):
+                        g.fill_color = vals
+                        if pat is not None:
+                            g.fill_cs = self._pattern_cs(pat, resources, g.fill_cs, depth)
+                    else:
+                        g.stroke_color = vals
+                        if pat is not None:
+                            g.stroke_cs = self._pattern_cs(pat, resources, g.stroke_cs, depth)
+                elif code == 12:  # gs
+                    if a:
+                        key = a[0]
+                        if type(key) is PName:
+                            if key in gstates:
+                                settings = gstates[key]
+                            else:
+                                settings = gstates[key] = self._extgstate_settings(resources, key)
+                        else:
+                            settings = self._extgstate_settings(resources, key)
+                        if settings:
+                            for attr, value in settings:
+                                setattr(g, attr, value)
+                elif code == 13:  # sh
+                    if a:
+                        sh = _get(_get(resources, "/Shading"), "/" + _name(a[0]))
+                        if sh is not None:
+                            f.tac_needs_render = True
+                            self._mode(cs_res.resolve(_get(sh, "/ColorSpace"), resources), None)
+                elif code == 14 and a and _name(a[0]) == "OC":  # BDC BMC
+                    f.oc_used = True
+            else:  # text, XObjects, inline images
+                if code == 20:  # Tj TJ ' "
+                    if op != "Tj" and op != "TJ":
+                        tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
+                        if op == '"' and len(a) >= 3:
+                            g.tw, g.tc = _num(a[0]), _num(a[1])
+                            a = a[2:]
+                    tm = self._show(g, tm, a, op == "TJ", geometry)
+                elif code == 21:  # Td TD
+                    if len(a) >= 2:
+                        tx, ty = _num(a[0]), _num(a[1])
+                        if op == "TD":
+                            g.tl = -ty
+                        tm = tlm = mat_mul((1, 0, 0, 1, tx, ty), tlm)
+                elif code == 22:  # Tf
+                    if len(a) >= 2:
+                        name = a[0]
+                        if type(name) is PName and name in fonts:
+                            fm = fonts[name]
+                            if fm is not None:
+                                self.fonts.add(fm.info.key)
+                        else:
+                            fm, cacheable = self._font(resources, name)
+                            if cacheable and type(name) is PName:
+                                fonts[name] = fm
+                        g.font = fm
+                        g.font_size = _num(a[1])
+                elif code == 23:  # BT
+                    tm = tlm = IDENTITY
+                elif code == 24:  # Tm
+                    if len(a) == 6:
+                        tm = tlm = _matrix(a)
+                elif code == 25:  # T*
                     tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
-                    if op == '"' and len(a) >= 3:
-                        g.tw, g.tc = _num(a[0]), _num(a[1])
-                        a = a[2:]
-                tm = self._show(g, tm, a, op == "TJ", geometry)
-            elif op == "Do":
-                if a:
-                    self._do(g, resources, a[0], depth, geometry)
-            elif op == "INLINE IMAGE":
-                if a:
+                elif code == 26:  # TL
+                    if a:
+                        g.tl = _num(a[0])
+                elif code == 27:  # Tc
+                    if a:
+                        g.tc = _num(a[0])
+                elif code == 28:  # Tw
+                    if a:
+                        g.tw = _num(a[0])
+                elif code == 29:  # Tz
+                    if a:
+                        g.th = _num(a[0], 100.0) / 100.0
+                elif code == 30:  # Ts
+                    if a:
+                        g.trise = _num(a[0])
+                elif code == 31:  # Tr
+                    if a:
+                        g.tr = int(_num(a[0]))
+                elif code == 32:  # Do
+                    if a:
+                        self._do(g, resources, a[0], depth, geometry)
+                elif code == 33 and a:  # inline image
                     self._inline_image(g, a[0], resources, geometry)
-            elif op == "sh":
-                if a:
-                    sh = _get(_get(resources, "/Shading"), "/" + _name(a[0]))
-                    if sh is not None:
-                        f.tac_needs_render = True
-                        self._mode(cs_res.resolve(_get(sh, "/ColorSpace"), resources), None)
-            elif op in ("BDC", "BMC") and a and _name(a[0]) == "OC":
-                f.oc_used = True
 
     def _pattern_cs(self, name: Any, resources: Any, current: CS, depth: int) -> CS:
         pat = _get(_get(resources, "/Pattern"), "/" + _name(name))
@@ -936,48 +1005,61 @@ class PageWalker:
                     self.stack.pop()
         return current
 
-    def _extgstate(self, g: GState, resources: Any, name: Any) -> None:
+    def _extgstate_settings(self, resources: Any, name: Any) -> tuple[tuple[str, Any], ...] | None:
+        """What ``gs`` with this ExtGState sets on the graphics state, in order: (attribute, value)."""
         gs = _get(_get(resources, "/ExtGState"), "/" + _name(name))
         if gs is None:
-            return
+            return None
+        key = _objkey(gs)
+        cache = self.doc.gstates
+        if key is not None and key in cache:
+            return cache[key]
+        out: list[tuple[str, Any]] = []
         lw = _get(gs, "/LW")
         if lw is not None:
-            g.lw = _num(lw, g.lw)
+            v = _num(lw, math.nan)
+            if not math.isnan(v):  # not a number: the line width stays
+                out.append(("lw", v))
         ca = _get(gs, "/ca")
         if ca is not None:
-            g.fill_alpha = _num(ca, 1.0)
+            out.append(("fill_alpha", _num(ca, 1.0)))
         ca_s = _get(gs, "/CA")
         if ca_s is not None:
-            g.stroke_alpha = _num(ca_s, 1.0)
+            out.append(("stroke_alpha", _num(ca_s, 1.0)))
         bm = _get(gs, "/BM")
         if bm is not None:
             modes = [_name(x) for x in bm] if isinstance(bm, pikepdf.Array) else [_name(bm)]
-            g.blend = bool(modes) and modes[0] not in ("Normal", "Compatible")
+            out.append(("blend", bool(modes) and modes[0] not in ("Normal", "Compatible")))
         sm = _get(gs, "/SMask")
         if sm is not None:
-            g.smask = not (isinstance(sm, pikepdf.Name) and _name(sm) == "None")
+            out.append(("smask", not (isinstance(sm, pikepdf.Name) and _name(sm) == "None")))
         op_s = _get(gs, "/OP")
         if op_s is not None:
-            g.op_stroke = bool(op_s)
-            g.op_fill = bool(op_s)
+            out.append(("op_stroke", bool(op_s)))
+            out.append(("op_fill", bool(op_s)))
         op_f = _get(gs, "/op")
         if op_f is not None:
-            g.op_fill = bool(op_f)
+            out.append(("op_fill", bool(op_f)))
         font = _get(gs, "/Font")
         if font is not None:
             try:
-                g.font = self.doc.font(font[0], "gs")
-                g.font_size = _num(font[1])
+                out.append(("font", self.doc.font(font[0], "gs")))
+                out.append(("font_size", _num(font[1])))
             except Exception:
                 pass
+        settings = tuple(out)
+        if key is not None and len(cache) < 10_000:
+            cache[key] = settings
+        return settings
 
-    def _font(self, resources: Any, name: Any) -> FontMetrics | None:
+    def _font(self, resources: Any, name: Any) -> tuple[FontMetrics | None, bool]:
+        """The font and whether the same name may reuse it (direct font objects are read each time)."""
         fdict = _get(_get(resources, "/Font"), "/" + _name(name))
         if fdict is None:
-            return None
+            return None, True
         fm = self.doc.font(fdict, _name(name))
         self.fonts.add(fm.info.key)
-        return fm
+        return fm, _objkey(fdict) is not None
 
     def _show(self, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
         fm = g.font
@@ -991,8 +1073,19 @@ class PageWalker:
         else:
             items = [operands[0]] if operands else []
         tx = 0.0
+        # Simple fonts inline (the common case); same arithmetic as _advance.
+        table = fm.byte_table() if fm is not None and not fm.two_byte else None
         for it in items:
-            if isinstance(it, pikepdf.String):
+            t = type(it)
+            if t is bytes:
+                if table is not None:
+                    tx += (sum(map(table.__getitem__, it)) * fm.scale * fs  # type: ignore[union-attr]
+                           + len(it) * g.tc + it.count(32) * g.tw) * g.th
+                else:
+                    tx += self._advance(fm, it, g)
+            elif t is float or t is int:
+                tx -= it / 1000.0 * fs * g.th
+            elif isinstance(it, pikepdf.String):
                 tx += self._advance(fm, bytes(it), g)
             else:
                 tx -= _num(it) / 1000.0 * fs * g.th
@@ -1004,7 +1097,8 @@ class PageWalker:
             size = abs(fs) * math.hypot(trm[2], trm[3])
             rect = bbox_of(trm, min(0.0, tx), g.trise - 0.2 * abs(fs), max(0.0, tx), g.trise + 0.8 * abs(fs))
             f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
-            self.small_text.push(size, (round(size, 2), rect))
+            if self.small_text.wants(size):
+                self.small_text.push(size, (round(size, 2), rect))
             fill = g.tr in (0, 2, 4, 6)
             stroke = g.tr in (1, 2, 5, 6)
             self.paint(g, rect, fill, stroke, text=True)
@@ -1147,13 +1241,18 @@ def _extend(path: list[float], x: float, y: float) -> None:
         path[3] = y
 
 
-def _parse(reader: DocumentReader, data: bytes, problems: list[str] | None = None) -> list[Any]:
+def _parse(reader: DocumentReader, data: bytes, problems: list[str] | None = None) -> list[tuple[str, Any]]:
+    """``[(operator, operands), ...]``: our tokenizer for well-formed streams, else pikepdf's parser
+    (which also reports the damage); operands are then pikepdf objects, which the walker also reads."""
     if not data.strip():
         return []
+    fast = fast_parse(data)
+    if fast is not None:
+        return fast
     stream = reader.scratch_stream(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ops = list(pikepdf.parse_content_stream(stream))
+        ops = [(str(instr.operator), instr.operands) for instr in pikepdf.parse_content_stream(stream)]
     if caught and problems is not None:
         problems.extend(str(w.message) for w in caught[:5])
     return ops
@@ -1238,9 +1337,10 @@ class DocumentReader:
         self.pdf = pdf
         self.scratch = pikepdf.new()
         self._scratch_stream: pikepdf.Stream | None = None
-        self.form_ops: dict[tuple[int, int], list[Any]] = {}
+        self.form_ops: dict[tuple[int, int], list[tuple[str, Any]]] = {}
         self.form_ops_size = 0
         self.colorspaces = ColorSpaces()
+        self.gstates: dict[tuple[int, int], tuple[tuple[str, Any], ...]] = {}
         self.fonts: dict[str, FontMetrics] = {}
         self._font_by_obj: dict[tuple[int, int], str] = {}
         self._images: dict[tuple[int, int], tuple[int, int, int, CS, list[str], bool, bool]] = {}
