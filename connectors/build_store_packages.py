@@ -2,14 +2,15 @@
 
     python connectors/build_store_packages.py OUTDIR
 
-writes three zips into OUTDIR:
+writes three zips into OUTDIR, one folder per platform, each under the file name its installer
+expects (so the merchant uploads it as it is):
 
-- ``printgate.ocmod.zip``: OpenCart 3 (``install.xml`` + ``upload/``), installed from
+- ``opencart3/printgate.ocmod.zip``: OpenCart 3 (``install.xml`` + ``upload/``), installed from
   Extensions > Installer, then enabled under Extensions > Modules.
-- ``printgate-oc4.ocmod.zip``: OpenCart 4 (``install.json`` + ``admin/``, ``catalog/``,
-  ``system/``). OpenCart 4 names the extension after the uploaded file, and the PHP namespaces are
-  ``...\\Extension\\Printgate\\...``: upload it as ``printgate.ocmod.zip``.
-- ``printgate-prestashop.zip``: the PrestaShop module folder ``printgate/``, uploaded in
+- ``opencart4/printgate.ocmod.zip``: OpenCart 4 (``install.json`` + ``admin/``, ``catalog/``,
+  ``system/``). OpenCart 4 names the extension after the uploaded file (``printgate``), which the
+  PHP namespaces ``...\\Extension\\Printgate\\...`` rely on.
+- ``prestashop/printgate.zip``: the PrestaShop module folder ``printgate/``, uploaded in
   Modules > Module Manager.
 
 The platform-free PHP classes in ``connectors/store_php`` (signing, API client, order body, queue,
@@ -30,9 +31,10 @@ STORE_PHP = CONNECTORS / "store_php"
 OPENCART = CONNECTORS / "opencart" / "extension"
 PRESTASHOP = CONNECTORS / "prestashop" / "module" / "printgate"
 
-OC3_ZIP = "printgate.ocmod.zip"
-OC4_ZIP = "printgate-oc4.ocmod.zip"
-PRESTASHOP_ZIP = "printgate-prestashop.zip"
+# Paths under OUTDIR. The file names are what the platforms' installers require.
+OC3_ZIP = "opencart3/printgate.ocmod.zip"
+OC4_ZIP = "opencart4/printgate.ocmod.zip"
+PRESTASHOP_ZIP = "prestashop/printgate.zip"
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _SKIP_NAMES = {".DS_Store", "__pycache__", "Thumbs.db"}

@@ -57,7 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from connectors import build_store_packages
 
     out = tmp_path_factory.mktemp("packages")
-    return {path.name: path for path in build_store_packages.build(out)}
+    return {path.relative_to(out).as_posix(): path for path in build_store_packages.build(out)}
 
 
 @pytest.fixture(scope="session")

@@ -142,16 +142,19 @@ def test_prestashop_layout(built: dict[str, Path]) -> None:
 
 
 def test_builds_are_reproducible(built: dict[str, Path], tmp_path: Path) -> None:
-    again = {path.name: path for path in packages.build(tmp_path)}
+    again = {path.relative_to(tmp_path).as_posix(): path for path in packages.build(tmp_path)}
     for name, path in built.items():
         assert again[name].read_bytes() == path.read_bytes()
 
 
 def test_cli_writes_into_outdir(tmp_path: Path) -> None:
     assert packages.main([str(tmp_path / "dist")]) == 0
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(
+    dist = tmp_path / "dist"
+    assert sorted(p.relative_to(dist).as_posix() for p in dist.rglob("*.zip")) == sorted(
         [packages.OC3_ZIP, packages.OC4_ZIP, packages.PRESTASHOP_ZIP]
     )
+    # Each installer's file name: OpenCart's "<code>.ocmod.zip", PrestaShop's "<module>.zip".
+    assert {p.name for p in dist.rglob("*.zip")} == {"printgate.ocmod.zip", "printgate.zip"}
 
 
 @pytest.mark.parametrize(
