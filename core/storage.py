@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import shutil
 import tempfile
 import time
@@ -119,7 +120,8 @@ class S3Storage:
             "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
             aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key,
         )
-        self.cache = Path(tempfile.gettempdir()) / "printgate-s3-cache"
+        # Workers stage objects here to read them; per instance, so two printgates never share it.
+        self.cache = settings.data_dir.resolve() / "s3-cache"
 
     def put_file(self, key: str, src: Path, mime_type: str | None = None) -> int:
         extra = {"ContentType": mime_type} if mime_type else {}
@@ -134,7 +136,15 @@ class S3Storage:
         path = self.cache / key
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.client.download_file(self.bucket, key, str(path))
+            # Into a private temp name first: an interrupted download must never look like the file.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
+            os.close(fd)
+            try:
+                self.client.download_file(self.bucket, key, tmp)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         return path
 
     def exists(self, key: str) -> bool:
@@ -153,6 +163,11 @@ class S3Storage:
             objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if objects:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+        cached = self.cache / prefix  # and the staged copies, or retention would never free the disk
+        if cached.is_dir():
+            shutil.rmtree(cached, ignore_errors=True)
+        elif cached.exists():
+            cached.unlink()
 
     def download_url(self, key: str, *, expires_in: int, file_name: str | None = None) -> str:
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}

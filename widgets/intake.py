@@ -15,12 +15,12 @@ from sqlmodel import Session, select
 
 from core import library, signals
 from core.clock import epoch_ms, iso, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, NotFound
+from core.errors import BadRequest, Conflict, NotFound
 from core.filetypes import sniff
 from core.jobs import service
 from core.jobs.service import JobSpec, SourceSpec
 from core.keys import Principal
-from core.models import Artifact, Job, Step, Task, Upload
+from core.models import Artifact, Job, Step, Task
 from core.storage import get_storage
 from core.wire import status_payload
 
@@ -248,11 +248,7 @@ def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name:
     elif len(tasks) >= card["max"]:
         raise Conflict(f"This upload takes at most {card['max']} file(s); remove one first")
 
-    upload = session.get(Upload, file_ref)
-    if upload is None or upload.account_id != job.account_id:
-        raise Forbidden("A referenced fileRef is not owned by the caller")
-    if upload.status != "uploaded":
-        raise BadRequest(f"Upload {file_ref} has not been completed: POST the file to the upload URL first")
+    upload = service.claim_upload(session, job.account_id, file_ref)
     if session.exec(select(Task).where(Task.job_id == job.id, Task.file_ref == file_ref)).first() is not None:
         raise Conflict(f"{file_ref} is already a file of this job")
     try:

@@ -88,7 +88,8 @@ def decode_inline_file(value: str) -> bytes:
         raise BadRequest("sources[].file must be base64") from exc
 
 
-def _claim_upload(session: Session, account_id: str, file_ref: str) -> Upload:
+def claim_upload(session: Session, account_id: str, file_ref: str) -> Upload:
+    """The caller's completed upload ``file_ref``; 403 if it is someone else's, 400 if still empty."""
     upload = session.get(Upload, file_ref)
     if upload is None or upload.account_id != account_id:
         raise Forbidden("A referenced fileRef is not owned by the caller")
@@ -117,7 +118,7 @@ def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> T
                              role="source", key=key, size_bytes=size, file_name=source.name,
                              mime_type=source.mime_type))
     elif source.file_ref:
-        upload = _claim_upload(session, job.account_id, source.file_ref)
+        upload = claim_upload(session, job.account_id, source.file_ref)
         task.name = task.name or upload.file_name
         session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
                              role="source", key=upload.key, size_bytes=upload.size_bytes,
