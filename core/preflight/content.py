@@ -56,6 +56,12 @@ _GOOD_TOKEN = re.compile(rb"(?:" + _GOOD + rb")\Z")
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\s\S])")
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\n": b"", b"\r\n": b"", b"\r": b""}
 
+# Operators whose operands the preflight walker reads.
+_READ = frozenset((
+    "m", "l", "c", "v", "y", "re", "cm", "w", "g", "G", "rg", "RG", "k", "K", "cs", "CS", "sc", "scn", "SC",
+    "SCN", "gs", "sh", "BDC", "BMC", "Tj", "TJ", "'", '"', "Td", "TD", "Tf", "Tm", "TL", "Tc", "Tw", "Tz",
+    "Ts", "Tr", "Do",
+))
 # Operators whose first operand is a resource or tag name.
 _NAME_FIRST = frozenset(("Tf", "Do", "gs", "cs", "CS", "sh", "BDC", "BMC", "DP", "MP", "ri"))
 # Operators that may take a string or array operand, and where.
@@ -93,6 +99,8 @@ def _hex(body: bytes) -> bytes:
 
 def _valid(op: str, operands: list[Any]) -> bool:
     """Every operand is of a kind the walker expects at that place (else pikepdf decides)."""
+    if op not in _READ:
+        return True  # the walker never looks at this operator's operands
     for i, v in enumerate(operands):
         t = type(v)
         if t is int or t is float:

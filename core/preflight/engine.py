@@ -156,18 +156,60 @@ def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: flo
         pdf.close()
 
 
+class _WorkerDoc:
+    """A page-range worker's open document, kept across its chunks (caches, renderer)."""
+
+    def __init__(self, path: str, tac_dpi: float, trim_sizes: list[tuple[float, float]]) -> None:
+        self.pdf = open_pdf(Path(path))
+        self.reader = DocumentReader(self.pdf)
+        self.reader.trim_sizes = trim_sizes
+        self.renderer = TacRenderer(Path(path), tac_dpi)
+        self.qpdf_warnings = 0
+
+
+_WORKER_DOCS: dict[tuple[str, float], _WorkerDoc] = {}
+
+
+def _extract_chunk_kept(path: str, start: int, stop: int, tac: set[int], tac_dpi: float,
+                        trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
+    """One chunk of pages in a pool worker, reusing the document it opened for earlier chunks."""
+    state = _WORKER_DOCS.get((path, tac_dpi))
+    if state is None:
+        state = _WORKER_DOCS[(path, tac_dpi)] = _WorkerDoc(path, tac_dpi, trim_sizes)
+    reader, pdf, renderer = state.reader, state.pdf, state.renderer
+    local = DocFacts(kind="pdf", size_bytes=0)
+    seen = len(reader.warnings)
+    out: list[PageFacts] = []
+    for i in range(start, stop):
+        content = time.monotonic() < deadline
+        facts = reader.safe_page_facts(i, pdf.pages[i], local, content)
+        if content and i in tac:
+            renderer.measure(i, facts)
+        out.append(facts)
+    qpdf = [str(w) for w in pdf.get_warnings()]
+    warnings = reader.warnings[seen:] + qpdf[state.qpdf_warnings:]
+    state.qpdf_warnings = len(qpdf)
+    return out, local.fonts, local.javascript, local.attachments, warnings
+
+
+def _chunks(n: int, workers: int) -> list[tuple[int, int]]:
+    """Page ranges small enough that the workers stay busy to the end (pages differ in cost)."""
+    step = max(4, min(32, -(-n // (workers * 6))))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
 def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts,
                       trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], list[str]]:
-    step = -(-n // workers)
-    ranges = [(s, min(s + step, n)) for s in range(0, n, step)]
+    ranges = _chunks(n, workers)
     mp: Any
     try:
         mp = get_context("fork")
     except ValueError:
         mp = get_context("spawn")
     try:
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=mp) as pool:
-            futures = [pool.submit(_extract_chunk, str(path), a, b, tac, tac_dpi, trim_sizes, deadline) for a, b in ranges]
+        with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=mp) as pool:
+            futures = [pool.submit(_extract_chunk_kept, str(path), a, b, tac, tac_dpi, trim_sizes, deadline)
+                       for a, b in ranges]
             results = [fut.result() for fut in futures]
     except UnreadableFile:
         raise
