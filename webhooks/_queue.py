@@ -39,6 +39,19 @@ def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeo
         return False
 
 
+def schedule_many(func: str, messages: list[tuple[str, str]], *, timeout: int = 120) -> bool:
+    """Queue ``func(row_id)`` now for each ``(row_id, job_id)`` in one pipeline (the caller already
+    batched them); False (and a log line) when Redis is unreachable: the sweeper retries."""
+    try:
+        _enqueue_batch([(WEBHOOKS, Queue.prepare_data(func, args=(row_id,), job_id=job_id, timeout=timeout,
+                                                      result_ttl=60, failure_ttl=FAILURE_TTL))
+                        for row_id, job_id in messages])
+        return True
+    except Exception as exc:  # the rows are the record; losing the messages only delays the work
+        log.warning("could not queue %s for %d rows: %s; the sweeper will pick them up", func, len(messages), exc)
+        return False
+
+
 def _enqueue_batch(items: list[tuple[str, Any]]) -> list[None]:
     by_queue: dict[str, list[Any]] = {}
     seen: set[str] = set()

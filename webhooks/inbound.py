@@ -50,9 +50,9 @@ from core.db import get_engine
 from core.errors import NotFound, PayloadTooLarge, Unauthorized
 from core.ids import new_id
 from webhooks import _queue
-from webhooks._group import GroupRunner
+from webhooks._group import GroupRunner, LoopBatcher
 from webhooks.models import InboundDelivery
-from webhooks.settings import get_webhook_settings
+from webhooks.settings import WebhookSettings, get_webhook_settings
 from webhooks.signing import SignatureError
 
 log = logging.getLogger("printgate.webhooks.inbound")
@@ -163,10 +163,10 @@ def _kept_headers(platform: Platform, headers: Mapping[str, str]) -> dict[str, s
     return kept
 
 
-def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime) -> None:
+def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime,
+               settings: WebhookSettings) -> None:
     if triggered_at is None:
         return  # nothing to judge by: the delivery-id dedupe still stops replays
-    settings = get_webhook_settings()
     max_age = platform.max_age_s if platform.max_age_s is not None else settings.inbound_max_age_s
     age = (now - as_utc(triggered_at)).total_seconds()
     if age > max_age:
@@ -175,43 +175,118 @@ def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime)
         raise Unauthorized("Delivery timestamp is in the future")
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One delivery as it arrived: what ``accept`` needs, queued for the batch that stores it."""
+
+    platform: str
+    headers: Mapping[str, str]
+    body: bytes
+    connection_id: str | None = None
+
+
 def accept(platform_name: str, headers: Mapping[str, str], body: bytes,
            connection_id: str | None = None) -> Accepted:
-    """Verify and durably store one delivery, then queue its handling. Raises ``core.errors``."""
-    platform = _platforms.get(platform_name)
+    """Verify and durably store one delivery, then queue its handling. Raises ``core.errors``.
+
+    Concurrent callers (threads) share one insert transaction and one Redis pipeline."""
+    return _raise_or_return(_accepts.submit(Incoming(platform_name, headers, body, connection_id)))
+
+
+async def accept_async(platform_name: str, headers: Mapping[str, str], body: bytes,
+                       connection_id: str | None = None) -> Accepted:
+    """``accept`` for the HTTP receiver: requests waiting on one event loop are verified, stored
+    (one transaction) and queued (one pipeline) together, in one thread hand-off per batch. It
+    returns once this delivery is committed, so the 200 still means "stored"."""
+    _platform_or_404(platform_name)  # cheap refusals without a trip to the thread
+    _check_size(body, get_webhook_settings())
+    return _raise_or_return(await _batcher.submit(Incoming(platform_name, headers, body, connection_id)))
+
+
+def _raise_or_return(result: Accepted | BaseException) -> Accepted:
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _platform_or_404(name: str) -> Platform:
+    platform = _platforms.get(name)
     if platform is None:
-        raise NotFound(f"Unknown webhook platform: {platform_name}")
-    settings = get_webhook_settings()
-    if len(body) > settings.inbound_max_body_bytes:
-        raise PayloadTooLarge(f"Webhook body is larger than {settings.inbound_max_body_bytes} bytes")
+        raise NotFound(f"Unknown webhook platform: {name}")
+    return platform
+
+
+def _check_size(body: bytes, settings: WebhookSettings) -> None:
+    limit = settings.inbound_max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Webhook body is larger than {limit} bytes")
+
+
+def _verified_row(item: Incoming, settings: WebhookSettings) -> dict[str, Any] | None:
+    """Verify one delivery; return its row (None for a ping). Raises ``core.errors``."""
+    platform = _platform_or_404(item.platform)
+    _check_size(item.body, settings)
     try:
-        verified = platform.verify(headers, body, connection_id)
+        verified = platform.verify(item.headers, item.body, item.connection_id)
     except SignatureError as exc:
         raise Unauthorized(f"Invalid webhook signature: {exc}") from exc
     except UnknownConnection as exc:
         raise NotFound(str(exc) or "Unknown connection") from exc
     if isinstance(verified, Ping):
-        return Accepted(id=None, ping=True)
+        return None
     if not verified.delivery_id:
         raise Unauthorized("The delivery carries no delivery id")
     now = utcnow()
-    _check_age(platform, verified.triggered_at, now)
-    row_id = new_id("whin")
-    inserted = _inserts.submit({
-        "id": row_id, "platform": platform.name, "account_id": verified.account_id,
-        "connection_id": verified.connection_id or connection_id,
+    _check_age(platform, verified.triggered_at, now, settings)
+    return {
+        "id": new_id("whin"), "platform": platform.name, "account_id": verified.account_id,
+        "connection_id": verified.connection_id or item.connection_id,
         "delivery_id": verified.delivery_id[:200], "topic": verified.topic,
-        "headers": _kept_headers(platform, headers), "body": body, "triggered_at": verified.triggered_at,
+        "headers": _kept_headers(platform, item.headers), "body": item.body, "triggered_at": verified.triggered_at,
         "received_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now,
-    })
-    if not inserted:
-        existing = _existing_id(platform.name, verified.delivery_id[:200])
-        if existing is None:
-            raise RuntimeError("delivery neither stored nor found")
-        return Accepted(id=existing, duplicate=True)
-    queued = _queue.schedule(PROCESS, row_id, job_id=_rq_id(row_id, 1),
-                             timeout=settings.inbound_handler_timeout_s)
-    return Accepted(id=row_id, queued=queued)
+    }
+
+
+def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
+    """Verify each delivery, store the genuine ones in one transaction, queue the new ones in one
+    pipeline. Per item: its ``Accepted``, or the error that refuses it (a failed commit fails all)."""
+    settings = get_webhook_settings()  # once per batch: it reads the environment
+    out: list[Accepted | BaseException] = []
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            row = _verified_row(item, settings)
+        except Exception as exc:  # this delivery is refused; the others go on
+            out.append(exc)
+            continue
+        if row is None:
+            out.append(Accepted(id=None, ping=True))
+        else:
+            out.append(Accepted(id=row["id"]))  # provisional: settled below
+            rows.append(row)
+    if not rows:
+        return out
+    try:
+        stored = _insert_rows(rows)
+    except Exception as exc:
+        return [exc if isinstance(result, Accepted) and not result.ping else result for result in out]
+    new_ids = {row["id"] for row, ok in zip(rows, stored, strict=True) if ok}
+    duplicates = {(row["platform"], row["delivery_id"]) for row, ok in zip(rows, stored, strict=True) if not ok}
+    existing = _existing_ids(duplicates) if duplicates else {}
+    queued = bool(new_ids) and _queue.schedule_many(
+        PROCESS, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
+        timeout=settings.inbound_handler_timeout_s)
+    by_id = {row["id"]: row for row in rows}
+    for n, result in enumerate(out):
+        if not isinstance(result, Accepted) or result.ping:
+            continue
+        if result.id in new_ids:
+            out[n] = Accepted(id=result.id, queued=queued)
+            continue
+        row = by_id[result.id]
+        found = existing.get((row["platform"], row["delivery_id"]))
+        out[n] = Accepted(id=found, duplicate=True) if found else RuntimeError("delivery neither stored nor found")
+    return out
 
 
 def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
@@ -244,7 +319,8 @@ def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
     return out
 
 
-_inserts: GroupRunner[dict[str, Any], bool] = GroupRunner(_insert_rows, max_batch=200)
+_accepts: GroupRunner[Incoming, Accepted | BaseException] = GroupRunner(_accept_many, max_batch=200)
+_batcher: LoopBatcher[Incoming, Accepted] = LoopBatcher(_accept_many, max_batch=200)
 
 _engine_cache: dict[str, Any] = {}
 
@@ -258,10 +334,18 @@ def _engine() -> Any:
     return _engine_cache["engine"]
 
 
-def _existing_id(platform: str, delivery_id: str) -> str | None:
+def _existing_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Row ids of stored deliveries, by (platform, delivery id)."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, delivery_id in keys:
+        by_platform.setdefault(platform, []).append(delivery_id)
+    found: dict[tuple[str, str], str] = {}
     with Session(_engine()) as session:
-        return session.exec(select(InboundDelivery.id).where(
-            InboundDelivery.platform == platform, InboundDelivery.delivery_id == delivery_id)).first()
+        for platform, delivery_ids in by_platform.items():
+            for row_id, delivery_id in session.exec(select(InboundDelivery.id, InboundDelivery.delivery_id).where(
+                    InboundDelivery.platform == platform, col(InboundDelivery.delivery_id).in_(delivery_ids))):
+                found[(platform, delivery_id)] = row_id
+    return found
 
 
 def _rq_id(row_id: str, attempt: int) -> str:

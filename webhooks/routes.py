@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request, Response
 
 from core.api.deps import JsonBody, SecretKey, SessionDep
 from core.clock import iso
@@ -20,20 +20,26 @@ router = APIRouter()
 
 # --- inbound -------------------------------------------------------------------------------------
 
-async def _receive(request: Request, platform: str, connection_id: str | None) -> dict[str, Any]:
+async def _receive(request: Request, platform: str, connection_id: str | None) -> Response:
     body = await request.body()
-    accepted = await run_in_threadpool(inbound.accept, platform, dict(request.headers), body, connection_id)
-    return accepted.wire()
+    accepted = await inbound.accept_async(platform, dict(request.headers), body, connection_id)
+    # Rendered here: a Response skips FastAPI's serialisation of a return value.
+    return Response(json.dumps(accepted.wire(), separators=(",", ":")), media_type="application/json")
 
 
-@router.post("/webhooks/{platform}", tags=["webhooks (inbound)"])
-async def receive(request: Request, platform: str) -> dict[str, Any]:
+_RECEIVED: dict[int | str, dict[str, Any]] = {200: {"description": "Stored (or a known duplicate, or a setup ping)",
+                   "content": {"application/json": {"example": {"received": True, "id": "whin_..."}}}}}
+
+
+@router.post("/webhooks/{platform}", tags=["webhooks (inbound)"], response_class=Response, responses=_RECEIVED)
+async def receive(request: Request, platform: str) -> Response:
     """A store platform's webhook: verified, stored, answered 200; handled by a worker."""
     return await _receive(request, platform, None)
 
 
-@router.post("/webhooks/{platform}/{connection_id}", tags=["webhooks (inbound)"])
-async def receive_for_connection(request: Request, platform: str, connection_id: str) -> dict[str, Any]:
+@router.post("/webhooks/{platform}/{connection_id}", tags=["webhooks (inbound)"], response_class=Response,
+             responses=_RECEIVED)
+async def receive_for_connection(request: Request, platform: str, connection_id: str) -> Response:
     """As ``POST /webhooks/{platform}``, for a URL that names the store connection."""
     return await _receive(request, platform, connection_id)
 

@@ -420,3 +420,69 @@ def test_sweep_is_registered_with_core_housekeeping(client: TestClient, instance
                                          "outbound": {"requeued": 0, "reclaimed": 0, "purged": 0}}
     instance.drain()
     assert handler.calls == ["d-startup"]
+
+
+def _post_together(app: Any, requests: list[tuple[str, bytes, dict[str, str]]]) -> list[Any]:
+    """Send requests concurrently into one event loop, as uvicorn serves many connections."""
+    import asyncio
+
+    import httpx
+
+    async def main() -> list[Any]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return list(await asyncio.gather(*(http.post(path, content=body, headers=headers)
+                                               for path, body, headers in requests)))
+
+    return asyncio.run(main())
+
+
+def test_concurrent_requests_share_a_batch_and_each_gets_its_own_answer(
+        app: Any, instance: Instance, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests waiting on one event loop are verified, stored and queued together; a forged one in
+    the batch is refused alone, a delivery id sent twice in the batch is stored once."""
+    batches: list[int] = []
+
+    def counted(items: list[inbound.Incoming]) -> list[inbound.Accepted | BaseException]:
+        batches.append(len(items))
+        return inbound._accept_many(items)
+
+    monkeypatch.setattr(inbound._batcher, "_flush", counted)
+    path = f"/webhooks/{PLATFORM}"
+    good = [(path, f'{{"n": {n}}}'.encode(), f"d-batch-{n}") for n in range(20)]
+    requests = [(p, body, signed(body, delivery_id)) for p, body, delivery_id in good]
+    requests.append((path, b'{"n": 99}', signed(b'{"n": 99}', "d-forged", forge=True)))
+    requests.append((path, b"webhook_id=5", {"Content-Type": "application/x-www-form-urlencoded"}))
+    requests.append((path, good[0][1], signed(good[0][1], good[0][2])))  # the first one again
+    responses = _post_together(app, requests)
+    assert [r.status_code for r in responses] == [200] * 20 + [401, 200, 200]
+    answers = [r.json() for r in responses]
+    assert answers[20] == {"error": True, "message": "Invalid webhook signature: signature does not match"}
+    assert answers[21] == {"received": True, "id": None, "ping": True}
+    stored = {r.delivery_id: r.id for r in rows()}
+    assert sorted(stored) == sorted(delivery_id for _, _, delivery_id in good)
+    assert [a["id"] for a in answers[:20]] == [stored[delivery_id] for _, _, delivery_id in good]
+    first, again = answers[0], answers[22]
+    assert again["id"] == first["id"] and [first.get("duplicate"), again.get("duplicate")].count(True) == 1
+    assert sum(batches) == len(requests) and len(batches) < len(requests), "requests were grouped"
+    instance.drain()
+    assert sorted(handler.calls) == sorted(stored)
+
+
+def test_a_failed_commit_answers_500_and_stores_nothing(app: Any, handler: Handler,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No 2xx without a committed row: when the insert fails, every delivery of that batch gets 500
+    (the platform retries); a ping in the same batch is still answered."""
+    def broken_insert(_rows: list[dict[str, Any]]) -> list[bool]:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(inbound, "_insert_rows", broken_insert)
+    path = f"/webhooks/{PLATFORM}"
+    body = b'{"id": 30}'
+    responses = _post_together(app, [
+        (path, body, signed(body, "d-unstored")),
+        (path, b"webhook_id=6", {"Content-Type": "application/x-www-form-urlencoded"}),
+    ])
+    assert [r.status_code for r in responses] == [500, 200]
+    assert responses[0].json() == {"error": True, "message": "Internal error"}
+    assert rows() == []
