@@ -97,8 +97,10 @@ def _hex(body: bytes) -> bytes:
     return bytes.fromhex(digits.decode("ascii"))
 
 
-def _valid(op: str, operands: list[Any]) -> bool:
-    """Every operand is of a kind the walker expects at that place (else pikepdf decides)."""
+def _valid(op: str, operands: list[Any], nested: bool) -> bool:
+    """Every operand is of a kind the walker expects at that place (else pikepdf decides).
+
+    ``nested``: an array operand holds something other than numbers and strings."""
     if op not in _READ:
         return True  # the walker never looks at this operator's operands
     for i, v in enumerate(operands):
@@ -118,14 +120,8 @@ def _valid(op: str, operands: list[Any]) -> bool:
                 continue
             return False
         if t is list:
-            if op == "TJ" and i == 0:
-                if all(type(x) in (bytes, int, float) for x in v):
-                    continue
-                return False
-            if op == "d" and i == 0:
-                if all(type(x) in (int, float) for x in v):
-                    continue
-                return False
+            if op == "TJ" and i == 0 and not nested:
+                continue
             return False
         if t is PDict:
             if op in ("BDC", "DP") and i == 1:
@@ -156,6 +152,7 @@ def _parse(data: bytes) -> list[Instr]:
     operands: list[Any] = []
     cur = operands
     plain = True  # operands are all numbers
+    nested = False  # an array holds a name, an array, a dictionary or a keyword
     stack: list[tuple[bool, list[Any]]] = []  # open arrays (False) and dictionaries (True)
     ops = _OPS
     for tok in toks:
@@ -175,6 +172,7 @@ def _parse(data: bytes) -> list[Instr]:
                     cur.append(None)
                 else:
                     raise _Reject
+                nested = True
                 continue
             op = ops.get(tok)
             if op is None:
@@ -182,19 +180,24 @@ def _parse(data: bytes) -> list[Instr]:
                     raise _Reject
                 op = ops[tok] = tok.decode("ascii")
             if not plain:
-                if not _valid(op, operands):
+                if not _valid(op, operands, nested):
                     raise _Reject
                 plain = True
+                nested = False
             append((op, operands))
             operands = []
             cur = operands
         elif c == 47:  # /
             cur.append(PName(tok[1:].decode("ascii")))
             plain = False
+            if stack:
+                nested = True
         elif c == 40:  # (
             cur.append(_string(tok[1:-1]))
             plain = False
         elif c == 91:  # [
+            if stack:
+                nested = True
             stack.append((False, cur))
             cur = []
             plain = False
@@ -207,6 +210,8 @@ def _parse(data: bytes) -> list[Instr]:
             parent.append(cur)
             cur = parent
         elif tok == b"<<":
+            if stack:
+                nested = True
             stack.append((True, cur))
             cur = []
             plain = False

@@ -15,7 +15,7 @@ import re
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,10 @@ def bbox_of(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Rect:
 
 
 def _matrix(obj: Any) -> Matrix:
+    if type(obj) is list and len(obj) == 6:
+        a, b, c, d, e, f = obj
+        if type(a) is float and type(b) is float and type(c) is float and type(d) is float and type(e) is float and type(f) is float:
+            return (a, b, c, d, e, f)  # from our tokenizer: already finite floats
     try:
         vals = [float(v) for v in obj]
         if len(vals) == 6 and all(math.isfinite(v) for v in vals):
@@ -397,6 +401,8 @@ class FontMetrics:
     cid_widths: dict[int, float]
     scale: float  # glyph space -> text space
     table: list[float] | None = None  # simple fonts: width per byte code (glyph space)
+    # simple fonts: string -> (sum of its glyph widths, number of spaces); text repeats a lot
+    string_widths: dict[bytes, tuple[float, int]] = field(default_factory=dict)
 
     def byte_table(self) -> list[float]:
         if self.table is None:
@@ -833,8 +839,12 @@ class PageWalker:
                 continue
             if code < 20:  # path construction and painting, graphics state
                 if code == 1:  # m l c v y
-                    for i in range(0, len(a) - 1, 2):
-                        _extend(path, _num(a[i]), _num(a[i + 1]))
+                    if a and type(a[0]) is float:  # our tokenizer: all finite floats
+                        for i in range(0, len(a) - 1, 2):
+                            _extend(path, a[i], a[i + 1])
+                    else:
+                        for i in range(0, len(a) - 1, 2):
+                            _extend(path, _num(a[i]), _num(a[i + 1]))
                 elif code == 2:  # re
                     if len(a) >= 4:
                         try:
@@ -1075,12 +1085,17 @@ class PageWalker:
         tx = 0.0
         # Simple fonts inline (the common case); same arithmetic as _advance.
         table = fm.byte_table() if fm is not None and not fm.two_byte else None
+        widths = fm.string_widths if table is not None else None  # type: ignore[union-attr]
         for it in items:
             t = type(it)
             if t is bytes:
                 if table is not None:
-                    tx += (sum(map(table.__getitem__, it)) * fm.scale * fs  # type: ignore[union-attr]
-                           + len(it) * g.tc + it.count(32) * g.tw) * g.th
+                    known = widths.get(it)  # type: ignore[union-attr]
+                    if known is None:
+                        known = (sum(map(table.__getitem__, it)), it.count(32))
+                        if len(widths) < 20_000:  # type: ignore[arg-type]
+                            widths[it] = known  # type: ignore[index]
+                    tx += (known[0] * fm.scale * fs + len(it) * g.tc + known[1] * g.tw) * g.th  # type: ignore[union-attr]
                 else:
                     tx += self._advance(fm, it, g)
             elif t is float or t is int:

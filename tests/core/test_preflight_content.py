@@ -18,6 +18,7 @@ READ = [
     b"/P <</MCID 0 /BBox [0 0 612 792] /X true /Y null /Z <</A (s)>>>> BDC EMC /OC /L1 BDC EMC",
     b"/P0 scn 0.2 0.3 /P1 SCN [3 2] 0 d 1 w 10 20 30 40 re f* W n /GS1 gs /CS0 cs 0.1 0.2 0.3 0.4 sc",
     b"1 2 (a) \" 0 0 1 rg(b)'",
+    b"[1 [2 /N]] 0 d /Span <</ActualText (x) /K [1 2]>> BDC",  # operands the walker never reads
     b"",
     b"  \n\t ",
 ]
@@ -40,6 +41,8 @@ DECLINE = [
     b"true g",
     b"Q\x0bq",
     b"/Im1Do",
+    b"[(a) [1]] TJ",  # an array inside a shown array
+    b"[(a) /N] TJ",
 ]
 
 
