@@ -88,7 +88,7 @@ class TacRenderer:
             area = max(rect.width * rect.height * zoom * zoom, 1.0)
             if area > MAX_RENDER_PIXELS:
                 zoom *= (MAX_RENDER_PIXELS / area) ** 0.5
-            pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csCMYK, alpha=False, annots=False)
+            pix = _render_contents(page, zoom)
             arr = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(-1, pix.n).astype(np.uint16)
             total = arr[:, 0] + arr[:, 1] + arr[:, 2] + arr[:, 3]
             flat = int(total.argmax())
@@ -101,3 +101,23 @@ class TacRenderer:
             facts.tac_rect = (r.x0, r.y0, r.x1, r.y1)
         except Exception as exc:  # rendering is best effort; report why it did not happen
             facts.tac_note = f"ink coverage could not be measured ({type(exc).__name__})"
+
+
+def _render_contents(page: Any, zoom: float) -> Any:
+    """The page's contents (no annotations) in CMYK on white, drawn straight into the pixmap.
+
+    ``page.get_pixmap`` records a display list first and then plays it back: for one render that
+    doubles the work (half of a render's time was spent building the list).
+    """
+    import pymupdf
+
+    mupdf = pymupdf.mupdf
+    fz_page = page.this
+    matrix = mupdf.FzMatrix(zoom, 0, 0, zoom, 0, 0)
+    bbox = mupdf.fz_round_rect(mupdf.fz_transform_rect(mupdf.fz_bound_page(fz_page), matrix))
+    pix = mupdf.fz_new_pixmap_with_bbox(pymupdf.csCMYK.this, bbox, mupdf.FzSeparations(), 0)
+    mupdf.fz_clear_pixmap_with_value(pix, 0xFF)
+    dev = mupdf.fz_new_draw_device(matrix, pix)
+    mupdf.fz_run_page_contents(fz_page, dev, mupdf.FzMatrix(), mupdf.FzCookie())
+    mupdf.fz_close_device(dev)
+    return pymupdf.Pixmap("raw", pix)
