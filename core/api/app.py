@@ -89,6 +89,8 @@ def create_app() -> FastAPI:
                 continue
             raise
         app.include_router(getattr(module_obj, attr))
+        for middleware in getattr(module_obj, "middleware", ()):  # a room's own ASGI layer (webhooks)
+            app.add_middleware(middleware)
         if hasattr(module_obj, "mount_widget"):
             module_obj.mount_widget(app)
 

@@ -486,3 +486,104 @@ def test_a_failed_commit_answers_500_and_stores_nothing(app: Any, handler: Handl
     assert [r.status_code for r in responses] == [500, 200]
     assert responses[0].json() == {"error": True, "message": "Internal error"}
     assert rows() == []
+
+
+# --- the receiver's ASGI fast path (webhooks.routes.InboundFastPath) ---------------------------------
+
+def _asgi_post(app: Any, path: str, chunks: list[bytes], headers: dict[str, str], *, disconnect: bool = False,
+               root_path: str = "") -> tuple[int | None, dict[str, str], bytes]:
+    """Drive the ASGI app by hand: the body in ``chunks`` (``more_body``), or a disconnect after them."""
+    import asyncio
+
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1 or disconnect}
+        for n, chunk in enumerate(chunks)]
+    if disconnect:
+        messages.append({"type": "http.disconnect"})
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": root_path + path, "raw_path": (root_path + path).encode(), "query_string": b"",
+             "root_path": root_path, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+             "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
+    asyncio.run(app(scope, receive, send))
+    start = next((m for m in sent if m["type"] == "http.response.start"), None)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return (start["status"] if start else None,
+            {k.decode(): v.decode() for k, v in start["headers"]} if start else {}, body)
+
+
+def test_fast_path_answers_webhooks_without_the_routes_and_browsers_still_get_cors(
+        client: TestClient, app: Any, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    from webhooks import routes
+
+    routed: list[str] = []
+    real_receive = routes._receive
+
+    async def spy(request: Any, platform: str, connection_id: str | None) -> Any:
+        routed.append(platform)
+        return await real_receive(request, platform, connection_id)
+
+    monkeypatch.setattr(routes, "_receive", spy)
+    body = b'{"id": 40}'
+    plain = client.post(f"/webhooks/{PLATFORM}/conn_a", content=body, headers=signed(body, "d-fast"))
+    assert plain.status_code == 200 and plain.headers["content-type"] == "application/json"
+    assert plain.json() == {"received": True, "id": rows()[0].id}
+    assert routed == [], "no FastAPI route on the fast path"
+
+    browser = client.post(f"/webhooks/{PLATFORM}", content=body,
+                          headers={**signed(body, "d-fast"), "Origin": "https://shop.example"})
+    assert browser.status_code == 200 and browser.headers["access-control-allow-origin"] == "*"
+    assert browser.json() == {"received": True, "id": rows()[0].id, "duplicate": True}
+    unknown = client.post("/webhooks/nosuchplatform", content=body, headers=signed(body, "d-x"))
+    assert unknown.status_code == 404 and unknown.json()["message"] == "Unknown webhook platform: nosuchplatform"
+    assert routed == [PLATFORM, "nosuchplatform"], "those two took the routes"
+
+    # the same refusals, in the same shape, as the routes give
+    forged = client.post(f"/webhooks/{PLATFORM}", content=body, headers=signed(body, "d-f", forge=True))
+    assert forged.status_code == 401
+    assert forged.json() == {"error": True, "message": "Invalid webhook signature: signature does not match"}
+    assert client.post(f"/webhooks/{PLATFORM}/conn_zz", content=body, headers=signed(body, "d-z")).status_code == 404
+    assert client.post(f"/webhooks/{PLATFORM}/a/b", content=body, headers=signed(body, "d-y")).status_code in (404, 405)
+    assert client.get(f"/webhooks/{PLATFORM}").status_code == 405
+    assert len(rows()) == 1
+
+
+def test_fast_path_refuses_a_streamed_body_over_the_limit_before_reading_it_all(
+        app: Any, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRINTGATE_WEBHOOK_INBOUND_MAX_BODY_BYTES", "100")
+    body = b"{" + b" " * 200 + b"}"
+    chunks = [body[:60], body[60:120], body[120:]]
+    status, _, answer = _asgi_post(app, f"/webhooks/{PLATFORM}", chunks, signed(body, "d-stream"))
+    assert status == 413
+    assert answer == b'{"error":true,"message":"Webhook body is larger than 100 bytes"}'
+    status, _, _ = _asgi_post(app, f"/webhooks/{PLATFORM}", [b'{"small":', b"1}"], signed(b'{"small":1}', "d-ok"))
+    assert status == 200, "a chunked body within the limit is joined and verified"
+    assert [r.delivery_id for r in rows()] == ["d-ok"]
+
+
+def test_fast_path_stores_nothing_for_a_sender_that_hung_up(app: Any, handler: Handler) -> None:
+    body = b'{"id": 41}'
+    status, _, _ = _asgi_post(app, f"/webhooks/{PLATFORM}", [body[:5]], signed(body, "d-gone"), disconnect=True)
+    assert status is None
+    assert rows() == []
+
+
+def test_fast_path_honours_root_path_and_answers_500_on_an_unexpected_error(
+        app: Any, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = b'{"id": 42}'
+    status, _, _ = _asgi_post(app, f"/webhooks/{PLATFORM}", [body], signed(body, "d-root"), root_path="/pg")
+    assert status == 200 and [r.delivery_id for r in rows()] == ["d-root"]
+
+    async def broken(*_args: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(inbound, "accept_async", broken)
+    status, _, answer = _asgi_post(app, f"/webhooks/{PLATFORM}", [body], signed(body, "d-bug"))
+    assert (status, answer) == (500, b'{"error":true,"message":"Internal error"}')
