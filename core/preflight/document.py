@@ -16,7 +16,7 @@ import re
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -402,8 +402,6 @@ class FontMetrics:
     cid_widths: dict[int, float]
     scale: float  # glyph space -> text space
     table: list[float] | None = None  # simple fonts: width per byte code (glyph space)
-    # simple fonts: string -> (sum of its glyph widths, number of spaces); text repeats a lot
-    string_widths: dict[bytes, tuple[float, int]] = field(default_factory=dict)
 
     def byte_table(self) -> list[float]:
         if self.table is None:
@@ -1086,17 +1084,12 @@ class PageWalker:
         tx = 0.0
         # Simple fonts inline (the common case); same arithmetic as _advance.
         table = fm.byte_table() if fm is not None and not fm.two_byte else None
-        widths = fm.string_widths if table is not None else None  # type: ignore[union-attr]
         for it in items:
             t = type(it)
             if t is bytes:
                 if table is not None:
-                    known = widths.get(it)  # type: ignore[union-attr]
-                    if known is None:
-                        known = (sum(map(table.__getitem__, it)), it.count(32))
-                        if len(widths) < 20_000:  # type: ignore[arg-type]
-                            widths[it] = known  # type: ignore[index]
-                    tx += (known[0] * fm.scale * fs + len(it) * g.tc + known[1] * g.tw) * g.th  # type: ignore[union-attr]
+                    tx += (sum(map(table.__getitem__, it)) * fm.scale * fs  # type: ignore[union-attr]
+                           + len(it) * g.tc + it.count(32) * g.tw) * g.th
                 else:
                     tx += self._advance(fm, it, g)
             elif t is float or t is int:

@@ -42,7 +42,11 @@ class TacRenderer:
         if self._doc is None:
             import pymupdf
 
-            self._doc = pymupdf.open(str(self.path))
+            class _Document(pymupdf.Document):  # type: ignore[misc]
+                def _loadOutline(self) -> None:
+                    return None  # bookmarks: not needed to render, and costly on every (re)open
+
+            self._doc = _Document(str(self.path))
         return self._doc
 
     def close(self, shrink: bool = False) -> None:
