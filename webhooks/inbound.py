@@ -298,12 +298,14 @@ def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
     engine = _engine()
     dialect = engine.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-        stmt = dialect_insert(InboundDelivery).on_conflict_do_nothing(
-            index_elements=["platform", "delivery_id"]).returning(col(InboundDelivery.id))
+        stmt = _INSERTS.get(dialect)
+        if stmt is None:  # built once per dialect: the receive path only binds rows
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+            stmt = _INSERTS[dialect] = dialect_insert(InboundDelivery).on_conflict_do_nothing(
+                index_elements=["platform", "delivery_id"]).returning(col(InboundDelivery.id))
         with engine.begin() as conn:
             stored = {row[0] for row in conn.execute(stmt, rows)} if len(rows) > 1 else \
                 {row[0] for row in conn.execute(stmt, rows[0])}
@@ -319,6 +321,7 @@ def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
     return out
 
 
+_INSERTS: dict[str, Any] = {}
 _accepts: GroupRunner[Incoming, Accepted | BaseException] = GroupRunner(_accept_many, max_batch=200)
 _batcher: LoopBatcher[Incoming, Accepted] = LoopBatcher(_accept_many, max_batch=200)
 
