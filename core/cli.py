@@ -173,12 +173,12 @@ def _preload_engines() -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from rq import SimpleWorker, Worker
+    from rq import SimpleWorker
 
     import core.pipeline.recovery  # noqa: F401  (registers the recovery and retention sweeps)
     from core import rooms
     from core.periodic import Scheduler
-    from core.queue import get_redis
+    from core.queue import ForkSafeWorker, get_redis
 
     rooms.load()
     _preload_engines()
@@ -189,7 +189,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # --no-fork runs jobs in this process: no fork and no re-import per job, which is most of an
     # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
     # sweep re-queues the task; --max-jobs recycles the process before memory can creep.
-    worker_class = SimpleWorker if args.no_fork else Worker
+    worker_class = SimpleWorker if args.no_fork else ForkSafeWorker
     worker = worker_class(queues, connection=get_redis(), name=name)
     worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
                 max_jobs=args.max_jobs)

@@ -7,9 +7,11 @@ many ``printgate worker`` hosts do not repeat each other's sweeps.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 log = logging.getLogger("printgate.periodic")
@@ -25,6 +27,26 @@ class PeriodicTask:
 
 
 _tasks: dict[str, PeriodicTask] = {}
+
+# Held while this process's periodic thread is inside a task (SQLite, redis-py calls). A forking
+# worker forks only while it is free: a child forked mid-call inherits those libraries' internal
+# locks taken, with no thread left to release them, and can hang on its first query.
+_busy = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    global _busy
+    _busy = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No periodic task runs in this process inside the block (wrap ``os.fork`` in it)."""
+    with _busy:
+        yield
 
 
 def register(name: str, fn: Callable[[], object], every_s: float,
@@ -66,13 +88,14 @@ def run_due(now: float | None = None) -> list[str]:
         if current - task.last_run < task.every_s:
             continue
         task.last_run = current
-        if not _acquire(task.name, task.every_s):
-            continue
-        try:
-            task.fn()
-            ran.append(task.name)
-        except Exception:
-            log.exception("periodic task %s failed", task.name)
+        with _busy:
+            if not _acquire(task.name, task.every_s):
+                continue
+            try:
+                task.fn()
+                ran.append(task.name)
+            except Exception:
+                log.exception("periodic task %s failed", task.name)
     return ran
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 
 from core.config import get_settings
 
@@ -133,6 +133,17 @@ def enqueue(queue: str, func: str, *args: Any, job_id: str | None = None, timeou
         func, args=args, job_id=job_id, timeout=timeout or get_settings().job_timeout_s,
         retry=retry, result_ttl=300, failure_ttl=7 * 24 * 3600,
     )
+
+
+class ForkSafeWorker(Worker):
+    """RQ's forking worker, forking only while this process's periodic thread is between tasks
+    (``core.periodic.paused``): a work horse forked mid-query could hang until its job timed out."""
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        from core import periodic
+
+        with periodic.paused():
+            super().fork_work_horse(job, queue)
 
 
 def queue_depths() -> dict[str, int]:
