@@ -1339,6 +1339,25 @@ XMP_PATTERNS = {
 }
 
 
+# An XMP packet may be UTF-8, UTF-16 or UTF-32, either byte order, with or without a BOM (XMP part 1,
+# 7.3.2). Without a BOM the packet's first character, "<", tells them apart.
+_XMP_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+             (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"), (b"\xef\xbb\xbf", "utf-8"))
+_XMP_FIRST_CHAR = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                   (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+
+
+def xmp_as_utf8(xmp: bytes) -> bytes:
+    """The packet re-encoded as UTF-8, which is what ``XMP_PATTERNS`` read."""
+    for bom, codec in _XMP_BOMS:
+        if xmp.startswith(bom):
+            return xmp[len(bom):].decode(codec, "replace").encode("utf-8") if codec != "utf-8" else xmp[len(bom):]
+    for start, codec in _XMP_FIRST_CHAR:
+        if xmp.startswith(start):
+            return xmp.decode(codec, "replace").encode("utf-8")
+    return xmp
+
+
 class DocumentReader:
     """Holds an open pikepdf document and the per-document caches (fonts, images, colour spaces)."""
 
@@ -1452,7 +1471,7 @@ class DocumentReader:
         meta = _get(root, "/Metadata")
         if isinstance(meta, pikepdf.Stream):
             try:
-                xmp = read_stream_capped(meta, 4 * 1024 * 1024)
+                xmp = xmp_as_utf8(read_stream_capped(meta, 4 * 1024 * 1024))
             except Exception:
                 xmp = b""
         if xmp:

@@ -145,3 +145,27 @@ def test_tac_location_on_rotated_pages(tmp_path: Path) -> None:
         hit = findings(report, "ink_coverage_exceeded")[0]
         x0, y0, x1, y1 = hit["locate"]["boxes"][0]["rect"]
         assert 199 <= x0 < x1 <= 281 and 299 <= y0 < y1 <= 381, (rot, hit["locate"])
+
+
+def test_pdfa_identification_is_read_in_every_xmp_encoding(tmp_path: Path) -> None:
+    """XMP may be UTF-8, UTF-16 or UTF-32, either byte order, with or without a BOM."""
+    import pikepdf
+
+    base = pdfgen.pdfa(tmp_path / "base.pdf")
+    with pikepdf.open(base) as pdf:
+        xml = pdf.Root.Metadata.read_bytes().decode("utf-8")
+    encodings = [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"),
+                 ("utf-16-le", b""), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b""), ("utf-16-be", b"\xfe\xff"),
+                 ("utf-32-le", b""), ("utf-32-le", b"\xff\xfe\x00\x00"),
+                 ("utf-32-be", b""), ("utf-32-be", b"\x00\x00\xfe\xff")]
+    for codec, bom in encodings:
+        path = tmp_path / f"{codec}-{len(bom)}.pdf"
+        with pikepdf.open(base) as pdf:
+            pdf.Root.Metadata.write(bom + xml.lstrip("\ufeff").encode(codec))
+            pdf.save(path, fix_metadata_version=False)  # pikepdf would re-serialise it as UTF-8
+        with pikepdf.open(path) as pdf:
+            assert pdf.Root.Metadata.read_bytes().startswith(bom + "<".encode(codec))
+        report = run_preflight(path, None, source_name=path.name)
+        assert report["pdf"]["pdfa"] == "PDF/A-2b", (codec, bom)
+    plain = run_preflight(pdfgen.make_clean(tmp_path / "plain.pdf"), None, source_name="plain.pdf")
+    assert plain["pdf"]["pdfa"] is None  # no identification, no claim
