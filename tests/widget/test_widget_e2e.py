@@ -279,11 +279,14 @@ def test_named_slots_are_separate_labelled_drop_targets(
     assert status["status"] == "rejected"
     # Both files' findings are drawn (the terminal status event may arrive a frame before the list).
     rejects = page.locator(".pg-file .pg-finding.pg-sev-reject")
-    for _ in range(50):
+    for _ in range(150):
         if page.locator(".pg-file:has(.pg-finding.pg-sev-reject)").count() >= 2:
             break
         page.wait_for_timeout(100)
-    assert page.locator(".pg-file:has(.pg-finding.pg-sev-reject)").count() == 2
+    drawn = page.locator(".pg-file:has(.pg-finding.pg-sev-reject)").count()
+    sent = [(f["name"], f["status"], f["outcome"], [x["severity"] for x in f["findings"]])
+            for f in last_status(page)["files"]]
+    assert drawn == 2, f"files drawn with a reject: {drawn}; last status: {sent}"
     assert rejects.count() >= 2
     assert page.is_disabled(CART)
 

@@ -508,6 +508,12 @@
         var data;
         try { data = JSON.parse(ev.data); } catch (e) { return; }
         if (data.jobId !== self._jobId()) return;
+        if (data.terminal) {
+          // The server ends the stream after a terminal status: not a failure. If a newer change
+          // (a file added meanwhile) makes the job busy again, _apply opens a fresh stream.
+          es.close();
+          if (self._es === es) self._es = null;
+        }
         self._apply(data);
       });
       es.onerror = function () {
