@@ -9,12 +9,14 @@ fit (count range or named slots) and the onFail policy per type. The job's statu
 
 from __future__ import annotations
 
+import calendar
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from core import library, signals
-from core.clock import epoch_ms, iso, utcnow
+from core.clock import as_utc, iso, utcnow
 from core.errors import BadRequest, Conflict, NotFound
 from core.filetypes import sniff
 from core.jobs import service
@@ -156,6 +158,15 @@ def _proof_state(session: Session, job: Job, payload: dict[str, Any]) -> dict[st
             "pages": pages if payload["status"] in ("ready", "partial") else []}
 
 
+def status_seq(modified_at: datetime | None) -> int:
+    """The job's last change in microseconds: two changes within one millisecond (a file attached
+    while another's check finishes) must still order, or the widget could keep the older copy."""
+    if modified_at is None:
+        return 0
+    moment = as_utc(modified_at)
+    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond
+
+
 def element_status(session: Session, job: Job) -> dict[str, Any]:
     """The browser's status payload: ``core.wire.status_payload`` plus the job-level ``facts``,
     the soft-proof state, and ``seq`` (ms of the last change, so the widget can ignore stale copies).
@@ -164,7 +175,7 @@ def element_status(session: Session, job: Job) -> dict[str, Any]:
     stays false until they approve the proof.
     """
     payload = status_payload(session, job)
-    payload["seq"] = epoch_ms(job.modified_at) if job.modified_at else 0
+    payload["seq"] = status_seq(job.modified_at)
     payload["facts"] = intake_facts(payload["files"])
     proof = _proof_state(session, job, payload)
     payload["proof"] = proof
