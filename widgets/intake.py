@@ -13,6 +13,8 @@ import calendar
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm.exc import ObjectDeletedError
 from sqlmodel import Session, select
 
 from core import library, signals
@@ -173,9 +175,22 @@ def element_status(session: Session, job: Job) -> dict[str, Any]:
 
     With ``softProof.approvalRequired`` the customer's approval is part of the gate: ``canProceed``
     stays false until they approve the proof.
+
+    The job row and its files are separate reads, and a worker or another request can commit in
+    between (a verdict for one file while the next is attached): such a mixed copy could say
+    "rejected, terminal" beside a file still pending, and the widget would stop listening. So the
+    job is read again afterwards, and the payload rebuilt if it changed meanwhile.
     """
-    payload = status_payload(session, job)
-    payload["seq"] = status_seq(job.modified_at)
+    for _ in range(5):
+        seen = job.modified_at
+        payload = status_payload(session, job)
+        try:
+            session.refresh(job)
+        except (ObjectDeletedError, InvalidRequestError):
+            break  # deleted meanwhile: the caller's next read says so
+        if job.modified_at == seen:
+            break
+    payload["seq"] = status_seq(seen)  # the content is at least this new
     payload["facts"] = intake_facts(payload["files"])
     proof = _proof_state(session, job, payload)
     payload["proof"] = proof
