@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime
 
 
@@ -22,3 +23,9 @@ def iso(value: datetime | None) -> str | None:
 
 def epoch_ms(value: datetime) -> int:
     return int(as_utc(value).timestamp() * 1000)
+
+
+def epoch_us(value: datetime) -> int:
+    """Exact microseconds (no float): orders two changes within one millisecond."""
+    moment = as_utc(value)
+    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond

@@ -21,7 +21,8 @@ from core.models import Job, Order
 
 # One store order is one Order row whichever way it arrived: the WordPress plugin's signed order
 # call says ``wp`` (Filecheck's name), the WooCommerce connector's pipeline says ``woocommerce``.
-SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {"wp": ("wp", "woocommerce"), "woocommerce": ("wp", "woocommerce")}
+_WOOCOMMERCE = ("wp", "woocommerce")
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = dict.fromkeys(_WOOCOMMERCE, _WOOCOMMERCE)
 
 # Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
 JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")

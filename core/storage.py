@@ -92,11 +92,7 @@ class LocalStorage:
         return self._path(key).stat().st_size
 
     def delete_prefix(self, prefix: str) -> None:
-        path = self._path(prefix)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.exists():
-            path.unlink()
+        _remove(self._path(prefix))
 
     def download_url(self, key: str, *, expires_in: int, file_name: str | None = None) -> str:
         exp = str(bucketed_expiry(expires_in))
@@ -105,6 +101,14 @@ class LocalStorage:
         if file_name:
             query["name"] = file_name
         return f"{self.settings.public_url.rstrip('/')}/files/{quote(key)}?{urlencode(query)}"
+
+
+def _remove(path: Path) -> None:
+    """A stored prefix: a folder of files, or one file."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
 
 
 class S3Storage:
@@ -163,11 +167,7 @@ class S3Storage:
             objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if objects:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
-        cached = self.cache / prefix  # and the staged copies, or retention would never free the disk
-        if cached.is_dir():
-            shutil.rmtree(cached, ignore_errors=True)
-        elif cached.exists():
-            cached.unlink()
+        _remove(self.cache / prefix)  # and the staged copies, or retention would never free the disk
 
     def download_url(self, key: str, *, expires_in: int, file_name: str | None = None) -> str:
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}

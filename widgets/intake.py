@@ -9,7 +9,6 @@ fit (count range or named slots) and the onFail policy per type. The job's statu
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from sqlmodel import Session, select
 
 from core import library, signals
-from core.clock import as_utc, iso, utcnow
+from core.clock import epoch_us, iso, utcnow
 from core.errors import BadRequest, Conflict, NotFound
 from core.filetypes import sniff
 from core.jobs import service
@@ -163,15 +162,12 @@ def _proof_state(session: Session, job: Job, payload: dict[str, Any]) -> dict[st
 def status_seq(modified_at: datetime | None) -> int:
     """The job's last change in microseconds: two changes within one millisecond (a file attached
     while another's check finishes) must still order, or the widget could keep the older copy."""
-    if modified_at is None:
-        return 0
-    moment = as_utc(modified_at)
-    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond
+    return epoch_us(modified_at) if modified_at else 0
 
 
 def element_status(session: Session, job: Job) -> dict[str, Any]:
     """The browser's status payload: ``core.wire.status_payload`` plus the job-level ``facts``,
-    the soft-proof state, and ``seq`` (ms of the last change, so the widget can ignore stale copies).
+    the soft-proof state, and ``seq`` (µs of the last change, so the widget can ignore stale copies).
 
     With ``softProof.approvalRequired`` the customer's approval is part of the gate: ``canProceed``
     stays false until they approve the proof.

@@ -1351,7 +1351,7 @@ def xmp_as_utf8(xmp: bytes) -> bytes:
     """The packet re-encoded as UTF-8, which is what ``XMP_PATTERNS`` read."""
     for bom, codec in _XMP_BOMS:
         if xmp.startswith(bom):
-            return xmp[len(bom):].decode(codec, "replace").encode("utf-8") if codec != "utf-8" else xmp[len(bom):]
+            return xmp[len(bom):].decode(codec, "replace").encode("utf-8")
     for start, codec in _XMP_FIRST_CHAR:
         if xmp.startswith(start):
             return xmp.decode(codec, "replace").encode("utf-8")

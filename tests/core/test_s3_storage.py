@@ -48,17 +48,14 @@ def s3(instance: Instance, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) ->
     reset_storage()
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
-    for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", []) if _has_bucket(client) else []:
-        client.delete_object(Bucket=BUCKET, Key=obj["Key"])
-    if not _has_bucket(client):
+    if any(b["Name"] == BUCKET for b in client.list_buckets().get("Buckets", [])):
+        for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=obj["Key"])
+    else:
         client.create_bucket(Bucket=BUCKET)
     yield client
     reset_settings()
     reset_storage()
-
-
-def _has_bucket(client: Any) -> bool:
-    return any(b["Name"] == BUCKET for b in client.list_buckets().get("Buckets", []))
 
 
 def _upload_to_bucket(client: TestClient, headers: dict[str, str], pdf: Path, s3_endpoint: str) -> str:

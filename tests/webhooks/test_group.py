@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,13 +14,19 @@ import pytest
 from webhooks._group import GroupRunner, LoopBatcher
 
 
-def test_alone_a_caller_flushes_its_own_item() -> None:
+def doubling_flush() -> tuple[list[list[int]], Callable[[list[int]], list[int]]]:
+    """A flush that doubles each item, and the batches it was called with."""
     batches: list[list[int]] = []
 
     def flush(items: list[int]) -> list[int]:
         batches.append(items)
         return [i * 2 for i in items]
 
+    return batches, flush
+
+
+def test_alone_a_caller_flushes_its_own_item() -> None:
+    batches, flush = doubling_flush()
     runner: GroupRunner[int, int] = GroupRunner(flush)
     assert runner.submit(21) == 42
     assert batches == [[21]]
@@ -72,12 +79,7 @@ def test_a_failed_flush_raises_in_every_caller_of_that_batch() -> None:
 # --- LoopBatcher: the same for coroutines on an event loop (the HTTP receiver) ---------------------
 
 def test_loop_batcher_alone_flushes_its_own_item() -> None:
-    batches: list[list[int]] = []
-
-    def flush(items: list[int]) -> list[int]:
-        batches.append(items)
-        return [i * 2 for i in items]
-
+    batches, flush = doubling_flush()
     batcher: LoopBatcher[int, int] = LoopBatcher(flush)
     assert asyncio.run(batcher.submit(21)) == 42
     assert batches == [[21]]
