@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import library, signals
@@ -231,8 +232,23 @@ def refresh_task(session: Session, task: Task, phase: str | None = None) -> Task
     return task
 
 
+def _lock_job_row(session: Session, job_id: str) -> None:
+    """Take the job row's write lock, held until the commit, before its tasks are read.
+
+    The status is derived from the tasks, which other transactions change too: a worker read the tasks
+    just before the API attached a file and wrote its verdict just after, storing "rejected", final,
+    beside the new file still pending. With the lock first, the later of the two reads the other's tasks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(Job.id).where(Job.id == job_id).with_for_update(key_share=True))  # FOR NO KEY UPDATE
+    else:  # SQLite: a write takes the database's write lock; this one changes nothing
+        session.execute(update(Job).where(col(Job.id) == job_id).values(modified_at=Job.modified_at)
+                        .execution_options(synchronize_session=False))
+
+
 def refresh_job(session: Session, job: Job) -> tuple[str, str]:
     """Recompute the job's status; return ``(old_status, new_status)``."""
+    _lock_job_row(session, job.id)
     old = job.status
     tasks = tasks_of(session, job.id)
     views = [TaskView(t.status, t.outcome, (t.params or {}).get("onFail", job.on_fail)) for t in tasks]
