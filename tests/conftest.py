@@ -24,8 +24,47 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PRINTGATE_ALLOW_PRIVATE_URLS", "1")
+pytest_plugins = ["tests.ordering"]  # --reverse: the test files in reverse order
+
+
+# --- the clock (tests/clock.py) --------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--clock-shift-days", type=float,
+                     default=float(os.environ.get("PRINTGATE_TEST_CLOCK_SHIFT_DAYS") or 0),
+                     help="run the session this many days ahead of today (catches date-dependent tests)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cassette: replays a store cassette, so runs on the cassettes' fixed clock")
+    clock.start_session_shift(config.getoption("clock_shift_days"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop_session_shift()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("clock_shift_days")
+    return f"clock: {days:g} days ahead of today" if days else None
+
+
+CASSETTE_FIXTURES = {"traffic", "woo_traffic"}
+
+
+@pytest.fixture(autouse=True)
+def _cassette_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that replay a cassette run on its fixed clock, from their first fixture on (so rows
+    created while setting up are not dated after the cassette's "now")."""
+    if request.node.get_closest_marker("cassette") or CASSETTE_FIXTURES & set(request.fixturenames):
+        with clock.fixed_clock():
+            yield
+    else:
+        yield
 
 
 def _reset_caches() -> None:
@@ -42,11 +81,31 @@ def _reset_caches() -> None:
     forget_principals()
 
 
+def _xdist_worker() -> tuple[str, int]:
+    """This pytest-xdist worker's name and index ("gw1", 1); ("main", 0) without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return (worker, int(worker[2:])) if worker.startswith("gw") else ("main", 0)
+
+
+def _worker_redis_db(url: str) -> str:
+    """A Redis db of this worker's own (the URL's db + the worker index): each test flushes its db, and
+    two pytest-xdist workers sharing one would empty each other's queues."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    index = _xdist_worker()[1]
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(int(query.get("db") or 0) + index)
+        return f"{url.split('?', 1)[0]}?{urlencode(query)}"
+    return parts._replace(path=f"/{int(parts.path.strip('/') or 0) + index}").geturl()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("PRINTGATE_TEST_REDIS_URL")
     if external:
-        yield external
+        yield _worker_redis_db(external)
         return
     from core.queue import EmbeddedRedis
 
@@ -65,22 +124,24 @@ def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     pg = os.environ.get("PRINTGATE_TEST_DATABASE_URL")
     template_dir = tmp_path_factory.mktemp("template")
     os.environ["PRINTGATE_DATA_DIR"] = str(template_dir)
+    template = f"printgate_template_{_xdist_worker()[0]}"  # one per pytest-xdist worker
     if pg:
         import sqlalchemy as sa
 
         admin = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS printgate_template"))
-            conn.execute(sa.text("CREATE DATABASE printgate_template"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {template}"))
+            conn.execute(sa.text(f"CREATE DATABASE {template}"))
+        admin.dispose()
         base = pg.rsplit("/", 1)[0]
-        os.environ["DATABASE_URL"] = f"{base}/printgate_template"
+        os.environ["DATABASE_URL"] = f"{base}/{template}"
     _reset_caches()
     from core.db import migrate, reset_engine
 
     migrate()
     reset_engine()  # closes every connection, so SQLite checkpoints its WAL into the file we copy
     if pg:
-        yield {"kind": "pg", "admin": pg, "base": pg.rsplit("/", 1)[0]}
+        yield {"kind": "pg", "admin": pg, "base": pg.rsplit("/", 1)[0], "template": template}
         os.environ.pop("DATABASE_URL", None)
     else:
         yield {"kind": "sqlite", "file": str(template_dir / "printgate.db")}
@@ -121,7 +182,7 @@ def instance(tmp_path: Path, redis_url: str, _db_template: dict[str, str]) -> It
         admin = sa.create_engine(_db_template["admin"].replace("postgresql://", "postgresql+psycopg://"),
                                  isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {created_db} TEMPLATE printgate_template"))
+            conn.execute(sa.text(f"CREATE DATABASE {created_db} TEMPLATE {_db_template['template']}"))
         admin.dispose()
         os.environ["DATABASE_URL"] = f"{_db_template['base']}/{created_db}"
     _reset_caches()

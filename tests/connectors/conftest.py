@@ -14,7 +14,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
+from tests import cassettes
 from tests.fakes.shopify_store import FakeShopify, FakeShopServer, validate
 
 CLIENT_ID = "pgtest-client-id"
@@ -151,18 +151,20 @@ class Traffic:
 def traffic(request: pytest.FixtureRequest) -> Iterator[Traffic]:
     import vcr
 
-    mode = os.environ.get("PRINTGATE_VCR_RECORD", "once")
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
-    cassette_path = CASSETTES / f"{name}.yaml"
-    recorder = Traffic(replaying=mode != "all" and cassette_path.exists())
+    mode, replaying = cassettes.open_cassette(CASSETTES / f"{name}.yaml")
+    recorder = Traffic(replaying=replaying)
+    cassettes.require_clock()
     my_vcr = vcr.VCR(
-        cassette_library_dir=str(CASSETTES), record_mode=mode, match_on=["method", "host", "path", "operation"],
+        cassette_library_dir=str(CASSETTES), record_mode=mode, match_on=[*cassettes.MATCH_ON, "operation"],
         ignore_hosts=["testserver"], filter_headers=["x-shopify-access-token"],
         before_record_request=recorder.capture, before_record_response=recorder.scrub,
         decode_compressed_response=True,
     )
     my_vcr.register_matcher("operation", _match_operation)
-    with my_vcr.use_cassette(f"{name}.yaml") as cassette:
+    cassettes.register(my_vcr)
+    with my_vcr.use_cassette(f"{name}.yaml") as cassette, cassettes.Shadow(
+            recorder.replaying, live_base=request.getfixturevalue("fake_server").url).around():
         recorder.cassette = cassette
         recorder.requests.clear()  # loading a cassette passes its stored requests through the hook
         recorder._last_body = None

@@ -49,6 +49,7 @@ def printgate_port(app: Any) -> Iterator[FakeServer]:
         server.stop()
 
 
+@pytest.mark.cassette
 def test_opencart_queue_delivers_once_printgate_is_back(client: Any, auth: dict[str, str], secret_key: str,
                                                         instance: Any, printgate_port: FakeServer,
                                                         oc_server: FakeServer, artwork: Path) -> None:  # noqa: F811

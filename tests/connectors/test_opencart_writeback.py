@@ -24,6 +24,9 @@ from tests.fakes.opencart_store import (
 )
 from tests.store_modules.test_orders import OC_ORDER, OC_PRODUCTS
 
+# Every test here replays a store cassette, on the cassettes' fixed clock (tests/clock.py).
+pytestmark = pytest.mark.cassette
+
 OC3_CALLBACK = {"route": "extension/module/printgate/callback"}
 OC4_CALLBACK = {"route": "extension/printgate/module/printgate.callback"}
 

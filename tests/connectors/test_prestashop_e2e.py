@@ -23,6 +23,9 @@ from tests.fakes.opencart_store import (
 from tests.fakes.prestashop_store import FakePrestaShop
 from tests.store_modules.test_orders import PS_CUSTOMER, PS_DETAILS, PS_ORDER
 
+# Every test here replays a store cassette, on the cassettes' fixed clock (tests/clock.py).
+pytestmark = pytest.mark.cassette
+
 CALLBACK = {"fc": "module", "module": "printgate", "controller": "callback"}
 
 

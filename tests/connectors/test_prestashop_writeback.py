@@ -26,6 +26,9 @@ from tests.fakes.opencart_store import (
 )
 from tests.fakes.prestashop_store import FakePrestaShop
 
+# Every test here replays a store cassette, on the cassettes' fixed clock (tests/clock.py).
+pytestmark = pytest.mark.cassette
+
 WS_KEY = "PGWS8Q2M4K7X9Z1V5N3B6C8D0F2H4J6L"
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +36,8 @@ from urllib.parse import parse_qsl, urlparse
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from tests import cassettes
+from tests.clock import php_env
 from tests.fakes.loopback import LoopbackServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +97,7 @@ def php(source_name: str, source: str, payload: dict[str, Any]) -> Any:
     assert binary, "php-cli is required (scripts/apt-packages.txt installs it)"
     proc = subprocess.run([binary, "-d", "display_errors=stderr", str(_php_file(source_name, source))],
                           input=json.dumps({"lib": str(STORE_PHP), **payload}), capture_output=True, text=True,
-                          timeout=30, check=False)
+                          timeout=30, check=False, env=php_env())
     assert proc.returncode == 0 and not proc.stderr, proc.stderr
     return json.loads(proc.stdout)
 
@@ -187,6 +188,7 @@ class FakeOpenCart(ModuleCallback):
         self.api_users: dict[str, str] = {}
         self.allowed_ips: set[str] = {"127.0.0.1"}
         self.sessions: dict[str, str] = {}
+        self.sessions_opened = 0  # session tokens are numbered: a replayed test gets the recorded ones
         # order id -> {order_status_id, history: [{order_status_id, comment, notify}]}
         self.orders: dict[str, dict[str, Any]] = {}
         self.api_calls: list[dict[str, Any]] = []
@@ -219,7 +221,8 @@ class FakeOpenCart(ModuleCallback):
                 return {"error": OC_TEXT["error_key"]}
             if ip not in self.allowed_ips:
                 return {"error": OC_TEXT["error_ip"] % ip}
-        token = secrets.token_hex(13)
+        self.sessions_opened += 1
+        token = f"{self.sessions_opened:026x}"
         self.sessions[token] = username
         return {"success": OC_TEXT["login"], "api_token": token}
 
@@ -336,9 +339,8 @@ def store_cassette(name: str) -> Iterator[Traffic]:
     import httpx
     import vcr
 
-    mode = os.environ.get("PRINTGATE_VCR_RECORD", "once")
-    path = CASSETTES / f"{name}.yaml"
-    traffic = Traffic(replaying=mode != "all" and path.exists())
+    mode, replaying = cassettes.open_cassette(CASSETTES / f"{name}.yaml")
+    traffic = Traffic(replaying=replaying)
     original_send = httpx.Client._send_single_request  # after auth: what goes on the wire
 
     def send(self: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
@@ -349,14 +351,16 @@ def store_cassette(name: str) -> Iterator[Traffic]:
                                          content))
         return original_send(self, request, *args, **kwargs)
 
+    cassettes.require_clock()
     my_vcr = vcr.VCR(cassette_library_dir=str(CASSETTES), record_mode=mode,
-                     match_on=["method", "host", "operation"], ignore_hosts=["testserver"],
+                     match_on=[*cassettes.MATCH_ON, "operation"], ignore_hosts=["testserver"],
                      filter_headers=["authorization"], filter_post_data_parameters=["key"],
                      decode_compressed_response=True)
     my_vcr.register_matcher("operation", lambda r1, r2: _same(operation(r1.uri), operation(r2.uri)))
+    cassettes.register(my_vcr)
     httpx.Client._send_single_request = send  # type: ignore[method-assign]
     try:
-        with my_vcr.use_cassette(f"{name}.yaml"):
+        with my_vcr.use_cassette(f"{name}.yaml"), cassettes.Shadow(traffic.replaying).around():
             yield traffic
     finally:
         httpx.Client._send_single_request = original_send  # type: ignore[method-assign]

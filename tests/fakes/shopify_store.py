@@ -20,7 +20,6 @@ import hmac
 import itertools
 import json
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -277,6 +276,10 @@ class ShopState:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     codes: set[str] = field(default_factory=set)
+    # Codes, tokens and staged uploads are numbered, not random: a replayed test's fake issues the ones
+    # its cassette was recorded with.
+    codes_issued: int = 0
+    tokens_issued: int = 0
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires (0: never)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> status
     throttle_next: int = 0
@@ -299,10 +302,13 @@ class FakeShopify:
 
     def reset(self) -> None:
         self.shops.clear()
+        self._ids = itertools.count(1000)  # a test sees the same ids whatever ran before it
 
     def issue_code(self, domain: str) -> str:
-        code = "code_" + secrets.token_hex(8)
-        self.shop(domain).codes.add(code)
+        state = self.shop(domain)
+        state.codes_issued += 1
+        code = f"code_{state.codes_issued:016x}"
+        state.codes.add(code)
         return code
 
     def add_order(self, domain: str, order: dict[str, Any]) -> None:
@@ -312,11 +318,12 @@ class FakeShopify:
     # -- tokens --
 
     def _issue(self, state: ShopState, expiring: bool) -> dict[str, Any]:
-        token = "shpat_" + secrets.token_hex(12)
+        state.tokens_issued += 1
+        token = f"shpat_{state.tokens_issued:024x}"
         body: dict[str, Any] = {"access_token": token, "scope": "read_orders,write_orders,write_files"}
         if expiring:
             state.access_tokens[token] = time.time() + 3600
-            refresh = "shprt_" + secrets.token_hex(12)
+            refresh = f"shprt_{state.tokens_issued:024x}"
             state.refresh_tokens[refresh] = "current"
             body.update({"expires_in": 3600, "refresh_token": refresh, "refresh_token_expires_in": 7776000})
         else:
@@ -517,7 +524,8 @@ class FakeShopify:
             if not item.get("filename") or not item.get("mimeType"):
                 errors.append({"field": ["input", str(index)], "message": "filename and mimeType are required"})
                 continue
-            token = secrets.token_hex(8)
+            state.tokens_issued += 1
+            token = f"{state.tokens_issued:016x}"
             resource = f"https://shopify-staged-uploads.storage.googleapis.com/tmp/{token}/{item['filename']}"
             state.staged[token] = {"resourceUrl": resource, "uploaded": False, "filename": item["filename"]}
             targets.append({"url": f"{self.base}/{state.domain}/staged/{token}", "resourceUrl": resource,

@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from tests import cassettes
 from tests.fakes.loopback import LoopbackServer
 
 FIXTURES = Path("/work/shared/fixtures/woocommerce")
@@ -65,6 +65,7 @@ class FakeWooCommerce:
     plugin_secret: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    keys_issued: int = 0  # numbered, so a replayed test issues the keys its cassette was recorded with
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(5000)
@@ -79,11 +80,14 @@ class FakeWooCommerce:
         self.strip_authorization = False
         self.supports_modified_after = True
         self.plugin_secret = None
+        self.keys_issued = 0
+        self._ids = itertools.count(5000)  # a test sees the same ids whatever ran before it
 
     # -- setup helpers --
 
     def issue_keys(self) -> tuple[str, str]:
-        key, secret = "ck_" + secrets.token_hex(20), "cs_" + secrets.token_hex(20)
+        self.keys_issued += 1
+        key, secret = f"ck_{self.keys_issued:040x}", f"cs_{self.keys_issued:040x}"
         self.keys[key] = secret
         return key, secret
 
@@ -346,10 +350,9 @@ def woo_traffic_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     import httpx
     import vcr
 
-    mode = os.environ.get("PRINTGATE_VCR_RECORD", "once")
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
-    path = CASSETTES / f"{name}.yaml"
-    recorder = WooTraffic(replaying=mode != "all" and path.exists())
+    mode, replaying = cassettes.open_cassette(CASSETTES / f"{name}.yaml")
+    recorder = WooTraffic(replaying=replaying)
     original = httpx.Client.send
 
     def send(self: httpx.Client, req: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -372,12 +375,14 @@ def woo_traffic_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         return response
 
     monkeypatch.setattr(httpx.Client, "send", send)
+    cassettes.require_clock()
     my_vcr = vcr.VCR(cassette_library_dir=str(CASSETTES), record_mode=mode,
-                     match_on=["method", "host", "path"], ignore_hosts=["testserver"],
+                     match_on=cassettes.MATCH_ON, ignore_hosts=["testserver"],
                      filter_headers=["authorization"], before_record_request=_scrub_request,
                      before_record_response=before_record_response,
                      decode_compressed_response=True)
-    with my_vcr.use_cassette(f"{name}.yaml"):
+    cassettes.register(my_vcr)
+    with my_vcr.use_cassette(f"{name}.yaml"), cassettes.Shadow(recorder.replaying).around():
         yield recorder
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import php_env
+
 REPO = Path(__file__).resolve().parents[2]
 LIB = REPO / "connectors" / "store_php"
 DRIVER = Path(__file__).parent / "php" / "driver.php"
@@ -39,6 +41,7 @@ def php_run_raw(action: str, lib: Path = LIB, **payload: Any) -> str:
         text=True,
         timeout=30,
         check=False,
+        env=php_env(),
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "", proc.stderr

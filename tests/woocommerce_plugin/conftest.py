@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import php_env
+
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_DIR = REPO / "connectors" / "woocommerce" / "plugin"
 PHP_DIR = Path(__file__).resolve().parent / "php"
@@ -35,7 +37,7 @@ def run_php(command: dict[str, Any]) -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=30,
-        env={**os.environ, "PRINTGATE_PLUGIN_DIR": str(PLUGIN_DIR)},
+        env=php_env({**os.environ, "PRINTGATE_PLUGIN_DIR": str(PLUGIN_DIR)}),
     )
     assert proc.returncode == 0, f"php exited {proc.returncode}: {proc.stderr}\n{proc.stdout}"
     return json.loads(proc.stdout)
