@@ -1,7 +1,7 @@
 """The widget tests drive real headless Chromium against a real ``printgate serve``.
 
 One server per test module (API, workers, embedded Redis in a temp data dir on a free port); one
-browser per session; a fresh browser context (own localStorage) per test.
+browser per module that uses it; a fresh browser context (own localStorage) per test.
 """
 
 from __future__ import annotations
@@ -40,14 +40,21 @@ def pk(widget_server: Server) -> str:
     return (widget_server.data_dir / "demo-publishable.key").read_text().strip()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped, not session-scoped: while Playwright's sync API runs, it marks its event loop as
+    the running loop of this thread between calls (``wait_for_future`` in playwright/_impl/_greenlets.py),
+    so ``asyncio.run`` in any later test refused to start ("cannot be called from a running event
+    loop"). Stopping Playwright at the end of the module ends its loop and clears that mark."""
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+    assert asyncio._get_running_loop() is None, "Playwright left its event loop marked as running"
 
 
 @pytest.fixture
