@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from core.clock import as_utc, utcnow
 from core.db import get_engine
 from core.keys import get_or_create_account
 from core.queue import WEBHOOKS, get_queue
-from tests.conftest import Instance, b64
+from tests.conftest import ROOT, Instance, b64
 from tests.webhooks.conftest import Receiver
 from webhooks import outbound
 from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.signing import SignatureError, standard_verify
+
+# The documented outbound retry delays (webhooks/README.md: "Retries: 30 s, 2 m, 10 m, 30 m, 1 h, 2 h,
+# 4 h, 8 h, 12 h, 12 h (±10 % jitter ...)"), written out here: never read from the code under test.
+RETRY_SCHEDULE_S = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200)
 
 
 def acme_id() -> str:
@@ -233,7 +238,7 @@ def test_breaker_needs_the_failures_to_span_the_configured_time(
     with Session(get_engine()) as session:
         stored = session.get(WebhookEndpoint, ep["id"])
         assert stored is not None
-        stored.failing_since = datetime.now(UTC) - timedelta(hours=25)
+        stored.failing_since = utcnow() - timedelta(hours=25)
         session.add(stored)
         session.commit()
     emit_test_event(ep["id"])
@@ -248,41 +253,123 @@ def test_breaker_needs_the_failures_to_span_the_configured_time(
     assert row.failure_count == 0 and row.failing_since is None and row.last_success_at is not None
 
 
-def test_backoff_schedule_and_jitter(client: TestClient, auth: dict[str, str], instance: Instance,
-                                     receiver: Receiver) -> None:
-    """Default schedule: retry 1 after ~30 s (+-10 %), queued as an RQ scheduled job; ~41 h in all."""
-    from webhooks.settings import get_webhook_settings
+def default_schedule(monkeypatch: pytest.MonkeyPatch, *, jitter: bool = True) -> None:
+    """The shipped retry settings, whatever the environment of the test run says."""
+    monkeypatch.delenv("PRINTGATE_WEBHOOK_RETRY_SCHEDULE", raising=False)
+    if jitter:
+        monkeypatch.delenv("PRINTGATE_WEBHOOK_RETRY_JITTER", raising=False)
+    else:
+        monkeypatch.setenv("PRINTGATE_WEBHOOK_RETRY_JITTER", "0")
 
-    schedule = get_webhook_settings().retry_schedule
-    assert sum(schedule) > 24 * 3600 and len(schedule) >= 10
+
+def test_default_retry_schedule_is_the_documented_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webhooks.settings import DEFAULT_RETRY_SCHEDULE, get_webhook_settings
+
+    default_schedule(monkeypatch)
+    assert tuple(DEFAULT_RETRY_SCHEDULE) == RETRY_SCHEDULE_S
+    settings = get_webhook_settings()
+    assert tuple(settings.retry_schedule) == RETRY_SCHEDULE_S
+    assert settings.retry_jitter == 0.1
+    readme = (ROOT / "webhooks" / "README.md").read_text()
+    assert "Retries: 30 s, 2 m, 10 m, 30 m, 1 h, 2 h, 4 h, 8 h, 12 h, 12 h (±10 % jitter" in readme
+
+
+def test_backoff_follows_the_schedule_within_the_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``backoff_s(n)``: the delay before attempt n + 1; None once the 10 retries are used up."""
+    default_schedule(monkeypatch, jitter=False)
+    assert [outbound.backoff_s(n) for n in range(1, 12)] == [float(s) for s in RETRY_SCHEDULE_S] + [None]
+    assert outbound.backoff_s(12) is None
+    default_schedule(monkeypatch)  # +-10 % jitter
+    for attempt, base in enumerate(RETRY_SCHEDULE_S, start=1):
+        delays = [outbound.backoff_s(attempt) for _ in range(40)]
+        assert all(d is not None and base * 0.9 <= d <= base * 1.1 for d in delays), (attempt, base, delays)
+        assert len(set(delays)) > 1, "the delays are jittered"
+    assert outbound.backoff_s(11) is None
+
+
+def test_failing_delivery_records_every_retry_on_the_documented_schedule(
+        client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A receiver that always fails: 11 attempts, each failed one recording when the next is due,
+    30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h and 12 h later; then ``failed``."""
+    default_schedule(monkeypatch, jitter=False)
+    monkeypatch.setenv("PRINTGATE_WEBHOOK_DISABLE_AFTER_FAILURES", "1000")  # the breaker stays out of it
+    receiver.status = 503
+    ep = create_endpoint(client, auth, receiver.url)
+    [delivery_id] = emit_test_event(ep["id"])
+    get_queue(WEBHOOKS).empty()  # every attempt is made right here, without waiting for its due time
+    delays: list[float] = []
+    for attempt in range(1, len(RETRY_SCHEDULE_S) + 2):
+        status = outbound.deliver(delivery_id)
+        with Session(get_engine()) as session:
+            row = session.get(OutboundDelivery, delivery_id)
+            assert row is not None
+        assert row.attempts == attempt
+        if attempt <= len(RETRY_SCHEDULE_S):
+            assert status == "pending" and row.next_attempt_at is not None, (attempt, status)
+            delays.append((as_utc(row.next_attempt_at) - as_utc(row.updated_at)).total_seconds())
+            assert f"{delivery_id}-{attempt + 1}" in get_queue(WEBHOOKS).scheduled_job_registry.get_job_ids()
+        else:
+            assert status == "failed" and row.next_attempt_at is None and row.completed_at is not None
+    assert delays == [float(s) for s in RETRY_SCHEDULE_S]
+    assert sum(delays) == 142_950  # the last retry is due 39 h 42 min 30 s after the first attempt
+    assert len(receiver.requests) == len(RETRY_SCHEDULE_S) + 1
+    assert outbound.deliver(delivery_id) == "failed", "no attempt past the schedule"
+    assert len(receiver.requests) == len(RETRY_SCHEDULE_S) + 1
+
+    # Each attempt row records its next retry: the delay after the attempt ended.
+    with Session(get_engine()) as session:
+        attempts = session.exec(select(OutboundAttempt).where(OutboundAttempt.delivery_id == delivery_id)
+                                .order_by(col(OutboundAttempt.number))).all()
+    assert [a.number for a in attempts] == list(range(1, 12))
+    recorded = [(as_utc(a.next_retry_at) - as_utc(a.started_at)).total_seconds() - (a.duration_ms or 0) / 1000
+                for a in attempts[:-1] if a.next_retry_at is not None]
+    assert recorded == pytest.approx(RETRY_SCHEDULE_S, abs=1e-3)
+    assert attempts[-1].next_retry_at is None
+    # ... and the API shows the same times to the merchant (ISO, millisecond precision).
+    shown = client.get(f"/webhook-deliveries/{delivery_id}", headers=auth).json()["delivery"]
+    assert shown["status"] == "failed" and shown["attemptCount"] == 11 and shown["maxAttempts"] == 11
+    api_delays = [(_parse_iso(a["nextRetryAt"]) - _parse_iso(a["at"])).total_seconds() - a["durationMs"] / 1000
+                  for a in shown["attempts"][:-1]]
+    assert api_delays == pytest.approx(RETRY_SCHEDULE_S, abs=0.01)
+    assert shown["attempts"][-1]["nextRetryAt"] is None
+
+
+def _parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_first_retry_is_queued_30_s_later(client: TestClient, auth: dict[str, str], instance: Instance,
+                                          receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default schedule: retry 1 after 30 s (+-10 %), queued as an RQ scheduled job."""
+    default_schedule(monkeypatch)
     receiver.status = 500
     ep = create_endpoint(client, auth, receiver.url)
     [delivery_id] = emit_test_event(ep["id"])
-    before = datetime.now(UTC)
     instance.drain()
     [d] = deliveries(ep["id"])
     assert d.status == "pending" and d.attempts == 1 and d.next_attempt_at is not None
-    wait = (d.next_attempt_at.replace(tzinfo=UTC) - before).total_seconds()
-    assert 26 <= wait <= 34
+    # Measured from the failed attempt's own record, so a slow worker does not stretch it.
+    wait = (as_utc(d.next_attempt_at) - as_utc(d.updated_at)).total_seconds()
+    assert 27 <= round(wait, 3) <= 33, wait
     assert f"{delivery_id}-2" in get_queue(WEBHOOKS).scheduled_job_registry.get_job_ids()
     early = client.post(f"/webhook-deliveries/{delivery_id}/retry", headers=auth)
     assert early.status_code == 409 and early.json()["message"].startswith("This delivery is already scheduled")
-    delays = [outbound.backoff_s(n) for n in range(1, len(schedule) + 2)]
-    assert delays[-1] is None
-    for delay, base in zip(delays, schedule, strict=False):
-        assert delay is not None and base * 0.9 <= delay <= base * 1.1
 
 
 def test_rotation_signs_with_both_secrets_for_the_overlap(
         client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver) -> None:
     ep = create_endpoint(client, auth, receiver.url)
     old = ep["secret"]
+    before = utcnow()
     rotated = client.post(f"/webhook-endpoints/{ep['id']}/rotate-secret", headers=auth)
+    after = utcnow()
     assert rotated.status_code == 200
     new = rotated.json()["endpoint"]["secret"]
     assert new != old and new.startswith("whsec_")
-    expires = datetime.fromisoformat(rotated.json()["endpoint"]["previousSecretExpiresAt"].replace("Z", "+00:00"))
-    assert timedelta(hours=23, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=24)
+    # 24 h after the rotation, which happened during the request (the API shows milliseconds).
+    expires = _parse_iso(rotated.json()["endpoint"]["previousSecretExpiresAt"])
+    assert before + timedelta(hours=24) - timedelta(milliseconds=1) < expires <= after + timedelta(hours=24)
     emit_test_event(ep["id"])
     instance.drain()
     [received] = receiver.requests
@@ -293,7 +380,7 @@ def test_rotation_signs_with_both_secrets_for_the_overlap(
     with Session(get_engine()) as session:
         stored = session.get(WebhookEndpoint, ep["id"])
         assert stored is not None
-        stored.previous_secret_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        stored.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
         session.add(stored)
         session.commit()
     emit_test_event(ep["id"])
@@ -348,11 +435,12 @@ def test_redirects_same_origin_307_followed_other_host_not(
 def test_timeouts_and_connection_errors_are_recorded(
         client: TestClient, auth: dict[str, str], instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRINTGATE_WEBHOOK_TIMEOUT_S", "0.3")
-    stall = threading.Event()
+    stall, answered = threading.Event(), threading.Event()
 
     class Slow(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            stall.wait(2)
+            stall.wait(60)  # answers only once the test lets it, after the attempt was recorded
+            answered.set()
             self.send_response(200)
             self.end_headers()
 
@@ -367,13 +455,16 @@ def test_timeouts_and_connection_errors_are_recorded(
         closed = create_endpoint(client, auth, "http://127.0.0.1:9/closed")  # discard port: nothing listens
         [closed_id] = emit_test_event(closed["id"])
         instance.drain()
+        assert not answered.is_set(), "the attempt waited for the receiver's answer instead of timing out"
     finally:
         stall.set()
         server.shutdown()
         server.server_close()
     slow_d = client.get(f"/webhook-deliveries/{slow_id}", headers=auth).json()["delivery"]
     assert slow_d["attempts"][0]["error"] == "timeout: ReadTimeout" and slow_d["status"] == "pending"
-    assert slow_d["attempts"][0]["durationMs"] < 1500
+    # The configured 0.3 s, not the default 10 s: waited at least the read timeout, and gave up far
+    # below the default (a generous bound; the receiver above would have held it for 60 s).
+    assert 290 <= slow_d["attempts"][0]["durationMs"] < 5000, slow_d["attempts"][0]
     closed_d = client.get(f"/webhook-deliveries/{closed_id}", headers=auth).json()["delivery"]
     assert closed_d["attempts"][0]["error"].startswith("ConnectError")
 
@@ -404,7 +495,7 @@ def test_deliveries_survive_a_lost_queue_and_a_dead_worker(
         row = session.get(OutboundDelivery, ids[0])
         assert row is not None
         row.status, row.attempts = "sending", 1
-        row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+        row.locked_until = utcnow() - timedelta(seconds=1)
         session.add(row)
         session.commit()
     counts = outbound.sweep(requeue_pending=True)
@@ -486,7 +577,7 @@ def test_finished_deliveries_are_purged_after_the_retention(
     with Session(get_engine()) as session:
         row = session.get(OutboundDelivery, old_id)
         assert row is not None
-        row.created_at = datetime.now(UTC) - timedelta(days=31)
+        row.created_at = utcnow() - timedelta(days=31)
         session.add(row)
         session.commit()
     assert outbound.sweep()["purged"] == 1
