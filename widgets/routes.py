@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Query
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -40,12 +41,32 @@ def mount_widget(app: FastAPI) -> None:
     app.mount("/widget/v1", _WidgetFiles(directory=STATIC_DIR), name="widget")
 
 
+_SCRIPT_HEADERS = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
+_PATH_KEY = re.compile(r"^(v1|pk_(live|test)_[A-Za-z0-9_-]{8,100})$")
+
+
+def _widget_file(key: str, name: str, media_type: str) -> Response:
+    """The same script (or CSS) for every key: the script reads the key back from its own URL."""
+    if not _PATH_KEY.match(key):  # a secret key in a public URL, or anything else: not a script
+        return JSONResponse({"error": True, "message": "not found"}, status_code=404)
+    return FileResponse(STATIC_DIR / name, media_type=media_type, headers=_SCRIPT_HEADERS)
+
+
 @router.get("/widget/{key}/printgate.js")
 @router.get("/widget/{key}/filecheck.js")
-def widget_script_for_key(key: str) -> FileResponse:
-    """Filecheck's pk-specific script URL shape; the script is the same for every key."""
-    return FileResponse(STATIC_DIR / "printgate.js", media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+@router.get("/element/{key}/filecheck.js")
+def widget_script_for_key(key: str) -> Response:
+    """Filecheck's script URLs (``/element/{pk}/filecheck.js``, ``/element/v1/filecheck.js``), so a
+    shop's Filecheck plugin loads printgate's widget by changing only the base URL."""
+    return _widget_file(key, "printgate.js", "text/javascript")
+
+
+@router.get("/widget/{key}/printgate.css")
+@router.get("/widget/{key}/filecheck.css")
+@router.get("/element/{key}/filecheck.css")
+def widget_css_for_key(key: str) -> Response:
+    """The script loads its CSS from beside itself (``.js`` -> ``.css``)."""
+    return _widget_file(key, "printgate.css", "text/css")
 
 
 @router.get("/demo", response_class=HTMLResponse)

@@ -527,3 +527,32 @@ def test_optional_upload_leaves_the_cart_open_until_an_upload_starts(page: Any, 
     page.set_input_files(".pg-zone input[type=file]", str(bad))
     page.wait_for_function("statuses.length && statuses[statuses.length - 1].status === 'rejected'", timeout=45000)
     assert page.is_disabled(".single_add_to_cart_button")
+
+
+def test_filecheck_script_url_takes_the_key_from_its_path(page: Any, widget_server: Server, pk: str,
+                                                          tmp_path: Path) -> None:
+    """A shop's Filecheck plugin loads ``/element/{pk}/filecheck.js`` and calls ``Filecheck()``
+    without a key (the pk-specific URL carries it): only the base URL changes."""
+    page.goto(f"{widget_server.url}/widget/v1/printgate.css")
+    page.set_content(f"""<!doctype html><html><body><div id="slot"></div>
+      <script src="{widget_server.url}/element/{pk}/filecheck.js"></script>
+      <script>
+        window.log = [];
+        const el = Filecheck().elements.create('intake', {{workflowId: 'wf_default'}});
+        el.on('status', s => log.push([s.status, s.jobId]));
+        el.mount('#slot');
+      </script></body></html>""")
+    page.wait_for_function("log.some(s => s[0] === 'idle')")
+    # Its stylesheet comes from beside it, and loads.
+    css = page.evaluate("document.querySelector('.printgate-element').shadowRoot"
+                        ".querySelector('link[rel=stylesheet]').href")
+    assert css == f"{widget_server.url}/element/{pk}/filecheck.css"
+    assert page.evaluate(f"fetch({json.dumps(css)}).then(r => r.status)") == 200
+    page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
+    page.wait_for_function("log.length && ['ready', 'partial'].includes(log[log.length - 1][0])", timeout=30000)
+    job_id = page.evaluate("log[log.length - 1][1]")
+    # The job was created under the key from the script's path.
+    assert api(widget_server, pk, "GET", f"/element/jobs/{job_id}").json()["canProceed"] is True
+    assert page.evaluate(f"fetch('{widget_server.url}/element/v1/filecheck.js').then(r => r.status)") == 200
+    assert page.evaluate(f"fetch('{widget_server.url}/element/sk_test_secret123/filecheck.js')"
+                         ".then(r => r.status)") == 404

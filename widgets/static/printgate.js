@@ -13,6 +13,8 @@
   var SCRIPT_SRC = script && script.src ? script.src : '';
   var SCRIPT_ORIGIN = SCRIPT_SRC ? new URL(SCRIPT_SRC).origin : root.location.origin;
   var CSS_URL = SCRIPT_SRC ? SCRIPT_SRC.replace(/\.js(\?.*)?$/, '.css$1') : '/widget/v1/printgate.css';
+  // Loaded as /element/{pk}/filecheck.js (Filecheck's pk-specific URL): that key is the default.
+  var PATH_KEY = (SCRIPT_SRC.match(/\/(?:element|widget)\/(pk_[A-Za-z0-9_-]+)\/[a-z]+\.js(?:\?|$)/) || [])[1] || null;
 
   // ---------------------------------------------------------------- messages
   var MESSAGES = {
@@ -1097,6 +1099,7 @@
 
   // ---------------------------------------------------------------- factory
   function Printgate(pk, opts) {
+    pk = pk || PATH_KEY;
     if (!pk || !/^pk_/.test(pk)) throw new Error('Printgate: a publishable key (pk_…) is required');
     opts = opts || {};
     var factory = {
