@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The same test PDF and free-port helpers as the test suite (one definition, in tests/conftest.py).
-from tests.conftest import free_port, make_pdf  # noqa: E402, F401  (re-exported for the bench scripts)
+# The same test PDF and free-port helpers as the test suite (one definition, in tests/support.py, which
+# needs no pytest: the README's install has none).
+from tests.support import free_port, make_pdf  # noqa: E402, F401  (re-exported for the bench scripts)
 
 RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of each run
 

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import httpx
 import pytest
 
 from tests import clock
+from tests.support import free_port, make_pdf  # re-exported: the tests import them from here
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PRINTGATE_ALLOW_PRIVATE_URLS", "1")
@@ -258,18 +258,6 @@ def other_auth(instance: Instance) -> dict[str, str]:
 
 # --- test files ----------------------------------------------------------------------------------
 
-def make_pdf(path: Path, *, pages: int = 1, width_pt: float = 595.28, height_pt: float = 841.89,
-             text: str = "printgate") -> Path:
-    """A small, valid PDF drawn with PyMuPDF (fonts: the built-in Helvetica)."""
-    import pymupdf
-
-    doc = pymupdf.open()
-    for index in range(pages):
-        page = doc.new_page(width=width_pt, height=height_pt)
-        page.insert_text((72, 72), f"{text} page {index + 1}", fontsize=12)
-    doc.save(path)
-    doc.close()
-    return path
 
 
 def make_clean_pdf(path: Path, *, trim_mm: tuple[float, float] = (210, 297), bleed_mm: float = 3) -> Path:
@@ -306,10 +294,6 @@ def b64(path: Path) -> str:
 
 # --- a real `printgate serve` ---------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
