@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import rooms
-from core.api.routes import files, jobs, library, ops, orders, uploads
+from core.api.routes import docs, files, jobs, library, ops, orders, uploads
 from core.api.schemas import filecheck_spec
 from core.errors import PrintgateError, RateLimited
 
@@ -52,7 +52,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     rooms.load()
-    app = FastAPI(title="printgate", version="0.1.0", docs_url="/docs", redoc_url="/redoc")
+    app = FastAPI(title="printgate", version="0.1.0", docs_url=None, redoc_url=None)
+    docs.mount_docs(app)  # /docs with its assets served here, not from a CDN
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["Retry-After"])
 
