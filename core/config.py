@@ -34,6 +34,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 500 * 1024 * 1024
     max_inline_file_bytes: int = 7 * 1024 * 1024
+    # A JSON request body: room for an inline base64 file (max_inline_file_bytes * 4/3) and the rest.
+    max_json_body_bytes: int = 16 * 1024 * 1024
     upload_expires_s: int = 300
     download_expires_s: int = 3600
     sync_wait_s: float = 27.0

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from core.db import get_engine
-from core.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from core.errors import BadRequest, Forbidden, PayloadTooLarge, RateLimited, Unauthorized
 from core.keys import Principal, authenticate
 
 
@@ -96,14 +96,51 @@ SecretKey = Annotated[Principal, Depends(secret_key)]
 AnyKey = Annotated[Principal, Depends(any_key)]
 
 
-async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw:
-        return None
+async def capped_body(request: Request) -> bytes:
+    """The request body, read with a running count: a body over the cap is refused (413) as soon as
+    it is known to be, before it is all read (a chunked body has no Content-Length to check first)."""
+    if hasattr(request, "_body"):
+        return bytes(request._body)
+    limit = get_settings().max_json_body_bytes
+    too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes; send files as a fileRef "
+                                "(POST /uploads) instead of inline base64")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # Starlette's own cache: request.body() returns it from now on
+    return request._body
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON or a 400 that says why: malformed, nested too deep, or a string that is not valid Unicode
+    (a lone surrogate such as ``"\\ud800"`` parses, then fails wherever the text is stored)."""
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+    except RecursionError as exc:
+        raise BadRequest("Malformed JSON: nested too deep") from exc
     except ValueError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest("Malformed JSON: a string is not valid Unicode (a lone surrogate)") from exc
+    except RecursionError as exc:
+        raise BadRequest("Malformed JSON: nested too deep") from exc
+    return value
+
+
+async def json_body(request: Request) -> Any:
+    raw = await capped_body(request)
+    if not raw:
+        return None
+    return parse_json(raw)
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

@@ -22,7 +22,7 @@ async def capture(request: Request, session: SessionDep, caller: SecretKey, orde
     body = validate_body("OrderRequest", body)
     if body.get("orderId") is not None and str(body["orderId"]) != order_id:
         raise BadRequest("orderId in the body does not match the URL")
-    raw = await request.body()
+    raw = await request.body()  # what json_body read (and capped)
     return await run_in_threadpool(_capture, session, caller.account_id, order_id, body, dict(request.headers), raw)
 
 
