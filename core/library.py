@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from core import library_integrity
 from core.clock import utcnow
 from core.errors import BadRequest, NotFound
 from core.ids import new_id
@@ -177,17 +178,18 @@ def find_item(session: Session, kind: str, item_id: str, account_id: str) -> dic
 
 def save_item(session: Session, kind: str, account_id: str, body: dict[str, Any],
               item_id: str | None = None) -> dict[str, Any]:
-    """Create (no id) or replace a tenant object; replacing a built-in id makes a shadowing copy."""
+    """Create (no id) or replace a tenant object; replacing a built-in id makes a shadowing copy.
+
+    The body is checked first (``core.library_integrity``): unknown keys, bad values and references
+    to objects that do not exist are a 400 naming the field, never a silent permissive default.
+    """
+    library_integrity.validate(session, kind, account_id, body)
     body = dict(body)
     body.pop("source", None)
     name = body.pop("name", None)
     enabled = body.pop("enabled", True)
     body.pop("id", None)
-    if not isinstance(enabled, bool):
-        raise BadRequest("enabled must be a boolean")
     item_id = item_id or new_id(KINDS[kind])
-    if kind == "profile":
-        _validate_profile(body)
     row = session.exec(
         select(LibraryItem).where(LibraryItem.kind == kind, LibraryItem.account_id == account_id,
                                   LibraryItem.id == item_id)
@@ -213,26 +215,6 @@ def delete_item(session: Session, kind: str, account_id: str, item_id: str) -> N
     ).first()
     if row is None:
         raise NotFound(f"{kind.capitalize()} not found: {item_id}")
+    library_integrity.refuse_delete_in_use(session, kind, account_id, item_id)
     session.delete(row)
     session.commit()
-
-
-def _validate_profile(body: dict[str, Any]) -> None:
-    kind = body.get("kind", "pdf")
-    if kind not in ("pdf", "raster"):
-        raise BadRequest("profile kind must be pdf or raster")
-    checks = body.get("checks", {})
-    if not isinstance(checks, dict):
-        raise BadRequest("profile checks must be an object keyed by check id")
-    try:
-        from core.preflight import check_catalog
-    except ImportError:
-        return
-    known = {c["id"] if isinstance(c, dict) else getattr(c, "id", None) for c in check_catalog()}
-    unknown = sorted(set(checks) - known)
-    if unknown:
-        raise BadRequest(f"unknown check ids: {', '.join(unknown)}")
-    for check_id, setting in checks.items():
-        action = setting.get("action") if isinstance(setting, dict) else None
-        if action not in (None, "reject", "warn", "autofix", "off"):
-            raise BadRequest(f"check {check_id}: action must be reject, warn, autofix or off")

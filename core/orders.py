@@ -16,7 +16,7 @@ from core import signals
 from core.clock import utcnow
 from core.ids import new_id
 from core.jobs import service
-from core.jobs.states import can_proceed, job_can_proceed
+from core.jobs.states import proceed_refusal
 from core.models import Job, Order
 
 # One store order is one Order row whichever way it arrived: the WordPress plugin's signed order
@@ -115,10 +115,9 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
         if job.order_id not in (None, external_id):
             results.append(ItemResult(job_id, False, f"job is already attached to order {job.order_id}"))
             continue
-        if not job_can_proceed(job.status, job.params):
-            waiting = can_proceed(job.status)
-            reason = "the customer has not approved the proof yet" if waiting else f"status {job.status}"
-            results.append(ItemResult(job_id, False, f"job cannot proceed ({reason})"))
+        refusal = proceed_refusal(job.status, job.params)
+        if refusal is not None:
+            results.append(ItemResult(job_id, False, f"job cannot proceed ({refusal})"))
             continue
         job.order_id = external_id
         job.order_status = order.status

@@ -143,16 +143,20 @@ def intake_facts(files: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _proof_state(session: Session, job: Job, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The soft proof as the widget shows it. Whether approval is required is the job's own copy of
+    its workflow's policy (``proofRequired``, taken at creation), the same copy the gate reads; the
+    workflow as it is now only supplies the wording."""
     workflow = library.find_item(session, "workflow", job.workflow_id or "", job.account_id) or {}
     soft = workflow.get("softProof") or {}
-    if not soft.get("enabled"):
+    required = bool((job.params or {}).get("proofRequired"))
+    if not soft.get("enabled") and not required:
         return None
     pages = [{"fileId": f["id"], "page": p.get("page"), "url": p["url"]} for f in payload["files"] for p in f.get("proofs") or []]
     if not pages:
         # Before processing has rendered proofs, the intake renders are what the customer approves.
         pages = [{"fileId": f["id"], "page": 1, "url": f["thumbnailUrl"]} for f in payload["files"] if f.get("thumbnailUrl")]
     answer = (job.params or {}).get("proof") or {}
-    return {"approvalRequired": bool(soft.get("approvalRequired")), "approved": answer.get("approved"),
+    return {"approvalRequired": required, "approved": answer.get("approved"),
             "answeredAt": answer.get("at"), "message": soft.get("message"),
             "affirmButtonText": soft.get("affirmButtonText"),
             # Only a file set that passed intake has something to approve.
@@ -169,8 +173,8 @@ def element_status(session: Session, job: Job) -> dict[str, Any]:
     """The browser's status payload: ``core.wire.status_payload`` plus the job-level ``facts``,
     the soft-proof state, and ``seq`` (µs of the last change, so the widget can ignore stale copies).
 
-    With ``softProof.approvalRequired`` the customer's approval is part of the gate: ``canProceed``
-    stays false until they approve the proof.
+    ``canProceed`` is the payload's, from ``core.jobs.states.job_can_proceed`` like every other view:
+    where the job's workflow required approval, it stays false until the customer approves.
 
     The job row and its files are separate reads, and a worker or another request can commit in
     between (a verdict for one file while the next is attached): such a mixed copy could say
@@ -188,10 +192,7 @@ def element_status(session: Session, job: Job) -> dict[str, Any]:
             break
     payload["seq"] = status_seq(seen)  # the content is at least this new
     payload["facts"] = intake_facts(payload["files"])
-    proof = _proof_state(session, job, payload)
-    payload["proof"] = proof
-    if proof and proof["approvalRequired"] and payload["canProceed"] and proof["approved"] is not True:
-        payload["canProceed"] = False
+    payload["proof"] = _proof_state(session, job, payload)
     return payload
 
 

@@ -8,7 +8,8 @@ the row is the truth: re-delivered webhooks, reconciliation and retries all call
 and nothing is attached or written twice.
 
 - verify: the line's jobId exists in THIS account (another tenant's job is "not found"), is not
-  deleted, can proceed, and matches the product's workflow when the product requires one.
+  deleted, can proceed (``core.jobs.states.job_can_proceed``: with an approved proof where the job's
+  workflow required one), and matches the product's workflow when the product requires one.
 - attach: ``core.orders.capture_order`` (idempotent; starts the processing phase on ``order_placed``).
 - processing: waits for ``core.signals.JOB_PROCESSED`` of every attached job.
 - deliver: signed links from ``core.wire.runs_wire`` plus a stable printgate link per file.
@@ -32,7 +33,7 @@ from core import signals
 from core.clock import as_utc, utcnow
 from core.config import get_settings
 from core.ids import new_id
-from core.jobs.states import JOB_TERMINAL, can_proceed
+from core.jobs.states import JOB_TERMINAL, proceed_refusal
 from core.models import Job, Step
 from core.orders import JOB_ID_KEYS, capture_order, item_job_id
 from core.storage import sign_token, verify_token
@@ -172,8 +173,8 @@ def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
             reason = "job not found for this account"
         elif job.status not in JOB_TERMINAL:
             reason = f"waiting: job is still {job.status}"
-        elif not can_proceed(job.status):
-            reason = f"job cannot proceed (status {job.status})"
+        elif (refusal := proceed_refusal(job.status, job.params)) is not None:
+            reason = f"job cannot proceed ({refusal})"
         elif line.get("workflowId") and job.workflow_id and job.workflow_id != line["workflowId"]:
             reason = f"job was made with workflow {job.workflow_id}, the product needs {line['workflowId']}"
         elif line.get("workflowId") and not job.workflow_id:

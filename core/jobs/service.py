@@ -148,9 +148,10 @@ def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool 
         status="processing" if spec.sources else "idle",
     )
     if spec.kind == "workflow" and spec.workflow_id:
+        # The job's copy of its workflow's gate policy: later edits of the workflow leave it alone.
         workflow = library.find_item(session, "workflow", spec.workflow_id, account_id) or {}
-        if (workflow.get("softProof") or {}).get("approvalRequired"):
-            job.params = {**(job.params or {}), "proofRequired": True}
+        required = bool((workflow.get("softProof") or {}).get("approvalRequired"))
+        job.params = {**(job.params or {}), "proofRequired": required}
     session.add(job)
     session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
     for position, source in enumerate(spec.sources):

@@ -21,17 +21,41 @@ _RANK = {"pass": 0, "fixed": 0, "unchanged": 0, "na": 0, "warn": 1, "fail": 2}
 
 
 def can_proceed(status: str) -> bool:
+    """The status half of the gate only; whether a job may proceed is ``job_can_proceed``."""
     return status in ("ready", "partial")
 
 
-def job_can_proceed(status: str, params: dict | None) -> bool:
-    """The gate: ready/partial, and, when the workflow requires soft-proof approval, approved."""
+def proceed_refusal(status: str, params: dict | None) -> str | None:
+    """Why a job may not proceed, or None when it may: the one decision behind ``canProceed``.
+
+    ``params`` is the job row's copy of its workflow policy, taken when the job was created
+    (``proofRequired``), plus the customer's proof answer: editing the workflow later never
+    changes the verdict of a job made under it.
+    """
     if not can_proceed(status):
-        return False
+        return f"status {status}"
     params = params or {}
-    if params.get("proofRequired"):
-        return bool((params.get("proof") or {}).get("approved"))
-    return True
+    if params.get("proofRequired") and (params.get("proof") or {}).get("approved") is not True:
+        return "the customer has not approved the proof yet"
+    return None
+
+
+def job_can_proceed(status: str, params: dict | None) -> bool:
+    """The gate: ready/partial, and, when the workflow required soft-proof approval, approved.
+
+    Every view (API, Element, webhooks), order capture and the connector pipeline asks this.
+    """
+    return proceed_refusal(status, params) is None
+
+
+def cannot_run_status(step_type: str) -> str:
+    """How a step that cannot run (not in this build, or not for this file type) ends.
+
+    A judging step is something the merchant asked to have checked: skipping it would let an
+    unchecked file through as ``pass``, so it ends ``error`` and the file does not proceed. Any
+    other step (convert, upscale, ...) changes the output, not the verdict, and is ``skipped``.
+    """
+    return "error" if step_type in JUDGING_STEPS else "skipped"
 
 
 def worst(outcomes: Iterable[str | None]) -> str | None:

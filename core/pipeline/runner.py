@@ -24,6 +24,7 @@ from core.errors import StepNotAvailable, UnreadableFile
 from core.filetypes import sniff
 from core.ids import new_id
 from core.jobs import service
+from core.jobs.states import cannot_run_status
 from core.models import Artifact, Job, Step, Task
 from core.pipeline.context import StepContext, StepResult
 from core.pipeline.fetch import fetch_url
@@ -219,13 +220,13 @@ def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdi
             if step.type not in STEPS:
                 result = StepResult(status="error", outcome="fail", reason=f"Unknown step type: {step.type}")
             elif (task.file_type or "other") not in COMPATIBLE[step.type] and step.type not in ("preflight", "repreflight"):
-                result = StepResult(status="skipped", reason=f"{step.type} does not apply to {task.file_type} files")
+                result = _cannot_run(step.type, f"{step.type} does not apply to {task.file_type} files")
             else:
                 result = STEPS[step.type](ctx)
         except UnreadableFile as exc:
             result = StepResult(status="error", outcome="fail", reason=exc.reason)
         except StepNotAvailable as exc:
-            result = StepResult(status="skipped", reason=str(exc))
+            result = _cannot_run(step.type, str(exc))
         except Exception as exc:
             log.exception("step %s crashed", step.type, extra={"job_id": job.id, "task_id": task.id})
             result = StepResult(status="error", outcome="fail",
@@ -238,6 +239,13 @@ def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdi
         if result.status == "error":
             _fail_remaining(session, steps[index + 1:], "Not run: an earlier step failed", first_is_error=False)
             return
+
+
+def _cannot_run(step_type: str, reason: str) -> StepResult:
+    """A step that cannot run never reports ``pass`` (DECISIONS 1): a check ends ``error``."""
+    if cannot_run_status(step_type) == "error":
+        return StepResult(status="error", outcome="fail", reason=reason)
+    return StepResult(status="skipped", reason=reason)
 
 
 def _restore_context(session: Session, ctx: StepContext, task: Task) -> None:

@@ -160,17 +160,19 @@ def deliver(ctx: StepContext) -> StepResult:
 
 def _not_available(name: str, why: str) -> StepFn:
     def run(ctx: StepContext) -> StepResult:
-        raise StepNotAvailable(f"The {name} step is not available in this printgate build yet: {why}")
+        raise StepNotAvailable(why)
 
     run.__name__ = name
     return run
 
 
+# The runner ends a check that cannot run in ``error`` and any other step ``skipped``
+# (``core.jobs.states.cannot_run_status``), so each reason says what was not done.
 for _name, _why in {
-    "validate": "PDF/A and PDF/UA validation is planned",
-    "convert": "format conversion is planned",
-    "upscale": "AI upscaling needs a model this build does not ship",
-    "removebg": "background removal needs a model this build does not ship",
-    "split_pages": "page splitting is planned",
+    "validate": "PDF/A and PDF/UA validation is not available in this build: the file was not validated",
+    "convert": "The convert step is not available in this build yet: format conversion is planned",
+    "upscale": "The upscale step is not available in this build: AI upscaling needs a model it does not ship",
+    "removebg": "The removebg step is not available in this build: background removal needs a model it does not ship",
+    "split_pages": "The split_pages step is not available in this build yet: page splitting is planned",
 }.items():
     step(_name, (PDF,) if _name in ("validate", "split_pages") else (PDF, RASTER))(_not_available(_name, _why))

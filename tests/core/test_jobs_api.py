@@ -114,11 +114,21 @@ def test_truncated_pdf_is_rejected_not_stuck(client: TestClient, auth: dict[str,
 
 def test_unavailable_steps_say_so(client: TestClient, auth: dict[str, str], instance: Instance,
                                   pdf_file: Path) -> None:
+    """A check that cannot run is an error that stops the file; a processing step is only skipped."""
     job = submit(client, auth, pdf_file, steps=[{"type": "validate"}, {"type": "upscale"}])
     instance.drain()
-    steps = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]["tasks"][0]["steps"]
-    assert [s["status"] for s in steps] == ["skipped", "skipped"]
+    body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
+    steps = body["tasks"][0]["steps"]
+    assert [s["status"] for s in steps] == ["error", "skipped"]
     assert "not available" in steps[0]["reason"]
+    assert body["status"] == "rejected" and body["canProceed"] is False
+    job = submit(client, auth, pdf_file, steps=[{"type": "preflight"}, {"type": "upscale"}])
+    instance.drain()
+    body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
+    steps = body["tasks"][0]["steps"]
+    assert [s["status"] for s in steps] == ["done", "skipped"]
+    assert "not available" in steps[1]["reason"]
+    assert body["status"] != "processing" and body["canProceed"] == (body["status"] in ("ready", "partial"))
 
 
 def test_one_off_endpoints_build_their_steps(client: TestClient, auth: dict[str, str], pdf_file: Path) -> None:

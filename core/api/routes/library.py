@@ -1,4 +1,8 @@
-"""Library objects: Filecheck's read endpoints plus printgate's write endpoints (DECISIONS 13)."""
+"""Library objects: Filecheck's read endpoints plus printgate's write endpoints (DECISIONS 13).
+
+Writes are checked by ``core.library_integrity``: 400 naming the bad field, 409 on deleting an
+object another one still references.
+"""
 
 from __future__ import annotations
 

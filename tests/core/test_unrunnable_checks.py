@@ -1,0 +1,83 @@
+"""A check that cannot run never passes (issue 11, hole 3): PDF/A and PDF/UA validation is not in
+this build, so a validate job, a job with a validate step and an upload rule that asks for
+validation all end with the step in ``error``, a reason, and ``canProceed`` false."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from core.jobs.states import cannot_run_status
+from tests.conftest import Instance, b64, make_clean_pdf, make_key
+
+
+def test_only_checks_refuse_to_be_skipped() -> None:
+    assert {t: cannot_run_status(t) for t in ("validate", "preflight", "repreflight")} == dict.fromkeys(
+        ("validate", "preflight", "repreflight"), "error")
+    assert {t: cannot_run_status(t) for t in ("convert", "upscale", "removebg", "split_pages", "optimize")} == \
+        dict.fromkeys(("convert", "upscale", "removebg", "split_pages", "optimize"), "skipped")
+
+
+def assert_not_validated(job: dict[str, Any]) -> None:
+    assert job["status"] == "rejected", job
+    assert job["canProceed"] is False
+    assert job["outcome"] != "pass"
+    [step] = [s for s in job["tasks"][0]["steps"] if s["type"] == "validate"]
+    assert step["status"] == "error" and step["outcome"] != "pass"
+    assert "PDF/A and PDF/UA validation is not available in this build" in step["reason"]
+    assert job["reason"] == step["reason"]
+    assert "validate" not in job["results"]
+
+
+def test_a_validate_job_is_not_ready_when_nothing_was_validated(
+        client: TestClient, auth: dict[str, str], instance: Instance, clean_pdf: Path) -> None:
+    created = client.post("/jobs/validate", headers=auth,
+                          json={"async": True, "sources": [{"file": b64(clean_pdf), "profile": "2b"}]})
+    assert created.status_code == 201, created.text
+    instance.drain()
+    assert_not_validated(client.get(f"/jobs/{created.json()['job']['id']}", headers=auth).json()["job"])
+
+
+def test_a_validate_step_beside_a_passing_preflight_still_stops_the_file(
+        client: TestClient, auth: dict[str, str], instance: Instance, clean_pdf: Path) -> None:
+    body = {"sources": [{"file": b64(clean_pdf), "name": "clean.pdf",
+                         "steps": [{"type": "preflight"}, {"type": "validate", "params": {"profile": ["2b"]}}]}]}
+    created = client.post("/jobs", headers=auth, json=body)
+    assert created.status_code == 201, created.text
+    instance.drain()
+    job = client.get(f"/jobs/{created.json()['job']['id']}", headers=auth).json()["job"]
+    assert job["tasks"][0]["steps"][0]["status"] == "done"
+    assert_not_validated(job)
+    runs = client.get(f"/jobs/{job['id']}?expand=runs", headers=auth).json()
+    assert runs["status"] == "rejected" and runs["canProceed"] is False
+
+
+def test_an_upload_rule_asking_for_pdfa_rejects_the_unvalidated_upload(
+        client: TestClient, auth: dict[str, str], instance: Instance, tmp_path: Path) -> None:
+    """"PDF/A-2b or reject" on the upload rule: the widget's customer cannot add the file to the cart."""
+    rule = client.post("/rules", headers=auth, json={
+        "name": "PDF/A-2b or reject", "cardinality": {"min": 1, "max": 1},
+        "accept": [{"fileType": "pdf", "check": {"type": "validate", "standard": "2b"}, "onFail": "reject"}],
+    })
+    assert rule.status_code == 201, rule.text
+    workflow = client.post("/workflows", headers=auth, json={
+        "name": "Archive prints", "ruleId": rule.json()["rule"]["id"], "published": True, "trigger": "order_placed"})
+    assert workflow.status_code == 201, workflow.text
+    pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
+    job_id = client.post("/element/jobs", headers=pk,
+                         json={"workflowId": workflow.json()["workflow"]["id"]}).json()["jobId"]
+    pdf = make_clean_pdf(tmp_path / "archive.pdf")
+    upload = client.post("/uploads", headers=pk, json={}).json()
+    url = upload["upload"]["url"].removeprefix("http://testserver")
+    assert client.post(url, data=upload["upload"]["fields"],
+                       files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
+    assert client.post(f"/element/jobs/{job_id}/files", headers=pk,
+                       json={"fileRef": upload["fileRef"]}).status_code == 201
+    instance.drain()
+    element = client.get(f"/element/jobs/{job_id}", headers=pk).json()
+    assert element["status"] == "rejected" and element["canProceed"] is False
+    [file] = element["files"]
+    assert file["status"] == "error" and "not available" in file["reason"]
+    assert_not_validated(client.get(f"/jobs/{job_id}", headers=auth).json()["job"])
