@@ -146,6 +146,13 @@ def _wire_row(row: LibraryItem) -> dict[str, Any]:
     return out
 
 
+def titled(item: dict[str, Any]) -> dict[str, Any]:
+    """The object as the library endpoints answer it: with a ``title`` beside its ``name``, since
+    Filecheck's plugins list workflows (and the rest) by ``title``. Only the answer gets the default:
+    a rule's own ``title`` is the widget's heading, and a rule without one keeps the widget's."""
+    return item if item.get("title") else {**item, "title": item.get("name") or item["id"]}
+
+
 def list_items(session: Session, kind: str, account_id: str) -> list[dict[str, Any]]:
     rows = session.exec(
         select(LibraryItem).where(LibraryItem.kind == kind, LibraryItem.account_id == account_id)

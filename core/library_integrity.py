@@ -34,7 +34,9 @@ def _obj(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str
 
 _STR = {"type": "string"}
 _TEXT = {"type": ["string", "null"]}
-_ENVELOPE = {"id": _STR, "name": _STR, "enabled": {"type": "boolean"},
+# ``title`` everywhere: the library endpoints answer with one (core.library.titled), so an object read
+# and written back as it came must be accepted.
+_ENVELOPE = {"id": _STR, "name": _STR, "title": _TEXT, "enabled": {"type": "boolean"},
              "source": {"enum": ["domain", "store"]}, "description": _TEXT}
 _UI = _obj({"title": _TEXT, "subtitle": _TEXT, "theme": {"enum": ["light", "dark", "system"]}, "accent": _STR,
             "showHeader": {"type": "boolean"}, "layout": _STR})

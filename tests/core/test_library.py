@@ -79,3 +79,29 @@ def test_profile_drives_preflight(client: TestClient, auth: dict[str, str], inst
     findings = body["results"]["preflight"][0]["report"]["evaluation"]["findings"]
     assert any(f["checkId"] == "page_count" and f["severity"] == "reject" for f in findings)
     assert body["status"] == "rejected"
+
+
+def test_every_library_object_has_a_title_for_filecheck_plugins(client: TestClient, auth: dict[str, str]) -> None:
+    """Filecheck's WordPress and OpenCart plugins fill their workflow dropdowns from ``title``."""
+    for path, many in (("/workflows", "workflows"), ("/rules", "rules"), ("/profiles", "profiles"),
+                       ("/optimize-presets", "presets"), ("/connectors", "connectors")):
+        listed = client.get(path, headers=auth)
+        assert listed.status_code == 200, listed.text
+        items = next(v for v in listed.json().values() if isinstance(v, list))
+        assert items, path
+        for item in items:
+            assert isinstance(item["title"], str) and item["title"], (path, item["id"])
+            assert isinstance(item["name"], str) and item["name"], (path, item["id"])
+    default = client.get("/workflows/wf_default", headers=auth).json()["workflow"]
+    assert default["title"] == default["name"] == "Print-ready PDF"
+    rule = client.get("/rules/rule_default", headers=auth).json()["rule"]
+    assert rule["title"] == "Upload your artwork" and rule["name"] == "One print-ready PDF"  # its own title
+
+    # Read, changed and written back as it came (title included): accepted, the new title kept.
+    copy = {k: v for k, v in default.items() if k not in ("id", "source")}
+    created = client.post("/workflows", headers=auth, json={**copy, "name": "Flyers", "title": "Flyers (A4)"})
+    assert created.status_code == 201, created.text
+    assert created.json()["workflow"]["title"] == "Flyers (A4)"
+    plain = client.post("/workflows", headers=auth, json={**{k: v for k, v in copy.items() if k != "title"},
+                                                          "name": "Posters"})
+    assert plain.status_code == 201 and plain.json()["workflow"]["title"] == "Posters"

@@ -28,20 +28,20 @@ RESOURCES = {
 
 def _register(path: str, kind: str, many: str, one: str) -> None:
     def list_items(session: SessionDep, caller: SecretKey) -> dict[str, Any]:
-        return {many: library.list_items(session, kind, caller.account_id)}
+        return {many: [library.titled(item) for item in library.list_items(session, kind, caller.account_id)]}
 
     def get_item(session: SessionDep, caller: SecretKey, item_id: str) -> dict[str, Any]:
-        return {one: library.get_item(session, kind, item_id, caller.account_id)}
+        return {one: library.titled(library.get_item(session, kind, item_id, caller.account_id))}
 
     def create_item(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
-        return {one: library.save_item(session, kind, caller.account_id, body, item_id=body.get("id"))}
+        return {one: library.titled(library.save_item(session, kind, caller.account_id, body, item_id=body.get("id")))}
 
     def replace_item(session: SessionDep, caller: SecretKey, item_id: str, body: JsonBody) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
-        return {one: library.save_item(session, kind, caller.account_id, body, item_id=item_id)}
+        return {one: library.titled(library.save_item(session, kind, caller.account_id, body, item_id=item_id))}
 
     def delete_item(session: SessionDep, caller: SecretKey, item_id: str) -> dict[str, Any]:
         library.delete_item(session, kind, caller.account_id, item_id)
