@@ -29,10 +29,8 @@ disconnect) is ``connectors.routes`` (``/stores/...``), as for every platform.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
-import socket
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -46,7 +44,7 @@ from sqlmodel import Session, col, select
 from connectors.base import crypto
 from connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, ExternalOrder
 from connectors.base.models import OrderSync, StoreConnection
-from core import signals
+from core import net, signals
 from core.api.deps import JsonBody, SecretKey, SessionDep
 from core.clock import as_utc, utcnow
 from core.errors import BadRequest, Conflict, NotFound, Unauthorized
@@ -315,32 +313,21 @@ def seen_orders(session: Session, connection: StoreConnection, since: datetime) 
 # --- outbound HTTP ------------------------------------------------------------------------------------
 
 def guard_url(url: str) -> None:
-    """Refuse private destinations unless the instance allows them (as webhooks do)."""
-    from webhooks.settings import allow_private_urls
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AdapterError(f"not an http(s) URL: {url}", retryable=False)
-    if allow_private_urls():
-        return
+    """Refuse private destinations unless the instance allows them (``core.net``, as webhooks do)."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise AdapterError(f"could not resolve {parts.hostname!r}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            raise AdapterError(f"{parts.hostname!r} resolves to a private address; set "
-                               "PRINTGATE_ALLOW_PRIVATE_URLS=1 to reach shops inside this network", retryable=False)
+        net.check_url(url)
+    except net.Refused as exc:
+        raise AdapterError(str(exc), retryable=False) from exc
+    except httpx.HTTPError as exc:
+        raise AdapterError(str(exc)) from exc
 
 
 def http_client() -> httpx.Client:
     from webhooks.settings import get_webhook_settings
 
     settings = get_webhook_settings()
-    return httpx.Client(timeout=httpx.Timeout(settings.timeout_s * 3, connect=settings.connect_timeout_s),
-                        follow_redirects=False, trust_env=False,
-                        headers={"user-agent": settings.user_agent})
+    return net.client(timeout=httpx.Timeout(settings.timeout_s * 3, connect=settings.connect_timeout_s),
+                      headers={"user-agent": settings.user_agent})
 
 
 # --- the callback ---------------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
     existing = _existing_ids(duplicates) if duplicates else {}
     queued = bool(new_ids) and _queue.schedule_many(
         PROCESS, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
-        timeout=settings.inbound_handler_timeout_s)
+        timeout=settings.inbound_handler_timeout_s, front=True)
     by_id = {row["id"]: row for row in rows}
     for n, result in enumerate(out):
         if not isinstance(result, Accepted) or result.ping:
@@ -438,7 +438,7 @@ def _record_failure(session: Session, delivery_id: str, attempt: int, error: str
     session.commit()
     if delay is not None:
         _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
-                        timeout=settings.inbound_handler_timeout_s)
+                        timeout=settings.inbound_handler_timeout_s, front=True)
         return "pending"
     return "failed"
 
@@ -458,7 +458,7 @@ def retry(delivery_id: str) -> bool:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
     _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, 1),
-                    timeout=get_webhook_settings().inbound_handler_timeout_s)
+                    timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
     return True
 
 
@@ -504,7 +504,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
             job_id = _rq_id(row_id, attempts + 1)
             if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
                 continue
-            if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s):
+            if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s, front=True):
                 counts["requeued"] += 1
         cutoff = now - timedelta(days=settings.inbound_retention_days)
         purged = session.execute(delete(InboundDelivery).where(

@@ -88,8 +88,3 @@ def _settings_for(_key: tuple[str | None, ...]) -> WebhookSettings:
 
 def get_webhook_settings() -> WebhookSettings:
     return _settings_for(_env_key())
-
-
-def allow_private_urls() -> bool:
-    """The operator switch core uses for URL sources; outbound webhooks honour the same one."""
-    return os.environ.get("PRINTGATE_ALLOW_PRIVATE_URLS") == "1"

@@ -52,7 +52,9 @@ class StoreConnection(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
-    __table_args__ = (UniqueConstraint("platform", "shop", name="uq_store_connection_shop"),)
+    # One row per account and shop: a row never changes account (migration 0004).
+    __table_args__ = (UniqueConstraint("account_id", "platform", "shop", name="uq_store_connection_account_shop"),
+                      Index("ix_store_connection_platform_shop", "platform", "shop"))
 
 
 class OrderSync(SQLModel, table=True):

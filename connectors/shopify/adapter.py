@@ -25,6 +25,7 @@ from connectors.base.models import OrderSync, StoreConnection
 from connectors.shopify import oauth
 from connectors.shopify.client import ShopifyAdmin, TokenRejected, user_errors
 from connectors.shopify.config import get_shopify_settings
+from core import net
 from core.clock import iso
 
 NAMESPACE = "printgate"
@@ -331,8 +332,8 @@ class ShopifyAdapter:
             target = staged["stagedUploadsCreate"]["stagedTargets"][0]
             form = {p["name"]: p["value"] for p in target.get("parameters") or []}
             try:
-                upload = httpx.post(target["url"], data=form, files={"file": (name, data_bytes, mime)},
-                                    timeout=self.settings.http_timeout_s * 3)
+                with net.client(timeout=self.settings.http_timeout_s * 3) as http:
+                    upload = http.post(target["url"], data=form, files={"file": (name, data_bytes, mime)})
             except httpx.HTTPError as exc:
                 raise AdapterError(f"staged upload failed: {exc}") from exc
             if upload.status_code >= 300:

@@ -25,6 +25,7 @@ import httpx
 
 from connectors.base.adapter import AdapterError
 from connectors.shopify.config import ShopifySettings, get_shopify_settings
+from core import net
 
 log = logging.getLogger("printgate.shopify")
 
@@ -63,7 +64,7 @@ class ShopifyAdmin:
         self.settings = settings or get_shopify_settings()
         self.url = self.settings.admin_url(shop, f"/admin/api/{self.settings.api_version}/graphql.json")
         self._token = access_token
-        self._http = http or httpx.Client(timeout=self.settings.http_timeout_s)
+        self._http = http or net.client(timeout=self.settings.http_timeout_s)
         self._sleep = sleep
         self.max_throttle_retries = max_throttle_retries
         self.throttle: ThrottleStatus | None = None

@@ -31,10 +31,11 @@ from urllib.parse import urlencode
 import httpx
 from sqlmodel import Session, select
 
-from connectors.base import crypto
+from connectors.base import crypto, ownership
 from connectors.base.adapter import AdapterError
 from connectors.base.models import ConnectorNonce, StoreConnection
 from connectors.shopify.config import ShopifySettings, get_shopify_settings
+from core import net
 from core.clock import as_utc, utcnow
 from core.config import get_settings
 from core.errors import BadRequest, Forbidden, Unauthorized
@@ -112,8 +113,8 @@ def authorize_url(shop: str, state: str, settings: ShopifySettings | None = None
 # --- accounts -------------------------------------------------------------------------------------
 
 def connection_for_shop(session: Session, shop: str) -> StoreConnection | None:
-    return session.exec(select(StoreConnection).where(StoreConnection.platform == "shopify",
-                                                      StoreConnection.shop == shop)).first()
+    """The row the shop's own traffic belongs to (``connectors.base.ownership.current_row``)."""
+    return ownership.current_row(session, "shopify", shop)
 
 
 def default_account(session: Session) -> str | None:
@@ -125,10 +126,17 @@ def default_account(session: Session) -> str | None:
 
 
 def account_for_install(session: Session, shop: str) -> str:
-    existing = connection_for_shop(session, shop)
-    if existing is not None:
-        return existing.account_id
-    account = default_account(session)
+    """The account an install started from Shopify belongs to: the one that has the shop connected or
+    installed it last (a reinstall); else the one account that linked it; else the default account."""
+    rows = ownership.rows_for_shop(session, "shopify", shop)
+    if any(r.status == "connected" or r.installed_at is not None for r in rows):
+        current = ownership.current_row(session, "shopify", shop)
+        assert current is not None
+        return current.account_id
+    linked = {r.account_id for r in rows}
+    if len(linked) == 1:
+        return linked.pop()
+    account = default_account(session) if not linked else None
     if account is None:
         raise Forbidden("This shop is not linked to a printgate account: link it from printgate first "
                         "(POST /stores/shopify/link with your secret key), or set PRINTGATE_SHOPIFY_DEFAULT_ACCOUNT")
@@ -136,13 +144,14 @@ def account_for_install(session: Session, shop: str) -> str:
 
 
 def link_shop(session: Session, account_id: str, shop: str) -> StoreConnection:
-    """Create (or reclaim) the shop's connection for this account, ``pending`` until installed."""
-    connection = connection_for_shop(session, shop)
-    if connection is not None and connection.account_id != account_id and connection.status == "connected":
-        raise Forbidden("This shop is connected to another printgate account")
+    """The caller's own connection for the shop, ``pending`` until installed.
+
+    Never another account's row (``connectors.base.ownership``): the install (OAuth) proves control,
+    and ``install_connection`` connects this row then. A shop connected to another account: 403."""
+    ownership.ensure_not_connected_elsewhere(session, account_id, "shopify", shop)
+    connection = ownership.own_row(session, account_id, "shopify", shop)
     if connection is None:
         connection = StoreConnection(id=new_id("store"), account_id=account_id, platform="shopify", shop=shop)
-    connection.account_id = account_id
     if connection.status != "connected":
         connection.status = "pending"
     connection.updated_at = utcnow()
@@ -156,7 +165,8 @@ def link_shop(session: Session, account_id: str, shop: str) -> StoreConnection:
 def _token_call(shop: str, form: dict[str, str], settings: ShopifySettings) -> dict[str, Any]:
     url = settings.admin_url(shop, "/admin/oauth/access_token")
     try:
-        response = httpx.post(url, json=form, headers={"Accept": "application/json"}, timeout=settings.http_timeout_s)
+        with net.client(timeout=settings.http_timeout_s) as http:
+            response = http.post(url, json=form, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         raise AdapterError(f"Shopify token endpoint unreachable: {exc}") from exc
     if response.status_code != 200:

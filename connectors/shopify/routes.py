@@ -113,12 +113,9 @@ def callback(request: Request, session: SessionDep) -> RedirectResponse:
 
 
 def install_connection(session: Session, account_id: str, shop: str, tokens: dict[str, Any]) -> StoreConnection:
-    connection = oauth.connection_for_shop(session, shop)
-    if connection is not None and connection.account_id != account_id and connection.status == "connected":
-        raise Forbidden("This shop is connected to another printgate account")
-    if connection is None:
-        connection = oauth.link_shop(session, account_id, shop)
-    connection.account_id = account_id
+    """Connect the account's own row for the shop (the caller proved control: OAuth or token exchange);
+    ``link_shop`` refuses while another account has the shop connected."""
+    connection = oauth.link_shop(session, account_id, shop)
     oauth.store_tokens(connection, tokens)
     connection.status = "connected"
     connection.installed_at = utcnow()

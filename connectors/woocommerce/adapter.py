@@ -30,6 +30,7 @@ from connectors.base.models import OrderSync, StoreConnection
 from connectors.woocommerce import store
 from connectors.woocommerce.client import KeysRejected, StoreNotFound, WooClient
 from connectors.woocommerce.config import EVENTS_PATH, get_woocommerce_settings
+from core import net
 from core.clock import iso, utcnow
 from webhooks.signing import standard_headers
 
@@ -270,7 +271,8 @@ class WooCommerceAdapter:
                    "User-Agent": "printgate"}
         url = f"{self.connection.shop}{EVENTS_PATH}"
         try:
-            response = httpx.post(url, content=body, headers=headers, timeout=self.settings.http_timeout_s)
+            with net.client(timeout=self.settings.http_timeout_s) as http:
+                response = http.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise AdapterError(f"plugin event: store unreachable: {exc}") from exc
         if response.status_code in (200, 202, 409):

@@ -21,6 +21,7 @@ import httpx
 
 from connectors.base.adapter import AdapterError
 from connectors.woocommerce.config import REST_PREFIX, WooCommerceSettings, get_woocommerce_settings
+from core import net
 
 log = logging.getLogger("printgate.woocommerce")
 
@@ -68,7 +69,7 @@ class WooClient:
         self.consumer_secret = consumer_secret
         self.auth_mode = auth_mode if auth_mode in ("basic", "query") else "basic"
         self.settings = settings or get_woocommerce_settings()
-        self._http = http or httpx.Client(timeout=self.settings.http_timeout_s, follow_redirects=False)
+        self._http = http or net.client(timeout=self.settings.http_timeout_s)
 
     def close(self) -> None:
         self._http.close()

@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import net
 from core.errors import BadRequest
 
 REST_PREFIX = "/wp-json/wc/v3"
@@ -43,7 +42,7 @@ class WooCommerceSettings(BaseSettings):
 
 
 def _private_allowed() -> bool:
-    return os.environ.get("PRINTGATE_ALLOW_PRIVATE_URLS") == "1"
+    return net.private_allowed()
 
 
 @lru_cache
@@ -78,13 +77,11 @@ def normalize_store_url(value: object, *, check_network: bool = True) -> str:
     host = parts.hostname.lower()
     if check_network and not _private_allowed():
         try:
-            infos = socket.getaddrinfo(host, parts.port or (443 if scheme == "https" else 80))
-        except socket.gaierror as exc:
+            net.check_url(text)
+        except net.Refused as exc:
+            raise BadRequest(f"storeUrl: {exc}") from exc
+        except httpx.HTTPError as exc:
             raise BadRequest(f"storeUrl: cannot resolve {host!r}") from exc
-        for info in infos:
-            addr = ipaddress.ip_address(info[4][0])
-            if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-                raise BadRequest(f"storeUrl: {host!r} resolves to a private address")
     netloc = host + (f":{parts.port}" if parts.port else "")
     path = parts.path.rstrip("/")
     for suffix in ("/wp-admin", "/wp-json"):

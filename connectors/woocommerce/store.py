@@ -21,9 +21,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from connectors.base import crypto
+from connectors.base import crypto, ownership
 from connectors.base.models import ConnectorNonce, StoreConnection
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.config import WEBHOOK_TOPICS, get_woocommerce_settings
@@ -145,19 +145,17 @@ def mark_disconnected(session: Session, connection: StoreConnection, reason: str
 # --- linking ---------------------------------------------------------------------------------------
 
 def connection_for_store(session: Session, store_url: str) -> StoreConnection | None:
-    return session.exec(select(StoreConnection).where(StoreConnection.platform == PLATFORM,
-                                                      StoreConnection.shop == store_url)).first()
+    """The row the store's own traffic belongs to (``connectors.base.ownership.current_row``)."""
+    return ownership.current_row(session, PLATFORM, store_url)
 
 
 def link_store(session: Session, account_id: str, store_url: str, *, name: str | None = None) -> tuple[StoreConnection, str | None]:
-    """The account's connection for ``store_url`` (created pending), and its plugin secret when new."""
-    connection = connection_for_store(session, store_url)
-    if connection is not None and connection.account_id != account_id:
-        if connection.status == "connected":
-            raise Forbidden("This store is connected to another printgate account")
-        connection.account_id = account_id
-        connection.credentials = None
-        connection.webhook_secrets = None
+    """The account's own connection for ``store_url`` (created pending), and its plugin secret when new.
+
+    Never another account's row (``connectors.base.ownership``): the keys the store issues
+    (``install_keys``) prove control and connect it. A store connected to another account: 403."""
+    ownership.ensure_not_connected_elsewhere(session, account_id, PLATFORM, store_url)
+    connection = ownership.own_row(session, account_id, PLATFORM, store_url)
     if connection is None:
         connection = StoreConnection(id=new_id("store"), account_id=account_id, platform=PLATFORM, shop=store_url,
                                      status="pending")
@@ -185,6 +183,9 @@ def install_keys(session: Session, connection: StoreConnection, consumer_key: st
         raise Forbidden(f"printgate needs read_write API keys, the store granted {permissions!r}")
     from connectors.woocommerce.client import KeysRejected
 
+    # Again (``link_store`` checked), before the keys are tried: printgate never serves as a key
+    # tester against a store someone else has connected.
+    ownership.ensure_not_connected_elsewhere(session, connection.account_id, PLATFORM, connection.shop)
     client = WooClient(connection.shop, consumer_key, consumer_secret)
     try:
         with client:
@@ -211,6 +212,7 @@ def install_keys(session: Session, connection: StoreConnection, consumer_key: st
 
 
 def connect_plugin_only(session: Session, connection: StoreConnection) -> None:
+    ownership.ensure_not_connected_elsewhere(session, connection.account_id, PLATFORM, connection.shop)
     connection.status = "connected"
     connection.installed_at = connection.installed_at or utcnow()
     connection.settings = {**(connection.settings or {}), "pluginOnly": True}
