@@ -40,11 +40,9 @@ followed only to the same origin and only as 307/308 (which keep the POST). Rows
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,11 +50,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from rq import get_current_job
 from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core import signals
+from core import net, signals
 from core.clock import as_utc, epoch_ms, iso, utcnow
 from core.db import get_engine
 from core.ids import new_id
@@ -64,7 +63,7 @@ from core.jobs.states import JOB_TERMINAL, can_proceed
 from core.models import Job, Order
 from webhooks import _queue, events
 from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
-from webhooks.settings import allow_private_urls, get_webhook_settings
+from webhooks.settings import get_webhook_settings
 from webhooks.signing import standard_sign
 
 log = logging.getLogger("printgate.webhooks.outbound")
@@ -330,27 +329,6 @@ class Outcome:
     url: str = ""
 
 
-class _Refused(Exception):
-    pass
-
-
-def _check_destination(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Refused(f"not an http(s) URL: {url}")
-    if allow_private_urls():
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise _Refused(f"could not resolve {parts.hostname!r}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            raise _Refused(f"{parts.hostname!r} resolves to a private address; set PRINTGATE_ALLOW_PRIVATE_URLS=1 "
-                           "to deliver inside this network")
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
@@ -363,11 +341,11 @@ def post(url: str, headers: dict[str, str], body: bytes) -> Outcome:
     target = url
     try:
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with net.client(timeout=timeout) as client:
             for _hop in range(settings.max_redirects + 1):
-                _check_destination(target)
+                net.check_url(target)  # and again, pinned, when the connection is made
                 with client.stream("POST", target, content=body, headers=headers) as resp:
-                    snippet = _read_snippet(resp, settings.response_snippet_bytes)
+                    snippet = _read_snippet(resp, settings.response_snippet_bytes, settings.timeout_s)
                     code = resp.status_code
                     location = resp.headers.get("location")
                 if code in (307, 308) and location:
@@ -384,7 +362,7 @@ def post(url: str, headers: dict[str, str], body: bytes) -> Outcome:
                 ok = 200 <= code < 300
                 return _done(ok, started, target, code, snippet, None if ok else f"HTTP {code}")
             return _done(False, started, target, None, None, "too many redirects")
-    except _Refused as exc:
+    except net.Refused as exc:
         return _done(False, started, target, None, None, f"refused: {exc}")
     except httpx.TimeoutException as exc:
         return _done(False, started, target, None, None, f"timeout: {type(exc).__name__}")
@@ -392,13 +370,15 @@ def post(url: str, headers: dict[str, str], body: bytes) -> Outcome:
         return _done(False, started, target, None, None, f"{type(exc).__name__}: {exc}")
 
 
-def _read_snippet(resp: httpx.Response, limit: int) -> str:
+def _read_snippet(resp: httpx.Response, limit: int, max_seconds: float) -> str:
+    """The start of the answer, for the delivery log; never more than ``limit`` bytes or ``max_seconds``."""
     chunks: list[bytes] = []
     size = 0
+    deadline = time.monotonic() + max_seconds
     for chunk in resp.iter_raw():
         chunks.append(chunk)
         size += len(chunk)
-        if size >= limit:
+        if size >= limit or time.monotonic() > deadline:
             break
     return b"".join(chunks)[:limit].decode("utf-8", "replace")
 
@@ -420,13 +400,20 @@ def backoff_s(attempt: int) -> float | None:
 # --- the queue entry point ---------------------------------------------------------------------------
 
 def deliver(delivery_id: str) -> str:
-    """Make the next attempt of one delivery and record it; returns the delivery's new status."""
+    """Make the next attempt of one delivery and record it; returns the delivery's new status.
+
+    The row owns "due": an attempt is claimed only when the delivery is ``pending`` and its
+    ``next_attempt_at`` has come, by one conditional UPDATE that also takes the lease
+    (``status = sending``, ``locked_until``). Two messages for one attempt, or a message that
+    arrives early, send nothing; an early one makes sure the due attempt is still scheduled.
+    """
     now = utcnow()
     with _session() as session:
         claimed = session.execute(
             update(OutboundDelivery)
             .where(col(OutboundDelivery.id) == delivery_id, col(OutboundDelivery.status) == "pending",
-                   col(OutboundDelivery.attempts) < col(OutboundDelivery.max_attempts))
+                   col(OutboundDelivery.attempts) < col(OutboundDelivery.max_attempts),
+                   or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= now))
             .values(status="sending", attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=None,
                     locked_until=now + timedelta(seconds=_attempt_budget_s() + 30), updated_at=now)
         )
@@ -435,6 +422,9 @@ def deliver(delivery_id: str) -> str:
         if delivery is None:
             return "missing"
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if delivery.status == "pending" and delivery.next_attempt_at is not None \
+                    and delivery.attempts < delivery.max_attempts:
+                _ensure_scheduled(delivery_id, delivery.attempts + 1, as_utc(delivery.next_attempt_at), now)
             return delivery.status
         event = session.get(WebhookEvent, delivery.event_id)
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id) if delivery.endpoint_id else None
@@ -462,6 +452,21 @@ def deliver(delivery_id: str) -> str:
         attempt, url = delivery.attempts, delivery.url
     outcome = post(url, headers, body)
     return _record(delivery_id, attempt, outcome)
+
+
+def _ensure_scheduled(delivery_id: str, attempt: int, due: datetime, now: datetime) -> None:
+    """An early message: leave the due attempt to its scheduled message, or schedule one if it is gone."""
+    job_id = _rq_id(delivery_id, attempt)
+    current = get_current_job()
+    if current is None or current.id != job_id:
+        if _queue.is_queued(job_id):
+            return
+    else:
+        job_id = f"{job_id}-due{int(due.timestamp())}"  # this message is the one that came early
+        if _queue.is_queued(job_id):
+            return
+    _queue.schedule(DELIVER, delivery_id, job_id=job_id, delay_s=max(1.0, (due - now).total_seconds()),
+                    timeout=_attempt_budget_s())
 
 
 def _finish(session: Session, delivery: OutboundDelivery, status: str, code: int | None, error: str | None) -> None:
@@ -628,7 +633,10 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     overdue = now - timedelta(seconds=_attempt_budget_s() + settings.sweep_grace_s)
     for delivery_id, attempts, due in pending:
         job_id = _rq_id(delivery_id, attempts + 1)
-        if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
+        message = _queue.message_status(job_id)
+        if message in ("queued", "scheduled", "deferred"):
+            continue  # waiting its turn: a second copy would only lengthen the backlog
+        if message == "started" and not (due is not None and as_utc(due) < overdue):
             continue
         if _queue.schedule(DELIVER, delivery_id, job_id=job_id, timeout=_attempt_budget_s()):
             counts["requeued"] += 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -297,10 +298,12 @@ def test_failing_delivery_records_every_retry_on_the_documented_schedule(
     receiver.status = 503
     ep = create_endpoint(client, auth, receiver.url)
     [delivery_id] = emit_test_event(ep["id"])
-    get_queue(WEBHOOKS).empty()  # every attempt is made right here, without waiting for its due time
+    get_queue(WEBHOOKS).empty()  # every attempt is made right here, the clock moved to its due time
     delays: list[float] = []
+    due: datetime | None = None
     for attempt in range(1, len(RETRY_SCHEDULE_S) + 2):
-        status = outbound.deliver(delivery_id)
+        with time_machine.travel(due or utcnow(), tick=True):
+            status = outbound.deliver(delivery_id)
         with Session(get_engine()) as session:
             row = session.get(OutboundDelivery, delivery_id)
             assert row is not None
@@ -308,13 +311,16 @@ def test_failing_delivery_records_every_retry_on_the_documented_schedule(
         if attempt <= len(RETRY_SCHEDULE_S):
             assert status == "pending" and row.next_attempt_at is not None, (attempt, status)
             delays.append((as_utc(row.next_attempt_at) - as_utc(row.updated_at)).total_seconds())
+            due = as_utc(row.next_attempt_at)
             assert f"{delivery_id}-{attempt + 1}" in get_queue(WEBHOOKS).scheduled_job_registry.get_job_ids()
         else:
             assert status == "failed" and row.next_attempt_at is None and row.completed_at is not None
     assert delays == [float(s) for s in RETRY_SCHEDULE_S]
     assert sum(delays) == 142_950  # the last retry is due 39 h 42 min 30 s after the first attempt
     assert len(receiver.requests) == len(RETRY_SCHEDULE_S) + 1
-    assert outbound.deliver(delivery_id) == "failed", "no attempt past the schedule"
+    assert due is not None
+    with time_machine.travel(due + timedelta(days=1), tick=True):
+        assert outbound.deliver(delivery_id) == "failed", "no attempt past the schedule"
     assert len(receiver.requests) == len(RETRY_SCHEDULE_S) + 1
 
     # Each attempt row records its next retry: the delay after the attempt ended.
