@@ -6,8 +6,9 @@ order history and compliance records stay where they are, and a link answers the
 not another account has the shop pending, uninstalled or disconnected. Connecting needs proof of
 control of the shop (Shopify OAuth or token exchange, WooCommerce keys the store issued), and at most
 one account has a shop connected at a time: inbound traffic that names only the shop goes to that
-row. A shop connected elsewhere is refused at link time too (the documented contract before rows
-were per account; the "connected" state is the one thing a link can tell).
+row. A link answers the same whatever other accounts have; connecting over another account's
+connected shop is refused once the caller is about to connect it (after OAuth, or before
+WooCommerce keys are tried, so printgate cannot be used to test keys against someone's store).
 """
 
 from __future__ import annotations

@@ -147,8 +147,9 @@ def link_shop(session: Session, account_id: str, shop: str) -> StoreConnection:
     """The caller's own connection for the shop, ``pending`` until installed.
 
     Never another account's row (``connectors.base.ownership``): the install (OAuth) proves control,
-    and ``install_connection`` connects this row then. A shop connected to another account: 403."""
-    ownership.ensure_not_connected_elsewhere(session, account_id, "shopify", shop)
+    and ``install_connection`` connects this row then, unless another account has the shop connected.
+    The answer is the same whether or not another account has the shop, connected or not: only the
+    proof of control may learn that."""
     connection = ownership.own_row(session, account_id, "shopify", shop)
     if connection is None:
         connection = StoreConnection(id=new_id("store"), account_id=account_id, platform="shopify", shop=shop)

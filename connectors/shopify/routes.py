@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
+from connectors.base import ownership
 from connectors.base.adapter import AdapterError
 from connectors.base.models import OrderSync, StoreConnection
 from connectors.base.pipeline import sync_wire
@@ -113,8 +114,9 @@ def callback(request: Request, session: SessionDep) -> RedirectResponse:
 
 
 def install_connection(session: Session, account_id: str, shop: str, tokens: dict[str, Any]) -> StoreConnection:
-    """Connect the account's own row for the shop (the caller proved control: OAuth or token exchange);
-    ``link_shop`` refuses while another account has the shop connected."""
+    """Connect the account's own row for the shop (the caller proved control: OAuth or token exchange),
+    never while another account has the shop connected (one connected account per shop)."""
+    ownership.ensure_not_connected_elsewhere(session, account_id, "shopify", shop)
     connection = oauth.link_shop(session, account_id, shop)
     oauth.store_tokens(connection, tokens)
     connection.status = "connected"

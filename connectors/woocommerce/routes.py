@@ -29,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
+from connectors.base import ownership
 from connectors.base.adapter import AdapterError
 from connectors.base.models import StoreConnection
 from connectors.woocommerce import store
@@ -75,6 +76,8 @@ def create_store(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict
     given = body.get("pluginSecret")
     if given is not None:
         store.check_plugin_secret(given)
+    if has_keys or body.get("pluginOnly"):  # connecting now: never over another account's connection
+        ownership.ensure_not_connected_elsewhere(session, caller.account_id, store.PLATFORM, store_url)
     connection, plugin_secret = store.link_store(session, caller.account_id, store_url, name=body.get("name"))
     if given is not None:
         store.set_plugin_secret(session, connection, given)

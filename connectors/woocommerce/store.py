@@ -153,8 +153,9 @@ def link_store(session: Session, account_id: str, store_url: str, *, name: str |
     """The account's own connection for ``store_url`` (created pending), and its plugin secret when new.
 
     Never another account's row (``connectors.base.ownership``): the keys the store issues
-    (``install_keys``) prove control and connect it. A store connected to another account: 403."""
-    ownership.ensure_not_connected_elsewhere(session, account_id, PLATFORM, store_url)
+    (``install_keys``) prove control and connect it. The link itself answers the same whether or not
+    another account has the store; connecting (keys, plugin-only) is refused where another account
+    has it connected, before any key is tried."""
     connection = ownership.own_row(session, account_id, PLATFORM, store_url)
     if connection is None:
         connection = StoreConnection(id=new_id("store"), account_id=account_id, platform=PLATFORM, shop=store_url,

@@ -1,7 +1,7 @@
 """A store row never changes account. Linking a shop another account has pending, uninstalled or
-disconnected gives the caller its own pending row, answered exactly as for a shop nobody has; a shop
-connected elsewhere is refused (403) and its row left alone. Only proof of control of the shop (Shopify
-OAuth, WooCommerce keys) connects the caller's row, and never over another account's connected row.
+disconnected, or connected, gives the caller its own pending row, answered exactly as for a shop nobody
+has, and leaves the other row alone. Only proof of control of the shop (Shopify OAuth, WooCommerce keys)
+connects the caller's row, and never over another account's connected row.
 No store is called: the OAuth code exchange is replaced."""
 
 from __future__ import annotations
@@ -140,11 +140,18 @@ def test_a_second_account_gets_its_own_row_only_after_proving_control(
 
 def test_a_shopify_shop_connected_elsewhere_is_neither_linked_nor_moved(
         client: Any, auth: dict[str, str], shopify_env: FakeShopify) -> None:
+    """The link answers as for a shop nobody has (no oracle); the connected row stays acme's."""
     theirs = seed_store("shopify", SHOP, "acme", "connected")
     mallory = {"Authorization": f"Bearer {make_key('mallory')}"}
-    refused = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=mallory)
-    assert refused.status_code == 403 and "disconnect it there" in refused.json()["message"]
-    assert [r.id for r in rows(SHOP)] == [theirs]
+    linked = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=mallory)
+    fresh = client.post("/stores/shopify/link", json={"shop": "nobody-has-it.myshopify.com"}, headers=mallory)
+    assert linked.status_code == fresh.status_code == 201, linked.text
+    assert sorted(linked.json()) == sorted(fresh.json())
+    assert sorted(linked.json()["store"]) == sorted(fresh.json()["store"])
+    assert linked.json()["store"]["status"] == fresh.json()["store"]["status"] == "pending"
+    assert "another" not in linked.text.lower()
+    assert linked.json()["store"]["id"] != theirs
+    assert sorted(r.account_id for r in rows(SHOP)) == sorted([account_id("acme"), account_id("mallory")])
     assert_untouched(theirs, "acme", "connected")
 
 
@@ -201,7 +208,9 @@ def test_woocommerce_keys_do_not_connect_over_another_accounts_connected_store(c
     assert taken.status_code == 403, taken.text
     plugin_only = client.post("/woocommerce/stores", headers=mallory, json={"storeUrl": STORE_URL, "pluginOnly": True})
     assert plugin_only.status_code == 403, plugin_only.text
+    assert [r.id for r in rows(STORE_URL)] == [theirs]  # refused before anything was made
+    # A plain link (connect later, by the store's own approval) answers as for a store nobody has.
     linked = client.post("/woocommerce/stores", headers=mallory, json={"storeUrl": STORE_URL})
-    assert linked.status_code == 403 and "disconnect it there" in linked.json()["message"]
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["store"]["id"] != theirs and linked.json()["store"]["status"] == "pending"
     assert_untouched(theirs, "acme", "connected")
-    assert [r.id for r in rows(STORE_URL)] == [theirs]

@@ -29,8 +29,13 @@ def test_merchant_sees_only_their_stores(client: Any, auth: dict[str, str], othe
         assert client.get(path, headers=other_auth).status_code == 404
     assert client.delete(f"/stores/{store['id']}", headers=other_auth).status_code == 404
     assert client.post(f"/stores/{store['id']}/reconcile", headers=other_auth).status_code == 404
-    # Another account cannot take over a connected shop.
-    assert client.post("/stores/shopify/link", json={"shop": SHOP}, headers=other_auth).status_code == 403
+    # Another account cannot take over a connected shop: its link makes its own pending row, answered
+    # as for any shop, and the connected one stays this merchant's.
+    other = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=other_auth)
+    assert other.status_code == 201 and other.json()["store"]["id"] != store["id"]
+    assert other.json()["store"]["status"] == "pending"
+    mine = client.get(f"/stores/{store['id']}", headers=auth).json()
+    assert mine["status"] == "connected"
     assert client.get("/stores").status_code == 401
 
 
