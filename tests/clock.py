@@ -65,7 +65,10 @@ def start_session_shift(days: float) -> None:
     global _session_travel
     if not days:
         return
-    _session_travel = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+    # From the real time: a pytest-xdist worker starts already shifted by its parent (the
+    # sitecustomize), and ``now + days`` would move it twice as far.
+    real_now = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+    _session_travel = time_machine.travel(real_now + timedelta(days=days).total_seconds(), tick=True)
     _session_travel.start()
     _export(offset_s())  # its first reading: time-machine's ticking clock starts here
 
