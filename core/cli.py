@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core import logs
+from core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
 
 
 def _apply_common(args: argparse.Namespace) -> None:
@@ -204,16 +205,17 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
     from core.clock import iso
     from core.db import get_engine, migrate
-    from core.keys import create_key, get_or_create_account, revoke_key
+    from core.keys import create_key, get_or_create_account, revoke_key, set_status_dialect
     from core.models import Account, ApiKey
 
     migrate()
     with Session(get_engine(), expire_on_commit=False) as session:
         if args.keys_cmd == "create":
             account = get_or_create_account(session, args.account)
-            issued = create_key(session, account, kind=args.kind, mode=args.mode, name=args.name)
+            issued = create_key(session, account, kind=args.kind, mode=args.mode, name=args.name,
+                                status_dialect=args.status_dialect)
             data = {"id": issued.row.id, "key": issued.key, "kind": issued.row.kind, "mode": issued.row.mode,
-                    "account": account.name, "accountId": account.id}
+                    "statusDialect": issued.row.status_dialect, "account": account.name, "accountId": account.id}
             if args.json:
                 print(json.dumps(data))
             else:
@@ -225,14 +227,21 @@ def cmd_keys(args: argparse.Namespace) -> int:
             if args.account:
                 query = query.where(Account.name == args.account)
             rows = [{"id": k.id, "hint": k.hint, "kind": k.kind, "mode": k.mode, "name": k.name,
-                     "account": a.name, "createdAt": iso(k.created_at), "revokedAt": iso(k.revoked_at)}
+                     "statusDialect": k.status_dialect, "account": a.name, "createdAt": iso(k.created_at),
+                     "revokedAt": iso(k.revoked_at)}
                     for k, a in session.exec(query).all()]
             if args.json:
                 print(json.dumps(rows))
             else:
                 for row in rows:
                     state = "revoked" if row["revokedAt"] else "active"
-                    print(f"{row['id']}  {row['hint']:<24} {row['account']:<16} {state}  {row['name'] or ''}")
+                    print(f"{row['id']}  {row['hint']:<24} {row['account']:<16} {state:<7}  "
+                          f"{row['statusDialect']:<9}  {row['name'] or ''}")
+            return 0
+        if args.keys_cmd == "set-dialect":
+            changed = set_status_dialect(session, args.key, args.dialect)
+            print(json.dumps({"id": changed.id, "statusDialect": changed.status_dialect}) if args.json
+                  else f"Key {changed.id} now answers in the {changed.status_dialect} status dialect")
             return 0
         revoked = revoke_key(session, args.key_id)
         print(json.dumps({"id": revoked.id, "revoked": True}) if args.json else f"Revoked {revoked.id}")
@@ -379,13 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs (recycling)")
     worker.set_defaults(func=cmd_worker)
 
-    keys = sub.add_parser("keys", parents=[common], help="create, list and revoke API keys")
+    keys = sub.add_parser("keys", parents=[common], help="create, list and revoke API keys; set their status dialect")
     keys_sub = keys.add_subparsers(dest="keys_cmd", required=True)
     create = keys_sub.add_parser("create", parents=[common])
     create.add_argument("--account", default="default", help="account (tenant) name; created if needed")
     create.add_argument("--kind", choices=["secret", "publishable"], default="secret")
     create.add_argument("--mode", choices=["test", "live"], default="test")
     create.add_argument("--name", default=None)
+    create.add_argument("--status-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                        help="job status words in this key's answers: lifecycle (idle ... rejected, the default) "
+                             "or filecheck (pending running done skipped error + outcome, as Filecheck's SDKs expect)")
     create.add_argument("--json", action="store_true")
     lst = keys_sub.add_parser("list", parents=[common])
     lst.add_argument("--account", default=None)
@@ -393,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", parents=[common])
     revoke.add_argument("key_id")
     revoke.add_argument("--json", action="store_true")
+    dialect = keys_sub.add_parser("set-dialect", parents=[common], help="change a key's status dialect")
+    dialect.add_argument("key", help="the key's id (keys list), a unique start of it, or the key itself")
+    dialect.add_argument("dialect", choices=list(DIALECTS))
+    dialect.add_argument("--json", action="store_true")
     keys.set_defaults(func=cmd_keys)
 
     check = sub.add_parser("check", parents=[common], help="preflight a file locally and print the job")

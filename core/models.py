@@ -34,6 +34,8 @@ class ApiKey(SQLModel, table=True):
     # sha256 of the full key; the key itself is shown once and never stored.
     key_hash: str = Field(index=True, unique=True)
     hint: str  # "sk_test_…abc4", for listings
+    # How this key's callers hear a job's status: lifecycle | filecheck (core.jobs.dialect).
+    status_dialect: str = "lifecycle"
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None

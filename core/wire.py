@@ -1,4 +1,9 @@
-"""The one place that shapes Filecheck-compatible JSON from rows (jobs, tasks, steps, runs, status)."""
+"""The one place that shapes Filecheck-compatible JSON from rows (jobs, tasks, steps, runs, status).
+
+A job's status is spoken in the caller's status dialect (``core.jobs.dialect``): a parameter of
+``job_wire`` and ``runs_wire``, never a second shaper. The widget's ``status_payload`` always speaks
+``lifecycle``: the widget's states are those words.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.clock import epoch_ms, iso
 from core.config import get_settings
+from core.jobs.dialect import DEFAULT_DIALECT, job_status_in
 from core.jobs.service import steps_of, tasks_of
 from core.jobs.states import JOB_TERMINAL, job_can_proceed
 from core.models import Artifact, Job, Step, Task
@@ -104,8 +110,22 @@ def _results(tasks: list[Task], steps: list[Step], arts: dict[str | None, list[A
     return results
 
 
-def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = True) -> dict[str, Any]:
+def _status_outcome(session: Session, job: Job, dialect: str, tasks: list[Task] | None = None
+                    ) -> tuple[str, str | None]:
+    """The job's ``(status, outcome)`` in ``dialect``; looks at its files only when the answer depends on them."""
+    errored, started = False, True
+    if dialect != DEFAULT_DIALECT and job.status in ("rejected", "processing"):
+        if tasks is None:
+            tasks = list(session.exec(select(Task).where(Task.job_id == job.id)).all())
+        errored = any(t.status == "error" for t in tasks)
+        started = any(t.status != "pending" for t in tasks)
+    return job_status_in(dialect, job.status, job.outcome, could_not_process=errored, started=started)
+
+
+def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = True,
+             dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
     tasks = [] if lean else tasks_of(session, job.id)
+    status, outcome = _status_outcome(session, job, dialect, None if lean else tasks)
     steps = steps_of(session, [t.id for t in tasks])
     arts = {} if lean else _artifacts_by_task(session, job.id)
     steps_by_task: dict[str, list[Step]] = {}
@@ -117,7 +137,7 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
     ]
     out: dict[str, Any] = {
         "id": job.id, "createdAt": iso(job.created_at), "modifiedAt": iso(job.modified_at),
-        "expiresAt": iso(job.expires_at), "status": job.status, "outcome": job.outcome,
+        "expiresAt": iso(job.expires_at), "status": status, "outcome": outcome,
         "canProceed": job_can_proceed(job.status, job.params), "reason": job.reason, "channel": job.channel,
         "ruleId": job.rule_id, "workflowId": job.workflow_id, "wfPhase": job.wf_phase, "wfStreamStatus": None,
         "metaData": job.meta_data, "deliverables": deliverables,
@@ -127,7 +147,7 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
     }
     if not lean:
         out["summary"] = {
-            "id": job.id, "status": job.status, "outcome": job.outcome, "ruleId": job.rule_id,
+            "id": job.id, "status": status, "outcome": outcome, "ruleId": job.rule_id,
             "channel": job.channel, "customerId": job.customer_id, "orderId": job.order_id,
             "policy": {"onFail": job.on_fail}, "metaData": job.meta_data, "taskIds": [t.id for t in tasks],
             "sourceRefs": [
@@ -160,11 +180,12 @@ def run_wire(task: Task, arts: list[Artifact]) -> dict[str, Any]:
     }
 
 
-def runs_wire(session: Session, job: Job) -> dict[str, Any]:
+def runs_wire(session: Session, job: Job, *, dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
     tasks = tasks_of(session, job.id)
     arts = _artifacts_by_task(session, job.id)
+    status, outcome = _status_outcome(session, job, dialect, tasks)
     return {
-        "id": job.id, "status": job.status, "outcome": job.outcome,
+        "id": job.id, "status": status, "outcome": outcome,
         "canProceed": job_can_proceed(job.status, job.params),
         "wfPhase": job.wf_phase, "runs": [run_wire(t, arts.get(t.id, [])) for t in tasks],
     }
@@ -199,7 +220,10 @@ def _customer_findings(report: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def status_payload(session: Session, job: Job) -> dict[str, Any]:
-    """The Element's status payload (reference__status-payload.md), extended per file."""
+    """The Element's status payload (reference__status-payload.md), extended per file.
+
+    Always in the ``lifecycle`` dialect: the widget's states (and ``terminal``) are its words.
+    """
     tasks = tasks_of(session, job.id)
     arts = _artifacts_by_task(session, job.id)
     storage = get_storage()

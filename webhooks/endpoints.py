@@ -12,14 +12,15 @@ from sqlmodel import Session, col, select
 from core.clock import iso, utcnow
 from core.errors import BadRequest, Conflict, NotFound
 from core.ids import new_id
+from core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
 from webhooks import events
 from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint
 from webhooks.settings import get_webhook_settings
 from webhooks.signing import SignatureError, _whsec_key, new_whsec
 
 FORMATS = ("printgate", "filecheck")
-CREATE_KEYS = frozenset({"url", "events", "description", "enabled", "format", "secret"})
-UPDATE_KEYS = frozenset({"url", "events", "description", "enabled", "format"})
+CREATE_KEYS = frozenset({"url", "events", "description", "enabled", "format", "secret", "statusDialect"})
+UPDATE_KEYS = frozenset({"url", "events", "description", "enabled", "format", "statusDialect"})
 
 
 # --- wire ------------------------------------------------------------------------------------------
@@ -27,7 +28,7 @@ UPDATE_KEYS = frozenset({"url", "events", "description", "enabled", "format"})
 def endpoint_wire(ep: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": ep.id, "url": ep.url, "description": ep.description, "events": ep.events or [events.ALL],
-        "format": ep.format, "enabled": ep.enabled, "disabledReason": ep.disabled_reason,
+        "format": ep.format, "statusDialect": ep.status_dialect, "enabled": ep.enabled, "disabledReason": ep.disabled_reason,
         "disabledAt": iso(ep.disabled_at), "failureCount": ep.failure_count, "failingSince": iso(ep.failing_since),
         "lastSuccessAt": iso(ep.last_success_at), "createdAt": iso(ep.created_at), "updatedAt": iso(ep.updated_at),
         "secretHint": f"whsec_…{ep.secret[-4:]}",
@@ -97,6 +98,12 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def _dialect(value: Any) -> str:
+    if value not in DIALECTS:
+        raise BadRequest(f"statusDialect: one of {', '.join(DIALECTS)}")
+    return str(value)
+
+
 def _secret(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("whsec_"):
         raise BadRequest("secret: a Standard Webhooks secret, whsec_ followed by base64")
@@ -132,7 +139,9 @@ def list_endpoints(session: Session, account_id: str) -> list[WebhookEndpoint]:
                              .order_by(col(WebhookEndpoint.created_at), col(WebhookEndpoint.id))).all())
 
 
-def create_endpoint(session: Session, account_id: str, body: Any) -> WebhookEndpoint:
+def create_endpoint(session: Session, account_id: str, body: Any, *,
+                    default_dialect: str = DEFAULT_DIALECT) -> WebhookEndpoint:
+    """``default_dialect``: the status dialect of the request registering it, unless the body says."""
     body = _object(body, CREATE_KEYS)
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -140,6 +149,7 @@ def create_endpoint(session: Session, account_id: str, body: Any) -> WebhookEndp
     ep = WebhookEndpoint(
         id=new_id("we"), account_id=account_id, url=_url(body.get("url")), events=_events(body.get("events")),
         description=_description(body.get("description")), format=_format(body.get("format", "printgate")),
+        status_dialect=_dialect(body.get("statusDialect", default_dialect)),
         secret=_secret(body["secret"]) if body.get("secret") is not None else new_whsec(), enabled=enabled,
         disabled_reason=None if enabled else "disabled by the merchant", disabled_at=None if enabled else utcnow(),
     )
@@ -166,6 +176,8 @@ def update_endpoint(session: Session, ep: WebhookEndpoint, body: Any) -> Webhook
         ep.description = _description(body["description"])
     if "format" in body:
         ep.format = _format(body["format"])
+    if "statusDialect" in body:
+        ep.status_dialect = _dialect(body["statusDialect"])
     if "enabled" in body:
         if not isinstance(body["enabled"], bool):
             raise BadRequest("enabled: a boolean")

@@ -68,6 +68,9 @@ class WebhookEndpoint(SQLModel, table=True):
     # ``printgate``: ``{"type", "timestamp", "data"}`` for every event type. ``filecheck``: Filecheck's
     # envelope-free bodies (``job.created``, ``job.completed`` only), for receivers written for it.
     format: str = "printgate"
+    # The status dialect of job bodies sent here (core.jobs.dialect): by default that of the request
+    # that registered the endpoint (its key's, or the Printgate-Status-Dialect header).
+    status_dialect: str = "lifecycle"
     secret: str  # whsec_...
     previous_secret: str | None = None
     previous_secret_expires_at: datetime | None = None
@@ -115,6 +118,8 @@ class OutboundDelivery(SQLModel, table=True):
     url: str
     # A job webhook's custom headers (from the submission).
     headers: dict[str, Any] | None = _json()
+    # This receiver's own body, when its status dialect is not lifecycle (the event's payloads are).
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = "pending"  # pending | sending | succeeded | failed | cancelled
     attempts: int = 0
     max_attempts: int = 1

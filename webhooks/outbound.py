@@ -17,6 +17,14 @@ terminal status, and endpoints registered with ``format: "filecheck"`` receive F
 ``job.completed`` = the job summary spread + ``tasks`` (sdk-fixtures/webhook.job-completed.json),
 ``job.created`` = ``{id, status, channel, ruleId, customerId, orderId, taskCount, created}``.
 
+Status dialect
+--------------
+A job's status in a body is spoken in the receiver's dialect (``core.jobs.dialect``): an endpoint's
+``statusDialect`` (by default that of the request that registered it: its key's, or the
+``Printgate-Status-Dialect`` header), and for a job's own ``webhook`` the dialect of the request that
+submitted the job. The event keeps the lifecycle bodies; a receiver in another dialect gets its own
+body on its delivery row, shaped and serialized once per dialect. Same event, same ``webhook-id``.
+
 Signing
 -------
 Every request carries Standard Webhooks headers: ``webhook-id`` (the event id, the same on every
@@ -44,6 +52,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +68,7 @@ from core import net, signals
 from core.clock import as_utc, epoch_ms, iso, utcnow
 from core.db import get_engine
 from core.ids import new_id
+from core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
 from core.jobs.states import JOB_TERMINAL, can_proceed
 from core.models import Job, Order
 from webhooks import _queue, events
@@ -92,9 +102,9 @@ def filecheck_completed(wire: dict[str, Any]) -> dict[str, Any]:
     return {**(wire.get("summary") or {}), "tasks": tasks}
 
 
-def filecheck_created(job: Job, task_count: int) -> dict[str, Any]:
-    """Filecheck's ``job.created`` body (API.md §9: ``taskCount`` marks it)."""
-    return {"id": job.id, "status": job.status, "channel": job.channel, "ruleId": job.rule_id,
+def filecheck_created(job: Job, wire: dict[str, Any], task_count: int) -> dict[str, Any]:
+    """Filecheck's ``job.created`` body (API.md §9: ``taskCount`` marks it), status as in ``wire``."""
+    return {"id": job.id, "status": wire["status"], "channel": job.channel, "ruleId": job.rule_id,
             "customerId": job.customer_id, "orderId": job.order_id, "taskCount": task_count,
             "created": epoch_ms(job.created_at)}
 
@@ -125,6 +135,34 @@ def _endpoints_for(session: Session, account_id: str, event_type: str) -> list[W
             and (ep.format != "filecheck" or event_type in (events.JOB_CREATED, events.JOB_COMPLETED))]
 
 
+# A receiver's data and Filecheck body in a status dialect: ``dialect -> (data, filecheck_body)``.
+Shaper = Callable[[str], tuple[Any, Any]]
+
+
+def _job_webhook_dialect(job: Job) -> str:
+    """The dialect of the request that submitted the job (``core.api.routes.jobs._webhook``)."""
+    dialect = (job.webhook or {}).get("statusDialect") if isinstance(job.webhook, dict) else None
+    return dialect if dialect in DIALECTS else DEFAULT_DIALECT
+
+
+def _dialect_payloads(event_type: str, at: datetime, shaper: Shaper | None) -> Callable[[str, str], str | None]:
+    """A receiver's own body, ``(dialect, format) -> body``, or None where the event's bodies serve
+    (the default dialect): each other dialect is shaped and serialized once per event."""
+    done: dict[str, tuple[str, str | None]] = {}
+
+    def payload(dialect: str, fmt: str) -> str | None:
+        if shaper is None or dialect == DEFAULT_DIALECT:
+            return None
+        if dialect not in done:
+            data, filecheck_body = shaper(dialect)
+            done[dialect] = (envelope(event_type, data, at),
+                             _dumps(filecheck_body) if filecheck_body is not None else None)
+        printgate_body, filecheck_only = done[dialect]
+        return filecheck_only if fmt == "filecheck" else printgate_body
+
+    return payload
+
+
 def _job_webhook(job: Job) -> tuple[str, dict[str, str]] | None:
     hook = job.webhook or {}
     url = hook.get("url") if isinstance(hook, dict) else None
@@ -139,10 +177,13 @@ def _job_webhook(job: Job) -> tuple[str, dict[str, str]] | None:
 def emit(session: Session, event_type: str, account_id: str, data: Any, *,
          endpoints: list[WebhookEndpoint], filecheck_body: Any = None,
          job_webhook: tuple[str, dict[str, str]] | None = None, job_id: str | None = None,
-         order_id: str | None = None, dedupe_key: str | None = None) -> list[str]:
+         order_id: str | None = None, dedupe_key: str | None = None, shaper: Shaper | None = None,
+         job_webhook_dialect: str = DEFAULT_DIALECT) -> list[str]:
     """Write the event and its deliveries in one transaction, then queue one message per delivery.
 
-    Returns the delivery ids (empty when ``dedupe_key`` was already used).
+    ``data`` and ``filecheck_body`` are in the default (lifecycle) status dialect; ``shaper`` gives
+    them in another, for receivers that speak it. Returns the delivery ids (empty when
+    ``dedupe_key`` was already used).
     """
     if event_type not in events.EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}: add it to webhooks.events")
@@ -152,16 +193,19 @@ def emit(session: Session, event_type: str, account_id: str, data: Any, *,
                          payload=envelope(event_type, data, now),
                          filecheck_payload=_dumps(filecheck_body) if filecheck_body is not None else None,
                          job_id=job_id, order_id=order_id, dedupe_key=dedupe_key, created_at=now)
+    own_payload = _dialect_payloads(event_type, now, shaper)
     deliveries = [
         OutboundDelivery(id=new_id("whd"), event_id=event.id, account_id=account_id, event_type=event_type,
                          endpoint_id=ep.id, kind="endpoint", url=ep.url, max_attempts=max_attempts,
+                         payload=own_payload(ep.status_dialect, ep.format),
                          next_attempt_at=now, created_at=now, updated_at=now)
         for ep in endpoints if ep.format != "filecheck" or filecheck_body is not None
     ]
     if job_webhook is not None and filecheck_body is not None:
         deliveries.append(OutboundDelivery(
             id=new_id("whd"), event_id=event.id, account_id=account_id, event_type=event_type, kind="job",
-            url=job_webhook[0], headers=job_webhook[1] or None, max_attempts=max_attempts, next_attempt_at=now,
+            url=job_webhook[0], headers=job_webhook[1] or None, max_attempts=max_attempts,
+            payload=own_payload(job_webhook_dialect, "filecheck"), next_attempt_at=now,
             created_at=now, updated_at=now))
     session.add(event)
     session.add_all(deliveries)
@@ -202,11 +246,16 @@ def on_job_created(job_id: str, **_: Any) -> None:
         endpoints = _endpoints_for(session, job.account_id, events.JOB_CREATED)
         if not endpoints:
             return
-        wire = job_wire(session, job)
-        body = filecheck_created(job, len(tasks_of(session, job.id))) \
-            if any(ep.format == "filecheck" for ep in endpoints) else None
+        task_count = len(tasks_of(session, job.id))
+        wants_filecheck = any(ep.format == "filecheck" for ep in endpoints)
+
+        def shaped(dialect: str) -> tuple[Any, Any]:
+            wire = job_wire(session, job, dialect=dialect)
+            return wire, filecheck_created(job, wire, task_count) if wants_filecheck else None
+
+        wire, body = shaped(DEFAULT_DIALECT)
         emit(session, events.JOB_CREATED, job.account_id, wire, endpoints=endpoints, filecheck_body=body,
-             job_id=job.id)
+             job_id=job.id, shaper=shaped)
 
 
 def on_job_completed(job_id: str, **_: Any) -> None:
@@ -220,9 +269,14 @@ def on_job_completed(job_id: str, **_: Any) -> None:
         hook = _job_webhook(job)
         if not endpoints and hook is None:
             return
-        wire = job_wire(session, job)
-        emit(session, events.JOB_COMPLETED, job.account_id, wire, endpoints=endpoints,
-             filecheck_body=filecheck_completed(wire), job_webhook=hook, job_id=job.id)
+
+        def shaped(dialect: str) -> tuple[Any, Any]:
+            wire = job_wire(session, job, dialect=dialect)
+            return wire, filecheck_completed(wire)
+
+        wire, body = shaped(DEFAULT_DIALECT)
+        emit(session, events.JOB_COMPLETED, job.account_id, wire, endpoints=endpoints, filecheck_body=body,
+             job_webhook=hook, job_id=job.id, shaper=shaped, job_webhook_dialect=_job_webhook_dialect(job))
 
 
 def on_job_processed(job_id: str, **_: Any) -> None:
@@ -235,7 +289,7 @@ def on_job_processed(job_id: str, **_: Any) -> None:
         endpoints = _endpoints_for(session, job.account_id, events.JOB_PROCESSED)
         if endpoints:
             emit(session, events.JOB_PROCESSED, job.account_id, job_wire(session, job), endpoints=endpoints,
-                 job_id=job.id)
+                 job_id=job.id, shaper=lambda dialect: (job_wire(session, job, dialect=dialect), None))
         if job.order_id:
             order = session.exec(select(Order).where(Order.account_id == job.account_id,
                                                      Order.external_id == job.order_id)).first()
@@ -279,13 +333,18 @@ def _maybe_files_ready(session: Session, order: Order) -> None:
     jobs = _order_jobs(session, order)
     if not jobs or not all(_settled(job) for job in jobs):
         return
-    files = []
-    for job in jobs:
-        wire = job_wire(session, job)
-        files.append({"jobId": job.id, "status": job.status, "outcome": job.outcome,
-                      "canProceed": wire["canProceed"], "deliverables": wire["deliverables"]})
-    emit(session, events.ORDER_FILES_READY, order.account_id, {**order_data(session, order), "jobs": files},
-         endpoints=endpoints, order_id=order.id, dedupe_key=key)
+    order_body = order_data(session, order)
+
+    def shaped(dialect: str) -> tuple[Any, Any]:
+        files = []
+        for job in jobs:
+            wire = job_wire(session, job, dialect=dialect)
+            files.append({"jobId": job.id, "status": wire["status"], "outcome": wire["outcome"],
+                          "canProceed": wire["canProceed"], "deliverables": wire["deliverables"]})
+        return {**order_body, "jobs": files}, None
+
+    emit(session, events.ORDER_FILES_READY, order.account_id, shaped(DEFAULT_DIALECT)[0],
+         endpoints=endpoints, order_id=order.id, dedupe_key=key, shaper=shaped)
 
 
 signals.connect(signals.JOB_CREATED, on_job_created)
@@ -442,7 +501,7 @@ def deliver(delivery_id: str) -> str:
             secrets_ = endpoint_secrets(endpoint, now)
             raw = event.filecheck_payload if endpoint.format == "filecheck" and event.filecheck_payload \
                 else event.payload
-        body = raw.encode()
+        body = (delivery.payload or raw).encode()  # a receiver in another status dialect has its own
         headers = {"content-type": "application/json", "user-agent": get_webhook_settings().user_agent,
                    **(delivery.headers or {})}
         if secrets_:

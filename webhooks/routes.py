@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.api.deps import JsonBody, SecretKey, SessionDep
+from core.api.deps import JsonBody, SecretKey, SessionDep, StatusDialect
 from core.clock import iso
 from core.errors import Conflict, PayloadTooLarge, PrintgateError, RateLimited
 from webhooks import endpoints as ops
@@ -143,9 +143,12 @@ def list_endpoints(session: SessionDep, caller: SecretKey) -> dict[str, Any]:
 
 
 @router.post("/webhook-endpoints", status_code=201, tags=["webhook endpoints"])
-def create_endpoint(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
-    """Register a receiver. The response carries its ``secret`` (``whsec_...``) for verification."""
-    ep = ops.create_endpoint(session, caller.account_id, body)
+def create_endpoint(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> dict[str, Any]:
+    """Register a receiver. The response carries its ``secret`` (``whsec_...``) for verification.
+
+    Job bodies sent to it use ``statusDialect``, by default the dialect of this request.
+    """
+    ep = ops.create_endpoint(session, caller.account_id, body, default_dialect=dialect)
     return {"endpoint": ops.endpoint_wire(ep, with_secret=True)}
 
 

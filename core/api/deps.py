@@ -8,12 +8,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from core.config import get_settings
 from core.db import get_engine
 from core.errors import BadRequest, Forbidden, PayloadTooLarge, RateLimited, Unauthorized
+from core.jobs.dialect import DIALECTS, HEADER, check_dialect
 from core.keys import Principal, authenticate
 
 
@@ -94,6 +95,22 @@ async def any_key(request: Request, session: SessionDep) -> Principal:
 
 SecretKey = Annotated[Principal, Depends(secret_key)]
 AnyKey = Annotated[Principal, Depends(any_key)]
+
+
+async def status_dialect(caller: SecretKey, header: Annotated[str | None, Header(
+        alias=HEADER, description="Job status words in this answer: `lifecycle` (idle … rejected) or `filecheck` "
+                                  "(pending running done skipped error + outcome); default: the API key's")] = None,
+                         ) -> str:
+    """The status dialect jobs are shaped in for this request: the header's, else the key's."""
+    if header is None:
+        return caller.status_dialect
+    try:
+        return check_dialect(header.strip().lower())
+    except ValueError as exc:
+        raise BadRequest(f"{HEADER} must be one of {', '.join(DIALECTS)}") from exc
+
+
+StatusDialect = Annotated[str, Depends(status_dialect)]
 
 
 async def capped_body(request: Request) -> bytes:

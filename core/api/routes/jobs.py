@@ -12,16 +12,17 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, and_, exists, false, or_, text
 from sqlmodel import Session, col, select
 
 from core.api.bodycache import job_bodies
-from core.api.deps import JsonBody, SecretKey, SessionDep
+from core.api.deps import JsonBody, SecretKey, SessionDep, StatusDialect
 from core.api.schemas import validate_body
 from core.clock import as_utc
 from core.config import get_settings
 from core.errors import BadRequest, NotFound
 from core.jobs import service
+from core.jobs.dialect import FILECHECK_STATUSES, list_filter
 from core.jobs.service import JobSpec, SourceSpec, decode_inline_file
 from core.jobs.states import JOB_STATUSES, JOB_TERMINAL
 from core.keys import Principal
@@ -32,10 +33,11 @@ from core.wire import job_wire, run_wire, runs_wire, task_artifacts
 router = APIRouter(tags=["jobs"])
 
 
-def _webhook(value: Any) -> dict[str, Any] | None:
+def _webhook(value: Any, dialect: str) -> dict[str, Any] | None:
+    """The job's own webhook; it is called with the job in the dialect of the request that set it."""
     if value is None:
         return None
-    return {"url": value} if isinstance(value, str) else dict(value)
+    return {**({"url": value} if isinstance(value, str) else dict(value)), "statusDialect": dialect}
 
 
 def _source(raw: dict[str, Any], steps: list[dict[str, Any]], **extra: Any) -> SourceSpec:
@@ -60,11 +62,11 @@ def _exactly_one_input(raw: dict[str, Any], index: int) -> None:
         raise BadRequest(f"sources.{index}: give exactly one of url, file, fileRef")
 
 
-def _submit(session: Session, caller: Principal, spec: JobSpec, *, wait: bool, pending_flag_on_201: bool = False
-            ) -> JSONResponse:
+def _submit(session: Session, caller: Principal, spec: JobSpec, *, wait: bool, dialect: str,
+            pending_flag_on_201: bool = False) -> JSONResponse:
     job = service.create_job(session, caller.account_id, spec)
     if not wait:
-        body: dict[str, Any] = {"job": job_wire(session, job, signed=True)}
+        body: dict[str, Any] = {"job": job_wire(session, job, signed=True, dialect=dialect)}
         if pending_flag_on_201:
             body["pending"] = True
         return JSONResponse(body, status_code=201)
@@ -74,20 +76,21 @@ def _submit(session: Session, caller: Principal, spec: JobSpec, *, wait: bool, p
         session.expire_all()
         current = session.get(Job, job.id)
         if current is not None and current.status in JOB_TERMINAL:
-            return JSONResponse({"job": job_wire(session, current)}, status_code=200)
+            return JSONResponse({"job": job_wire(session, current, dialect=dialect)}, status_code=200)
         time.sleep(delay)
         delay = min(delay * 1.5, 0.25)
     session.expire_all()
-    return JSONResponse({"pending": True, "job": job_wire(session, session.get(Job, job.id) or job)}, status_code=202)
+    return JSONResponse({"pending": True, "job": job_wire(session, session.get(Job, job.id) or job, dialect=dialect)},
+                        status_code=202)
 
 
-def _common(body: dict[str, Any], caller: Principal, kind: str) -> dict[str, Any]:
-    return {"kind": kind, "mode": caller.mode, "webhook": _webhook(body.get("webhook")),
+def _common(body: dict[str, Any], caller: Principal, kind: str, dialect: str) -> dict[str, Any]:
+    return {"kind": kind, "mode": caller.mode, "webhook": _webhook(body.get("webhook"), dialect),
             "meta_data": body.get("metaData"), "context": body.get("context")}
 
 
 @router.post("/jobs")
-def submit_job(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+def submit_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
     body = validate_body("JobsPost", body)
     sources = []
     for index, raw in enumerate(body["sources"]):
@@ -95,8 +98,8 @@ def submit_job(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONRe
         sources.append(_source(raw, raw["steps"]))
     spec = JobSpec(sources=sources, channel=body.get("channel", "api"), rule_id=body.get("ruleId"),
                    on_fail=(body.get("policy") or {}).get("onFail", "reject"), customer_id=body.get("customerId"),
-                   order_id=body.get("orderId"), **_common(body, caller, "jobs"))
-    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+                   order_id=body.get("orderId"), **_common(body, caller, "jobs", dialect))
+    return _submit(session, caller, spec, wait=bool(body.get("sync")), dialect=dialect)
 
 
 # Each one-off endpoint is the canonical submit with its steps built from one source.
@@ -104,17 +107,17 @@ StepsFor = Callable[[dict[str, Any], dict[str, Any], int], list[dict[str, Any]]]
 
 
 def _one_off(session: Session, caller: Principal, body: Any, *, schema: str, kind: str, steps_for: StepsFor,
-             sync_by_default: bool = False) -> JSONResponse:
+             dialect: str, sync_by_default: bool = False) -> JSONResponse:
     body = validate_body(schema, body)
     sources = []
     for index, raw in enumerate(body["sources"]):
         _exactly_one_input(raw, index)
         sources.append(_source(raw, steps_for(raw, body, index), profile_id=raw.get("profileId")))
-    spec = JobSpec(sources=sources, **_common(body, caller, kind))
+    spec = JobSpec(sources=sources, **_common(body, caller, kind, dialect))
     if sync_by_default:  # /jobs/validate and /jobs/optimize (DECISIONS 3): `async: true` opts out
         is_async = bool(body.get("async"))
-        return _submit(session, caller, spec, wait=not is_async, pending_flag_on_201=is_async)
-    return _submit(session, caller, spec, wait=bool(body.get("sync")))
+        return _submit(session, caller, spec, wait=not is_async, dialect=dialect, pending_flag_on_201=is_async)
+    return _submit(session, caller, spec, wait=bool(body.get("sync")), dialect=dialect)
 
 
 def _profile_params(raw: dict[str, Any]) -> dict[str, Any] | None:
@@ -151,30 +154,32 @@ def _previews_steps(raw: dict[str, Any], _body: dict[str, Any], _index: int) -> 
 
 
 @router.post("/jobs/preflight")
-def preflight_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    return _one_off(session, caller, body, schema="JobsPreflightPost", kind="preflight", steps_for=_preflight_steps)
+def preflight_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
+    return _one_off(session, caller, body, schema="JobsPreflightPost", kind="preflight", steps_for=_preflight_steps,
+                    dialect=dialect)
 
 
 @router.post("/jobs/fix")
-def fix_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    return _one_off(session, caller, body, schema="FixPost", kind="fix", steps_for=_fix_steps)
+def fix_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
+    return _one_off(session, caller, body, schema="FixPost", kind="fix", steps_for=_fix_steps, dialect=dialect)
 
 
 @router.post("/jobs/optimize")
-def optimize_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+def optimize_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
     return _one_off(session, caller, body, schema="JobsOptimizePost", kind="optimize", steps_for=_optimize_steps,
-                    sync_by_default=True)
+                    dialect=dialect, sync_by_default=True)
 
 
 @router.post("/jobs/validate")
-def validate_file(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
+def validate_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
     return _one_off(session, caller, body, schema="JobsValidatePost", kind="validate", steps_for=_validate_steps,
-                    sync_by_default=True)
+                    dialect=dialect, sync_by_default=True)
 
 
 @router.post("/jobs/previews")
-def generate_previews(session: SessionDep, caller: SecretKey, body: JsonBody) -> JSONResponse:
-    return _one_off(session, caller, body, schema="PreviewsPost", kind="previews", steps_for=_previews_steps)
+def generate_previews(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
+    return _one_off(session, caller, body, schema="PreviewsPost", kind="previews", steps_for=_previews_steps,
+                    dialect=dialect)
 
 
 def _encode_key(job: Job) -> str:
@@ -190,18 +195,36 @@ def _decode_key(value: str) -> tuple[datetime, str]:
         raise BadRequest("nextKey is not valid") from exc
 
 
+def _status_filter(status: str) -> ColumnElement[bool]:
+    """``?status=`` as SQL: a lifecycle word is the stored status, a filecheck word may look at the files."""
+    file_facts = {
+        "errored": exists().where(col(Task.job_id) == col(Job.id), col(Task.status) == "error"),
+        "started": exists().where(col(Task.job_id) == col(Job.id), col(Task.status) != "pending"),
+    }
+    alternatives: list[ColumnElement[bool]] = []
+    for stored, fact in list_filter(status):
+        condition: ColumnElement[bool] = col(Job.status).in_(stored)
+        if fact is not None:
+            test = file_facts[fact.lstrip("!")]
+            condition = and_(condition, ~test if fact.startswith("!") else test)
+        alternatives.append(condition)
+    return or_(false(), *alternatives)
+
+
 @router.get("/jobs")
 def list_jobs(
-    session: SessionDep, caller: SecretKey,
+    session: SessionDep, caller: SecretKey, dialect: StatusDialect,
     limit: int = Query(20, ge=1, le=100), nextKey: str | None = None, status: str | None = None,
     outcome: str | None = None, channel: str | None = None, orderId: str | None = None,
     customerId: str | None = None, workflowId: str | None = None, kind: str | None = None,
     preview: bool = False,
 ) -> dict[str, Any]:
-    if status is not None and status not in JOB_STATUSES:
-        raise BadRequest(f"status must be one of {', '.join(JOB_STATUSES)}")
+    if status is not None and status not in JOB_STATUSES + FILECHECK_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(JOB_STATUSES + FILECHECK_STATUSES)}")
     query = select(Job).where(Job.account_id == caller.account_id, col(Job.deleted_at).is_(None))
-    for column, value in ((Job.status, status), (Job.outcome, outcome), (Job.channel, channel),
+    if status is not None:  # either vocabulary, whatever the dialect of the answer
+        query = query.where(_status_filter(status))
+    for column, value in ((Job.outcome, outcome), (Job.channel, channel),
                           (Job.order_id, orderId), (Job.customer_id, customerId), (Job.workflow_id, workflowId),
                           (Job.kind, kind)):
         if value is not None:
@@ -213,7 +236,7 @@ def list_jobs(
                             | ((col(Job.created_at) == created) & (col(Job.id) < last_id)))
     rows = session.exec(query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)).all()
     page = list(rows[:limit])
-    return {"jobs": [job_wire(session, job, lean=True) for job in page],
+    return {"jobs": [job_wire(session, job, lean=True, dialect=dialect) for job in page],
             "nextKey": _encode_key(page[-1]) if len(rows) > limit else None}
 
 
@@ -221,7 +244,8 @@ _STAMP_SQL = text("SELECT account_id, modified_at, deleted_at FROM job WHERE id 
 
 
 @router.get("/jobs/{job_id}", response_model=None)
-async def get_job(session: SessionDep, caller: SecretKey, job_id: str, expand: str | None = None) -> Response:
+async def get_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, job_id: str,
+                  expand: str | None = None) -> Response:
     """The hot path of every poller: one indexed lookup, then cached bytes while the job is unchanged.
 
     Runs on the event loop (the lookup is a primary-key read); shaping a changed job, which reads
@@ -232,18 +256,19 @@ async def get_job(session: SessionDep, caller: SecretKey, job_id: str, expand: s
     stamp_row = session.connection().execute(_STAMP_SQL, {"id": job_id}).first()
     if stamp_row is None or stamp_row[0] != caller.account_id or stamp_row[2] is not None:
         raise NotFound(f"Job not found: {job_id}")
-    key = (job_id, expand or "")
+    key = (job_id, expand or "", dialect)
     stamp = (str(stamp_row[1]), url_bucket())
     body = job_bodies.get(key, stamp)
     if body is None:
-        body = await run_in_threadpool(_shape_job, session, caller.account_id, job_id, expand)
+        body = await run_in_threadpool(_shape_job, session, caller.account_id, job_id, expand, dialect)
         job_bodies.put(key, stamp, body)
     return Response(body, media_type="application/json")
 
 
-def _shape_job(session: Session, account_id: str, job_id: str, expand: str | None) -> bytes:
+def _shape_job(session: Session, account_id: str, job_id: str, expand: str | None, dialect: str) -> bytes:
     job = service.get_job(session, account_id, job_id)
-    data = runs_wire(session, job) if expand == "runs" else {"job": job_wire(session, job)}
+    data = runs_wire(session, job, dialect=dialect) if expand == "runs" \
+        else {"job": job_wire(session, job, dialect=dialect)}
     return json.dumps(data, separators=(",", ":")).encode()
 
 
@@ -287,11 +312,11 @@ def get_run(session: SessionDep, caller: SecretKey, run_id: str) -> dict[str, An
 
 
 @router.post("/jobs/{job_id}/process")
-def process_job(session: SessionDep, caller: SecretKey, job_id: str) -> dict[str, Any]:
+def process_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, job_id: str) -> dict[str, Any]:
     """printgate's own: run a workflow job's processing phase now (trigger "manual" / "api")."""
     job = service.get_job(session, caller.account_id, job_id)
     if job.kind != "workflow":
         raise BadRequest("Only workflow jobs have a processing phase")
     if not service.maybe_start_processing(session, job, reason="api"):
         raise BadRequest(f"Job cannot be processed now (status {job.status}, phase {job.wf_phase})")
-    return {"job": job_wire(session, job)}
+    return {"job": job_wire(session, job, dialect=dialect)}
