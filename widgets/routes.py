@@ -11,8 +11,10 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Query
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from core.errors import NotFound
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DEMO_TEMPLATE = Path(__file__).resolve().parent / "templates" / "demo.html"
@@ -45,17 +47,17 @@ _SCRIPT_HEADERS = {"Cache-Control": "public, max-age=300", "Access-Control-Allow
 _PATH_KEY = re.compile(r"^(v1|pk_(live|test)_[A-Za-z0-9_-]{8,100})$")
 
 
-def _widget_file(key: str, name: str, media_type: str) -> Response:
+def _widget_file(key: str, name: str, media_type: str) -> FileResponse:
     """The same script (or CSS) for every key: the script reads the key back from its own URL."""
     if not _PATH_KEY.match(key):  # a secret key in a public URL, or anything else: not a script
-        return JSONResponse({"error": True, "message": "not found"}, status_code=404)
+        raise NotFound("Not found")
     return FileResponse(STATIC_DIR / name, media_type=media_type, headers=_SCRIPT_HEADERS)
 
 
 @router.get("/widget/{key}/printgate.js")
 @router.get("/widget/{key}/filecheck.js")
 @router.get("/element/{key}/filecheck.js")
-def widget_script_for_key(key: str) -> Response:
+def widget_script_for_key(key: str) -> FileResponse:
     """Filecheck's script URLs (``/element/{pk}/filecheck.js``, ``/element/v1/filecheck.js``), so a
     shop's Filecheck plugin loads printgate's widget by changing only the base URL."""
     return _widget_file(key, "printgate.js", "text/javascript")
@@ -64,7 +66,7 @@ def widget_script_for_key(key: str) -> Response:
 @router.get("/widget/{key}/printgate.css")
 @router.get("/widget/{key}/filecheck.css")
 @router.get("/element/{key}/filecheck.css")
-def widget_css_for_key(key: str) -> Response:
+def widget_css_for_key(key: str) -> FileResponse:
     """The script loads its CSS from beside itself (``.js`` -> ``.css``)."""
     return _widget_file(key, "printgate.css", "text/css")
 

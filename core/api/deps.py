@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -113,6 +114,9 @@ async def status_dialect(caller: SecretKey, header: Annotated[str | None, Header
 StatusDialect = Annotated[str, Depends(status_dialect)]
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 async def capped_body(request: Request) -> bytes:
     """The request body, read with a running count: a body over the cap is refused (413) as soon as
     it is known to be, before it is all read (a chunked body has no Content-Length to check first)."""
@@ -144,12 +148,13 @@ def parse_json(raw: bytes) -> Any:
         raise BadRequest("Malformed JSON: nested too deep") from exc
     except ValueError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise BadRequest("Malformed JSON: a string is not valid Unicode (a lone surrogate)") from exc
-    except RecursionError as exc:
-        raise BadRequest("Malformed JSON: nested too deep") from exc
+    # Raw UTF-8 cannot hold a surrogate (json.loads refuses it); only a \\uD800-\\uDFFF escape can, so
+    # the re-encoding that finds a lone one runs only for bodies that have such an escape.
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadRequest("Malformed JSON: a string is not valid Unicode (a lone surrogate)") from exc
     return value
 
 

@@ -12,23 +12,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Instance, make_clean_pdf, make_key
+from tests.core.test_orders import intake_job
 
 
 def element_job(client: TestClient, instance: Instance, pk: str, workflow_id: str, pdf: Path) -> str:
-    """An intake job of ``workflow_id`` with one file, checked (the intake verdict reached)."""
-    headers = {"Authorization": f"Bearer {pk}"}
-    created = client.post("/element/jobs", headers=headers, json={"workflowId": workflow_id})
-    assert created.status_code == 201, created.text
-    job_id = str(created.json()["jobId"])
-    upload = client.post("/uploads", headers=headers, json={}).json()
-    url = upload["upload"]["url"].removeprefix("http://testserver")
-    assert client.post(url, data=upload["upload"]["fields"],
-                       files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
-                        json={"fileRef": upload["fileRef"], "name": pdf.name})
-    assert added.status_code == 201, added.text
-    instance.drain()
-    return job_id
+    return intake_job(client, instance, pk, pdf, workflow=workflow_id)
 
 
 def workflow_body(approval: bool) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import Instance, make_key
 
 
-def intake_job(client: TestClient, instance: Instance, pk: str, pdf: Path, workflow: str = "wf_default") -> str:
+def intake_job(client: TestClient, instance: Instance, pk: str, pdf: Path, workflow: str = "wf_default",
+               slot: str | None = None) -> str:
+    """An intake job made the widget's way (publishable key, presigned upload, one file), checked."""
     headers = {"Authorization": f"Bearer {pk}"}
     job = client.post("/element/jobs", headers=headers, json={"workflowId": workflow})
     assert job.status_code in (200, 201), job.text
@@ -19,7 +21,7 @@ def intake_job(client: TestClient, instance: Instance, pk: str, pdf: Path, workf
     assert client.post(url, data=upload["upload"]["fields"],
                        files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
     added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
-                        json={"fileRef": upload["fileRef"], "name": pdf.name})
+                        json={"fileRef": upload["fileRef"], "name": pdf.name, **({"slot": slot} if slot else {})})
     assert added.status_code in (200, 201), added.text
     instance.drain()
     return str(job_id)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from core.jobs.states import job_can_proceed
 from tests.conftest import Instance, make_clean_pdf, make_key
+from tests.core.test_orders import intake_job
 
 
 @pytest.mark.parametrize(
@@ -46,19 +47,7 @@ def test_job_can_proceed(status: str, params: dict[str, Any] | None, expected: b
 
 def card_job(client: TestClient, instance: Instance, pk: str, pdf: Path) -> str:
     """A wf_business_cards intake job with its front side checked (intake verdict reached)."""
-    headers = {"Authorization": f"Bearer {pk}"}
-    created = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_business_cards"})
-    assert created.status_code == 201, created.text
-    job_id = created.json()["jobId"]
-    upload = client.post("/uploads", headers=headers, json={}).json()
-    url = upload["upload"]["url"].removeprefix("http://testserver")
-    assert client.post(url, data=upload["upload"]["fields"],
-                       files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
-                        json={"fileRef": upload["fileRef"], "name": pdf.name, "slot": "Front"})
-    assert added.status_code == 201, added.text
-    instance.drain()
-    return str(job_id)
+    return intake_job(client, instance, pk, pdf, workflow="wf_business_cards", slot="Front")
 
 
 def gate_views(client: TestClient, auth: dict[str, str], pk: str, job_id: str) -> dict[str, Any]:
