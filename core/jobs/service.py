@@ -198,8 +198,13 @@ def get_job(session: Session, account_id: str, job_id: str) -> Job:
     return job
 
 
-def tasks_of(session: Session, job_id: str) -> list[Task]:
-    return list(session.exec(select(Task).where(Task.job_id == job_id).order_by(col(Task.position))).all())
+def tasks_of(session: Session, job_id: str, *, fresh: bool = False) -> list[Task]:
+    """The job's files in order. ``fresh`` re-reads rows this session already holds: a long-lived
+    session (a worker's, with ``expire_on_commit=False``) would otherwise see its first copy forever."""
+    query = select(Task).where(Task.job_id == job_id).order_by(col(Task.position))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return list(session.exec(query).all())
 
 
 def steps_of(session: Session, task_ids: list[str]) -> list[Step]:
@@ -250,8 +255,13 @@ def _lock_job_row(session: Session, job_id: str) -> None:
 def refresh_job(session: Session, job: Job) -> tuple[str, str]:
     """Recompute the job's status; return ``(old_status, new_status)``."""
     _lock_job_row(session, job.id)
+    # Re-read what others committed before the lock: a copy loaded earlier would both misreport the
+    # old status and hide a change, since an attribute set to the value it was loaded with is not
+    # written ("processing" over a "rejected" committed meanwhile stayed "rejected").
+    session.flush()
+    session.refresh(job)
     old = job.status
-    tasks = tasks_of(session, job.id)
+    tasks = tasks_of(session, job.id, fresh=True)
     views = [TaskView(t.status, t.outcome, (t.params or {}).get("onFail", job.on_fail)) for t in tasks]
     if job.wf_phase in ("processing", "processing_done", "manual_review") and old in JOB_TERMINAL:
         new = old  # the intake verdict stands; processing progress is wfPhase
