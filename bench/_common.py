@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 
 # The same test PDF and free-port helpers as the test suite (one definition, in tests/support.py, which
 # needs no pytest: the README's install has none).
-from tests.support import free_port, make_pdf  # noqa: E402, F401  (re-exported for the bench scripts)
+from tests.support import CLI, free_port, make_pdf, source_dir  # noqa: E402, F401  (re-exported for the bench scripts)
 
 RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of each run
 
@@ -191,13 +191,13 @@ def start_serve(*, api_workers: int = 1, workers: int = 2, data_dir: Path | None
         data_dir = Path(tmp.name) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     env = _bench_env(data_dir, extra_env)
-    key_out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "bench"],
+    key_out = subprocess.run([*CLI, "keys", "create", "--json", "--account", "bench"],
                              env=env, capture_output=True, check=True, cwd=ROOT)
     key = json.loads(key_out.stdout)["key"]
     port = free_port()
     log_path = data_dir / "serve.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--api-workers", str(api_workers)],
         env=env, cwd=ROOT, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )

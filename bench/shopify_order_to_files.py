@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import machine, now_utc, save_results, start_serve, summarize  # noqa: E402
+from bench._common import CLI, machine, now_utc, save_results, start_serve, summarize  # noqa: E402
 from tests.fakes.shopify_store import FakeShopify, FakeShopServer  # noqa: E402
 
 CLIENT_ID = "bench-client-id"
@@ -119,7 +119,7 @@ def main() -> int:
     from bench._common import _bench_env
 
     pk = json.loads(subprocess.run(
-        [sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "bench", "--kind", "publishable"],
+        [*CLI, "keys", "create", "--json", "--account", "bench", "--kind", "publishable"],
         env=_bench_env(server.data_dir, env), capture_output=True, check=True, cwd=ROOT).stdout)["key"]
     pdf = artwork(server.data_dir / "bench.pdf")
     accept_ms, attached_ms, done_ms, processing_ms, write_ms = [], [], [], [], []

@@ -33,7 +33,7 @@ import pymupdf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port  # noqa: E402
+from _common import CLI, free_port, source_dir  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -72,7 +72,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PRINTGATE_PUBLIC_URL")}
     env["PRINTGATE_DATA_DIR"] = str(data_dir)
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
+    proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, cwd=ROOT,
                             stdout=(data_dir / "serve.log").open("ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -102,7 +102,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    static = ROOT / "widgets" / "static"
+    static = source_dir("widgets", "static")
     sizes = {name: len(gzip.compress((static / name).read_bytes(), 9)) for name in ("printgate.js", "printgate.css")}
 
     from playwright.sync_api import sync_playwright

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import httpx
 import pytest
 
 from tests import clock
-from tests.support import free_port, make_pdf  # re-exported: the tests import them from here
+from tests.support import CLI, free_port, make_pdf  # re-exported: the tests import them from here
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PRINTGATE_ALLOW_PRIVATE_URLS", "1")
@@ -315,16 +314,18 @@ class Server:
 
 
 def start_server(data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
-                 workers: int = 2) -> Server:
+                 workers: int = 2, cli: list[str] | None = None, cwd: Path = ROOT) -> Server:
+    """``printgate serve`` as a user starts it (``cli``: another install's command, as the wheel test's)."""
     port = port or free_port()
+    command = cli or CLI
     env = clean_env(PRINTGATE_DATA_DIR=str(data_dir), PRINTGATE_ALLOW_PRIVATE_URLS="1", **(extra_env or {}))
-    key_out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "acme"],
-                             env=env, capture_output=True, check=True, cwd=ROOT)
+    key_out = subprocess.run([*command, "keys", "create", "--json", "--account", "acme"],
+                             env=env, capture_output=True, check=True, cwd=cwd)
     key = json.loads(key_out.stdout)["key"]
     log_path = data_dir / "serve.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        [*command, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=cwd, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

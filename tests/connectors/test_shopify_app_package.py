@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
-APP = Path(__file__).resolve().parents[2] / "connectors" / "shopify" / "app"
+from tests.support import source_dir
+
+APP = source_dir("connectors", "shopify", "app")
 BLOCK = APP / "extensions" / "printgate-upload"
 
 
@@ -69,7 +70,7 @@ def test_theme_block_mounts_the_widget_with_a_hidden_line_item_property() -> Non
 
 def test_widget_reads_the_block_options() -> None:
     """The block's option names are the ones the widget's Printgate.mount reads."""
-    js = (Path(__file__).resolve().parents[2] / "widgets" / "static" / "printgate.js").read_text()
+    js = (source_dir("widgets", "static") / "printgate.js").read_text()
     for option in ("publishableKey", "workflowId", "apiBase", "cartButtonSelector", "fieldName", "presentation",
                    "productId", "locale"):
         assert f"cfg.{option}" in js, option

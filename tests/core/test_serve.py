@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import ROOT, b64, clean_env, make_pdf, start_server, wait_for
+from tests.support import CLI
 
 
 def test_sync_preflight_and_health(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_cli_keys_and_check(tmp_path: Path) -> None:
     env_args = ["--data-dir", str(tmp_path / "d")]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, cwd=ROOT,
+        return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT,
                               env=clean_env())
 
     created = cli("keys", "create", "--json", "--account", "globex", *env_args)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlmodel import Session
 from core.jobs.dialect import job_status_in, list_filter
 from tests.conftest import ROOT, Instance, b64, clean_env, make_clean_pdf
 from tests.sdk_contract import fixture, gate_profile, key_for, preflight, shape_mismatches, word_mismatches
+from tests.support import CLI
 
 HEADER = "Printgate-Status-Dialect"
 SDK_TERMINAL = ("done", "skipped", "error")  # what the SDK's waitUntilTerminal() waits for
@@ -282,7 +282,7 @@ def test_cli_creates_and_changes_a_keys_dialect(tmp_path: Path) -> None:
     data_dir = ["--data-dir", str(tmp_path / "d")]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "core.cli", *args, *data_dir], capture_output=True, text=True,
+        return subprocess.run([*CLI, *args, *data_dir], capture_output=True, text=True,
                               cwd=ROOT, env=clean_env())
 
     def dialects() -> dict[str, str]:

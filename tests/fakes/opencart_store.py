@@ -39,9 +39,10 @@ from fastapi.responses import JSONResponse, Response
 from tests import cassettes
 from tests.clock import php_env
 from tests.fakes.loopback import LoopbackServer
+from tests.support import source_dir
 
 REPO = Path(__file__).resolve().parents[2]
-STORE_PHP = REPO / "connectors" / "store_php"
+STORE_PHP = source_dir("connectors", "store_php")
 CASSETTES = REPO / "tests" / "connectors" / "cassettes"
 
 # Runs the extension's own callback verification: PrintgateCallback over a replay store holding

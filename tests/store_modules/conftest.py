@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from tests.clock import php_env
+from tests.support import source_dir
 
-REPO = Path(__file__).resolve().parents[2]
-LIB = REPO / "connectors" / "store_php"
+LIB = source_dir("connectors", "store_php")
 DRIVER = Path(__file__).parent / "php" / "driver.php"
 PHP = shutil.which("php")
 

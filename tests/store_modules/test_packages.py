@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from connectors import build_store_packages as packages
+from tests.support import source_dir
 from webhooks.signing import standard_verify
 
-from .conftest import REPO, SECRET, php_run
+from .conftest import SECRET, php_run
 
 SOURCES = sorted(
     path
-    for root in ("connectors/store_php", "connectors/opencart/extension", "connectors/prestashop/module")
-    for path in (REPO / root).rglob("*.php")
+    for root in (("store_php",), ("opencart", "extension"), ("prestashop", "module"))
+    for path in source_dir("connectors", *root).rglob("*.php")
 )
 
 
@@ -38,7 +39,7 @@ def test_sources_found() -> None:
     }
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(REPO)) for p in SOURCES])
+@pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(source_dir("connectors"))) for p in SOURCES])
 def test_php_lint(php: str, path: Path) -> None:
     proc = subprocess.run([php, "-l", str(path)], capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

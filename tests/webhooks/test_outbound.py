@@ -20,7 +20,8 @@ from core.clock import as_utc, utcnow
 from core.db import get_engine
 from core.keys import get_or_create_account
 from core.queue import WEBHOOKS, get_queue
-from tests.conftest import ROOT, Instance, b64
+from tests.conftest import Instance, b64
+from tests.support import source_dir
 from tests.webhooks.conftest import Receiver
 from webhooks import outbound
 from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
@@ -271,7 +272,7 @@ def test_default_retry_schedule_is_the_documented_one(monkeypatch: pytest.Monkey
     settings = get_webhook_settings()
     assert tuple(settings.retry_schedule) == RETRY_SCHEDULE_S
     assert settings.retry_jitter == 0.1
-    readme = (ROOT / "webhooks" / "README.md").read_text()
+    readme = (source_dir("webhooks") / "README.md").read_text()
     assert "Retries: 30 s, 2 m, 10 m, 30 m, 1 h, 2 h, 4 h, 8 h, 12 h, 12 h (±10 % jitter" in readme
 
 

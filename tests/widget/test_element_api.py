@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, Server
+from tests.support import CLI
 from tests.widget.conftest import annotated_pdf, api, clean_pdf, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def new_job(server: Server, key: str, workflow: str = "wf_default") -> dict[str,
 
 
 def other_account_pk(server: Server) -> str:
-    out = subprocess.run([sys.executable, "-m", "core.cli", "keys", "create", "--json", "--account", "globex",
+    out = subprocess.run([*CLI, "keys", "create", "--json", "--account", "globex",
                           "--kind", "publishable"],
                          env={**os.environ, "PRINTGATE_DATA_DIR": str(server.data_dir)},
                          capture_output=True, check=True, cwd=ROOT)

@@ -6,7 +6,9 @@ import gzip
 import re
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parents[2] / "widgets" / "static"
+from tests.support import source_dir
+
+STATIC = source_dir("widgets", "static")
 BUDGET = 30 * 1024
 
 

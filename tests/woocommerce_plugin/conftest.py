@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.clock import php_env
+from tests.support import source_dir
 
-REPO = Path(__file__).resolve().parents[2]
-PLUGIN_DIR = REPO / "connectors" / "woocommerce" / "plugin"
+PLUGIN_DIR = source_dir("connectors", "woocommerce", "plugin")
 PHP_DIR = Path(__file__).resolve().parent / "php"
 HARNESS = PHP_DIR / "harness.php"
 FIXTURES = Path("/work/shared/fixtures/woocommerce")
