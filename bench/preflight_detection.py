@@ -113,7 +113,7 @@ def qpdf_verdict(path: Path) -> str:
 
 
 def print_ready(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    from core.preflight import get_builtin_profile
+    from printgate.core.preflight import get_builtin_profile
 
     prof = copy.deepcopy(get_builtin_profile("prof_print_ready"))
     assert prof is not None
@@ -140,7 +140,7 @@ def severities(report: dict[str, Any], level: str) -> Counter[str]:
 # --- the sections --------------------------------------------------------------------------------
 
 def defects(tmp: Path, with_peers: bool) -> list[dict[str, Any]]:
-    from core.preflight import run_preflight
+    from printgate.core.preflight import run_preflight
     from tests.preflight.pdfgen import DEFECTS
 
     rows = []
@@ -169,7 +169,7 @@ def defects(tmp: Path, with_peers: bool) -> list[dict[str, Any]]:
 
 
 def controls(tmp: Path, with_peers: bool) -> list[dict[str, Any]]:
-    from core.preflight import run_preflight
+    from printgate.core.preflight import run_preflight
     from tests.preflight.pdfgen import make_clean, make_pages, make_raster
 
     files = [
@@ -190,8 +190,8 @@ def controls(tmp: Path, with_peers: bool) -> list[dict[str, Any]]:
 
 
 def autofix_round_trip(tmp: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from core.fixes import run_autofix
-    from core.preflight import run_preflight
+    from printgate.core.fixes import run_autofix
+    from printgate.core.preflight import run_preflight
 
     out = []
     for row in rows:
@@ -228,7 +228,7 @@ def autofix_round_trip(tmp: Path, rows: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def hostile(tmp: Path) -> list[dict[str, Any]]:
-    from core.preflight import run_preflight
+    from printgate.core.preflight import run_preflight
     from tests.preflight.pdfgen import HOSTILE, HOSTILE_EXTRA
 
     rows = []
@@ -237,7 +237,7 @@ def hostile(tmp: Path) -> list[dict[str, Any]]:
         path = gen(tmp / f"hostile-{name}{suffix}")
 
         def job(path: Path = path) -> dict[str, Any]:
-            from core.errors import UnreadableFile
+            from printgate.core.errors import UnreadableFile
 
             try:
                 rep = run_preflight(path, None, source_name=path.name)
@@ -255,7 +255,7 @@ def hostile(tmp: Path) -> list[dict[str, Any]]:
 
 
 def corpus(root: Path, limit: int | None) -> dict[str, Any]:
-    from core.preflight import run_preflight
+    from printgate.core.preflight import run_preflight
 
     profile = print_ready({"pdfa": {"action": "warn"}, "pdfua": {"action": "warn"}})
     with (root / "MANIFEST.tsv").open() as fh:
@@ -269,7 +269,7 @@ def corpus(root: Path, limit: int | None) -> dict[str, Any]:
         path = root / e["path"]
 
         def job(path: Path = path) -> dict[str, Any]:
-            from core.errors import UnreadableFile
+            from printgate.core.errors import UnreadableFile
 
             try:
                 rep = run_preflight(path, profile, source_name=path.name)
@@ -312,7 +312,7 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true", help="skip gs / qpdf on the defect files")
     args = ap.parse_args()
 
-    from core.preflight import check_catalog, warm_up
+    from printgate.core.preflight import check_catalog, warm_up
 
     warm_up()
     print(f"# preflight_detection  {now_utc()}  {machine()}  load {load_average()}\n")

@@ -46,7 +46,7 @@ def peer_peak_kb(argv: list[str]) -> int:
 
 
 def child(path: Path, workers: int | None) -> None:
-    from core.preflight import run_preflight, warm_up
+    from printgate.core.preflight import run_preflight, warm_up
 
     warm_up()
     baseline = _status_kb("VmRSS")

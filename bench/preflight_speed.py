@@ -135,7 +135,7 @@ def pick_files(n: int, lo: int = 20, hi: int = 400) -> list[tuple[int, Path]]:
 # --- the bench -----------------------------------------------------------------------------------
 
 def preflight_fn(path: Path, workers: int | None) -> Callable[[], object]:
-    from core.preflight import run_preflight
+    from printgate.core.preflight import run_preflight
 
     return lambda: run_preflight(path, None, source_name=path.name, workers=workers)
 
@@ -216,7 +216,7 @@ def main() -> None:
     ap.add_argument("--skip-intake", action="store_true")
     args = ap.parse_args()
 
-    from core.preflight import warm_up
+    from printgate.core.preflight import warm_up
 
     warm_up()
     print(f"# preflight_speed  {now_utc()}  {machine()}  load {load_average()}")

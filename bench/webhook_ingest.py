@@ -7,7 +7,7 @@ What it does, in a temp data dir with its own embedded Redis:
 
 1. Peer: a bare uvicorn hello-world (raw ASGI, same worker count, same client) -> requests/s.
 2. printgate's app under uvicorn, with a ``bench`` platform registered (Standard Webhooks signed,
-   verified with ``webhooks.signing.standard_verify``) and one RQ worker on the ``webhooks`` queue.
+   verified with ``printgate.webhooks.signing.standard_verify``) and one RQ worker on the ``webhooks`` queue.
    Client processes fire ``--count`` signed deliveries to ``POST /webhooks/bench``; every 200 means
    verified and committed. The worker is killed (SIGKILL) a third of the way in and restarted once
    every delivery is answered; on start it runs the sweep, as ``printgate serve`` does.
@@ -44,9 +44,9 @@ PLATFORM = "bench"
 def _register() -> None:
     from datetime import UTC, datetime
 
-    from core.models import Account
-    from webhooks import inbound
-    from webhooks.signing import standard_verify
+    from printgate.core.models import Account
+    from printgate.webhooks import inbound
+    from printgate.webhooks.signing import standard_verify
 
     def verify(headers, body, connection_id):  # type: ignore[no-untyped-def]
         msg_id = standard_verify(SECRET, headers, body)
@@ -63,7 +63,7 @@ def _register() -> None:
 
 def make_app():  # type: ignore[no-untyped-def]
     """uvicorn factory for the printgate app with the bench platform."""
-    from core.api.app import create_app
+    from printgate.core.api.app import create_app
 
     _register()
     return create_app()
@@ -82,8 +82,8 @@ async def hello_app(scope, receive, send):  # type: ignore[no-untyped-def]
 def run_worker() -> None:
     from rq import SimpleWorker
 
-    from core.queue import get_redis
-    from webhooks.recovery import sweep
+    from printgate.core.queue import get_redis
+    from printgate.webhooks.recovery import sweep
 
     _register()
     counts = sweep(requeue_pending=True)  # what `printgate serve` does at start-up
@@ -101,7 +101,7 @@ def run_worker() -> None:
 # --- load generation ----------------------------------------------------------------------------------
 
 def _client_proc(port: int, path: str, ids: list[str], threads: int, sign: bool, out: mp.Queue) -> None:
-    from webhooks.signing import standard_headers
+    from printgate.webhooks.signing import standard_headers
 
     results: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -229,9 +229,9 @@ def main() -> int:
     data = tmp / "data"
     os.environ["PRINTGATE_DATA_DIR"] = str(data)
     os.environ.pop("DATABASE_URL", None)
-    from core.config import reset_settings
-    from core.db import migrate
-    from core.queue import EmbeddedRedis
+    from printgate.core.config import reset_settings
+    from printgate.core.db import migrate
+    from printgate.core.queue import EmbeddedRedis
 
     reset_settings()
     migrate()

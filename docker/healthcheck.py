@@ -40,7 +40,7 @@ def api() -> int:
 def worker() -> int:
     from rq import Worker
 
-    from core.queue import get_redis
+    from printgate.core.queue import get_redis
 
     here = socket.gethostname()
     mine = [w for w in Worker.all(connection=get_redis()) if w.hostname == here]

@@ -67,11 +67,11 @@ def _cassette_clock(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _reset_caches() -> None:
-    from core.api.deps import forget_principals
-    from core.config import reset_settings
-    from core.db import reset_engine
-    from core.queue import reset_redis
-    from core.storage import reset_storage
+    from printgate.core.api.deps import forget_principals
+    from printgate.core.config import reset_settings
+    from printgate.core.db import reset_engine
+    from printgate.core.queue import reset_redis
+    from printgate.core.storage import reset_storage
 
     reset_settings()
     reset_engine()
@@ -106,7 +106,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield _worker_redis_db(external)
         return
-    from core.queue import EmbeddedRedis
+    from printgate.core.queue import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     url = server.start()
@@ -135,7 +135,7 @@ def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         base = pg.rsplit("/", 1)[0]
         os.environ["DATABASE_URL"] = f"{base}/{template}"
     _reset_caches()
-    from core.db import migrate, reset_engine
+    from printgate.core.db import migrate, reset_engine
 
     migrate()
     reset_engine()  # closes every connection, so SQLite checkpoints its WAL into the file we copy
@@ -155,7 +155,7 @@ class Instance:
         """Run every queued job in this process (RQ's SimpleWorker), until the queues are empty."""
         from rq import SimpleWorker
 
-        from core.queue import get_queue, get_redis
+        from printgate.core.queue import get_queue, get_redis
 
         for _ in range(rounds):
             if not any(get_queue(q).count for q in queues):
@@ -185,11 +185,11 @@ def instance(tmp_path: Path, redis_url: str, _db_template: dict[str, str]) -> It
         admin.dispose()
         os.environ["DATABASE_URL"] = f"{_db_template['base']}/{created_db}"
     _reset_caches()
-    from core.queue import get_redis
+    from printgate.core.queue import get_redis
 
     get_redis().flushdb()
     yield Instance(data_dir=data_dir, redis_url=redis_url)
-    from core.db import reset_engine
+    from printgate.core.db import reset_engine
 
     reset_engine()
     if created_db:
@@ -215,7 +215,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def app(instance: Instance):  # type: ignore[no-untyped-def]
-    from core.api.app import create_app
+    from printgate.core.api.app import create_app
 
     return create_app()
 
@@ -231,8 +231,8 @@ def client(app):  # type: ignore[no-untyped-def]
 def make_key(account: str = "acme", kind: str = "secret") -> str:
     from sqlmodel import Session
 
-    from core.db import get_engine
-    from core.keys import create_key, get_or_create_account
+    from printgate.core.db import get_engine
+    from printgate.core.keys import create_key, get_or_create_account
 
     with Session(get_engine(), expire_on_commit=False) as session:
         acct = get_or_create_account(session, account)

@@ -93,8 +93,8 @@ def key_for(dialect: str, account: str = "acme") -> dict[str, str]:
     """Auth headers of a new secret key created with ``status_dialect=dialect``."""
     from sqlmodel import Session
 
-    from core.db import get_engine
-    from core.keys import create_key, get_or_create_account
+    from printgate.core.db import get_engine
+    from printgate.core.keys import create_key, get_or_create_account
 
     with Session(get_engine(), expire_on_commit=False) as session:
         issued = create_key(session, get_or_create_account(session, account), status_dialect=dialect)

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 # printgate's command line as the tests and bench/ start it: the installed package, not a path here.
-CLI = [sys.executable, "-m", "core.cli"]
+CLI = [sys.executable, "-m", "printgate"]
 
 
 def source_dir(room: str, *parts: str) -> Path:
     """A folder of what printgate ships (``source_dir("widgets", "static")``), found where the
     package is imported from, so no test names a path of this checkout's layout."""
-    spec = importlib.util.find_spec(room)
+    spec = importlib.util.find_spec(f"printgate.{room}")
     if spec is None or not spec.submodule_search_locations:
         raise LookupError(f"printgate room {room!r} is not installed")
     return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)

@@ -51,19 +51,19 @@ def run_python(venv: Path, code: str, cwd: Path) -> str:
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Path, tmp_path: Path) -> None:
     where = json.loads(run_python(installed, (
-        "import json, core, connectors, webhooks, widgets; "
-        "print(json.dumps([m.__file__ for m in (core, connectors, webhooks, widgets)]))"), tmp_path))
+        "import json, printgate, printgate.core, printgate.connectors, printgate.webhooks, printgate.widgets as w; "
+        "p = printgate; print(json.dumps([m.__file__ for m in (p, p.core, p.connectors, p.webhooks, w)]))"), tmp_path))
     assert all(path.startswith(str(installed)) for path in where), where
 
 
 def test_the_wheel_carries_profiles_and_store_packages(installed: Path, tmp_path: Path) -> None:
     icc = json.loads(run_python(installed, (
-        "import json; from core.fixes import icc; "
+        "import json; from printgate.core.fixes import icc; "
         "print(json.dumps([str(icc.resolve(n).path) for n in ('fogra39', 'swop', 'gracol')]))"), tmp_path))
     assert all(path.startswith(str(installed)) and Path(path).stat().st_size > 1000 for path in icc), icc
 
     out = tmp_path / "packages"
-    built = subprocess.run([str(installed / "bin" / "python"), "-m", "connectors.build_store_packages", str(out)],
+    built = subprocess.run([str(installed / "bin" / "python"), "-m", "printgate.connectors.build_store_packages", str(out)],
                            capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=120)
     assert built.returncode == 0, built.stderr
     for archive, member in (("opencart3/printgate.ocmod.zip", "upload/system/library/printgate/ApiClient.php"),

@@ -57,7 +57,7 @@ def fake_shop(fake_server: FakeShopServer) -> FakeShopify:
 
 @pytest.fixture
 def shopify_env(instance: Any, fake_shop: FakeShopify, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShopify]:
-    from connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.config import reset_shopify_settings
 
     monkeypatch.setenv("PRINTGATE_SHOPIFY_API_KEY", CLIENT_ID)
     monkeypatch.setenv("PRINTGATE_SHOPIFY_API_SECRET", CLIENT_SECRET)

@@ -26,8 +26,8 @@ def oc_call(secret: str, jobs: dict[str, str] | None = None, status: str = "Proc
 
 
 def stored(account_store_id: str) -> Any:
-    from connectors.base.models import StoreConnection
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.core.db import session_scope
 
     with session_scope() as session:
         return session.get(StoreConnection, account_store_id)
@@ -35,7 +35,7 @@ def stored(account_store_id: str) -> Any:
 
 def test_registering_a_store_shows_the_secret_once(client: Any, auth: dict[str, str],
                                                    other_auth: dict[str, str]) -> None:
-    from connectors.store_modules import active_secrets, credentials
+    from printgate.connectors.store_modules import active_secrets, credentials
 
     created = register_store(client, auth, "opencart", "https://Shop.Example/index.php", ocVersion=4,
                              name="Print Shop", apiCredentials={"username": "printgate", "key": "k" * 64,
@@ -165,8 +165,8 @@ def test_forged_stale_and_foreign_calls_are_refused(client: Any, auth: dict[str,
 
 def test_a_replayed_webhook_id_is_answered_2xx_and_changes_nothing(client: Any, auth: dict[str, str],
                                                                    instance: Any, artwork: Path) -> None:
-    from core.db import session_scope
-    from core.models import Order
+    from printgate.core.db import session_scope
+    from printgate.core.models import Order
 
     created = register_store(client, auth, "opencart", SHOP)
     job_id = widget_job(client, "acme", artwork, instance)
@@ -227,7 +227,7 @@ def test_an_unsigned_call_is_captured_without_a_store(client: Any, auth: dict[st
 ])
 def test_opencart_default_statuses_map_to_the_pipeline(name: str, expected: str) -> None:
     """OpenCart's installed order statuses, slugged by the extension's PHP."""
-    from connectors.store_modules import normalize_status
+    from printgate.connectors.store_modules import normalize_status
 
     body, _ = oc_call("whsec_" + "QUJD" * 8, status=name)
     assert normalize_status(json.loads(body)["status"]) == expected

@@ -40,12 +40,12 @@ def oc_server() -> Iterator[FakeServer]:
 
 def delivered_sync(store_id: str, order_id: str = "1042", *, email: str = "zoe@example.com") -> str:
     """An order whose files are delivered and wait for the write-back (as the pipeline leaves it)."""
-    from connectors.base.adapter import DeliveredFile
-    from connectors.base.models import OrderSync, StoreConnection
-    from connectors.base.pipeline import file_link
-    from core.clock import utcnow
-    from core.db import session_scope
-    from core.ids import new_id
+    from printgate.connectors.base.adapter import DeliveredFile
+    from printgate.connectors.base.models import OrderSync, StoreConnection
+    from printgate.connectors.base.pipeline import file_link
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
+    from printgate.core.ids import new_id
 
     with session_scope() as session:
         connection = session.get(StoreConnection, store_id)
@@ -66,10 +66,10 @@ def delivered_sync(store_id: str, order_id: str = "1042", *, email: str = "zoe@e
 
 
 def advance(sync_id: str, minutes_later: float = 0) -> dict[str, Any]:
-    from connectors.base import pipeline
-    from connectors.base.models import OrderSync
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base import pipeline
+    from printgate.connectors.base.models import OrderSync
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
 
     with session_scope() as session:
         sync = session.get(OrderSync, sync_id)
@@ -179,15 +179,15 @@ def test_opencart_callback_failure_backs_off_and_retries_with_the_same_webhook_i
 
 def test_opencart_a_409_means_the_extension_already_has_the_event(client: Any, auth: dict[str, str],
                                                         oc_server: FakeServer) -> None:
-    from connectors.store_modules import callback_message_id
-    from core.db import session_scope
+    from printgate.connectors.store_modules import callback_message_id
+    from printgate.core.db import session_scope
 
     shop = open_shop(oc_server, 3)
     shop.add_order("1042", {"301": "job_01writebackjob00000000000"})
     created = register_store(client, auth, "opencart", shop.base)
     shop.webhook_secret = created["webhookSecret"]
     sync_id = delivered_sync(created["store"]["id"])
-    from connectors.base.models import OrderSync
+    from printgate.connectors.base.models import OrderSync
 
     with session_scope() as session:
         sync = session.get(OrderSync, sync_id)
@@ -242,7 +242,7 @@ def test_opencart_always_mode_writes_the_note_once_and_retries_the_callback(clie
 def test_opencart_reconcile_recovers_an_order_whose_intake_was_lost(client: Any, auth: dict[str, str], instance: Any,
                                                            oc_server: FakeServer, artwork: Path) -> None:
     """OpenCart has no order-list API: printgate reconciles from the orders the extension sent."""
-    from core.queue import get_queue
+    from printgate.core.queue import get_queue
 
     shop = open_shop(oc_server, 3)
     created = register_store(client, auth, "opencart", shop.base)

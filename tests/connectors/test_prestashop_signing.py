@@ -59,13 +59,13 @@ def php_slug(name: str) -> str:
     ("Storniert", "cancelled"),
 ])
 def test_prestashop_state_names_map_to_the_pipeline(name: str, expected: str) -> None:
-    from connectors.store_modules import normalize_status
+    from printgate.connectors.store_modules import normalize_status
 
     assert normalize_status(php_slug(name)) == expected
 
 
 def test_merchant_status_lists_win_over_the_defaults() -> None:
-    from connectors.store_modules import normalize_status
+    from printgate.connectors.store_modules import normalize_status
 
     settings = {"pendingStatuses": ["preparation_en_cours"], "paidStatuses": ["payment_error"],
                 "cancelledStatuses": ["archived"]}

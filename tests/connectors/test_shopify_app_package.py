@@ -21,7 +21,7 @@ def test_app_toml_declares_order_topics_and_compliance_topics() -> None:
     assert topics == {"orders/create", "orders/paid", "orders/cancelled", "app/uninstalled"}
     assert compliance == {"customers/data_request", "customers/redact", "shop/redact"}
     assert {s["uri"] for s in subs} == {"https://printgate.example.com/webhooks/shopify"}
-    from connectors.shopify.config import API_VERSION, ShopifySettings
+    from printgate.connectors.shopify.config import API_VERSION, ShopifySettings
 
     assert config["webhooks"]["api_version"] == API_VERSION
     assert set(config["access_scopes"]["scopes"].split(",")) == set(ShopifySettings().scopes.split(","))
@@ -77,7 +77,7 @@ def test_widget_reads_the_block_options() -> None:
 
 
 def test_embedded_app_page(client: Any, monkeypatch: Any) -> None:
-    from connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.config import reset_shopify_settings
 
     monkeypatch.setenv("PRINTGATE_SHOPIFY_API_KEY", "pg-app-key")
     reset_shopify_settings()

@@ -96,9 +96,9 @@ def test_write_back_failure_backs_off_and_retries(client: Any, auth: dict[str, s
                                                   artwork: Path) -> None:
     from datetime import timedelta
 
-    from connectors.base import pipeline
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base import pipeline
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     job_id = widget_job(client, "acme", artwork, instance)
@@ -131,7 +131,7 @@ def test_print_files_are_uploaded_to_shopify_files_when_enabled(client: Any, aut
                                                                 instance: Any, shopify_env: FakeShopify,
                                                                 traffic: Traffic, artwork: Path,
                                                                 monkeypatch: Any) -> None:
-    from connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.config import reset_shopify_settings
 
     monkeypatch.setenv("PRINTGATE_SHOPIFY_ATTACH_FILES", "1")
     reset_shopify_settings()

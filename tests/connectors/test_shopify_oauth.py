@@ -20,8 +20,8 @@ from tests.fakes.shopify_store import FakeShopify
 
 
 def _store_row(store_id: str) -> Any:
-    from connectors.base.models import StoreConnection
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.core.db import session_scope
 
     with session_scope() as session:
         return session.get(StoreConnection, store_id)
@@ -44,8 +44,8 @@ def test_install_redirects_to_authorize_with_a_stored_state(client: Any, auth: d
     assert query["redirect_uri"] == "http://testserver/shopify/callback"
     assert len(query["state"]) >= 24 and query["grant_options[]"] == ""  # offline access
 
-    from connectors.base.models import ConnectorNonce
-    from core.db import session_scope
+    from printgate.connectors.base.models import ConnectorNonce
+    from printgate.core.db import session_scope
 
     with session_scope() as session:
         nonce = session.get(ConnectorNonce, query["state"])
@@ -77,7 +77,7 @@ def test_install_request_checks(client: Any, auth: dict[str, str], shopify_env: 
 def test_default_account_takes_shops_installed_from_shopify(client: Any, auth: dict[str, str],
                                                             shopify_env: FakeShopify,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.config import reset_shopify_settings
 
     client.get("/stores", headers=auth)  # creates the "acme" account
     monkeypatch.setenv("PRINTGATE_SHOPIFY_DEFAULT_ACCOUNT", "acme")
@@ -101,11 +101,11 @@ def test_callback_installs_and_stores_tokens_encrypted(client: Any, auth: dict[s
 
     row = _store_row(store["id"])
     assert row.credentials and "shpat_" not in row.credentials and "shprt_" not in row.credentials
-    from connectors.base import crypto
+    from printgate.connectors.base import crypto
 
     creds = crypto.decrypt(row.credentials)
     assert creds["access_token"].startswith("shpat_") and creds["refresh_token"].startswith("shprt_")
-    from core.clock import as_utc, utcnow
+    from printgate.core.clock import as_utc, utcnow
 
     remaining = (as_utc(row.token_expires_at) - utcnow()).total_seconds()
     assert 3500 < remaining <= 3600  # expiring offline token: one hour
@@ -153,12 +153,12 @@ def test_expiring_token_is_refreshed_before_use_and_rotates(client: Any, auth: d
                                                              shopify_env: FakeShopify, traffic: Traffic) -> None:
     from datetime import timedelta
 
-    from connectors.base import crypto
-    from connectors.base.models import StoreConnection
-    from connectors.shopify import oauth
-    from connectors.shopify.adapter import ShopifyAdapter
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base import crypto
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.shopify import oauth
+    from printgate.connectors.shopify.adapter import ShopifyAdapter
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     with session_scope() as session:
@@ -192,10 +192,10 @@ def test_a_rejected_token_is_refreshed_once_and_the_call_retried(client: Any, au
                                                                  traffic: Traffic) -> None:
     from datetime import timedelta
 
-    from connectors.base.models import StoreConnection
-    from connectors.shopify.adapter import ShopifyAdapter
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.shopify.adapter import ShopifyAdapter
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     shopify_env.expire_tokens(SHOP)  # Shopify revoked it early; our clock still thinks it is fine
@@ -207,7 +207,7 @@ def test_a_rejected_token_is_refreshed_once_and_the_call_retried(client: Any, au
 
 
 def _id_token(**overrides: Any) -> str:
-    from connectors.shopify.oauth import sign_id_token
+    from printgate.connectors.shopify.oauth import sign_id_token
 
     now = int(time.time())
     claims = {"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": CLIENT_ID, "sub": "42",
@@ -249,10 +249,10 @@ def test_token_exchange_refuses_bad_id_tokens(client: Any, auth: dict[str, str],
 def test_webhooks_are_registered_once_when_configured(client: Any, auth: dict[str, str],
                                                       shopify_env: FakeShopify, traffic: Traffic,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.base.models import StoreConnection
-    from connectors.shopify.config import reset_shopify_settings
-    from connectors.shopify.routes import register_webhooks
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.routes import register_webhooks
+    from printgate.core.db import session_scope
 
     monkeypatch.setenv("PRINTGATE_SHOPIFY_REGISTER_WEBHOOKS", "1")
     reset_shopify_settings()
@@ -281,7 +281,7 @@ def test_a_refused_code_leaves_the_store_pending(client: Any, auth: dict[str, st
 
 def test_install_is_refused_until_the_app_is_configured(client: Any, instance: Any,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.shopify.config import reset_shopify_settings
+    from printgate.connectors.shopify.config import reset_shopify_settings
 
     monkeypatch.delenv("PRINTGATE_SHOPIFY_API_SECRET", raising=False)
     reset_shopify_settings()

@@ -26,8 +26,8 @@ from tests.fakes.shopify_store import FakeShopify
 def _deliveries() -> list[Any]:
     from sqlmodel import select
 
-    from core.db import session_scope
-    from webhooks.models import InboundDelivery
+    from printgate.core.db import session_scope
+    from printgate.webhooks.models import InboundDelivery
 
     with session_scope() as session:
         return list(session.exec(select(InboundDelivery)).all())
@@ -117,8 +117,8 @@ def test_another_tenants_job_is_treated_as_not_found(client: Any, auth: dict[str
     assert synced["status"] == "failed"
     assert synced["lines"][0]["reason"] == "job not found for this account"
     assert synced["steps"]["attached"]["status"] == "pending"
-    from core.db import session_scope
-    from core.models import Job
+    from printgate.core.db import session_scope
+    from printgate.core.models import Job
 
     with session_scope() as session:
         job = session.get(Job, foreign)
@@ -211,9 +211,9 @@ def _attached(client: Any, fake: FakeShopify, auth: dict[str, str], instance: An
 def _job_files(job_id: str) -> list[Path]:
     from sqlmodel import select
 
-    from core.db import session_scope
-    from core.models import Artifact
-    from core.storage import get_storage
+    from printgate.core.db import session_scope
+    from printgate.core.models import Artifact
+    from printgate.core.storage import get_storage
 
     with session_scope() as session:
         return [get_storage().local_path(a.key) for a in session.exec(select(Artifact).where(
@@ -223,9 +223,9 @@ def _job_files(job_id: str) -> list[Path]:
 def test_uninstall_wipes_tokens_and_erases_48_hours_later(client: Any, auth: dict[str, str], instance: Any,
                                                           shopify_env: FakeShopify, traffic: Traffic,
                                                           artwork: Path) -> None:
-    from connectors.base import erasure
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base import erasure
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     job_id = _attached(client, shopify_env, auth, instance, store, artwork, 1001, 7, "ann@mail.example.com")
@@ -235,7 +235,7 @@ def test_uninstall_wipes_tokens_and_erases_48_hours_later(client: Any, auth: dic
     instance.drain()
     after = client.get(f"/stores/{store['id']}", headers=auth).json()
     assert after["status"] == "uninstalled" and after["uninstalledAt"]
-    from connectors.base.models import StoreConnection
+    from printgate.connectors.base.models import StoreConnection
 
     with session_scope() as session:
         row = session.get(StoreConnection, store["id"])
@@ -314,8 +314,8 @@ def test_shop_redact_erases_the_shop(client: Any, auth: dict[str, str], instance
     assert record["kind"] == "shop_redact" and record["result"]["jobsDeleted"] == 2
     from sqlmodel import select
 
-    from core.db import session_scope
-    from core.models import Order
+    from printgate.core.db import session_scope
+    from printgate.core.models import Order
 
     with session_scope() as session:
         assert session.exec(select(Order).where(Order.store_id == store["id"])).all() == []
@@ -324,9 +324,9 @@ def test_shop_redact_erases_the_shop(client: Any, auth: dict[str, str], instance
 def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
         client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
         artwork: Path) -> None:
-    from connectors.base import pipeline
-    from core.clock import utcnow
-    from core.db import session_scope
+    from printgate.connectors.base import pipeline
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
     from tests.conftest import make_key
 
     store = connect_shop(client, shopify_env, auth)

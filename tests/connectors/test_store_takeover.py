@@ -13,11 +13,11 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from sqlmodel import Session, select
 
-from connectors.base import crypto
-from connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
-from core.db import get_engine
-from core.ids import new_id
-from core.keys import get_or_create_account
+from printgate.connectors.base import crypto
+from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
+from printgate.core.db import get_engine
+from printgate.core.ids import new_id
+from printgate.core.keys import get_or_create_account
 from tests.conftest import make_key
 from tests.connectors.conftest import SHOP, install_query
 from tests.fakes.shopify_store import FakeShopify
@@ -47,7 +47,7 @@ def seed_store(platform: str, shop: str, owner: str, status: str) -> str:
 
 
 def time_now() -> Any:
-    from core.clock import utcnow
+    from printgate.core.clock import utcnow
 
     return utcnow()
 
@@ -105,7 +105,7 @@ def _callback(client: Any, fake: FakeShopify, install_url: str) -> Any:
 @pytest.fixture
 def exchange(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Shopify's code exchange, answered here: the test makes no store call."""
-    from connectors.shopify import oauth
+    from printgate.connectors.shopify import oauth
 
     calls: list[str] = []
 
@@ -119,7 +119,7 @@ def exchange(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_second_account_gets_its_own_row_only_after_proving_control(
         client: Any, auth: dict[str, str], shopify_env: FakeShopify, exchange: list[str]) -> None:
-    from connectors.shopify import oauth
+    from printgate.connectors.shopify import oauth
 
     theirs = seed_store("shopify", SHOP, "acme", "uninstalled")
     newcomer = {"Authorization": f"Bearer {make_key('globex')}"}

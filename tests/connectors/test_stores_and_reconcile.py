@@ -41,8 +41,8 @@ def test_merchant_sees_only_their_stores(client: Any, auth: dict[str, str], othe
 
 def test_disconnect_wipes_credentials_and_stops_syncing(client: Any, auth: dict[str, str], instance: Any,
                                                         shopify_env: FakeShopify, traffic: Traffic) -> None:
-    from connectors.base.models import StoreConnection
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     deleted = client.delete(f"/stores/{store['id']}", headers=auth)
@@ -88,7 +88,7 @@ def test_reconciliation_picks_up_an_order_whose_webhook_was_lost(client: Any, au
 
 def test_the_periodic_tick_reconciles_retries_and_erases(client: Any, auth: dict[str, str], instance: Any,
                                                          shopify_env: FakeShopify, traffic: Traffic) -> None:
-    from connectors.base.reconcile import tick
+    from printgate.connectors.base.reconcile import tick
 
     store = connect_shop(client, shopify_env, auth)
     shopify_env.add_order(SHOP, paid_order([None], order_id=6661))
@@ -99,8 +99,8 @@ def test_the_periodic_tick_reconciles_retries_and_erases(client: Any, auth: dict
 
 
 def test_workers_run_the_tick_periodically(app: Any) -> None:
-    from connectors.base.reconcile import tick
-    from core import periodic
+    from printgate.connectors.base.reconcile import tick
+    from printgate.core import periodic
 
     task = periodic._tasks["connectors.tick"]
     assert task.fn is tick and task.every_s == 300
@@ -109,22 +109,22 @@ def test_workers_run_the_tick_periodically(app: Any) -> None:
 def test_cron_config_registers_the_tick(instance: Any) -> None:
     from rq.cron import CronScheduler
 
-    from core.queue import get_redis
+    from printgate.core.queue import get_redis
 
     scheduler = CronScheduler(connection=get_redis())
-    scheduler.load_config_from_file("connectors.base.cron")
+    scheduler.load_config_from_file("printgate.connectors.base.cron")
     [job] = scheduler.get_jobs()
-    assert job.func.__module__ == "connectors.base.reconcile" and job.func.__name__ == "tick"
+    assert job.func.__module__ == "printgate.connectors.base.reconcile" and job.func.__name__ == "tick"
     assert job.queue_name == "webhooks" and job.interval == 300
 
 
 def test_throttled_calls_wait_for_the_bucket_and_retry(client: Any, auth: dict[str, str],
                                                        shopify_env: FakeShopify, traffic: Traffic) -> None:
-    from connectors.base.models import StoreConnection
-    from connectors.shopify import oauth
-    from connectors.shopify.adapter import ORDERS_QUERY
-    from connectors.shopify.client import ShopifyAdmin
-    from core.db import session_scope
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.shopify import oauth
+    from printgate.connectors.shopify.adapter import ORDERS_QUERY
+    from printgate.connectors.shopify.client import ShopifyAdmin
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     shopify_env.shop(SHOP).throttle_next = 2
@@ -142,7 +142,7 @@ def test_throttled_calls_wait_for_the_bucket_and_retry(client: Any, auth: dict[s
 
 
 def test_client_waits_before_a_call_the_bucket_cannot_pay(instance: Any) -> None:
-    from connectors.shopify.client import ShopifyAdmin, ThrottleStatus
+    from printgate.connectors.shopify.client import ShopifyAdmin, ThrottleStatus
 
     waits: list[float] = []
     admin = ShopifyAdmin(SHOP, "token", sleep=waits.append)
@@ -155,11 +155,11 @@ def test_client_waits_before_a_call_the_bucket_cannot_pay(instance: Any) -> None
 
 def test_malformed_graphql_is_refused_by_the_fake_and_raised(client: Any, auth: dict[str, str],
                                                              shopify_env: FakeShopify, traffic: Traffic) -> None:
-    from connectors.base.adapter import AdapterError
-    from connectors.base.models import StoreConnection
-    from connectors.shopify import oauth
-    from connectors.shopify.client import ShopifyAdmin
-    from core.db import session_scope
+    from printgate.connectors.base.adapter import AdapterError
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.shopify import oauth
+    from printgate.connectors.shopify.client import ShopifyAdmin
+    from printgate.core.db import session_scope
 
     store = connect_shop(client, shopify_env, auth)
     with session_scope() as session:
@@ -189,7 +189,7 @@ def test_fake_graphql_checker_is_strict(query: str, variables: dict[str, Any], m
 
 
 def test_printgates_own_documents_pass_the_checker() -> None:
-    from connectors.shopify import adapter, routes
+    from printgate.connectors.shopify import adapter, routes
 
     documents = [adapter.ORDERS_QUERY, adapter.PRODUCT_WORKFLOWS_QUERY, adapter.METAFIELDS_SET,
                  adapter.ORDER_NOTE_QUERY, adapter.ORDER_UPDATE, adapter.TAGS_ADD, adapter.STAGED_UPLOADS_CREATE,
@@ -205,8 +205,8 @@ def test_printgates_own_documents_pass_the_checker() -> None:
 
 @pytest.mark.parametrize("key", ["_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job"])
 def test_line_item_keys(key: str) -> None:
-    from connectors.base.pipeline import job_ids_by_line
-    from connectors.shopify.adapter import parse_order
+    from printgate.connectors.base.pipeline import job_ids_by_line
+    from printgate.connectors.shopify.adapter import parse_order
 
     order = fixture_order()
     order["line_items"][1]["properties"] = [{"name": key, "value": " job_01abc "}]
@@ -216,8 +216,8 @@ def test_line_item_keys(key: str) -> None:
 
 
 def test_filecheck_cart_attribute_goes_to_lines_without_their_own() -> None:
-    from connectors.base.pipeline import job_ids_by_line
-    from connectors.shopify.adapter import parse_order
+    from printgate.connectors.base.pipeline import job_ids_by_line
+    from printgate.connectors.shopify.adapter import parse_order
 
     order = fixture_order("order_with_properties.json")
     order["note_attributes"] = [{"name": "Filecheck Job", "value": "job_01one, job_01two"}]
@@ -232,7 +232,7 @@ def test_filecheck_cart_attribute_goes_to_lines_without_their_own() -> None:
 def test_credentials_encryption_key_rotation(instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from cryptography.fernet import Fernet
 
-    from connectors.base import crypto
+    from printgate.connectors.base import crypto
 
     derived = crypto.encrypt({"access_token": "shpat_x"})  # from the signing secret
     assert "shpat_x" not in derived

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from sqlmodel import Session
 
-from connectors.base.models import StoreConnection
-from core.db import get_engine
+from printgate.connectors.base.models import StoreConnection
+from printgate.core.db import get_engine
 from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     FakeWooCommerce,
     WooTraffic,
@@ -44,7 +44,7 @@ def test_pasted_keys_connect_and_create_the_order_webhooks(client: Any, auth: di
     assert first["headers"]["authorization"].startswith("Basic ")
     row = _row(store["id"])
     assert key not in (row.credentials or "") and secret not in (row.credentials or "")
-    from connectors.woocommerce import store as wc_store
+    from printgate.connectors.woocommerce import store as wc_store
 
     assert wc_store.credentials(row)["consumerKey"] == key
 
@@ -154,7 +154,7 @@ def test_server_that_strips_authorization_gets_query_string_auth(client: Any, au
     assert query["query"]["consumer_key"] == key and "authorization" not in query["headers"]
     # Remembered: every later call uses query auth directly.
     assert all(r["query"].get("consumer_key") == key for r in woo_traffic.requests[1:])
-    from connectors.woocommerce import store as wc_store
+    from printgate.connectors.woocommerce import store as wc_store
 
     assert wc_store.credentials(_row(connected["store"]["id"]))["authMode"] == "query"
 
@@ -162,8 +162,8 @@ def test_server_that_strips_authorization_gets_query_string_auth(client: Any, au
 @pytest.mark.parametrize("url", ["http://shop.example.com", "ftp://shop.example.com", "https://shop.example.com/?a=1",
                                  ""])
 def test_store_urls_that_are_refused(instance: Any, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.woocommerce.config import normalize_store_url, reset_woocommerce_settings
-    from core.errors import BadRequest
+    from printgate.connectors.woocommerce.config import normalize_store_url, reset_woocommerce_settings
+    from printgate.core.errors import BadRequest
 
     monkeypatch.delenv("PRINTGATE_ALLOW_PRIVATE_URLS", raising=False)
     reset_woocommerce_settings()
@@ -172,7 +172,7 @@ def test_store_urls_that_are_refused(instance: Any, url: str, monkeypatch: pytes
 
 
 def test_store_url_normalization(instance: Any) -> None:
-    from connectors.woocommerce.config import normalize_store_url
+    from printgate.connectors.woocommerce.config import normalize_store_url
 
     assert normalize_store_url("HTTPS://Shop.Example.com/blog/wp-admin/") == "https://shop.example.com/blog"
     assert normalize_store_url("shop.example.com") == "https://shop.example.com"

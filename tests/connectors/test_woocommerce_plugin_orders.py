@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from connectors.base.models import StoreConnection
-from core.db import get_engine
-from core.models import Order
+from printgate.connectors.base.models import StoreConnection
+from printgate.core.db import get_engine
+from printgate.core.models import Order
+from printgate.webhooks.models import WebhookEvent
+from printgate.webhooks.signing import standard_verify
 from tests.connectors.conftest import widget_job
 from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     FakeWooCommerce,
@@ -25,8 +27,6 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     woo_traffic_fixture,
 )
 from tests.woocommerce_plugin.conftest import ORDER_727, run_php
-from webhooks.models import WebhookEvent
-from webhooks.signing import standard_verify
 
 BASE = "http://testserver"
 ORDER_727_COMPLETED = ORDER_727.with_name("order_727_completed.json")

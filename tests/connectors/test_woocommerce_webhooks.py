@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from connectors.base.models import OrderSync, StoreConnection
-from core.db import get_engine
+from printgate.connectors.base.models import OrderSync, StoreConnection
+from printgate.core.db import get_engine
+from printgate.webhooks.models import InboundDelivery
 from tests.connectors.conftest import widget_job
 from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     FakeWooCommerce,
@@ -26,7 +27,6 @@ from tests.fakes.woocommerce_store import (  # noqa: F401  (fixtures)
     woo_server_fixture,
     woo_traffic_fixture,
 )
-from webhooks.models import InboundDelivery
 
 
 def _inbound() -> list[InboundDelivery]:
@@ -196,7 +196,7 @@ def test_reconciliation_finds_lost_orders_and_turns_webhooks_back_on(client: Any
                                                                      instance: Any, woo: FakeWooCommerce,
                                                                      woo_traffic: WooTraffic, clean_pdf: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.woocommerce.config import reset_woocommerce_settings
+    from printgate.connectors.woocommerce.config import reset_woocommerce_settings
 
     monkeypatch.setenv("PRINTGATE_WOOCOMMERCE_PAGE_SIZE", "2")
     monkeypatch.setenv("PRINTGATE_WOOCOMMERCE_WEBHOOK_CHECK_S", "0")
@@ -250,7 +250,7 @@ def test_revoked_keys_disconnect_the_store_and_nothing_is_retried_blindly(client
     calls = len(woo_traffic.requests)
     # Reconciliation and retries leave a disconnected store alone.
     client.post(f"/stores/{store['id']}/reconcile", headers=auth)
-    from connectors.base import pipeline
+    from printgate.connectors.base import pipeline
 
     with Session(get_engine(), expire_on_commit=False) as session:
         pipeline.retry_due(session)
@@ -301,7 +301,7 @@ def test_hidden_line_meta_missing_from_the_payload_is_read_back(client: Any, aut
 def test_reconciliation_stops_at_the_window_on_stores_that_ignore_modified_after(
         client: Any, auth: dict[str, str], woo: FakeWooCommerce, woo_traffic: WooTraffic,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectors.woocommerce.config import reset_woocommerce_settings
+    from printgate.connectors.woocommerce.config import reset_woocommerce_settings
 
     monkeypatch.setenv("PRINTGATE_WOOCOMMERCE_PAGE_SIZE", "2")
     reset_woocommerce_settings()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core.api.deps import forget_principals
-from core.db import get_engine
-from core.keys import revoke_key
-from core.models import ApiKey
+from printgate.core.api.deps import forget_principals
+from printgate.core.db import get_engine
+from printgate.core.keys import revoke_key
+from printgate.core.models import ApiKey
 from tests.conftest import b64, make_key
 
 
@@ -58,8 +58,8 @@ def test_other_tenant_job_is_404(client: TestClient, auth: dict[str, str], other
 
 def test_rate_limit_answers_429_with_retry_after(instance, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PRINTGATE_RATE_LIMIT_PER_MINUTE", "3")
-    from core.api.app import create_app
-    from core.config import reset_settings
+    from printgate.core.api.app import create_app
+    from printgate.core.config import reset_settings
 
     reset_settings()
     headers = {"Authorization": f"Bearer {make_key('acme')}"}

@@ -8,13 +8,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-import core.pipeline.recovery  # noqa: F401  (registers its sweeps)
-from core import periodic
-from core.clock import utcnow
-from core.db import get_engine
-from core.models import Artifact, Job, Upload
-from core.retention import purge
-from core.storage import get_storage
+import printgate.core.pipeline.recovery  # noqa: F401  (registers its sweeps)
+from printgate.core import periodic
+from printgate.core.clock import utcnow
+from printgate.core.db import get_engine
+from printgate.core.models import Artifact, Job, Upload
+from printgate.core.retention import purge
+from printgate.core.storage import get_storage
 from tests.conftest import Instance, b64
 
 

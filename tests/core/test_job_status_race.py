@@ -7,12 +7,12 @@ import time
 
 from sqlmodel import Session
 
-from core.db import get_engine
-from core.jobs import service
-from core.keys import authenticate
-from core.models import Job, Task
+from printgate.core.db import get_engine
+from printgate.core.jobs import service
+from printgate.core.keys import authenticate
+from printgate.core.models import Job, Task
+from printgate.widgets import intake
 from tests.conftest import Instance, make_key
-from widgets import intake
 
 
 def test_a_verdict_recorded_while_a_file_is_attached_keeps_the_job_open(instance: Instance) -> None:

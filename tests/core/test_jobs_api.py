@@ -171,7 +171,7 @@ def test_malformed_json_is_400(client: TestClient, auth: dict[str, str]) -> None
 
 def test_inline_file_over_limit_is_413(client: TestClient, auth: dict[str, str], monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PRINTGATE_MAX_INLINE_FILE_BYTES", "1000")
-    from core.config import reset_settings
+    from printgate.core.config import reset_settings
 
     reset_settings()
     response = client.post("/jobs", headers=auth, json={"sources": [{"file": "A" * 4000, "steps": [{"type": "preflight"}]}]})

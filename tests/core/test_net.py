@@ -1,4 +1,4 @@
-"""core.net, the one outbound guard: every hop checked, the connection pinned to the checked address,
+"""printgate.core.net, the one outbound guard: every hop checked, the connection pinned to the checked address,
 bodies capped. A real HTTP server on loopback plays every host; the resolver and the socket opener
 are replaced so a name can look public while the bytes still come from this machine."""
 
@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from core import net
-from core.config import reset_settings
-from core.errors import UnreadableFile
-from core.pipeline.fetch import fetch_url
+from printgate.core import net
+from printgate.core.config import reset_settings
+from printgate.core.errors import UnreadableFile
+from printgate.core.pipeline.fetch import fetch_url
 from tests.conftest import Instance
 
 PUBLIC_IP = "93.184.216.34"  # a global unicast address; never actually dialled (see ``dialled``)
@@ -106,7 +106,7 @@ def dialled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 
 def resolver(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[list[str]]]) -> list[str]:
-    """``core.net.resolve`` answering each name from its list of successive answers (the last repeats)."""
+    """``printgate.core.net.resolve`` answering each name from its list of successive answers (the last repeats)."""
     asked: list[str] = []
     real = net.resolve
 

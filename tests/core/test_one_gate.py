@@ -1,5 +1,5 @@
 """One gate (issue 11, holes 6 and 10): ``canProceed`` is decided once, by
-``core.jobs.states.job_can_proceed``, from the job's own copy of its workflow's policy. The API
+``printgate.core.jobs.states.job_can_proceed``, from the job's own copy of its workflow's policy. The API
 views, the Element, order capture and the connector pipeline all ask it, so a job whose proof was
 never approved reaches no order and no processing, and editing the workflow afterwards changes no
 job's verdict."""
@@ -36,7 +36,7 @@ def views(client: TestClient, auth: dict[str, str], pk: str, job_id: str, workfl
 
 
 def store_order(job_id: str, external_id: str) -> Any:
-    from connectors.base.adapter import ExternalLine, ExternalOrder
+    from printgate.connectors.base.adapter import ExternalLine, ExternalOrder
 
     line = ExternalLine(line_id="1", product_id="p1", name="Cards", properties={"_printgate_job_id": job_id})
     return ExternalOrder(external_id=external_id, name=f"#{external_id}", status="paid", lines=[line],
@@ -46,11 +46,11 @@ def store_order(job_id: str, external_id: str) -> Any:
 def run_store_order(job_id: str, external_id: str) -> dict[str, Any]:
     """Drive a paid store order carrying ``job_id`` through the connector pipeline (no store calls:
     a refused or attached order does not reach write-back)."""
-    from connectors.base import pipeline
-    from connectors.base.models import StoreConnection
-    from core.db import session_scope
-    from core.ids import new_id
-    from core.models import Job
+    from printgate.connectors.base import pipeline
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.core.db import session_scope
+    from printgate.core.ids import new_id
+    from printgate.core.models import Job
 
     with session_scope() as session:
         job = session.get(Job, job_id)
@@ -64,8 +64,8 @@ def run_store_order(job_id: str, external_id: str) -> dict[str, Any]:
 
 
 def job_row(job_id: str) -> tuple[str | None, str | None]:
-    from core.db import session_scope
-    from core.models import Job
+    from printgate.core.db import session_scope
+    from printgate.core.models import Job
 
     with session_scope() as session:
         job = session.get(Job, job_id)

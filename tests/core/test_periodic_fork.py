@@ -1,4 +1,4 @@
-"""Forking workers fork only while the periodic thread is between tasks (see core.periodic.paused)."""
+"""Forking workers fork only while the periodic thread is between tasks (see printgate.core.periodic.paused)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 import pytest
 from rq import Worker
 
-from core import periodic
-from core.queue import ForkSafeWorker
+from printgate.core import periodic
+from printgate.core.queue import ForkSafeWorker
 from tests.conftest import wait_for
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pikepdf
 import pytest
 
-from core.preflight.content import PDict, PName, fast_parse
+from printgate.core.preflight.content import PDict, PName, fast_parse
 
 READ = [
     b"BT /F44 10.9091 Tf 70.866 370.853 Td [(After)-292(the)]TJ 0 -13.549 Td T* ET",

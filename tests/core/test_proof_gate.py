@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core.jobs.states import job_can_proceed
+from printgate.core.jobs.states import job_can_proceed
 from tests.conftest import Instance, make_clean_pdf, make_key
 from tests.core.test_orders import intake_job
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from core.queue import EmbeddedRedis
+from printgate.core.queue import EmbeddedRedis
 
 
 def _alive(pid: int) -> bool:

@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core.clock import utcnow
-from core.db import get_engine
-from core.models import Step, Task
-from core.pipeline.recovery import sweep
+from printgate.core.clock import utcnow
+from printgate.core.db import get_engine
+from printgate.core.models import Step, Task
+from printgate.core.pipeline.recovery import sweep
 from tests.conftest import Instance, b64
 
 
@@ -34,7 +34,7 @@ def _simulate_dead_worker(attempts: int) -> str:
 def test_stale_task_is_requeued_and_completes(client: TestClient, auth: dict[str, str], instance: Instance,
                                               pdf_file: Path) -> None:
     job = client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]}).json()["job"]
-    from core.queue import get_redis
+    from printgate.core.queue import get_redis
 
     get_redis().flushdb()  # the queue message died with the worker too
     _simulate_dead_worker(attempts=1)
@@ -60,7 +60,7 @@ def test_task_that_keeps_killing_workers_is_rejected(client: TestClient, auth: d
 def test_lost_queue_messages_are_resent(client: TestClient, auth: dict[str, str], instance: Instance,
                                         pdf_file: Path) -> None:
     job = client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]}).json()["job"]
-    from core.queue import get_redis
+    from printgate.core.queue import get_redis
 
     get_redis().flushdb()  # Redis lost everything (e.g. restarted without persistence)
     assert sweep(requeue_pending=True)["pending"] == 1

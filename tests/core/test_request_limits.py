@@ -13,7 +13,7 @@ LIMIT = 4096
 
 @pytest.fixture
 def small_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.config import reset_settings
+    from printgate.core.config import reset_settings
 
     monkeypatch.setenv("PRINTGATE_MAX_JSON_BODY_BYTES", str(LIMIT))
     reset_settings()
@@ -51,7 +51,7 @@ def test_a_chunked_body_without_a_length_is_counted_as_it_arrives(client: Any, a
 
 
 def test_the_default_cap_leaves_room_for_an_inline_file(client: Any, auth: dict[str, str]) -> None:
-    from core.config import get_settings
+    from printgate.core.config import get_settings
 
     settings = get_settings()
     assert settings.max_json_body_bytes >= settings.max_inline_file_bytes * 4 // 3 + 64 * 1024

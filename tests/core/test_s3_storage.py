@@ -36,8 +36,8 @@ def s3(instance: Instance, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) ->
     """This instance on S3 storage, with a fresh bucket; returns a boto3 client on that bucket."""
     import boto3
 
-    from core.config import reset_settings
-    from core.storage import reset_storage
+    from printgate.core.config import reset_settings
+    from printgate.core.storage import reset_storage
 
     env = {"PRINTGATE_STORAGE": "s3", "PRINTGATE_S3_BUCKET": BUCKET, "PRINTGATE_S3_ENDPOINT_URL": s3_endpoint,
            "PRINTGATE_S3_REGION": "us-east-1", "PRINTGATE_S3_ACCESS_KEY_ID": "testing",
@@ -91,7 +91,7 @@ def test_api_job_reads_its_file_from_the_bucket_and_writes_outputs_there(
     assert any(job_id in key for key in keys), keys
 
     # Retention's clean-up removes the job's objects and the worker's staged copies.
-    from core.storage import get_storage
+    from printgate.core.storage import get_storage
 
     storage = get_storage()
     upload_key = next(k for k in keys if file_ref in k)
@@ -132,7 +132,7 @@ def test_the_presigned_policy_carries_the_size_limit(s3: Any, client: TestClient
     import base64
     import json
 
-    from core.config import reset_settings
+    from printgate.core.config import reset_settings
 
     monkeypatch.setenv("PRINTGATE_MAX_UPLOAD_BYTES", "1000")
     reset_settings()

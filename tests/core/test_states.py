@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.jobs.states import StepView, TaskView, can_proceed, job_outcome, job_status, task_outcome
+from printgate.core.jobs.states import StepView, TaskView, can_proceed, job_outcome, job_status, task_outcome
 
 
 @pytest.mark.parametrize(("status", "expected"), [

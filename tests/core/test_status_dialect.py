@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from core.jobs.dialect import job_status_in, list_filter
+from printgate.core.jobs.dialect import job_status_in, list_filter
 from tests.conftest import ROOT, Instance, b64, clean_env, make_clean_pdf
 from tests.sdk_contract import fixture, gate_profile, key_for, preflight, shape_mismatches, word_mismatches
 from tests.support import CLI
@@ -88,8 +88,8 @@ def test_submit_answers_like_job_lean_fixture(client: TestClient, fc_auth: dict[
 def test_sync_timeout_answers_like_pending_202_fixture(client: TestClient, fc_auth: dict[str, str],
                                                       clean_pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """sdk-fixtures/job.pending-202.json: a sync submit that outlives the wait, with work started."""
-    from core.config import get_settings
-    from core.jobs import service
+    from printgate.core.config import get_settings
+    from printgate.core.jobs import service
     expected = fixture("job.pending-202.json")
     monkeypatch.setattr(get_settings(), "sync_wait_s", 0.05)
     create_job = service.create_job

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from core.jobs.states import cannot_run_status
+from printgate.core.jobs.states import cannot_run_status
 from tests.conftest import Instance, b64, make_clean_pdf, make_key
 
 

@@ -82,7 +82,7 @@ def test_expired_or_forged_upload_is_403(client: TestClient, auth: dict[str, str
 
 def test_oversize_upload_is_413(client: TestClient, auth: dict[str, str], monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PRINTGATE_MAX_UPLOAD_BYTES", "1000")
-    from core.config import reset_settings
+    from printgate.core.config import reset_settings
 
     reset_settings()
     assert client.post("/uploads", headers=auth, json={"sizeBytes": 5000}).status_code == 413

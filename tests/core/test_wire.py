@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.wire import _customer_findings
+from printgate.core.wire import _customer_findings
 
 
 def _finding(rule: str, page: int | None, severity: str = "warn", **autofix: object) -> dict:

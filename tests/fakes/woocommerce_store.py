@@ -226,7 +226,7 @@ class FakeWooCommerce:
 
         @app.post("/wp-json/printgate/v1/events")
         async def plugin_events(request: Request) -> Response:
-            from webhooks.signing import SignatureError, standard_verify
+            from printgate.webhooks.signing import SignatureError, standard_verify
 
             if not fake.plugin_secret:
                 return JSONResponse({"code": "printgate_not_configured"}, status_code=503)
@@ -268,7 +268,7 @@ def woo_server_fixture() -> Iterator[FakeWooServer]:
 
 @pytest.fixture(name="woo")
 def woo_fixture(woo_server: FakeWooServer, instance: Any) -> Iterator[FakeWooCommerce]:
-    from connectors.woocommerce.config import reset_woocommerce_settings
+    from printgate.connectors.woocommerce.config import reset_woocommerce_settings
 
     woo_server.fake.reset()
     reset_woocommerce_settings()
@@ -434,9 +434,9 @@ def connect_store(client: Any, woo: FakeWooCommerce, auth: dict[str, str]) -> di
 def webhook_secret(store_id: str) -> str:
     from sqlmodel import Session
 
-    from connectors.base.models import StoreConnection
-    from connectors.woocommerce import store
-    from core.db import get_engine
+    from printgate.connectors.base.models import StoreConnection
+    from printgate.connectors.woocommerce import store
+    from printgate.core.db import get_engine
 
     with Session(get_engine()) as session:
         connection = session.get(StoreConnection, store_id)

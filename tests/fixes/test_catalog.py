@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from core.fixes import fix_catalog
-from core.fixes.registry import resolve
-from core.preflight import check_catalog
+from printgate.core.fixes import fix_catalog
+from printgate.core.fixes.registry import resolve
+from printgate.core.preflight import check_catalog
 
 
 def test_every_preflight_strategy_has_a_fix() -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from core.fixes import run_autofix
-from core.fixes._content import IDENTITY, as_matrix, image_placements, multiply, scale_of
+from printgate.core.fixes import run_autofix
+from printgate.core.fixes._content import IDENTITY, as_matrix, image_placements, multiply, scale_of
 from tests.fixes.fixkit import finding, report
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.fixes import run_autofix
-from core.preflight import run_preflight
+from printgate.core.fixes import run_autofix
+from printgate.core.preflight import run_preflight
 from tests.preflight import pdfgen
 from tests.preflight.conftest import profile_for
 

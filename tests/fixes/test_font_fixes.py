@@ -5,8 +5,8 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 
-from core.fixes import run_autofix
-from core.fixes.fonts import fonts_in
+from printgate.core.fixes import run_autofix
+from printgate.core.fixes.fonts import fonts_in
 from tests.fixes.fixkit import finding, report
 
 

@@ -7,7 +7,7 @@ import pymupdf
 import pytest
 from PIL import Image, ImageChops
 
-from core.fixes import run_autofix
+from printgate.core.fixes import run_autofix
 from tests.fixes.fixkit import MM, finding, report
 
 

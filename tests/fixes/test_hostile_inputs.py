@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import UnreadableFile
-from core.fixes import optimize_pdf, run_autofix
-from core.render import render_previews, render_proofs
+from printgate.core.errors import UnreadableFile
+from printgate.core.fixes import optimize_pdf, run_autofix
+from printgate.core.render import render_previews, render_proofs
 from tests.preflight import pdfgen
 
 REPORT = {"evaluation": {"findings": [

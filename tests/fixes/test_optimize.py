@@ -6,9 +6,9 @@ import pikepdf
 import pymupdf
 import pytest
 
-from core.errors import UnreadableFile
-from core.fixes import optimize_pdf
-from core.fixes._content import image_placements
+from printgate.core.errors import UnreadableFile
+from printgate.core.fixes import optimize_pdf
+from printgate.core.fixes._content import image_placements
 from tests.fixes.fixkit import MM
 
 

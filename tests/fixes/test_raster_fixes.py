@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from core.errors import UnreadableFile
-from core.fixes import run_autofix
-from core.preflight import get_builtin_profile, run_preflight
+from printgate.core.errors import UnreadableFile
+from printgate.core.fixes import run_autofix
+from printgate.core.preflight import get_builtin_profile, run_preflight
 
 
 def _rep(rule: str, strategy: str, params: dict | None = None) -> dict:

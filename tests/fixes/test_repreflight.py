@@ -9,8 +9,8 @@ import pikepdf
 import pymupdf
 import pytest
 
-from core.fixes import run_autofix
-from core.preflight import get_builtin_profile, run_preflight
+from printgate.core.fixes import run_autofix
+from printgate.core.preflight import get_builtin_profile, run_preflight
 
 
 def _profile(**overrides: dict) -> dict:

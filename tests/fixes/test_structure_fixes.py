@@ -6,8 +6,8 @@ import pikepdf
 import pymupdf
 import pytest
 
-from core.errors import UnreadableFile
-from core.fixes import run_autofix
+from printgate.core.errors import UnreadableFile
+from printgate.core.fixes import run_autofix
 from tests.fixes.fixkit import finding, report
 
 

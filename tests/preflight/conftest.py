@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.preflight import get_builtin_profile, run_preflight
+from printgate.core.preflight import get_builtin_profile, run_preflight
 
 from .pdfgen import DEFECT_SETUP
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import UnreadableFile
-from core.preflight import run_preflight
+from printgate.core.errors import UnreadableFile
+from printgate.core.preflight import run_preflight
 
 from . import pdfgen
 from .conftest import findings
@@ -144,7 +144,7 @@ def test_mutated_files_never_crash(tmp_path: Path) -> None:
 
 def test_time_budget_degrades_to_geometry_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection: with no time left, pages are still measured for boxes but not walked."""
-    from core.preflight import engine
+    from printgate.core.preflight import engine
 
     monkeypatch.setattr(engine, "TIME_BUDGET_S", 0.0)
     report = _run(pdfgen.make_pages(tmp_path / "p.pdf", 3, text=pdfgen._text(size=4)))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.preflight import get_builtin_profile
+from printgate.core.preflight import get_builtin_profile
 
 from . import pdfgen
 from .conftest import findings, print_ready

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from core.preflight import check_catalog, get_builtin_profiles, run_preflight
-from core.preflight.messages import MESSAGES
-from core.preflight.profiles import parse_pages
+from printgate.core.preflight import check_catalog, get_builtin_profiles, run_preflight
+from printgate.core.preflight.messages import MESSAGES
+from printgate.core.preflight.profiles import parse_pages
 
 from . import pdfgen
 from .conftest import findings, print_ready

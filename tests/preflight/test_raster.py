@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import UnreadableFile
-from core.preflight import get_builtin_profile, run_preflight
+from printgate.core.errors import UnreadableFile
+from printgate.core.preflight import get_builtin_profile, run_preflight
 
 from . import pdfgen
 from .conftest import findings

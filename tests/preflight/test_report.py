@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.preflight import run_preflight
+from printgate.core.preflight import run_preflight
 
 from . import pdfgen
 from .conftest import findings, print_ready

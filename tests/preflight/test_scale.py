@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from core.preflight import engine, run_preflight
-from core.preflight.document import DocumentReader
+from printgate.core.preflight import engine, run_preflight
+from printgate.core.preflight.document import DocumentReader
 
 from . import pdfgen
 from .conftest import print_ready

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.errors import UnreadableFile
-from core.render import render_previews
+from printgate.core.errors import UnreadableFile
+from printgate.core.render import render_previews
 
 
 def test_png_previews_and_thumbnails_for_every_page(make_pdf, tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_raster_uploads_get_previews_sized_by_their_dpi(fmt: str, mode: str, tmp
 
 
 def test_proof_for_raster_upload(tmp_path: Path) -> None:
-    from core.render import render_proofs
+    from printgate.core.render import render_proofs
 
     src = tmp_path / "photo.png"
     Image.new("RGB", (300, 150), "white").save(src, dpi=(72, 72))

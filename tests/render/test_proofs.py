@@ -6,8 +6,8 @@ import pikepdf
 import pytest
 from PIL import Image, ImageChops
 
-from core.errors import UnreadableFile
-from core.render import render_proofs
+from printgate.core.errors import UnreadableFile
+from printgate.core.render import render_proofs
 
 MM = 72 / 25.4
 

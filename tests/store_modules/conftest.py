@@ -57,7 +57,7 @@ def php() -> str:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The three packages, built once per test session."""
-    from connectors import build_store_packages
+    from printgate.connectors import build_store_packages
 
     out = tmp_path_factory.mktemp("packages")
     return {path.relative_to(out).as_posix(): path for path in build_store_packages.build(out)}

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from webhooks.signing import standard_verify
+from printgate.webhooks.signing import standard_verify
 
 from .conftest import SECRET, SK, php_run
 

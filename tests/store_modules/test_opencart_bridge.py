@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.build_store_packages import OC3_ZIP
+from printgate.connectors.build_store_packages import OC3_ZIP
 
 from .conftest import SECRET, php_run
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.build_store_packages import OC3_ZIP
-from webhooks.signing import standard_headers, standard_verify
+from printgate.connectors.build_store_packages import OC3_ZIP
+from printgate.webhooks.signing import standard_headers, standard_verify
 
 from .conftest import OTHER_SECRET, SECRET, SK, php_run_raw
 

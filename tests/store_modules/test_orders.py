@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from webhooks.signing import standard_verify
+from printgate.webhooks.signing import standard_verify
 
 from .conftest import BASE, SECRET, SK, php_run
 

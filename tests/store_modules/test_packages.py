@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors import build_store_packages as packages
+from printgate.connectors import build_store_packages as packages
+from printgate.webhooks.signing import standard_verify
 from tests.support import source_dir
-from webhooks.signing import standard_verify
 
 from .conftest import SECRET, php_run
 

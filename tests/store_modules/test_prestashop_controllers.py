@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.build_store_packages import PRESTASHOP_ZIP
-from webhooks.signing import standard_headers
+from printgate.connectors.build_store_packages import PRESTASHOP_ZIP
+from printgate.webhooks.signing import standard_headers
 
 from .conftest import SECRET, SK, php_run_raw
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.build_store_packages import PRESTASHOP_ZIP
+from printgate.connectors.build_store_packages import PRESTASHOP_ZIP
 
 from .conftest import SECRET, SK, php_run, php_run_raw
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from webhooks.signing import SignatureError, standard_headers, standard_verify
+from printgate.webhooks.signing import SignatureError, standard_headers, standard_verify
 
 from .conftest import OTHER_SECRET, SECRET, php_run
 

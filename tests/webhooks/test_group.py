@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from webhooks._group import GroupRunner, LoopBatcher
+from printgate.webhooks._group import GroupRunner, LoopBatcher
 
 
 def doubling_flush() -> tuple[list[list[int]], Callable[[list[int]], list[int]]]:

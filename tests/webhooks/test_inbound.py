@@ -14,15 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from core.clock import as_utc, utcnow
-from core.db import get_engine
-from core.models import Account
-from core.queue import WEBHOOKS, get_queue
+from printgate.core.clock import as_utc, utcnow
+from printgate.core.db import get_engine
+from printgate.core.models import Account
+from printgate.core.queue import WEBHOOKS, get_queue
+from printgate.webhooks import inbound
+from printgate.webhooks.inbound import Ping, UnknownConnection, Verified
+from printgate.webhooks.models import InboundDelivery
+from printgate.webhooks.signing import SignatureError
 from tests.conftest import Instance
-from webhooks import inbound
-from webhooks.inbound import Ping, UnknownConnection, Verified
-from webhooks.models import InboundDelivery
-from webhooks.signing import SignatureError
 
 SECRET = b"test-platform-secret"
 PLATFORM = "testplat"
@@ -81,7 +81,7 @@ def signed(body: bytes, delivery_id: str, *, ts: int | None = None, topic: str =
 
 
 def now_s() -> int:
-    """Now in Unix seconds on the service's clock (``core.clock``): delivery timestamps are relative to it."""
+    """Now in Unix seconds on the service's clock (``printgate.core.clock``): delivery timestamps are relative to it."""
     return int(utcnow().timestamp())
 
 
@@ -336,7 +336,7 @@ def test_enqueue_failure_still_answers_200_and_sweep_recovers(client: TestClient
                                                               handler: Handler,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis down at receive time: the row is committed, the platform gets 200, the sweep queues it."""
-    from webhooks import _queue
+    from printgate.webhooks import _queue
 
     def broken_queue(_name: str) -> Any:
         raise ConnectionError("redis is down")
@@ -420,7 +420,7 @@ def test_done_deliveries_are_purged_after_the_retention_but_not_pending_ones(
 def test_sweep_is_registered_with_core_housekeeping(client: TestClient, instance: Instance,
                                                     handler: Handler) -> None:
     """``printgate serve`` runs the start-up sweeps; every worker runs the periodic ones."""
-    from core import periodic
+    from printgate.core import periodic
 
     assert "webhooks.sweep" in periodic.registered()
     body = b'{"id": 16}'
@@ -499,7 +499,7 @@ def test_a_failed_commit_answers_500_and_stores_nothing(app: Any, handler: Handl
     assert rows() == []
 
 
-# --- the receiver's ASGI fast path (webhooks.routes.InboundFastPath) ---------------------------------
+# --- the receiver's ASGI fast path (printgate.webhooks.routes.InboundFastPath) ---------------------------------
 
 def _asgi_post(app: Any, path: str, chunks: list[bytes], headers: dict[str, str], *, disconnect: bool = False,
                root_path: str = "") -> tuple[int | None, dict[str, str], bytes]:
@@ -532,7 +532,7 @@ def _asgi_post(app: Any, path: str, chunks: list[bytes], headers: dict[str, str]
 
 def test_fast_path_answers_webhooks_without_the_routes_and_browsers_still_get_cors(
         client: TestClient, app: Any, handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhooks import routes
+    from printgate.webhooks import routes
 
     routed: list[str] = []
     real_receive = routes._receive

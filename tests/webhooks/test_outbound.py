@@ -16,16 +16,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from core.clock import as_utc, utcnow
-from core.db import get_engine
-from core.keys import get_or_create_account
-from core.queue import WEBHOOKS, get_queue
+from printgate.core.clock import as_utc, utcnow
+from printgate.core.db import get_engine
+from printgate.core.keys import get_or_create_account
+from printgate.core.queue import WEBHOOKS, get_queue
+from printgate.webhooks import outbound
+from printgate.webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
+from printgate.webhooks.signing import SignatureError, standard_verify
 from tests.conftest import Instance, b64
 from tests.support import source_dir
 from tests.webhooks.conftest import Receiver
-from webhooks import outbound
-from webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
-from webhooks.signing import SignatureError, standard_verify
 
 # The documented outbound retry delays (webhooks/README.md: "Retries: 30 s, 2 m, 10 m, 30 m, 1 h, 2 h,
 # 4 h, 8 h, 12 h, 12 h (±10 % jitter ...)"), written out here: never read from the code under test.
@@ -265,7 +265,7 @@ def default_schedule(monkeypatch: pytest.MonkeyPatch, *, jitter: bool = True) ->
 
 
 def test_default_retry_schedule_is_the_documented_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhooks.settings import DEFAULT_RETRY_SCHEDULE, get_webhook_settings
+    from printgate.webhooks.settings import DEFAULT_RETRY_SCHEDULE, get_webhook_settings
 
     default_schedule(monkeypatch)
     assert tuple(DEFAULT_RETRY_SCHEDULE) == RETRY_SCHEDULE_S

@@ -9,14 +9,14 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from core.clock import utcnow
-from core.db import get_engine
-from core.queue import WEBHOOKS, get_queue
+from printgate.core.clock import utcnow
+from printgate.core.db import get_engine
+from printgate.core.queue import WEBHOOKS, get_queue
+from printgate.webhooks import outbound
+from printgate.webhooks.models import OutboundDelivery
 from tests.conftest import Instance
 from tests.webhooks.conftest import Receiver
 from tests.webhooks.test_outbound import create_endpoint, emit_test_event
-from webhooks import outbound
-from webhooks.models import OutboundDelivery
 
 
 def set_due(delivery_id: str, seconds_from_now: float, attempts: int = 1) -> None:

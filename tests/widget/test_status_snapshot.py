@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core.db import get_engine
-from core.jobs import service
-from core.models import Job, Task
+from printgate.core.db import get_engine
+from printgate.core.jobs import service
+from printgate.core.models import Job, Task
+from printgate.widgets import intake
 from tests.conftest import Instance, make_key
 from tests.core.test_orders import intake_job
-from widgets import intake
 
 
 def test_a_change_committed_between_the_reads_is_not_mixed_in(

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from core.api.routes import element
-from core.clock import utcnow
-from core.db import get_engine
-from core.events import publish_status
-from core.keys import authenticate
-from core.models import Job
+from printgate.core.api.routes import element
+from printgate.core.clock import utcnow
+from printgate.core.db import get_engine
+from printgate.core.events import publish_status
+from printgate.core.keys import authenticate
+from printgate.core.models import Job
+from printgate.widgets import intake
 from tests.conftest import Instance, make_key
-from widgets import intake
 
 
 class _Connected:

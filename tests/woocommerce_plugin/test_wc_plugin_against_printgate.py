@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from printgate.webhooks.signing import standard_headers, standard_verify
 from tests.conftest import Instance, make_key
-from webhooks.signing import standard_headers, standard_verify
 
 from .conftest import ORDER_727, run_php
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from webhooks.signing import standard_verify
+from printgate.webhooks.signing import standard_verify
 
 from .conftest import ORDER_727, run_php
 

@@ -7,7 +7,7 @@ import base64
 import json
 import time
 
-from webhooks.signing import standard_headers, standard_verify
+from printgate.webhooks.signing import standard_headers, standard_verify
 
 from .conftest import ORDER_727, run_php
 

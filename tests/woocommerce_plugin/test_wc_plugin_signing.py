@@ -1,5 +1,5 @@
 """Standard Webhooks signatures across languages: the plugin's PHP signer against printgate's
-Python verifier (webhooks.signing) and the reference `standardwebhooks` package, both ways."""
+Python verifier (printgate.webhooks.signing) and the reference `standardwebhooks` package, both ways."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from webhooks.signing import SignatureError, standard_headers, standard_sign, standard_verify
+from printgate.webhooks.signing import SignatureError, standard_headers, standard_sign, standard_verify
 
 from .conftest import run_php
 

@@ -1,0 +1,5 @@
+"""``python -m printgate``: the same command line as the ``printgate`` script."""
+
+from printgate.core.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,19 @@
+"""Schedules for RQ's cron scheduler (``rq cron printgate.connectors.base.cron`` or
+``CronScheduler.load_config_from_file("printgate.connectors.base.cron")``).
+
+``tick`` reconciles every connected store, retries write-backs whose backoff elapsed and erases
+stores 48 h after uninstall. It is idempotent, so running it from several schedulers is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+
+from rq import cron
+
+from printgate.connectors.base.reconcile import tick
+from printgate.core.queue import WEBHOOKS
+
+INTERVAL_S = int(os.environ.get("PRINTGATE_CONNECTOR_TICK_S", "300"))
+
+cron.register(tick, queue_name=WEBHOOKS, interval=INTERVAL_S, job_timeout=900, name="connectors-tick")

@@ -1,0 +1,61 @@
+"""Store credentials at rest: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived once.
+
+The key is ``PRINTGATE_ENCRYPTION_KEY`` when set (a Fernet key, or any string, which is then
+stretched), otherwise derived from core's signing secret with HKDF, so a self-hosted instance
+encrypts without any extra setup. Several keys may be given comma-separated (newest first) to
+rotate: the first encrypts, all decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from printgate.core.config import get_settings
+
+
+class CredentialsError(Exception):
+    """Stored credentials cannot be decrypted (the key changed) or are malformed."""
+
+
+def _derive(material: str) -> bytes:
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"printgate-connectors",
+               info=b"store-credentials/v1").derive(material.encode())
+    return base64.urlsafe_b64encode(raw)
+
+
+def _as_fernet_key(value: str) -> bytes:
+    value = value.strip()
+    try:
+        if len(base64.urlsafe_b64decode(value.encode())) == 32:
+            return value.encode()
+    except (ValueError, TypeError):
+        pass
+    return _derive(value)
+
+
+def _fernet() -> MultiFernet:
+    configured = os.environ.get("PRINTGATE_ENCRYPTION_KEY", "")
+    keys = [_as_fernet_key(k) for k in configured.split(",") if k.strip()]
+    if not keys:
+        keys = [_derive(get_settings().effective_signing_secret)]
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def encrypt(value: Any) -> str:
+    return _fernet().encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def decrypt(token: str | None) -> Any:
+    if not token:
+        return None
+    try:
+        return json.loads(_fernet().decrypt(token.encode()))
+    except (InvalidToken, ValueError) as exc:
+        raise CredentialsError("stored credentials cannot be decrypted with the configured key") from exc

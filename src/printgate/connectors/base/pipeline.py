@@ -1,0 +1,526 @@
+"""The connector pipeline, once for every platform.
+
+    received -> verified -> attached -> processing -> delivered -> written_back
+
+``intake`` records a store order (from a webhook or reconciliation) and ``advance`` moves it as far
+as it can go right now. Every step is recorded on the ``OrderSync`` row (status, time, error), so
+the row is the truth: re-delivered webhooks, reconciliation and retries all call ``advance`` again
+and nothing is attached or written twice.
+
+- verify: the line's jobId exists in THIS account (another tenant's job is "not found"), is not
+  deleted, can proceed (``printgate.core.jobs.states.job_can_proceed``: with an approved proof where the job's
+  workflow required one), and matches the product's workflow when the product requires one.
+- attach: ``printgate.core.orders.capture_order`` (idempotent; starts the processing phase on ``order_placed``).
+- processing: waits for ``printgate.core.signals.JOB_PROCESSED`` of every attached job.
+- deliver: signed links from ``printgate.core.wire.runs_wire`` plus a stable printgate link per file.
+- write back: the platform adapter, with backoff (``next_attempt_at``) and a lease so two workers
+  never write the same order at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from printgate.connectors.base.adapter import (
+    PAID_STATUSES,
+    AdapterError,
+    DeliveredFile,
+    ExternalLine,
+    ExternalOrder,
+)
+from printgate.connectors.base.models import ORDER_FINAL, OrderSync, StoreConnection
+from printgate.core import signals
+from printgate.core.clock import as_utc, utcnow
+from printgate.core.config import get_settings
+from printgate.core.ids import new_id
+from printgate.core.jobs.states import JOB_TERMINAL, proceed_refusal
+from printgate.core.models import Job, Step
+from printgate.core.orders import JOB_ID_KEYS, capture_order, item_job_id
+from printgate.core.storage import sign_token, verify_token
+
+log = logging.getLogger("printgate.connectors")
+
+# Line-item keys per platform, on top of core's (DECISIONS 7: ours first, Filecheck's for migrations).
+PLATFORM_LINE_KEYS: dict[str, tuple[str, ...]] = {
+    "shopify": ("_printgate_job_id", "_jobId", "_filecheck_job_id", "jobId", "Filecheck Job"),
+    "woocommerce": ("_printgate_job_id", "_filecheck_job_id", "Filecheck Job", "fc_job_id"),
+    "opencart": ("printgate_job_id", "fc_job_id", "jobId"),
+    "prestashop": ("printgate_job_id", "fc_job_id", "jobId"),
+}
+# Order-level attributes (Shopify cart attributes -> note_attributes) that carry a jobId.
+ORDER_JOB_KEYS = ("_printgate_job_id", "printgate Job", "Filecheck Job")
+
+BACKOFF_S = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
+MAX_ATTEMPTS = 12  # about a day and a half of retries, then the order needs a merchant's look
+LEASE_S = 120  # a writer owns a delivered order this long
+
+
+# --- job ids on lines ----------------------------------------------------------------------------
+
+def line_job_id(platform: str, line: ExternalLine) -> str | None:
+    props = line.properties
+    for key in PLATFORM_LINE_KEYS.get(platform, ()):
+        value = props.get(key)
+        if isinstance(value, str) and value.strip().startswith("job_"):
+            return value.strip()
+    return item_job_id({k: (v.strip() if isinstance(v, str) else v) for k, v in props.items() if k in JOB_ID_KEYS})
+
+
+def order_job_ids(order: ExternalOrder) -> list[str]:
+    for key in ORDER_JOB_KEYS:
+        value = order.attributes.get(key)
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.replace(";", ",").split(",") if part.strip().startswith("job_")]
+            if ids:
+                return ids
+    return []
+
+
+def job_ids_by_line(platform: str, order: ExternalOrder) -> dict[str, str | None]:
+    """Each line's jobId; order-level ids (Filecheck's cart attribute) go to lines without one, in order."""
+    found = {line.line_id: line_job_id(platform, line) for line in order.lines}
+    spare = [j for j in order_job_ids(order) if j not in found.values()]
+    for line in order.lines:
+        if not spare:
+            break
+        if found[line.line_id] is None:
+            found[line.line_id] = spare.pop(0)
+    return found
+
+
+# --- recording -----------------------------------------------------------------------------------
+
+def _mark(sync: OrderSync, step: str, status: str, error: str | None = None, **extra: Any) -> None:
+    steps = dict(sync.steps or {})
+    steps[step] = {"status": status, "at": utcnow().isoformat(), "error": error, **extra}
+    sync.steps = steps
+    sync.updated_at = utcnow()
+
+
+def _step_done(sync: OrderSync, step: str) -> bool:
+    return (sync.steps or {}).get(step, {}).get("status") == "done"
+
+
+def get_sync(session: Session, connection_id: str, external_id: str) -> OrderSync | None:
+    return session.exec(select(OrderSync).where(OrderSync.connection_id == connection_id,
+                                                OrderSync.external_id == external_id)).first()
+
+
+def needs_verification(session: Session, connection_id: str, external_id: str) -> bool:
+    """False once an order's lines were verified (or it is finished): skip platform look-ups then."""
+    sync = get_sync(session, connection_id, external_id)
+    return sync is None or (not _step_done(sync, "verified") and sync.status not in ORDER_FINAL)
+
+
+def intake(session: Session, connection: StoreConnection, order: ExternalOrder, *,
+           event: str = "webhook") -> OrderSync:
+    """Record (or update) a store order and move it along. Safe to call any number of times."""
+    sync = get_sync(session, connection.id, order.external_id)
+    if sync is None:
+        sync = OrderSync(id=new_id("osync"), connection_id=connection.id, account_id=connection.account_id,
+                         platform=connection.platform, external_id=order.external_id)
+        _mark(sync, "received", "done", event=event)
+        session.add(sync)
+        try:
+            session.commit()
+        except Exception:  # a concurrent delivery created it first (unique constraint)
+            session.rollback()
+            sync = get_sync(session, connection.id, order.external_id)
+            if sync is None:
+                raise
+    sync.name = order.name or sync.name
+    sync.financial_status = order.status
+    customer = order.customer or {}
+    sync.customer_id = str(customer["id"]) if customer.get("id") is not None else sync.customer_id
+    sync.customer_email = customer.get("email") or sync.customer_email
+    if not _step_done(sync, "verified"):
+        ids = job_ids_by_line(connection.platform, order)
+        sync.lines = [
+            {"lineId": line.line_id, "productId": line.product_id, "name": line.name, "quantity": line.quantity,
+             "sku": line.sku, "total": line.total, "jobId": ids.get(line.line_id),
+             "workflowId": line.workflow_id}
+            for line in order.lines
+        ]
+        sync.updated_at = utcnow()
+    session.add(sync)
+    session.commit()
+    if order.cancelled:
+        cancel(session, sync)
+        return sync
+    if order.paid:
+        advance(session, sync, order=order)
+    return sync
+
+
+
+# --- the steps -----------------------------------------------------------------------------------
+
+WAIT_FOR_JOB_S = 60  # a job still being checked when the order is paid: look again this much later
+
+
+def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
+    lines = [dict(line) for line in sync.lines or []]
+    with_jobs = [line for line in lines if line.get("jobId")]
+    if not with_jobs:
+        _mark(sync, "verified", "skipped", "no line carries a printgate jobId")
+        sync.status = "no_jobs"
+        sync.lines = lines
+        return
+    for line in with_jobs:
+        job = session.get(Job, line["jobId"])
+        reason = None
+        if job is None or job.account_id != sync.account_id or job.deleted_at is not None:
+            reason = "job not found for this account"
+        elif job.status not in JOB_TERMINAL:
+            reason = f"waiting: job is still {job.status}"
+        elif (refusal := proceed_refusal(job.status, job.params)) is not None:
+            reason = f"job cannot proceed ({refusal})"
+        elif line.get("workflowId") and job.workflow_id and job.workflow_id != line["workflowId"]:
+            reason = f"job was made with workflow {job.workflow_id}, the product needs {line['workflowId']}"
+        elif line.get("workflowId") and not job.workflow_id:
+            reason = f"the product needs workflow {line['workflowId']}; the job has none"
+        line["verified"] = reason is None
+        line["reason"] = reason
+    sync.lines = lines
+    waiting = [line["jobId"] for line in with_jobs if (line["reason"] or "").startswith("waiting")]
+    if waiting:  # not a verdict yet: retry_due looks again
+        _mark(sync, "verified", "waiting", f"jobs still being checked: {', '.join(waiting)}")
+        sync.next_attempt_at = now + timedelta(seconds=WAIT_FOR_JOB_S)
+        return
+    bad = [f"{line['jobId']}: {line['reason']}" for line in with_jobs if not line["verified"]]
+    if len(bad) == len(with_jobs):
+        _mark(sync, "verified", "error", "; ".join(bad))
+        sync.status = "failed"
+        sync.last_error = "; ".join(bad)
+        return
+    _mark(sync, "verified", "done", "; ".join(bad) or None)
+    sync.status = "verified"
+    sync.next_attempt_at = None
+
+
+def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> None:
+    lines = [dict(line) for line in sync.lines or []]
+    items = [
+        {"itemId": line["lineId"], "productId": line.get("productId"), "name": line.get("name"),
+         "quantity": line.get("quantity"), "sku": line.get("sku"), "total": line.get("total"), "jobId": line["jobId"]}
+        for line in lines if line.get("verified")
+    ]
+    body: dict[str, Any] = {"source": sync.platform, "status": "paid", "items": items}
+    if order is not None:
+        body.update({"currency": order.currency, "total": order.total, "customer": order.customer,
+                     "shippingAddress": order.shipping_address, "status": order.status or "paid"})
+    core_order, results = capture_order(session, sync.account_id, sync.external_id, body,
+                                        store_id=sync.connection_id, origin="pipeline")
+    by_job = {r.job_id: r for r in results}
+    for line in lines:
+        result = by_job.get(line.get("jobId") or "")
+        if result is not None and line.get("verified"):
+            line["attached"] = result.attached
+            if not result.attached:
+                line["reason"] = result.reason
+    sync.lines = lines
+    sync.order_id = core_order.id
+    attached = [line for line in lines if line.get("attached")]
+    if not attached:
+        error = "; ".join(f"{line['jobId']}: {line.get('reason')}" for line in lines if line.get("jobId"))
+        _mark(sync, "attached", "error", error)
+        sync.status = "failed"
+        sync.last_error = error
+        return
+    _mark(sync, "attached", "done")
+    sync.status = "attached"
+
+
+def _job_processed(job: Job) -> bool:
+    if job.kind != "workflow":
+        return job.status in JOB_TERMINAL
+    return job.wf_phase == "processing_done"
+
+
+def _processing(session: Session, sync: OrderSync) -> bool:
+    """True when every attached job finished processing."""
+    from printgate.core.jobs.service import maybe_start_processing
+
+    lines = [dict(line) for line in sync.lines or []]
+    waiting = []
+    for line in lines:
+        if not line.get("attached"):
+            continue
+        job = session.get(Job, line["jobId"])
+        if job is None:
+            line["processed"] = False
+            continue
+        if job.kind == "workflow" and job.wf_phase in ("intake_done", None):
+            maybe_start_processing(session, job, reason="order_placed")
+            session.refresh(job)
+        line["processed"] = _job_processed(job)
+        line["wfPhase"] = job.wf_phase
+        if not line["processed"]:
+            waiting.append(job.id)
+    sync.lines = lines
+    if waiting:
+        _mark(sync, "processing", "running", waiting=waiting)
+        sync.status = "processing"
+        return False
+    _mark(sync, "processing", "done")
+    sync.status = "processing"
+    return True
+
+
+def file_link(connection_id: str, job_id: str, run_id: str) -> str:
+    """printgate's stable link to a run's output: re-signs a fresh download URL on every click."""
+    settings = get_settings()
+    exp = str(int(time.time()) + settings.retention_days * 86400)
+    sig = sign_token(settings.effective_signing_secret, "store-file", connection_id, job_id, run_id, exp)
+    return f"{settings.public_url.rstrip('/')}/stores/{connection_id}/files/{job_id}/{run_id}?exp={exp}&sig={sig}"
+
+
+def check_file_link(connection_id: str, job_id: str, run_id: str, exp: str, sig: str) -> bool:
+    try:
+        if int(exp) < time.time():
+            return False
+    except ValueError:
+        return False
+    return verify_token(get_settings().effective_signing_secret, sig, "store-file", connection_id, job_id, run_id, exp)
+
+
+def _deliver(session: Session, sync: OrderSync) -> list[DeliveredFile]:
+    from printgate.core.wire import runs_wire
+
+    files: list[DeliveredFile] = []
+    for line in sync.lines or []:
+        if not line.get("attached"):
+            continue
+        job = session.get(Job, line["jobId"])
+        if job is None:
+            continue
+        wire = runs_wire(session, job)
+        for run in wire["runs"]:
+            files.append(DeliveredFile(
+                line_id=str(line["lineId"]), job_id=job.id, run_id=run["id"], name=run.get("name"),
+                status=run.get("status"), outcome=run.get("outcome"), download_url=run.get("downloadUrl"),
+                link=file_link(sync.connection_id, job.id, run["id"]) if run.get("hasOutput") else None,
+                expires_in=run.get("expiresIn"),
+            ))
+    sync.files = [f.wire() for f in files]
+    _mark(sync, "delivered", "done", files=len(files))
+    sync.status = "delivered"
+    return files
+
+
+def _files_of(sync: OrderSync) -> list[DeliveredFile]:
+    return [DeliveredFile(line_id=f["lineId"], job_id=f["jobId"], run_id=f["runId"], name=f.get("name"),
+                          status=f.get("status"), outcome=f.get("outcome"), download_url=f.get("downloadUrl"),
+                          link=f.get("link"), expires_in=f.get("expiresIn"))
+            for f in sync.files or []]
+
+
+def _claim(session: Session, sync: OrderSync, now: datetime) -> bool:
+    """Take the write-back lease (compare-and-set on ``next_attempt_at``)."""
+    result = session.execute(
+        update(OrderSync)
+        .where(col(OrderSync.id) == sync.id, col(OrderSync.status) == "delivered",
+               or_(col(OrderSync.next_attempt_at).is_(None), col(OrderSync.next_attempt_at) <= now))
+        .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
+    )
+    session.commit()
+    session.refresh(sync)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = None) -> None:
+    from printgate.connectors.registry import adapter_for
+
+    now = now or utcnow()
+    if not _claim(session, sync, now):
+        return  # another worker holds it, or its retry is not due yet
+    connection = session.get(StoreConnection, sync.connection_id)
+    if connection is None or connection.status != "connected":
+        _mark(sync, "written_back", "error", "store is not connected")
+        sync.last_error = "store is not connected"
+        sync.next_attempt_at = None
+        session.add(sync)
+        session.commit()
+        return
+    sync.attempts += 1
+    try:
+        result = adapter_for(connection).write_back(session, sync, _files_of(sync))
+    except AdapterError as exc:
+        retry = exc.retryable and sync.attempts < MAX_ATTEMPTS
+        delay = BACKOFF_S[min(sync.attempts - 1, len(BACKOFF_S) - 1)]
+        sync.last_error = str(exc)
+        sync.next_attempt_at = now + timedelta(seconds=delay) if retry else None
+        _mark(sync, "written_back", "error", str(exc), attempt=sync.attempts, retry=retry)
+        if not retry:
+            sync.status = "failed"
+        session.add(sync)
+        session.commit()
+        log.warning("write-back of %s failed (attempt %d): %s", sync.id, sync.attempts, exc)
+        return
+    sync.status = "written_back"
+    sync.written_back_at = utcnow()
+    sync.next_attempt_at = None
+    sync.last_error = None
+    _mark(sync, "written_back", "done", result=result or {})
+    session.add(sync)
+    session.commit()
+
+
+def advance(session: Session, sync: OrderSync, *, order: ExternalOrder | None = None,
+            now: datetime | None = None) -> OrderSync:
+    """Move ``sync`` as far as it can go now. Idempotent."""
+    if sync.status in ORDER_FINAL:
+        return sync
+    if not _step_done(sync, "verified"):
+        if sync.financial_status not in PAID_STATUSES:
+            return sync  # printing starts once the order is paid
+        _verify(session, sync, now or utcnow())
+        session.add(sync)
+        session.commit()
+        if not _step_done(sync, "verified"):
+            return sync
+    if not _step_done(sync, "attached"):
+        _attach(session, sync, order)
+        session.add(sync)
+        session.commit()
+        if sync.status == "failed":
+            return sync
+    if not _step_done(sync, "processing"):
+        done = _processing(session, sync)
+        session.add(sync)
+        session.commit()
+        if not done:
+            return sync
+    if not _step_done(sync, "delivered"):
+        _deliver(session, sync)
+        session.add(sync)
+        session.commit()
+    _write_back(session, sync, now=now)
+    return sync
+
+
+def advance_by_id(sync_id: str) -> None:
+    """RQ entry point."""
+    from printgate.core.db import session_scope
+
+    with session_scope() as session:
+        sync = session.get(OrderSync, sync_id)
+        if sync is not None:
+            advance(session, sync)
+
+
+def retry_due(session: Session, *, now: datetime | None = None) -> int:
+    """Retry write-backs whose backoff has elapsed, and orders stuck waiting on processing."""
+    now = now or utcnow()
+    due = session.exec(select(OrderSync).where(
+        col(OrderSync.status).in_(("received", "verified", "attached", "processing", "delivered")),
+        or_(col(OrderSync.status) != "received", col(OrderSync.financial_status).in_(PAID_STATUSES)),
+        or_(col(OrderSync.next_attempt_at).is_(None), col(OrderSync.next_attempt_at) <= now),
+    ).limit(500)).all()
+    for sync in due:
+        try:
+            advance(session, sync, now=now)
+        except Exception:
+            session.rollback()
+            log.exception("advancing %s failed", sync.id)
+    return len(due)
+
+
+# --- cancellation ---------------------------------------------------------------------------------
+
+def cancel(session: Session, sync: OrderSync) -> None:
+    """Mark the order cancelled and stop processing its jobs where it has not started yet."""
+    from printgate.core.jobs.service import after_processing, rq_job_id, tasks_of
+
+    if sync.status == "cancelled":
+        return
+    stopped = []
+    for line in sync.lines or []:
+        job = session.get(Job, line.get("jobId") or "") if line.get("attached") else None
+        if job is None or job.account_id != sync.account_id:
+            continue
+        job.order_status = "cancelled"
+        session.add(job)
+        if job.wf_phase == "processing":
+            for task in tasks_of(session, job.id):
+                if task.status != "pending":
+                    continue
+                _cancel_queued(rq_job_id(task, "processing"))
+                for step in session.exec(select(Step).where(Step.task_id == task.id, Step.phase == "processing",
+                                                            Step.status == "pending")).all():
+                    step.status = "skipped"
+                    step.reason = "order cancelled"
+                    session.add(step)
+                task.status = "skipped"
+                task.reason = "order cancelled"
+                session.add(task)
+                stopped.append(task.id)
+            session.commit()
+            after_processing(session, job.id)
+    session.commit()
+    sync.status = "cancelled"
+    sync.cancelled_at = utcnow()
+    sync.next_attempt_at = None
+    _mark(sync, "cancelled", "done", stoppedTasks=stopped)
+    session.add(sync)
+    session.commit()
+
+
+def _cancel_queued(rq_id: str) -> None:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RqJob
+
+    from printgate.core.queue import get_redis
+
+    try:
+        RqJob.fetch(rq_id, connection=get_redis()).cancel()
+    except (NoSuchJobError, Exception):  # not queued any more (running or done): let it finish
+        pass
+
+
+# --- signals ---------------------------------------------------------------------------------------
+
+def on_job_processed(job_id: str, **_: Any) -> None:
+    """A job's processing finished: move the orders waiting on it (in the webhooks queue)."""
+    from printgate.core.db import session_scope
+    from printgate.core.queue import WEBHOOKS, enqueue
+
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None or not job.order_id:
+            return
+        # "attached" too: the job may finish before the order's own handler recorded "processing".
+        syncs = session.exec(select(OrderSync).where(OrderSync.account_id == job.account_id,
+                                                     OrderSync.external_id == job.order_id,
+                                                     col(OrderSync.status).in_(("attached", "processing")))).all()
+        for sync in syncs:
+            if any(line.get("jobId") == job_id for line in sync.lines or []):
+                enqueue(WEBHOOKS, "printgate.connectors.base.pipeline.advance_by_id", sync.id,
+                        job_id=f"osync-{sync.id}-{job_id}", timeout=300)
+
+
+signals.connect(signals.JOB_PROCESSED, on_job_processed)
+
+
+def sync_wire(sync: OrderSync) -> dict[str, Any]:
+    from printgate.core.clock import iso
+
+    return {
+        "id": sync.id, "storeId": sync.connection_id, "platform": sync.platform, "orderId": sync.external_id,
+        "name": sync.name, "status": sync.status, "financialStatus": sync.financial_status,
+        "steps": {name: (sync.steps or {}).get(name, {"status": "pending"}) for name in
+                  ("received", "verified", "attached", "processing", "delivered", "written_back")}
+        | ({"cancelled": (sync.steps or {})["cancelled"]} if "cancelled" in (sync.steps or {}) else {}),
+        "lines": sync.lines or [], "files": sync.files or [], "attempts": sync.attempts,
+        "lastError": sync.last_error,
+        "nextAttemptAt": iso(as_utc(sync.next_attempt_at)) if sync.next_attempt_at else None,
+        "createdAt": iso(sync.created_at), "updatedAt": iso(sync.updated_at),
+        "writtenBackAt": iso(sync.written_back_at), "cancelledAt": iso(sync.cancelled_at),
+    }
+

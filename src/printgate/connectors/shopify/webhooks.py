@@ -1,0 +1,141 @@
+"""Shopify webhooks: the verifier ``printgate.webhooks.inbound`` calls, and the handler its worker runs.
+
+Verification: base64 HMAC-SHA256 of the raw body with the app's client secret (the previous secret
+too during a rotation, and a connection's own extra secrets), headers with or without the ``X-``
+prefix. The delivery id (``X-Shopify-Webhook-Id``) is what the receiver dedupes on; the shop domain
+header says which connection (and so which account) the delivery belongs to.
+
+Topics:
+
+- ``orders/create``, ``orders/updated``, ``orders/paid`` -> the connector pipeline (it proceeds
+  once the order is paid; Filecheck fulfils on ``orders/paid``);
+- ``orders/cancelled`` -> the OrderSync is cancelled and queued processing is stopped;
+- ``app/uninstalled`` -> connection ``uninstalled``, tokens wiped, erasure scheduled 48 h later;
+- ``customers/data_request`` -> an export record of that customer's jobs and files;
+- ``customers/redact`` -> that customer's jobs, files and orders deleted;
+- ``shop/redact`` -> everything of the shop erased.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from printgate.connectors.base import crypto, erasure, pipeline
+from printgate.connectors.base.models import StoreConnection
+from printgate.connectors.shopify import oauth
+from printgate.connectors.shopify.adapter import ShopifyAdapter, parse_order
+from printgate.connectors.shopify.config import get_shopify_settings
+from printgate.core.clock import utcnow
+from printgate.webhooks.signing import SignatureError, verify_body_hmac_b64
+
+log = logging.getLogger("printgate.shopify.webhooks")
+
+ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+ERASE_GRACE = timedelta(hours=48)
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """``X-Shopify-Topic`` or ``shopify-topic``, any case."""
+    wanted = {name.lower(), name.lower().removeprefix("x-")}
+    for key, value in headers.items():
+        if key.lower() in wanted:
+            return value
+    return None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def verify(headers: Mapping[str, str], body: bytes, connection_id: str | None) -> Any:
+    """``printgate.webhooks.inbound`` verifier: raises ``SignatureError`` (401) / ``UnknownConnection`` (404)."""
+    from printgate.core.db import session_scope
+    from printgate.webhooks.inbound import UnknownConnection, Verified
+
+    settings = get_shopify_settings()
+    signature = header(headers, "X-Shopify-Hmac-Sha256")
+    shop = (header(headers, "X-Shopify-Shop-Domain") or "").strip().lower()
+    with session_scope() as session:
+        connection = oauth.connection_for_shop(session, shop) if shop else None
+        extra = crypto.decrypt(connection.webhook_secrets) if connection and connection.webhook_secrets else []
+        verify_body_hmac_b64([*settings.secrets, *(extra or [])], body, signature)
+        if connection is None or (connection_id and connection.id != connection_id):
+            raise UnknownConnection(f"Unknown Shopify shop: {shop or '(no shop header)'}")
+        delivery_id = header(headers, "X-Shopify-Webhook-Id") or header(headers, "X-Shopify-Event-Id")
+        if not delivery_id:
+            raise SignatureError("missing X-Shopify-Webhook-Id")
+        return Verified(account_id=connection.account_id, connection_id=connection.id, delivery_id=delivery_id,
+                        topic=header(headers, "X-Shopify-Topic"),
+                        triggered_at=_parse_time(header(headers, "X-Shopify-Triggered-At")))
+
+
+def handle(session: Session, delivery: Any) -> None:
+    """Run one stored delivery. The pipeline records its own progress (OrderSync) and is idempotent,
+    so its commits are safe even if the delivery is retried."""
+    connection = session.get(StoreConnection, delivery.connection_id or "")
+    if connection is None:
+        log.warning("delivery %s: connection %s is gone", delivery.id, delivery.connection_id)
+        return
+    body = json.loads(bytes(delivery.body) or b"{}")
+    dispatch(session, connection, delivery.topic or "", body)
+
+
+def dispatch(session: Session, connection: StoreConnection, topic: str, body: dict[str, Any]) -> dict[str, Any]:
+    if topic in ORDER_TOPICS:
+        if connection.status != "connected":
+            return {"ignored": f"store is {connection.status}"}
+        order = parse_order(body)
+        if topic == "orders/cancelled":
+            order.cancelled = True
+        elif order.paid and pipeline.needs_verification(session, connection.id, order.external_id):
+            order = ShopifyAdapter(connection).enrich_order(session, order)
+        sync = pipeline.intake(session, connection, order, event=topic)
+        return {"orderSync": sync.id, "status": sync.status}
+    if topic == "app/uninstalled":
+        uninstall(session, connection)
+        return {"status": connection.status}
+    if topic == "customers/data_request":
+        customer = body.get("customer") or {}
+        record = erasure.export_customer(
+            session, connection, customer_id=_str(customer.get("id")), email=customer.get("email"),
+            order_ids=[str(o) for o in body.get("orders_requested") or []], request=body)
+        return {"record": record.id}
+    if topic == "customers/redact":
+        customer = body.get("customer") or {}
+        record = erasure.redact_customer(
+            session, connection, customer_id=_str(customer.get("id")), email=customer.get("email"),
+            order_ids=[str(o) for o in body.get("orders_to_redact") or []], request=body)
+        return {"record": record.id}
+    if topic == "shop/redact":
+        record = erasure.erase_store(session, connection, request=body)
+        return {"record": record.id}
+    log.info("shopify topic %s ignored", topic)
+    return {"ignored": topic}
+
+
+def uninstall(session: Session, connection: StoreConnection) -> None:
+    now = utcnow()
+    connection.status = "uninstalled"
+    connection.credentials = None
+    connection.token_expires_at = None
+    connection.uninstalled_at = now
+    connection.erase_after = now + ERASE_GRACE
+    connection.updated_at = now
+    session.add(connection)
+    session.commit()
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

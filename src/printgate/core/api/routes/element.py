@@ -1,0 +1,227 @@
+"""``/element/*``: the endpoints the upload widget calls from the customer's browser.
+
+Authenticated with a publishable key (``Authorization: Bearer pk_...``, or ``?key=pk_...`` where a
+header cannot be sent, as with ``EventSource``). A key reaches only published workflows of its
+account and the intake jobs created through them. The payload is ``printgate.widgets.intake.element_status``
+everywhere: responses, polling and the live stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from printgate.core.api.deps import AnyKey, JsonBody, SessionDep
+from printgate.core.config import get_settings
+from printgate.core.db import session_scope
+from printgate.core.errors import BadRequest, PrintgateError
+from printgate.core.events import channel
+from printgate.core.keys import Principal, authenticate
+from printgate.core.models import Job
+from printgate.widgets import intake
+
+log = logging.getLogger("printgate.element")
+
+router = APIRouter(prefix="/element", tags=["element"])
+
+# Live stream tuning: a comment line keeps proxies from closing an idle stream; the job row is
+# re-read now and then so a lost pub/sub message (Redis restart) only delays an update.
+HEARTBEAT_S = 15.0
+RECHECK_S = 2.0
+
+
+def _body(raw: Any, required: dict[str, type], optional: dict[str, type] | None = None) -> dict[str, Any]:
+    """Small request bodies, strict like the public API: unknown keys are a 400 (DECISIONS 12)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("The request body must be a JSON object")
+    allowed = {**required, **(optional or {})}
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise BadRequest(f"Unknown key(s) not allowed: {', '.join(unknown)}")
+    for key, kind in allowed.items():
+        if key not in raw or raw[key] is None:
+            if key in required:
+                raise BadRequest(f"{key} is required.")
+            continue
+        if not isinstance(raw[key], kind) or (kind is str and not raw[key].strip()):
+            raise BadRequest(f"{key} must be a {'non-empty string' if kind is str else kind.__name__}")
+    return raw
+
+
+def _payload(session: Session, job: Job) -> dict[str, Any]:
+    session.refresh(job)
+    return intake.element_status(session, job)
+
+
+@router.get("/config")
+def get_config(session: SessionDep, caller: AnyKey, workflowId: str, connectorId: str | None = None) -> dict[str, Any]:
+    """The workflow, its upload rule, soft-proof setting and UI defaults (and a connector by id)."""
+    return intake.element_config(session, caller, workflowId, connectorId)
+
+
+@router.post("/jobs", status_code=201)
+def create_job(session: SessionDep, caller: AnyKey, body: JsonBody) -> dict[str, Any]:
+    """Create the intake job (status ``idle``) and return its status payload."""
+    data = _body(body, {"workflowId": str})
+    job = intake.create_intake_job(session, caller, data["workflowId"])
+    return _payload(session, job)
+
+
+@router.get("/jobs/{job_id}")
+def get_job(session: SessionDep, caller: AnyKey, job_id: str) -> dict[str, Any]:
+    """The status payload, for polling when the live stream is blocked."""
+    return _payload(session, intake.intake_job(session, caller, job_id))
+
+
+@router.post("/jobs/{job_id}/files", status_code=201)
+def add_file(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody) -> dict[str, Any]:
+    """Add an uploaded file (``fileRef`` from ``POST /uploads``) and start its intake check."""
+    data = _body(body, {"fileRef": str}, {"name": str, "slot": str})
+    job = intake.intake_job(session, caller, job_id)
+    intake.add_file(session, caller, job, data["fileRef"], data.get("name"), data.get("slot"))
+    return _payload(session, job)
+
+
+@router.delete("/jobs/{job_id}/files/{file_id}")
+def remove_file(session: SessionDep, caller: AnyKey, job_id: str, file_id: str) -> dict[str, Any]:
+    job = intake.intake_job(session, caller, job_id)
+    intake.remove_file(session, job, file_id)
+    return _payload(session, job)
+
+
+@router.post("/jobs/{job_id}/proof")
+def answer_proof(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody) -> dict[str, Any]:
+    """The customer's answer to the soft proof (``respondToProof``)."""
+    data = _body(body, {"approved": bool})
+    job = intake.intake_job(session, caller, job_id)
+    intake.respond_to_proof(session, job, data["approved"])
+    return _payload(session, job)
+
+
+# ---------------------------------------------------------------- live status (SSE)
+
+
+def _stream_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query_params.get("key")
+
+
+def _authorize(raw: str | None, job_id: str) -> Principal:
+    """Auth for the stream without holding a DB session for the stream's lifetime."""
+    with session_scope() as session:
+        caller = authenticate(session, raw)
+        intake.intake_job(session, caller, job_id)
+        return caller
+
+
+def _snapshot(caller: Principal, job_id: str) -> tuple[dict[str, Any], Any]:
+    with session_scope() as session:
+        job = intake.intake_job(session, caller, job_id)
+        return intake.element_status(session, job), job.modified_at
+
+
+def _modified_at(job_id: str) -> Any:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        return None if job is None else job.modified_at
+
+
+def _redis_url() -> str | None:
+    return get_settings().redis_url or os.environ.get("REDIS_URL")
+
+
+def _sse(payload: dict[str, Any]) -> str:
+    return f"event: status\ndata: {json.dumps(payload, default=str, separators=(',', ':'))}\n\n"
+
+
+async def _status_stream(request: Request, caller: Principal, job_id: str) -> AsyncGenerator[str, None]:
+    """Subscribe first, then send the current state, then every change: nothing falls in between."""
+    pubsub = client = None
+    url = _redis_url()
+    if url:
+        try:
+            from redis.asyncio import Redis
+
+            client = Redis.from_url(url)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(channel(job_id))
+        except Exception as exc:  # Redis down: the periodic re-read still carries the stream
+            log.warning("status stream without pub/sub for %s: %s", job_id, exc)
+            pubsub = None
+    try:
+        yield "retry: 2000\n\n"
+        payload, stamp = await run_in_threadpool(_snapshot, caller, job_id)
+        sent = json.dumps(payload, sort_keys=True, default=str)
+        yield _sse(payload)
+        if payload["terminal"]:
+            return
+        loop = asyncio.get_running_loop()
+        last_beat = last_check = loop.time()
+        while True:
+            if await request.is_disconnected():
+                return
+            message = None
+            if pubsub is not None:
+                try:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                except Exception as exc:
+                    log.warning("pub/sub read failed for %s: %s", job_id, exc)
+                    pubsub = None
+            else:
+                await asyncio.sleep(1.0)
+            now = loop.time()
+            changed = message is not None
+            if not changed and now - last_check >= RECHECK_S:
+                last_check = now
+                changed = await run_in_threadpool(_modified_at, job_id) != stamp
+            if changed:
+                payload, stamp = await run_in_threadpool(_snapshot, caller, job_id)
+                current = json.dumps(payload, sort_keys=True, default=str)
+                if current != sent:
+                    sent = current
+                    last_beat = now
+                    yield _sse(payload)
+                if payload["terminal"]:
+                    return
+            if now - last_beat >= HEARTBEAT_S:
+                last_beat = now
+                yield ": heartbeat\n\n"
+    except PrintgateError as exc:  # the job was deleted while streaming
+        yield f"event: error\ndata: {json.dumps({'code': 'job_gone', 'message': exc.message})}\n\n"
+    finally:
+        if pubsub is not None:
+            try:
+                await pubsub.unsubscribe()
+                await pubsub.aclose()
+            except Exception:
+                pass
+        if client is not None:
+            try:
+                await client.aclose()
+            except Exception:
+                pass
+
+
+@router.get("/jobs/{job_id}/events", response_model=None)
+async def job_events(request: Request, job_id: str) -> StreamingResponse | JSONResponse:
+    """``text/event-stream``: ``event: status`` with the payload on every change, heartbeat
+    comments, closed once the job is terminal. Works across API processes (Redis pub/sub)."""
+    try:
+        caller = await run_in_threadpool(_authorize, _stream_key(request), job_id)
+    except PrintgateError as exc:
+        return JSONResponse({"error": True, "message": exc.message}, status_code=exc.status_code)
+    return StreamingResponse(
+        _status_stream(request, caller, job_id), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no", "Connection": "keep-alive"},
+    )

@@ -1,0 +1,83 @@
+"""Operations: ``/health`` (API, database, queue, workers) and ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from printgate.core.db import get_engine
+from printgate.core.models import Job, Step
+
+router = APIRouter(tags=["operations"])
+
+
+def _workers() -> list[dict[str, Any]]:
+    from rq import Worker
+
+    from printgate.core.queue import get_redis
+
+    return [{"name": w.name, "queues": w.queue_names(), "state": w.get_state()}
+            for w in Worker.all(connection=get_redis())]
+
+
+@router.get("/health")
+def health() -> JSONResponse:
+    checks: dict[str, Any] = {"api": "ok"}
+    healthy = True
+    try:
+        with Session(get_engine()) as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+        healthy = False
+    try:
+        from printgate.core.queue import get_redis, queue_depths
+
+        get_redis().ping()
+        checks["queue"] = {"status": "ok", "depth": queue_depths()}
+        workers = _workers()
+        checks["workers"] = {"count": len(workers), "list": workers}
+        if not workers:
+            healthy = False
+    except Exception as exc:
+        checks["queue"] = f"error: {exc}"
+        healthy = False
+    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks},
+                        status_code=200 if healthy else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    jobs = Gauge("printgate_jobs", "Jobs by status", ["status"], registry=registry)
+    depth = Gauge("printgate_queue_depth", "Queued RQ jobs", ["queue"], registry=registry)
+    workers = Gauge("printgate_workers", "Registered RQ workers", registry=registry)
+    step_count = Gauge("printgate_step_duration_seconds_count", "Finished steps", ["type"], registry=registry)
+    step_sum = Gauge("printgate_step_duration_seconds_sum", "Total step time", ["type"], registry=registry)
+    with Session(get_engine()) as session:
+        rows = session.exec(select(Job.status, func.count()).where(col(Job.deleted_at).is_(None))
+                            .group_by(Job.status)).all()
+        for status, count in rows:
+            jobs.labels(status=status).set(count)
+        for step_type, count, total_ms in session.exec(
+            select(Step.type, func.count(), func.sum(Step.duration_ms))
+            .where(col(Step.duration_ms).is_not(None)).group_by(Step.type)
+        ).all():
+            step_count.labels(type=step_type).set(count)
+            step_sum.labels(type=step_type).set((total_ms or 0) / 1000.0)
+    try:
+        from printgate.core.queue import queue_depths
+
+        for name, count in queue_depths().items():
+            depth.labels(queue=name).set(count)
+        workers.set(len(_workers()))
+    except Exception:
+        pass
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,449 @@
+"""``printgate``: serve, worker, keys, check, fix, migrate.
+
+Every command takes ``--data-dir`` (or ``PRINTGATE_DATA_DIR``) so independent instances can run
+side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from printgate.core import logs
+from printgate.core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
+
+
+def _apply_common(args: argparse.Namespace) -> None:
+    """Flags become environment so child processes (API, workers) see the same instance."""
+    if getattr(args, "data_dir", None):
+        os.environ["PRINTGATE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    from printgate.core.config import get_settings, reset_settings
+
+    reset_settings()
+    settings = get_settings()
+    os.environ.setdefault("PRINTGATE_DATA_DIR", str(settings.data_dir.resolve()))
+    logs.setup(settings.log_level, settings.log_json)
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from printgate.core.config import get_settings, reset_settings
+    from printgate.core.db import migrate
+    from printgate.core.queue import EmbeddedRedis
+
+    os.environ.setdefault("PRINTGATE_PUBLIC_URL", f"http://{_display_host(args.host)}:{args.port}")
+    reset_settings()
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate()
+    embedded: EmbeddedRedis | None = None
+    if not (settings.redis_url or os.environ.get("REDIS_URL")):
+        embedded = EmbeddedRedis(settings.data_dir / "redis")
+        os.environ["REDIS_URL"] = embedded.start()
+        reset_settings()
+    import printgate.core.pipeline.recovery  # noqa: F401  (registers its sweeps)
+    from printgate.core import periodic, rooms
+    from printgate.core.demo import demo_publishable_key
+
+    rooms.load()
+    resumed = periodic.run_startup().get("recovery.sweep")
+    if isinstance(resumed, dict) and (resumed.get("pending") or resumed.get("requeued")):
+        print(f"printgate: resumed {resumed['pending'] + resumed['requeued']} unfinished task(s)", flush=True)
+    demo_key = demo_publishable_key()
+    env = dict(os.environ)
+    exe = [sys.executable, "-m", "printgate"]
+    children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def spawn(name: str) -> None:
+        if name == "api":
+            cmd = [sys.executable, "-m", "uvicorn", "printgate.core.api.asgi:app", "--host", args.host, "--port", str(args.port),
+                   "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        else:
+            cmd = [*exe, "worker", "--name-prefix", name, *_worker_args(name, args.workers)]
+        children[name] = subprocess.Popen(cmd, env=env)
+
+    spawn("api")
+    _wait_for_port(args.host, args.port, timeout_s=30)  # the API first: workers' imports compete for CPU
+    for name in _worker_names(args.workers):
+        spawn(name)
+    url = f"http://{_display_host(args.host)}:{args.port}"
+    print(f"printgate: serving on {url}  (API docs {url}/docs, demo {url}/demo?pk={demo_key})", flush=True)
+    print(f"printgate: data in {settings.data_dir.resolve()}; queue {'embedded Redis' if embedded else 'REDIS_URL'}; "
+          f"{args.workers} worker(s). Ctrl-C stops everything.", flush=True)
+
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for name, proc in list(children.items()):
+                if proc.poll() is not None and not stopping:
+                    print(f"printgate: {name} exited ({proc.returncode}); restarting", file=sys.stderr, flush=True)
+                    spawn(name)
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if embedded is not None:
+            embedded.stop()
+        print("printgate: stopped", flush=True)
+    return 0
+
+
+def _worker_names(workers: int) -> list[str]:
+    """One worker: it does everything. Two or more: a latency worker for intake, forking workers for
+    processing, and a webhooks worker, so slow PDFs delay neither customers nor deliveries."""
+    if workers <= 0:
+        return []
+    if workers == 1:
+        return ["worker-0"]
+    return ["worker-intake"] + [f"worker-{i}" for i in range(1, workers)] + ["worker-webhooks"]
+
+
+def _worker_args(name: str, workers: int) -> list[str]:
+    if name == "worker-intake":  # in-process (no fork per job), recycled every 500 jobs
+        return ["--queues", "intake", "--no-fork", "--max-jobs", "500"]
+    if name == "worker-webhooks":
+        return ["--queues", "webhooks", "--no-fork", "--max-jobs", "5000"]
+    if workers == 1:
+        return ["--queues", "intake,processing,webhooks"]
+    return ["--queues", "processing,intake"]
+
+
+def _wait_for_port(host: str, port: int, timeout_s: float) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((_display_host(host), port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+# --- worker ------------------------------------------------------------------------------------
+
+def _preload_engines() -> None:
+    """Import the PDF stack once in the worker parent so each forked work horse starts warm."""
+    import importlib
+
+    for name in ("printgate.core.pipeline.runner", "printgate.core.preflight", "printgate.core.fixes", "printgate.core.render", "pikepdf", "pymupdf"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    # One-time set-ups that take process-wide locks, done here in the main thread before the periodic
+    # thread starts and before RQ forks: a fork while another thread holds SQLAlchemy's mapper lock
+    # leaves the work horse blocked until the job timeout. Also spares every horse redoing them.
+    from sqlalchemy.orm import configure_mappers
+
+    import printgate.core.models  # noqa: F401
+
+    configure_mappers()
+    try:
+        from printgate.core.preflight.catalog import registry
+
+        registry()
+    except ImportError:
+        pass
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from rq import SimpleWorker
+
+    import printgate.core.pipeline.recovery  # noqa: F401  (registers the recovery and retention sweeps)
+    from printgate.core import rooms
+    from printgate.core.periodic import Scheduler
+    from printgate.core.queue import ForkSafeWorker, get_redis
+
+    rooms.load()
+    _preload_engines()
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    reaper = Scheduler()
+    reaper.start()
+    name = f"{args.name_prefix}-{os.getpid()}" if args.name_prefix else None
+    # --no-fork runs jobs in this process: no fork and no re-import per job, which is most of an
+    # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
+    # sweep re-queues the task; --max-jobs recycles the process before memory can creep.
+    worker_class = SimpleWorker if args.no_fork else ForkSafeWorker
+    worker = worker_class(queues, connection=get_redis(), name=name)
+    worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
+                max_jobs=args.max_jobs)
+    reaper.stop()
+    return 0
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from printgate.core.clock import iso
+    from printgate.core.db import get_engine, migrate
+    from printgate.core.keys import create_key, get_or_create_account, revoke_key, set_status_dialect
+    from printgate.core.models import Account, ApiKey
+
+    migrate()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if args.keys_cmd == "create":
+            account = get_or_create_account(session, args.account)
+            issued = create_key(session, account, kind=args.kind, mode=args.mode, name=args.name,
+                                status_dialect=args.status_dialect)
+            data = {"id": issued.row.id, "key": issued.key, "kind": issued.row.kind, "mode": issued.row.mode,
+                    "statusDialect": issued.row.status_dialect, "account": account.name, "accountId": account.id}
+            if args.json:
+                print(json.dumps(data))
+            else:
+                print(f"Created {args.kind} key {issued.row.id} for account {account.name!r}:\n\n  {issued.key}\n")
+                print("Store it now: it is not shown again.")
+            return 0
+        if args.keys_cmd == "list":
+            query = select(ApiKey, Account).where(ApiKey.account_id == Account.id)
+            if args.account:
+                query = query.where(Account.name == args.account)
+            rows = [{"id": k.id, "hint": k.hint, "kind": k.kind, "mode": k.mode, "name": k.name,
+                     "statusDialect": k.status_dialect, "account": a.name, "createdAt": iso(k.created_at),
+                     "revokedAt": iso(k.revoked_at)}
+                    for k, a in session.exec(query).all()]
+            if args.json:
+                print(json.dumps(rows))
+            else:
+                for row in rows:
+                    state = "revoked" if row["revokedAt"] else "active"
+                    print(f"{row['id']}  {row['hint']:<24} {row['account']:<16} {state:<7}  "
+                          f"{row['statusDialect']:<9}  {row['name'] or ''}")
+            return 0
+        if args.keys_cmd == "set-dialect":
+            changed = set_status_dialect(session, args.key, args.dialect)
+            print(json.dumps({"id": changed.id, "statusDialect": changed.status_dialect}) if args.json
+                  else f"Key {changed.id} now answers in the {changed.status_dialect} status dialect")
+            return 0
+        revoked = revoke_key(session, args.key_id)
+        print(json.dumps({"id": revoked.id, "revoked": True}) if args.json else f"Revoked {revoked.id}")
+        return 0
+
+
+# --- check / fix -------------------------------------------------------------------------------
+
+def _load_profile_arg(value: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    if not value:
+        return None, None
+    path = Path(value)
+    if path.suffix == ".json" and path.exists():
+        return None, json.loads(path.read_text())
+    return value, None
+
+
+def _inline_job(file: Path, steps: list[dict[str, Any]], profile_arg: str | None) -> dict[str, Any]:
+    from sqlmodel import Session
+
+    from printgate.core import library
+    from printgate.core.db import get_engine, migrate
+    from printgate.core.jobs import service
+    from printgate.core.jobs.service import JobSpec, SourceSpec
+    from printgate.core.keys import get_or_create_account
+    from printgate.core.models import Job
+    from printgate.core.pipeline.runner import run_task
+    from printgate.core.wire import job_wire
+
+    migrate()
+    profile_id, profile_body = _load_profile_arg(profile_arg)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        account = get_or_create_account(session, "local")
+        if profile_body is not None:
+            profile_id = library.save_item(session, "profile", account.id, profile_body,
+                                           item_id=profile_body.get("id"))["id"]
+        for step in steps:
+            if step["type"] in ("preflight", "repreflight") and profile_id:
+                step["params"] = {"profileId": profile_id}
+        spec = JobSpec(kind="check", channel="admin", sources=[SourceSpec(
+            steps=steps, data=file.read_bytes(), name=file.name, profile_id=profile_id)])
+        job = service.create_job(session, account.id, spec, start=False)
+        for task in service.tasks_of(session, job.id):
+            run_task(task.id, "intake")
+        session.expire_all()
+        fresh = session.get(Job, job.id)
+        assert fresh is not None
+        return job_wire(session, fresh)
+
+
+def _print_job(job: dict[str, Any]) -> None:
+    print(f"{job['id']}: {job['status']} (outcome {job['outcome']}, canProceed {str(job['canProceed']).lower()})")
+    if job.get("reason"):
+        print(f"  reason: {job['reason']}")
+    for entry in (job.get("results") or {}).get("preflight", []):
+        report = entry.get("report") or {}
+        pdf = report.get("pdf") or {}
+        if pdf:
+            print(f"  {entry.get('step')}: PDF {pdf.get('version')}, {pdf.get('page_count')} page(s)")
+        findings = (report.get("evaluation") or {}).get("findings") or []
+        if not findings:
+            print("  no findings")
+        for f in findings:
+            where = f" p.{f['page']}" if f.get("page") else ""
+            fix = " [autofix]" if (f.get("autofix") or {}).get("available") else ""
+            print(f"  - {f.get('severity', '?'):6} {f.get('ruleId')}{where}: {f.get('issue') or ''}{fix}")
+    for task in job.get("tasks", []):
+        for step in task.get("steps", []):
+            if step["status"] in ("error", "skipped") and step.get("reason"):
+                print(f"  {step['type']}: {step['status']}: {step['reason']}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    file = Path(args.file)
+    if not file.is_file():
+        print(f"printgate: no such file: {file}", file=sys.stderr)
+        return 2
+    job = _inline_job(file, [{"type": "preflight"}], args.profile)
+    if args.json:
+        print(json.dumps({"job": job}, indent=2))
+    else:
+        _print_job(job)
+    return 0 if job["canProceed"] else 1
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from printgate.core.storage import get_storage
+
+    file = Path(args.file)
+    if not file.is_file():
+        print(f"printgate: no such file: {file}", file=sys.stderr)
+        return 2
+    job = _inline_job(file, [{"type": "preflight"}, {"type": "autofix"}, {"type": "repreflight"},
+                             {"type": "deliver"}], args.profile)
+    if args.json:
+        print(json.dumps({"job": job}, indent=2))
+    else:
+        _print_job(job)
+    outputs = job["deliverables"]
+    if not outputs:
+        print("printgate: no output was produced", file=sys.stderr)
+        return 1
+    out = Path(args.output)
+    out.write_bytes(get_storage().local_path(outputs[0]["key"]).read_bytes())
+    for task in job["tasks"]:
+        for step in task["steps"]:
+            if step["type"] == "autofix":
+                rt = step.get("runtimeParams") or {}
+                for applied in rt.get("applied", []):
+                    print(f"  fixed: {applied.get('ruleId')} ({applied.get('strategy')})")
+                for skipped in rt.get("skipped", []):
+                    print(f"  not fixed: {skipped.get('ruleId')}: {skipped.get('reason')}")
+    print(f"printgate: wrote {out}")
+    return 0 if job["canProceed"] else 1
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from printgate.core.db import migrate
+
+    migrate()
+    print("printgate: database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="instance data directory (env PRINTGATE_DATA_DIR; default ./data)")
+    parser = argparse.ArgumentParser(prog="printgate", description="Print-file gate for online print shops")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run API, workers and embedded Redis together")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2,
+                       help="worker processes for jobs (default 2: one for intake, one for processing; "
+                            "with 2 or more a webhooks worker is added); 0 runs none")
+    serve.add_argument("--api-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", parents=[common], help="run one RQ worker (needs REDIS_URL)")
+    worker.add_argument("--queues", default="intake,processing,webhooks")
+    worker.add_argument("--name-prefix", default=None)
+    worker.add_argument("--no-fork", action="store_true", help="run jobs in the worker process (lower latency)")
+    worker.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs (recycling)")
+    worker.set_defaults(func=cmd_worker)
+
+    keys = sub.add_parser("keys", parents=[common], help="create, list and revoke API keys; set their status dialect")
+    keys_sub = keys.add_subparsers(dest="keys_cmd", required=True)
+    create = keys_sub.add_parser("create", parents=[common])
+    create.add_argument("--account", default="default", help="account (tenant) name; created if needed")
+    create.add_argument("--kind", choices=["secret", "publishable"], default="secret")
+    create.add_argument("--mode", choices=["test", "live"], default="test")
+    create.add_argument("--name", default=None)
+    create.add_argument("--status-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                        help="job status words in this key's answers: lifecycle (idle ... rejected, the default) "
+                             "or filecheck (pending running done skipped error + outcome, as Filecheck's SDKs expect)")
+    create.add_argument("--json", action="store_true")
+    lst = keys_sub.add_parser("list", parents=[common])
+    lst.add_argument("--account", default=None)
+    lst.add_argument("--json", action="store_true")
+    revoke = keys_sub.add_parser("revoke", parents=[common])
+    revoke.add_argument("key_id")
+    revoke.add_argument("--json", action="store_true")
+    dialect = keys_sub.add_parser("set-dialect", parents=[common], help="change a key's status dialect")
+    dialect.add_argument("key", help="the key's id (keys list), a unique start of it, or the key itself")
+    dialect.add_argument("dialect", choices=list(DIALECTS))
+    dialect.add_argument("--json", action="store_true")
+    keys.set_defaults(func=cmd_keys)
+
+    check = sub.add_parser("check", parents=[common], help="preflight a file locally and print the job")
+    check.add_argument("file")
+    check.add_argument("--profile", help="profile id or a profile .json file")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_check)
+
+    fix = sub.add_parser("fix", parents=[common], help="preflight, autofix and re-check a file locally")
+    fix.add_argument("file")
+    fix.add_argument("-o", "--output", required=True)
+    fix.add_argument("--profile")
+    fix.add_argument("--json", action="store_true")
+    fix.set_defaults(func=cmd_fix)
+
+    mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _apply_common(args)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from printgate.core.errors import PrintgateError
+
+        if isinstance(exc, PrintgateError):
+            print(f"printgate: {exc.message}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

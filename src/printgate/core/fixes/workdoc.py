@@ -1,0 +1,155 @@
+"""The document being fixed: one pikepdf handle plus the ability to hand a file to Ghostscript.
+
+pikepdf fixes edit :attr:`WorkDoc.pdf` in memory; external-tool fixes call :meth:`WorkDoc.as_file`
+(which saves pending edits) and then :meth:`WorkDoc.replace` with the tool's output. The source file
+is only ever read.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pikepdf
+
+from printgate.core.errors import UnreadableFile
+
+
+def open_pdf(path: Path) -> pikepdf.Pdf:
+    """Open with pikepdf; every kind of unusable input becomes ``UnreadableFile``."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"file not found: {path.name}")
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError as exc:
+        raise UnreadableFile("the PDF is password-protected; it cannot be opened without the password") from exc
+    except (pikepdf.PdfError, OSError, ValueError, RuntimeError) as exc:
+        raise UnreadableFile(f"not a readable PDF: {exc}") from exc
+    try:
+        count = len(pdf.pages)
+    except Exception as exc:
+        pdf.close()
+        raise UnreadableFile(f"the PDF page tree is broken: {exc}") from exc
+    if count < 1:
+        pdf.close()
+        raise UnreadableFile("the PDF has no pages")
+    return pdf
+
+
+class WorkDoc:
+    def __init__(self, src: Path, workdir: Path) -> None:
+        self.src = Path(src)
+        self.workdir = Path(workdir)
+        self._counter = itertools.count(1)
+        self._path = self.src
+        self._pdf: pikepdf.Pdf | None = open_pdf(self.src)
+        self.source_encrypted = bool(self._pdf.is_encrypted)
+        self.keep_encryption = self.source_encrypted
+        self.min_version: str | None = None
+        self.force_version: str | None = None
+        self.dirty = False
+        self.linearize = False
+        # Page index -> matrix applied to its user space by a geometry fix (e.g. rotation baked in),
+        # so later fixes can map rectangles a report measured on the original file.
+        self.page_transforms: dict[int, tuple[float, float, float, float, float, float]] = {}
+
+    @property
+    def pdf(self) -> pikepdf.Pdf:
+        if self._pdf is None:
+            self._pdf = open_pdf(self._path)
+        return self._pdf
+
+    def temp_path(self, stem: str) -> Path:
+        return self.workdir / f"{next(self._counter):02d}-{stem}.pdf"
+
+    def as_file(self) -> Path:
+        """A file holding the current state (pending in-memory edits saved first)."""
+        if self._pdf is not None and (self.dirty or (self._path == self.src and self.source_encrypted)):
+            out = self.temp_path("edit")
+            self._pdf.save(out, encryption=False)
+            self._pdf.close()
+            self._pdf = None
+            self._path = out
+            self.dirty = False
+        return self._path
+
+    def replace(self, new_path: Path) -> None:
+        """Adopt ``new_path`` (an external tool's output) as the current state.
+
+        Ghostscript rewrites the document catalogue: the print condition (OutputIntents), the XMP
+        packet and the PDF/X identification are carried over from the previous state when the new
+        file lacks them, so a font or colour fix does not silently break PDF/X.
+        """
+        old = self.pdf
+        new = open_pdf(Path(new_path))  # a broken tool output fails here, not later
+        changed = _carry_document_metadata(old, new)
+        old.close()
+        self._pdf = new
+        self._path = Path(new_path)
+        self.dirty = changed
+
+    def save(self, dst: Path, *, object_streams: bool = True) -> None:
+        pdf = self.pdf
+        if self.min_version and not self.force_version:
+            pdf_version = max(_version_tuple(pdf.pdf_version), _version_tuple(self.min_version))
+            min_version = f"{pdf_version[0]}.{pdf_version[1]}"
+        else:
+            min_version = ""
+        # Object streams need PDF 1.5: never let them raise the version of an older file.
+        effective = _version_tuple(self.force_version or min_version or pdf.pdf_version)
+        if effective < (1, 5):
+            mode = pikepdf.ObjectStreamMode.disable if self.force_version else pikepdf.ObjectStreamMode.preserve
+        elif object_streams:
+            mode = pikepdf.ObjectStreamMode.generate
+        else:
+            mode = pikepdf.ObjectStreamMode.preserve
+        pdf.save(
+            dst,
+            encryption=bool(self.keep_encryption and self.source_encrypted and self._path == self.src),
+            object_stream_mode=mode,
+            compress_streams=True,
+            min_version=min_version,
+            force_version=self.force_version or "",
+            linearize=self.linearize,
+        )
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    try:
+        major, minor = version.strip().split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (1, 4)
+
+
+_INFO_KEYS = ("/GTS_PDFXVersion", "/GTS_PDFXConformance", "/Title", "/Author", "/Subject", "/Keywords", "/Trapped")
+
+
+def _foreign(new: pikepdf.Pdf, old: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    if not obj.is_indirect:
+        obj = old.make_indirect(obj)
+    return new.copy_foreign(obj)
+
+
+def _carry_document_metadata(old: pikepdf.Pdf, new: pikepdf.Pdf) -> bool:
+    changed = False
+    if "/OutputIntents" in old.Root and "/OutputIntents" not in new.Root:
+        new.Root.OutputIntents = _foreign(new, old, old.Root.OutputIntents)
+        changed = True
+    if "/Metadata" in old.Root and "/Metadata" not in new.Root:
+        new.Root.Metadata = _foreign(new, old, old.Root.Metadata)
+        changed = True
+    old_info = old.trailer.get("/Info")
+    if old_info is not None:
+        for key in _INFO_KEYS:
+            value = old_info.get(key)
+            if value is not None and key not in new.docinfo and isinstance(value, pikepdf.String | pikepdf.Name):
+                new.docinfo[key] = value
+                changed = True
+    return changed

@@ -1,0 +1,368 @@
+"""Creating jobs and moving them through their lifecycle. Routes and workers both call this."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from printgate.core import library, signals
+from printgate.core.clock import utcnow
+from printgate.core.config import get_settings
+from printgate.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from printgate.core.ids import new_id
+from printgate.core.jobs.states import (
+    JOB_TERMINAL,
+    RUN_TERMINAL,
+    StepView,
+    TaskView,
+    job_can_proceed,
+    job_outcome,
+    job_status,
+    task_outcome,
+)
+from printgate.core.models import Artifact, Job, Step, Task, Upload
+from printgate.core.storage import get_storage
+
+log = logging.getLogger(__name__)
+
+STEP_TYPES = (
+    "preflight", "autofix", "repreflight", "validate", "previews", "optimize", "convert", "upscale",
+    "removebg", "deliver", "proof", "split_pages",
+)
+# Steps that only look at the file run on the latency queue.
+INTAKE_STEPS = frozenset({"preflight", "validate", "previews"})
+
+
+@dataclass
+class SourceSpec:
+    """One source of a submission, already validated for shape by the API layer."""
+
+    steps: list[dict[str, Any]]
+    url: str | None = None
+    headers: dict[str, str] | None = None
+    data: bytes | None = None
+    file_ref: str | None = None
+    name: str | None = None
+    mime_type: str | None = None
+    profile_id: str | None = None
+    params: dict[str, Any] | None = None
+    slot: str | None = None
+    client_ref: str | None = None
+    on_fail: str | None = None
+    phase: str = "intake"
+
+
+@dataclass
+class JobSpec:
+    kind: str
+    sources: list[SourceSpec]
+    mode: str = "live"
+    channel: str | None = "api"
+    rule_id: str | None = None
+    workflow_id: str | None = None
+    on_fail: str = "reject"
+    customer_id: str | None = None
+    customer_email: str | None = None
+    order_id: str | None = None
+    meta_data: dict[str, Any] | None = None
+    webhook: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def decode_inline_file(value: str) -> bytes:
+    """``file`` sources are base64, optionally as a data: URL."""
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    limit = get_settings().max_inline_file_bytes
+    if len(value) > limit * 4 // 3 + 16:
+        raise PayloadTooLarge(f"Inline file is larger than {limit} bytes; upload it with POST /uploads and use fileRef")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("sources[].file must be base64") from exc
+
+
+def claim_upload(session: Session, account_id: str, file_ref: str) -> Upload:
+    """The caller's completed upload ``file_ref``; 403 if it is someone else's, 400 if still empty."""
+    upload = session.get(Upload, file_ref)
+    if upload is None or upload.account_id != account_id:
+        raise Forbidden("A referenced fileRef is not owned by the caller")
+    if upload.status != "uploaded" and get_storage().exists(upload.key):
+        # Direct-to-S3 uploads never pass through printgate: completion is seen on first use.
+        upload.status = "uploaded"
+        upload.size_bytes = get_storage().size(upload.key)
+        session.add(upload)
+    if upload.status != "uploaded":
+        raise BadRequest(f"Upload {file_ref} has not been completed: POST the file to the upload URL first")
+    return upload
+
+
+def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> Task:
+    task = Task(
+        id=new_id("task"), job_id=job.id, account_id=job.account_id, position=position,
+        name=source.name, slot=source.slot, source=source.url or source.name, source_headers=source.headers,
+        file_ref=source.file_ref, client_ref=source.client_ref, profile_id=source.profile_id,
+        params={**(source.params or {}), **({"onFail": source.on_fail} if source.on_fail else {})} or None,
+    )
+    storage = get_storage()
+    if source.data is not None:
+        key = f"s/{job.account_id}/{job.id}/{task.id}/{_safe_name(source.name)}"
+        size = storage.put_bytes(key, source.data, source.mime_type)
+        session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
+                             role="source", key=key, size_bytes=size, file_name=source.name,
+                             mime_type=source.mime_type))
+    elif source.file_ref:
+        upload = claim_upload(session, job.account_id, source.file_ref)
+        task.name = task.name or upload.file_name
+        session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
+                             role="source", key=upload.key, size_bytes=upload.size_bytes,
+                             file_name=task.name, mime_type=upload.mime_type))
+    session.add(task)
+    session.flush()
+    for index, step in enumerate(source.steps):
+        session.add(Step(
+            id=new_id("step"), task_id=task.id, job_id=job.id, position=index, type=step["type"],
+            label=step.get("label"), params=step.get("params"), phase=step.get("phase", source.phase),
+        ))
+    return task
+
+
+def _safe_name(name: str | None) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in (name or "source"))[:120]
+    return cleaned.strip("._") or "source"
+
+
+def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool = True) -> Job:
+    job = Job(
+        id=new_id("job"), account_id=account_id, kind=spec.kind, mode=spec.mode, channel=spec.channel,
+        rule_id=spec.rule_id, workflow_id=spec.workflow_id, on_fail=spec.on_fail,
+        customer_id=spec.customer_id, customer_email=spec.customer_email, order_id=spec.order_id,
+        meta_data=spec.meta_data, webhook=spec.webhook, context=spec.context, params=spec.params or None,
+        status="processing" if spec.sources else "idle",
+    )
+    if spec.kind == "workflow" and spec.workflow_id:
+        # The job's copy of its workflow's gate policy: later edits of the workflow leave it alone.
+        workflow = library.find_item(session, "workflow", spec.workflow_id, account_id) or {}
+        required = bool((workflow.get("softProof") or {}).get("approvalRequired"))
+        job.params = {**(job.params or {}), "proofRequired": required}
+    session.add(job)
+    session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
+    for position, source in enumerate(spec.sources):
+        add_task(session, job, source, position)
+    session.commit()
+    signals.send(signals.JOB_CREATED, job_id=job.id)
+    if start:
+        enqueue_job(session, job, phase="intake")
+    return job
+
+
+def queue_for(steps: list[Step]) -> str:
+    from printgate.core.queue import INTAKE, PROCESSING
+
+    return INTAKE if steps and all(s.type in INTAKE_STEPS for s in steps) else PROCESSING
+
+
+def rq_job_id(task: Task, phase: str) -> str:
+    return f"{task.id}-{phase}-{task.attempts}"
+
+
+def enqueue_task(session: Session, task: Task, phase: str) -> None:
+    from printgate.core.queue import enqueue
+
+    steps = session.exec(select(Step).where(Step.task_id == task.id, Step.phase == phase)).all()
+    settings = get_settings()
+    queue = queue_for(list(steps)) if phase == "intake" else "processing"
+    timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
+    enqueue(queue, "printgate.core.pipeline.runner.run_task", task.id, phase,
+            job_id=rq_job_id(task, phase), timeout=timeout, retries=settings.task_retries)
+
+
+def enqueue_job(session: Session, job: Job, phase: str) -> None:
+    tasks = session.exec(select(Task).where(Task.job_id == job.id).order_by(col(Task.position))).all()
+    for task in tasks:
+        if task.status == "pending":
+            enqueue_task(session, task, phase)
+
+
+def get_job(session: Session, account_id: str, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.account_id != account_id or job.deleted_at is not None:
+        raise NotFound(f"Job not found: {job_id}")
+    return job
+
+
+def tasks_of(session: Session, job_id: str, *, fresh: bool = False) -> list[Task]:
+    """The job's files in order. ``fresh`` re-reads rows this session already holds: a long-lived
+    session (a worker's, with ``expire_on_commit=False``) would otherwise see its first copy forever."""
+    query = select(Task).where(Task.job_id == job_id).order_by(col(Task.position))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return list(session.exec(query).all())
+
+
+def steps_of(session: Session, task_ids: list[str]) -> list[Step]:
+    if not task_ids:
+        return []
+    return list(session.exec(
+        select(Step).where(col(Step.task_id).in_(task_ids)).order_by(col(Step.task_id), col(Step.position))
+    ).all())
+
+
+def _rule_min_files(session: Session, job: Job) -> int:
+    if not job.rule_id or job.kind != "workflow":
+        return 1 if job.kind == "workflow" else 0
+    rule = library.find_item(session, "rule", job.rule_id, job.account_id) or {}
+    card = rule.get("cardinality") or {}
+    return int(card.get("min", 1))
+
+
+def refresh_task(session: Session, task: Task, phase: str | None = None) -> Task:
+    """Recompute a task's status/outcome from its steps (the steps are the record)."""
+    steps = [s for s in steps_of(session, [task.id]) if phase is None or s.phase == phase or s.status != "pending"]
+    views = [StepView(s.type, s.status, s.outcome) for s in steps]
+    if any(s.status == "error" for s in steps):
+        task.status = "error"
+        task.reason = next((s.reason for s in steps if s.status == "error"), task.reason)
+    elif steps and all(s.status in RUN_TERMINAL for s in steps):
+        task.status = "done" if any(s.status == "done" for s in steps) else "skipped"
+    task.outcome = task_outcome(views) if task.status in RUN_TERMINAL else task.outcome
+    task.updated_at = utcnow()
+    session.add(task)
+    return task
+
+
+def _lock_job_row(session: Session, job_id: str) -> None:
+    """Take the job row's write lock, held until the commit, before its tasks are read.
+
+    The status is derived from the tasks, which other transactions change too: a worker read the tasks
+    just before the API attached a file and wrote its verdict just after, storing "rejected", final,
+    beside the new file still pending. With the lock first, the later of the two reads the other's tasks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(Job.id).where(Job.id == job_id).with_for_update(key_share=True))  # FOR NO KEY UPDATE
+    else:  # SQLite: a write takes the database's write lock; this one changes nothing
+        session.execute(update(Job).where(col(Job.id) == job_id).values(modified_at=Job.modified_at)
+                        .execution_options(synchronize_session=False))
+
+
+def refresh_job(session: Session, job: Job) -> tuple[str, str]:
+    """Recompute the job's status; return ``(old_status, new_status)``."""
+    _lock_job_row(session, job.id)
+    # Re-read what others committed before the lock: a copy loaded earlier would both misreport the
+    # old status and hide a change, since an attribute set to the value it was loaded with is not
+    # written ("processing" over a "rejected" committed meanwhile stayed "rejected").
+    session.flush()
+    session.refresh(job)
+    old = job.status
+    tasks = tasks_of(session, job.id, fresh=True)
+    views = [TaskView(t.status, t.outcome, (t.params or {}).get("onFail", job.on_fail)) for t in tasks]
+    if job.wf_phase in ("processing", "processing_done", "manual_review") and old in JOB_TERMINAL:
+        new = old  # the intake verdict stands; processing progress is wfPhase
+    else:
+        new = job_status(views, min_files=_rule_min_files(session, job))
+    job.status = new
+    job.outcome = job_outcome(views)
+    if new == "rejected":
+        failing = next((t for t in tasks if t.status == "error" and t.reason), None)
+        job.reason = failing.reason if failing else "One or more files did not pass preflight"
+    elif new in ("ready", "partial"):
+        job.reason = None
+    if new in JOB_TERMINAL and job.finalized_at is None:
+        job.finalized_at = utcnow()
+    if new not in JOB_TERMINAL:
+        job.finalized_at = None
+    job.modified_at = utcnow()
+    session.add(job)
+    return old, new
+
+
+def after_task_change(session: Session, job_id: str) -> None:
+    """Called by the runner after each step and at the end of a task: status, signals, triggers."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return
+    old, new = refresh_job(session, job)
+    session.commit()
+    signals.send(signals.JOB_STATUS, job_id=job.id)
+    if new in JOB_TERMINAL and old not in JOB_TERMINAL:
+        signals.send(signals.JOB_COMPLETED, job_id=job.id)
+        if job.kind == "workflow":
+            job.wf_phase = "intake_done"
+            session.add(job)
+            session.commit()
+            maybe_start_processing(session, job, reason="uploads_accepted")
+
+
+def maybe_start_processing(session: Session, job: Job, *, reason: str) -> bool:
+    """Start the workflow's processing phase if ``reason`` matches its trigger (or is explicit)."""
+    if job.kind != "workflow" or not job_can_proceed(job.status, job.params):
+        return False
+    if job.wf_phase not in ("intake_done", "manual_review", None):
+        return False
+    workflow = library.find_item(session, "workflow", job.workflow_id or "", job.account_id) or {}
+    trigger = workflow.get("trigger", "order_placed")
+    explicit = reason in ("manual", "api")
+    if not explicit and reason != trigger:
+        return False
+    if trigger == "proof_approved" and reason == "uploads_accepted":
+        return False
+    start_processing(session, job, workflow)
+    return True
+
+
+def start_processing(session: Session, job: Job, workflow: dict[str, Any]) -> None:
+    processing = workflow.get("processing") or {}
+    for task in tasks_of(session, job.id):
+        if task.outcome == "fail" and (task.params or {}).get("onFail", job.on_fail) == "reject":
+            continue
+        existing = session.exec(select(Step).where(Step.task_id == task.id, Step.phase == "processing")).first()
+        if existing is None:
+            base = len(steps_of(session, [task.id]))
+            for index, step in enumerate(processing.get(task.file_type or "pdf", [])):
+                session.add(Step(id=new_id("step"), task_id=task.id, job_id=job.id, position=base + index,
+                                 type=step["type"], params=step.get("params"), phase="processing"))
+        task.status = "pending"
+        session.add(task)
+    job.wf_phase = "processing"
+    job.modified_at = utcnow()
+    session.add(job)
+    session.commit()
+    for task in tasks_of(session, job.id):
+        if task.status == "pending":
+            enqueue_task(session, task, "processing")
+    signals.send(signals.JOB_STATUS, job_id=job.id)
+
+
+def after_processing(session: Session, job_id: str) -> None:
+    job = session.get(Job, job_id)
+    if job is None:
+        return
+    tasks = tasks_of(session, job.id)
+    if any(t.status not in RUN_TERMINAL for t in tasks):
+        signals.send(signals.JOB_STATUS, job_id=job.id)
+        return
+    failed = [t for t in tasks if t.status == "error"]
+    job.wf_phase = "processing_failed" if failed else "processing_done"
+    if failed:
+        job.reason = f"Processing failed: {failed[0].reason}"
+    job.modified_at = utcnow()
+    session.add(job)
+    session.commit()
+    signals.send(signals.JOB_STATUS, job_id=job.id)
+    signals.send(signals.JOB_PROCESSED, job_id=job.id)
+
+
+def delete_job(session: Session, job: Job) -> list[str]:
+    """Soft-delete: the job disappears from the API at once; files are removed by retention."""
+    job.deleted_at = utcnow()
+    job.modified_at = utcnow()
+    session.add(job)
+    session.commit()
+    return [t.id for t in tasks_of(session, job.id)]

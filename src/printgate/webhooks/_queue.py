@@ -1,0 +1,91 @@
+"""The ``webhooks`` queue: run-now or run-later messages keyed by ``{row id}-{attempt}``.
+
+Messages are only transport: each carries a row id, and the row decides whether there is work.
+A message enqueued twice is harmless (the second finds the row already claimed or finished).
+Inbound store deliveries go in at the front (``front=True``): a backlog of outbound retries to slow
+merchant endpoints never delays a store's order webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from rq import Queue
+
+from printgate.core.queue import WEBHOOKS, get_queue, get_redis
+from printgate.webhooks._group import GroupRunner
+
+log = logging.getLogger("printgate.webhooks")
+
+_LIVE = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeout: int = 120,
+             front: bool = False) -> bool:
+    """Queue ``func(row_id)`` (ahead of waiting messages when ``front``); return False (and log) when
+    Redis is unreachable: the sweeper retries."""
+    try:
+        queue = get_queue(WEBHOOKS)
+        if delay_s > 0:
+            queue.enqueue_in(timedelta(seconds=delay_s), func, row_id, job_id=job_id, job_timeout=timeout,
+                             result_ttl=60, failure_ttl=FAILURE_TTL, at_front=front)
+        else:
+            _group.submit((queue.name, Queue.prepare_data(func, args=(row_id,), job_id=job_id, timeout=timeout,
+                                                          result_ttl=60, failure_ttl=FAILURE_TTL,
+                                                          at_front=front)))
+        return True
+    except Exception as exc:  # the row is the record; losing the message only delays the work
+        log.warning("could not queue %s(%s): %s; the sweeper will pick it up", func, row_id, exc)
+        return False
+
+
+def schedule_many(func: str, messages: list[tuple[str, str]], *, timeout: int = 120, front: bool = False) -> bool:
+    """Queue ``func(row_id)`` now for each ``(row_id, job_id)`` in one pipeline (the caller already
+    batched them); False (and a log line) when Redis is unreachable: the sweeper retries."""
+    try:
+        _enqueue_batch([(WEBHOOKS, Queue.prepare_data(func, args=(row_id,), job_id=job_id, timeout=timeout,
+                                                      result_ttl=60, failure_ttl=FAILURE_TTL, at_front=front))
+                        for row_id, job_id in messages])
+        return True
+    except Exception as exc:  # the rows are the record; losing the messages only delays the work
+        log.warning("could not queue %s for %d rows: %s; the sweeper will pick them up", func, len(messages), exc)
+        return False
+
+
+def _enqueue_batch(items: list[tuple[str, Any]]) -> list[None]:
+    by_queue: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+    for name, data in items:
+        if data.job_id in seen:
+            continue  # the same message twice in one batch (RQ refuses that): once is enough
+        seen.add(data.job_id)
+        by_queue.setdefault(name, []).append(data)
+    for name, datas in by_queue.items():
+        get_queue(name).enqueue_many(datas)
+    return [None] * len(items)
+
+
+# Concurrent requests in one process share one Redis pipeline (see ``printgate.webhooks._group``).
+_group: GroupRunner[tuple[str, Any], None] = GroupRunner(_enqueue_batch)
+
+
+def message_status(job_id: str) -> str | None:
+    """The RQ status of the message with this id (``queued``, ``scheduled``, ``started``, ...), or None."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        status = Job.fetch(job_id, connection=get_redis()).get_status()
+    except NoSuchJobError:
+        return None
+    return str(getattr(status, "value", status))
+
+
+def is_queued(job_id: str) -> bool:
+    """True when a live message with this id is waiting, scheduled or running."""
+    return message_status(job_id) in _LIVE

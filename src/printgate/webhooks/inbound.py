@@ -1,0 +1,516 @@
+"""Inbound webhooks from store platforms: verify, store, answer 200, handle in a worker.
+
+One receiver serves every platform (``POST /webhooks/{platform}[/{connection_id}]``). A platform
+plugs in with :func:`register_platform`::
+
+    register_platform(
+        "shopify",
+        verify=verify_shopify,            # (headers, raw_body, connection_id) -> Verified | Ping
+        handle="printgate.connectors.shopify.webhooks.handle",   # (session, InboundDelivery) -> None
+        max_age_s=6 * 3600,               # Shopify retries for 4 h: accept that long, dedupe the rest
+    )
+
+The verifier checks the signature in constant time (``printgate.webhooks.signing``) and says who sent the
+delivery; it raises ``SignatureError`` for a missing or wrong signature (401) and
+``UnknownConnection`` when the connection does not exist (404). It returns :class:`Ping` for a
+platform's unsigned setup ping (WooCommerce's form-encoded ``webhook_id=N``), which gets 200 and
+is not stored.
+
+Guarantees:
+
+- A delivery is committed to ``webhook_inbound_delivery`` before the platform gets its 200, so a
+  crash after the answer loses nothing.
+- A platform delivery id is stored once: a replay or a platform retry answers 200 and is neither
+  stored nor handled again. Deliveries older than the platform's window are refused.
+- The handler runs at most once successfully per delivery: a worker claims the row
+  (``pending`` -> ``processing``) with a conditional update, and the handler's writes commit in
+  the same transaction that marks the row ``done`` (also conditional). Handlers should therefore
+  not commit themselves; the framework commits for them. A failing handler is retried with
+  backoff (``PRINTGATE_WEBHOOK_INBOUND_RETRY_SCHEDULE``), then the row is ``failed``.
+- :func:`sweep` re-queues rows whose queue message was lost (no worker, Redis restarted) and takes
+  back rows whose worker died mid-handler.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from printgate.core.clock import as_utc, utcnow
+from printgate.core.config import get_settings
+from printgate.core.db import get_engine
+from printgate.core.errors import NotFound, PayloadTooLarge, Unauthorized
+from printgate.core.ids import new_id
+from printgate.webhooks import _queue
+from printgate.webhooks._group import GroupRunner, LoopBatcher
+from printgate.webhooks.models import InboundDelivery
+from printgate.webhooks.settings import WebhookSettings, get_webhook_settings
+from printgate.webhooks.signing import SignatureError
+
+log = logging.getLogger("printgate.webhooks.inbound")
+
+PROCESS = "printgate.webhooks.inbound.process_delivery"
+
+
+# --- registry --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verified:
+    """What a verifier learned from a genuine delivery."""
+
+    account_id: str | None
+    connection_id: str | None
+    delivery_id: str
+    topic: str | None
+    triggered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Ping:
+    """A platform's unsigned setup ping: answered 200, never stored or handled."""
+
+    note: str | None = None
+
+
+class UnknownConnection(LookupError):
+    """The URL names a connection (or shop) this instance does not know: 404."""
+
+
+Verifier = Callable[[Mapping[str, str], bytes, "str | None"], "Verified | Ping"]
+Handler = Callable[[Session, InboundDelivery], Any]
+
+# Headers kept on the row (lower-case prefixes); signatures and credentials are never stored.
+KEPT_HEADER_PREFIXES = ("x-shopify-", "shopify-", "x-wc-webhook-", "webhook-", "x-printgate-", "content-type",
+                        "user-agent")
+DROPPED_HEADER_WORDS = ("signature", "hmac", "authorization", "cookie", "token")
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    verify: Verifier
+    handle: str | Handler
+    # Refuse deliveries whose own timestamp is older than this (None: the instance default).
+    max_age_s: int | None = None
+    # Extra header-name prefixes to keep on the row (lower-case).
+    kept_headers: tuple[str, ...] = field(default_factory=tuple)
+
+    def handler(self) -> Handler:
+        if callable(self.handle):
+            return self.handle
+        module_name, _, attr = self.handle.rpartition(".")
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+_platforms: dict[str, Platform] = {}
+
+
+def register_platform(name: str, *, verify: Verifier, handle: str | Handler, max_age_s: int | None = None,
+                      kept_headers: tuple[str, ...] = ()) -> Platform:
+    """Make ``POST /webhooks/{name}`` live. Registering a name again replaces it (module reloads)."""
+    platform = Platform(name=name, verify=verify, handle=handle, max_age_s=max_age_s,
+                        kept_headers=tuple(h.lower() for h in kept_headers))
+    _platforms[name] = platform
+    return platform
+
+
+def unregister_platform(name: str) -> None:
+    _platforms.pop(name, None)
+
+
+def get_platform(name: str) -> Platform | None:
+    return _platforms.get(name)
+
+
+def platforms() -> list[str]:
+    return sorted(_platforms)
+
+
+# --- receiving -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str | None
+    duplicate: bool = False
+    ping: bool = False
+    queued: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"received": True, "id": self.id}
+        if self.duplicate:
+            out["duplicate"] = True
+        if self.ping:
+            out["ping"] = True
+        return out
+
+
+def _kept_headers(platform: Platform, headers: Mapping[str, str]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for key, value in headers.items():
+        low = key.lower()
+        if any(word in low for word in DROPPED_HEADER_WORDS):
+            continue
+        if low.startswith(KEPT_HEADER_PREFIXES) or (platform.kept_headers and low.startswith(platform.kept_headers)):
+            kept[low] = value[:500]
+    return kept
+
+
+def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime,
+               settings: WebhookSettings) -> None:
+    if triggered_at is None:
+        return  # nothing to judge by: the delivery-id dedupe still stops replays
+    max_age = platform.max_age_s if platform.max_age_s is not None else settings.inbound_max_age_s
+    age = (now - as_utc(triggered_at)).total_seconds()
+    if age > max_age:
+        raise Unauthorized(f"Stale delivery: sent {int(age)} s ago, older than the {max_age} s window")
+    if -age > settings.inbound_future_skew_s:
+        raise Unauthorized("Delivery timestamp is in the future")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One delivery as it arrived: what ``accept`` needs, queued for the batch that stores it."""
+
+    platform: str
+    headers: Mapping[str, str]
+    body: bytes
+    connection_id: str | None = None
+
+
+def accept(platform_name: str, headers: Mapping[str, str], body: bytes,
+           connection_id: str | None = None) -> Accepted:
+    """Verify and durably store one delivery, then queue its handling. Raises ``printgate.core.errors``.
+
+    Concurrent callers (threads) share one insert transaction and one Redis pipeline."""
+    return _raise_or_return(_accepts.submit(Incoming(platform_name, headers, body, connection_id)))
+
+
+async def accept_async(platform_name: str, headers: Mapping[str, str], body: bytes,
+                       connection_id: str | None = None) -> Accepted:
+    """``accept`` for the HTTP receiver: requests waiting on one event loop are verified, stored
+    (one transaction) and queued (one pipeline) together, in one thread hand-off per batch. It
+    returns once this delivery is committed, so the 200 still means "stored"."""
+    _platform_or_404(platform_name)  # cheap refusals without a trip to the thread
+    _check_size(body, get_webhook_settings())
+    return _raise_or_return(await _batcher.submit(Incoming(platform_name, headers, body, connection_id)))
+
+
+def _raise_or_return(result: Accepted | BaseException) -> Accepted:
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _platform_or_404(name: str) -> Platform:
+    platform = _platforms.get(name)
+    if platform is None:
+        raise NotFound(f"Unknown webhook platform: {name}")
+    return platform
+
+
+def _check_size(body: bytes, settings: WebhookSettings) -> None:
+    limit = settings.inbound_max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Webhook body is larger than {limit} bytes")
+
+
+def _verified_row(item: Incoming, settings: WebhookSettings) -> dict[str, Any] | None:
+    """Verify one delivery; return its row (None for a ping). Raises ``printgate.core.errors``."""
+    platform = _platform_or_404(item.platform)
+    _check_size(item.body, settings)
+    try:
+        verified = platform.verify(item.headers, item.body, item.connection_id)
+    except SignatureError as exc:
+        raise Unauthorized(f"Invalid webhook signature: {exc}") from exc
+    except UnknownConnection as exc:
+        raise NotFound(str(exc) or "Unknown connection") from exc
+    if isinstance(verified, Ping):
+        return None
+    if not verified.delivery_id:
+        raise Unauthorized("The delivery carries no delivery id")
+    now = utcnow()
+    _check_age(platform, verified.triggered_at, now, settings)
+    return {
+        "id": new_id("whin"), "platform": platform.name, "account_id": verified.account_id,
+        "connection_id": verified.connection_id or item.connection_id,
+        "delivery_id": verified.delivery_id[:200], "topic": verified.topic,
+        "headers": _kept_headers(platform, item.headers), "body": item.body, "triggered_at": verified.triggered_at,
+        "received_at": now, "status": "pending", "attempts": 0, "next_attempt_at": now,
+    }
+
+
+def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
+    """Verify each delivery, store the genuine ones in one transaction, queue the new ones in one
+    pipeline. Per item: its ``Accepted``, or the error that refuses it (a failed commit fails all)."""
+    settings = get_webhook_settings()  # once per batch: it reads the environment
+    out: list[Accepted | BaseException] = []
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            row = _verified_row(item, settings)
+        except Exception as exc:  # this delivery is refused; the others go on
+            out.append(exc)
+            continue
+        if row is None:
+            out.append(Accepted(id=None, ping=True))
+        else:
+            out.append(Accepted(id=row["id"]))  # provisional: settled below
+            rows.append(row)
+    if not rows:
+        return out
+    try:
+        stored = _insert_rows(rows)
+    except Exception as exc:
+        return [exc if isinstance(result, Accepted) and not result.ping else result for result in out]
+    new_ids = {row["id"] for row, ok in zip(rows, stored, strict=True) if ok}
+    duplicates = {(row["platform"], row["delivery_id"]) for row, ok in zip(rows, stored, strict=True) if not ok}
+    existing = _existing_ids(duplicates) if duplicates else {}
+    queued = bool(new_ids) and _queue.schedule_many(
+        PROCESS, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
+        timeout=settings.inbound_handler_timeout_s, front=True)
+    by_id = {row["id"]: row for row in rows}
+    for n, result in enumerate(out):
+        if not isinstance(result, Accepted) or result.ping:
+            continue
+        if result.id in new_ids:
+            out[n] = Accepted(id=result.id, queued=queued)
+            continue
+        row = by_id[result.id]
+        found = existing.get((row["platform"], row["delivery_id"]))
+        out[n] = Accepted(id=found, duplicate=True) if found else RuntimeError("delivery neither stored nor found")
+    return out
+
+
+def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
+    """Insert a batch in one transaction; a row whose (platform, delivery id) exists is skipped.
+
+    Returns, per row, whether it was stored. One commit for many concurrent requests: SQLite takes
+    one write lock at a time, so this is what lets the receiver keep up with bursts.
+    """
+    engine = _engine()
+    dialect = engine.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        stmt = _INSERTS.get(dialect)
+        if stmt is None:  # built once per dialect: the receive path only binds rows
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+            stmt = _INSERTS[dialect] = dialect_insert(InboundDelivery).on_conflict_do_nothing(
+                index_elements=["platform", "delivery_id"]).returning(col(InboundDelivery.id))
+        with engine.begin() as conn:
+            stored = {row[0] for row in conn.execute(stmt, rows)} if len(rows) > 1 else \
+                {row[0] for row in conn.execute(stmt, rows[0])}
+        return [row["id"] in stored for row in rows]
+    out = []
+    for row in rows:  # other databases: one statement per row, duplicates by constraint
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(InboundDelivery), row)
+            out.append(True)
+        except IntegrityError:
+            out.append(False)
+    return out
+
+
+_INSERTS: dict[str, Any] = {}
+_accepts: GroupRunner[Incoming, Accepted | BaseException] = GroupRunner(_accept_many, max_batch=200)
+_batcher: LoopBatcher[Incoming, Accepted] = LoopBatcher(_accept_many, max_batch=200)
+
+_engine_cache: dict[str, Any] = {}
+
+
+def _engine() -> Any:
+    """``get_engine()`` for the receive path, remembered per settings object (resolving the
+    database URL touches the filesystem on every call)."""
+    settings = get_settings()
+    if _engine_cache.get("settings") is not settings:
+        _engine_cache.update(settings=settings, engine=get_engine())
+    return _engine_cache["engine"]
+
+
+def _existing_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Row ids of stored deliveries, by (platform, delivery id)."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, delivery_id in keys:
+        by_platform.setdefault(platform, []).append(delivery_id)
+    found: dict[tuple[str, str], str] = {}
+    with Session(_engine()) as session:
+        for platform, delivery_ids in by_platform.items():
+            for row_id, delivery_id in session.exec(select(InboundDelivery.id, InboundDelivery.delivery_id).where(
+                    InboundDelivery.platform == platform, col(InboundDelivery.delivery_id).in_(delivery_ids))):
+                found[(platform, delivery_id)] = row_id
+    return found
+
+
+def _rq_id(row_id: str, attempt: int) -> str:
+    return f"{row_id}-{attempt}"
+
+
+# --- handling --------------------------------------------------------------------------------------
+
+# Built once: the worker path only binds parameters (building statements costs more than running them).
+_CLAIM = (
+    update(InboundDelivery)
+    .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "pending")
+    .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
+            locked_until=bindparam("lock_until"))
+    .returning(col(InboundDelivery.attempts))
+    .execution_options(synchronize_session=False)
+)
+_DONE = (
+    update(InboundDelivery)
+    .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "processing",
+           col(InboundDelivery.attempts) == bindparam("attempt"))
+    .values(status="done", processed_at=bindparam("at"), locked_until=None, last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
+    """``pending`` -> ``processing``; returns the attempt number, or None if someone else has it."""
+    lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
+    attempts = session.execute(_CLAIM, {"row_id": delivery_id, "lock_until": lock}).scalar_one_or_none()
+    session.commit()
+    return None if attempts is None else int(attempts)
+
+
+def _margin_s() -> int:
+    """How long past the RQ timeout a claim is still honoured (RQ kills the job first)."""
+    return max(5, min(30, get_webhook_settings().inbound_handler_timeout_s // 4))
+
+
+def process_delivery(delivery_id: str) -> str:
+    """Queue entry point: run the platform's handler for one stored delivery; return its status."""
+    now = utcnow()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        attempt = _claim(session, delivery_id, now)
+        if attempt is None:
+            row = session.get(InboundDelivery, delivery_id)
+            return row.status if row else "missing"
+        delivery = session.get(InboundDelivery, delivery_id)
+        assert delivery is not None
+        try:
+            platform = _platforms.get(delivery.platform)
+            if platform is None:
+                raise LookupError(f"no handler registered for platform {delivery.platform!r} in this process")
+            platform.handler()(session, delivery)
+            session.flush()
+            # Same transaction as the handler's writes, and only if our claim still stands.
+            done = session.execute(_DONE, {"row_id": delivery_id, "attempt": attempt, "at": utcnow()})
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                log.warning("inbound %s: claim lost during handling; its work was rolled back", delivery_id)
+                return "lost"
+            session.commit()
+            return "done"
+        except Exception as exc:
+            session.rollback()
+            log.warning("inbound %s (%s) attempt %s failed: %s", delivery_id, delivery.platform, attempt, exc)
+            return _record_failure(session, delivery_id, attempt, f"{type(exc).__name__}: {exc}")
+
+
+def _record_failure(session: Session, delivery_id: str, attempt: int, error: str) -> str:
+    settings = get_webhook_settings()
+    schedule = settings.inbound_retry_schedule
+    now = utcnow()
+    if attempt > len(schedule):
+        values: dict[str, Any] = {"status": "failed", "locked_until": None, "last_error": error[:4000]}
+        delay = None
+    else:
+        delay = float(schedule[attempt - 1])
+        values = {"status": "pending", "locked_until": None, "last_error": error[:4000],
+                  "next_attempt_at": now + timedelta(seconds=delay)}
+    session.execute(
+        update(InboundDelivery)
+        .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "processing",
+               col(InboundDelivery.attempts) == attempt)
+        .values(**values)
+    )
+    session.commit()
+    if delay is not None:
+        _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
+                        timeout=settings.inbound_handler_timeout_s, front=True)
+        return "pending"
+    return "failed"
+
+
+def retry(delivery_id: str) -> bool:
+    """Give a ``failed`` delivery one more round of attempts (operators, after fixing a handler)."""
+    with Session(get_engine()) as session:
+        row = session.get(InboundDelivery, delivery_id)
+        if row is None or row.status != "failed":
+            return False
+        result = session.execute(
+            update(InboundDelivery)
+            .where(col(InboundDelivery.id) == delivery_id, col(InboundDelivery.status) == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        )
+        session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+    _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, 1),
+                    timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
+    return True
+
+
+# --- recovery --------------------------------------------------------------------------------------
+
+def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict[str, int]:
+    """Re-queue inbound work whose message was lost; take back rows of dead workers; purge old rows.
+
+    ``requeue_pending=True`` (at start-up) considers every due ``pending`` row at once; periodic
+    sweeps leave rows younger than ``sweep_grace_s`` to the message that is surely on its way.
+    Safe to run from several processes: claims are conditional, so a doubled message is a no-op.
+    """
+    settings = get_webhook_settings()
+    now = now or utcnow()
+    counts = {"requeued": 0, "reclaimed": 0, "purged": 0}
+    with Session(get_engine(), expire_on_commit=False) as session:
+        stale = session.exec(select(InboundDelivery.id).where(
+            InboundDelivery.status == "processing", col(InboundDelivery.locked_until) < now)).all()
+        reclaimed: list[str] = []
+        for row_id in stale:
+            result = session.execute(
+                update(InboundDelivery)
+                .where(col(InboundDelivery.id) == row_id, col(InboundDelivery.status) == "processing",
+                       col(InboundDelivery.locked_until) < now)
+                .values(status="pending", locked_until=None, next_attempt_at=now,
+                        last_error="the worker handling this delivery stopped")
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                reclaimed.append(row_id)
+        session.commit()
+        counts["reclaimed"] = len(reclaimed)
+        due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
+        pending = list(session.exec(select(
+            InboundDelivery.id, InboundDelivery.attempts, InboundDelivery.next_attempt_at).where(
+            InboundDelivery.status == "pending",
+            or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= due_before,
+                col(InboundDelivery.id).in_(reclaimed)),
+        )).all())
+        # A message a killed worker had taken stays "started" in RQ until RQ's own cleanup: past this
+        # point it is not trusted (a doubled message is harmless, a lost one is not).
+        overdue = now - timedelta(seconds=settings.inbound_handler_timeout_s + settings.sweep_grace_s)
+        for row_id, attempts, due in pending:
+            job_id = _rq_id(row_id, attempts + 1)
+            if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
+                continue
+            if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s, front=True):
+                counts["requeued"] += 1
+        cutoff = now - timedelta(days=settings.inbound_retention_days)
+        purged = session.execute(delete(InboundDelivery).where(
+            col(InboundDelivery.status) == "done", col(InboundDelivery.received_at) < cutoff))
+        counts["purged"] = int(purged.rowcount or 0)  # type: ignore[attr-defined]
+        session.commit()
+    if any(counts.values()):
+        log.info("inbound sweep: %s", counts)
+    return counts
