@@ -63,7 +63,7 @@ def _register() -> None:
 
 def make_app():  # type: ignore[no-untyped-def]
     """uvicorn factory for the printgate app with the bench platform."""
-    from printgate.core.api.app import create_app
+    from printgate.app import create_app
 
     _register()
     return create_app()

@@ -185,8 +185,10 @@ def instance(tmp_path: Path, redis_url: str, _db_template: dict[str, str]) -> It
         admin.dispose()
         os.environ["DATABASE_URL"] = f"{_db_template['base']}/{created_db}"
     _reset_caches()
+    from printgate.app import wire
     from printgate.core.queue import get_redis
 
+    wire()  # as every printgate process does at start-up: the rooms' listeners, sweeps and platforms
     get_redis().flushdb()
     yield Instance(data_dir=data_dir, redis_url=redis_url)
     from printgate.core.db import reset_engine
@@ -215,7 +217,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def app(instance: Instance):  # type: ignore[no-untyped-def]
-    from printgate.core.api.app import create_app
+    from printgate.app import create_app
 
     return create_app()
 

@@ -1,5 +1,5 @@
 """``python -m printgate``: the same command line as the ``printgate`` script."""
 
-from printgate.core.cli import main
+from printgate.cli import main
 
 raise SystemExit(main())

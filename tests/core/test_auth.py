@@ -58,7 +58,7 @@ def test_other_tenant_job_is_404(client: TestClient, auth: dict[str, str], other
 
 def test_rate_limit_answers_429_with_retry_after(instance, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PRINTGATE_RATE_LIMIT_PER_MINUTE", "3")
-    from printgate.core.api.app import create_app
+    from printgate.app import create_app
     from printgate.core.config import reset_settings
 
     reset_settings()

@@ -8,10 +8,9 @@ import time
 from sqlmodel import Session
 
 from printgate.core.db import get_engine
-from printgate.core.jobs import service
+from printgate.core.jobs import intake, service
 from printgate.core.keys import authenticate
 from printgate.core.models import Job, Task
-from printgate.widgets import intake
 from tests.conftest import Instance, make_key
 
 

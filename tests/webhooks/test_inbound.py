@@ -351,20 +351,24 @@ def test_enqueue_failure_still_answers_200_and_sweep_recovers(client: TestClient
     assert handler.calls == ["d-noredis"]
 
 
-def dotted_handler(session: Session, delivery: InboundDelivery) -> None:
+def plain_handler(session: Session, delivery: InboundDelivery) -> None:
     session.add(Account(id=f"acct_{delivery.id}", name=f"handled-{delivery.delivery_id}"))
 
 
-def test_handler_by_dotted_path(client: TestClient, instance: Instance) -> None:
-    inbound.register_platform("dotted", verify=verify, handle="tests.webhooks.test_inbound.dotted_handler")
+def test_a_platform_handler_is_a_function_not_a_dotted_path(client: TestClient, instance: Instance) -> None:
+    """Handlers are referenced, never loaded from strings: a string is refused when registering
+    (at start-up), not when the first delivery reaches a worker."""
+    with pytest.raises(TypeError, match="handle"):
+        inbound.register_platform("dotted", verify=verify, handle="tests.webhooks.test_inbound.plain_handler")  # type: ignore[arg-type]
+    assert "dotted" not in inbound.platforms()
+    inbound.register_platform("plain", verify=verify, handle=plain_handler)
     try:
         body = b'{"id": 14}'
-        assert client.post("/webhooks/dotted", content=body, headers=signed(body, "d-path")).status_code == 200
+        assert client.post("/webhooks/plain", content=body, headers=signed(body, "d-path")).status_code == 200
         instance.drain()
         assert handled_accounts() == ["handled-d-path"]
-        assert "dotted" in inbound.platforms()
     finally:
-        inbound.unregister_platform("dotted")
+        inbound.unregister_platform("plain")
 
 
 def test_unregistered_handler_in_worker_is_a_retried_failure(client: TestClient, instance: Instance,

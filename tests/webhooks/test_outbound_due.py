@@ -84,7 +84,7 @@ def test_sweeper_enqueues_neither_a_not_yet_due_nor_an_already_queued_delivery(
     queue.empty()
     set_due(later, 3600)  # its message is lost, but the retry is an hour away
     set_due(waiting, -3600)  # due long ago, its message still waiting behind a backlog
-    assert outbound._queue.schedule(outbound.DELIVER, waiting, job_id=f"{waiting}-2")
+    assert outbound._queue.schedule(outbound.deliver, waiting, job_id=f"{waiting}-2")
     assert queue.count == 1
     counts = outbound.sweep(requeue_pending=True)
     assert counts["requeued"] == 0

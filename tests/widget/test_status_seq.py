@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from printgate.widgets.intake import status_seq
+from printgate.core.jobs.intake import status_seq
 
 
 def test_changes_within_one_millisecond_still_order() -> None:

@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from printgate.core.db import get_engine
-from printgate.core.jobs import service
+from printgate.core.jobs import intake, service
 from printgate.core.models import Job, Task
-from printgate.widgets import intake
 from tests.conftest import Instance, make_key
 from tests.core.test_orders import intake_job
 

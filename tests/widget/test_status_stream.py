@@ -14,9 +14,9 @@ from printgate.core.api.routes import element
 from printgate.core.clock import utcnow
 from printgate.core.db import get_engine
 from printgate.core.events import publish_status
+from printgate.core.jobs import intake
 from printgate.core.keys import authenticate
 from printgate.core.models import Job
-from printgate.widgets import intake
 from tests.conftest import Instance, make_key
 
 

@@ -1,74 +1,40 @@
-"""Every store platform printgate speaks, in one place.
+"""The store platforms this process knows, as installed by ``printgate.connectors.room``.
 
-``printgate.core.rooms`` imports this module when the API or a worker starts: that registers each platform's
-adapter (used by the shared pipeline) and its webhook verifier/handler (``printgate.webhooks.inbound``), and
-connects the pipeline's signal listeners. A new platform adds one ``register`` call in its package
-and one import below.
+Filled once per process by the composition root from ``printgate.connectors.platforms.PLATFORMS``;
+the shared pipeline asks it for a connection's adapter and a platform's line-item keys.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Callable
+from collections.abc import Iterable
 
-from printgate.connectors.base import pipeline  # noqa: F401  (connects the JOB_PROCESSED listener)
 from printgate.connectors.base.adapter import PlatformAdapter
 from printgate.connectors.base.models import StoreConnection
+from printgate.connectors.base.spec import PlatformSpec
 
-log = logging.getLogger("printgate.connectors")
-
-AdapterFactory = Callable[[StoreConnection], PlatformAdapter]
-
-_adapters: dict[str, AdapterFactory] = {}
-
-# Platform packages; each calls ``register`` on import. Missing ones are skipped (not built yet).
-PLATFORM_MODULES = (
-    "printgate.connectors.shopify",
-    "printgate.connectors.woocommerce.connector",
-    "printgate.connectors.opencart.connector",
-    "printgate.connectors.prestashop.connector",
-)
+_specs: dict[str, PlatformSpec] = {}
 
 
-def register(platform: str, factory: AdapterFactory) -> None:
-    _adapters[platform] = factory
+def install(specs: Iterable[PlatformSpec]) -> None:
+    for spec in specs:
+        _specs[spec.name] = spec
 
 
 def platforms() -> list[str]:
-    return sorted(_adapters)
+    return sorted(_specs)
+
+
+def spec_for(platform: str) -> PlatformSpec:
+    spec = _specs.get(platform)
+    if spec is None:
+        raise LookupError(f"no connector installed for platform {platform!r}")
+    return spec
 
 
 def adapter_for(connection: StoreConnection) -> PlatformAdapter:
-    factory = _adapters.get(connection.platform)
-    if factory is None:
-        raise LookupError(f"no connector registered for platform {connection.platform!r}")
-    return factory(connection)
+    return spec_for(connection.platform).adapter(connection)
 
 
-def _load() -> None:
-    for name in PLATFORM_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-
-
-def _schedule() -> None:
-    """Reconciliation, write-back retries and post-uninstall erasure, every few minutes, run by one
-    worker of the fleet (``printgate.core.periodic``). ``printgate.connectors.base.cron`` is the RQ-cron alternative."""
-    import os
-
-    try:
-        from printgate.core import periodic
-    except ModuleNotFoundError:
-        return
-    from printgate.connectors.base.reconcile import tick
-
-    periodic.register("connectors.tick", tick, every_s=float(os.environ.get("PRINTGATE_CONNECTOR_TICK_S", "300")))
-
-
-_load()
-_schedule()
+def line_item_keys(platform: str) -> tuple[str, ...]:
+    spec = _specs.get(platform)
+    return spec.line_item_keys if spec else ()

@@ -6,7 +6,9 @@
 - ``GET /stores/{id}/compliance`` (privacy requests handled: exports, redactions)
 - ``GET /stores/{id}/files/{jobId}/{runId}?exp=&sig=``: the stable link written to store orders;
   redirects to a fresh signed download URL
-- ``POST /stores/shopify/link`` and ``/shopify/*`` (see ``printgate.connectors.shopify.routes``)
+
+Each platform's own routes (``/shopify/*``, ``/woocommerce/*``, ``/store-modules/*``) are in its
+``PlatformSpec.routers``, added by ``printgate.connectors.room``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,6 @@ from sqlmodel import Session, col, select
 from printgate.connectors.base import reconcile as reconciler
 from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
 from printgate.connectors.base.pipeline import check_file_link, sync_wire
-from printgate.connectors.shopify.routes import router as shopify_router
-from printgate.connectors.shopify.routes import stores_router as shopify_stores_router
-from printgate.connectors.store_modules import router as store_modules_router
-from printgate.connectors.woocommerce.routes import router as woocommerce_router
 from printgate.core.api.deps import SecretKey, SessionDep
 from printgate.core.clock import as_utc, iso, utcnow
 from printgate.core.config import get_settings
@@ -136,9 +134,3 @@ def store_file(session: SessionDep, store_id: str, job_id: str, run_id: str, exp
     if run is None or not run.get("downloadUrl"):
         raise NotFound("This file has no output")
     return RedirectResponse(run["downloadUrl"], status_code=302)
-
-
-router.include_router(shopify_stores_router)
-router.include_router(shopify_router)
-router.include_router(woocommerce_router)
-router.include_router(store_modules_router)

@@ -44,7 +44,8 @@ from sqlmodel import Session, col, select
 from printgate.connectors.base import crypto
 from printgate.connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, ExternalOrder
 from printgate.connectors.base.models import OrderSync, StoreConnection
-from printgate.core import net, signals
+from printgate.connectors.base.spec import AdapterFactory, PlatformSpec
+from printgate.core import net
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.errors import BadRequest, Conflict, NotFound, Unauthorized
@@ -282,7 +283,7 @@ def on_order_captured(order_id: str, store_id: str | None = None, origin: str | 
     with session_scope() as session:
         if _store_connection(session, store_id) is None:
             return
-    enqueue(WEBHOOKS, "printgate.connectors.store_modules.intake_captured", order_id, store_id, timeout=300)
+    enqueue(WEBHOOKS, intake_captured, order_id, store_id, timeout=300)
 
 
 def intake_captured(order_id: str, store_id: str) -> str | None:
@@ -298,8 +299,6 @@ def intake_captured(order_id: str, store_id: str) -> str | None:
         sync = pipeline.intake(session, connection, external_order(order, connection), event="order-call")
         return sync.id
 
-
-signals.connect(signals.ORDER_CAPTURED, on_order_captured)
 
 
 def seen_orders(session: Session, connection: StoreConnection, since: datetime) -> list[ExternalOrder]:
@@ -678,10 +677,7 @@ def _public_url() -> str:
     return get_settings().public_url.rstrip("/")
 
 
-def register(platform: str, factory: Any) -> None:
-    """Called by ``printgate.connectors.opencart`` / ``printgate.connectors.prestashop`` on import."""
-    from printgate.connectors import registry
-    from printgate.core.orders import register_order_verifier
-
-    registry.register(platform, factory)
-    register_order_verifier(verify_order_call)
+def module_platform(name: str, adapter: AdapterFactory, line_item_keys: tuple[str, ...]) -> PlatformSpec:
+    """OpenCart's and PrestaShop's declaration: their own adapter, the module machinery shared here."""
+    return PlatformSpec(name=name, adapter=adapter, line_item_keys=line_item_keys, order_verifier=verify_order_call,
+                        on_order_captured=on_order_captured, routers=(router,))

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     task_retries: int = 2
     # A running task whose heartbeat is older than this is considered orphaned and re-queued.
     stale_task_s: int = 60
+    # How often one worker reconciles connected stores and retries order write-backs.
+    connector_tick_s: float = 300.0
 
     rate_limit_per_minute: int = 6000
     retention_days: int = 30

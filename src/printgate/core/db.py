@@ -14,7 +14,8 @@ from sqlmodel import Session, create_engine
 
 from printgate.core.config import get_settings
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The schema spans every room, so its migrations sit at the package root, not inside core.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def get_engine(url: str | None = None) -> Engine:

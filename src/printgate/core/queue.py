@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,10 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def enqueue(queue: str, func: str, *args: Any, job_id: str | None = None, timeout: int | None = None,
+def enqueue(queue: str, func: Callable[..., Any], *args: Any, job_id: str | None = None, timeout: int | None = None,
             retries: int = 0) -> None:
-    """Enqueue by dotted path so the API process never imports the heavy PDF stack."""
+    """Queue ``func(*args)``; entry points are light functions (``printgate.core.tasks``), so the API
+    never imports the heavy PDF stack to name one."""
     retry = Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None
     get_queue(queue).enqueue_call(
         func, args=args, job_id=job_id, timeout=timeout or get_settings().job_timeout_s,

@@ -1,6 +1,6 @@
 """In-process signals between rooms: core announces job events; webhooks and connectors listen.
 
-Listeners register when their module is imported (see ``printgate.core.rooms.load``). A failing listener
+Listeners are connected by each room's ``install`` (``printgate.app`` calls them). A failing listener
 is logged and never breaks the job that sent the signal.
 """
 

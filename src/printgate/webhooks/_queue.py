@@ -9,6 +9,7 @@ merchant endpoints never delays a store's order webhook.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ _LIVE = frozenset({"queued", "started", "deferred", "scheduled"})
 FAILURE_TTL = 7 * 24 * 3600
 
 
-def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeout: int = 120,
+def schedule(func: Callable[[str], object], row_id: str, *, job_id: str, delay_s: float = 0.0, timeout: int = 120,
              front: bool = False) -> bool:
     """Queue ``func(row_id)`` (ahead of waiting messages when ``front``); return False (and log) when
     Redis is unreachable: the sweeper retries."""
@@ -44,7 +45,7 @@ def schedule(func: str, row_id: str, *, job_id: str, delay_s: float = 0.0, timeo
         return False
 
 
-def schedule_many(func: str, messages: list[tuple[str, str]], *, timeout: int = 120, front: bool = False) -> bool:
+def schedule_many(func: Callable[[str], object], messages: list[tuple[str, str]], *, timeout: int = 120, front: bool = False) -> bool:
     """Queue ``func(row_id)`` now for each ``(row_id, job_id)`` in one pipeline (the caller already
     batched them); False (and a log line) when Redis is unreachable: the sweeper retries."""
     try:

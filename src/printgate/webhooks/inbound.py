@@ -6,7 +6,7 @@ plugs in with :func:`register_platform`::
     register_platform(
         "shopify",
         verify=verify_shopify,            # (headers, raw_body, connection_id) -> Verified | Ping
-        handle="printgate.connectors.shopify.webhooks.handle",   # (session, InboundDelivery) -> None
+        handle=handle_shopify,            # (session, InboundDelivery) -> None, run by a worker
         max_age_s=6 * 3600,               # Shopify retries for 4 h: accept that long, dedupe the rest
     )
 
@@ -33,7 +33,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,7 +56,6 @@ from printgate.webhooks.signing import SignatureError
 
 log = logging.getLogger("printgate.webhooks.inbound")
 
-PROCESS = "printgate.webhooks.inbound.process_delivery"
 
 
 # --- registry --------------------------------------------------------------------------------------
@@ -97,25 +95,21 @@ DROPPED_HEADER_WORDS = ("signature", "hmac", "authorization", "cookie", "token")
 class Platform:
     name: str
     verify: Verifier
-    handle: str | Handler
+    handle: Handler
     # Refuse deliveries whose own timestamp is older than this (None: the instance default).
     max_age_s: int | None = None
     # Extra header-name prefixes to keep on the row (lower-case).
     kept_headers: tuple[str, ...] = field(default_factory=tuple)
 
-    def handler(self) -> Handler:
-        if callable(self.handle):
-            return self.handle
-        module_name, _, attr = self.handle.rpartition(".")
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
-
 
 _platforms: dict[str, Platform] = {}
 
 
-def register_platform(name: str, *, verify: Verifier, handle: str | Handler, max_age_s: int | None = None,
+def register_platform(name: str, *, verify: Verifier, handle: Handler, max_age_s: int | None = None,
                       kept_headers: tuple[str, ...] = ()) -> Platform:
-    """Make ``POST /webhooks/{name}`` live. Registering a name again replaces it (module reloads)."""
+    """Make ``POST /webhooks/{name}`` live. Registering a name again replaces it (wiring is idempotent)."""
+    if not callable(handle) or not callable(verify):
+        raise TypeError(f"webhook platform {name!r}: verify and handle must be functions, not {handle!r}")
     platform = Platform(name=name, verify=verify, handle=handle, max_age_s=max_age_s,
                         kept_headers=tuple(h.lower() for h in kept_headers))
     _platforms[name] = platform
@@ -274,7 +268,7 @@ def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
     duplicates = {(row["platform"], row["delivery_id"]) for row, ok in zip(rows, stored, strict=True) if not ok}
     existing = _existing_ids(duplicates) if duplicates else {}
     queued = bool(new_ids) and _queue.schedule_many(
-        PROCESS, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
+        process_delivery, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
         timeout=settings.inbound_handler_timeout_s, front=True)
     by_id = {row["id"]: row for row in rows}
     for n, result in enumerate(out):
@@ -402,7 +396,7 @@ def process_delivery(delivery_id: str) -> str:
             platform = _platforms.get(delivery.platform)
             if platform is None:
                 raise LookupError(f"no handler registered for platform {delivery.platform!r} in this process")
-            platform.handler()(session, delivery)
+            platform.handle(session, delivery)
             session.flush()
             # Same transaction as the handler's writes, and only if our claim still stands.
             done = session.execute(_DONE, {"row_id": delivery_id, "attempt": attempt, "at": utcnow()})
@@ -437,7 +431,7 @@ def _record_failure(session: Session, delivery_id: str, attempt: int, error: str
     )
     session.commit()
     if delay is not None:
-        _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
+        _queue.schedule(process_delivery, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
                         timeout=settings.inbound_handler_timeout_s, front=True)
         return "pending"
     return "failed"
@@ -457,7 +451,7 @@ def retry(delivery_id: str) -> bool:
         session.commit()
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-    _queue.schedule(PROCESS, delivery_id, job_id=_rq_id(delivery_id, 1),
+    _queue.schedule(process_delivery, delivery_id, job_id=_rq_id(delivery_id, 1),
                     timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
     return True
 
@@ -504,7 +498,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
             job_id = _rq_id(row_id, attempts + 1)
             if _queue.is_queued(job_id) and not (due is not None and as_utc(due) < overdue):
                 continue
-            if _queue.schedule(PROCESS, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s, front=True):
+            if _queue.schedule(process_delivery, row_id, job_id=job_id, timeout=settings.inbound_handler_timeout_s, front=True):
                 counts["requeued"] += 1
         cutoff = now - timedelta(days=settings.inbound_retention_days)
         purged = session.execute(delete(InboundDelivery).where(

@@ -64,7 +64,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from printgate.core import net, signals
+from printgate.core import net
 from printgate.core.clock import as_utc, epoch_ms, iso, utcnow
 from printgate.core.db import get_engine
 from printgate.core.ids import new_id
@@ -78,7 +78,6 @@ from printgate.webhooks.signing import standard_sign
 
 log = logging.getLogger("printgate.webhooks.outbound")
 
-DELIVER = "printgate.webhooks.outbound.deliver"
 # Headers a job's submitter may not set on its webhook (printgate owns them).
 RESERVED_HEADERS = frozenset({"host", "content-length", "content-type", "transfer-encoding", "connection",
                               "webhook-id", "webhook-timestamp", "webhook-signature"})
@@ -218,7 +217,7 @@ def emit(session: Session, event_type: str, account_id: str, data: Any, *,
         raise
     timeout = _attempt_budget_s()
     for delivery in deliveries:
-        _queue.schedule(DELIVER, delivery.id, job_id=_rq_id(delivery.id, 1), timeout=timeout)
+        _queue.schedule(deliver, delivery.id, job_id=_rq_id(delivery.id, 1), timeout=timeout)
     return [d.id for d in deliveries]
 
 
@@ -346,11 +345,6 @@ def _maybe_files_ready(session: Session, order: Order) -> None:
     emit(session, events.ORDER_FILES_READY, order.account_id, shaped(DEFAULT_DIALECT)[0],
          endpoints=endpoints, order_id=order.id, dedupe_key=key, shaper=shaped)
 
-
-signals.connect(signals.JOB_CREATED, on_job_created)
-signals.connect(signals.JOB_COMPLETED, on_job_completed)
-signals.connect(signals.JOB_PROCESSED, on_job_processed)
-signals.connect(signals.ORDER_CAPTURED, on_order_captured)
 
 
 # --- signing secrets -------------------------------------------------------------------------------
@@ -524,7 +518,7 @@ def _ensure_scheduled(delivery_id: str, attempt: int, due: datetime, now: dateti
         job_id = f"{job_id}-due{int(due.timestamp())}"  # this message is the one that came early
         if _queue.is_queued(job_id):
             return
-    _queue.schedule(DELIVER, delivery_id, job_id=job_id, delay_s=max(1.0, (due - now).total_seconds()),
+    _queue.schedule(deliver, delivery_id, job_id=job_id, delay_s=max(1.0, (due - now).total_seconds()),
                     timeout=_attempt_budget_s())
 
 
@@ -583,7 +577,7 @@ def _record(delivery_id: str, attempt: int, outcome: Outcome) -> str:
         session.add(delivery)
         session.commit()
     if delay is not None:
-        _queue.schedule(DELIVER, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
+        _queue.schedule(deliver, delivery_id, job_id=_rq_id(delivery_id, attempt + 1), delay_s=delay,
                         timeout=_attempt_budget_s())
     log.log(logging.DEBUG if outcome.ok else logging.INFO, "delivery %s attempt %s -> %s (%s)", delivery_id,
             attempt, status, outcome.error or outcome.status_code)
@@ -630,7 +624,7 @@ def retry_delivery(session: Session, delivery: OutboundDelivery) -> OutboundDeli
     session.commit()
     session.refresh(delivery)
     if result.rowcount == 1:  # type: ignore[attr-defined]
-        _queue.schedule(DELIVER, delivery.id, job_id=_rq_id(delivery.id, delivery.attempts + 1),
+        _queue.schedule(deliver, delivery.id, job_id=_rq_id(delivery.id, delivery.attempts + 1),
                         timeout=_attempt_budget_s())
     return delivery
 
@@ -697,25 +691,9 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
             continue  # waiting its turn: a second copy would only lengthen the backlog
         if message == "started" and not (due is not None and as_utc(due) < overdue):
             continue
-        if _queue.schedule(DELIVER, delivery_id, job_id=job_id, timeout=_attempt_budget_s()):
+        if _queue.schedule(deliver, delivery_id, job_id=job_id, timeout=_attempt_budget_s()):
             counts["requeued"] += 1
     if any(counts.values()):
         log.info("outbound sweep: %s", counts)
     return counts
 
-
-def _register_periodic() -> None:
-    """Core runs registered housekeeping in every worker (and once at ``printgate serve`` start-up)."""
-    from printgate.core import periodic
-
-    def sweep(requeue_pending: bool = False) -> object:
-        # Imported when it runs: ``printgate.webhooks.recovery`` imports this module, so it may still be
-        # half-initialised while this one loads.
-        from printgate.webhooks import recovery
-
-        return recovery.sweep(requeue_pending=requeue_pending)
-
-    periodic.register("webhooks.sweep", sweep, every_s=15, on_startup=lambda: sweep(requeue_pending=True))
-
-
-_register_periodic()

@@ -125,7 +125,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-# Added to the app by ``printgate.core.api.app`` (outermost of the app's own middleware).
+# Added to the app by ``printgate.webhooks.room`` (outermost of the app's own middleware).
 middleware = (InboundFastPath,)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from printgate.connectors import registry
 from printgate.connectors.base.adapter import (
     PAID_STATUSES,
     AdapterError,
@@ -35,7 +36,6 @@ from printgate.connectors.base.adapter import (
     ExternalOrder,
 )
 from printgate.connectors.base.models import ORDER_FINAL, OrderSync, StoreConnection
-from printgate.core import signals
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.ids import new_id
@@ -46,13 +46,6 @@ from printgate.core.storage import sign_token, verify_token
 
 log = logging.getLogger("printgate.connectors")
 
-# Line-item keys per platform, on top of core's (DECISIONS 7: ours first, Filecheck's for migrations).
-PLATFORM_LINE_KEYS: dict[str, tuple[str, ...]] = {
-    "shopify": ("_printgate_job_id", "_jobId", "_filecheck_job_id", "jobId", "Filecheck Job"),
-    "woocommerce": ("_printgate_job_id", "_filecheck_job_id", "Filecheck Job", "fc_job_id"),
-    "opencart": ("printgate_job_id", "fc_job_id", "jobId"),
-    "prestashop": ("printgate_job_id", "fc_job_id", "jobId"),
-}
 # Order-level attributes (Shopify cart attributes -> note_attributes) that carry a jobId.
 ORDER_JOB_KEYS = ("_printgate_job_id", "printgate Job", "Filecheck Job")
 
@@ -65,7 +58,7 @@ LEASE_S = 120  # a writer owns a delivered order this long
 
 def line_job_id(platform: str, line: ExternalLine) -> str | None:
     props = line.properties
-    for key in PLATFORM_LINE_KEYS.get(platform, ()):
+    for key in registry.line_item_keys(platform):  # the platform's, then core's below
         value = props.get(key)
         if isinstance(value, str) and value.strip().startswith("job_"):
             return value.strip()
@@ -335,7 +328,6 @@ def _claim(session: Session, sync: OrderSync, now: datetime) -> bool:
 
 
 def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = None) -> None:
-    from printgate.connectors.registry import adapter_for
 
     now = now or utcnow()
     if not _claim(session, sync, now):
@@ -350,7 +342,7 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
         return
     sync.attempts += 1
     try:
-        result = adapter_for(connection).write_back(session, sync, _files_of(sync))
+        result = registry.adapter_for(connection).write_back(session, sync, _files_of(sync))
     except AdapterError as exc:
         retry = exc.retryable and sync.attempts < MAX_ATTEMPTS
         delay = BACKOFF_S[min(sync.attempts - 1, len(BACKOFF_S) - 1)]
@@ -501,11 +493,9 @@ def on_job_processed(job_id: str, **_: Any) -> None:
                                                      col(OrderSync.status).in_(("attached", "processing")))).all()
         for sync in syncs:
             if any(line.get("jobId") == job_id for line in sync.lines or []):
-                enqueue(WEBHOOKS, "printgate.connectors.base.pipeline.advance_by_id", sync.id,
+                enqueue(WEBHOOKS, advance_by_id, sync.id,
                         job_id=f"osync-{sync.id}-{job_id}", timeout=300)
 
-
-signals.connect(signals.JOB_PROCESSED, on_job_processed)
 
 
 def sync_wire(sync: OrderSync) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from printgate.connectors import registry
 from printgate.connectors.base import erasure, pipeline
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import StoreConnection
@@ -29,7 +30,6 @@ OVERLAP = timedelta(minutes=30)
 
 def reconcile(session: Session, connection: StoreConnection, *, since: datetime | None = None,
               now: datetime | None = None) -> dict[str, Any]:
-    from printgate.connectors.registry import adapter_for
 
     now = now or utcnow()
     if connection.status != "connected":
@@ -37,7 +37,7 @@ def reconcile(session: Session, connection: StoreConnection, *, since: datetime 
     if since is None:
         last = connection.last_reconciled_at
         since = as_utc(last) - OVERLAP if last else now - FIRST_WINDOW
-    adapter = adapter_for(connection)
+    adapter = registry.adapter_for(connection)
     try:
         orders = adapter.fetch_recent_orders(session, since)
     except AdapterError as exc:

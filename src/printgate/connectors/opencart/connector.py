@@ -16,7 +16,7 @@ from sqlmodel import Session
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import OrderSync, StoreConnection
 from printgate.connectors.opencart.api import OpenCartApi
-from printgate.connectors.store_modules import StoreModuleAdapter, credentials, oc_version, register
+from printgate.connectors.store_modules import StoreModuleAdapter, credentials, oc_version
 
 
 class OpenCartAdapter(StoreModuleAdapter):
@@ -47,5 +47,3 @@ class OpenCartAdapter(StoreModuleAdapter):
                 result = api.add_history(sync.external_id, text, order_status_id=status)
         return {"via": f"opencart{self.version}-api", **result}
 
-
-register("opencart", OpenCartAdapter)

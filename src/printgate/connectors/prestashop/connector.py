@@ -25,7 +25,6 @@ from printgate.connectors.store_modules import (
     credentials,
     external_order,
     normalize_status,
-    register,
     seen_orders,
 )
 from printgate.core.clock import utcnow
@@ -90,5 +89,3 @@ def _slug(name: Any) -> str:
 
     return re.sub(r"[^a-z0-9]+", "_", str(name or "").lower()).strip("_")
 
-
-register("prestashop", PrestaShopAdapter)

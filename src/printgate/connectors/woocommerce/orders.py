@@ -31,7 +31,6 @@ from printgate.webhooks.signing import SignatureError, standard_verify
 
 log = logging.getLogger("printgate.woocommerce.orders")
 
-INTAKE = "printgate.connectors.woocommerce.orders.intake_captured"
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -83,7 +82,7 @@ def on_order_captured(order_id: str, store_id: str | None = None, origin: str | 
             return
         if order.account_id != connection.account_id:
             return  # not this store's order
-    enqueue(WEBHOOKS, INTAKE, order_id, store_id, timeout=300)
+    enqueue(WEBHOOKS, intake_captured, order_id, store_id, timeout=300)
 
 
 def external_order(order: Order) -> ExternalOrder:

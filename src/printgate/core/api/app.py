@@ -1,8 +1,7 @@
-"""The FastAPI application: routers, error shape, CORS, OpenAPI document."""
+"""The FastAPI application shell: error shape, CORS, OpenAPI document (routes come from the rooms)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -12,21 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from printgate.core import rooms
-from printgate.core.api.routes import docs, files, jobs, library, ops, orders, uploads
+from printgate.core.api.routes import docs
 from printgate.core.api.schemas import filecheck_spec
 from printgate.core.errors import PrintgateError, RateLimited
 
 log = logging.getLogger("printgate.api")
-
-# Routers of other rooms, included when present: (module, attribute).
-OPTIONAL_ROUTERS = (
-    ("printgate.core.api.routes.element", "router"),
-    ("printgate.webhooks.routes", "router"),
-    ("printgate.connectors.routes", "router"),
-    ("printgate.widgets.routes", "router"),
-)
-
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": True, "message": message}, status_code=status, headers=headers)
@@ -50,8 +39,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return own
 
 
-def create_app() -> FastAPI:
-    rooms.load()
+def build_app() -> FastAPI:
+    """The application shell: error shape, CORS, /docs and the OpenAPI document. The rooms add their
+    routes through ``printgate.app.create_app``, which is what serves."""
     app = FastAPI(title="printgate", version="0.1.0", docs_url=None, redoc_url=None)
     docs.mount_docs(app)  # /docs with its assets served here, not from a CDN
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
@@ -79,21 +69,6 @@ def create_app() -> FastAPI:
     async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return error_response(500, "Internal error")
-
-    for module in (jobs, uploads, orders, library, files, ops):
-        app.include_router(module.router)
-    for module_name, attr in OPTIONAL_ROUTERS:
-        try:
-            module_obj = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        app.include_router(getattr(module_obj, attr))
-        for middleware in getattr(module_obj, "middleware", ()):  # a room's own ASGI layer (webhooks)
-            app.add_middleware(middleware)
-        if hasattr(module_obj, "mount_widget"):
-            module_obj.mount_widget(app)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,4 +1,5 @@
-"""Announce every job change on Redis pub/sub (listener of ``job.status``); live streams wake on it."""
+"""Announce every job change on Redis pub/sub (``printgate.core.room`` makes it the listener of
+``job.status``); live streams wake on it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import os
 
 from sqlmodel import Session
 
-from printgate.core import signals
 from printgate.core.clock import iso
 from printgate.core.config import get_settings
 from printgate.core.db import get_engine
@@ -14,7 +14,7 @@ from printgate.core.events import publish_status
 from printgate.core.models import Job
 
 
-def _publish(job_id: str, **_: object) -> None:
+def publish(job_id: str, **_: object) -> None:
     """A small wake-up message; subscribers read the job themselves (one query, not a payload per step)."""
     if not (get_settings().redis_url or os.environ.get("REDIS_URL")):
         return  # inline runs (printgate check) have no subscribers
@@ -24,5 +24,3 @@ def _publish(job_id: str, **_: object) -> None:
             publish_status(job_id, {"jobId": job.id, "status": job.status, "wfPhase": job.wf_phase,
                                     "modifiedAt": iso(job.modified_at)})
 
-
-signals.connect(signals.JOB_STATUS, _publish)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from printgate.core import library, signals
+from printgate.core import library, signals, tasks
 from printgate.core.clock import utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
@@ -180,7 +180,7 @@ def enqueue_task(session: Session, task: Task, phase: str) -> None:
     settings = get_settings()
     queue = queue_for(list(steps)) if phase == "intake" else "processing"
     timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
-    enqueue(queue, "printgate.core.pipeline.runner.run_task", task.id, phase,
+    enqueue(queue, tasks.run_task, task.id, phase,
             job_id=rq_job_id(task, phase), timeout=timeout, retries=settings.task_retries)
 
 

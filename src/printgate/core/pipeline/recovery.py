@@ -94,12 +94,3 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, int]:
             counts["pending"] += 1
     return counts
 
-
-def _register() -> None:
-    from printgate.core import periodic, retention
-
-    periodic.register("recovery.sweep", sweep, every_s=15, on_startup=lambda: sweep(requeue_pending=True))
-    periodic.register("retention.purge", retention.purge, every_s=3600)
-
-
-_register()

@@ -2,7 +2,7 @@
 
 Authenticated with a publishable key (``Authorization: Bearer pk_...``, or ``?key=pk_...`` where a
 header cannot be sent, as with ``EventSource``). A key reaches only published workflows of its
-account and the intake jobs created through them. The payload is ``printgate.widgets.intake.element_status``
+account and the intake jobs created through them. The payload is ``printgate.core.jobs.intake.element_status``
 everywhere: responses, polling and the live stream.
 """
 
@@ -25,9 +25,9 @@ from printgate.core.config import get_settings
 from printgate.core.db import session_scope
 from printgate.core.errors import BadRequest, PrintgateError
 from printgate.core.events import channel
+from printgate.core.jobs import intake
 from printgate.core.keys import Principal, authenticate
 from printgate.core.models import Job
-from printgate.widgets import intake
 
 log = logging.getLogger("printgate.element")
 

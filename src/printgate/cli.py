@@ -49,11 +49,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         os.environ["REDIS_URL"] = embedded.start()
         reset_settings()
-    import printgate.core.pipeline.recovery  # noqa: F401  (registers its sweeps)
-    from printgate.core import periodic, rooms
+    from printgate.app import wire
+    from printgate.core import periodic
     from printgate.core.demo import demo_publishable_key
 
-    rooms.load()
+    wire()
     resumed = periodic.run_startup().get("recovery.sweep")
     if isinstance(resumed, dict) and (resumed.get("pending") or resumed.get("requeued")):
         print(f"printgate: resumed {resumed['pending'] + resumed['requeued']} unfinished task(s)", flush=True)
@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def spawn(name: str) -> None:
         if name == "api":
-            cmd = [sys.executable, "-m", "uvicorn", "printgate.core.api.asgi:app", "--host", args.host, "--port", str(args.port),
+            cmd = [sys.executable, "-m", "uvicorn", "printgate.asgi:app", "--host", args.host, "--port", str(args.port),
                    "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
         else:
             cmd = [*exe, "worker", "--name-prefix", name, *_worker_args(name, args.workers)]
@@ -148,54 +148,11 @@ def _display_host(host: str) -> str:
 
 # --- worker ------------------------------------------------------------------------------------
 
-def _preload_engines() -> None:
-    """Import the PDF stack once in the worker parent so each forked work horse starts warm."""
-    import importlib
-
-    for name in ("printgate.core.pipeline.runner", "printgate.core.preflight", "printgate.core.fixes", "printgate.core.render", "pikepdf", "pymupdf"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    # One-time set-ups that take process-wide locks, done here in the main thread before the periodic
-    # thread starts and before RQ forks: a fork while another thread holds SQLAlchemy's mapper lock
-    # leaves the work horse blocked until the job timeout. Also spares every horse redoing them.
-    from sqlalchemy.orm import configure_mappers
-
-    import printgate.core.models  # noqa: F401
-
-    configure_mappers()
-    try:
-        from printgate.core.preflight.catalog import registry
-
-        registry()
-    except ImportError:
-        pass
-
-
 def cmd_worker(args: argparse.Namespace) -> int:
-    from rq import SimpleWorker
+    from printgate import worker
 
-    import printgate.core.pipeline.recovery  # noqa: F401  (registers the recovery and retention sweeps)
-    from printgate.core import rooms
-    from printgate.core.periodic import Scheduler
-    from printgate.core.queue import ForkSafeWorker, get_redis
-
-    rooms.load()
-    _preload_engines()
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
-    reaper = Scheduler()
-    reaper.start()
-    name = f"{args.name_prefix}-{os.getpid()}" if args.name_prefix else None
-    # --no-fork runs jobs in this process: no fork and no re-import per job, which is most of an
-    # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
-    # sweep re-queues the task; --max-jobs recycles the process before memory can creep.
-    worker_class = SimpleWorker if args.no_fork else ForkSafeWorker
-    worker = worker_class(queues, connection=get_redis(), name=name)
-    worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
-                max_jobs=args.max_jobs)
-    reaper.stop()
-    return 0
+    return worker.run(queues, name_prefix=args.name_prefix, no_fork=args.no_fork, max_jobs=args.max_jobs)
 
 
 # --- keys --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""ASGI entry point for uvicorn/gunicorn: ``uvicorn printgate.core.api.asgi:app``."""
+"""ASGI entry point for uvicorn/gunicorn: ``uvicorn printgate.asgi:app``."""
 
+from printgate.app import create_app
 from printgate.core import logs
-from printgate.core.api.app import create_app
 from printgate.core.config import get_settings
 
 logs.setup(get_settings().log_level, get_settings().log_json)

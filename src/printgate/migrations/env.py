@@ -5,17 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import printgate.connectors.base.models
 import printgate.core.models
+import printgate.webhooks.models  # noqa: F401  (every room's tables: the schema spans them all)
 from printgate.core.db import get_engine
-
-try:  # tables owned by other rooms register themselves when importable
-    import printgate.webhooks.models
-except ImportError:
-    pass
-try:
-    import printgate.connectors.base.models  # noqa: F401
-except ImportError:
-    pass
 
 target_metadata = SQLModel.metadata
 

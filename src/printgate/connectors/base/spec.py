@@ -1,0 +1,46 @@
+"""One store platform, declared once: what every other room needs to know of it.
+
+A platform's package has one function returning its :class:`PlatformSpec`; the list of them is
+``printgate.connectors.platforms.PLATFORMS``, which the composition root hands to
+``printgate.connectors.room.install``. Adding a platform is one folder and one line in that list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter
+from sqlmodel import Session
+
+from printgate.connectors.base.adapter import PlatformAdapter
+from printgate.connectors.base.models import StoreConnection
+
+AdapterFactory = Callable[[StoreConnection], PlatformAdapter]
+# (session, account_id, headers, raw body, parsed body) -> the store connection id, or None if unsigned
+OrderVerifier = Callable[[Session, str, Mapping[str, str], bytes, dict[str, Any]], "str | None"]
+
+
+@dataclass(frozen=True)
+class InboundWebhooks:
+    """``POST /webhooks/{platform}[/{connection_id}]``: how to verify a delivery and who handles it."""
+
+    verify: Callable[..., Any]  # printgate.webhooks.inbound.Verifier
+    handle: Callable[..., Any]  # (session, InboundDelivery) -> None, run by a worker
+    max_age_s: int | None = None  # refuse deliveries older than this (None: the instance default)
+    kept_headers: tuple[str, ...] = ()  # extra header prefixes stored on the delivery row
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    name: str
+    adapter: AdapterFactory  # the shared pipeline's view of one connected store
+    # Line-item properties that carry a jobId, on top of core's (ours first, Filecheck's after).
+    line_item_keys: tuple[str, ...] = ()
+    webhooks: InboundWebhooks | None = None
+    # Signed ``POST /orders/{id}`` calls from the store side (a plugin or module).
+    order_verifier: OrderVerifier | None = None
+    # Takes an order core captured from such a call into the pipeline (``order.captured``).
+    on_order_captured: Callable[..., None] | None = None
+    routers: tuple[APIRouter, ...] = field(default_factory=tuple)

@@ -1,0 +1,19 @@
+"""The core room's wiring: live status announcements, recovery and retention sweeps, its routes."""
+
+from __future__ import annotations
+
+from printgate.core import retention, signals
+from printgate.core.jobs import live
+from printgate.core.pipeline import recovery
+from printgate.core.wiring import Wiring
+
+
+def install(wiring: Wiring) -> None:
+    wiring.listen(signals.JOB_STATUS, live.publish)
+    wiring.every("recovery.sweep", recovery.sweep, every_s=15, on_startup=lambda: recovery.sweep(requeue_pending=True))
+    wiring.every("retention.purge", retention.purge, every_s=3600)
+    if wiring.app is not None:
+        from printgate.core.api.routes import element, files, jobs, library, ops, orders, uploads
+
+        for module in (jobs, uploads, orders, library, files, ops, element):
+            wiring.route(module.router)

@@ -1,0 +1,13 @@
+"""The widgets room's wiring: the widget's files, the demo page (API processes only)."""
+
+from __future__ import annotations
+
+from printgate.core.wiring import Wiring
+
+
+def install(wiring: Wiring) -> None:
+    if wiring.app is not None:
+        from printgate.widgets import routes
+
+        wiring.route(routes.router)
+        wiring.mount(routes.mount_widget)

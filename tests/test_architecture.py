@@ -1,0 +1,180 @@
+"""The house rules, checked against the code: one composition root, core at the bottom, queue entry
+points referenced as functions, and nothing registering itself on import."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from printgate import tasks
+from printgate.connectors import registry
+from printgate.connectors import room as connectors_room
+from printgate.connectors.base.adapter import PlatformAdapter
+from printgate.connectors.base.spec import InboundWebhooks, PlatformSpec
+from printgate.connectors.platforms import PLATFORMS
+from printgate.core.wiring import Wiring
+from printgate.webhooks import inbound
+from tests.conftest import Instance
+from tests.support import source_dir
+
+PACKAGE = source_dir("core").parent
+ROOMS = ("core", "connectors", "webhooks", "widgets")
+
+
+def modules() -> Iterator[tuple[str, Path, ast.Module]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(rel.parts).removesuffix(".__init__")
+        yield name, path, ast.parse(path.read_text(), filename=str(path))
+
+
+def imported_names(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):  # function-level imports included: they are arrows too
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def test_core_imports_no_other_room() -> None:
+    crossings = [(name, target) for name, _, tree in modules() if name.startswith("printgate.core.")
+                 for target in imported_names(tree)
+                 if target.startswith(("printgate.connectors", "printgate.webhooks", "printgate.widgets"))]
+    assert crossings == []
+
+
+def test_no_wiring_by_dotted_strings() -> None:
+    loaders = [(name, node.lineno) for name, _, tree in modules() for node in ast.walk(tree)
+               if (isinstance(node, ast.Name) and node.id == "__import__")
+               or (isinstance(node, ast.Attribute) and node.attr == "import_module")
+               or (isinstance(node, ast.alias) and node.name == "importlib")]
+    assert loaders == []
+
+
+def _enqueued(tree: ast.Module) -> Iterator[tuple[int, ast.expr]]:
+    """(line, the function argument) of every call that puts work on a queue."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if callee == "enqueue" and len(node.args) >= 2:
+            yield node.lineno, node.args[1]
+        elif callee in ("schedule", "schedule_many") and node.args:
+            yield node.lineno, node.args[0]
+
+
+def _resolve(module: Any, expr: ast.expr) -> Any:
+    if isinstance(expr, ast.Name):
+        return getattr(module, expr.id)
+    if isinstance(expr, ast.Attribute):
+        return getattr(_resolve(module, expr.value), expr.attr)
+    raise TypeError(ast.dump(expr))
+
+
+def test_every_enqueue_names_a_cataloged_entry_point() -> None:
+    import importlib
+
+    seen = []
+    for name, _, tree in modules():
+        calls = list(_enqueued(tree))
+        if not calls or name in ("printgate.core.queue", "printgate.webhooks._queue"):
+            continue
+        module = importlib.import_module(name)
+        for line, expr in calls:
+            assert not isinstance(expr, ast.Constant), f"{name}:{line} enqueues by a string"
+            target = _resolve(module, expr)
+            assert target in tasks.ENTRY_POINTS, f"{name}:{line} enqueues {target!r}, not in printgate.tasks"
+            seen.append(target)
+    # Every cataloged entry point is enqueued somewhere: the catalog holds no dead names.
+    assert set(map(id, seen)) == set(map(id, tasks.ENTRY_POINTS))
+
+
+def test_importing_every_module_registers_nothing() -> None:
+    """Import all of printgate in a fresh interpreter, wire nothing: no listener, sweep, platform or
+    verifier may exist. (RQ's cron file and the ASGI/CLI entry points are programs, not modules.)"""
+    skip = ("printgate.asgi", "printgate.__main__", "printgate.connectors.base.cron", "printgate.migrations")
+    names = [name for name, _, _ in modules() if not name.startswith(skip)]
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from printgate.core import signals, periodic, orders\n"
+        "from printgate.webhooks import inbound\n"
+        "from printgate.connectors import registry\n"
+        "print(json.dumps({'listeners': {k: len(v) for k, v in signals._listeners.items() if v},\n"
+        "                  'periodic': sorted(periodic._tasks), 'inbound': inbound.platforms(),\n"
+        "                  'platforms': registry.platforms(), 'verifiers': len(orders._verifiers)}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "listeners": {}, "periodic": [], "inbound": [], "platforms": [], "verifiers": 0}
+
+
+def test_the_root_wires_every_declared_platform(instance: Instance) -> None:
+    from printgate.app import create_app
+
+    app = create_app()
+    names = [declare().name for declare in PLATFORMS]
+    assert names == ["shopify", "woocommerce", "opencart", "prestashop"]
+    assert registry.platforms() == sorted(names)
+    assert {"shopify", "woocommerce"} <= set(inbound.platforms())
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    assert client.get("/no-such-room").status_code == 404
+    # Each platform's routes answer (refusing the anonymous caller), where an unrouted path is a 404.
+    for method, path in (("GET", "/shopify/install"), ("GET", "/woocommerce/connect"),
+                         ("POST", "/store-modules/stores"), ("GET", "/stores/st_1"), ("GET", "/webhook-endpoints")):
+        assert client.request(method, path).status_code in (400, 401, 403), (method, path)
+    # The module router OpenCart and PrestaShop share is added once: no duplicate operations.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spec = app.openapi()
+    assert "/store-modules/stores" in spec["paths"]
+
+
+class _NewAdapter(PlatformAdapter):
+    platform = "newshop"
+
+
+def _handle(session: Any, delivery: Any) -> None:
+    return None
+
+
+def _verify(headers: Any, body: bytes, connection_id: str | None) -> Any:
+    raise inbound.UnknownConnection("no such shop")
+
+
+def test_a_new_platform_is_one_declaration(instance: Instance) -> None:
+    """What "one folder and one line" buys: a spec handed to the room makes the adapter, the webhook
+    receiver and the routes live, with nothing else touched."""
+    from fastapi import APIRouter, FastAPI
+    from fastapi.testclient import TestClient
+
+    router = APIRouter()
+
+    @router.get("/newshop/ping")
+    def ping() -> dict[str, str]:
+        return {"pong": "newshop"}
+
+    def newshop() -> PlatformSpec:
+        return PlatformSpec(name="newshop", adapter=_NewAdapter, line_item_keys=("_newshop_job",),
+                            webhooks=InboundWebhooks(verify=_verify, handle=_handle), routers=(router,))
+
+    app = FastAPI()
+    try:
+        connectors_room.install(Wiring(app), platforms=(newshop,))
+        assert "newshop" in registry.platforms() and registry.line_item_keys("newshop") == ("_newshop_job",)
+        assert inbound.get_platform("newshop") is not None
+        assert TestClient(app).get("/newshop/ping").json() == {"pong": "newshop"}
+    finally:
+        inbound.unregister_platform("newshop")
+        registry._specs.pop("newshop", None)
