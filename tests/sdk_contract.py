@@ -19,9 +19,9 @@ FIXTURES = Path("/work/shared/spec/sdk-fixtures")
 # (a Filecheck storage detail per step type) and the preflight report body (printgate's own engine;
 # its shape is tested in tests/preflight).
 FREE_FORM = frozenset({"params", "metaData", "outputs", "report", "runtimeParams", "policy"})
-# Fixture keys printgate does not produce (Filecheck internals): the tenant shard index and the lean
-# task's intermediate-artifact pointers, always null in the fixtures.
-NOT_PRODUCED = frozenset({"domainIdx", "inputArtifact", "currentArtifact"})
+# Fixture keys printgate does not produce (Filecheck internals): the lean task's intermediate-artifact
+# pointers, always null in the fixtures.
+NOT_PRODUCED = frozenset({"inputArtifact", "currentArtifact"})
 
 
 def fixture(name: str) -> Any:

@@ -7,10 +7,23 @@ from pathlib import Path
 PDF, RASTER, VECTOR, OFFICE, ARCHIVE, FONT, OTHER = "pdf", "raster", "vector", "office", "archive", "font", "other"
 
 
+# The extension a file of each sniffed type gets when printgate has to name it (``service.source_name``).
+EXTENSIONS = {
+    "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif",
+    "image/webp": ".webp", "image/gif": ".gif", "application/postscript": ".ps", "image/svg+xml": ".svg",
+    "application/msword": ".doc", "application/zip": ".zip",
+}
+
+
 def sniff(path: Path) -> tuple[str, str]:
     """Return ``(fileType, mimeType)``; ``fileType`` is one of Filecheck's Task.fileType values."""
     with path.open("rb") as fh:
-        head = fh.read(2048)
+        return sniff_head(fh.read(2048))
+
+
+def sniff_head(head: bytes) -> tuple[str, str]:
+    """:func:`sniff` for bytes already in memory (an inline base64 source): its first 2048 bytes decide."""
+    head = head[:2048]
     if not head:
         return OTHER, "application/octet-stream"
     if b"%PDF-" in head[:1024]:

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from printgate.core.clock import epoch_ms, iso
@@ -18,7 +19,7 @@ from printgate.core.config import get_settings
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, job_status_in
 from printgate.core.jobs.service import steps_of, tasks_of
 from printgate.core.jobs.states import JOB_TERMINAL, job_can_proceed
-from printgate.core.models import Artifact, Job, Step, Task
+from printgate.core.models import Account, Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,18 @@ def _results(tasks: list[Task], steps: list[Step], arts: dict[str | None, list[A
     return results
 
 
+def domain_idx(session: Session, account_id: str) -> int:
+    """The account's number, served as ``summary.domainIdx``.
+
+    Filecheck's ``domainIdx`` is its tenant's integer index (``domainIdx: number`` in the SDK's
+    ``JobSummary``; the same 42 names the tenant's upload prefix ``u/42/...`` in sdk-fixtures). printgate's
+    tenant is an account with a string id, so its number is its rank among accounts in creation order:
+    1 for the first. Account ids are time-sortable ULIDs and accounts are never deleted, so the rank is
+    fixed once the account exists; counting keys ``<=`` it is a range scan of the primary key index.
+    """
+    return int(session.exec(select(func.count()).select_from(Account).where(col(Account.id) <= account_id)).one())
+
+
 def _status_outcome(session: Session, job: Job, dialect: str, tasks: list[Task] | None = None
                     ) -> tuple[str, str | None]:
     """The job's ``(status, outcome)`` in ``dialect``; looks at its files only when the answer depends on them."""
@@ -147,8 +160,8 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
     }
     if not lean:
         out["summary"] = {
-            "id": job.id, "status": status, "outcome": outcome, "ruleId": job.rule_id,
-            "channel": job.channel, "customerId": job.customer_id, "orderId": job.order_id,
+            "id": job.id, "domainIdx": domain_idx(session, job.account_id), "status": status, "outcome": outcome,
+            "ruleId": job.rule_id, "channel": job.channel, "customerId": job.customer_id, "orderId": job.order_id,
             "policy": {"onFail": job.on_fail}, "metaData": job.meta_data, "taskIds": [t.id for t in tasks],
             "sourceRefs": [
                 {"taskId": t.id, "bucket": get_storage().bucket, "key": a.key}
@@ -167,10 +180,12 @@ def run_wire(task: Task, arts: list[Artifact]) -> dict[str, Any]:
         (a for a in reversed(arts) if a.role == "optimizedFile"), None)
     proofs = [a for a in arts if a.role == "proof"]
     previews = [a for a in arts if a.role in ("preview", "thumbnail")]
+    # Named at creation (``service.source_name``); tasks made before that fall back to their source.
+    name = task.name or task.source
     return {
-        "id": task.id, "name": task.name or task.source, "outcome": task.outcome, "status": task.status,
+        "id": task.id, "name": name, "outcome": task.outcome, "status": task.status,
         "slot": task.slot, "fileType": task.file_type, "acceptKey": task.file_type,
-        "source": {"name": task.name}, "hasOutput": output is not None,
+        "source": {"name": name}, "hasOutput": output is not None,
         "proofs": [{"url": storage.download_url(a.key, expires_in=expires), "page": a.page} for a in proofs],
         "previews": [{"url": storage.download_url(a.key, expires_in=expires), "page": a.page, "kind": a.role}
                      for a in previews],

@@ -30,8 +30,12 @@ Signing
 Every request carries Standard Webhooks headers: ``webhook-id`` (the event id, the same on every
 retry and every endpoint), ``webhook-timestamp`` (of this attempt) and ``webhook-signature``
 (``v1,<base64 HMAC-SHA256>`` of ``{id}.{timestamp}.{body}``). For 24 h after a secret rotation the
-previous secret signs too, as a second space-separated ``v1,`` signature. A job's own webhook is
-signed with the account's default secret: that of its oldest endpoint, if it has one.
+previous secret signs too, as a second space-separated ``v1,`` signature. Every signed request also
+carries ``x-filecheck-signature`` (DECISIONS.md 11): the bare hex HMAC-SHA256 of the raw body keyed with
+the same endpoint secret string, which is what Filecheck's SDK ``constructEvent`` verifies
+(``signing.filecheck_signature`` says why that key). That header holds one value, so only the current
+secret signs it. A job's own webhook is signed with the account's default secret: that of its oldest
+endpoint, if it has one.
 
 Delivery
 --------
@@ -74,13 +78,14 @@ from printgate.core.models import Job, Order
 from printgate.webhooks import _queue, events
 from printgate.webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
 from printgate.webhooks.settings import get_webhook_settings
-from printgate.webhooks.signing import standard_sign
+from printgate.webhooks.signing import FILECHECK_SIGNATURE_HEADER, filecheck_signature, standard_sign
 
 log = logging.getLogger("printgate.webhooks.outbound")
 
 # Headers a job's submitter may not set on its webhook (printgate owns them).
 RESERVED_HEADERS = frozenset({"host", "content-length", "content-type", "transfer-encoding", "connection",
-                              "webhook-id", "webhook-timestamp", "webhook-signature"})
+                              "webhook-id", "webhook-timestamp", "webhook-signature",
+                              FILECHECK_SIGNATURE_HEADER})
 
 
 # --- payloads --------------------------------------------------------------------------------------
@@ -366,8 +371,15 @@ def account_default_endpoint(session: Session, account_id: str) -> WebhookEndpoi
 
 
 def signature_headers(secrets_: list[str], msg_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Both header sets, so a Standard Webhooks verifier and Filecheck's SDK each accept the request.
+
+    ``secrets_`` is current first (``endpoint_secrets``). ``webhook-signature`` lists one ``v1,`` per
+    secret; ``x-filecheck-signature`` is a single hex digest the SDK compares whole, so it comes from the
+    current secret only: the one the merchant was given last.
+    """
     signature = " ".join(standard_sign(secret, msg_id, timestamp, body) for secret in secrets_)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature,
+            FILECHECK_SIGNATURE_HEADER: filecheck_signature(secrets_[0], body)}
 
 
 # --- one attempt ------------------------------------------------------------------------------------

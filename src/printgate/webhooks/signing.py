@@ -3,6 +3,8 @@
 - Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<b64>``) signs
   printgate's outbound events and the calls store modules (OpenCart, PrestaShop, WordPress) make to
   printgate. Secrets look like ``whsec_<base64>``.
+- Filecheck's SDK (``constructEvent``) verifies ``x-filecheck-signature``: hex HMAC-SHA256 of the raw
+  body; printgate's outbound events carry it next to the Standard Webhooks headers.
 - Shopify and WooCommerce sign the raw body with base64(HMAC-SHA256); Shopify's install redirect
   carries a hex HMAC over the sorted query pairs.
 
@@ -92,6 +94,40 @@ def standard_verify(
         expected = standard_sign(secret, msg_id, ts, body).split(",", 1)[1]
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return msg_id
+    raise SignatureError("signature does not match")
+
+
+FILECHECK_SIGNATURE_HEADER = "x-filecheck-signature"
+
+
+def filecheck_signature(secret: str, body: bytes) -> str:
+    """The ``x-filecheck-signature`` value: bare lowercase hex of HMAC-SHA256(secret, raw body).
+
+    The key is the endpoint secret exactly as the merchant is given it, ``whsec_`` prefix included,
+    as UTF-8 bytes: not the base64-decoded bytes Standard Webhooks signs with. Why:
+
+    - DECISIONS.md 11: "also with ``x-filecheck-signature`` (hex HMAC-SHA256 of the body with the
+      endpoint secret, as Filecheck's SDK verifies)". API.md §9: "header ``x-filecheck-signature:
+      <hex>`` = HMAC-SHA256 of the raw body". Both say hex, no ``sha256=`` prefix, and "the endpoint
+      secret", i.e. the string the merchant holds; neither mentions decoding it.
+    - Filecheck's SDK, whose verification the decision names (filecheck-node ``src/webhooks.ts``, in the
+      repository sdk-fixtures/PROVENANCE.md names), keys its HMAC with the secret string it is handed
+      (Node's ``createHmac('sha256', secret)`` takes a string's UTF-8 bytes) and compares the trimmed
+      header with the hex digest; its own test signs with ``'whsec_test_secret'``, which is not base64 at
+      all. A merchant passes the one secret they have to ``constructEvent``, so the sender must key with
+      that same string for the SDK's check to pass.
+    """
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def filecheck_verify(secrets_: str | Iterable[str], body: bytes, signature: str | None) -> None:
+    """Check an ``x-filecheck-signature`` value (surrounding whitespace ignored, as the SDK does)."""
+    if not signature:
+        raise SignatureError(f"missing {FILECHECK_SIGNATURE_HEADER} header")
+    for secret in [secrets_] if isinstance(secrets_, str) else list(secrets_):
+        # bytes: compare_digest refuses str with non-ASCII characters, which a forged header may hold
+        if hmac.compare_digest(filecheck_signature(secret, body).encode(), signature.strip().encode()):
+            return
     raise SignatureError("signature does not match")
 
 

@@ -7,6 +7,7 @@ import binascii
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -15,6 +16,7 @@ from printgate.core import library, signals, tasks
 from printgate.core.clock import utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from printgate.core.filetypes import EXTENSIONS, sniff_head
 from printgate.core.ids import new_id
 from printgate.core.jobs.states import (
     JOB_TERMINAL,
@@ -104,23 +106,56 @@ def claim_upload(session: Session, account_id: str, file_ref: str) -> Upload:
     return upload
 
 
+def _url_file_name(url: str) -> str | None:
+    """The last segment of a URL's path, percent-decoded (``.../Business%20Card.pdf?v=2`` ->
+    ``Business Card.pdf``); None when the path ends in ``/`` or is empty."""
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1]).replace("\\", "/").rsplit("/", 1)[-1]
+    segment = "".join(ch for ch in segment if ch.isprintable()).strip()
+    return segment if segment not in ("", ".", "..") else None
+
+
+def source_name(source: SourceSpec, position: int, upload: Upload | None = None) -> str:
+    """The file name a task (and its Run) goes by: never null, as clients show and save it by that name.
+
+    Filecheck's Run ``name`` is "file name" (API.md §5.5), a non-null string in its SDK's ``Run`` type, and
+    its plugins read it (and ``source.name``) to name the downloaded file. In order: the ``name`` the
+    client sent; for a ``url`` source, the URL path's last segment, percent-decoded; for a ``fileRef``, the
+    file name the upload carried; otherwise ``file-{n}`` (``n`` = the source's 1-based position in the
+    submission) with the extension of the file's type: sniffed from the bytes of a base64 source (its
+    content, not a declared ``mimeType``, decides, as everywhere in printgate), else the declared or
+    uploaded ``mimeType``'s; none when the type is unknown (a ``url`` whose path ends in ``/``).
+    """
+    if source.name:
+        return source.name
+    if source.url and (from_url := _url_file_name(source.url)):
+        return from_url
+    if upload is not None and upload.file_name:
+        return upload.file_name
+    mime = source.mime_type or (upload.mime_type if upload is not None else None)
+    if source.data is not None:
+        sniffed = sniff_head(source.data)[1]
+        mime = sniffed if sniffed in EXTENSIONS else mime
+    return f"file-{position + 1}{EXTENSIONS.get(mime or '', '')}"
+
+
 def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> Task:
+    upload = claim_upload(session, job.account_id, source.file_ref) if source.data is None and source.file_ref \
+        else None
     task = Task(
         id=new_id("task"), job_id=job.id, account_id=job.account_id, position=position,
-        name=source.name, slot=source.slot, source=source.url or source.name, source_headers=source.headers,
+        name=source_name(source, position, upload), slot=source.slot, source=source.url or source.name,
+        source_headers=source.headers,
         file_ref=source.file_ref, client_ref=source.client_ref, profile_id=source.profile_id,
         params={**(source.params or {}), **({"onFail": source.on_fail} if source.on_fail else {})} or None,
     )
     storage = get_storage()
     if source.data is not None:
-        key = f"s/{job.account_id}/{job.id}/{task.id}/{_safe_name(source.name)}"
+        key = f"s/{job.account_id}/{job.id}/{task.id}/{_safe_name(task.name)}"
         size = storage.put_bytes(key, source.data, source.mime_type)
         session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
-                             role="source", key=key, size_bytes=size, file_name=source.name,
+                             role="source", key=key, size_bytes=size, file_name=task.name,
                              mime_type=source.mime_type))
-    elif source.file_ref:
-        upload = claim_upload(session, job.account_id, source.file_ref)
-        task.name = task.name or upload.file_name
+    elif upload is not None:
         session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
                              role="source", key=upload.key, size_bytes=upload.size_bytes,
                              file_name=task.name, mime_type=upload.mime_type))

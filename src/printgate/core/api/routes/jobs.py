@@ -51,7 +51,7 @@ def _source(raw: dict[str, Any], steps: list[dict[str, Any]], **extra: Any) -> S
     if raw.get("file") is not None:
         data = decode_inline_file(raw["file"])
     return SourceSpec(steps=steps, url=url, headers=raw.get("headers"), data=data, file_ref=raw.get("fileRef"),
-                      name=raw.get("name") or (url.rsplit("/", 1)[-1].split("?", 1)[0] if url else None),
+                      name=raw.get("name") or None,  # none sent: service.source_name names the file
                       mime_type=raw.get("mimeType"), params=raw.get("params") if "steps" in raw else None,
                       **extra)
 
