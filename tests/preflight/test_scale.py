@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from printgate.core.preflight import engine, run_preflight
-from printgate.core.preflight.document import DocumentReader
+from printgate.core.preflight.pdf.reader import DocumentReader
 
 from . import pdfgen
 from .conftest import print_ready

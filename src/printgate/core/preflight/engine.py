@@ -19,9 +19,10 @@ from printgate.core.errors import UnreadableFile
 
 from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
 from .checks.geometry import target_sizes
-from .document import DocumentReader, detect_kind, open_pdf, page_count, round_rect
 from .messages import fill
 from .model import DocFacts, FontInfo, PageFacts, Violation, pt_to_mm, r1
+from .pdf.geometry import round_rect
+from .pdf.reader import DocumentReader, detect_kind, open_pdf, page_count
 from .profiles import CheckConfig, Plan, build_plan
 from .raster import raster_facts
 from .tac import TacRenderer

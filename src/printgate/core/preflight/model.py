@@ -1,5 +1,9 @@
 """Plain data shared by the extractor, the checks and the report builder.
 
+Also the one rule on that data which both the extractor and the checks apply: ``effective_trim``
+(the TrimBox, or the one inferred from the ordered size), kept here so the PDF reader does not
+import a check.
+
 Everything here is picklable so page facts can be produced in worker processes.
 """
 
@@ -133,6 +137,27 @@ class PageFacts:
         x0, y0, x1, y1 = box if box is not None else self.trim_or_media
         w, h = abs(x1 - x0), abs(y1 - y0)
         return (h, w) if self.rotation % 180 == 90 else (w, h)
+
+
+def effective_trim(page: PageFacts, context: dict[str, Any], sizes: list[tuple[float, float]] | None = None) -> tuple[Rect, bool]:
+    """The trim box, or one inferred from the target size when the page is exactly target + bleed.
+
+    Returns (box, inferred). Mirrors the glossary's rule: a 106 x 106 mm upload for a 100 x 100 mm
+    order means a 3 mm bleed with the TrimBox 3 mm inside.
+    """
+    if page.trim is not None:
+        return page.trim, False
+    box = page.crop
+    if sizes:
+        w = pt_to_mm(box[2] - box[0])
+        h = pt_to_mm(box[3] - box[1])
+        for tw, th in sizes:
+            for aw, ah in ((tw, th), (th, tw)):
+                dx, dy = w - aw, h - ah
+                if 0.5 < dx < 30 and abs(dx - dy) < 0.5:
+                    ix, iy = mm_to_pt(dx / 2), mm_to_pt(dy / 2)
+                    return (box[0] + ix, box[1] + iy, box[2] - ix, box[3] - iy), True
+    return box, False
 
 
 @dataclass

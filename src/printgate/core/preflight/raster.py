@@ -17,8 +17,8 @@ from PIL import Image
 
 from printgate.core.errors import UnreadableFile
 
-from .document import icc_description
 from .model import DocFacts, r1
+from .pdf.colorspaces import icc_description
 
 HARD_PIXEL_LIMIT = 1_000_000_000  # declared pixels we agree to look at at all
 DECODE_PIXEL_LIMIT = 40_000_000  # above this we read headers only

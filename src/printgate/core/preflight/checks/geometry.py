@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import DocContext, PageContext, SkipCheck, check
-from ..model import PageFacts, Rect, Violation, mm_to_pt, pt_to_mm, r1
+from ..model import PageFacts, Rect, Violation, effective_trim, mm_to_pt, pt_to_mm, r1
 
 SIDES = ("top", "right", "bottom", "left")
 
@@ -34,27 +34,6 @@ def target_sizes(settings: dict[str, Any], context: dict[str, Any]) -> list[tupl
         except (KeyError, TypeError, ValueError, IndexError):
             continue
     return out
-
-
-def effective_trim(page: PageFacts, context: dict[str, Any], sizes: list[tuple[float, float]] | None = None) -> tuple[Rect, bool]:
-    """The trim box, or one inferred from the target size when the page is exactly target + bleed.
-
-    Returns (box, inferred). Mirrors the glossary's rule: a 106 x 106 mm upload for a 100 x 100 mm
-    order means a 3 mm bleed with the TrimBox 3 mm inside.
-    """
-    if page.trim is not None:
-        return page.trim, False
-    box = page.crop
-    if sizes:
-        w = pt_to_mm(box[2] - box[0])
-        h = pt_to_mm(box[3] - box[1])
-        for tw, th in sizes:
-            for aw, ah in ((tw, th), (th, tw)):
-                dx, dy = w - aw, h - ah
-                if 0.5 < dx < 30 and abs(dx - dy) < 0.5:
-                    ix, iy = mm_to_pt(dx / 2), mm_to_pt(dy / 2)
-                    return (box[0] + ix, box[1] + iy, box[2] - ix, box[3] - iy), True
-    return box, False
 
 
 def bleed_sides_pt(page: PageFacts, trim: Rect) -> dict[str, float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import DocContext, PageContext, check
-from ..document import version_key
 from ..model import Violation
+from ..pdf.objects import version_key
 
 VERSIONS = ["1.3", "1.4", "1.5", "1.6", "1.7", "2.0"]
 

@@ -1,0 +1,765 @@
+"""The content-stream interpreter: one pass over a page's operators that fills its ``PageFacts``.
+
+``PageWalker`` tracks the graphics state (``GState``: CTM, colours and colour spaces, line width,
+text state, ExtGState transparency and overprint) through the page, its form XObjects and tiling
+patterns, and records only bounded summaries (the worst N objects of each kind, colour modes, spot
+names, ICC profiles, images, fonts used). Every recursion is bounded by form depth, an operator
+budget and a cycle guard; going over a limit raises ``BudgetExceeded``, which the page reports as a
+content error. The walker reads per-document caches through the ``DocumentCaches`` protocol, so it
+does not import the reader that drives it.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Protocol
+
+import pikepdf
+
+from ..content import PName
+from ..model import ImageUse, Mark, PageFacts, Rect
+from .colorspaces import CS, CS_CMYK, CS_GRAY, CS_RGB, ColorSpaces, is_rich_black, is_white
+from .fonts import FontMetrics
+from .geometry import IDENTITY, Matrix, Smallest, bbox_of, mat_mul, matrix
+from .objects import dict_get, inherited, num, objkey, pdf_name
+from .streams import (
+    MAX_CONTENT_BYTES,
+    BudgetExceeded,
+    ScratchStreams,
+    page_content_bytes,
+    parse_ops,
+    read_stream_capped,
+)
+
+MAX_OPS_PER_PAGE = 2_000_000
+MAX_FORM_DEPTH = 12
+FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
+
+
+class DocumentCaches(ScratchStreams, Protocol):
+    """What the walker uses of the document it walks (``reader.DocumentReader`` provides it)."""
+
+    form_ops: dict[tuple[int, int], list[tuple[str, Any]]]
+    form_ops_size: int
+    colorspaces: ColorSpaces
+    gstates: dict[tuple[int, int], tuple[tuple[str, Any], ...]]
+
+    def warn(self, msg: str) -> None: ...
+
+    def font(self, fdict: Any, resname: str) -> FontMetrics: ...
+
+    def image_info(self, img: Any, resources: Any) -> tuple[int, int, int, CS, list[str], bool, bool]: ...
+
+
+class GState:
+    __slots__ = (
+        "blend",
+        "ctm",
+        "fill_alpha",
+        "fill_color",
+        "fill_cs",
+        "font",
+        "font_size",
+        "lw",
+        "op_fill",
+        "op_stroke",
+        "smask",
+        "stroke_alpha",
+        "stroke_color",
+        "stroke_cs",
+        "tc",
+        "th",
+        "tl",
+        "tr",
+        "trise",
+        "tw",
+    )
+
+    def __init__(self, ctm: Matrix) -> None:
+        self.ctm = ctm
+        self.fill_cs: CS = CS_GRAY
+        self.stroke_cs: CS = CS_GRAY
+        self.fill_color: tuple[float, ...] = (0.0,)
+        self.stroke_color: tuple[float, ...] = (0.0,)
+        self.lw = 1.0
+        self.fill_alpha = 1.0
+        self.stroke_alpha = 1.0
+        self.blend = False
+        self.smask = False
+        self.op_fill = False
+        self.op_stroke = False
+        self.font: FontMetrics | None = None
+        self.font_size = 0.0
+        self.tc = 0.0
+        self.tw = 0.0
+        self.th = 1.0
+        self.tl = 0.0
+        self.tr = 0
+        self.trise = 0.0
+
+    def copy(self) -> GState:
+        g = GState.__new__(GState)
+        g.ctm = self.ctm
+        g.fill_cs = self.fill_cs
+        g.stroke_cs = self.stroke_cs
+        g.fill_color = self.fill_color
+        g.stroke_color = self.stroke_color
+        g.lw = self.lw
+        g.fill_alpha = self.fill_alpha
+        g.stroke_alpha = self.stroke_alpha
+        g.blend = self.blend
+        g.smask = self.smask
+        g.op_fill = self.op_fill
+        g.op_stroke = self.op_stroke
+        g.font = self.font
+        g.font_size = self.font_size
+        g.tc = self.tc
+        g.tw = self.tw
+        g.th = self.th
+        g.tl = self.tl
+        g.tr = self.tr
+        g.trise = self.trise
+        return g
+
+
+PATH_POINT_OPS = frozenset(("m", "l", "c", "v", "y"))
+# Operators that change nothing we track (clipping, marked content end, glyph metrics, compat...).
+NOOP_OPS = frozenset(("ET", "W", "W*", "h", "EMC", "MP", "DP", "d0", "d1", "J", "j", "M", "d", "ri", "i", "BX", "EX"))
+PAINT_OPS = {
+    "f": (True, False),
+    "F": (True, False),
+    "f*": (True, False),
+    "S": (False, True),
+    "s": (False, True),
+    "B": (True, True),
+    "B*": (True, True),
+    "b": (True, True),
+    "b*": (True, True),
+}
+
+
+# Operator -> branch of PageWalker.walk (0: nothing we track). Below 20: graphics; from 20: text,
+# XObjects, inline images.
+OPCODES: dict[str, int] = {
+    **{op: 1 for op in PATH_POINT_OPS},
+    "re": 2,
+    **{op: 3 for op in PAINT_OPS},
+    "n": 4,
+    "q": 5,
+    "Q": 6,
+    "cm": 7,
+    "w": 8,
+    **{op: 9 for op in ("g", "G", "rg", "RG", "k", "K")},
+    "cs": 10,
+    "CS": 10,
+    **{op: 11 for op in ("sc", "scn", "SC", "SCN")},
+    "gs": 12,
+    "sh": 13,
+    "BDC": 14,
+    "BMC": 14,
+    **{op: 20 for op in ("Tj", "TJ", "'", '"')},
+    "Td": 21,
+    "TD": 21,
+    "Tf": 22,
+    "BT": 23,
+    "Tm": 24,
+    "T*": 25,
+    "TL": 26,
+    "Tc": 27,
+    "Tw": 28,
+    "Tz": 29,
+    "Ts": 30,
+    "Tr": 31,
+    "Do": 32,
+    "INLINE IMAGE": 33,
+}
+NAME_TYPES = (pikepdf.Name, PName)
+
+
+class PageWalker:
+    """Interprets a page's content streams into a ``PageFacts``."""
+
+    def __init__(self, doc: DocumentCaches, facts: PageFacts, edge: Rect) -> None:
+        self.doc = doc
+        self.facts = facts
+        self.edge = edge
+        self.ops = 0
+        self.stack: list[tuple[int, int]] = []
+        self.small_text = Smallest()
+        self.thin = Smallest()
+        self.text_marks = Smallest()
+        self.obj_marks = Smallest()
+        self.rich = 0
+        self.images: list[ImageUse] = []
+        self.mode_counts: dict[str, int] = {}
+        self.mode_rects: dict[str, list[Rect]] = {}
+        self.spots: set[str] = set()
+        self.iccs: set[str] = set()
+        self.fonts: set[str] = set()
+        self.transp: set[str] = set()
+
+    # ---------------------------------------------------------------- recording
+
+    def _mode(self, cs: CS, rect: Rect | None) -> None:
+        if cs.mode == "Pattern" and cs.base is not None:
+            cs = cs.base
+        if cs.mode in ("None", "Pattern"):
+            return
+        self.mode_counts[cs.mode] = self.mode_counts.get(cs.mode, 0) + 1
+        if rect is not None:
+            lst = self.mode_rects.setdefault(cs.mode, [])
+            if len(lst) < 10:
+                lst.append(rect)
+        if cs.spots:
+            self.spots.update(cs.spots)
+        if cs.icc:
+            self.iccs.add(cs.icc)
+        elif cs.family == "ICCBased":
+            self.iccs.add("(unnamed ICC profile)")
+
+    def _edge_distance(self, r: Rect) -> float | None:
+        e = self.edge
+        if r[2] <= e[0] or r[0] >= e[2] or r[3] <= e[1] or r[1] >= e[3]:
+            return None  # entirely outside the trim area (slug, marks)
+        return min(r[0] - e[0], r[1] - e[1], e[2] - r[2], e[3] - r[3])
+
+    def _object_mark(self, kind: str, r: Rect) -> None:
+        d = self._edge_distance(r)
+        if d is None or d < 0.5:
+            return  # bleeding objects and backgrounds intentionally touch or cross the edge
+        if self.obj_marks.wants(d):
+            self.obj_marks.push(d, Mark(kind, d, r))
+
+    def paint(self, g: GState, rect: Rect | None, fill: bool, stroke: bool, text: bool = False) -> None:
+        if fill:
+            self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, text, g.fill_alpha)
+        if stroke:
+            self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
+            if not text:
+                lw = g.lw * math.sqrt(abs(g.ctm[0] * g.ctm[3] - g.ctm[1] * g.ctm[2]))
+                if rect is not None:
+                    self.thin.push(lw, (round(lw, 3), rect))
+                f = self.facts
+                f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
+        if g.blend or g.smask or (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
+            self.facts.tac_needs_render = True
+            if g.blend:
+                self.transp.add("blend mode")
+            if g.smask:
+                self.transp.add("soft mask")
+            if (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
+                self.transp.add("opacity")
+        if rect is not None and not text:
+            self._object_mark("path", rect)
+
+    def _paint_one(
+        self,
+        g: GState,
+        cs: CS,
+        color: tuple[float, ...],
+        overprint: bool,
+        rect: Rect | None,
+        text: bool,
+        alpha: float,
+    ) -> None:
+        self._mode(cs, rect)
+        f = self.facts
+        if cs.family == "DeviceCMYK" and len(color) >= 4:
+            tac = (color[0] + color[1] + color[2] + color[3]) * 100.0
+            if tac > f.tac_vector:
+                f.tac_vector = tac
+                f.tac_vector_rect = rect
+        elif cs.mode != "Gray" or cs.family == "ICCBased":
+            f.tac_needs_render = True
+        if overprint or alpha < 1:
+            f.tac_needs_render = True
+        if is_rich_black(cs, color):
+            f = self.facts
+            if text:
+                f.rich_black_text += 1
+            else:
+                f.rich_black_other += 1
+            if rect is not None and len(f.rich_black_rects) < 10:
+                f.rich_black_rects.append(rect)
+        if overprint:
+            f = self.facts
+            if is_white(cs, color):
+                f.overprint_white += 1
+                if rect is not None and len(f.overprint_rects) < 10:
+                    f.overprint_rects.append(rect)
+            elif (cs.mode == "CMYK" and len(color) >= 4 and max(color[:3]) > 0.001) or cs.mode in ("RGB", "Lab"):
+                f.overprint_color += 1
+
+    # ---------------------------------------------------------------- content
+
+    def _ops(self, stream: Any, cache_key: tuple[int, int] | None) -> list[tuple[str, Any]]:
+        cache = self.doc.form_ops
+        if cache_key is not None and cache_key in cache:
+            return cache[cache_key]
+        data = read_stream_capped(stream, MAX_CONTENT_BYTES)
+        ops = parse_ops(self.doc, data)
+        # Forms and patterns repeat across pages (logos, backgrounds): keep their parsed operators
+        # for the whole document, within a budget.
+        if cache_key is not None and self.doc.form_ops_size + len(ops) <= FORM_CACHE_OPS:
+            cache[cache_key] = ops
+            self.doc.form_ops_size += len(ops)
+        return ops
+
+    def run_page(self, page: pikepdf.Page, base: Matrix) -> None:
+        f = self.facts
+        try:
+            data = page_content_bytes(page.obj)
+            problems: list[str] = []
+            ops = parse_ops(self.doc, data, problems)
+            if problems:
+                f.content_error = "content stream is damaged: " + "; ".join(dict.fromkeys(problems))
+        except BudgetExceeded as exc:
+            f.content_error = str(exc)
+            return
+        except Exception as exc:  # broken content stream: a finding, not a crash
+            f.content_error = f"content stream could not be parsed ({type(exc).__name__})"
+            return
+        resources = dict_get(page.obj, "/Resources")
+        if resources is None:
+            resources = inherited(page.obj, "/Resources")
+        try:
+            self.walk(ops, resources, GState(base), 0, geometry=True)
+        except BudgetExceeded as exc:
+            f.content_error = str(exc)
+        except RecursionError:
+            f.content_error = "content nested too deeply"
+        except Exception as exc:
+            f.content_error = f"content stream could not be interpreted ({type(exc).__name__}: {exc})"[:200]
+
+    def walk(self, ops: list[Any], resources: Any, g: GState, depth: int, geometry: bool) -> None:
+        stack: list[GState] = []
+        path: list[float] = []  # xmin, ymin, xmax, ymax in user space
+        tm: Matrix = IDENTITY
+        tlm: Matrix = IDENTITY
+        cs_res = self.doc.colorspaces
+        f = self.facts
+        self.ops += len(ops)
+        if self.ops > MAX_OPS_PER_PAGE:
+            raise BudgetExceeded("page content too complex to analyse completely (operator limit reached)")
+        # Resource look-ups by name, for this content stream (its resources do not change).
+        fonts: dict[str, FontMetrics | None] = {}
+        gstates: dict[str, tuple[tuple[str, Any], ...] | None] = {}
+        spaces: dict[str, CS] = {}
+        opcode = OPCODES.get
+        for op, a in ops:
+            code = opcode(op, 0)
+            if code == 0:
+                continue
+            if code < 20:  # path construction and painting, graphics state
+                if code == 1:  # m l c v y
+                    if a and type(a[0]) is float:  # our tokenizer: all finite floats
+                        for i in range(0, len(a) - 1, 2):
+                            _extend(path, a[i], a[i + 1])
+                    else:
+                        for i in range(0, len(a) - 1, 2):
+                            _extend(path, num(a[i]), num(a[i + 1]))
+                elif code == 2:  # re
+                    if len(a) >= 4:
+                        try:
+                            x, y, w, h = float(a[0]), float(a[1]), float(a[2]), float(a[3])
+                        except (TypeError, ValueError):
+                            continue
+                        _extend(path, x, y)
+                        _extend(path, x + w, y + h)
+                elif code == 3:  # painting
+                    rect = bbox_of(g.ctm, path[0], path[1], path[2], path[3]) if geometry and len(path) == 4 else None
+                    fill, stroke = PAINT_OPS[op]
+                    self.paint(g, rect, fill, stroke)
+                    path = []
+                elif code == 4:  # n
+                    path = []
+                elif code == 5:  # q
+                    stack.append(g.copy())
+                    if len(stack) > 4096:
+                        raise BudgetExceeded("graphics state nested too deeply")
+                elif code == 6:  # Q
+                    if stack:
+                        g = stack.pop()
+                elif code == 7:  # cm
+                    if len(a) == 6:
+                        g.ctm = mat_mul(matrix(a), g.ctm)
+                elif code == 8:  # w
+                    if a:
+                        g.lw = num(a[0], 1.0)
+                elif code == 9:  # g G rg RG k K
+                    try:
+                        vals = tuple(map(float, a))
+                    except (TypeError, ValueError):
+                        vals = tuple(num(v) for v in a)
+                    cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
+                    if op.islower():
+                        g.fill_cs, g.fill_color = cs, vals
+                    else:
+                        g.stroke_cs, g.stroke_color = cs, vals
+                elif code == 10:  # cs CS
+                    if a:
+                        name = a[0]
+                        if type(name) is PName:
+                            cs = spaces.get(name)  # type: ignore[assignment]
+                            if cs is None:
+                                cs = spaces[name] = cs_res.resolve(name, resources)
+                        else:
+                            cs = cs_res.resolve(name, resources)
+                        init = (0.0,) * max(cs.n, 1)
+                        if cs.mode == "CMYK" and cs.family == "DeviceCMYK":
+                            init = (0.0, 0.0, 0.0, 1.0)
+                        if op == "cs":
+                            g.fill_cs, g.fill_color = cs, init
+                        else:
+                            g.stroke_cs, g.stroke_color = cs, init
+                elif code == 11:  # sc scn SC SCN
+                    vals = tuple(num(v) for v in a if not isinstance(v, NAME_TYPES))
+                    pat = next((v for v in a if isinstance(v, NAME_TYPES)), None)
+                    if op in ("sc", "scn"):
+                        g.fill_color = vals
+                        if pat is not None:
+                            g.fill_cs = self._pattern_cs(pat, resources, g.fill_cs, depth)
+                    else:
+                        g.stroke_color = vals
+                        if pat is not None:
+                            g.stroke_cs = self._pattern_cs(pat, resources, g.stroke_cs, depth)
+                elif code == 12:  # gs
+                    if a:
+                        key = a[0]
+                        if type(key) is PName:
+                            if key in gstates:
+                                settings = gstates[key]
+                            else:
+                                settings = gstates[key] = self._extgstate_settings(resources, key)
+                        else:
+                            settings = self._extgstate_settings(resources, key)
+                        if settings:
+                            for attr, value in settings:
+                                setattr(g, attr, value)
+                elif code == 13:  # sh
+                    if a:
+                        sh = dict_get(dict_get(resources, "/Shading"), "/" + pdf_name(a[0]))
+                        if sh is not None:
+                            f.tac_needs_render = True
+                            self._mode(cs_res.resolve(dict_get(sh, "/ColorSpace"), resources), None)
+                elif code == 14 and a and pdf_name(a[0]) == "OC":  # BDC BMC
+                    f.oc_used = True
+            else:  # text, XObjects, inline images
+                if code == 20:  # Tj TJ ' "
+                    if op != "Tj" and op != "TJ":
+                        tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
+                        if op == '"' and len(a) >= 3:
+                            g.tw, g.tc = num(a[0]), num(a[1])
+                            a = a[2:]
+                    tm = self._show(g, tm, a, op == "TJ", geometry)
+                elif code == 21:  # Td TD
+                    if len(a) >= 2:
+                        tx, ty = num(a[0]), num(a[1])
+                        if op == "TD":
+                            g.tl = -ty
+                        tm = tlm = mat_mul((1, 0, 0, 1, tx, ty), tlm)
+                elif code == 22:  # Tf
+                    if len(a) >= 2:
+                        name = a[0]
+                        if type(name) is PName and name in fonts:
+                            fm = fonts[name]
+                            if fm is not None:
+                                self.fonts.add(fm.info.key)
+                        else:
+                            fm, cacheable = self._font(resources, name)
+                            if cacheable and type(name) is PName:
+                                fonts[name] = fm
+                        g.font = fm
+                        g.font_size = num(a[1])
+                elif code == 23:  # BT
+                    tm = tlm = IDENTITY
+                elif code == 24:  # Tm
+                    if len(a) == 6:
+                        tm = tlm = matrix(a)
+                elif code == 25:  # T*
+                    tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
+                elif code == 26:  # TL
+                    if a:
+                        g.tl = num(a[0])
+                elif code == 27:  # Tc
+                    if a:
+                        g.tc = num(a[0])
+                elif code == 28:  # Tw
+                    if a:
+                        g.tw = num(a[0])
+                elif code == 29:  # Tz
+                    if a:
+                        g.th = num(a[0], 100.0) / 100.0
+                elif code == 30:  # Ts
+                    if a:
+                        g.trise = num(a[0])
+                elif code == 31:  # Tr
+                    if a:
+                        g.tr = int(num(a[0]))
+                elif code == 32:  # Do
+                    if a:
+                        self._do(g, resources, a[0], depth, geometry)
+                elif code == 33 and a:  # inline image
+                    self._inline_image(g, a[0], resources, geometry)
+
+    def _pattern_cs(self, name: Any, resources: Any, current: CS, depth: int) -> CS:
+        pat = dict_get(dict_get(resources, "/Pattern"), "/" + pdf_name(name))
+        if pat is None:
+            return current
+        ptype = int(num(dict_get(pat, "/PatternType"), 0))
+        if ptype == 2:
+            sh = dict_get(pat, "/Shading")
+            cs = self.doc.colorspaces.resolve(dict_get(sh, "/ColorSpace"), resources) if sh is not None else None
+            if cs is not None:
+                return CS("Pattern", "Pattern", cs.n, base=cs)
+        elif ptype == 1 and depth < MAX_FORM_DEPTH:
+            key = objkey(pat)
+            if key is not None and key not in self.stack:
+                self.stack.append(key)
+                try:
+                    ops = self._ops(pat, key)
+                    res = dict_get(pat, "/Resources") or resources
+                    self.walk(ops, res, GState(IDENTITY), depth + 1, geometry=False)
+                except BudgetExceeded:
+                    raise
+                except Exception:
+                    pass
+                finally:
+                    self.stack.pop()
+        return current
+
+    def _extgstate_settings(self, resources: Any, name: Any) -> tuple[tuple[str, Any], ...] | None:
+        """What ``gs`` with this ExtGState sets on the graphics state, in order: (attribute, value)."""
+        gs = dict_get(dict_get(resources, "/ExtGState"), "/" + pdf_name(name))
+        if gs is None:
+            return None
+        key = objkey(gs)
+        cache = self.doc.gstates
+        if key is not None and key in cache:
+            return cache[key]
+        out: list[tuple[str, Any]] = []
+        lw = dict_get(gs, "/LW")
+        if lw is not None:
+            v = num(lw, math.nan)
+            if not math.isnan(v):  # not a number: the line width stays
+                out.append(("lw", v))
+        ca = dict_get(gs, "/ca")
+        if ca is not None:
+            out.append(("fill_alpha", num(ca, 1.0)))
+        ca_s = dict_get(gs, "/CA")
+        if ca_s is not None:
+            out.append(("stroke_alpha", num(ca_s, 1.0)))
+        bm = dict_get(gs, "/BM")
+        if bm is not None:
+            modes = [pdf_name(x) for x in bm] if isinstance(bm, pikepdf.Array) else [pdf_name(bm)]
+            out.append(("blend", bool(modes) and modes[0] not in ("Normal", "Compatible")))
+        sm = dict_get(gs, "/SMask")
+        if sm is not None:
+            out.append(("smask", not (isinstance(sm, pikepdf.Name) and pdf_name(sm) == "None")))
+        op_s = dict_get(gs, "/OP")
+        if op_s is not None:
+            out.append(("op_stroke", bool(op_s)))
+            out.append(("op_fill", bool(op_s)))
+        op_f = dict_get(gs, "/op")
+        if op_f is not None:
+            out.append(("op_fill", bool(op_f)))
+        font = dict_get(gs, "/Font")
+        if font is not None:
+            try:
+                out.append(("font", self.doc.font(font[0], "gs")))
+                out.append(("font_size", num(font[1])))
+            except Exception:
+                pass
+        settings = tuple(out)
+        if key is not None and len(cache) < 10_000:
+            cache[key] = settings
+        return settings
+
+    def _font(self, resources: Any, name: Any) -> tuple[FontMetrics | None, bool]:
+        """The font and whether the same name may reuse it (direct font objects are read each time)."""
+        fdict = dict_get(dict_get(resources, "/Font"), "/" + pdf_name(name))
+        if fdict is None:
+            return None, True
+        fm = self.doc.font(fdict, pdf_name(name))
+        self.fonts.add(fm.info.key)
+        return fm, objkey(fdict) is not None
+
+    def _show(self, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
+        fm = g.font
+        fs = g.font_size
+        items: list[Any] = []
+        if is_tj:
+            try:
+                items = list(operands[0]) if operands else []
+            except Exception:
+                items = []
+        else:
+            items = [operands[0]] if operands else []
+        tx = 0.0
+        # Simple fonts inline (the common case); same arithmetic as _advance.
+        table = fm.byte_table() if fm is not None and not fm.two_byte else None
+        for it in items:
+            t = type(it)
+            if t is bytes:
+                if table is not None:
+                    tx += (sum(map(table.__getitem__, it)) * fm.scale * fs  # type: ignore[union-attr]
+                           + len(it) * g.tc + it.count(32) * g.tw) * g.th
+                else:
+                    tx += self._advance(fm, it, g)
+            elif t is float or t is int:
+                tx -= it / 1000.0 * fs * g.th
+            elif isinstance(it, pikepdf.String):
+                tx += self._advance(fm, bytes(it), g)
+            else:
+                tx -= num(it) / 1000.0 * fs * g.th
+        visible = g.tr not in (3, 7)
+        trm = mat_mul(tm, g.ctm)
+        if visible and fs:
+            f = self.facts
+            f.text_ops += 1
+            size = abs(fs) * math.hypot(trm[2], trm[3])
+            rect = bbox_of(trm, min(0.0, tx), g.trise - 0.2 * abs(fs), max(0.0, tx), g.trise + 0.8 * abs(fs))
+            f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
+            if self.small_text.wants(size):
+                self.small_text.push(size, (round(size, 2), rect))
+            fill = g.tr in (0, 2, 4, 6)
+            stroke = g.tr in (1, 2, 5, 6)
+            self.paint(g, rect, fill, stroke, text=True)
+            if geometry:
+                d = self._edge_distance(rect)
+                if d is not None and self.text_marks.wants(d):
+                    self.text_marks.push(d, Mark("text", d, rect))
+        return mat_mul((1, 0, 0, 1, tx, 0), tm)
+
+    @staticmethod
+    def _advance(fm: FontMetrics | None, data: bytes, g: GState) -> float:
+        fs = g.font_size
+        if fm is None:
+            return len(data) * (0.5 * fs + g.tc) * g.th
+        total = 0.0
+        if fm.two_byte:
+            n = len(data) // 2
+            if fm.cid_widths:
+                get = fm.cid_widths.get
+                dw = fm.default_width
+                cids = struct.unpack(f">{n}H", data[: 2 * n])
+                total = sum(get(c, dw) for c in cids) * fm.scale * fs + n * g.tc
+            else:
+                total = n * (fm.default_width * fm.scale * fs + g.tc)
+            return total * g.th
+        total = sum(map(fm.byte_table().__getitem__, data))
+        spaces = data.count(32)
+        return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th
+
+    def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> None:
+        xobj = dict_get(dict_get(resources, "/XObject"), "/" + pdf_name(name))
+        if xobj is None:
+            return
+        sub = pdf_name(dict_get(xobj, "/Subtype"))
+        if sub == "Image":
+            self._image(g, xobj, resources, geometry, inline=False)
+        elif sub == "Form":
+            if depth >= MAX_FORM_DEPTH:
+                raise BudgetExceeded("form XObjects nested too deeply")
+            key = objkey(xobj)
+            if key is not None and key in self.stack:
+                self.doc.warn("form XObject refers to itself (loop ignored)")
+                return
+            if key is not None:
+                self.stack.append(key)
+            try:
+                ops = self._ops(xobj, key)
+                res = dict_get(xobj, "/Resources")
+                if res is None:
+                    res = resources
+                inner = g.copy()
+                inner.ctm = mat_mul(matrix(dict_get(xobj, "/Matrix")), g.ctm)
+                self.walk(ops, res, inner, depth + 1, geometry)
+            except (BudgetExceeded, RecursionError):
+                raise
+            except Exception as exc:
+                self.doc.warn(f"form XObject could not be read ({type(exc).__name__})")
+            finally:
+                if key is not None:
+                    self.stack.pop()
+
+    def _image(self, g: GState, img: Any, resources: Any, geometry: bool, inline: bool) -> None:
+        info = self.doc.image_info(img, resources)
+        w, h, bits, cs, filters, is_mask, has_smask = info
+        m = g.ctm
+        sx = math.hypot(m[0], m[1])
+        sy = math.hypot(m[2], m[3])
+        dpi_x = w / (sx / 72.0) if sx > 1e-6 else 0.0
+        dpi_y = h / (sy / 72.0) if sy > 1e-6 else 0.0
+        rect = bbox_of(m, 0, 0, 1, 1)
+        f = self.facts
+        f.image_count += 1
+        f.tac_needs_render = True
+        f.max_image_pixels = max(f.max_image_pixels, w * h)
+        if is_mask:
+            self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, False, g.fill_alpha)
+        else:
+            self._mode(cs, rect)
+        if has_smask:
+            self.transp.add("image soft mask")
+        if g.smask or g.blend or g.fill_alpha < 1:
+            self.transp.add("opacity" if g.fill_alpha < 1 else "soft mask" if g.smask else "blend mode")
+        if len(self.images) < 500:
+            self.images.append(
+                ImageUse(
+                    page=f.page,
+                    width_px=w,
+                    height_px=h,
+                    bits=bits,
+                    color_space=cs.family if not is_mask else "ImageMask",
+                    mode=cs.mode if not is_mask else "Mask",
+                    filters=filters,
+                    image_mask=is_mask,
+                    has_smask=has_smask,
+                    rect=rect,
+                    dpi_x=dpi_x,
+                    dpi_y=dpi_y,
+                    inline=inline,
+                )
+            )
+        if geometry:
+            self._object_mark("image", rect)
+
+    def _inline_image(self, g: GState, inline: Any, resources: Any, geometry: bool) -> None:
+        try:
+            d = inline.obj
+        except Exception:
+            return
+        self._image(g, d, resources, geometry, inline=True)
+
+    def finish(self) -> None:
+        f = self.facts
+        f.small_text_rects = [it for _, it in self.small_text.items()]
+        f.thin_stroke_rects = [it for _, it in self.thin.items()]
+        f.text_marks = [it for _, it in self.text_marks.items()]
+        f.object_marks = [it for _, it in self.obj_marks.items()]
+        f.images = self.images
+        f.modes = self.mode_counts
+        f.mode_rects = self.mode_rects
+        f.spot_names = sorted(self.spots)
+        f.icc_profiles = sorted(self.iccs)
+        f.font_keys = sorted(self.fonts)
+        f.content_ops = self.ops
+        if self.transp:
+            f.transparency = True
+            f.transparency_reasons = sorted(self.transp)
+
+
+def _extend(path: list[float], x: float, y: float) -> None:
+    if not path:
+        path.extend((x, y, x, y))
+        return
+    if x < path[0]:
+        path[0] = x
+    if y < path[1]:
+        path[1] = y
+    if x > path[2]:
+        path[2] = x
+    if y > path[3]:
+        path[3] = y
