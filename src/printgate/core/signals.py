@@ -17,6 +17,7 @@ JOB_CREATED = "job.created"
 JOB_COMPLETED = "job.completed"  # reached a terminal status (intake verdict for workflow jobs)
 JOB_PROCESSED = "job.processed"  # processing phase finished, outputs delivered
 JOB_STATUS = "job.status"  # any visible change (drives live status)
+JOB_REVIEWED = "job.reviewed"  # a merchant decided on a job held for review (manual_review)
 ORDER_CAPTURED = "order.captured"
 
 _listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)

@@ -18,7 +18,7 @@ from printgate.core.clock import epoch_ms, iso
 from printgate.core.config import get_settings
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, job_status_in
 from printgate.core.jobs.service import steps_of, tasks_of
-from printgate.core.jobs.states import JOB_TERMINAL, job_can_proceed
+from printgate.core.jobs.states import JOB_TERMINAL, JobStatus, ReviewDecision, job_can_proceed
 from printgate.core.models import Account, Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
 
@@ -135,6 +135,17 @@ def _status_outcome(session: Session, job: Job, dialect: str, tasks: list[Task] 
     return job_status_in(dialect, job.status, job.outcome, could_not_process=errored, started=started)
 
 
+def review_wire(job: Job) -> dict[str, Any] | None:
+    """printgate's own: a job held for a merchant's review (``onFail: manual_review``) and the decision."""
+    recorded = (job.params or {}).get("review")
+    if job.status != JobStatus.REVIEW and not recorded:
+        return None
+    if not recorded:
+        return {"state": "pending", "decision": None, "note": None, "reviewedBy": None, "reviewedAt": None}
+    state = "approved" if recorded.get("decision") == ReviewDecision.APPROVE else "rejected"
+    return {"state": state, **{k: recorded.get(k) for k in ("decision", "note", "reviewedBy", "reviewedAt")}}
+
+
 def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = True,
              dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
     tasks = [] if lean else tasks_of(session, job.id)
@@ -158,6 +169,8 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
         "orderId": job.order_id, "customerId": job.customer_id, "orderStatus": job.order_status,
         "orderDetails": None, "customerEmail": job.customer_email,
     }
+    if (review := review_wire(job)) is not None:
+        out["review"] = review
     if not lean:
         out["summary"] = {
             "id": job.id, "domainIdx": domain_idx(session, job.account_id), "status": status, "outcome": outcome,

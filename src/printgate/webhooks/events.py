@@ -10,6 +10,7 @@ from printgate.core import signals
 JOB_CREATED = "job.created"
 JOB_COMPLETED = "job.completed"
 JOB_PROCESSED = "job.processed"
+JOB_REVIEWED = "job.reviewed"
 ORDER_CAPTURED = "order.captured"
 ORDER_FILES_READY = "order.files_ready"
 
@@ -29,6 +30,8 @@ EVENT_TYPES: dict[str, EventType] = {e.name: e for e in (
     EventType(JOB_CREATED, "A job was created.", "job", signals.JOB_CREATED, filecheck=True),
     EventType(JOB_COMPLETED, "A job reached a terminal status (for workflow jobs: the intake verdict).",
               "job", signals.JOB_COMPLETED, filecheck=True),
+    EventType(JOB_REVIEWED, "A merchant approved or rejected a job held for review (onFail manual_review); "
+              "the job carries the decision, who made it and when.", "job", signals.JOB_REVIEWED),
     EventType(JOB_PROCESSED, "A workflow job's processing phase finished; its outputs are ready.", "job",
               signals.JOB_PROCESSED),
     EventType(ORDER_CAPTURED, "A store order was captured and its line items linked to jobs.", "order",

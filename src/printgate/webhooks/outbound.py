@@ -73,7 +73,7 @@ from printgate.core.clock import as_utc, epoch_ms, iso, utcnow
 from printgate.core.db import get_engine
 from printgate.core.ids import new_id
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
-from printgate.core.jobs.states import JOB_TERMINAL, can_proceed
+from printgate.core.jobs.states import JOB_TERMINAL, files_final
 from printgate.core.models import Job, Order
 from printgate.webhooks import _queue, events
 from printgate.webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
@@ -283,6 +283,22 @@ def on_job_completed(job_id: str, **_: Any) -> None:
              job_webhook=hook, job_id=job.id, shaper=shaped, job_webhook_dialect=_job_webhook_dialect(job))
 
 
+def on_job_reviewed(job_id: str, **_: Any) -> None:
+    """A merchant decided on a job held for review: the job, with its ``review`` (who, when, note)."""
+    from printgate.core.wire import job_wire
+
+    with _session() as session:
+        job = session.get(Job, job_id)
+        if job is None or not (job.params or {}).get("review"):
+            return
+        endpoints = _endpoints_for(session, job.account_id, events.JOB_REVIEWED)
+        if endpoints:
+            reviewed_at = job.params["review"].get("reviewedAt")  # type: ignore[index]
+            emit(session, events.JOB_REVIEWED, job.account_id, job_wire(session, job), endpoints=endpoints,
+                 job_id=job.id, dedupe_key=f"{events.JOB_REVIEWED}:{job.id}:{reviewed_at}",
+                 shaper=lambda dialect: (job_wire(session, job, dialect=dialect), None))
+
+
 def on_job_processed(job_id: str, **_: Any) -> None:
     from printgate.core.wire import job_wire
 
@@ -319,12 +335,8 @@ def on_order_captured(order_id: str, **_: Any) -> None:
 
 
 def _settled(job: Job) -> bool:
-    """True when a job will produce no more files: processed, or finished without a processing phase."""
-    if job.status not in JOB_TERMINAL:
-        return False
-    if job.kind != "workflow" or not can_proceed(job.status):
-        return True
-    return job.wf_phase == "processing_done"
+    """True when a job will produce no more files (``files_final``, the one answer)."""
+    return files_final(job.kind, job.status, job.wf_phase)
 
 
 def _maybe_files_ready(session: Session, order: Order) -> None:

@@ -12,6 +12,7 @@ def install(wiring: Wiring) -> None:
     wiring.listen(signals.JOB_CREATED, outbound.on_job_created)
     wiring.listen(signals.JOB_COMPLETED, outbound.on_job_completed)
     wiring.listen(signals.JOB_PROCESSED, outbound.on_job_processed)
+    wiring.listen(signals.JOB_REVIEWED, outbound.on_job_reviewed)
     wiring.listen(signals.ORDER_CAPTURED, outbound.on_order_captured)
     wiring.every("webhooks.sweep", recovery.sweep, every_s=15, on_startup=lambda: recovery.sweep(requeue_pending=True))
     if wiring.app is not None:

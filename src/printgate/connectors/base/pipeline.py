@@ -39,7 +39,7 @@ from printgate.connectors.base.models import ORDER_FINAL, OrderSync, StoreConnec
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.ids import new_id
-from printgate.core.jobs.states import JOB_TERMINAL, proceed_refusal
+from printgate.core.jobs.states import JOB_TERMINAL, JobStatus, files_final, proceed_refusal
 from printgate.core.models import Job, Step
 from printgate.core.orders import JOB_ID_KEYS, capture_order, item_job_id
 from printgate.core.storage import sign_token, verify_token
@@ -171,7 +171,8 @@ def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
         if job is None or job.account_id != sync.account_id or job.deleted_at is not None:
             reason = "job not found for this account"
         elif job.status not in JOB_TERMINAL:
-            reason = f"waiting: job is still {job.status}"
+            reason = ("waiting: the job waits for the shop's review" if job.status == JobStatus.REVIEW
+                      else f"waiting: job is still {job.status}")
         elif (refusal := proceed_refusal(job.status, job.params)) is not None:
             reason = f"job cannot proceed ({refusal})"
         elif line.get("workflowId") and job.workflow_id and job.workflow_id != line["workflowId"]:
@@ -231,9 +232,7 @@ def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> N
 
 
 def _job_processed(job: Job) -> bool:
-    if job.kind != "workflow":
-        return job.status in JOB_TERMINAL
-    return job.wf_phase == "processing_done"
+    return files_final(job.kind, job.status, job.wf_phase)
 
 
 def _processing(session: Session, sync: OrderSync) -> bool:

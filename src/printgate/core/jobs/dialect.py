@@ -17,6 +17,7 @@ HEADER = "Printgate-Status-Dialect"
 _FILECHECK = {
     "idle": ("pending", None), "incomplete": ("pending", None), "uploading": ("pending", None),
     "processing": ("running", None),
+    "review": ("running", None),  # not decided: a merchant's review is awaited (the SDK keeps polling)
     "ready": ("done", "pass"), "partial": ("done", "warn"), "rejected": ("done", "fail"),
 }
 FILECHECK_STATUSES = ("pending", "running", "done", "skipped", "error")
@@ -52,7 +53,7 @@ def job_status_in(dialect: str, status: str, outcome: str | None, *, could_not_p
 # leading "!" negates. Lifecycle words filter on the stored status alone.
 FILECHECK_FILTERS: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {
     "pending": ((("idle", "incomplete", "uploading"), None), (("processing",), "!started")),
-    "running": ((("processing",), "started"),),
+    "running": ((("processing",), "started"), (("review",), None)),
     "done": ((("ready", "partial", "rejected"), "!errored"),),
     "error": ((("rejected",), "errored"),),
     "skipped": (),

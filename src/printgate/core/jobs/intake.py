@@ -22,6 +22,7 @@ from printgate.core.errors import BadRequest, Conflict, NotFound
 from printgate.core.filetypes import sniff
 from printgate.core.jobs import service
 from printgate.core.jobs.service import JobSpec, SourceSpec
+from printgate.core.jobs.states import WorkflowPhase
 from printgate.core.keys import Principal
 from printgate.core.models import Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
@@ -33,7 +34,7 @@ TYPE_LABELS = {"pdf": "PDF", "raster": "JPEG, PNG or TIFF image", "vector": "vec
 # A raster accept entry also takes these sniffed mime types; "png"/"jpg" entries narrow it.
 RASTER_ALIASES = {"png": {"image/png"}, "jpg": {"image/jpeg"}, "jpeg": {"image/jpeg"},
                   "tiff": {"image/tiff"}, "tif": {"image/tiff"}, "webp": {"image/webp"}}
-LOCKED_PHASES = ("processing", "processing_done")
+LOCKED_PHASES = (WorkflowPhase.PROCESSING, WorkflowPhase.PROCESSING_DONE)
 
 
 # ---------------------------------------------------------------- library lookups
@@ -298,6 +299,7 @@ def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name:
         task.file_type, task.mime_type = file_type, mime_type
     session.add(task)
     _forget_proof_answer(job)
+    service.forget_review(job)
     _changed(session, job)
     if task.status == "pending":
         service.enqueue_task(session, task, "intake")
@@ -328,6 +330,7 @@ def remove_file(session: Session, job: Job, file_id: str) -> None:
             other.position = index
             session.add(other)
     _forget_proof_answer(job)
+    service.forget_review(job)
     _changed(session, job)
 
 

@@ -13,16 +13,20 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from printgate.core import library, signals, tasks
-from printgate.core.clock import utcnow
+from printgate.core.clock import iso, utcnow
 from printgate.core.config import get_settings
-from printgate.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from printgate.core.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from printgate.core.filetypes import EXTENSIONS, sniff_head
 from printgate.core.ids import new_id
 from printgate.core.jobs.states import (
     JOB_TERMINAL,
     RUN_TERMINAL,
+    JobStatus,
+    ReviewDecision,
+    RunStatus,
     StepView,
     TaskView,
+    WorkflowPhase,
     job_can_proceed,
     job_outcome,
     job_status,
@@ -298,17 +302,26 @@ def refresh_job(session: Session, job: Job) -> tuple[str, str]:
     old = job.status
     tasks = tasks_of(session, job.id, fresh=True)
     views = [TaskView(t.status, t.outcome, (t.params or {}).get("onFail", job.on_fail)) for t in tasks]
-    if job.wf_phase in ("processing", "processing_done", "manual_review") and old in JOB_TERMINAL:
+    if job.wf_phase in (WorkflowPhase.PROCESSING, WorkflowPhase.PROCESSING_DONE) and old in JOB_TERMINAL:
         new = old  # the intake verdict stands; processing progress is wfPhase
     else:
-        new = job_status(views, min_files=_rule_min_files(session, job))
+        review = ((job.params or {}).get("review") or {}).get("decision")
+        new = job_status(views, min_files=_rule_min_files(session, job), review=review)
     job.status = new
     job.outcome = job_outcome(views)
-    if new == "rejected":
-        failing = next((t for t in tasks if t.status == "error" and t.reason), None)
+    if new == JobStatus.REJECTED:
+        failing = next((t for t in tasks if t.status == RunStatus.ERROR and t.reason), None)
         job.reason = failing.reason if failing else "One or more files did not pass preflight"
-    elif new in ("ready", "partial"):
+        if review == ReviewDecision.REJECT and failing is None:
+            job.reason = "The shop reviewed the file and rejected it"
+    elif new == JobStatus.REVIEW:
+        job.reason = "A file did not pass preflight and waits for the shop's review"
+    elif new in (JobStatus.READY, JobStatus.PARTIAL):
         job.reason = None
+    if job.kind == "workflow" and new == JobStatus.REVIEW:
+        job.wf_phase = WorkflowPhase.MANUAL_REVIEW
+    elif job.wf_phase == WorkflowPhase.MANUAL_REVIEW and new != JobStatus.REVIEW and new not in JOB_TERMINAL:
+        job.wf_phase = None  # the files changed: checked again from the start
     if new in JOB_TERMINAL and job.finalized_at is None:
         job.finalized_at = utcnow()
     if new not in JOB_TERMINAL:
@@ -325,21 +338,54 @@ def after_task_change(session: Session, job_id: str) -> None:
         return
     old, new = refresh_job(session, job)
     session.commit()
+    _announce(session, job, old, new)
+
+
+def _announce(session: Session, job: Job, old: str, new: str) -> None:
+    """After a committed status change: live status, the verdict's signal, the workflow's next phase."""
     signals.send(signals.JOB_STATUS, job_id=job.id)
     if new in JOB_TERMINAL and old not in JOB_TERMINAL:
         signals.send(signals.JOB_COMPLETED, job_id=job.id)
         if job.kind == "workflow":
-            job.wf_phase = "intake_done"
+            job.wf_phase = WorkflowPhase.INTAKE_DONE
             session.add(job)
             session.commit()
             maybe_start_processing(session, job, reason="uploads_accepted")
+
+
+def review_job(session: Session, job: Job, decision: str, note: str | None, reviewer: str) -> Job:
+    """A merchant's decision on a job held in ``review`` (``onFail: manual_review``).
+
+    Recorded on the job with who and when; approve makes it ``partial`` (it proceeds, flagged),
+    reject makes it ``rejected``. Announced as ``job.reviewed``, then as any verdict.
+    """
+    if decision not in tuple(ReviewDecision):
+        raise BadRequest("decision must be one of approve, reject")
+    _lock_job_row(session, job.id)
+    session.refresh(job)
+    if job.status != JobStatus.REVIEW:
+        raise Conflict(f"Job is not waiting for a review (status {job.status})")
+    job.params = {**(job.params or {}), "review": {"decision": decision, "note": note, "reviewedBy": reviewer,
+                                                  "reviewedAt": iso(utcnow())}}
+    session.add(job)
+    old, new = refresh_job(session, job)
+    session.commit()
+    signals.send(signals.JOB_REVIEWED, job_id=job.id)
+    _announce(session, job, old, new)
+    return job
+
+
+def forget_review(job: Job) -> None:
+    """A changed file set is checked (and, if it fails again, reviewed) afresh."""
+    if job.params and "review" in job.params:
+        job.params = {k: v for k, v in job.params.items() if k != "review"}
 
 
 def maybe_start_processing(session: Session, job: Job, *, reason: str) -> bool:
     """Start the workflow's processing phase if ``reason`` matches its trigger (or is explicit)."""
     if job.kind != "workflow" or not job_can_proceed(job.status, job.params):
         return False
-    if job.wf_phase not in ("intake_done", "manual_review", None):
+    if job.wf_phase not in (WorkflowPhase.INTAKE_DONE, WorkflowPhase.MANUAL_REVIEW, None):
         return False
     workflow = library.find_item(session, "workflow", job.workflow_id or "", job.account_id) or {}
     trigger = workflow.get("trigger", "order_placed")

@@ -1,20 +1,67 @@
 """The job state machine (DECISIONS 1, 2, 10) in pure functions, so it can be tested exhaustively.
 
 Job status (the documented lifecycle): ``idle`` → ``incomplete`` → ``uploading`` → ``processing``
-→ ``ready`` | ``partial`` | ``rejected``. ``canProceed`` is true exactly for ready and partial.
+→ ``ready`` | ``partial`` | ``rejected``, and ``review`` between ``processing`` and a verdict when a
+file failed under ``onFail: manual_review`` (a merchant decides: approve → ``partial``, reject →
+``rejected``). ``canProceed`` is true exactly for ready and partial (``job_can_proceed``).
 Tasks and steps use the execution vocabulary ``pending running done skipped error``.
+
+A workflow job also has a phase (``WorkflowPhase``): unset while its uploads are checked,
+``manual_review`` while a merchant's decision is awaited, ``intake_done`` once the verdict stands,
+then ``processing`` → ``processing_done``. ``files_final`` says when a job will make no more files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-JOB_STATUSES = ("idle", "incomplete", "uploading", "processing", "ready", "partial", "rejected")
-JOB_TERMINAL = frozenset({"ready", "partial", "rejected"})
-RUN_STATUSES = ("pending", "running", "done", "skipped", "error")
-RUN_TERMINAL = frozenset({"done", "skipped", "error"})
-ON_FAIL = ("reject", "accept_with_warnings", "manual_review")
+
+class JobStatus(StrEnum):
+    IDLE = "idle"
+    INCOMPLETE = "incomplete"
+    UPLOADING = "uploading"
+    PROCESSING = "processing"
+    REVIEW = "review"  # a file failed under manual_review: held for a merchant's decision
+    READY = "ready"
+    PARTIAL = "partial"
+    REJECTED = "rejected"
+
+
+class RunStatus(StrEnum):
+    """A task's (a file's) or a step's status."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class WorkflowPhase(StrEnum):
+    INTAKE_DONE = "intake_done"
+    MANUAL_REVIEW = "manual_review"
+    PROCESSING = "processing"
+    PROCESSING_DONE = "processing_done"
+
+
+class OnFail(StrEnum):
+    REJECT = "reject"
+    ACCEPT_WITH_WARNINGS = "accept_with_warnings"
+    MANUAL_REVIEW = "manual_review"
+
+
+class ReviewDecision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+JOB_STATUSES = tuple(JobStatus)
+JOB_TERMINAL = frozenset({JobStatus.READY, JobStatus.PARTIAL, JobStatus.REJECTED})
+RUN_STATUSES = tuple(RunStatus)
+RUN_TERMINAL = frozenset({RunStatus.DONE, RunStatus.SKIPPED, RunStatus.ERROR})
+ON_FAIL = tuple(OnFail)
 JUDGING_STEPS = frozenset({"preflight", "repreflight", "validate"})
 
 _RANK = {"pass": 0, "fixed": 0, "unchanged": 0, "na": 0, "warn": 1, "fail": 2}
@@ -22,7 +69,7 @@ _RANK = {"pass": 0, "fixed": 0, "unchanged": 0, "na": 0, "warn": 1, "fail": 2}
 
 def can_proceed(status: str) -> bool:
     """The status half of the gate only; whether a job may proceed is ``job_can_proceed``."""
-    return status in ("ready", "partial")
+    return status in (JobStatus.READY, JobStatus.PARTIAL)
 
 
 def proceed_refusal(status: str, params: dict | None) -> str | None:
@@ -32,6 +79,8 @@ def proceed_refusal(status: str, params: dict | None) -> str | None:
     (``proofRequired``), plus the customer's proof answer: editing the workflow later never
     changes the verdict of a job made under it.
     """
+    if status == JobStatus.REVIEW:
+        return "a file waits for the shop's review"
     if not can_proceed(status):
         return f"status {status}"
     params = params or {}
@@ -46,6 +95,29 @@ def job_can_proceed(status: str, params: dict | None) -> bool:
     Every view (API, Element, webhooks), order capture and the connector pipeline asks this.
     """
     return proceed_refusal(status, params) is None
+
+
+def files_final(kind: str, status: str, wf_phase: str | None) -> bool:
+    """True when a job will make no more files: the one answer to "has this job produced its files".
+
+    A job without a processing phase (not a workflow job, or a rejected one) is final at its
+    verdict; a workflow job whose verdict lets it proceed is final once its processing is done
+    (a proof still waiting for the customer's approval can yet start it).
+    """
+    if status not in JOB_TERMINAL:
+        return False
+    if kind != "workflow" or not can_proceed(status):
+        return True
+    return wf_phase == WorkflowPhase.PROCESSING_DONE
+
+
+def review_verdict(decision: str | None) -> str | None:
+    """The status a merchant's review decision gives a job held in ``review``."""
+    if decision == ReviewDecision.APPROVE:
+        return JobStatus.PARTIAL  # accepted with its findings: flagged, like accept_with_warnings
+    if decision == ReviewDecision.REJECT:
+        return JobStatus.REJECTED
+    return None
 
 
 def cannot_run_status(step_type: str) -> str:
@@ -105,22 +177,30 @@ def job_outcome(tasks: Sequence[TaskView]) -> str | None:
     return "mixed" if "fail" in distinct else "warn"
 
 
-def job_status(tasks: Sequence[TaskView], *, min_files: int = 1) -> str:
-    """Derive the job status from its tasks and the upload rule's cardinality and onFail policies."""
+def job_status(tasks: Sequence[TaskView], *, min_files: int = 1, review: str | None = None) -> str:
+    """Derive the job status from its tasks and the upload rule's cardinality and onFail policies.
+
+    A failing file under ``manual_review`` holds the job in ``review`` until ``review`` (the
+    merchant's decision on these files) says otherwise; a rejecting file or an error still wins.
+    """
     if not tasks:
-        return "idle" if min_files > 0 else "ready"
+        return JobStatus.IDLE if min_files > 0 else JobStatus.READY
     if len(tasks) < min_files:
-        return "incomplete"
+        return JobStatus.INCOMPLETE
     if any(t.status not in RUN_TERMINAL for t in tasks):
-        return "processing"
-    status = "ready"
+        return JobStatus.PROCESSING
+    status: str = JobStatus.READY
+    held = False
     for task in tasks:
-        if task.status == "error":
-            return "rejected"
+        if task.status == RunStatus.ERROR:
+            return JobStatus.REJECTED
         if task.outcome == "fail":
-            if task.on_fail == "reject":
-                return "rejected"
-            status = "partial"
+            if task.on_fail == OnFail.REJECT:
+                return JobStatus.REJECTED
+            held = held or task.on_fail == OnFail.MANUAL_REVIEW
+            status = JobStatus.PARTIAL
         elif task.outcome == "warn":
-            status = "partial"
+            status = JobStatus.PARTIAL
+    if held:
+        return review_verdict(review) or JobStatus.REVIEW
     return status

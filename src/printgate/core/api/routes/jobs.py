@@ -7,11 +7,12 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import ColumnElement, and_, exists, false, or_, text
 from sqlmodel import Session, col, select
 
@@ -320,3 +321,32 @@ def process_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, 
     if not service.maybe_start_processing(session, job, reason="api"):
         raise BadRequest(f"Job cannot be processed now (status {job.status}, phase {job.wf_phase})")
     return {"job": job_wire(session, job, dialect=dialect)}
+
+
+class ReviewBody(BaseModel):
+    """printgate's own body: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/jobs/{job_id}/review")
+def review_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, job_id: str,
+               body: JsonBody) -> dict[str, Any]:
+    """printgate's own: the merchant's decision on a job held for review (``onFail: manual_review``).
+
+    ``{"decision": "approve" | "reject", "note": "..."}``; 409 when the job is not waiting for a
+    review. Approve: the job becomes ``partial`` and proceeds; reject: ``rejected``. Recorded with
+    the key that decided and when (``review``), and sent as the ``job.reviewed`` webhook event.
+    """
+    try:
+        decided = ReviewBody.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise BadRequest(f"{where}: {first.get('msg', 'invalid')}".strip(": ")) from None
+    job = service.get_job(session, caller.account_id, job_id)
+    service.review_job(session, job, decided.decision, decided.note, reviewer=caller.key_id)
+    return {"job": job_wire(session, job, dialect=dialect)}
+
