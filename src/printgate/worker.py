@@ -33,6 +33,7 @@ def run(queues: list[str], *, name_prefix: str | None = None, no_fork: bool = Fa
 
     from printgate import tasks
     from printgate.app import wire
+    from printgate.core.config import get_settings
     from printgate.core.periodic import Scheduler
     from printgate.core.queue import ForkSafeWorker, get_redis
 
@@ -46,7 +47,7 @@ def run(queues: list[str], *, name_prefix: str | None = None, no_fork: bool = Fa
     # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
     # sweep re-queues the task; max_jobs recycles the process before memory can creep.
     worker_class = SimpleWorker if no_fork else ForkSafeWorker
-    worker = worker_class(queues, connection=get_redis(), name=name)
+    worker = worker_class(queues, connection=get_redis(), name=name, worker_ttl=get_settings().worker_ttl_s)
     try:
         worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
                     max_jobs=max_jobs)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -98,3 +100,21 @@ def test_cli_keys_and_check(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["job"]["status"] == "rejected"
     assert cli("check", str(tmp_path / "missing.pdf"), *env_args).returncode == 2
+
+
+def test_health_counts_only_live_workers(tmp_path: Path) -> None:
+    """A worker killed with -9 stays registered in Redis; /health must stop counting it once it has
+    missed its heartbeat (issue 14, medium 5), while serve's restarted worker is counted."""
+    server = start_server(tmp_path / "data", workers=1, extra_env={"PRINTGATE_WORKER_TTL_S": "3"})
+    try:
+        def names() -> list[str]:
+            return [w["name"] for w in httpx.get(f"{server.url}/health", timeout=10).json()["checks"]["workers"]["list"]]
+
+        first = wait_for(lambda: (n := names()) and n, timeout=60)
+        assert isinstance(first, list) and len(first) == 1
+        os.kill(int(first[0].rsplit("-", 1)[1]), signal.SIGKILL)
+        # Its replacement is live; the killed one drops out within a few heartbeat intervals.
+        after = wait_for(lambda: (n := names()) and first[0] not in n and n, timeout=30)
+        assert isinstance(after, list) and len(after) == 1 and after != first
+    finally:
+        server.stop()

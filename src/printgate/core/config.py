@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     task_retries: int = 2
     # A running task whose heartbeat is older than this is considered orphaned and re-queued.
     stale_task_s: int = 60
+    # A worker heartbeats at least this often when idle; /health counts only workers heard from
+    # within it (RQ's default, 420 s, kept a killed worker "alive" for eight minutes).
+    worker_ttl_s: int = 30
     # How often one worker reconciles connected stores and retries order write-backs.
     connector_tick_s: float = 300.0
 

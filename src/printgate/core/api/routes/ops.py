@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -11,6 +12,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from printgate.core.config import get_settings
 from printgate.core.db import get_engine
 from printgate.core.models import Job, Step
 
@@ -18,12 +20,25 @@ router = APIRouter(tags=["operations"])
 
 
 def _workers() -> list[dict[str, Any]]:
+    """Workers that are alive: heard from within ``worker_ttl_s``, or busy with a job (a worker
+    running a job in-process heartbeats when it finishes; its registration lasts the job's timeout).
+    A worker killed with -9 stays registered in Redis for a while: it is not counted."""
     from rq import Worker
 
+    from printgate.core.clock import utcnow
     from printgate.core.queue import get_redis
 
-    return [{"name": w.name, "queues": w.queue_names(), "state": w.get_state()}
-            for w in Worker.all(connection=get_redis())]
+    ttl = get_settings().worker_ttl_s
+    now = utcnow()
+    live = []
+    for worker in Worker.all(connection=get_redis()):
+        beat = worker.last_heartbeat
+        age = (now - (beat if beat.tzinfo else beat.replace(tzinfo=UTC))).total_seconds() if beat else None
+        state = worker.get_state()
+        if state == "busy" or (age is not None and age <= ttl + 5):
+            live.append({"name": worker.name, "queues": worker.queue_names(), "state": state,
+                         "lastHeartbeatAgeS": round(age, 1) if age is not None else None})
+    return live
 
 
 @router.get("/health")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import time
 from datetime import timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 
 from printgate.core.api.deps import AnyKey, JsonBody, SessionDep
+from printgate.core.api.form_upload import receive_form_file
 from printgate.core.api.schemas import validate_body
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
@@ -67,44 +67,36 @@ def _complete(session: Session, upload: Upload, size: int, file_name: str | None
 
 @router.post("/uploads/{upload_id}", status_code=204, include_in_schema=True)
 async def receive_upload(upload_id: str, request: Request, session: SessionDep) -> None:
-    """The target of the presigned form: policy fields first, the ``file`` part last."""
+    """The target of the presigned form: policy fields first, the ``file`` part last.
+
+    The signature is checked when the file part starts, before any of its bytes are stored, and the
+    file is written with a running count that stops at the cap (``printgate.core.api.form_upload``).
+    """
     upload = session.get(Upload, upload_id)
     if upload is None:
         raise NotFound(f"Upload not found: {upload_id}")
     length = int(request.headers.get("content-length") or 0)
     if length > upload.max_bytes + 64 * 1024:
         raise PayloadTooLarge(f"File is larger than the {upload.max_bytes} byte limit")
-    form = await request.form(max_files=1, max_fields=20)
-    try:
-        policy_raw = str(form.get("Policy") or "")
-        signature = str(form.get("X-Printgate-Signature") or "")
+
+    def authorize(fields: dict[str, str]) -> None:
         try:
-            policy = json.loads(base64.b64decode(policy_raw))
+            policy = json.loads(base64.b64decode(fields.get("Policy") or ""))
         except ValueError as exc:
-            raise Forbidden("Upload policy is missing or malformed") from exc
-        exp = str(policy.get("exp", ""))
-        if policy.get("fileRef") != upload_id or not verify_token(
-            get_settings().effective_signing_secret, signature, "upload", upload_id, exp
+            raise Forbidden("Upload policy is missing or malformed (send the policy fields before the file)") from exc
+        exp = str(policy.get("exp", "")) if isinstance(policy, dict) else ""
+        if not isinstance(policy, dict) or policy.get("fileRef") != upload_id or not verify_token(
+            get_settings().effective_signing_secret, fields.get("X-Printgate-Signature") or "", "upload", upload_id, exp
         ):
             raise Forbidden("Upload signature does not match")
-        if int(exp) < time.time() or as_utc(upload.expires_at) < utcnow():
+        if not exp.isdigit() or int(exp) < time.time() or as_utc(upload.expires_at) < utcnow():
             raise Forbidden("Upload URL has expired; request a new one with POST /uploads")
         if upload.status == "uploaded":
             raise BadRequest("This upload has already been completed")
-        file = form.get("file")
-        if file is None or isinstance(file, str):
-            raise BadRequest("The form has no 'file' part (send it last, after the policy fields)")
-        storage = get_storage()
-        dst = storage.local_path(upload.key)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(dst.name + ".part")
-        with tmp.open("wb") as out:
-            shutil.copyfileobj(file.file, out, length=1024 * 1024)
-        size = tmp.stat().st_size
-        if size > upload.max_bytes:
-            tmp.unlink()
-            raise PayloadTooLarge(f"File is larger than the {upload.max_bytes} byte limit")
-        tmp.replace(dst)
-        _complete(session, upload, size, file.filename, file.content_type)
-    finally:
-        await form.close()
+
+    dst = get_storage().local_path(upload.key)
+    tmp = dst.with_name(dst.name + ".part")
+    received = await receive_form_file(request.headers.get("content-type", ""), request.stream(), tmp,
+                                       upload.max_bytes, authorize)
+    tmp.replace(dst)
+    _complete(session, upload, received.size, received.file_name, received.content_type)
