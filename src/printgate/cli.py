@@ -1,4 +1,4 @@
-"""``printgate``: serve, worker, keys, check, fix, migrate.
+"""``printgate``: serve, worker, keys, check, fix, migrate, users.
 
 Every command takes ``--data-dir`` (or ``PRINTGATE_DATA_DIR``) so independent instances can run
 side by side.
@@ -35,6 +35,7 @@ def _apply_common(args: argparse.Namespace) -> None:
 # --- serve -------------------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from printgate import process_tree
     from printgate.core.config import get_settings, reset_settings
     from printgate.core.db import migrate
     from printgate.core.queue import EmbeddedRedis
@@ -42,13 +43,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PRINTGATE_PUBLIC_URL", f"http://{_display_host(args.host)}:{args.port}")
     reset_settings()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = process_tree.hold_data_dir(settings.data_dir)  # noqa: F841  (held until this process ends)
+    except process_tree.AlreadyServing as exc:
+        print(f"printgate: {exc}", file=sys.stderr, flush=True)
+        return 1
+    ended = process_tree.end_leftovers(settings.data_dir)
+    if ended:
+        print(f"printgate: ended what an earlier serve of this data dir left running: {', '.join(ended)}", flush=True)
     migrate()
     embedded: EmbeddedRedis | None = None
     if not (settings.redis_url or os.environ.get("REDIS_URL")):
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         os.environ["REDIS_URL"] = embedded.start()
         reset_settings()
+
+    def remember() -> None:
+        pids = {name: proc.pid for name, proc in children.items() if proc.poll() is None}
+        if embedded is not None and embedded.pid:
+            pids["redis"] = embedded.pid
+        process_tree.record(settings.data_dir, pids)
     from printgate.app import wire
     from printgate.core import periodic
     from printgate.core.demo import demo_publishable_key
@@ -68,8 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                    "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
         else:
             cmd = [*exe, "worker", "--name-prefix", name, *_worker_args(name, args.workers)]
-        children[name] = subprocess.Popen(cmd, env=env)
+        children[name] = subprocess.Popen(cmd, env=env, preexec_fn=process_tree.die_with_parent)
+        remember()
 
+    remember()
     spawn("api")
     _wait_for_port(args.host, args.port, timeout_s=30)  # the API first: workers' imports compete for CPU
     for name in _worker_names(args.workers):
@@ -106,6 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 proc.kill()
         if embedded is not None:
             embedded.stop()
+        (settings.data_dir / process_tree.PIDS_FILE).unlink(missing_ok=True)
         print("printgate: stopped", flush=True)
     return 0
 
@@ -383,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     mig.set_defaults(func=cmd_migrate)
+
     return parser
 
 

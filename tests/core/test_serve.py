@@ -118,3 +118,44 @@ def test_health_counts_only_live_workers(tmp_path: Path) -> None:
         assert isinstance(after, list) and len(after) == 1 and after != first
     finally:
         server.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+
+
+def test_a_killed_serve_leaves_nothing_running_and_a_second_serve_is_refused(tmp_path: Path) -> None:
+    """kill -9 of serve (issue 14, medium 4): its API and workers die with it, the next serve on the
+    data dir ends the daemonized Redis it left and comes up on the same port; while one serve runs,
+    another on its data dir is refused with a clear message."""
+    data = tmp_path / "data"
+    server = start_server(data, workers=1)
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        second = subprocess.run([*CLI, "serve", "--port", str(port + 1), "--workers", "0"], capture_output=True,
+                                text=True, timeout=60, env=clean_env(PRINTGATE_DATA_DIR=str(data)), cwd=ROOT)
+        assert second.returncode == 1
+        assert f"another printgate serve (pid {server.proc.pid})" in second.stderr
+
+        started = json.loads((data / "serve.pids.json").read_text())
+        assert {"api", "worker-0", "redis"} <= set(started), started
+        server.proc.kill()
+        server.proc.wait()
+        children = [started[name]["pid"] for name in ("api", "worker-0")]
+        assert wait_for(lambda: not any(_alive(pid) for pid in children), timeout=30), "children outlived serve"
+        assert _alive(started["redis"]["pid"])  # daemonized: only the next start can end it
+
+        again = start_server(data, port=port, workers=1)
+        try:
+            assert not _alive(started["redis"]["pid"])
+            assert "ended what an earlier serve of this data dir left running: redis" in again.log_path.read_text()
+            assert httpx.get(f"{again.url}/health", timeout=10).status_code == 200
+        finally:
+            again.stop()
+    finally:
+        server.stop()
+    assert "Address already in use" not in (data / "serve.log").read_text()

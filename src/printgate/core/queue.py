@@ -69,6 +69,13 @@ class EmbeddedRedis:
                 time.sleep(0.05)
         return self.url
 
+    @property
+    def pid(self) -> int | None:
+        """The redis-server's pid (it runs daemonized: serve records it to clean up after a crash)."""
+        if self._server is not None:
+            return int(getattr(self._server, "pid", 0) or 0) or None
+        return self._proc.pid if self._proc is not None else None
+
     def stop(self) -> None:
         if self._server is not None:
             pid = getattr(self._server, "pid", None)
