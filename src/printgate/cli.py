@@ -7,6 +7,7 @@ side by side.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,17 @@ from printgate.core import logs
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
 
 
+def _private_files(data_dir: Path) -> None:
+    """Everything printgate writes is its own: files 0600, folders 0700 (the database, stored files,
+    the Redis dump and the generated signing key held customers' artwork and secrets world-readable).
+    The umask is inherited by the API, the workers and Redis; an existing data dir is tightened."""
+    os.umask(0o077)
+    if data_dir.exists():
+        for path in (data_dir, *data_dir.glob("*")):
+            with contextlib.suppress(OSError):
+                path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def _apply_common(args: argparse.Namespace) -> None:
     """Flags become environment so child processes (API, workers) see the same instance."""
     if getattr(args, "data_dir", None):
@@ -29,6 +41,7 @@ def _apply_common(args: argparse.Namespace) -> None:
     reset_settings()
     settings = get_settings()
     os.environ.setdefault("PRINTGATE_DATA_DIR", str(settings.data_dir.resolve()))
+    _private_files(settings.data_dir)
     logs.setup(settings.log_level, settings.log_json)
 
 

@@ -159,3 +159,21 @@ def test_a_killed_serve_leaves_nothing_running_and_a_second_serve_is_refused(tmp
     finally:
         server.stop()
     assert "Address already in use" not in (data / "serve.log").read_text()
+
+
+def test_what_printgate_writes_is_private(tmp_path: Path) -> None:
+    """Issue 14, medium 8: the database, stored files, the Redis dump and the signing key were 0644."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    server = start_server(data, workers=0)
+    try:
+        headers = {"Authorization": f"Bearer {server.secret_key}"}
+        response = httpx.post(f"{server.url}/jobs/preflight", headers=headers, timeout=30,
+                              json={"sources": [{"file": b64(make_pdf(tmp_path / "a.pdf")), "name": "a.pdf"}]})
+        assert response.status_code == 201, response.text
+    finally:
+        server.stop()
+    loose = sorted(f"{p.relative_to(data)} {oct(p.stat().st_mode & 0o777)}" for p in [data, *data.rglob("*")]
+                   if p.stat().st_mode & 0o077 and p.name != "serve.log")
+    assert loose == []
+    assert (data / "printgate.db").exists() and any((data / "files").rglob("*"))
