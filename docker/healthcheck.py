@@ -19,7 +19,10 @@ import urllib.request
 def api() -> int:
     port = os.environ.get("PORT", "8000")
     try:
-        resp = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=4)
+        token = os.environ.get("PRINTGATE_OPS_TOKEN")  # /health's details need it when it is set
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/health",
+                                         headers={"Authorization": f"Bearer {token}"} if token else {})
+        resp = urllib.request.urlopen(request, timeout=4)
     except urllib.error.HTTPError as exc:
         resp = exc
     except OSError as exc:

@@ -101,7 +101,7 @@ def test_callback_installs_and_stores_tokens_encrypted(client: Any, auth: dict[s
 
     row = _store_row(store["id"])
     assert row.credentials and "shpat_" not in row.credentials and "shprt_" not in row.credentials
-    from printgate.connectors.base import crypto
+    from printgate.core import crypto
 
     creds = crypto.decrypt(row.credentials)
     assert creds["access_token"].startswith("shpat_") and creds["refresh_token"].startswith("shprt_")
@@ -153,10 +153,10 @@ def test_expiring_token_is_refreshed_before_use_and_rotates(client: Any, auth: d
                                                              shopify_env: FakeShopify, traffic: Traffic) -> None:
     from datetime import timedelta
 
-    from printgate.connectors.base import crypto
     from printgate.connectors.base.models import StoreConnection
     from printgate.connectors.shopify import oauth
     from printgate.connectors.shopify.adapter import ShopifyAdapter
+    from printgate.core import crypto
     from printgate.core.clock import utcnow
     from printgate.core.db import session_scope
 

@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from sqlmodel import Session, select
 
-from printgate.connectors.base import crypto
 from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
+from printgate.core import crypto
 from printgate.core.db import get_engine
 from printgate.core.ids import new_id
 from printgate.core.keys import get_or_create_account

@@ -232,7 +232,7 @@ def test_filecheck_cart_attribute_goes_to_lines_without_their_own() -> None:
 def test_credentials_encryption_key_rotation(instance: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from cryptography.fernet import Fernet
 
-    from printgate.connectors.base import crypto
+    from printgate.core import crypto
 
     derived = crypto.encrypt({"access_token": "shpat_x"})  # from the signing secret
     assert "shpat_x" not in derived

@@ -104,6 +104,10 @@ def test_app_auth_redirect_and_callback(client: Any, auth: dict[str, str], woo: 
     assert replayed.status_code == 401 and "already used" in replayed.json()["message"]
     page = client.get(params["return_url"].removeprefix("http://testserver"))
     assert page.status_code == 200 and "is connected" in page.text and "whsec_" not in page.text
+    # Only the link printgate made shows the store: a bare or forged one is the unknown-store page.
+    for forged_link in (f"/woocommerce/return?store={store_id}", f"/woocommerce/return?store={store_id}&sig=00"):
+        denied = client.get(forged_link)
+        assert denied.status_code == 404 and woo.base.split("//")[1] not in denied.text
 
     # A read-only grant is refused.
     started = client.get("/woocommerce/connect", params={"store_url": woo.base}, headers=auth,

@@ -69,3 +69,25 @@ def test_rate_limit_answers_429_with_retry_after(instance, monkeypatch) -> None:
         last = client.get("/workflows", headers=headers)
         assert last.status_code == 429
         assert int(last.headers["Retry-After"]) >= 1
+
+
+def test_health_details_and_metrics_are_for_the_operator(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 (low): /metrics and /health's details (workers, queues, instance-wide counts) were open
+    to anyone. A local caller sees them; a forwarded one (whatever address it claims) sees only the
+    status; with an ops token set, only a caller sending it does."""
+    from printgate.core.config import reset_settings
+
+    local = client.get("/health")
+    assert "checks" in local.json() and client.get("/metrics").status_code == 200
+    forwarded = {"X-Forwarded-For": "127.0.0.1"}
+    remote = client.get("/health", headers=forwarded)
+    assert set(remote.json()) == {"status"}
+    assert client.get("/metrics", headers=forwarded).status_code == 403
+    monkeypatch.setenv("PRINTGATE_OPS_TOKEN", "ops-8c1f")
+    reset_settings()
+    assert set(client.get("/health").json()) == {"status"}
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    with_token = {"Authorization": "Bearer ops-8c1f"}
+    assert "checks" in client.get("/health", headers=with_token).json()
+    assert "printgate_jobs" in client.get("/metrics", headers=with_token).text

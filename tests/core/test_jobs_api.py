@@ -76,6 +76,12 @@ def test_expand_runs_and_run_output(client: TestClient, auth: dict[str, str], in
     path = run["downloadUrl"].removeprefix("http://testserver")
     assert client.get(path).content == pdf_file.read_bytes()
     assert client.get(path.replace("sig=", "sig=0")).status_code == 403
+    # The file name is signed too: a link cannot be re-labelled to serve the file under another name.
+    signed_name = client.get(path)
+    assert 'filename="artwork.pdf"' in signed_name.headers["content-disposition"]
+    assert "name=artwork.pdf" in path
+    assert client.get(path.replace("name=artwork.pdf", "name=invoice.exe")).status_code == 403
+    assert client.get(path.replace("&name=artwork.pdf", "").replace("name=artwork.pdf&", "")).status_code == 403
     assert client.get(f"/runs/{run['id']}", headers=auth).json()["id"] == run["id"]
 
 

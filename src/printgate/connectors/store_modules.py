@@ -41,11 +41,10 @@ import httpx
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
 
-from printgate.connectors.base import crypto
 from printgate.connectors.base.adapter import AdapterError, DeliveredFile, ExternalLine, ExternalOrder
 from printgate.connectors.base.models import OrderSync, StoreConnection
 from printgate.connectors.base.spec import AdapterFactory, PlatformSpec
-from printgate.core import net
+from printgate.core import crypto, net
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.errors import BadRequest, Conflict, NotFound, Unauthorized

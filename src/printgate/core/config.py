@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 6000
     retention_days: int = 30
 
+    # /metrics and /health's details (worker names, queue depths, instance-wide job counts): with a
+    # token, for callers sending it as a bearer token; without one, for local callers only.
+    ops_token: str | None = None
+
     log_json: bool = False
     log_level: str = "INFO"
 

@@ -96,7 +96,9 @@ class LocalStorage:
 
     def download_url(self, key: str, *, expires_in: int, file_name: str | None = None) -> str:
         exp = str(bucketed_expiry(expires_in))
-        sig = sign_token(self.settings.effective_signing_secret, "download", key, exp)
+        # The file name is signed too: it sets the download's Content-Disposition, so an unsigned
+        # ``name`` let anyone holding a link serve the file under a name of their choosing.
+        sig = sign_token(self.settings.effective_signing_secret, "download", key, exp, file_name or "")
         query = {"exp": exp, "sig": sig}
         if file_name:
             query["name"] = file_name

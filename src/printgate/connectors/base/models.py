@@ -1,7 +1,7 @@
 """Connector tables: which store is linked to which account, and where each store order stands.
 
 - ``StoreConnection``: one linked store (a Shopify shop, a WooCommerce site...). Credentials are a
-  Fernet token (``printgate.connectors.base.crypto``), never plaintext.
+  Fernet token (``printgate.core.crypto``), never plaintext.
 - ``OrderSync``: one store order's progress through the connector pipeline, step by step, so a
   merchant sees where it stands (``GET /stores/{id}/orders``).
 - ``ConnectorNonce``: single-use ``state`` values of install flows.

@@ -10,7 +10,7 @@ Which printgate account a shop belongs to (the install links an account):
    1.); otherwise ``PRINTGATE_SHOPIFY_DEFAULT_ACCOUNT`` (single-merchant instances); otherwise the
    install is refused with a message telling the merchant to link the shop from printgate first.
 
-Tokens are stored encrypted (``printgate.connectors.base.crypto``); expiring offline tokens (1 h, with a
+Tokens are stored encrypted (``printgate.core.crypto``); expiring offline tokens (1 h, with a
 rotating refresh token) are refreshed ``refresh_margin_s`` before they expire, on use.
 """
 
@@ -31,11 +31,11 @@ from urllib.parse import urlencode
 import httpx
 from sqlmodel import Session, select
 
-from printgate.connectors.base import crypto, ownership
+from printgate.connectors.base import ownership
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import ConnectorNonce, StoreConnection
 from printgate.connectors.shopify.config import ShopifySettings, get_shopify_settings
-from printgate.core import net
+from printgate.core import crypto, net
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Forbidden, Unauthorized

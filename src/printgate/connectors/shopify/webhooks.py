@@ -26,11 +26,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from printgate.connectors.base import crypto, erasure, pipeline
+from printgate.connectors.base import erasure, pipeline
 from printgate.connectors.base.models import StoreConnection
 from printgate.connectors.shopify import oauth
 from printgate.connectors.shopify.adapter import ShopifyAdapter, parse_order
 from printgate.connectors.shopify.config import get_shopify_settings
+from printgate.core import crypto
 from printgate.core.clock import utcnow
 from printgate.webhooks.signing import SignatureError, verify_body_hmac_b64
 

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 import json
 from typing import Any
@@ -160,9 +161,11 @@ def _callback(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/woocommerce/return", include_in_schema=False, response_model=None)
-def returned(session: SessionDep, store_id: str = Query("", alias="store"), success: str = "") -> HTMLResponse:
-    connection = session.get(StoreConnection, store_id) if store_id else None
-    if connection is None:
+def returned(session: SessionDep, store_id: str = Query("", alias="store"), sig: str = "",
+             success: str = "") -> HTMLResponse:
+    signed = bool(store_id) and hmac.compare_digest(sig, store.return_signature(store_id))
+    connection = session.get(StoreConnection, store_id) if signed else None
+    if connection is None:  # unknown, or a link printgate did not make: the same answer
         return HTMLResponse("<p>Unknown store.</p>", status_code=404)
     ok = connection.status == "connected"
     text = ("is connected to printgate. Paste the plugin secret into the printgate plugin's settings."

@@ -23,10 +23,11 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session
 
-from printgate.connectors.base import crypto, ownership
+from printgate.connectors.base import ownership
 from printgate.connectors.base.models import ConnectorNonce, StoreConnection
 from printgate.connectors.woocommerce.client import WooClient
 from printgate.connectors.woocommerce.config import WEBHOOK_TOPICS, get_woocommerce_settings
+from printgate.core import crypto
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Forbidden, Unauthorized
@@ -307,12 +308,18 @@ def consume_state(session: Session, state: object) -> ConnectorNonce:
     return row
 
 
+def return_signature(store_id: str) -> str:
+    """Signs the merchant's return link: without it, ``/woocommerce/return?store=<id>`` showed any
+    store's shop URL and state to anyone who had (or guessed) an id."""
+    return sign_token(get_settings().effective_signing_secret, "woocommerce-return", store_id)
+
+
 def authorize_url(session: Session, connection: StoreConnection) -> str:
     base = get_settings().public_url.rstrip("/")
     params = {
         "app_name": get_woocommerce_settings().app_name, "scope": "read_write",
         "user_id": issue_state(session, connection),
-        "return_url": f"{base}/woocommerce/return?store={connection.id}",
+        "return_url": f"{base}/woocommerce/return?{urlencode({'store': connection.id, 'sig': return_signature(connection.id)})}",
         "callback_url": f"{base}/woocommerce/callback",
     }
     return f"{connection.shop}/wc-auth/v1/authorize?{urlencode(params)}"

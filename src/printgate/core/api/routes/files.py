@@ -19,7 +19,8 @@ _MIME = {".pdf": "application/pdf", ".png": "image/png", ".webp": "image/webp", 
 
 @router.get("/files/{key:path}", include_in_schema=False)
 def download(key: str, exp: str = "", sig: str = "", name: str | None = None) -> FileResponse:
-    if not exp.isdigit() or not verify_token(get_settings().effective_signing_secret, sig, "download", key, exp):
+    if not exp.isdigit() or not verify_token(get_settings().effective_signing_secret, sig, "download", key, exp,
+                                             name or ""):
         raise Forbidden("Download link is invalid")
     if int(exp) < time.time():
         raise Forbidden("Download link has expired; read the job again for a fresh link")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import UTC
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -14,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from printgate.core.config import get_settings
 from printgate.core.db import get_engine
+from printgate.core.errors import Forbidden
 from printgate.core.models import Job, Step
 
 router = APIRouter(tags=["operations"])
@@ -41,8 +44,24 @@ def _workers() -> list[dict[str, Any]]:
     return live
 
 
+def _ops_allowed(request: Request) -> bool:
+    """Instance-wide figures are for the operator: the ops token, or a local caller that did not come
+    through a proxy (a forwarded request is not local, whatever address it claims)."""
+    token = get_settings().ops_token
+    if token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    if request.headers.get("x-forwarded-for") or request.headers.get("forwarded"):
+        return False
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host in ("", "testclient")  # a unix socket; the in-process test client
+
+
 @router.get("/health")
-def health() -> JSONResponse:
+def health(request: Request) -> JSONResponse:
     checks: dict[str, Any] = {"api": "ok"}
     healthy = True
     try:
@@ -64,12 +83,16 @@ def health() -> JSONResponse:
     except Exception as exc:
         checks["queue"] = f"error: {exc}"
         healthy = False
-    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks},
-                        status_code=200 if healthy else 503)
+    body: dict[str, Any] = {"status": "ok" if healthy else "degraded"}
+    if _ops_allowed(request):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    if not _ops_allowed(request):
+        raise Forbidden("Metrics need the ops token (PRINTGATE_OPS_TOKEN) or a local caller")
     registry = CollectorRegistry()
     jobs = Gauge("printgate_jobs", "Jobs by status", ["status"], registry=registry)
     depth = Gauge("printgate_queue_depth", "Queued RQ jobs", ["queue"], registry=registry)
