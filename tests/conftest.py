@@ -151,7 +151,7 @@ class Instance:
     data_dir: Path
     redis_url: str
 
-    def drain(self, queues: tuple[str, ...] = ("intake", "processing", "webhooks"), rounds: int = 5) -> None:
+    def drain(self, queues: tuple[str, ...] = ("intake", "orders", "processing", "webhooks"), rounds: int = 5) -> None:
         """Run every queued job in this process (RQ's SimpleWorker), until the queues are empty."""
         from rq import SimpleWorker
 

@@ -156,8 +156,8 @@ def _worker_args(name: str, workers: int) -> list[str]:
     if name == "worker-webhooks":
         return ["--queues", "webhooks", "--no-fork", "--max-jobs", "5000"]
     if workers == 1:
-        return ["--queues", "intake,processing,webhooks"]
-    return ["--queues", "processing,intake"]
+        return ["--queues", "intake,orders,processing,webhooks"]
+    return ["--queues", "orders,processing,intake"]
 
 
 def _wait_for_port(host: str, port: int, timeout_s: float) -> None:
@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", parents=[common], help="run one RQ worker (needs REDIS_URL)")
-    worker.add_argument("--queues", default="intake,processing,webhooks")
+    worker.add_argument("--queues", default="intake,orders,processing,webhooks")
     worker.add_argument("--name-prefix", default=None)
     worker.add_argument("--no-fork", action="store_true", help="run jobs in the worker process (lower latency)")
     worker.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs (recycling)")

@@ -23,7 +23,7 @@ def test_sync_preflight_and_health(tmp_path: Path) -> None:
                           and h)
         assert isinstance(health, dict) and health["status"] == "ok"
         queues = sorted(",".join(w["queues"]) for w in health["checks"]["workers"]["list"])
-        assert queues == ["intake", "processing,intake", "webhooks"]
+        assert queues == ["intake", "orders,processing,intake", "webhooks"]
         pdf = make_pdf(tmp_path / "a.pdf")
         started = time.monotonic()
         response = httpx.post(f"{server.url}/jobs/preflight", headers=headers, timeout=60,

@@ -23,9 +23,12 @@ from printgate.core.config import get_settings
 log = logging.getLogger(__name__)
 
 INTAKE = "intake"
+# A workflow job's processing phase: a store order's print files. Its own queue, taken before API
+# jobs' PROCESSING by every worker that does both, so 24 queued fix jobs do not hold up an order.
+ORDERS = "orders"
 PROCESSING = "processing"
 WEBHOOKS = "webhooks"
-ALL_QUEUES = (INTAKE, PROCESSING, WEBHOOKS)
+ALL_QUEUES = (INTAKE, ORDERS, PROCESSING, WEBHOOKS)
 
 
 class EmbeddedRedis:

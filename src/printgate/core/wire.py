@@ -18,7 +18,7 @@ from printgate.core.clock import epoch_ms, iso
 from printgate.core.config import get_settings
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, job_status_in
 from printgate.core.jobs.service import steps_of, tasks_of
-from printgate.core.jobs.states import JOB_TERMINAL, JobStatus, ReviewDecision, job_can_proceed
+from printgate.core.jobs.states import JOB_TERMINAL, RUN_TERMINAL, JobStatus, ReviewDecision, job_can_proceed
 from printgate.core.models import Account, Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
 
@@ -189,8 +189,12 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
 def run_wire(task: Task, arts: list[Artifact]) -> dict[str, Any]:
     storage = get_storage()
     expires = get_settings().download_expires_s
-    output = next((a for a in reversed(arts) if a.role == "output"), None) or next(
-        (a for a in reversed(arts) if a.role == "optimizedFile"), None)
+    # Only a finished file has an output: a running job's optimizedFile is an intermediate, and a store
+    # module that downloads on hasOutput (OpenCart's marks the order done on its first try) must not
+    # get one. An optimize job's optimizedFile is its output once the file is done.
+    finished = task.status in RUN_TERMINAL
+    output = (next((a for a in reversed(arts) if a.role == "output"), None) or next(
+        (a for a in reversed(arts) if a.role == "optimizedFile"), None)) if finished else None
     proofs = [a for a in arts if a.role == "proof"]
     previews = [a for a in arts if a.role in ("preview", "thumbnail")]
     # Named at creation (``service.source_name``); tasks made before that fall back to their source.

@@ -213,11 +213,11 @@ def rq_job_id(task: Task, phase: str) -> str:
 
 
 def enqueue_task(session: Session, task: Task, phase: str) -> None:
-    from printgate.core.queue import enqueue
+    from printgate.core.queue import ORDERS, enqueue
 
     steps = session.exec(select(Step).where(Step.task_id == task.id, Step.phase == phase)).all()
     settings = get_settings()
-    queue = queue_for(list(steps)) if phase == "intake" else "processing"
+    queue = queue_for(list(steps)) if phase == "intake" else ORDERS
     timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
     enqueue(queue, tasks.run_task, task.id, phase,
             job_id=rq_job_id(task, phase), timeout=timeout, retries=settings.task_retries)
