@@ -116,12 +116,13 @@ def test_importing_every_module_registers_nothing() -> None:
         "from printgate.connectors import registry\n"
         "print(json.dumps({'listeners': {k: len(v) for k, v in signals._listeners.items() if v},\n"
         "                  'periodic': sorted(periodic._tasks), 'inbound': inbound.platforms(),\n"
-        "                  'platforms': registry.platforms(), 'verifiers': len(orders._verifiers)}))\n"
+        "                  'platforms': registry.platforms(), 'verifiers': len(orders._verifiers),\n"
+        "                  'order_sources': len(orders.SOURCE_FAMILIES)}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
-        "listeners": {}, "periodic": [], "inbound": [], "platforms": [], "verifiers": 0}
+        "listeners": {}, "periodic": [], "inbound": [], "platforms": [], "verifiers": 0, "order_sources": 0}
 
 
 def test_the_root_wires_every_declared_platform(instance: Instance) -> None:

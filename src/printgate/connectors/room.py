@@ -27,6 +27,8 @@ def install(wiring: Wiring, platforms: Iterable[Callable[[], PlatformSpec]] = PL
             orders.register_order_verifier(spec.order_verifier)
         if spec.on_order_captured is not None:
             wiring.listen(signals.ORDER_CAPTURED, spec.on_order_captured)
+        if spec.order_sources:
+            orders.register_source_family(spec.order_sources)
     wiring.listen(signals.JOB_PROCESSED, pipeline.on_job_processed)
     # Reconciliation, write-back retries and post-uninstall erasure, on one worker of the fleet
     # (``printgate.connectors.base.cron`` is the RQ-cron alternative).

@@ -19,10 +19,16 @@ from printgate.core.jobs import service
 from printgate.core.jobs.states import proceed_refusal
 from printgate.core.models import Job, Order
 
-# One store order is one Order row whichever way it arrived: the WordPress plugin's signed order
-# call says ``wp`` (Filecheck's name), the WooCommerce connector's pipeline says ``woocommerce``.
-_WOOCOMMERCE = ("wp", "woocommerce")
-SOURCE_FAMILIES: dict[str, tuple[str, ...]] = dict.fromkeys(_WOOCOMMERCE, _WOOCOMMERCE)
+# One store order is one Order row whichever way it arrived: a platform whose orders come under
+# several ``source`` names (WooCommerce: ``wp`` from the WordPress plugin, Filecheck's name, and
+# ``woocommerce`` from its connector) declares them (``PlatformSpec.order_sources``).
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {}
+
+
+def register_source_family(names: tuple[str, ...]) -> None:
+    """``names`` are one store's orders: a lookup by any of them finds the others."""
+    for name in names:
+        SOURCE_FAMILIES[name] = names
 
 # Keys under which stores carry the jobId on a line item (ours first, Filecheck's for migrations).
 JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")

@@ -44,3 +44,5 @@ class PlatformSpec:
     # Takes an order core captured from such a call into the pipeline (``order.captured``).
     on_order_captured: Callable[..., None] | None = None
     routers: tuple[APIRouter, ...] = field(default_factory=tuple)
+    # The ``source`` names its orders reach core under, when more than one (one order, one row).
+    order_sources: tuple[str, ...] = ()

@@ -22,4 +22,5 @@ def platform() -> PlatformSpec:
         order_verifier=orders.verify_order_call,
         on_order_captured=orders.on_order_captured,
         routers=(routes.router,),
+        order_sources=("wp", "woocommerce"),  # the WordPress plugin says wp (Filecheck's name)
     )
