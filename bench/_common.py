@@ -106,7 +106,8 @@ def descendants(pid: int) -> list[int]:
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
-    """User+system CPU time consumed so far by these processes (from /proc; 0 for a gone pid)."""
+    """User+system CPU time consumed so far by these processes and the children they reaped (RQ's
+    forked work horses) (from /proc; 0 for a gone pid)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in pids:
@@ -114,7 +115,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
+        total += sum(int(value) for value in fields[11:15]) / tick
     return total
 
 

@@ -13,7 +13,10 @@ What it does, all on loopback, in a throwaway data dir:
    the order is ``written_back`` (metafields, note and tag written to the fake shop).
 
 Reported: the webhook's answer time, the time until the job is attached, and the time until the
-files are on the order (p50/p95/max), plus how much of it is the processing phase.
+files are on the order (p50/p95/max), plus how much of it is the processing phase. With
+``--api-load N`` the same orders run a second time, each with N API fix jobs (a 2-page PDF)
+submitted just before it, so the figure under load sits beside the unloaded one; the CPU seconds
+the serve process tree spent are printed beside the wall time of each phase.
 A benchmark, not a test: it prints figures and asserts nothing.
 """
 
@@ -29,6 +32,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 import httpx
@@ -36,7 +40,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import CLI, machine, now_utc, save_results, start_serve, summarize  # noqa: E402
+from bench._common import (  # noqa: E402
+    CLI,
+    cpu_seconds,
+    descendants,
+    machine,
+    now_utc,
+    save_results,
+    start_serve,
+    summarize,
+)
 from tests.fakes.shopify_store import FakeShopify, FakeShopServer  # noqa: E402
 
 CLIENT_ID = "bench-client-id"
@@ -103,10 +116,68 @@ def order_body(order_id: int, job_id: str) -> dict[str, object]:
     }
 
 
+def two_page_pdf(path: Path) -> str:
+    """The API load: a 2-page PDF, base64, for POST /jobs/fix."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for index in range(2):
+        page = doc.new_page(width=595.28, height=841.89)
+        page.insert_text((72, 72 + index * 20), f"API job page {index + 1}", fontsize=12)
+        page.draw_rect(pymupdf.Rect(100, 200, 400, 500), color=(1, 0, 0), fill=(0, 0.5, 0.2))
+    doc.save(path)
+    doc.close()
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def run_orders(client: httpx.Client, server: Any, fake: FakeShopify, pk: str, pdf: Path, store_id: str, *,
+               orders: int, first_id: int, api_load: int, load_pdf: str) -> dict[str, Any]:
+    """``orders`` paid orders one after another; before each, ``api_load`` fix jobs are queued."""
+    accept_ms, attached_ms, done_ms, processing_ms, write_ms = [], [], [], [], []
+    cpu_before, wall_before = cpu_seconds([server.proc.pid, *descendants(server.proc.pid)]), time.perf_counter()
+    for index in range(orders):
+        job_id = widget_job(client, pk, pdf)
+        for _ in range(api_load):  # API work waiting in the processing queue when the order arrives
+            client.post("/jobs/fix", headers=server.auth, json={"sources": [{"file": load_pdf}]}).raise_for_status()
+        order = order_body(first_id + index, job_id)
+        fake.add_order(SHOP, order)
+        started = time.perf_counter()
+        webhook(client, "orders/paid", order).raise_for_status()
+        accept_ms.append((time.perf_counter() - started) * 1000)
+        attached_at, body = None, {}
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            synced = client.get(f"/stores/{store_id}/orders/{order['id']}", headers=server.auth)
+            if synced.status_code == 200:
+                body = synced.json()
+                if attached_at is None and body["steps"]["attached"]["status"] == "done":
+                    attached_at = time.perf_counter()
+                if body["status"] in ("written_back", "failed"):
+                    break
+            time.sleep(0.005)
+        finished = time.perf_counter()
+        if body.get("status") != "written_back":
+            raise RuntimeError(f"order {order['id']} ended {body.get('status')}: {body.get('lastError')}")
+        attached_ms.append(((attached_at or finished) - started) * 1000)
+        done_ms.append((finished - started) * 1000)
+        processing_ms.append((finished - (attached_at or finished)) * 1000)
+        steps = body["steps"]  # server-side times: processing done -> write-back done
+        write_ms.append((datetime.fromisoformat(steps["written_back"]["at"])
+                         - datetime.fromisoformat(steps["processing"]["at"])).total_seconds() * 1000)
+    return {
+        "api_jobs_queued_per_order": api_load, "webhook_answer_ms": summarize(accept_ms),
+        "to_attached_ms": summarize(attached_ms), "attached_to_written_back_ms": summarize(processing_ms),
+        "paid_to_files_on_order_ms": summarize(done_ms), "processed_to_written_back_ms": summarize(write_ms),
+        "wall_s": round(time.perf_counter() - wall_before, 2),
+        "serve_cpu_s": round(cpu_seconds([server.proc.pid, *descendants(server.proc.pid)]) - cpu_before, 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--api-load", type=int, default=24, help="API fix jobs queued before each loaded order (0: skip)")
     args = parser.parse_args()
 
     fake = FakeShopify(CLIENT_ID, CLIENT_SECRET)
@@ -122,61 +193,39 @@ def main() -> int:
         [*CLI, "keys", "create", "--json", "--account", "bench", "--kind", "publishable"],
         env=_bench_env(server.data_dir, env), capture_output=True, check=True, cwd=ROOT).stdout)["key"]
     pdf = artwork(server.data_dir / "bench.pdf")
-    accept_ms, attached_ms, done_ms, processing_ms, write_ms = [], [], [], [], []
+    load_pdf = two_page_pdf(server.data_dir / "api-load.pdf")
+    phases: dict[str, dict[str, Any]] = {}
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
             linked = client.post("/stores/shopify/link", json={"shop": SHOP}, headers=server.auth).raise_for_status().json()
             state = dict(parse_qsl(urlparse(linked["installUrl"]).query))["state"]
             client.get("/shopify/callback", params=signed_query({
                 "code": fake.issue_code(SHOP), "shop": SHOP, "state": state, "timestamp": str(int(time.time()))}))
             store_id = linked["store"]["id"]
-            for index in range(args.orders):
-                job_id = widget_job(client, pk, pdf)
-                order = order_body(9000 + index, job_id)
-                fake.add_order(SHOP, order)
-                started = time.perf_counter()
-                webhook(client, "orders/paid", order).raise_for_status()
-                accept_ms.append((time.perf_counter() - started) * 1000)
-                attached_at = None
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline:
-                    synced = client.get(f"/stores/{store_id}/orders/{order['id']}", headers=server.auth)
-                    if synced.status_code == 200:
-                        body = synced.json()
-                        if attached_at is None and body["steps"]["attached"]["status"] == "done":
-                            attached_at = time.perf_counter()
-                        if body["status"] in ("written_back", "failed"):
-                            break
-                    time.sleep(0.005)
-                finished = time.perf_counter()
-                if body["status"] != "written_back":
-                    raise RuntimeError(f"order {order['id']} ended {body['status']}: {body.get('lastError')}")
-                attached_ms.append(((attached_at or finished) - started) * 1000)
-                done_ms.append((finished - started) * 1000)
-                processing_ms.append((finished - (attached_at or finished)) * 1000)
-                steps = body["steps"]  # server-side times: processing done -> write-back done
-                write_ms.append((datetime.fromisoformat(steps["written_back"]["at"])
-                                 - datetime.fromisoformat(steps["processing"]["at"])).total_seconds() * 1000)
+            for name, load, first in (("unloaded", 0, 9000), ("loaded", args.api_load, 19000)):
+                if name == "loaded" and not load:
+                    continue
+                phases[name] = run_orders(client, server, fake, pk, pdf, store_id, orders=args.orders,
+                                          first_id=first, api_load=load, load_pdf=load_pdf)
             writes = [c["operation"] for c in fake.shop(SHOP).calls]
     finally:
         server.stop()
         shop_server.stop()
 
-    results = {
-        "bench": "shopify_order_to_files", "at": now_utc(), "machine": machine(), "orders": args.orders,
-        "workers": args.workers, "webhook_answer_ms": summarize(accept_ms), "to_attached_ms": summarize(attached_ms),
-        "attached_to_written_back_ms": summarize(processing_ms), "paid_to_files_on_order_ms": summarize(done_ms),
-        "processed_to_written_back_ms": summarize(write_ms),
-        "shopify_calls_per_order": len(writes) / max(args.orders, 1),
-    }
+    results = {"bench": "shopify_order_to_files", "at": now_utc(), "machine": machine(), "orders": args.orders,
+               "workers": args.workers, "phases": phases,
+               "shopify_calls_per_order": len(writes) / max(args.orders * len(phases), 1)}
     print(f"machine: {results['machine']}")
-    print(f"{args.orders} orders, {args.workers} workers, 1-page PDF, fake Shopify on loopback")
-    for label, key in (("webhook answered", "webhook_answer_ms"), ("job attached", "to_attached_ms"),
-                       ("attached -> written back", "attached_to_written_back_ms"),
-                       ("  of which: processed -> written", "processed_to_written_back_ms"),
-                       ("orders/paid -> files on order", "paid_to_files_on_order_ms")):
-        s = results[key]
-        print(f"  {label:32s} p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  max {s['max']:7.1f} ms")
+    print(f"{args.orders} orders per phase, {args.workers} workers, 1-page PDF, fake Shopify on loopback")
+    for name, phase in phases.items():
+        print(f"{name}: {phase['api_jobs_queued_per_order']} API fix jobs queued before each order; "
+              f"wall {phase['wall_s']:.1f} s, serve CPU {phase['serve_cpu_s']:.1f} s")
+        for label, key in (("webhook answered", "webhook_answer_ms"), ("job attached", "to_attached_ms"),
+                           ("attached -> written back", "attached_to_written_back_ms"),
+                           ("  of which: processed -> written", "processed_to_written_back_ms"),
+                           ("orders/paid -> files on order", "paid_to_files_on_order_ms")):
+            s = phase[key]
+            print(f"  {label:32s} p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  max {s['max']:7.1f} ms")
     print(f"  Shopify GraphQL calls per order: {results['shopify_calls_per_order']:.1f}")
     print(f"results: {save_results('shopify_order_to_files', results)}")
     return 0
