@@ -414,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     mig.set_defaults(func=cmd_migrate)
 
+    from printgate.widgets.dashboard.cli import add_parser as add_users_parser  # printgate users ...
+
+    add_users_parser(sub, common)
     return parser
 
 
