@@ -1,9 +1,11 @@
-"""Store credentials at rest: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived once.
+"""Secrets at rest (store credentials, webhook endpoint secrets): Fernet (AES-128-CBC + HMAC-SHA256).
 
 The key is ``PRINTGATE_ENCRYPTION_KEY`` when set (a Fernet key, or any string, which is then
-stretched), otherwise derived from core's signing secret with HKDF, so a self-hosted instance
-encrypts without any extra setup. Several keys may be given comma-separated (newest first) to
-rotate: the first encrypts, all decrypt.
+stretched), else the contents of the file ``PRINTGATE_ENCRYPTION_KEY_FILE`` names (keep it outside
+the data dir: a copy of the data dir then holds nothing readable), otherwise derived from core's
+signing secret with HKDF, so a self-hosted instance encrypts without any extra setup. Several keys
+may be given comma-separated (newest first) to rotate: the first encrypts, all decrypt. Both are
+read at each use, so a rotation needs no restart of the tooling that sets them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -40,8 +43,19 @@ def _as_fernet_key(value: str) -> bytes:
     return _derive(value)
 
 
-def _fernet() -> MultiFernet:
+def _configured_keys() -> str:
     configured = os.environ.get("PRINTGATE_ENCRYPTION_KEY", "")
+    key_file = os.environ.get("PRINTGATE_ENCRYPTION_KEY_FILE", "")
+    if not configured.strip() and key_file:
+        try:
+            configured = Path(key_file).read_text()
+        except OSError as exc:
+            raise CredentialsError(f"PRINTGATE_ENCRYPTION_KEY_FILE cannot be read: {exc}") from exc
+    return configured
+
+
+def _fernet() -> MultiFernet:
+    configured = _configured_keys()
     keys = [_as_fernet_key(k) for k in configured.split(",") if k.strip()]
     if not keys:
         keys = [_derive(get_settings().effective_signing_secret)]
@@ -59,3 +73,21 @@ def decrypt(token: str | None) -> Any:
         return json.loads(_fernet().decrypt(token.encode()))
     except (InvalidToken, ValueError) as exc:
         raise CredentialsError("stored credentials cannot be decrypted with the configured key") from exc
+
+
+SEALED = "fernet:"
+
+
+def seal(secret: str) -> str:
+    """A secret string as stored: ``fernet:<token>``."""
+    return SEALED + _fernet().encrypt(secret.encode()).decode()
+
+
+def reveal(stored: str) -> str:
+    """The secret a ``seal`` stored (a value stored before sealing existed is returned as it is)."""
+    if not stored.startswith(SEALED):
+        return stored
+    try:
+        return _fernet().decrypt(stored[len(SEALED):].encode()).decode()
+    except InvalidToken as exc:
+        raise CredentialsError("a stored secret cannot be decrypted with the configured key") from exc

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from printgate.core import crypto
 from printgate.core.clock import iso, utcnow
 from printgate.core.errors import BadRequest, Conflict, NotFound
 from printgate.core.ids import new_id
@@ -31,11 +32,11 @@ def endpoint_wire(ep: WebhookEndpoint, *, with_secret: bool = False) -> dict[str
         "format": ep.format, "statusDialect": ep.status_dialect, "enabled": ep.enabled, "disabledReason": ep.disabled_reason,
         "disabledAt": iso(ep.disabled_at), "failureCount": ep.failure_count, "failingSince": iso(ep.failing_since),
         "lastSuccessAt": iso(ep.last_success_at), "createdAt": iso(ep.created_at), "updatedAt": iso(ep.updated_at),
-        "secretHint": f"whsec_…{ep.secret[-4:]}",
+        "secretHint": f"whsec_…{(ep.signing_secret() or '')[-4:]}",
         "previousSecretExpiresAt": iso(ep.previous_secret_expires_at) if ep.previous_secret else None,
     }
     if with_secret:
-        out["secret"] = ep.secret
+        out["secret"] = ep.signing_secret()
     return out
 
 
@@ -150,7 +151,7 @@ def create_endpoint(session: Session, account_id: str, body: Any, *,
         id=new_id("we"), account_id=account_id, url=_url(body.get("url")), events=_events(body.get("events")),
         description=_description(body.get("description")), format=_format(body.get("format", "printgate")),
         status_dialect=_dialect(body.get("statusDialect", default_dialect)),
-        secret=_secret(body["secret"]) if body.get("secret") is not None else new_whsec(), enabled=enabled,
+        secret=crypto.seal(_secret(body["secret"]) if body.get("secret") is not None else new_whsec()), enabled=enabled,
         disabled_reason=None if enabled else "disabled by the merchant", disabled_at=None if enabled else utcnow(),
     )
     session.add(ep)
@@ -213,11 +214,10 @@ def rotate_secret(session: Session, ep: WebhookEndpoint, body: Any) -> WebhookEn
     """New secret now; the old one keeps signing (a second ``v1,`` signature) for the overlap."""
     body = _object(body or {}, frozenset({"secret"}))
     new = _secret(body["secret"]) if body.get("secret") is not None else new_whsec()
-    if new == ep.secret:
+    if new == ep.signing_secret():
         raise Conflict("The new secret is the current one")
-    ep.previous_secret = ep.secret
+    ep.set_signing_secret(new)
     ep.previous_secret_expires_at = utcnow() + timedelta(seconds=get_webhook_settings().rotation_overlap_s)
-    ep.secret = new
     ep.updated_at = utcnow()
     session.add(ep)
     session.commit()

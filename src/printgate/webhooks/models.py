@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from printgate.core import crypto
 from printgate.core.clock import utcnow
 
 
@@ -57,6 +58,16 @@ class InboundDelivery(SQLModel, table=True):
 class WebhookEndpoint(SQLModel, table=True):
     """A merchant's receiver for printgate's events."""
 
+    def signing_secret(self, previous: bool = False) -> str | None:
+        """The plain ``whsec_`` secret (the stored column holds it sealed)."""
+        stored = self.previous_secret if previous else self.secret
+        return crypto.reveal(stored) if stored else None
+
+    def set_signing_secret(self, secret: str) -> None:
+        """A new current secret; the current one becomes the previous (both sealed)."""
+        self.previous_secret = self.secret
+        self.secret = crypto.seal(secret)
+
     __tablename__ = "webhook_endpoint"
 
     id: str = Field(primary_key=True)  # we_...
@@ -71,7 +82,8 @@ class WebhookEndpoint(SQLModel, table=True):
     # The status dialect of job bodies sent here (printgate.core.jobs.dialect): by default that of the request
     # that registered the endpoint (its key's, or the Printgate-Status-Dialect header).
     status_dialect: str = "lifecycle"
-    secret: str  # whsec_...
+    # whsec_..., sealed at rest (``printgate.core.crypto.seal``): read them through ``signing_secret``.
+    secret: str
     previous_secret: str | None = None
     previous_secret_expires_at: datetime | None = None
     enabled: bool = True

@@ -369,10 +369,10 @@ def _maybe_files_ready(session: Session, order: Order) -> None:
 def endpoint_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
     """The current secret, and the previous one while its rotation overlap lasts."""
     now = now or utcnow()
-    out = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at \
-            and as_utc(endpoint.previous_secret_expires_at) > now:
-        out.append(endpoint.previous_secret)
+    out = [endpoint.signing_secret() or ""]
+    previous = endpoint.signing_secret(previous=True)
+    if previous and endpoint.previous_secret_expires_at and as_utc(endpoint.previous_secret_expires_at) > now:
+        out.append(previous)
     return out
 
 
