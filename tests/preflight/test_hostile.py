@@ -50,7 +50,10 @@ def test_half_truncated_is_unreadable_or_flagged(tmp_path: Path) -> None:
     except UnreadableFile as exc:
         assert exc.reason
         return
-    assert findings(report, "structure_damaged")
+    # Half the file is gone: what the repair recovered lost content, so the file is refused outright
+    # (it used to be a structure_damaged warning, and the job could proceed).
+    [lost] = findings(report, "content_lost")
+    assert lost["severity"] == "reject"
 
 
 def test_content_bomb_is_a_finding(tmp_path: Path) -> None:

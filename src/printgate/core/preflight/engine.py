@@ -19,10 +19,11 @@ from printgate.core.errors import UnreadableFile
 
 from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
 from .checks.geometry import target_sizes
-from .messages import fill
+from .messages import RULE_MESSAGES, fill
 from .model import DocFacts, FontInfo, PageFacts, Violation, pt_to_mm, r1
 from .pdf.geometry import round_rect
 from .pdf.reader import DocumentReader, detect_kind, open_pdf, page_count
+from .pdf.repair import BENIGN_WARNINGS, Assessment, is_loss, open_document
 from .profiles import CheckConfig, Plan, build_plan
 from .raster import raster_facts
 from .tac import TacRenderer
@@ -69,7 +70,10 @@ def run_preflight(
 
 def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None) -> dict[str, Any]:
     size = path.stat().st_size
-    pdf = open_pdf(path)
+    # A clean file comes back as it opened; a damaged one as the least lossy reconstruction, whose
+    # copy (``src``) every reader below uses: workers, the ink renderer.
+    opened = open_document(path)
+    pdf, src = opened.pdf, opened.path
     try:
         n = page_count(pdf)
         if n > MAX_PAGES:
@@ -77,7 +81,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         reader = DocumentReader(pdf)
         reader.trim_sizes = target_sizes({}, ctx)
         try:
-            doc = reader.doc_facts(path, size)
+            doc = reader.doc_facts(src, size)
         except (RecursionError, RuntimeError, pikepdf.PdfError) as exc:
             raise UnreadableFile("The PDF's structure is damaged beyond repair and can't be read.") from exc
         doc.page_count = n
@@ -88,11 +92,12 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         deadline = time.monotonic() + TIME_BUDGET_S
         if nworkers > 1:
             pdf.close()
-            pages, extra_warnings = _extract_parallel(path, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
+            pages, extra_warnings = _extract_parallel(src, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
         else:
-            pages = _extract_pages(pdf, reader, path, 0, n, doc, tac, tac_dpi, deadline)
+            pages = _extract_pages(pdf, reader, src, 0, n, doc, tac, tac_dpi, deadline)
             extra_warnings = list(reader.warnings)
             extra_warnings += [str(w) for w in pdf.get_warnings()]
+        extra_warnings = opened.warnings + extra_warnings  # qpdf's get_warnings() cleared them at open
     except UnreadableFile:
         raise
     except (RecursionError, MemoryError) as exc:
@@ -102,9 +107,11 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             pdf.close()
         except Exception:
             pass
+        opened.cleanup()
     doc.structure_warnings = _dedupe(
-        w for w in (_clean_warning(x, path) for x in doc.structure_warnings + extra_warnings) if w
+        w for w in (_clean_warning(x, path, src) for x in doc.structure_warnings + extra_warnings) if w
     )
+    _record_losses(doc, pages, opened.repair)
     skipped_pages = [p.page for p in pages if not p.inspected]
     if skipped_pages:
         doc.notes.append(
@@ -115,7 +122,39 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
                 "pages": skipped_pages[:100],
             }
         )
-    return _evaluate(plan, doc, pages, ctx, source_name, configs)
+    report = _evaluate(plan, doc, pages, ctx, source_name, configs)
+    _refuse_unjudged(report, doc)
+    return report
+
+
+def _record_losses(doc: DocFacts, pages: list[PageFacts], repair: Assessment | None) -> None:
+    """Gather what the file lost and the filters nobody decodes, from the reconstruction, the pages'
+    decoding and qpdf's words, into the facts the structure check judges."""
+    lost: list[str] = []
+    unsupported: list[str] = []
+    if repair is not None:
+        doc.repair = repair.fact()
+        lost.extend(repair.lost)
+        unsupported.extend(repair.unsupported)
+    already_verified = repair is not None and repair.verified  # every page stream was decoded then
+    for p in pages:
+        unsupported.extend(p.unsupported_filters)
+        if not already_verified:
+            lost.extend(f"page {p.page}: {b}" for b in p.broken_streams)
+    lost.extend(w for w in doc.structure_warnings if is_loss(w))
+    doc.content_lost = _dedupe(lost)
+    doc.unsupported_filters = sorted(set(unsupported))
+
+
+def _refuse_unjudged(report: dict[str, Any], doc: DocFacts) -> None:
+    """Lost content or an unsupported compression never passes: when the structure check is off
+    for the profile (or its page) or could not run, the file is refused as unreadable instead."""
+    rejected = {f["ruleId"] for f in report["evaluation"]["findings"] if f["severity"] == "reject"}
+    if doc.unsupported_filters and "compression_unsupported" not in rejected:
+        names = ", ".join(doc.unsupported_filters)
+        raise UnreadableFile(fill(RULE_MESSAGES["compression_unsupported"]["issue"], {"actual.filters": names}, {}) or "")
+    if doc.content_lost and "content_lost" not in rejected:
+        raise UnreadableFile(RULE_MESSAGES["content_lost"]["issue"])
 
 
 def _extract_pages(pdf: pikepdf.Pdf, reader: DocumentReader, path: Path, start: int, stop: int, doc: DocFacts,
@@ -165,7 +204,6 @@ class _WorkerDoc:
         self.reader = DocumentReader(self.pdf)
         self.reader.trim_sizes = trim_sizes
         self.renderer = TacRenderer(Path(path), tac_dpi)
-        self.qpdf_warnings = 0
 
 
 _WORKER_DOCS: dict[tuple[str, float], _WorkerDoc] = {}
@@ -187,9 +225,8 @@ def _extract_chunk_kept(path: str, start: int, stop: int, tac: set[int], tac_dpi
         if content and i in tac:
             renderer.measure(i, facts)
         out.append(facts)
-    qpdf = [str(w) for w in pdf.get_warnings()]
-    warnings = reader.warnings[seen:] + qpdf[state.qpdf_warnings:]
-    state.qpdf_warnings = len(qpdf)
+    qpdf = [str(w) for w in pdf.get_warnings()]  # only the new ones: get_warnings() clears them
+    warnings = reader.warnings[seen:] + qpdf
     return out, local.fonts, local.javascript, local.attachments, warnings
 
 
@@ -230,15 +267,14 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
     return pages, warnings
 
 
-# qpdf warnings that describe harmless, universally tolerated quirks
-BENIGN_WARNINGS = ("xref entry for the xref stream itself is missing",)
-
-
-def _clean_warning(text: str, path: Path) -> str | None:
-    """Drop benign parser chatter and the server-side file path from qpdf's messages."""
+def _clean_warning(text: str, path: Path, src: Path | None = None) -> str | None:
+    """Drop benign parser chatter (``repair.BENIGN_WARNINGS``) and the server-side file path (of
+    the upload or its repaired copy) from qpdf's messages."""
     if any(b in text for b in BENIGN_WARNINGS):
         return None
-    text = text.replace(str(path), "").replace(path.name, "").lstrip(" :")
+    for p in (path, src) if src is not None and src != path else (path,):
+        text = text.replace(str(p), "").replace(p.name, "")
+    text = text.lstrip(" :,")
     return text or None
 
 
@@ -283,7 +319,7 @@ def _finding(spec: CheckSpec, v: Violation, action: str, settings: dict[str, Any
     else:
         out["autofix"] = {"available": False}
     out["locate"] = {"boxes": [{"page": pg, "rect": round_rect(r)} for pg, r in v.rects[:20]]}
-    msgs = spec.messages
+    msgs = RULE_MESSAGES.get(out["ruleId"]) or spec.messages
     out["issue"] = fill(msgs.get("issue"), v.values, settings)
     out["fix"] = fill(msgs.get("fix"), v.values, settings)
     if fixable and msgs.get("autofix"):
@@ -430,6 +466,7 @@ def _pdf_block(doc: DocFacts) -> dict[str, Any]:
         "need_appearances": doc.need_appearances,
         "signatures": doc.signatures,
         "structure_warnings": doc.structure_warnings[:50],
+        "repair": doc.repair,
     }
 
 

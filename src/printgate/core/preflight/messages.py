@@ -298,6 +298,27 @@ MESSAGES: dict[str, dict[str, str]] = {
     ),
 }
 
+# Messages for a rule id that needs its own words, not its check's (the check's stay the catalog's).
+RULE_MESSAGES: dict[str, dict[str, str]] = {
+    # structure_integrity: a reconstruction that lost content, or compressed data that is broken.
+    "content_lost": _m(
+        "The file is damaged or incomplete; please export it again.",
+        "Export the PDF again from your design application and upload the new file "
+        "(if it was copied or downloaded, check that the transfer finished).",
+    ),
+    # structure_integrity: a stream filter no reader here decodes (e.g. BrotliDecode).
+    "compression_unsupported": _m(
+        "The file uses a compression this service does not support ({actual.filters}).",
+        "Export the PDF again with standard compression (ZIP/Flate or JPEG) and upload the new file.",
+    ),
+    # structure_integrity: the file was damaged, and its reconstruction kept everything.
+    "structure_repaired": _m(
+        "Your file was damaged, but it was repaired without losing any content.",
+        "No action is needed. To be safe, export a fresh PDF from your design application.",
+        "We'll save the repaired file before printing.",
+    ),
+}
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 

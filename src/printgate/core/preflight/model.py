@@ -89,6 +89,10 @@ class PageFacts:
     rotation: int
     content_error: str | None = None
     content_ops: int = 0
+    # Compressed content that did not decode completely (corrupt or cut short): content is lost.
+    broken_streams: list[str] = field(default_factory=list)
+    # Stream filters no PDF reader here decodes (e.g. BrotliDecode): the content can't be read.
+    unsupported_filters: list[str] = field(default_factory=list)
     inspected: bool = True  # False: over the time budget, only boxes and annotations were read
     # colour
     modes: dict[str, int] = field(default_factory=dict)  # mode -> count of painting ops/objects
@@ -188,6 +192,13 @@ class DocFacts:
     need_appearances: bool = False
     signatures: int = 0
     structure_warnings: list[str] = field(default_factory=list)
+    # Set when the file needed reconstruction (pdf/repair.py): which tool, pages declared and
+    # recovered, what was lost; None for a file that opened cleanly.
+    repair: dict[str, Any] | None = None
+    # What the file lost, from every source (repair, broken streams, the reader's warnings) and the
+    # unsupported stream filters it uses: the structure_integrity check rejects on either.
+    content_lost: list[str] = field(default_factory=list)
+    unsupported_filters: list[str] = field(default_factory=list)
     fonts: dict[str, FontInfo] = field(default_factory=dict)
     raster: dict[str, Any] = field(default_factory=dict)
     notes: list[dict[str, Any]] = field(default_factory=list)  # become report["errors"] entries

@@ -333,17 +333,54 @@ def tagged(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     scope="document",
     settings={"max_warnings": 0},
     autofix="repair_structure",
+    also_emits=("content_lost", "compression_unsupported", "structure_repaired"),
 )
 def structure_integrity(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
-    problems = list(ctx.doc.structure_warnings)
+    """Damage judged by what it cost: lost content or an unreadable compression rejects whatever the
+    action (nothing can restore it), a lossless repair warns, other parser complaints follow the
+    action. The reconstruction and loss facts come from ``pdf/repair.py`` via the engine."""
+    doc = ctx.doc
+    out: list[Violation] = []
+    repair = _repair_summary(doc.repair)
+    if doc.unsupported_filters:
+        names = doc.unsupported_filters
+        out.append(Violation(
+            rule_id="compression_unsupported",
+            severity="reject",
+            autofix=False,
+            measured={"filters": names},
+            values={"actual.filters": ", ".join(names)},
+            extra={"pages": [p.page for p in ctx.pages if p.unsupported_filters][:50]},
+        ))
+    if doc.content_lost:
+        broken = [p.page for p in ctx.pages if p.broken_streams]
+        out.append(Violation(
+            rule_id="content_lost",
+            page=broken[0] if broken else None,
+            severity="reject",
+            autofix=False,
+            measured={"losses": len(doc.content_lost)},
+            extra={"lost": doc.content_lost[:20], "repair": repair, "pages": broken[:50]},
+            rects=[(pg, ctx.pages[pg - 1].crop) for pg in broken[:10]],
+        ))
+        return out  # the parser's complaints are part of the same damage
+    if doc.repair is not None:
+        out.append(Violation(
+            rule_id="structure_repaired",
+            measured={"tool": doc.repair.get("tool")},
+            extra={"repair": repair},
+            # The repair_structure fix rewrites the upload with qpdf: it reproduces qpdf's repair only.
+            autofix=doc.repair.get("tool") == "qpdf",
+        ))
+    problems = list(doc.structure_warnings)
     broken_pages = [p.page for p in ctx.pages if p.content_error]
     for p in ctx.pages:
         if p.content_error:
             problems.append(f"page {p.page}: {p.content_error}")
     limit = int(s.get("max_warnings") or 0)
     if len(problems) <= limit:
-        return []
-    return [
+        return out
+    out.append(
         Violation(
             page=broken_pages[0] if broken_pages else None,
             measured={"warnings": len(problems)},
@@ -351,7 +388,15 @@ def structure_integrity(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
             extra={"problems": problems[:20], "pages": broken_pages[:50]},
             rects=[(pg, ctx.pages[pg - 1].crop) for pg in broken_pages[:10]],
         )
-    ]
+    )
+    return out
+
+
+def _repair_summary(repair: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reconstruction as the report shows it: which tool, pages declared and recovered."""
+    if repair is None:
+        return None
+    return {k: repair.get(k) for k in ("tool", "lossless", "pagesDeclared", "pagesRecovered", "verified")}
 
 
 @check(

@@ -25,8 +25,10 @@ from .geometry import IDENTITY, Matrix, Smallest, bbox_of, mat_mul, matrix
 from .objects import dict_get, inherited, num, objkey, pdf_name
 from .streams import (
     MAX_CONTENT_BYTES,
+    SUPPORTED_FILTERS,
     BudgetExceeded,
     ScratchStreams,
+    UnsupportedFilter,
     page_content_bytes,
     parse_ops,
     read_stream_capped,
@@ -297,7 +299,7 @@ class PageWalker:
         cache = self.doc.form_ops
         if cache_key is not None and cache_key in cache:
             return cache[cache_key]
-        data = read_stream_capped(stream, MAX_CONTENT_BYTES)
+        data = read_stream_capped(stream, MAX_CONTENT_BYTES, self.facts)
         ops = parse_ops(self.doc, data)
         # Forms and patterns repeat across pages (logos, backgrounds): keep their parsed operators
         # for the whole document, within a budget.
@@ -309,7 +311,7 @@ class PageWalker:
     def run_page(self, page: pikepdf.Page, base: Matrix) -> None:
         f = self.facts
         try:
-            data = page_content_bytes(page.obj)
+            data = page_content_bytes(page.obj, f)
             problems: list[str] = []
             ops = parse_ops(self.doc, data, problems)
             if problems:
@@ -317,6 +319,8 @@ class PageWalker:
         except BudgetExceeded as exc:
             f.content_error = str(exc)
             return
+        except UnsupportedFilter:
+            return  # recorded in f.unsupported_filters: the file is refused for that, not as damaged
         except Exception as exc:  # broken content stream: a finding, not a crash
             f.content_error = f"content stream could not be parsed ({type(exc).__name__})"
             return
@@ -678,6 +682,8 @@ class PageWalker:
                 self.walk(ops, res, inner, depth + 1, geometry)
             except (BudgetExceeded, RecursionError):
                 raise
+            except UnsupportedFilter:
+                pass  # recorded in the page's unsupported_filters
             except Exception as exc:
                 self.doc.warn(f"form XObject could not be read ({type(exc).__name__})")
             finally:
@@ -687,6 +693,8 @@ class PageWalker:
     def _image(self, g: GState, img: Any, resources: Any, geometry: bool, inline: bool) -> None:
         info = self.doc.image_info(img, resources)
         w, h, bits, cs, filters, is_mask, has_smask = info
+        if filters and not SUPPORTED_FILTERS.issuperset(filters):
+            self.facts.unsupported_filters.extend(x for x in filters if x not in SUPPORTED_FILTERS)
         m = g.ctm
         sx = math.hypot(m[0], m[1])
         sy = math.hypot(m[2], m[3])
