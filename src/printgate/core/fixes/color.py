@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pikepdf
+from PIL import Image
 
-from printgate.core.fixes import icc
+from printgate.core.fixes import _jpeg, icc
 from printgate.core.fixes._content import instructions, unparse
 from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
@@ -38,13 +39,19 @@ def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> No
 
 
 def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
-    """Convert 8-bit RGB image XObjects to DeviceCMYK (relative colorimetric, black point compensation)."""
+    """Convert 8-bit RGB image XObjects to DeviceCMYK (relative colorimetric, black point compensation).
+
+    A JPEG stays a JPEG, re-encoded at its own quality (``_jpeg``); Flate stays Flate. Ghostscript,
+    which runs next, passes CMYK JPEGs through untouched, so this is the encode that ships.
+    """
     from PIL import ImageCms
 
     from printgate.core.fixes.images import _decode
 
     target = ImageCms.ImageCmsProfile(str(profile.path))
     transforms: dict[bytes, Any] = {}
+    pending: list[tuple[pikepdf.Stream, Image.Image, _jpeg.JpegInfo]] = []
+    pending_bytes = 0
     count = 0
     for obj in list(doc.pdf.objects):
         if not (isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == pikepdf.Name.Image):
@@ -58,6 +65,7 @@ def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
         if int(obj.get("/BitsPerComponent", 8)) != 8 or "/Decode" in obj or obj.get("/ImageMask"):
             continue
         try:
+            info = _jpeg.inspect(bytes(obj.read_raw_bytes())) if _jpeg.is_dct(obj) else None
             image = _decode(obj, "RGB")
             if icc_bytes not in transforms:
                 source = (ImageCms.ImageCmsProfile(io.BytesIO(icc_bytes)) if icc_bytes
@@ -71,14 +79,35 @@ def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
             continue  # left for Ghostscript
         if cmyk is None:
             continue
-        obj.write(zlib.compress(cmyk.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
-        if "/DecodeParms" in obj:
-            del obj["/DecodeParms"]
-        obj.ColorSpace = pikepdf.Name.DeviceCMYK
         count += 1
+        if info is None:
+            obj.write(zlib.compress(cmyk.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
+            if "/DecodeParms" in obj:
+                del obj["/DecodeParms"]
+            obj.ColorSpace = pikepdf.Name.DeviceCMYK
+            continue
+        pending.append((obj, cmyk, info))
+        pending_bytes += cmyk.width * cmyk.height * 4
+        if pending_bytes > _JPEG_BATCH_BYTES:
+            _store_jpegs(doc, pending)
+            pending, pending_bytes = [], 0
+    _store_jpegs(doc, pending)
     if count:
         doc.dirty = True
     return count
+
+
+# Converted photos wait in memory for one Ghostscript encode per batch; this bounds the batch.
+_JPEG_BATCH_BYTES = 256 * 1024 * 1024
+
+
+def _store_jpegs(doc: WorkDoc, pending: list[tuple[pikepdf.Stream, Image.Image, _jpeg.JpegInfo]]) -> None:
+    if not pending:
+        return
+    encoded = _jpeg.encode_cmyk([p[1] for p in pending], [p[2] for p in pending], doc.workdir)
+    for (obj, _image, _info), enc in zip(pending, encoded, strict=True):
+        _jpeg.store(obj, enc)
+        obj.ColorSpace = pikepdf.Name.DeviceCMYK
 
 
 def add_output_intent(pdf: pikepdf.Pdf, profile: icc.Profile, registry: str = "http://www.color.org") -> None:

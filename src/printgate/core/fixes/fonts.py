@@ -8,9 +8,11 @@ a substitute typeface.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,11 @@ import pikepdf
 
 from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
-from printgate.core.fixes.registry import FixRequest, FixSkipped, fix
+from printgate.core.fixes.outline import Outliner, Unsupported
+from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
+
+log = logging.getLogger(__name__)
 
 STANDARD_14 = {
     "Helvetica": "Nimbus Sans", "Helvetica-Bold": "Nimbus Sans Bold", "Helvetica-Oblique": "Nimbus Sans Italic",
@@ -96,17 +101,38 @@ def available_on_server(name: str) -> str | None:
     return found[0] if found else None
 
 
-def font_file(name: str) -> tuple[str, Path] | None:
-    """(PostScript name, file) of an installed font whose PostScript name is exactly ``name``."""
+def embeddable(name: str) -> bool:
+    """Can :func:`embed_fonts` embed ``name`` on this server? What preflight should offer: a fix for
+    ``font_not_embedded`` only where this is true (otherwise the fix is skipped, saying why)."""
+    return available_on_server(name) is not None
+
+
+_FC_TTL_S = 300.0
+_fc_cache: tuple[float, str] | None = None
+
+
+def _fc_listing() -> str:
+    """``fc-list`` of PostScript names and files, kept for a few minutes (a font installed on the
+    server is seen without a restart; a report with many fonts does not run fc-list for each)."""
+    global _fc_cache
+    now = time.monotonic()
+    if _fc_cache is not None and now - _fc_cache[0] < _FC_TTL_S:
+        return _fc_cache[1]
     if shutil.which("fc-list") is None:
-        return None
-    wanted = re.sub(r"[\s_-]", "", name).lower()
+        return ""
     try:
         listing = subprocess.run(["fc-list", ":", "postscriptname", "file"], capture_output=True,
                                  text=True, timeout=20, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    for line in listing.splitlines():
+        return ""
+    _fc_cache = (now, listing)
+    return listing
+
+
+def font_file(name: str) -> tuple[str, Path] | None:
+    """(PostScript name, file) of an installed font whose PostScript name is exactly ``name``."""
+    wanted = re.sub(r"[\s_-]", "", name).lower()
+    for line in _fc_listing().splitlines():
         m = re.match(r"(.+?): :?postscriptname=([^:\n]+)", line)
         if m and re.sub(r"[\s_-]", "", m.group(2)).lower() == wanted:
             return m.group(2), Path(m.group(1))
@@ -152,7 +178,7 @@ def _rewrite(doc: WorkDoc, stem: str, options: list[str], wanted: dict[str, str]
 
 
 @fix("embed_fonts", order=56, summary="Embed (subsetted) every font that is not in the file, when this server has it.",
-     aliases=["font_not_embedded", "fonts_embedded", "embed"])
+     aliases=["font_not_embedded", "fonts_embedded", "embed"], when_offered=True)
 def embed_fonts(doc: WorkDoc, req: FixRequest) -> str:
     missing, have, lacking = _missing(doc.pdf)
     if not missing:
@@ -187,9 +213,14 @@ def subset_fonts(doc: WorkDoc, req: FixRequest) -> str:
     return f"subsetted {len(full) - len(left)} font(s)"
 
 
-@fix("outline_text", order=55, summary="Convert all text to outlines (vector paths); no fonts remain.",
-     aliases=["text_to_outlines", "text_outlined_required", "outlines"])
-def outline_text(doc: WorkDoc, req: FixRequest) -> str:
+# After every Ghostscript rewrite of the content (spots, transparency, colour: pdfwrite would expand
+# the shared glyph shapes back into one path per occurrence) and after rich black (its text scope
+# needs the text); embedding first is harmless and lets more files take the shared path.
+@fix("outline_text", order=75, summary="Convert all text to outlines (vector paths); no fonts remain. Runs only "
+     "when the profile sets text_outlines to autofix, or when asked for by name.",
+     aliases=["text_to_outlines", "text_outlined_required", "outlines"],
+     needs_profile=("text_outlines", "text.text_outlined_required"))
+def outline_text(doc: WorkDoc, req: FixRequest) -> str | FixResult:
     fonts = fonts_in(doc.pdf)
     if not fonts:
         raise FixSkipped("the file has no text", satisfied=True)
@@ -199,8 +230,39 @@ def outline_text(doc: WorkDoc, req: FixRequest) -> str:
             "cannot outline text set in " + ", ".join(sorted(lacking)) + ": the font is neither embedded nor "
             "available on this server, so its glyph shapes are unknown"
         )
+    shared = _outline_shared(doc, fonts)
+    if shared is not None:
+        return shared
     _rewrite(doc, "outline", ["-dNoOutputFonts"], have)
     left = fonts_in(doc.pdf)
     if left:
         raise FixSkipped("Ghostscript left fonts in the file: " + ", ".join(sorted({f.name for f in left})))
-    return f"converted text in {len(fonts)} font(s) to outlines"
+    return f"converted text in {len(fonts)} font(s) to outlines (one path per glyph occurrence)"
+
+
+def _outline_shared(doc: WorkDoc, fonts: list[FontUse]) -> FixResult | None:
+    """Outline with one shape per glyph, shared by its placements (``outline.py``); None when this
+    file needs Ghostscript's general outliner (the reason is logged)."""
+    if any(not f.embedded for f in fonts):
+        # Shapes come from the file itself, never from a substitute: a font that is not embedded is
+        # drawn by Ghostscript from this server's copy (the URW twins, or the font file found).
+        return None
+    src = doc.as_file()
+    try:
+        with pikepdf.open(src) as pdf:
+            stats = Outliner(pdf, src).run()
+            left = fonts_in(pdf)
+            if left:
+                raise Unsupported("fonts left in forms the pages never paint: " + ", ".join(sorted({f.name for f in left})))
+            out = doc.temp_path("outline-shared")
+            pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    except Unsupported as exc:
+        log.info("shared outlining not possible for %s (%s); using Ghostscript", doc.src.name, exc)
+        return None
+    doc.replace(out)
+    note = f"; {stats.dropped_invisible} invisible text run(s) dropped" if stats.dropped_invisible else ""
+    return FixResult(
+        f"converted text in {len(fonts)} font(s) to outlines: {stats.glyph_shapes} glyph shape(s) stored once, "
+        f"{stats.placements} placement(s){note}", stats.pages or None,
+        why_larger=f"the text became vector outlines ({stats.glyph_shapes} glyph shapes, each stored once, "
+                   f"placed {stats.placements} times)")

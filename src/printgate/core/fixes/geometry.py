@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 import pymupdf
 from PIL import Image, ImageOps
 
+from printgate.core.fixes import _jpeg
 from printgate.core.fixes import _pages as P
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
@@ -200,19 +203,31 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
                 out.append((band, img))
             images[index] = out
     pdf = doc.pdf
+    # Identical strips (the white margins of a book: the same on every page) are stored once. On a
+    # page with photos the strips are JPEG, at the best quality of the page's own JPEGs: mirrored
+    # photo edges stored with Flate weigh as much as the photo itself.
+    shared: dict[tuple[str, int, int, bytes], pikepdf.Object] = {}
+    jpegs: list[tuple[pikepdf.Object, Image.Image, _jpeg.JpegInfo]] = []
     for index, bands in images.items():
         page = pdf.pages[index]
+        quality = _page_jpeg_quality(page)
         ops = [b"q"]
         for n, (band, img) in enumerate(bands):
             name = pikepdf.Name(f"/PgBleed{n}")
-            stream = pikepdf.Stream(pdf, zlib.compress(img.tobytes(), 6))
-            stream.Type = pikepdf.Name.XObject
-            stream.Subtype = pikepdf.Name.Image
-            stream.Width, stream.Height = img.width, img.height
-            stream.ColorSpace = pikepdf.Name.DeviceCMYK if img.mode == "CMYK" else pikepdf.Name.DeviceRGB
-            stream.BitsPerComponent = 8
-            stream.Filter = pikepdf.Name.FlateDecode
-            page.add_resource(stream, pikepdf.Name.XObject, name, prefix="", replace_existing=True)
+            data = img.tobytes()
+            key = (img.mode, img.width, img.height, hashlib.sha256(data).digest() + bytes([quality or 0]))
+            if key not in shared:
+                stream = pikepdf.Stream(pdf, zlib.compress(data, 6))
+                stream.Type = pikepdf.Name.XObject
+                stream.Subtype = pikepdf.Name.Image
+                stream.Width, stream.Height = img.width, img.height
+                stream.ColorSpace = pikepdf.Name.DeviceCMYK if img.mode == "CMYK" else pikepdf.Name.DeviceRGB
+                stream.BitsPerComponent = 8
+                stream.Filter = pikepdf.Name.FlateDecode
+                shared[key] = pdf.make_indirect(stream)
+                if quality is not None and min(img.size) >= 8:
+                    jpegs.append((shared[key], img, _jpeg.JpegInfo(quality, 1, 1)))
+            page.add_resource(shared[key], pikepdf.Name.XObject, name, prefix="", replace_existing=True)
             # A hair of overlap hides anti-aliasing seams between neighbouring bands; the original
             # artwork is drawn on top, so the overlap into the trim area is never visible.
             ov = 0.3
@@ -220,7 +235,29 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
             ops.append(f"q {x1 - x0:.4f} 0 0 {y1 - y0:.4f} {x0:.4f} {y0:.4f} cm {name} Do Q".encode())
         ops.append(b"Q\n")
         page.contents_add(pikepdf.Stream(pdf, b"\n".join(ops)), prepend=True)
+    _jpeg_strips(doc, jpegs)
     doc.dirty = True
+    doc.bleed_images_added = True
+
+
+def _page_jpeg_quality(page: pikepdf.Page) -> int | None:
+    """The best quality among the JPEG images the page draws directly, None without any."""
+    resources: Any = page.obj.get("/Resources") or pikepdf.Dictionary()
+    found = [_jpeg.inspect(bytes(xo.read_raw_bytes())).quality
+             for xo in (resources.get("/XObject") or pikepdf.Dictionary()).values()
+             if xo.get("/Subtype") == pikepdf.Name.Image and _jpeg.is_dct(xo)]
+    return max(found) if found else None
+
+
+def _jpeg_strips(doc: WorkDoc, jpegs: list[tuple[pikepdf.Object, Image.Image, _jpeg.JpegInfo]]) -> None:
+    """Re-store the strips cut from photo pages as JPEG (CMYK ones in one Ghostscript run)."""
+    cmyk = [(s, i, q) for s, i, q in jpegs if i.mode == "CMYK"]
+    encoded = _jpeg.encode_cmyk([i for _, i, _ in cmyk], [q for _, _, q in cmyk], doc.workdir) if cmyk else []
+    for (stream, _, _), enc in zip(cmyk, encoded, strict=True):
+        _jpeg.store(stream, enc)
+    for stream, img, info in jpegs:
+        if img.mode != "CMYK":
+            _jpeg.store(stream, _jpeg.encode(img, info))
 
 
 def _drop_edge_pixels(img: Image.Image, source: P.Rect, trim: P.Rect) -> Image.Image:

@@ -6,8 +6,9 @@ import io
 import zlib
 
 import pikepdf
-from PIL import Image
+from PIL import Image, ImageChops
 
+from printgate.core.fixes import _jpeg
 from printgate.core.fixes._content import image_placements
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
@@ -34,9 +35,8 @@ def _decode(image: pikepdf.Stream, mode: str) -> Image.Image:
         img: Image.Image = Image.open(io.BytesIO(image.read_raw_bytes()))
         img.load()
         if mode == "CMYK" and img.mode == "CMYK" and "adobe" in img.info:
-            # Adobe CMYK JPEGs are stored inverted; PDF viewers undo it through /Decode or the marker.
-            from PIL import ImageChops
-
+            # Pillow inverts Adobe CMYK JPEGs while decoding; undo it: these are the stored samples,
+            # which the image's /Decode (if any) maps to colours, as for every other filter.
             img = ImageChops.invert(img)
         return img.convert(mode) if img.mode != mode else img
     data = image.read_bytes()
@@ -46,28 +46,38 @@ def _decode(image: pikepdf.Stream, mode: str) -> Image.Image:
 
 def resample_image(pdf: pikepdf.Pdf, image: pikepdf.Stream, width: int, height: int, *,
                    jpeg_quality: int | None = None) -> bool:
-    """Resample ``image`` in place to ``width`` x ``height`` pixels; False when it cannot be done."""
+    """Resample ``image`` in place to ``width`` x ``height`` pixels; False when it cannot be done.
+
+    A JPEG is written back as a JPEG at its own quality (or ``jpeg_quality``), CMYK included: a
+    photo re-stored with Flate is several times larger.
+    """
     mode = _pil_mode(image)
     if mode is None or ("/Decode" in image and mode != "CMYK"):
         return False
+    decode = image.get("/Decode")
+    inverted = decode is not None and [float(v) for v in decode] == [1.0, 0.0] * 4
+    if decode is not None and not inverted:
+        return False
+    was_jpeg = _jpeg.is_dct(image)
     try:
+        info = _jpeg.inspect(bytes(image.read_raw_bytes())) if was_jpeg else None
         img = _decode(image, mode)
     except Exception:
         return False
+    if inverted:
+        # Stored samples of an Adobe-style CMYK JPEG: make them the colours the page shows.
+        img = ImageChops.invert(img)
     img = img.resize((width, height), Image.Resampling.LANCZOS)
-    filters = image.get("/Filter")
-    was_jpeg = filters == pikepdf.Name.DCTDecode or (
-        isinstance(filters, pikepdf.Array) and list(filters) == [pikepdf.Name.DCTDecode]
-    )
-    if (was_jpeg or jpeg_quality) and mode in ("RGB", "L"):
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=jpeg_quality or 88, optimize=True)
-        image.write(buf.getvalue(), filter=pikepdf.Name.DCTDecode)
+    if info is not None or (jpeg_quality and mode in ("RGB", "L")):
+        info = info or _jpeg.JpegInfo(int(jpeg_quality or _jpeg.DEFAULT_QUALITY))
+        if jpeg_quality:
+            info = _jpeg.JpegInfo(int(jpeg_quality), info.h_samples, info.v_samples)
+        _jpeg.store(image, _jpeg.encode(img, info))
     else:
         image.write(zlib.compress(img.tobytes(), 6), filter=pikepdf.Name.FlateDecode)
-    for key in ("/DecodeParms", "/Decode"):
-        if key in image:
-            del image[key]
+        for key in ("/DecodeParms", "/Decode"):
+            if key in image:
+                del image[key]
     image.Width, image.Height = width, height
     smask = image.get("/SMask")
     if smask is not None and int(smask.get("/BitsPerComponent", 8)) == 8:

@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image, ImageCms
 
 from printgate.core.errors import UnreadableFile
-from printgate.core.fixes import icc
+from printgate.core.fixes import _jpeg, icc
 from printgate.core.fixes.registry import FixRequest, FixSkipped, fix
 
 _SAVE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP"}
@@ -66,7 +66,10 @@ class RasterDoc:
         if fmt == "JPEG":
             if image.mode not in ("RGB", "L", "CMYK"):
                 image = image.convert("RGB")
-            options.update(quality=95, subsampling=0)
+            # The upload's own quality and chroma subsampling: a fix must not triple the file.
+            info = _jpeg.inspect(self.src.read_bytes())
+            subsampling = {(1, 1): 0, (2, 1): 1}.get((info.h_samples, info.v_samples), 2)
+            options.update(quality=info.quality, subsampling=subsampling if image.mode != "CMYK" else 0)
         elif fmt == "TIFF":
             options["compression"] = "tiff_lzw"
         elif fmt == "WEBP":

@@ -42,6 +42,9 @@ class FixRequest:
 class FixResult:
     detail: str
     pages: list[int] | None = None  # pages actually changed, when the fix knows
+    # Why this fix makes the file larger, in the customer's words, when the fix knows better than
+    # the generic note of its strategy (the size guard quotes it when the file outgrows its limit).
+    why_larger: str | None = None
 
 
 FixFn = Callable[[Any, FixRequest], "str | FixResult"]
@@ -56,6 +59,13 @@ class FixSpec:
     default_params: dict[str, Any]
     fn: FixFn
     kind: str = "pdf"  # pdf | raster
+    # Checks (ids or aliases) whose action a profile must set to "autofix" itself before this fix runs
+    # unasked: the documented default of such a check is no request (outlining a whole book is not
+    # something to do because nobody said otherwise). Empty: the finding's schedule decides.
+    needs_profile: tuple[str, ...] = ()
+    # Runs whenever the report offers it, even when the profile's action is warn or reject: the fix
+    # only adds what is missing and changes nothing on the page (embedding the very font named).
+    when_offered: bool = False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -79,9 +89,11 @@ def fix(
     aliases: Iterable[str | tuple[str, dict[str, Any]]] = (),
     params: dict[str, Any] | None = None,
     kind: str = "pdf",
+    needs_profile: Iterable[str] = (),
+    when_offered: bool = False,
 ) -> Callable[[FixFn], FixFn]:
     """Register ``fn`` for ``strategy`` (on PDFs, or ``kind="raster"`` on images). An alias may carry
-    params, e.g. ``("mirror_bleed", {"mode": "mirror"})``."""
+    params, e.g. ``("mirror_bleed", {"mode": "mirror"})``; see :class:`FixSpec` for the rest."""
 
     def deco(fn: FixFn) -> FixFn:
         if strategy in _REGISTRY[kind]:
@@ -91,7 +103,8 @@ def fix(
             name, extra = (alias, {}) if isinstance(alias, str) else alias
             _ALIASES[kind][name] = (strategy, dict(extra))
             names.append(name)
-        _REGISTRY[kind][strategy] = FixSpec(strategy, order, summary, tuple(names), dict(params or {}), fn, kind)
+        _REGISTRY[kind][strategy] = FixSpec(strategy, order, summary, tuple(names), dict(params or {}), fn, kind,
+                                            tuple(needs_profile), when_offered)
         return fn
 
     return deco

@@ -50,6 +50,8 @@ class WorkDoc:
         self.force_version: str | None = None
         self.dirty = False
         self.linearize = False
+        # Set by the bleed fix when it painted image strips: the one growth the size limit allows.
+        self.bleed_images_added = False
         # Page index -> matrix applied to its user space by a geometry fix (e.g. rotation baked in),
         # so later fixes can map rectangles a report measured on the original file.
         self.page_transforms: dict[int, tuple[float, float, float, float, float, float]] = {}
@@ -88,6 +90,19 @@ class WorkDoc:
         self._pdf = new
         self._path = Path(new_path)
         self.dirty = changed
+
+    def current_size(self) -> int:
+        """Bytes of the current state as a file: free after an external tool (its output is the
+        state), one throwaway save after in-memory edits. Lets the size guard name the fix that grew it."""
+        if self._pdf is None or not self.dirty:
+            return self._path.stat().st_size
+        probe = self.temp_path("size")
+        try:
+            self._pdf.save(probe, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                           compress_streams=True)
+            return probe.stat().st_size
+        finally:
+            probe.unlink(missing_ok=True)
 
     def save(self, dst: Path, *, object_streams: bool = True) -> None:
         pdf = self.pdf

@@ -36,12 +36,15 @@ def pdfwrite(
     timeout: float | None = None,
     font_dirs: Sequence[Path] = (),
     quiet: bool = True,
+    postscript: Sequence[str] = (),
 ) -> str:
     """Re-distill ``src`` into ``dst`` with extra ``-d``/``-s`` options; returns Ghostscript's messages
     (with ``quiet=False`` they include which font file was loaded for each font name).
 
     ``-dSAFER`` keeps a hostile PDF from touching the filesystem; fonts are always embedded
     (a print file must never come out with fewer embedded fonts than it went in with).
+    ``postscript`` runs after the defaults, before the file (e.g. ``setdistillerparams`` with
+    dictionaries, which ``-d``/``-s`` cannot express).
     """
     args = [
         _binary(),
@@ -69,7 +72,8 @@ def pdfwrite(
         args.append("-sFONTPATH=" + os.pathsep.join(str(d) for d in dict.fromkeys(font_dirs)))
     args.extend(options)
     # The default distiller params never embed the base-14 fonts; a print file must carry them all.
-    args.extend([f"-sOutputFile={dst}", "-c", "<< /NeverEmbed [ ] >> setdistillerparams", "-f", str(src)])
+    ps = " ".join(["<< /NeverEmbed [ ] >> setdistillerparams", *postscript])
+    args.extend([f"-sOutputFile={dst}", "-c", ps, "-f", str(src)])
     proc = run_tool(args, timeout=timeout or _timeout(), name="Ghostscript")
     if proc.returncode != 0 or not dst.is_file() or dst.stat().st_size == 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
