@@ -144,10 +144,11 @@ def run_orders(client: httpx.Client, server: Any, fake: FakeShopify, pk: str, pd
         started = time.perf_counter()
         webhook(client, "orders/paid", order).raise_for_status()
         accept_ms.append((time.perf_counter() - started) * 1000)
-        attached_at, body = None, {}
+        attached_at, body, last = None, {}, ""
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             synced = client.get(f"/stores/{store_id}/orders/{order['id']}", headers=server.auth)
+            last = f"{synced.status_code} {synced.text[:300]}"
             if synced.status_code == 200:
                 body = synced.json()
                 if attached_at is None and body["steps"]["attached"]["status"] == "done":
@@ -157,7 +158,8 @@ def run_orders(client: httpx.Client, server: Any, fake: FakeShopify, pk: str, pd
             time.sleep(0.005)
         finished = time.perf_counter()
         if body.get("status") != "written_back":
-            raise RuntimeError(f"order {order['id']} ended {body.get('status')}: {body.get('lastError')}")
+            raise RuntimeError(f"order {order['id']} ended {body.get('status')}: {body.get('lastError')}; "
+                               f"last answer {last}; serve log: {server.log_path.read_text()[-1500:]}")
         attached_ms.append(((attached_at or finished) - started) * 1000)
         done_ms.append((finished - started) * 1000)
         processing_ms.append((finished - (attached_at or finished)) * 1000)
@@ -183,7 +185,9 @@ def main() -> int:
     fake = FakeShopify(CLIENT_ID, CLIENT_SECRET)
     shop_server = FakeShopServer(fake).start()
     env = {"PRINTGATE_SHOPIFY_API_KEY": CLIENT_ID, "PRINTGATE_SHOPIFY_API_SECRET": CLIENT_SECRET,
-           "PRINTGATE_SHOPIFY_ADMIN_BASE": fake.base + "/{shop}"}
+           "PRINTGATE_SHOPIFY_ADMIN_BASE": fake.base + "/{shop}",
+           # The fake Shopify is on loopback, which printgate's outbound guard refuses by default.
+           "PRINTGATE_ALLOW_PRIVATE_URLS": "1"}
     server = start_serve(workers=args.workers, extra_env=env)
     import subprocess
 
