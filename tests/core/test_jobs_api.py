@@ -203,3 +203,22 @@ def test_page_bomb_is_refused_before_any_engine_walks_it(client: TestClient, aut
     body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
     assert body["status"] == "rejected"
     assert "50,000 pages" in body["reason"]
+
+
+def test_a_repaired_file_is_what_the_later_steps_work_on(client: TestClient, auth: dict[str, str],
+                                                         instance: Instance, tmp_path: Path) -> None:
+    """A file only MuPDF can rebuild (its trailer names no /Root) passes preflight with a repair
+    warning; autofix (pikepdf) could not open the upload itself and ended the job in error. Later
+    steps now get the rebuilt file. The autofix step also reports what it did to the size."""
+    from tests.preflight.test_damaged_files import without_root
+
+    job = submit(client, auth, without_root(tmp_path / "no-root.pdf"),
+                 steps=[{"type": "preflight"}, {"type": "autofix"}, {"type": "previews"}])
+    instance.drain()
+    done = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
+    steps = {s["type"]: s for s in done["tasks"][0]["steps"]}
+    assert [(t, s["status"]) for t, s in steps.items()] == [("preflight", "done"), ("autofix", "done"),
+                                                             ("previews", "done")], \
+        [(t, s["status"], s["reason"]) for t, s in steps.items()]
+    size = steps["autofix"]["runtimeParams"]["size"]
+    assert size["inputBytes"] > 0 and size["limit"] == 1.5

@@ -316,7 +316,12 @@ def test_font_not_on_this_server_is_not_embedded_and_says_why(pdfs, tmp_path: Pa
                               BaseFont=pikepdf.Name("/AcmeCorporateSans-Bold"))
     src = pdfs.raw("acme.pdf", b"BT /F1 12 Tf 10 100 Td (Acme) Tj ET", {"/Font": pikepdf.Dictionary(F1=font)})
     rep = run_preflight(src, None, source_name=src.name)
-    assert _offered(rep, "embed_fonts")
+    # Preflight does not offer a fix it cannot run (the finding tells the customer to embed it).
+    [finding] = [f for f in rep["evaluation"]["findings"] if f["ruleId"] == "font_not_embedded"]
+    assert finding["autofix"] == {"available": False} and not _offered(rep, "embed_fonts")
+    # A report that offers it anyway (an older one) still gets an honest skip, naming the font.
+    finding["autofix"] = {"available": True, "runner": "optimize", "strategy": "embed_fonts",
+                          "params": {"fonts": ["AcmeCorporateSans-Bold"]}, "scheduled": False}
     res = run_autofix(src, tmp_path / "o.pdf", rep, None)
     assert "embed_fonts" not in {a["strategy"] for a in res["applied"]}
     reason = next(s["reason"] for s in res["skipped"] if s["strategy"] == "embed_fonts")

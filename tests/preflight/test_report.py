@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pikepdf
+
 from printgate.core.preflight import run_preflight
 
 from . import pdfgen
@@ -169,3 +171,21 @@ def test_pdfa_identification_is_read_in_every_xmp_encoding(tmp_path: Path) -> No
         assert report["pdf"]["pdfa"] == "PDF/A-2b", (codec, bom)
     plain = run_preflight(pdfgen.make_clean(tmp_path / "plain.pdf"), None, source_name="plain.pdf")
     assert plain["pdf"]["pdfa"] is None  # no identification, no claim
+
+
+def test_font_embedding_is_offered_only_for_a_font_the_server_has(run: Callable[..., dict[str, Any]]) -> None:
+    """Issue 11, hole 9: font_not_embedded was offered as auto-fixable for any font and the fix could
+    not run for a font the server lacks. Helvetica (a standard-14 substitute exists) is offered;
+    a font nobody has is not, and the finding says how to fix it by hand."""
+
+    def made_up_font(path: Path) -> Path:
+        pdf = pikepdf.new()
+        spec = pdfgen.clean_page(pdf, fonts={"F2": pdfgen.base14_font(pdf, "NoSuchFoundry-Bold")},
+                                 extra=pdfgen._text(y_mm=120, font="F2"))
+        return pdfgen.build_into(pdf, path, [spec])
+
+    offered = findings(run(pdfgen.unembedded_font), "font_not_embedded")[0]
+    assert offered["autofix"]["available"] is True
+    missing = findings(run(made_up_font, name="made-up.pdf"), "font_not_embedded")[0]
+    assert missing["font"] == "NoSuchFoundry-Bold"
+    assert missing["autofix"] == {"available": False} and missing["fix"]

@@ -55,6 +55,14 @@ def _preflight(ctx: StepContext) -> StepResult:
     report = run_preflight(ctx.current, ctx.profile, source_name=ctx.task.name or ctx.current.name,
                            context=ctx.job.context)
     ctx.report = report
+    if (report.get("pdf") or {}).get("repair"):
+        # A damaged file the preflight read as rebuilt: later steps (autofix, previews, proofs,
+        # deliver) work on that rebuild, not on the upload, which some of their tools cannot open.
+        from printgate.core.preflight.pdf.repair import write_repaired
+
+        rebuilt = ctx.new_path(".pdf")
+        if write_repaired(ctx.current, rebuilt) is not None:
+            ctx.current = rebuilt
     art = ctx.save_report(report)
     return StepResult(outcome=report.get("outcome", "pass"), outputs=[
         {"kind": "report", "bucket": "local", "key": art.key, "body": {"summary": _summary(report)}},
@@ -87,6 +95,8 @@ def autofix(ctx: StepContext) -> StepResult:
         ctx.current = dst
     return StepResult(outcome=result.get("outcome", "unchanged"), runtime_params={
         "applied": result.get("applied", []), "skipped": result.get("skipped", []),
+        # Input and output bytes, the ratio against the 1.5x limit, and why a file grew past it.
+        "size": result.get("size"),
     })
 
 

@@ -36,8 +36,13 @@ def _font_violation(info: FontInfo, pages: list[int], **kw: Any) -> Violation:
     autofix="embed_fonts",
 )
 def fonts_embedded(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
+    """The embedding fix is offered only for a font this server has (or a standard-14 substitute):
+    offering it for any font promised a fix that then could not run."""
+    from printgate.core.fixes.fonts import embeddable
+
     return [
-        _font_violation(info, pages, measured={"embedded": False}, autofix_params={"fonts": [info.name]})
+        _font_violation(info, pages, measured={"embedded": False}, autofix_params={"fonts": [info.name]},
+                        autofix=embeddable(info.name))
         for info, pages in _used_fonts(ctx)
         if not info.embedded
     ]
