@@ -59,10 +59,23 @@ def test_too_low_to_upscale_is_not_autofixable(tmp_path: Path) -> None:
     assert findings(report, "raster_low_resolution")[0]["autofix"] == {"available": False}
 
 
-def test_resolution_without_print_size_is_skipped(tmp_path: Path) -> None:
-    report = _run(pdfgen.make_raster(tmp_path / "p.jpg"), photo())
-    assert "raster_resolution" in report["evaluation"]["skipped"]
-    assert report["evaluation"]["skippedReasons"]["raster_resolution"] == "no print size configured"
+def test_the_photo_profile_judges_resolution_at_its_print_size(tmp_path: Path) -> None:
+    """Issue 11, hole 8: a 600x400 px photo passed the built-in photo profile unjudged (no print size).
+    The profile carries the product's print size (10 x 15 cm unless the job says otherwise)."""
+    report = _run(pdfgen.make_raster(tmp_path / "p.jpg", size=(600, 400)), photo())
+    hit = findings(report, "raster_low_resolution")[0]
+    assert hit["severity"] == "reject" and hit["measured_dpi"] == 100 and hit["print_size_mm"] == [102, 152]
+    assert report["outcome"] == "fail"
+
+
+def test_resolution_without_any_print_size_is_a_warning_not_a_silent_pass(tmp_path: Path) -> None:
+    sizeless = photo(raster_resolution={"print_width_mm": None, "print_height_mm": None})
+    report = _run(pdfgen.make_raster(tmp_path / "p.jpg", size=(600, 400)), sizeless)
+    assert "raster_resolution" not in report["evaluation"]["skipped"]
+    hit = findings(report, "raster_print_size_unknown")[0]
+    assert hit["severity"] == "warn" and hit["autofix"] == {"available": False}
+    assert "600 × 400" in hit["issue"] and "print size" in hit["issue"]
+    assert report["outcome"] == "warn"
 
 
 def test_alpha_is_flagged_only_when_used(tmp_path: Path) -> None:

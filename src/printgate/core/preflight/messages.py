@@ -311,6 +311,12 @@ RULE_MESSAGES: dict[str, dict[str, str]] = {
         "The file uses a compression this service does not support ({actual.filters}).",
         "Export the PDF again with standard compression (ZIP/Flate or JPEG) and upload the new file.",
     ),
+    # raster_resolution without a print size from the job or the profile: not judged, said so.
+    "raster_print_size_unknown": _m(
+        "We could not check whether your image ({actual.width} × {actual.height} pixels) is sharp enough: "
+        "the print size of this product is not known.",
+        "The shop should set the product's print size; until then, upload the largest image you have.",
+    ),
     # structure_integrity: the file was damaged, and its reconstruction kept everything.
     "structure_repaired": _m(
         "Your file was damaged, but it was repaired without losing any content.",

@@ -115,11 +115,14 @@ def _builtin() -> list[dict[str, Any]]:
             "id": "prof_photo_raster",
             "name": "Photo Print",
             "kind": "raster",
-            "description": "Photo uploads (JPEG, PNG, TIFF, WebP): 300 dpi at print size, alpha flattened, ICC embedded.",
+            "description": "Photo uploads (JPEG, PNG, TIFF, WebP): 300 dpi at print size (a 10 × 15 cm print "
+                           "unless the product says otherwise), alpha flattened, ICC embedded.",
             "checks": _defaults(
                 "raster",
                 {
-                    "raster_resolution": {"action": "reject", "min_dpi": 300},
+                    # The product's print size: a job's artworkSize (connector binding, line item) wins.
+                    "raster_resolution": {"action": "reject", "min_dpi": 300,
+                                          "print_width_mm": 102, "print_height_mm": 152},
                     "raster_color_mode": {"action": "autofix", "allowed": ["RGB", "CMYK", "Grayscale"]},
                     "raster_transparency": {"action": "autofix", "allow": False, "background": "#FFFFFF"},
                 },

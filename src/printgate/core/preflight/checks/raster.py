@@ -41,9 +41,15 @@ def effective_dpi(w_px: int, h_px: int, w_mm: float, h_mm: float) -> float:
     autofix="upscale_image",
 )
 def raster_resolution(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
+    """Judged at the product's print size: the job's ``artworkSize`` (from the connector binding or
+    the line item) or the profile's. Without either, a 600x400 px photo used to pass unjudged: now
+    the finding says the resolution could not be checked (a warning, so the shop sees it)."""
     size = _print_size(s, ctx)
     if size is None:
-        raise SkipCheck("no print size configured")
+        r = ctx.doc.raster
+        return [Violation(rule_id="raster_print_size_unknown", severity="warn", autofix=False,
+                          measured={"width_px": r["width_px"], "height_px": r["height_px"]},
+                          values={"actual.width": r["width_px"], "actual.height": r["height_px"]})]
     r = ctx.doc.raster
     dpi = effective_dpi(r["width_px"], r["height_px"], *size)
     need = float(s.get("min_dpi") or 0)
