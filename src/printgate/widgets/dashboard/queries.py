@@ -8,8 +8,6 @@ read afterwards in two ``IN (...)`` queries over the page's ids.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from printgate.core.clock import as_utc
+from printgate.core.jobs import paging
 from printgate.core.jobs.states import JOB_TERMINAL, JobStatus
 from printgate.core.models import Job, Step, Task
 
@@ -70,19 +69,13 @@ def result_filter(key: str) -> ColumnElement[bool]:
     return status.in_(_IN_FLIGHT)
 
 
-def encode_cursor(created_at: datetime, job_id: str) -> str:
-    raw = json.dumps({"c": as_utc(created_at).isoformat(), "id": job_id}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def decode_cursor(value: str | None) -> tuple[datetime, str] | None:
     """A cursor from a URL; anything malformed is the first page, not an error page."""
     if not value:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        return as_utc(datetime.fromisoformat(data["c"])), str(data["id"])
-    except (ValueError, KeyError, TypeError):
+        return paging.decode_cursor(value)
+    except ValueError:
         return None
 
 
@@ -210,16 +203,13 @@ def list_jobs(session: Session, account_id: str, filters: JobFilters, *, after: 
         return list(session.execute(query.order_by(*order).limit(limit + 1)).all())
 
     if newer_than is not None and older_than is None:
-        c, i = newer_than
-        # The redundant bound (created >= c) gives the index a range to start from.
-        raw = fetch(query.where(created >= c, (created > c) | ((created == c) & (jid > i))), newest_first=False)
+        raw = fetch(query.where(paging.newer_than(*newer_than)), newest_first=False)
         more_newer = len(raw) > limit
         raw = list(reversed(raw[:limit]))
         more_older = True
     else:
         if older_than is not None:
-            c, i = older_than
-            query = query.where(created <= c, (created < c) | ((created == c) & (jid < i)))
+            query = query.where(paging.older_than(*older_than))
         raw = fetch(query, newest_first=True)
         more_older = len(raw) > limit
         raw = raw[:limit]
@@ -242,8 +232,8 @@ def list_jobs(session: Session, account_id: str, filters: JobFilters, *, after: 
                            created_at=as_utc(created_at), order_id=order_id, customer=email or customer_id,
                            files=names.get(job_id, [])))
     return JobPage(rows=rows,
-                   older=encode_cursor(rows[-1].created_at, rows[-1].id) if rows and more_older else None,
-                   newer=encode_cursor(rows[0].created_at, rows[0].id) if rows and more_newer else None)
+                   older=paging.encode_cursor(rows[-1].created_at, rows[-1].id) if rows and more_older else None,
+                   newer=paging.encode_cursor(rows[0].created_at, rows[0].id) if rows and more_newer else None)
 
 
 def is_live(status: str, wf_phase: str | None) -> bool:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
@@ -19,10 +17,9 @@ from sqlmodel import Session, col, select
 from printgate.core.api.bodycache import job_bodies
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep, StatusDialect
 from printgate.core.api.schemas import validate_body
-from printgate.core.clock import as_utc
 from printgate.core.config import get_settings
-from printgate.core.errors import BadRequest, NotFound
-from printgate.core.jobs import service
+from printgate.core.errors import BadRequest, NotFound, validation_message
+from printgate.core.jobs import paging, service
 from printgate.core.jobs.dialect import FILECHECK_STATUSES, list_filter
 from printgate.core.jobs.service import JobSpec, SourceSpec, decode_inline_file
 from printgate.core.jobs.states import JOB_STATUSES, JOB_TERMINAL
@@ -183,19 +180,6 @@ def generate_previews(session: SessionDep, caller: SecretKey, dialect: StatusDia
                     dialect=dialect)
 
 
-def _encode_key(job: Job) -> str:
-    raw = json.dumps({"c": as_utc(job.created_at).isoformat(), "id": job.id}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_key(value: str) -> tuple[datetime, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        return datetime.fromisoformat(data["c"]), str(data["id"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest("nextKey is not valid") from exc
-
-
 def _status_filter(status: str) -> ColumnElement[bool]:
     """``?status=`` as SQL: a lifecycle word is the stored status, a filecheck word may look at the files."""
     file_facts = {
@@ -231,14 +215,14 @@ def list_jobs(
         if value is not None:
             query = query.where(column == value)
     if nextKey:
-        created, last_id = _decode_key(nextKey)
-        created = as_utc(created)
-        query = query.where((col(Job.created_at) < created)
-                            | ((col(Job.created_at) == created) & (col(Job.id) < last_id)))
+        try:
+            query = query.where(paging.older_than(*paging.decode_cursor(nextKey)))
+        except ValueError as exc:
+            raise BadRequest("nextKey is not valid") from exc
     rows = session.exec(query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit + 1)).all()
     page = list(rows[:limit])
     return {"jobs": [job_wire(session, job, lean=True, dialect=dialect) for job in page],
-            "nextKey": _encode_key(page[-1]) if len(rows) > limit else None}
+            "nextKey": paging.encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None}
 
 
 _STAMP_SQL = text("SELECT account_id, modified_at, deleted_at FROM job WHERE id = :id")
@@ -343,9 +327,7 @@ def review_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect, j
     try:
         decided = ReviewBody.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise BadRequest(f"{where}: {first.get('msg', 'invalid')}".strip(": ")) from None
+        raise BadRequest(validation_message(exc.errors())) from None
     job = service.get_job(session, caller.account_id, job_id)
     service.review_job(session, job, decided.decision, decided.note, reviewer=caller.key_id)
     return {"job": job_wire(session, job, dialect=dialect)}
