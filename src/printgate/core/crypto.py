@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +49,30 @@ def _configured_keys() -> str:
     key_file = os.environ.get("PRINTGATE_ENCRYPTION_KEY_FILE", "")
     if not configured.strip() and key_file:
         try:
-            configured = Path(key_file).read_text()
+            return _key_file(key_file, os.stat(key_file).st_mtime_ns)
         except OSError as exc:
             raise CredentialsError(f"PRINTGATE_ENCRYPTION_KEY_FILE cannot be read: {exc}") from exc
     return configured
 
 
+@lru_cache(maxsize=4)
+def _key_file(path: str, _mtime_ns: int) -> str:
+    """The key file's contents, read again only when it changes (every outbound delivery reveals
+    its endpoint's secret: a stat per use, not a read)."""
+    return Path(path).read_text()
+
+
 def _fernet() -> MultiFernet:
     configured = _configured_keys()
+    return _fernet_for(configured if configured.strip() else "", get_settings().effective_signing_secret)
+
+
+@lru_cache(maxsize=8)
+def _fernet_for(configured: str, signing_secret: str) -> MultiFernet:
+    """Keys stretched once per key material, not per encrypt/decrypt (HKDF on every delivery)."""
     keys = [_as_fernet_key(k) for k in configured.split(",") if k.strip()]
     if not keys:
-        keys = [_derive(get_settings().effective_signing_secret)]
+        keys = [_derive(signing_secret)]
     return MultiFernet([Fernet(k) for k in keys])
 
 
