@@ -24,7 +24,3 @@ ENTRY_POINTS: tuple[Callable[..., Any], ...] = (
     woocommerce_orders.intake_captured,  # queue webhooks: an order the WordPress plugin sent
     store_modules.intake_captured,  # queue webhooks: an order an OpenCart/PrestaShop module sent
 )
-
-
-def entry_point_names() -> set[str]:
-    return {f"{fn.__module__}.{fn.__qualname__}" for fn in ENTRY_POINTS}

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """A pydantic/FastAPI validation failure as one line naming the field: ``decision: Input should be ...``."""
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+    return f"{where}: {first.get('msg', 'invalid request')}".strip(": ")
+
 
 class PrintgateError(Exception):
     """Base class: carries the HTTP status an API caller should see."""

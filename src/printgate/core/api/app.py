@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from printgate.core.api.routes import docs
 from printgate.core.api.schemas import filecheck_spec
-from printgate.core.errors import PrintgateError, RateLimited
+from printgate.core.errors import PrintgateError, RateLimited, validation_message
 
 log = logging.getLogger("printgate.api")
 
@@ -54,9 +54,7 @@ def build_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", []) if p not in ("query", "path", "body"))
-        return error_response(400, f"{where}: {first.get('msg', 'invalid request')}".strip(": "))
+        return error_response(400, validation_message(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
