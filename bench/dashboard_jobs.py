@@ -105,10 +105,10 @@ def fill(data_dir: Path, count: int) -> tuple[str, str, str]:
     from printgate.core.config import reset_settings
     from printgate.core.db import get_engine, migrate
     from printgate.core.ids import new_id
+    from printgate.core.jobs.paging import encode_cursor
     from printgate.core.keys import get_or_create_account
     from printgate.core.models import Job, Step, Task
     from printgate.widgets.dashboard import auth
-    from printgate.widgets.dashboard.queries import encode_cursor
 
     reset_settings()
     migrate()
