@@ -237,112 +237,58 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 # --- check / fix -------------------------------------------------------------------------------
 
-def _load_profile_arg(value: str | None) -> tuple[str | None, dict[str, Any] | None]:
-    if not value:
-        return None, None
-    path = Path(value)
-    if path.suffix == ".json" and path.exists():
-        return None, json.loads(path.read_text())
-    return value, None
-
-
-def _inline_job(file: Path, steps: list[dict[str, Any]], profile_arg: str | None) -> dict[str, Any]:
-    from sqlmodel import Session
-
-    from printgate.core import library
-    from printgate.core.db import get_engine, migrate
-    from printgate.core.jobs import service
-    from printgate.core.jobs.service import JobSpec, SourceSpec
-    from printgate.core.keys import get_or_create_account
-    from printgate.core.models import Job
-    from printgate.core.pipeline.runner import run_task
-    from printgate.core.wire import job_wire
-
-    migrate()
-    profile_id, profile_body = _load_profile_arg(profile_arg)
-    with Session(get_engine(), expire_on_commit=False) as session:
-        account = get_or_create_account(session, "local")
-        if profile_body is not None:
-            profile_id = library.save_item(session, "profile", account.id, profile_body,
-                                           item_id=profile_body.get("id"))["id"]
-        for step in steps:
-            if step["type"] in ("preflight", "repreflight") and profile_id:
-                step["params"] = {"profileId": profile_id}
-        spec = JobSpec(kind="check", channel="admin", sources=[SourceSpec(
-            steps=steps, data=file.read_bytes(), name=file.name, profile_id=profile_id)])
-        job = service.create_job(session, account.id, spec, start=False)
-        for task in service.tasks_of(session, job.id):
-            run_task(task.id, "intake")
-        session.expire_all()
-        fresh = session.get(Job, job.id)
-        assert fresh is not None
-        return job_wire(session, fresh)
-
-
-def _print_job(job: dict[str, Any]) -> None:
-    print(f"{job['id']}: {job['status']} (outcome {job['outcome']}, canProceed {str(job['canProceed']).lower()})")
-    if job.get("reason"):
-        print(f"  reason: {job['reason']}")
-    for entry in (job.get("results") or {}).get("preflight", []):
-        report = entry.get("report") or {}
-        pdf = report.get("pdf") or {}
-        if pdf:
-            print(f"  {entry.get('step')}: PDF {pdf.get('version')}, {pdf.get('page_count')} page(s)")
-        findings = (report.get("evaluation") or {}).get("findings") or []
-        if not findings:
-            print("  no findings")
-        for f in findings:
-            where = f" p.{f['page']}" if f.get("page") else ""
-            fix = " [autofix]" if (f.get("autofix") or {}).get("available") else ""
-            print(f"  - {f.get('severity', '?'):6} {f.get('ruleId')}{where}: {f.get('issue') or ''}{fix}")
-    for task in job.get("tasks", []):
-        for step in task.get("steps", []):
-            if step["status"] in ("error", "skipped") and step.get("reason"):
-                print(f"  {step['type']}: {step['status']}: {step['reason']}")
+def _local_files(names: list[str]) -> list[Path] | None:
+    missing = [name for name in names if not Path(name).is_file()]
+    for name in missing:
+        print(f"printgate: no such file: {name}", file=sys.stderr)
+    return None if missing else [Path(name) for name in names]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    file = Path(args.file)
-    if not file.is_file():
-        print(f"printgate: no such file: {file}", file=sys.stderr)
+    """Preflight local files in-process: no database, no queue (see ``printgate.batch``)."""
+    from functools import partial
+
+    from printgate import batch
+
+    files = _local_files(args.files)
+    if files is None:
         return 2
-    job = _inline_job(file, [{"type": "preflight"}], args.profile)
-    if args.json:
-        print(json.dumps({"job": job}, indent=2))
-    else:
-        _print_job(job)
-    return 0 if job["canProceed"] else 1
+    profile = batch.resolve_profile(args.profile)
+    verdicts = batch.run_many(files, partial(batch.check_file, profile=profile), args.jobs, batch.warm_engine)
+    return batch.report(verdicts, len(files), as_json=args.json, detailed=len(files) == 1 or args.verbose)
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from printgate.core.storage import get_storage
+    """Preflight, autofix, re-check and deliver local files; one file may name its output file,
+    several go into the ``-o`` folder under their own names."""
+    from functools import partial
 
-    file = Path(args.file)
-    if not file.is_file():
-        print(f"printgate: no such file: {file}", file=sys.stderr)
+    from printgate import batch
+
+    files = _local_files(args.files)
+    if files is None:
         return 2
-    job = _inline_job(file, [{"type": "preflight"}, {"type": "autofix"}, {"type": "repreflight"},
-                             {"type": "deliver"}], args.profile)
-    if args.json:
-        print(json.dumps({"job": job}, indent=2))
-    else:
-        _print_job(job)
-    outputs = job["deliverables"]
-    if not outputs:
-        print("printgate: no output was produced", file=sys.stderr)
-        return 1
     out = Path(args.output)
-    out.write_bytes(get_storage().local_path(outputs[0]["key"]).read_bytes())
-    for task in job["tasks"]:
-        for step in task["steps"]:
-            if step["type"] == "autofix":
-                rt = step.get("runtimeParams") or {}
-                for applied in rt.get("applied", []):
-                    print(f"  fixed: {applied.get('ruleId')} ({applied.get('strategy')})")
-                for skipped in rt.get("skipped", []):
-                    print(f"  not fixed: {skipped.get('ruleId')}: {skipped.get('reason')}")
-    print(f"printgate: wrote {out}")
-    return 0 if job["canProceed"] else 1
+    if len(files) > 1 or out.is_dir():
+        if out.exists() and not out.is_dir():
+            print(f"printgate: -o must be a folder for several files: {out}", file=sys.stderr)
+            return 2
+        names = [f.name for f in files]
+        if len(set(names)) != len(names):
+            print("printgate: two of the files have the same name; fix them in separate runs", file=sys.stderr)
+            return 2
+        targets = {f: out / f.name for f in files}
+    else:
+        targets = {files[0]: out}
+    profile_id = batch.prepare_jobs(args.profile)  # once, before the workers share the database
+    work = partial(_fix_one, targets=targets, profile_id=profile_id)
+    return batch.report(batch.run_many(files, work, args.jobs), len(files), as_json=args.json, detailed=True)
+
+
+def _fix_one(file: Path, *, targets: dict[Path, Path], profile_id: str | None) -> Any:
+    from printgate import batch
+
+    return batch.fix_file(file, targets[file], profile_id)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -398,17 +344,20 @@ def build_parser() -> argparse.ArgumentParser:
     dialect.add_argument("--json", action="store_true")
     keys.set_defaults(func=cmd_keys)
 
-    check = sub.add_parser("check", parents=[common], help="preflight a file locally and print the job")
-    check.add_argument("file")
+    check = sub.add_parser("check", parents=[common], help="preflight local files (no server needed)")
+    check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--profile", help="profile id or a profile .json file")
-    check.add_argument("--json", action="store_true")
+    check.add_argument("-j", "--jobs", type=int, default=1, help="files checked side by side (processes)")
+    check.add_argument("-v", "--verbose", action="store_true", help="every finding, also for several files")
+    check.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     check.set_defaults(func=cmd_check)
 
-    fix = sub.add_parser("fix", parents=[common], help="preflight, autofix and re-check a file locally")
-    fix.add_argument("file")
-    fix.add_argument("-o", "--output", required=True)
-    fix.add_argument("--profile")
-    fix.add_argument("--json", action="store_true")
+    fix = sub.add_parser("fix", parents=[common], help="preflight, autofix and re-check local files")
+    fix.add_argument("files", nargs="+", metavar="FILE")
+    fix.add_argument("-o", "--output", required=True, help="the output file, or a folder for several files")
+    fix.add_argument("--profile", help="profile id or a profile .json file")
+    fix.add_argument("-j", "--jobs", type=int, default=1, help="files fixed side by side (processes)")
+    fix.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     fix.set_defaults(func=cmd_fix)
 
     mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")

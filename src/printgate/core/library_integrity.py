@@ -160,8 +160,8 @@ def _check_settings(path: str, checks: dict[str, Any]) -> None:
                                  f"{', '.join(sorted(known)) or 'none'})")
 
 
-def validate(session: Session, kind: str, account_id: str, body: dict[str, Any]) -> None:
-    """400 naming the path of the first bad field: unknown keys, wrong values, dangling references."""
+def check_shape(kind: str, body: dict[str, Any]) -> None:
+    """The checks that need no database (a profile file on the command line gets them too)."""
     error = best_match(Draft202012Validator(_schemas()[kind]).iter_errors(body))
     if error is not None:
         raise BadRequest(_describe(error))
@@ -173,6 +173,11 @@ def validate(session: Session, kind: str, account_id: str, body: dict[str, Any])
         card = body.get("cardinality") or {}
         if "min" in card and "max" in card and card["min"] > card["max"]:
             raise BadRequest("cardinality.min: must not be larger than cardinality.max")
+
+
+def validate(session: Session, kind: str, account_id: str, body: dict[str, Any]) -> None:
+    """400 naming the path of the first bad field: unknown keys, wrong values, dangling references."""
+    check_shape(kind, body)
     from printgate.core.library import find_item
 
     for path, ref_kind, ref_id in references(kind, body):

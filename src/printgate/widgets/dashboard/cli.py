@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from printgate.widgets.dashboard.models import ROLES
+from printgate.widgets.dashboard.roles import ROLES
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -8,8 +8,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from printgate.core.clock import utcnow
-
-ROLES = ("owner", "staff")
+from printgate.widgets.dashboard.roles import ROLES  # noqa: F401  (re-exported)
 
 
 class DashboardUser(SQLModel, table=True):
