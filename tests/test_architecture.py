@@ -116,13 +116,13 @@ def test_importing_every_module_registers_nothing() -> None:
         "from printgate.connectors import registry\n"
         "print(json.dumps({'listeners': {k: len(v) for k, v in signals._listeners.items() if v},\n"
         "                  'periodic': sorted(periodic._tasks), 'inbound': inbound.platforms(),\n"
-        "                  'platforms': registry.platforms(), 'verifiers': len(orders._verifiers),\n"
+        "                  'platforms': registry.platforms(), 'store_calls': orders._store_calls is not None,\n"
         "                  'order_sources': len(orders.SOURCE_FAMILIES)}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
-        "listeners": {}, "periodic": [], "inbound": [], "platforms": [], "verifiers": 0, "order_sources": 0}
+        "listeners": {}, "periodic": [], "inbound": [], "platforms": [], "store_calls": False, "order_sources": 0}
 
 
 def test_the_root_wires_every_declared_platform(instance: Instance) -> None:
@@ -185,3 +185,105 @@ def test_a_new_platform_is_one_declaration(instance: Instance) -> None:
     finally:
         inbound.unregister_platform("newshop")
         registry._specs.pop("newshop", None)
+
+
+def _import_graph(prefixes: tuple[str, ...]) -> dict[str, set[str]]:
+    """Module -> the modules it imports (function-level too), among modules under ``prefixes``.
+    A module importing its own package (``from printgate.connectors.woocommerce import store``)
+    is no arrow back: that names a sibling."""
+    names = {name for name, _, _ in modules()}
+    graph: dict[str, set[str]] = {}
+    for name, _, tree in modules():
+        if not name.startswith(prefixes):
+            continue
+        graph[name] = {target for target in imported_names(tree) if target in names and target != name
+                       and target.startswith(prefixes) and not name.startswith(target + ".")}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_connectors_and_webhooks_import_in_no_circle() -> None:
+    """Merchant routes, platform routes, the pipeline and the signed calls: every arrow one way."""
+    assert _cycles(_import_graph(("printgate.connectors", "printgate.webhooks"))) == []
+
+
+def test_the_cycle_finder_sees_a_circle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_a_signed_store_order_call_goes_one_way(instance: Instance) -> None:
+    """Core hands a signed ``POST /orders/{id}`` to the connectors room once; no connector listens for
+    core's ``order.captured`` to feed it back, and capture has no flag telling who called it."""
+    import inspect
+
+    from printgate.app import wire
+    from printgate.connectors.signed_calls.receive import receive_order_call
+    from printgate.core import orders, signals
+
+    wire()
+    listeners = [f"{fn.__module__}.{fn.__name__}" for fn in signals._listeners[signals.ORDER_CAPTURED]]
+    assert listeners and not [name for name in listeners if name.startswith("printgate.connectors")]
+    assert orders._store_calls is receive_order_call
+    for fn in (orders.capture_order, orders.attach_jobs, orders.take_order_call):
+        assert "origin" not in inspect.signature(fn).parameters
+    # The signed-call code exists once: no platform keeps a verifier of its own.
+    copies = [name for name, _, tree in modules() for node in ast.walk(tree)
+              if isinstance(node, ast.FunctionDef) and node.name in ("verify_order_call", "on_order_captured")
+              and name.startswith("printgate.connectors")]
+    assert copies == []
+
+
+def test_settings_are_read_only_through_the_tree() -> None:
+    """``printgate.core.config`` is the one reader of the environment; ``cli`` only writes it (flags
+    become variables for the child processes) and hands it on whole."""
+    reads = []
+    for name, _, tree in modules():
+        if name == "printgate.core.config":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "getenv" and getattr(node.value, "id", "") == "os":
+                reads.append((name, node.lineno))
+            is_environ = (isinstance(node, ast.Attribute) and node.attr == "environ"
+                          and getattr(node.value, "id", "") == "os")
+            if not is_environ:
+                continue
+            parent = next((p for p in ast.walk(tree) for child in ast.iter_child_nodes(p) if child is node), None)
+            if isinstance(parent, ast.Subscript) and isinstance(parent.ctx, ast.Store):
+                continue  # os.environ[...] = ...: passing a flag on
+            if isinstance(parent, ast.Attribute) and parent.attr == "setdefault":
+                continue
+            if isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "dict":
+                continue  # a child process's environment
+            reads.append((name, node.lineno))
+    assert reads == []

@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"printgate: ended what an earlier serve of this data dir left running: {', '.join(ended)}", flush=True)
     migrate()
     embedded: EmbeddedRedis | None = None
-    if not (settings.redis_url or os.environ.get("REDIS_URL")):
+    if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         os.environ["REDIS_URL"] = embedded.start()
         reset_settings()
@@ -291,6 +291,13 @@ def _fix_one(file: Path, *, targets: dict[Path, Path], profile_id: str | None) -
     return batch.fix_file(file, targets[file], profile_id)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """PDF/A and PDF/UA validation of local files (``printgate.core.validation``)."""
+    from printgate.core.validation.cli import run
+
+    return run(args.files, args.flavour, as_json=args.json)
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     from printgate.core.db import migrate
 
@@ -359,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("-j", "--jobs", type=int, default=1, help="files fixed side by side (processes)")
     fix.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     fix.set_defaults(func=cmd_fix)
+
+    val = sub.add_parser("validate", parents=[common], help="PDF/A and PDF/UA validation of local files")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.add_argument("--flavour", "--flavor", "--profile", dest="flavour", default="auto",
+                     help="pdfa-1a|1b|2a|2b|2u|3a|3b|3u|4|4e|4f, pdfua-1|2, or auto (what the file claims)")
+    val.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    val.set_defaults(func=cmd_validate)
 
     mig = sub.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
     mig.set_defaults(func=cmd_migrate)

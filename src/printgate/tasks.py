@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from printgate.connectors import store_modules
 from printgate.connectors.base import pipeline
-from printgate.connectors.woocommerce import orders as woocommerce_orders
 from printgate.core import tasks as core_tasks
 from printgate.webhooks import inbound, outbound
 
@@ -21,6 +19,5 @@ ENTRY_POINTS: tuple[Callable[..., Any], ...] = (
     inbound.process_delivery,  # queue webhooks: a stored inbound delivery's handler
     outbound.deliver,  # queue webhooks: one outbound delivery attempt
     pipeline.advance_by_id,  # queue webhooks: a store order's next step once its jobs are processed
-    woocommerce_orders.intake_captured,  # queue webhooks: an order the WordPress plugin sent
-    store_modules.intake_captured,  # queue webhooks: an order an OpenCart/PrestaShop module sent
+    pipeline.intake_call,  # queue webhooks: an order a store's plugin or module sent (signed call)
 )

@@ -6,7 +6,62 @@ warm and a missing entry point fails here, at start-up.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import resource
+from collections.abc import Iterator
+from typing import Any
+
+log = logging.getLogger("printgate.worker")
+
+
+def _data_bytes() -> int:
+    """What this process holds under RLIMIT_DATA now (``VmData``: its private writable memory)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@contextlib.contextmanager
+def memory_cap(extra_mb: int) -> Iterator[None]:
+    """Cap this process's memory at what it holds now plus ``extra_mb`` for the duration (and for
+    whatever it starts meanwhile: the engine's page workers, Ghostscript). Past the cap allocations
+    fail, as a ``MemoryError`` in Python, which the steps turn into the job's reason; the process,
+    and with it a no-fork worker, lives on. 0: no cap."""
+    if extra_mb <= 0:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = _data_bytes() + extra_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not cap the job's memory: %s", exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+class _JobLimits:
+    """For both worker kinds: each job runs under the per-job memory cap (in the forked work horse,
+    or around the job in a no-fork worker)."""
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        from printgate.core.config import get_settings
+
+        with memory_cap(get_settings().job_memory_mb):
+            return super().perform_job(job, queue, execution)  # type: ignore[misc, no-any-return]
 
 
 def _preload_engines() -> None:
@@ -27,15 +82,22 @@ def _preload_engines() -> None:
     registry()
 
 
+def _rq_log_level() -> str:
+    """RQ's own log lines: ``PRINTGATE_LOG_LEVEL`` when the operator set it, else only warnings (RQ
+    logs every job at INFO)."""
+    from printgate.core.config import get_settings
+
+    settings = get_settings()
+    return settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+
+
 def run(queues: list[str], *, name_prefix: str | None = None, no_fork: bool = False,
         max_jobs: int | None = None) -> int:
-    from rq import SimpleWorker
-
     from printgate import tasks
     from printgate.app import wire
     from printgate.core.config import get_settings
     from printgate.core.periodic import Scheduler
-    from printgate.core.queue import ForkSafeWorker, get_redis
+    from printgate.core.queue import ForkSafeWorker, InProcessWorker, get_redis
 
     wire()
     assert tasks.ENTRY_POINTS  # imported for its check: every entry point resolves
@@ -46,10 +108,13 @@ def run(queues: list[str], *, name_prefix: str | None = None, no_fork: bool = Fa
     # no_fork runs jobs in this process: no fork and no re-import per job, which is most of an
     # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
     # sweep re-queues the task; max_jobs recycles the process before memory can creep.
-    worker_class = SimpleWorker if no_fork else ForkSafeWorker
-    worker = worker_class(queues, connection=get_redis(), name=name, worker_ttl=get_settings().worker_ttl_s)
+    base = InProcessWorker if no_fork else ForkSafeWorker
+    worker_class = type(base.__name__, (_JobLimits, base), {})
+    ttl = get_settings().worker_ttl_s
+    worker = worker_class(queues, connection=get_redis(), name=name, worker_ttl=ttl,
+                          job_monitoring_interval=max(1, ttl // 3))
     try:
-        worker.work(with_scheduler=True, logging_level=os.environ.get("PRINTGATE_LOG_LEVEL", "WARNING"),
+        worker.work(with_scheduler=True, logging_level=_rq_log_level(),
                     max_jobs=max_jobs)
     finally:
         reaper.stop()

@@ -355,7 +355,9 @@ def woo_traffic_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     recorder = WooTraffic(replaying=replaying)
     original = httpx.Client.send
 
-    def send(self: httpx.Client, req: httpx.Request, **kwargs: Any) -> httpx.Response:
+    def send(self: httpx.Client, req: httpx.Request | None = None, **kwargs: Any) -> httpx.Response:
+        if req is None:  # ``Client.stream`` (printgate's signed-call transport) passes it by keyword
+            req = kwargs.pop("request")
         if kwargs.get("auth") is not None or self.auth is not None:
             auth = kwargs.get("auth") or self.auth
             if isinstance(auth, httpx.BasicAuth):

@@ -9,6 +9,7 @@ from printgate.connectors import registry
 from printgate.connectors.base import pipeline, reconcile
 from printgate.connectors.base.spec import PlatformSpec
 from printgate.connectors.platforms import PLATFORMS
+from printgate.connectors.signed_calls.receive import receive_order_call
 from printgate.core import orders, signals
 from printgate.core.config import get_settings
 from printgate.core.wiring import Wiring
@@ -23,12 +24,10 @@ def install(wiring: Wiring, platforms: Iterable[Callable[[], PlatformSpec]] = PL
             hooks = spec.webhooks
             inbound.register_platform(spec.name, verify=hooks.verify, handle=hooks.handle,
                                       max_age_s=hooks.max_age_s, kept_headers=hooks.kept_headers)
-        if spec.order_verifier is not None:
-            orders.register_order_verifier(spec.order_verifier)
-        if spec.on_order_captured is not None:
-            wiring.listen(signals.ORDER_CAPTURED, spec.on_order_captured)
         if spec.order_sources:
             orders.register_source_family(spec.order_sources)
+    # A store's signed ``POST /orders/{id}`` (plugin, module) comes to us whole: one direction.
+    orders.install_store_calls(receive_order_call)
     wiring.listen(signals.JOB_PROCESSED, pipeline.on_job_processed)
     # Reconciliation, write-back retries and post-uninstall erasure, on one worker of the fleet
     # (``printgate.connectors.base.cron`` is the RQ-cron alternative).

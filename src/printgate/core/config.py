@@ -1,16 +1,28 @@
-"""Every setting in one typed place, read from the environment (prefix ``PRINTGATE_``).
+"""Every setting in one typed tree, read from the environment (prefix ``PRINTGATE_``).
 
 Scale-out switches keep their conventional unprefixed names: ``DATABASE_URL``, ``REDIS_URL``.
+
+``get_settings()`` is the tree. A room keeps its own section class (``PRINTGATE_WEBHOOK_*``:
+``printgate.webhooks.settings.WebhookSettings``; ``PRINTGATE_SHOPIFY_*``, ``PRINTGATE_WOOCOMMERCE_*``:
+the connectors') and reads it from the tree, ``get_settings().section(WebhookSettings)``: core never
+imports a room, and every section is read the same way. The tree and each section are read again
+as soon as one of their environment variables changes (``printgate serve`` sets ``REDIS_URL`` for
+its embedded Redis after start-up; tests switch variables per test), and are otherwise built once.
+No other module reads ``os.environ`` for a setting.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SectionT = TypeVar("SectionT", bound=BaseSettings)
 
 
 class Settings(BaseSettings):
@@ -42,6 +54,14 @@ class Settings(BaseSettings):
 
     job_timeout_s: int = 600
     intake_timeout_s: int = 120
+    # The preflight engine's content-analysis budget per file, as a share of the shorter job timeout
+    # (``analysis_budget_s``): past it, later pages are measured for geometry only and the report
+    # says so, well before the queue kills the job (the budget used to equal the intake timeout).
+    analysis_budget_share: float = Field(default=0.4, gt=0.0, lt=0.9)
+    # Memory one job may take on top of what its worker holds when it starts (RLIMIT_DATA in the
+    # process that opens the file, inherited by the engine's helpers and Ghostscript): a file that
+    # needs more ends its job `error` with a reason, and the worker lives on. 0 = no cap.
+    job_memory_mb: int = Field(default=2048, ge=0)
     task_retries: int = 2
     # A running task whose heartbeat is older than this is considered orphaned and re-queued.
     stale_task_s: int = 60
@@ -51,7 +71,20 @@ class Settings(BaseSettings):
     # How often one worker reconciles connected stores and retries order write-backs.
     connector_tick_s: float = 300.0
 
+    # Rate limits, per minute, shared by every API process through Redis (printgate.core.api.ratelimit);
+    # 0 turns one off. Calls with a secret key, per key:
     rate_limit_per_minute: int = 6000
+    # Calls with a publishable key (the widget), per key and client address:
+    rate_limit_widget_per_minute: int = 600
+    # Dashboard sign-in attempts, and presigned form uploads, per client address:
+    rate_limit_signin_per_minute: int = 30
+    rate_limit_uploads_per_minute: int = 600
+    # Behind one reverse proxy of the operator's: take the client address from X-Forwarded-For.
+    rate_limit_trust_forwarded: bool = False
+    # The widget's per-job client token (printgate.core.api.routes.element): "enforce" (a publishable
+    # key reads, changes and approves only the jobs whose token it sends) or "issue" (tokens handed
+    # out and checked when sent; a publishable key alone still reaches its account's workflow jobs).
+    widget_job_token: Literal["enforce", "issue"] = "issue"
     retention_days: int = 30
 
     # /metrics and /health's details (worker names, queue depths, instance-wide job counts): with a
@@ -60,6 +93,32 @@ class Settings(BaseSettings):
 
     log_json: bool = False
     log_level: str = "INFO"
+
+    # Outbound calls to private / loopback addresses (webhooks, stores, URL sources): off, except
+    # for development and tests (``printgate.core.net``).
+    allow_private_urls: bool = False
+    # Stored secrets are sealed with these keys (comma-separated, newest first; ``printgate.core.crypto``),
+    # or the key file's; without either, with a key derived from the signing secret.
+    encryption_key: str = ""
+    encryption_key_file: str = ""
+
+    # External programs (``printgate.core.fixes._exec``), overridable to point at a deployment's
+    # own build; ``ghostscript_timeout_s`` caps one Ghostscript run (its default when unset).
+    ghostscript: str = "gs"
+    ghostscript_timeout_s: float | None = None
+    qpdf: str = "qpdf"
+    # Where the raster models live (``printgate.core.processing.models``); default under sys.prefix.
+    models_dir: Path | None = None
+
+    def section(self, cls: type[SectionT]) -> SectionT:
+        """A room's section of the tree (its own class and prefix), read as the tree is."""
+        return _read(cls)
+
+    @property
+    def analysis_budget_s(self) -> float:
+        """Seconds of content analysis per file: a share of the intake job's timeout (and of the
+        processing one, when that is shorter), so the engine's fallback runs before the kill."""
+        return min(self.intake_timeout_s, self.job_timeout_s) * self.analysis_budget_share
 
     @property
     def effective_database_url(self) -> str:
@@ -95,12 +154,51 @@ def _data_dir_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-@lru_cache
+def env_names(cls: type[BaseSettings]) -> tuple[str, ...]:
+    """The environment variables a settings class reads (its prefix + field name, or its aliases)."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    names: list[str] = []
+    for name, info in cls.model_fields.items():
+        alias: Any = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.extend(choice for choice in alias.choices if isinstance(choice, str))
+        elif isinstance(alias, str):
+            names.append(alias)
+        else:
+            names.append(f"{prefix}{name}".upper())
+    return tuple(names)
+
+
+_names: dict[type[BaseSettings], tuple[str, ...]] = {}
+_built: dict[type[BaseSettings], tuple[tuple[str | None, ...], BaseSettings]] = {}
+
+
+def _read(cls: type[SectionT]) -> SectionT:
+    """``cls()``, built again only when one of its environment variables changed (a tuple of dict
+    look-ups per call: cheap on every request, and a changed variable is seen at once)."""
+    names = _names.get(cls)
+    if names is None:
+        names = _names[cls] = env_names(cls)
+    key = tuple(map(os.environ.get, names))
+    built = _built.get(cls)
+    if built is not None and built[0] == key:
+        return built[1]  # type: ignore[return-value]
+    value = cls()
+    _built[cls] = (key, value)
+    return value
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The settings tree (core's settings; rooms' sections through ``section``)."""
+    return _read(Settings)
+
+
+def forget_section(cls: type[BaseSettings]) -> None:
+    """Build ``cls`` again at its next read (a section whose inputs are not only its variables)."""
+    _built.pop(cls, None)
 
 
 def reset_settings() -> None:
-    """Forget cached settings (the CLI sets env vars from flags before first use; tests switch dirs)."""
-    get_settings.cache_clear()
+    """Forget the built tree and its sections (the CLI after setting env vars from flags; tests)."""
+    _built.clear()
     _data_dir_secret.cache_clear()

@@ -45,8 +45,8 @@ def _as_fernet_key(value: str) -> bytes:
 
 
 def _configured_keys() -> str:
-    configured = os.environ.get("PRINTGATE_ENCRYPTION_KEY", "")
-    key_file = os.environ.get("PRINTGATE_ENCRYPTION_KEY_FILE", "")
+    settings = get_settings()
+    configured, key_file = settings.encryption_key, settings.encryption_key_file
     if not configured.strip() and key_file:
         try:
             return _key_file(key_file, os.stat(key_file).st_mtime_ns)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 
 def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
@@ -11,6 +13,19 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     first = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
     return f"{where}: {first.get('msg', 'invalid request')}".strip(": ")
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_body(model: type[ModelT], body: Any, *, where: str = "") -> ModelT:
+    """``body`` as ``model`` (printgate's own bodies forbid unknown keys), or a 400 naming the field
+    (``where`` prefixes it: ``apiCredentials.key: Field required``)."""
+    try:
+        return model.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        errors = [{**e, "loc": (where, *e["loc"])} if where else e for e in exc.errors()]
+        raise BadRequest(validation_message(errors)) from None
 
 
 class PrintgateError(Exception):

@@ -19,7 +19,6 @@ the time it takes to arrive.
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import time
 from collections.abc import Iterable, Iterator
@@ -57,8 +56,11 @@ class TooSlow(httpx.TimeoutException):
 
 
 def private_allowed() -> bool:
-    """The operator's switch, read at every call (tests and ``printgate serve`` children change it)."""
-    return os.environ.get(ALLOW_ENV) == "1"
+    """The operator's switch (``allow_private_urls``), current at every call (the settings tree is
+    read again when the variable changes: tests and ``printgate serve`` children change it)."""
+    from printgate.core.config import get_settings
+
+    return get_settings().allow_private_urls
 
 
 def _unwrap(addr: IPAddress) -> IPAddress:

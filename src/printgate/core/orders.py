@@ -14,15 +14,17 @@ from sqlmodel import Session, col, select
 
 from printgate.core import signals
 from printgate.core.clock import utcnow
+from printgate.core.errors import Unauthorized
 from printgate.core.ids import new_id
 from printgate.core.jobs import service
 from printgate.core.jobs.states import proceed_refusal
 from printgate.core.models import Job, Order
 
 # One store order is one Order row whichever way it arrived: a platform whose orders come under
-# several ``source`` names (WooCommerce: ``wp`` from the WordPress plugin, Filecheck's name, and
-# ``woocommerce`` from its connector) declares them (``PlatformSpec.order_sources``).
+# several ``source`` names declares them (``PlatformSpec.order_sources``) when its room is installed.
 SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {}
+# Filecheck's default ``source`` (DECISIONS 8: optional), kept so its clients' orders stay one row.
+DEFAULT_SOURCE = "wp"
 
 
 def register_source_family(names: tuple[str, ...]) -> None:
@@ -34,32 +36,30 @@ def register_source_family(names: tuple[str, ...]) -> None:
 JOB_ID_KEYS = ("jobId", "printgate_job_id", "_printgate_job_id", "_jobId", "_filecheck_job_id", "Filecheck Job")
 
 
-# Store modules (WordPress, OpenCart, PrestaShop) sign their order calls. Connectors register a
-# verifier: it returns the store connection id the call came from (or None when the call carries no
-# signature and the account accepts unsigned calls) and raises ``printgate.core.errors.Unauthorized`` on a bad
-# signature. Core does not know store connections; it only asks.
-OrderVerifier = Callable[[Session, str, Mapping[str, str], bytes, dict[str, Any]], "str | None"]
-_verifiers: list[OrderVerifier] = []
+# A call that carries ``webhook-signature`` comes from a store's own plugin or module, signed with
+# that store's secret. Core does not know stores: the connectors room installs the one receiver that
+# takes such a call whole (which store signed it, capture, the store's order pipeline) and answers
+# the per-item results; None when no store of the account signed it (401). The call goes one way:
+# core -> the receiver, which uses the functions below; nothing comes back through a signal.
+StoreCallReceiver = Callable[[Session, str, str, Mapping[str, str], bytes, dict[str, Any]], "list[ItemResult] | None"]
+_store_calls: StoreCallReceiver | None = None
 
 
-def register_order_verifier(verifier: OrderVerifier) -> None:
-    if verifier not in _verifiers:
-        _verifiers.append(verifier)
+def install_store_calls(receiver: StoreCallReceiver) -> None:
+    global _store_calls
+    _store_calls = receiver
 
 
-def verify_order_call(session: Session, account_id: str, headers: Mapping[str, str], raw: bytes,
-                      body: dict[str, Any]) -> str | None:
-    """The store connection a signed order call came from; 401 if a signature is present but wrong."""
-    signed = any(k.lower() == "webhook-signature" for k in headers)
-    for verifier in _verifiers:
-        store_id = verifier(session, account_id, headers, raw, body)
-        if store_id:
-            return store_id
-    if signed:
-        from printgate.core.errors import Unauthorized
-
-        raise Unauthorized("Order call signature does not match any store connection of this account")
-    return None
+def take_order_call(session: Session, account_id: str, order_id: str, body: dict[str, Any],
+                    headers: Mapping[str, str], raw: bytes) -> list[ItemResult]:
+    """``POST /orders/{id}``: a signed call goes to the stores' receiver, an unsigned one is captured here."""
+    if any(k.lower() == "webhook-signature" for k in headers):
+        results = _store_calls(session, account_id, order_id, headers, raw, body) if _store_calls else None
+        if results is None:
+            raise Unauthorized("Order call signature does not match any store connection of this account")
+        return results
+    _order, results = capture_order(session, account_id, order_id, body)
+    return results
 
 
 @dataclass
@@ -80,37 +80,40 @@ def item_job_id(item: dict[str, Any]) -> str | None:
     return None
 
 
-def capture_order(session: Session, account_id: str, external_id: str, body: dict[str, Any],
-                  *, store_id: str | None = None, origin: str = "order_call") -> tuple[Order, list[ItemResult]]:
-    """Create or update the order and attach its items' jobs.
-
-    ``origin`` travels with the ``ORDER_CAPTURED`` signal: ``"pipeline"`` when the connector pipeline
-    captures an order it is already processing, so connectors listening for store order calls do not
-    feed it back into the pipeline.
-    """
-    source = body.get("source") or "wp"
-    order = session.exec(select(Order).where(
+def find_order(session: Session, account_id: str, external_id: str, source: str) -> Order | None:
+    """The account's order ``external_id`` from ``source`` (or another name of the same store)."""
+    return session.exec(select(Order).where(
         Order.account_id == account_id, col(Order.source).in_(SOURCE_FAMILIES.get(source, (source,))),
         Order.external_id == external_id).order_by(col(Order.created_at))).first()
+
+
+def capture_order(session: Session, account_id: str, external_id: str, body: dict[str, Any],
+                  *, store_id: str | None = None) -> tuple[Order, list[ItemResult]]:
+    """Create or update the order as ``body`` describes it, and attach its items' jobs."""
+    source = body.get("source") or DEFAULT_SOURCE
+    order = find_order(session, account_id, external_id, source)
     if order is None:
         order = Order(id=new_id("ord"), account_id=account_id, external_id=external_id, source=source)
-    # The store's own order call describes the order; the pipeline re-capturing an order that call
-    # made only attaches jobs (its item list holds just the print lines and would drop the rest).
-    if origin != "pipeline" or order.source == source:
-        order.status = body.get("status", order.status)
-        order.currency = body.get("currency", order.currency)
-        order.total = str(body["total"]) if body.get("total") is not None else order.total
-        order.customer = body.get("customer", order.customer)
-        order.items = body.get("items", order.items)
-        order.shipping_address = body.get("shippingAddress", order.shipping_address)
+    order.status = body.get("status", order.status)
+    order.currency = body.get("currency", order.currency)
+    order.total = str(body["total"]) if body.get("total") is not None else order.total
+    order.customer = body.get("customer", order.customer)
+    order.items = body.get("items", order.items)
+    order.shipping_address = body.get("shippingAddress", order.shipping_address)
     order.store_id = store_id or order.store_id
     order.updated_at = utcnow()
     session.add(order)
     session.commit()
+    return order, attach_jobs(session, order, body.get("items") or [], body.get("customer") or {})
 
+
+def attach_jobs(session: Session, order: Order, items: list[Any], customer: Any) -> list[ItemResult]:
+    """Attach the jobs ``items`` carry to ``order`` (each once; a job of another order or account is
+    refused), start their processing phase, and announce the order (``ORDER_CAPTURED``)."""
+    account_id, external_id = order.account_id, order.external_id
+    customer = customer if isinstance(customer, dict) else {}
     results: list[ItemResult] = []
-    customer = body.get("customer") or {}
-    for item in body.get("items") or []:
+    for item in items:
         job_id = item_job_id(item) if isinstance(item, dict) else None
         if job_id is None:
             continue
@@ -135,5 +138,5 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
         session.commit()
         service.maybe_start_processing(session, job, reason="order_placed")
         results.append(ItemResult(job_id, True))
-    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id, origin=origin)
-    return order, results
+    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
+    return results

@@ -1,17 +1,17 @@
-"""Webhook settings, read from the environment (prefix ``PRINTGATE_WEBHOOK_``).
-
-Kept in the room rather than ``printgate.core.config`` so the room can evolve on its own; the values are
-re-read whenever the relevant environment changes (tests switch them per test).
+"""Webhook settings (prefix ``PRINTGATE_WEBHOOK_``): the webhooks room's section of the one settings
+tree (``printgate.core.config``). The class lives in the room so the room can evolve on its own; it
+is read through the tree, which reads it again whenever one of its variables changes (tests switch
+them per test).
 """
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from printgate.core.config import get_settings
 
 # Seconds to wait before attempt n+1 of an outbound delivery (attempt 1 is immediate). Sums to ~41 h,
 # so a receiver that is down for a day still gets every event.
@@ -72,19 +72,5 @@ class WebhookSettings(BaseSettings):
         return _parse_schedule(value)
 
 
-_ENV_NAMES = tuple(f"PRINTGATE_WEBHOOK_{name.upper()}" for name in WebhookSettings.model_fields)
-
-
-def _env_key() -> tuple[str | None, ...]:
-    # One dict lookup per field: cheap enough for the receive path, and tests that change the
-    # environment see the new values at once.
-    return tuple(map(os.environ.get, _ENV_NAMES))
-
-
-@lru_cache(maxsize=8)
-def _settings_for(_key: tuple[str | None, ...]) -> WebhookSettings:
-    return WebhookSettings()
-
-
 def get_webhook_settings() -> WebhookSettings:
-    return _settings_for(_env_key())
+    return get_settings().section(WebhookSettings)

@@ -55,7 +55,8 @@ def standard_headers(secret: str, msg_id: str, body: bytes, timestamp: int | Non
     }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case (a plain mapping of headers, as every verifier gets)."""
     lowered = name.lower()
     for key, value in headers.items():
         if key.lower() == lowered:
@@ -75,9 +76,9 @@ def standard_verify(
 
     Several secrets may be given so a rotated secret keeps verifying during the overlap.
     """
-    msg_id = _header(headers, "webhook-id")
-    ts_raw = _header(headers, "webhook-timestamp")
-    sig_header = _header(headers, "webhook-signature")
+    msg_id = header(headers, "webhook-id")
+    ts_raw = header(headers, "webhook-timestamp")
+    sig_header = header(headers, "webhook-signature")
     if not msg_id or not ts_raw or not sig_header:
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
     try:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from printgate.connectors.base.lines import read_lines
 from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
 from printgate.core.clock import iso, utcnow
 from printgate.core.ids import new_id
@@ -42,7 +43,7 @@ def customer_jobs(session: Session, connection: StoreConnection, *, customer_id:
     """The store's orders of this customer and every job attached to them (this account only)."""
     wanted = {str(o) for o in order_ids or []}
     syncs = [s for s in _store_orders(session, connection) if _matches(s, customer_id, email, wanted)]
-    job_ids = {line["jobId"] for s in syncs for line in s.lines or [] if line.get("jobId")}
+    job_ids = {line.job_id for s in syncs for line in read_lines(s.lines) if line.job_id}
     external_ids = {s.external_id for s in syncs}
     jobs: dict[str, Job] = {}
     for job_id in job_ids:
@@ -130,7 +131,7 @@ def erase_store(session: Session, connection: StoreConnection, *, request: dict[
     syncs = _store_orders(session, connection)
     external_ids = {s.external_id for s in syncs}
     jobs: dict[str, Job] = {}
-    job_ids = {line["jobId"] for s in syncs for line in s.lines or [] if line.get("jobId")}
+    job_ids = {line.job_id for s in syncs for line in read_lines(s.lines) if line.job_id}
     for job_id in job_ids:
         job = session.get(Job, job_id)
         if job is not None and job.account_id == connection.account_id:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -18,10 +19,28 @@ from sqlmodel import Field, SQLModel
 
 from printgate.core.clock import utcnow
 
+
+class SyncStatus(StrEnum):
+    """Where a store order stands (``OrderSync.status``): the last step it passed, or how it ended."""
+
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    ATTACHED = "attached"
+    PROCESSING = "processing"
+    DELIVERED = "delivered"
+    WRITTEN_BACK = "written_back"
+    CANCELLED = "cancelled"
+    NO_JOBS = "no_jobs"  # no line carries a printgate jobId
+    FAILED = "failed"
+
+
 # The pipeline's steps, in order. Each OrderSync carries ``steps[name] = {status, at, error}``.
 ORDER_STEPS = ("received", "verified", "attached", "processing", "delivered", "written_back")
-# Overall status of an OrderSync besides the step names above.
-ORDER_FINAL = ("written_back", "cancelled", "no_jobs", "failed")
+# How an OrderSync ends.
+ORDER_FINAL = (SyncStatus.WRITTEN_BACK, SyncStatus.CANCELLED, SyncStatus.NO_JOBS, SyncStatus.FAILED)
+# Still moving: retried by the reconciliation tick when due.
+ORDER_OPEN = (SyncStatus.RECEIVED, SyncStatus.VERIFIED, SyncStatus.ATTACHED, SyncStatus.PROCESSING,
+              SyncStatus.DELIVERED)
 
 
 def _json() -> Any:

@@ -35,13 +35,28 @@ from printgate.connectors.base.adapter import (
     ExternalLine,
     ExternalOrder,
 )
-from printgate.connectors.base.models import ORDER_FINAL, OrderSync, StoreConnection
+from printgate.connectors.base.lines import SyncLine, read_lines, write_lines
+from printgate.connectors.base.models import (
+    ORDER_FINAL,
+    ORDER_OPEN,
+    ORDER_STEPS,
+    OrderSync,
+    StoreConnection,
+    SyncStatus,
+)
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.ids import new_id
-from printgate.core.jobs.states import JOB_TERMINAL, JobStatus, files_final, proceed_refusal
-from printgate.core.models import Job, Step
-from printgate.core.orders import JOB_ID_KEYS, capture_order, item_job_id
+from printgate.core.jobs.states import (
+    JOB_TERMINAL,
+    JobStatus,
+    RunStatus,
+    WorkflowPhase,
+    files_final,
+    proceed_refusal,
+)
+from printgate.core.models import Job, Order, Step
+from printgate.core.orders import JOB_ID_KEYS, ItemResult, attach_jobs, capture_order, find_order, item_job_id
 from printgate.core.storage import sign_token, verify_token
 
 log = logging.getLogger("printgate.connectors")
@@ -134,12 +149,11 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
     sync.customer_email = customer.get("email") or sync.customer_email
     if not _step_done(sync, "verified"):
         ids = job_ids_by_line(connection.platform, order)
-        sync.lines = [
-            {"lineId": line.line_id, "productId": line.product_id, "name": line.name, "quantity": line.quantity,
-             "sku": line.sku, "total": line.total, "jobId": ids.get(line.line_id),
-             "workflowId": line.workflow_id}
+        sync.lines = write_lines(
+            SyncLine(line_id=line.line_id, product_id=line.product_id, name=line.name, quantity=line.quantity,
+                     sku=line.sku, total=line.total, job_id=ids.get(line.line_id), workflow_id=line.workflow_id)
             for line in order.lines
-        ]
+        )
         sync.updated_at = utcnow()
     session.add(sync)
     session.commit()
@@ -152,21 +166,59 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
 
 
 
+# --- signed order calls from the store side -----------------------------------------------------
+
+def capture_call(session: Session, connection: StoreConnection, order_id: str,
+                 body: dict[str, Any]) -> list[ItemResult]:
+    """A store's own signed order call (``printgate.connectors.signed_calls`` found the store).
+
+    Captured now, as the store's call describes the order, so the answer lists what happened to
+    each line's job; its intake (the platform's enrichment, then :func:`intake`) is queued. The store
+    retries a call with the same ``webhook-id``: capture and intake are idempotent.
+    """
+    from printgate.core.queue import WEBHOOKS, enqueue
+
+    order, results = capture_order(session, connection.account_id, order_id, body, store_id=connection.id)
+    enqueue(WEBHOOKS, intake_call, order.id, connection.id, timeout=300)
+    return results
+
+
+def intake_call(order_id: str, store_id: str) -> str | None:
+    """RQ entry point: an order a store's signed call captured, into the pipeline. The OrderSync id."""
+    from printgate.core.db import session_scope
+
+    with session_scope() as session:
+        order = session.get(Order, order_id)
+        connection = session.get(StoreConnection, store_id)
+        if order is None or connection is None or order.account_id != connection.account_id:
+            return None
+        calls = registry.spec_for(connection.platform).order_calls
+        if calls is None or not calls.accepts(connection):
+            return None  # disconnected or erased since the call came in
+        external = calls.to_order(order, connection)
+        if calls.intake is not None:
+            calls.intake(session, connection, external)
+        else:
+            intake(session, connection, external, event=calls.event)
+        sync = get_sync(session, connection.id, external.external_id)
+        return sync.id if sync is not None else None
+
+
 # --- the steps -----------------------------------------------------------------------------------
 
 WAIT_FOR_JOB_S = 60  # a job still being checked when the order is paid: look again this much later
 
 
 def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
-    lines = [dict(line) for line in sync.lines or []]
-    with_jobs = [line for line in lines if line.get("jobId")]
+    lines = read_lines(sync.lines)
+    with_jobs = [line for line in lines if line.job_id]
     if not with_jobs:
         _mark(sync, "verified", "skipped", "no line carries a printgate jobId")
-        sync.status = "no_jobs"
-        sync.lines = lines
+        sync.status = SyncStatus.NO_JOBS
+        sync.lines = write_lines(lines)
         return
     for line in with_jobs:
-        job = session.get(Job, line["jobId"])
+        job = session.get(Job, line.job_id)
         reason = None
         if job is None or job.account_id != sync.account_id or job.deleted_at is not None:
             reason = "job not found for this account"
@@ -175,60 +227,67 @@ def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
                       else f"waiting: job is still {job.status}")
         elif (refusal := proceed_refusal(job.status, job.params)) is not None:
             reason = f"job cannot proceed ({refusal})"
-        elif line.get("workflowId") and job.workflow_id and job.workflow_id != line["workflowId"]:
-            reason = f"job was made with workflow {job.workflow_id}, the product needs {line['workflowId']}"
-        elif line.get("workflowId") and not job.workflow_id:
-            reason = f"the product needs workflow {line['workflowId']}; the job has none"
-        line["verified"] = reason is None
-        line["reason"] = reason
-    sync.lines = lines
-    waiting = [line["jobId"] for line in with_jobs if (line["reason"] or "").startswith("waiting")]
+        elif line.workflow_id and job.workflow_id and job.workflow_id != line.workflow_id:
+            reason = f"job was made with workflow {job.workflow_id}, the product needs {line.workflow_id}"
+        elif line.workflow_id and not job.workflow_id:
+            reason = f"the product needs workflow {line.workflow_id}; the job has none"
+        line.verified = reason is None
+        line.set_reason(reason)
+    sync.lines = write_lines(lines)
+    waiting = [str(line.job_id) for line in with_jobs if (line.reason or "").startswith("waiting")]
     if waiting:  # not a verdict yet: retry_due looks again
         _mark(sync, "verified", "waiting", f"jobs still being checked: {', '.join(waiting)}")
         sync.next_attempt_at = now + timedelta(seconds=WAIT_FOR_JOB_S)
         return
-    bad = [f"{line['jobId']}: {line['reason']}" for line in with_jobs if not line["verified"]]
+    bad = [f"{line.job_id}: {line.reason}" for line in with_jobs if not line.verified]
     if len(bad) == len(with_jobs):
         _mark(sync, "verified", "error", "; ".join(bad))
-        sync.status = "failed"
+        sync.status = SyncStatus.FAILED
         sync.last_error = "; ".join(bad)
         return
     _mark(sync, "verified", "done", "; ".join(bad) or None)
-    sync.status = "verified"
+    sync.status = SyncStatus.VERIFIED
     sync.next_attempt_at = None
 
 
 def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> None:
-    lines = [dict(line) for line in sync.lines or []]
-    items = [
-        {"itemId": line["lineId"], "productId": line.get("productId"), "name": line.get("name"),
-         "quantity": line.get("quantity"), "sku": line.get("sku"), "total": line.get("total"), "jobId": line["jobId"]}
-        for line in lines if line.get("verified")
-    ]
-    body: dict[str, Any] = {"source": sync.platform, "status": "paid", "items": items}
-    if order is not None:
-        body.update({"currency": order.currency, "total": order.total, "customer": order.customer,
-                     "shippingAddress": order.shipping_address, "status": order.status or "paid"})
-    core_order, results = capture_order(session, sync.account_id, sync.external_id, body,
-                                        store_id=sync.connection_id, origin="pipeline")
+    lines = read_lines(sync.lines)
+    items = [line.order_item() for line in lines if line.verified]
+    existing = find_order(session, sync.account_id, sync.external_id, sync.platform)
+    if existing is not None and existing.source != sync.platform:
+        # The store's own order call described this order (the WordPress plugin's ``wp``): it keeps
+        # that description (our item list holds just the print lines); the jobs are attached to it.
+        core_order = existing
+        existing.store_id = sync.connection_id
+        existing.updated_at = utcnow()
+        session.add(existing)
+        session.commit()
+        results = attach_jobs(session, existing, items, order.customer if order is not None else None)
+    else:
+        body: dict[str, Any] = {"source": sync.platform, "status": "paid", "items": items}
+        if order is not None:
+            body.update({"currency": order.currency, "total": order.total, "customer": order.customer,
+                         "shippingAddress": order.shipping_address, "status": order.status or "paid"})
+        core_order, results = capture_order(session, sync.account_id, sync.external_id, body,
+                                            store_id=sync.connection_id)
     by_job = {r.job_id: r for r in results}
     for line in lines:
-        result = by_job.get(line.get("jobId") or "")
-        if result is not None and line.get("verified"):
-            line["attached"] = result.attached
+        result = by_job.get(line.job_id or "")
+        if result is not None and line.verified:
+            line.attached = result.attached
             if not result.attached:
-                line["reason"] = result.reason
-    sync.lines = lines
+                line.set_reason(result.reason)
+    sync.lines = write_lines(lines)
     sync.order_id = core_order.id
-    attached = [line for line in lines if line.get("attached")]
+    attached = [line for line in lines if line.attached]
     if not attached:
-        error = "; ".join(f"{line['jobId']}: {line.get('reason')}" for line in lines if line.get("jobId"))
+        error = "; ".join(f"{line.job_id}: {line.reason}" for line in lines if line.job_id)
         _mark(sync, "attached", "error", error)
-        sync.status = "failed"
+        sync.status = SyncStatus.FAILED
         sync.last_error = error
         return
     _mark(sync, "attached", "done")
-    sync.status = "attached"
+    sync.status = SyncStatus.ATTACHED
 
 
 def _job_processed(job: Job) -> bool:
@@ -239,29 +298,29 @@ def _processing(session: Session, sync: OrderSync) -> bool:
     """True when every attached job finished processing."""
     from printgate.core.jobs.service import maybe_start_processing
 
-    lines = [dict(line) for line in sync.lines or []]
+    lines = read_lines(sync.lines)
     waiting = []
     for line in lines:
-        if not line.get("attached"):
+        if not line.attached or not line.job_id:
             continue
-        job = session.get(Job, line["jobId"])
+        job = session.get(Job, line.job_id)
         if job is None:
-            line["processed"] = False
+            line.processed = False
             continue
-        if job.kind == "workflow" and job.wf_phase in ("intake_done", None):
+        if job.kind == "workflow" and job.wf_phase in (WorkflowPhase.INTAKE_DONE, None):
             maybe_start_processing(session, job, reason="order_placed")
             session.refresh(job)
-        line["processed"] = _job_processed(job)
-        line["wfPhase"] = job.wf_phase
-        if not line["processed"]:
+        line.processed = _job_processed(job)
+        line.set_wf_phase(job.wf_phase)
+        if not line.processed:
             waiting.append(job.id)
-    sync.lines = lines
+    sync.lines = write_lines(lines)
     if waiting:
         _mark(sync, "processing", "running", waiting=waiting)
-        sync.status = "processing"
+        sync.status = SyncStatus.PROCESSING
         return False
     _mark(sync, "processing", "done")
-    sync.status = "processing"
+    sync.status = SyncStatus.PROCESSING
     return True
 
 
@@ -286,23 +345,23 @@ def _deliver(session: Session, sync: OrderSync) -> list[DeliveredFile]:
     from printgate.core.wire import runs_wire
 
     files: list[DeliveredFile] = []
-    for line in sync.lines or []:
-        if not line.get("attached"):
+    for line in read_lines(sync.lines):
+        if not line.attached or not line.job_id:
             continue
-        job = session.get(Job, line["jobId"])
+        job = session.get(Job, line.job_id)
         if job is None:
             continue
         wire = runs_wire(session, job)
         for run in wire["runs"]:
             files.append(DeliveredFile(
-                line_id=str(line["lineId"]), job_id=job.id, run_id=run["id"], name=run.get("name"),
+                line_id=str(line.line_id), job_id=job.id, run_id=run["id"], name=run.get("name"),
                 status=run.get("status"), outcome=run.get("outcome"), download_url=run.get("downloadUrl"),
                 link=file_link(sync.connection_id, job.id, run["id"]) if run.get("hasOutput") else None,
                 expires_in=run.get("expiresIn"),
             ))
     sync.files = [f.wire() for f in files]
     _mark(sync, "delivered", "done", files=len(files))
-    sync.status = "delivered"
+    sync.status = SyncStatus.DELIVERED
     return files
 
 
@@ -317,7 +376,7 @@ def _claim(session: Session, sync: OrderSync, now: datetime) -> bool:
     """Take the write-back lease (compare-and-set on ``next_attempt_at``)."""
     result = session.execute(
         update(OrderSync)
-        .where(col(OrderSync.id) == sync.id, col(OrderSync.status) == "delivered",
+        .where(col(OrderSync.id) == sync.id, col(OrderSync.status) == SyncStatus.DELIVERED,
                or_(col(OrderSync.next_attempt_at).is_(None), col(OrderSync.next_attempt_at) <= now))
         .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
     )
@@ -349,12 +408,12 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
         sync.next_attempt_at = now + timedelta(seconds=delay) if retry else None
         _mark(sync, "written_back", "error", str(exc), attempt=sync.attempts, retry=retry)
         if not retry:
-            sync.status = "failed"
+            sync.status = SyncStatus.FAILED
         session.add(sync)
         session.commit()
         log.warning("write-back of %s failed (attempt %d): %s", sync.id, sync.attempts, exc)
         return
-    sync.status = "written_back"
+    sync.status = SyncStatus.WRITTEN_BACK
     sync.written_back_at = utcnow()
     sync.next_attempt_at = None
     sync.last_error = None
@@ -380,7 +439,7 @@ def advance(session: Session, sync: OrderSync, *, order: ExternalOrder | None = 
         _attach(session, sync, order)
         session.add(sync)
         session.commit()
-        if sync.status == "failed":
+        if sync.status == SyncStatus.FAILED:
             return sync
     if not _step_done(sync, "processing"):
         done = _processing(session, sync)
@@ -410,8 +469,8 @@ def retry_due(session: Session, *, now: datetime | None = None) -> int:
     """Retry write-backs whose backoff has elapsed, and orders stuck waiting on processing."""
     now = now or utcnow()
     due = session.exec(select(OrderSync).where(
-        col(OrderSync.status).in_(("received", "verified", "attached", "processing", "delivered")),
-        or_(col(OrderSync.status) != "received", col(OrderSync.financial_status).in_(PAID_STATUSES)),
+        col(OrderSync.status).in_(ORDER_OPEN),
+        or_(col(OrderSync.status) != SyncStatus.RECEIVED, col(OrderSync.financial_status).in_(PAID_STATUSES)),
         or_(col(OrderSync.next_attempt_at).is_(None), col(OrderSync.next_attempt_at) <= now),
     ).limit(500)).all()
     for sync in due:
@@ -429,33 +488,33 @@ def cancel(session: Session, sync: OrderSync) -> None:
     """Mark the order cancelled and stop processing its jobs where it has not started yet."""
     from printgate.core.jobs.service import after_processing, rq_job_id, tasks_of
 
-    if sync.status == "cancelled":
+    if sync.status == SyncStatus.CANCELLED:
         return
     stopped = []
-    for line in sync.lines or []:
-        job = session.get(Job, line.get("jobId") or "") if line.get("attached") else None
+    for line in read_lines(sync.lines):
+        job = session.get(Job, line.job_id or "") if line.attached else None
         if job is None or job.account_id != sync.account_id:
             continue
         job.order_status = "cancelled"
         session.add(job)
-        if job.wf_phase == "processing":
+        if job.wf_phase == WorkflowPhase.PROCESSING:
             for task in tasks_of(session, job.id):
-                if task.status != "pending":
+                if task.status != RunStatus.PENDING:
                     continue
                 _cancel_queued(rq_job_id(task, "processing"))
                 for step in session.exec(select(Step).where(Step.task_id == task.id, Step.phase == "processing",
-                                                            Step.status == "pending")).all():
-                    step.status = "skipped"
+                                                            Step.status == RunStatus.PENDING)).all():
+                    step.status = RunStatus.SKIPPED
                     step.reason = "order cancelled"
                     session.add(step)
-                task.status = "skipped"
+                task.status = RunStatus.SKIPPED
                 task.reason = "order cancelled"
                 session.add(task)
                 stopped.append(task.id)
             session.commit()
             after_processing(session, job.id)
     session.commit()
-    sync.status = "cancelled"
+    sync.status = SyncStatus.CANCELLED
     sync.cancelled_at = utcnow()
     sync.next_attempt_at = None
     _mark(sync, "cancelled", "done", stoppedTasks=stopped)
@@ -489,9 +548,9 @@ def on_job_processed(job_id: str, **_: Any) -> None:
         # "attached" too: the job may finish before the order's own handler recorded "processing".
         syncs = session.exec(select(OrderSync).where(OrderSync.account_id == job.account_id,
                                                      OrderSync.external_id == job.order_id,
-                                                     col(OrderSync.status).in_(("attached", "processing")))).all()
+                                                     col(OrderSync.status).in_((SyncStatus.ATTACHED, SyncStatus.PROCESSING)))).all()
         for sync in syncs:
-            if any(line.get("jobId") == job_id for line in sync.lines or []):
+            if any(line.job_id == job_id for line in read_lines(sync.lines)):
                 enqueue(WEBHOOKS, advance_by_id, sync.id,
                         job_id=f"osync-{sync.id}-{job_id}", timeout=300)
 
@@ -504,7 +563,7 @@ def sync_wire(sync: OrderSync) -> dict[str, Any]:
         "id": sync.id, "storeId": sync.connection_id, "platform": sync.platform, "orderId": sync.external_id,
         "name": sync.name, "status": sync.status, "financialStatus": sync.financial_status,
         "steps": {name: (sync.steps or {}).get(name, {"status": "pending"}) for name in
-                  ("received", "verified", "attached", "processing", "delivered", "written_back")}
+                  ORDER_STEPS}
         | ({"cancelled": (sync.steps or {})["cancelled"]} if "cancelled" in (sync.steps or {}) else {}),
         "lines": sync.lines or [], "files": sync.files or [], "attempts": sync.attempts,
         "lastError": sync.last_error,

@@ -14,12 +14,11 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from printgate.connectors.base.adapter import PlatformAdapter
+from printgate.connectors.base.adapter import ExternalOrder, PlatformAdapter
 from printgate.connectors.base.models import StoreConnection
+from printgate.core.models import Order
 
 AdapterFactory = Callable[[StoreConnection], PlatformAdapter]
-# (session, account_id, headers, raw body, parsed body) -> the store connection id, or None if unsigned
-OrderVerifier = Callable[[Session, str, Mapping[str, str], bytes, dict[str, Any]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,21 @@ class InboundWebhooks:
 
 
 @dataclass(frozen=True)
+class OrderCalls:
+    """Signed ``POST /orders/{id}`` calls from the store side (a plugin or module), as
+    ``printgate.connectors.signed_calls`` verifies them and the pipeline takes them in."""
+
+    secrets: Callable[[StoreConnection], list[str]]  # the store's signing secrets, current first
+    accepts: Callable[[StoreConnection], bool]  # may this store's calls still come in (its status)
+    to_order: Callable[[Order, StoreConnection], ExternalOrder]  # the captured order, as the pipeline reads it
+    # Takes it into the pipeline (the platform's enrichment first); None: ``pipeline.intake``.
+    intake: Callable[[Session, StoreConnection, ExternalOrder], object] | None = None
+    event: str = "order-call"  # what the OrderSync's ``received`` step records
+    # Notes the call on the store (when the plugin was last seen, its reported URL...).
+    seen: Callable[[Session, StoreConnection, Mapping[str, str], dict[str, Any]], None] | None = None
+
+
+@dataclass(frozen=True)
 class PlatformSpec:
     name: str
     adapter: AdapterFactory  # the shared pipeline's view of one connected store
@@ -40,9 +54,7 @@ class PlatformSpec:
     line_item_keys: tuple[str, ...] = ()
     webhooks: InboundWebhooks | None = None
     # Signed ``POST /orders/{id}`` calls from the store side (a plugin or module).
-    order_verifier: OrderVerifier | None = None
-    # Takes an order core captured from such a call into the pipeline (``order.captured``).
-    on_order_captured: Callable[..., None] | None = None
+    order_calls: OrderCalls | None = None
     routers: tuple[APIRouter, ...] = field(default_factory=tuple)
     # The ``source`` names its orders reach core under, when more than one (one order, one row).
     order_sources: tuple[str, ...] = ()

@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from printgate.core.config import forget_section, get_settings
 
 API_VERSION = "2026-10"
 
@@ -52,10 +52,11 @@ class ShopifySettings(BaseSettings):
         return self.admin_base.replace("{shop}", shop).rstrip("/") + path
 
 
-@lru_cache
 def get_shopify_settings() -> ShopifySettings:
-    return ShopifySettings()
+    """This room's section of the settings tree (``printgate.core.config``)."""
+    return get_settings().section(ShopifySettings)
 
 
 def reset_shopify_settings() -> None:
-    get_shopify_settings.cache_clear()
+    """Build the section again at its next read (it is also re-read when its variables change)."""
+    forget_section(ShopifySettings)

@@ -19,8 +19,7 @@ def platform() -> PlatformSpec:
         adapter=WooCommerceAdapter,
         line_item_keys=("_printgate_job_id", "_filecheck_job_id", "Filecheck Job", "fc_job_id"),
         webhooks=InboundWebhooks(verify=webhooks.verify, handle=webhooks.handle, kept_headers=("x-wc-webhook-",)),
-        order_verifier=orders.verify_order_call,
-        on_order_captured=orders.on_order_captured,
+        order_calls=orders.order_calls(),
         routers=(routes.router,),
         order_sources=("wp", "woocommerce"),  # the WordPress plugin says wp (Filecheck's name)
     )

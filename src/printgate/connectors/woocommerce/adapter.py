@@ -8,7 +8,8 @@ Write-back (idempotent, so the pipeline may call it again after a failure):
    ``_printgate_note_id`` (``PUT /orders/{id}``);
 3. when the printgate plugin is installed, its ``order.files_ready`` event, Standard Webhooks-signed
    with the plugin secret and a ``webhook-id`` fixed per order, so a re-send is answered 409
-   (already received) and counts as delivered.
+   (already received) and counts as delivered; sent to the site's REST root whatever its
+   permalinks (``printgate.connectors.woocommerce.events``).
 
 A 401 from the store means the merchant revoked the keys: the connection is marked disconnected
 with the reason and the pipeline waits (it does not call a disconnected store) until they reconnect.
@@ -22,7 +23,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlmodel import Session
 
 from printgate.connectors.base.adapter import (
@@ -35,10 +35,9 @@ from printgate.connectors.base.adapter import (
 from printgate.connectors.base.models import OrderSync, StoreConnection
 from printgate.connectors.woocommerce import store
 from printgate.connectors.woocommerce.client import KeysRejected, StoreNotFound, WooClient
-from printgate.connectors.woocommerce.config import EVENTS_PATH, get_woocommerce_settings
-from printgate.core import net
+from printgate.connectors.woocommerce.config import get_woocommerce_settings
+from printgate.connectors.woocommerce.events import send_files_ready
 from printgate.core.clock import iso, utcnow
-from printgate.webhooks.signing import standard_headers
 
 log = logging.getLogger("printgate.woocommerce")
 
@@ -262,9 +261,6 @@ class WooCommerceAdapter:
 
     def _send_plugin_event(self, session: Session, order_sync: OrderSync, files: list[DeliveredFile],
                            status: str) -> dict[str, Any]:
-        secrets_ = store.plugin_secrets(self.connection)
-        if not secrets_:
-            return {"sent": False, "reason": "no plugin secret"}
         body = json.dumps({
             "type": "order.files_ready", "timestamp": iso(utcnow()),
             "data": {"orderId": order_sync.external_id, "status": status,
@@ -272,29 +268,7 @@ class WooCommerceAdapter:
                      "files": [{"jobId": f.job_id, "runId": f.run_id, "name": f.name, "link": f.link}
                                for f in files]},
         }, separators=(",", ":")).encode()
-        msg_id = f"msg_{order_sync.id}_files_ready"
-        headers = {**standard_headers(secrets_[0], msg_id, body), "Content-Type": "application/json",
-                   "User-Agent": "printgate"}
-        url = f"{self.connection.shop}{EVENTS_PATH}"
-        try:
-            with net.client(timeout=self.settings.http_timeout_s) as http:
-                response = http.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise AdapterError(f"plugin event: store unreachable: {exc}") from exc
-        if response.status_code in (200, 202, 409):
-            return {"sent": True, "status": response.status_code, "webhookId": msg_id}
-        if response.status_code == 404:
-            # The plugin was removed: stop sending (the note and meta are the record).
-            self.connection.settings = {**(self.connection.settings or {}), "plugin": False}
-            session.add(self.connection)
-            session.commit()
-            return {"sent": False, "status": 404, "reason": "plugin not installed"}
-        if response.status_code == 401:
-            # The plugin holds another secret: say so, and do not hammer it.
-            return {"sent": False, "status": 401, "reason": "the plugin refused the signature: paste the "
-                                                               "current plugin secret into its settings"}
-        raise AdapterError(f"plugin event: the store answered {response.status_code}",
-                           retryable=response.status_code in (408, 425, 429) or response.status_code >= 500)
+        return send_files_ready(session, self.connection, f"msg_{order_sync.id}_files_ready", body)
 
 
 __all__ = ["CANCELLED_STATUSES", "StoreDisconnected", "StoreNotFound", "WooCommerceAdapter", "is_order", "parse_order"]

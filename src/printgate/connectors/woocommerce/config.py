@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from printgate.core import net
+from printgate.core.config import forget_section, get_settings
 from printgate.core.errors import BadRequest
 
 REST_PREFIX = "/wp-json/wc/v3"
@@ -45,13 +45,14 @@ def _private_allowed() -> bool:
     return net.private_allowed()
 
 
-@lru_cache
 def get_woocommerce_settings() -> WooCommerceSettings:
-    return WooCommerceSettings()
+    """This room's section of the settings tree (``printgate.core.config``)."""
+    return get_settings().section(WooCommerceSettings)
 
 
 def reset_woocommerce_settings() -> None:
-    get_woocommerce_settings.cache_clear()
+    """Build the section again at its next read (it is also re-read when its variables change)."""
+    forget_section(WooCommerceSettings)
 
 
 def normalize_store_url(value: object, *, check_network: bool = True) -> str:

@@ -1,91 +1,48 @@
-"""The plugin's signed ``POST /orders/{id}`` calls: who sent them, and on into the pipeline.
+"""The WordPress plugin's signed ``POST /orders/{id}`` calls, as WooCommerce declares them.
 
-The WordPress plugin signs every order call with Standard Webhooks headers made with the plugin
-secret (``whsec_...``) the merchant pasted from printgate. :func:`verify_order_call` (registered with
-``printgate.core.orders``) checks them against the caller's WooCommerce connections (5-minute tolerance) and
-returns the connection id; core then captures the order with that ``store_id``. A repeated
-``webhook-id`` is simply captured again: capture is idempotent, so the plugin gets its 2xx.
-
-One path into the pipeline: core's ``ORDER_CAPTURED`` signal (with ``store_id``) queues
-:func:`intake_captured`, which turns the captured order into an ``ExternalOrder`` and calls
-``pipeline.intake`` exactly like a webhook would. The pipeline's own captures (``origin="pipeline"``)
-are ignored, so the signal does not loop; plugin call and pipeline share one core Order row.
+The plugin signs every order call with Standard Webhooks headers made with the plugin secret
+(``whsec_...``) the merchant pasted from printgate. ``printgate.connectors.signed_calls`` checks them
+against the account's stores (:func:`order_calls` says where the secrets are: the current plugin
+secret and, for a day after a rotation, the previous one) and the pipeline captures the order and
+queues its intake: :func:`external_order` maps it, :func:`intake` reads the products' workflows and
+hands it to ``pipeline.intake`` exactly like a webhook would. Plugin call and webhook share one
+core Order row (the plugin's ``wp`` and the connector's ``woocommerce`` are one store's sources).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from printgate.connectors.base.adapter import ExternalLine, ExternalOrder
 from printgate.connectors.base.models import StoreConnection
+from printgate.connectors.base.spec import OrderCalls
 from printgate.connectors.woocommerce import store
 from printgate.connectors.woocommerce.adapter import CANCELLED_STATUSES
 from printgate.core.clock import utcnow
-from printgate.core.errors import Unauthorized
 from printgate.core.models import Order
-from printgate.webhooks.signing import SignatureError, standard_verify
 
-log = logging.getLogger("printgate.woocommerce.orders")
-
+PLUGIN_EVENT = "plugin"
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
+def accepts(connection: StoreConnection) -> bool:
+    """A disconnected store's plugin still sends orders (the plugin secret outlives revoked keys)."""
+    return connection.status != "uninstalled" and connection.erased_at is None
 
 
-def verify_order_call(session: Session, account_id: str, headers: Mapping[str, str], raw: bytes,
-                      body: dict[str, Any]) -> str | None:
-    """``printgate.core.orders`` verifier: the WooCommerce connection whose plugin secret signed this call."""
-    if not _header(headers, "webhook-signature"):
-        return None
-    connections = session.exec(select(StoreConnection).where(
-        StoreConnection.account_id == account_id, StoreConnection.platform == store.PLATFORM,
-        StoreConnection.status != "uninstalled")).all()
-    for connection in connections:
-        secrets_ = store.plugin_secrets(connection)
-        if not secrets_:
-            continue
-        try:
-            standard_verify(secrets_, headers, raw)
-        except SignatureError as exc:
-            if "tolerance" in str(exc) or "missing" in str(exc) or "not an integer" in str(exc):
-                raise Unauthorized(f"Order call signature: {exc}") from exc
-            continue
-        settings = dict(connection.settings or {})
-        if not settings.get("pluginSeenAt") or settings.get("plugin") is False:
-            settings.update(pluginSeenAt=utcnow().isoformat(), plugin=True)
-            connection.settings = settings
-            session.add(connection)
-            session.commit()
-        return connection.id
-    return None  # another platform's verifier may know it; core answers 401 when none does
+def seen(session: Session, connection: StoreConnection, headers: Mapping[str, str], body: dict[str, Any]) -> None:
+    """The plugin is installed: note it once (write-back then sends it ``order.files_ready``)."""
+    settings = dict(connection.settings or {})
+    if not settings.get("pluginSeenAt") or settings.get("plugin") is False:
+        settings.update(pluginSeenAt=utcnow().isoformat(), plugin=True)
+        connection.settings = settings
+        session.add(connection)
+        session.commit()
 
 
-def on_order_captured(order_id: str, store_id: str | None = None, origin: str | None = None, **_: Any) -> None:
-    """Core captured an order from a store module: queue its intake when it is a WooCommerce one."""
-    if not store_id or origin == "pipeline":
-        return  # no store, or the pipeline's own capture: it must not loop back in
-    from printgate.core.db import session_scope
-    from printgate.core.queue import WEBHOOKS, enqueue
-
-    with session_scope() as session:
-        connection = session.get(StoreConnection, store_id)
-        order = session.get(Order, order_id)
-        if connection is None or connection.platform != store.PLATFORM or order is None:
-            return
-        if order.account_id != connection.account_id:
-            return  # not this store's order
-    enqueue(WEBHOOKS, intake_captured, order_id, store_id, timeout=300)
-
-
-def external_order(order: Order) -> ExternalOrder:
+def external_order(order: Order, connection: StoreConnection | None = None) -> ExternalOrder:
     """A captured plugin order (``{items[{itemId, productId, ..., jobId, meta}]}``) as an ExternalOrder."""
     lines = []
     for item in order.items or []:
@@ -108,16 +65,12 @@ def external_order(order: Order) -> ExternalOrder:
     )
 
 
-def intake_captured(order_id: str, store_id: str) -> dict[str, Any]:
-    """Queue entry point: a plugin-captured order goes through the connector pipeline."""
+def intake(session: Session, connection: StoreConnection, order: ExternalOrder) -> dict[str, Any]:
     from printgate.connectors.woocommerce.webhooks import intake_order
-    from printgate.core.db import session_scope
 
-    with session_scope() as session:
-        connection = session.get(StoreConnection, store_id)
-        order = session.get(Order, order_id)
-        if connection is None or order is None or order.account_id != connection.account_id:
-            return {"ignored": "order or store is gone"}
-        if connection.status == "uninstalled" or connection.erased_at is not None:
-            return {"ignored": f"store is {connection.status}"}
-        return intake_order(session, connection, external_order(order), event="plugin")
+    return intake_order(session, connection, order, event=PLUGIN_EVENT)
+
+
+def order_calls() -> OrderCalls:
+    return OrderCalls(secrets=store.plugin_secrets, accepts=accepts, to_order=external_order, intake=intake,
+                      event=PLUGIN_EVENT, seen=seen)

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from sqlmodel import Session
 
 from printgate.connectors.base import ownership
@@ -37,12 +38,23 @@ from printgate.connectors.woocommerce import store
 from printgate.connectors.woocommerce.config import normalize_store_url
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep
 from printgate.core.config import get_settings
-from printgate.core.errors import BadRequest, NotFound, PrintgateError, Unauthorized
+from printgate.core.errors import BadRequest, NotFound, PrintgateError, Unauthorized, parse_body
 from printgate.core.keys import authenticate
 
 router = APIRouter(tags=["woocommerce"])
 
-STORE_FIELDS = frozenset({"storeUrl", "consumerKey", "consumerSecret", "name", "pluginOnly", "pluginSecret"})
+class CreateStore(BaseModel):
+    """``POST /woocommerce/stores``: printgate's own body, unknown keys refused. The store URL, keys
+    and plugin secret are checked where they are used (``normalize_store_url``, ``install_keys``,
+    ``check_plugin_secret``), which say what they want."""
+
+    model_config = ConfigDict(extra="forbid")
+    storeUrl: Any = None
+    consumerKey: Any = None
+    consumerSecret: Any = None
+    name: StrictStr | None = None
+    pluginOnly: StrictBool = False
+    pluginSecret: Any = None
 
 
 def _store(connection: StoreConnection) -> dict[str, Any]:
@@ -65,28 +77,23 @@ def _install(session: Session, connection: StoreConnection, key: Any, secret: An
 
 @router.post("/woocommerce/stores", status_code=201)
 def create_store(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest('Body must be {"storeUrl": "https://...", "consumerKey": "ck_...", "consumerSecret": "cs_..."}')
-    unknown = set(body) - STORE_FIELDS
-    if unknown:
-        raise BadRequest(f"Unknown keys: {', '.join(sorted(unknown))}")
-    store_url = normalize_store_url(body.get("storeUrl"))
-    has_keys = body.get("consumerKey") is not None or body.get("consumerSecret") is not None
-    if has_keys and body.get("pluginOnly"):
+    given = parse_body(CreateStore, body)
+    store_url = normalize_store_url(given.storeUrl)
+    has_keys = given.consumerKey is not None or given.consumerSecret is not None
+    if has_keys and given.pluginOnly:
         raise BadRequest("pluginOnly stores take no REST API keys")
-    given = body.get("pluginSecret")
-    if given is not None:
-        store.check_plugin_secret(given)
-    if has_keys or body.get("pluginOnly"):  # connecting now: never over another account's connection
+    if given.pluginSecret is not None:
+        store.check_plugin_secret(given.pluginSecret)
+    if has_keys or given.pluginOnly:  # connecting now: never over another account's connection
         ownership.ensure_not_connected_elsewhere(session, caller.account_id, store.PLATFORM, store_url)
-    connection, plugin_secret = store.link_store(session, caller.account_id, store_url, name=body.get("name"))
-    if given is not None:
-        store.set_plugin_secret(session, connection, given)
+    connection, plugin_secret = store.link_store(session, caller.account_id, store_url, name=given.name)
+    if given.pluginSecret is not None:
+        store.set_plugin_secret(session, connection, given.pluginSecret)
         plugin_secret = None  # the caller has it
     out: dict[str, Any] = {}
     if has_keys:
-        out["webhooks"] = _install(session, connection, body.get("consumerKey"), body.get("consumerSecret"))
-    elif body.get("pluginOnly"):
+        out["webhooks"] = _install(session, connection, given.consumerKey, given.consumerSecret)
+    elif given.pluginOnly:
         store.connect_plugin_only(session, connection)
     else:
         base = get_settings().public_url.rstrip("/")

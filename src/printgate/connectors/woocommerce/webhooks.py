@@ -37,21 +37,13 @@ from printgate.connectors.woocommerce.adapter import (
     parse_order,
 )
 from printgate.connectors.woocommerce.config import normalize_store_url
-from printgate.webhooks.signing import SignatureError, verify_body_hmac_b64
+from printgate.webhooks.signing import SignatureError, header, verify_body_hmac_b64
 
 log = logging.getLogger("printgate.woocommerce.webhooks")
 
 PING = re.compile(rb"^webhook_id=\d+$")
 ORDER_TOPICS = ("order.created", "order.updated", "order.restored")
 DELETE_TOPICS = ("order.deleted",)
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 def _connection(session: Session, headers: Mapping[str, str], connection_id: str | None) -> StoreConnection:

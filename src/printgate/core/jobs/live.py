@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 from sqlmodel import Session
 
 from printgate.core.clock import iso
@@ -16,7 +14,7 @@ from printgate.core.models import Job
 
 def publish(job_id: str, **_: object) -> None:
     """A small wake-up message; subscribers read the job themselves (one query, not a payload per step)."""
-    if not (get_settings().redis_url or os.environ.get("REDIS_URL")):
+    if not get_settings().redis_url:
         return  # inline runs (printgate check) have no subscribers
     with Session(get_engine(), expire_on_commit=False) as session:
         job = session.get(Job, job_id)

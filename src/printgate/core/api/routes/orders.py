@@ -11,7 +11,7 @@ from sqlmodel import Session
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep
 from printgate.core.api.schemas import validate_body
 from printgate.core.errors import BadRequest
-from printgate.core.orders import capture_order, verify_order_call
+from printgate.core.orders import take_order_call
 
 router = APIRouter(tags=["orders"])
 
@@ -28,7 +28,6 @@ async def capture(request: Request, session: SessionDep, caller: SecretKey, orde
 
 def _capture(session: Session, account_id: str, order_id: str, body: dict[str, Any], headers: dict[str, str],
              raw: bytes) -> dict[str, Any]:
-    store_id = verify_order_call(session, account_id, headers, raw, body)
-    _order, results = capture_order(session, account_id, order_id, body, store_id=store_id)
+    results = take_order_call(session, account_id, order_id, body, headers, raw)
     return {"success": True, "orderId": order_id, "affectedJobIds": [r.job_id for r in results if r.attached],
             "items": [r.wire() for r in results]}

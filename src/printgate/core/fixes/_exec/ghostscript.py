@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from printgate.core.config import get_settings
 from printgate.core.fixes._exec import ExternalToolError, run_tool
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -13,14 +14,12 @@ DEFAULT_TIMEOUT_S = 300.0
 
 def _binary() -> str:
     # Overridable so a deployment can point at its own build (and tests can inject a failing one).
-    return os.environ.get("PRINTGATE_GHOSTSCRIPT", "gs")
+    return get_settings().ghostscript
 
 
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("PRINTGATE_GHOSTSCRIPT_TIMEOUT_S", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
+    configured = get_settings().ghostscript_timeout_s
+    return configured if configured is not None else DEFAULT_TIMEOUT_S
 
 
 def version() -> str:

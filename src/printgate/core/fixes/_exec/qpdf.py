@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from printgate.core.config import get_settings
 from printgate.core.fixes._exec import ExternalToolError, run_tool
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -12,7 +12,7 @@ DEFAULT_TIMEOUT_S = 120.0
 
 def rewrite(src: Path, dst: Path, *, linearize: bool = False, timeout: float = DEFAULT_TIMEOUT_S) -> list[str]:
     """Rewrite (and so repair) a PDF; returns qpdf's warnings. Exit 3 means "done with warnings"."""
-    args = [os.environ.get("PRINTGATE_QPDF", "qpdf"), "--object-streams=generate", "--compress-streams=y"]
+    args = [get_settings().qpdf, "--object-streams=generate", "--compress-streams=y"]
     if linearize:
         args.append("--linearize")
     args.extend([str(src), str(dst)])
