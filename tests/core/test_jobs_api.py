@@ -121,19 +121,25 @@ def test_truncated_pdf_is_rejected_not_stuck(client: TestClient, auth: dict[str,
 def test_unavailable_steps_say_so(client: TestClient, auth: dict[str, str], instance: Instance,
                                   pdf_file: Path) -> None:
     """A check that cannot run is an error that stops the file; a processing step is only skipped."""
-    job = submit(client, auth, pdf_file, steps=[{"type": "validate"}, {"type": "upscale"}])
+    job = submit(client, auth, pdf_file, steps=[{"type": "validate", "params": {"profile": "x9"}}, {"type": "upscale"}])
     instance.drain()
     body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
     steps = body["tasks"][0]["steps"]
     assert [s["status"] for s in steps] == ["error", "skipped"]
-    assert "not available" in steps[0]["reason"]
+    assert "cannot validate" in steps[0]["reason"]  # a validation it cannot run (an unknown profile)
     assert body["status"] == "rejected" and body["canProceed"] is False
+    # Validation runs in this build: a file that is not PDF/A is judged (done, fail), never passed.
+    job = submit(client, auth, pdf_file, steps=[{"type": "validate"}])
+    instance.drain()
+    body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
+    assert (body["tasks"][0]["steps"][0]["status"], body["tasks"][0]["steps"][0]["outcome"]) == ("done", "fail")
+    assert body["status"] == "rejected" and body["results"]["validate"][0]["compliant"] is False
     job = submit(client, auth, pdf_file, steps=[{"type": "preflight"}, {"type": "upscale"}])
     instance.drain()
     body = client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]
     steps = body["tasks"][0]["steps"]
     assert [s["status"] for s in steps] == ["done", "skipped"]
-    assert "not available" in steps[1]["reason"]
+    assert "upscale does not apply to pdf files" in steps[1]["reason"]  # a processing step for images
     assert body["status"] != "processing" and body["canProceed"] == (body["status"] in ("ready", "partial"))
 
 

@@ -1,6 +1,7 @@
-"""A check that cannot run never passes (issue 11, hole 3): PDF/A and PDF/UA validation is not in
-this build, so a validate job, a job with a validate step and an upload rule that asks for
-validation all end with the step in ``error``, a reason, and ``canProceed`` false."""
+"""A check that cannot run never passes (issue 11, hole 3), and validation is a check: a validate job,
+a job with a validate step and an upload rule that asks for PDF/A all stop a file that is not
+PDF/A-2b (the step judged it) and a file that could not be validated (the step ended ``error`` with
+"cannot validate"); neither is ever ``ready`` or ``canProceed``."""
 
 from __future__ import annotations
 
@@ -20,15 +21,22 @@ def test_only_checks_refuse_to_be_skipped() -> None:
         dict.fromkeys(("convert", "upscale", "removebg", "split_pages", "optimize"), "skipped")
 
 
-def assert_not_validated(job: dict[str, Any]) -> None:
+def assert_not_validated(job: dict[str, Any], *, could_run: bool = True) -> None:
     assert job["status"] == "rejected", job
     assert job["canProceed"] is False
     assert job["outcome"] != "pass"
     [step] = [s for s in job["tasks"][0]["steps"] if s["type"] == "validate"]
-    assert step["status"] == "error" and step["outcome"] != "pass"
-    assert "PDF/A and PDF/UA validation is not available in this build" in step["reason"]
-    assert job["reason"] == step["reason"]
-    assert "validate" not in job["results"]
+    assert step["outcome"] == "fail"
+    [result] = job["results"]["validate"]
+    assert result["compliant"] is False
+    if could_run:  # judged: not PDF/A-2b, with the failed rules to show for it
+        assert step["status"] == "done" and "not PDF/A-2B compliant" in step["reason"]
+        assert job["reason"] == step["reason"]
+        assert result["profiles"] and not any(p["compliant"] for p in result["profiles"])
+        assert any(p["failures"] for p in result["profiles"])
+    else:  # nothing judged: an error that says so, never a pass
+        assert step["status"] == "error" and step["reason"].startswith("cannot validate")
+        assert job["reason"] == step["reason"]
 
 
 def test_a_validate_job_is_not_ready_when_nothing_was_validated(
@@ -52,6 +60,22 @@ def test_a_validate_step_beside_a_passing_preflight_still_stops_the_file(
     assert_not_validated(job)
     runs = client.get(f"/jobs/{job['id']}?expand=runs", headers=auth).json()
     assert runs["status"] == "rejected" and runs["canProceed"] is False
+
+
+def test_a_file_that_cannot_be_validated_is_an_error_not_a_pass(
+        client: TestClient, auth: dict[str, str], instance: Instance, clean_pdf: Path, tmp_path: Path) -> None:
+    """An encrypted file opens for nobody here: the validate step cannot run, so it ends ``error``."""
+    import pikepdf
+
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(clean_pdf) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="secret", R=6))
+    created = client.post("/jobs/validate", headers=auth,
+                          json={"async": True, "sources": [{"file": b64(locked), "profile": "2b"}]})
+    assert created.status_code == 201, created.text
+    instance.drain()
+    assert_not_validated(client.get(f"/jobs/{created.json()['job']['id']}", headers=auth).json()["job"],
+                         could_run=False)
 
 
 def test_an_upload_rule_asking_for_pdfa_rejects_the_unvalidated_upload(
@@ -79,5 +103,6 @@ def test_an_upload_rule_asking_for_pdfa_rejects_the_unvalidated_upload(
     element = client.get(f"/element/jobs/{job_id}", headers=pk).json()
     assert element["status"] == "rejected" and element["canProceed"] is False
     [file] = element["files"]
-    assert file["status"] == "error" and "not available" in file["reason"]
+    assert file["status"] == "done" and file["outcome"] == "fail", file
+    assert file["reason"].startswith("The file is not PDF/A-2B compliant") and "clause" in file["reason"], file
     assert_not_validated(client.get(f"/jobs/{job_id}", headers=auth).json()["job"])

@@ -98,17 +98,56 @@ def _results(tasks: list[Task], steps: list[Step], arts: dict[str | None, list[A
             report_art = next((a for a in arts.get(task.id, []) if a.step_id == step.id and a.role == "report"), None)
             report = _read_report(report_art) if report_art else None
             results.setdefault("preflight", []).append({**base, "step": step.type, "report": report})
-        elif step.type == "validate" and step.status == "done":
-            body = (step.outputs or [{}])[0].get("result", {})
-            results.setdefault("validate", []).append({**base, **body})
+        elif step.type == "validate" and step.status in ("done", "error"):
+            results.setdefault("validate", []).append({**base, **validate_result(step)})
         elif step.type == "optimize" and step.status == "done":
             out = next((a for a in arts.get(task.id, []) if a.step_id == step.id and a.role == "optimizedFile"), None)
             rt = step.runtime_params or {}
             results.setdefault("optimize", []).append({**base, "output": {
                 **(artifact_wire(out) if out else {}),
                 "appliedFixes": rt.get("appliedFixes", []), "skippedFixes": rt.get("skippedFixes", []),
+                # printgate's own: bytes in and out, saved per category, and whether the input was kept.
+                **({"size": rt["size"]} if rt.get("size") else {}),
             }})
     return results
+
+
+def _failure_wire(f: dict[str, Any]) -> dict[str, Any]:
+    return {"specification": f.get("specification"), "clause": f.get("clause"), "testNumber": f.get("testNumber"),
+            "description": f.get("description"), "location": f.get("location"), "locations": f.get("locations", []),
+            "count": f.get("count", 0), "ruleId": f.get("ruleId")}
+
+
+def validate_step_output(report: dict[str, Any], profiles: list[str], report_key: str) -> dict[str, Any]:
+    """The ``validate`` step's output as Filecheck shapes it: ``{kind, profile, result: {results: [...]}}``."""
+    return {"kind": "validate", "profile": profiles, "bucket": "local", "key": report_key, "result": {
+        "compliant": report["compliant"],
+        "results": [{
+            "profile": f"{p['requested']}:{p['matched']}" if p["requested"] == "auto" else p["matched"],
+            "requested": p["requested"], "matched": p["matched"], "profileName": p["profileName"],
+            "compliant": p["compliant"],
+            "passedChecks": p["checks"]["passed"], "failedChecks": p["checks"]["failed"],
+            "passedRules": p["rules"]["passed"], "failedRules": p["rules"]["failed"],
+            "failedRuleDetails": [_failure_wire(f) for f in p["failures"]],
+            "coverage": p.get("coverage"),
+        } for p in report["profiles"]],
+    }}
+
+
+def validate_result(step: Step) -> dict[str, Any]:
+    """One ``results.validate[]`` entry: ``compliant`` and ``profiles[]``; a step that ended ``error`` (a file
+    that could not be validated) is never compliant and says why."""
+    if step.status != "done":
+        return {"compliant": False, "error": step.reason, "profiles": []}
+    result = ((step.outputs or [{}])[0] or {}).get("result") or {}
+    profiles = [{
+        "requested": r.get("requested"), "matched": r.get("matched"), "profileName": r.get("profileName"),
+        "compliant": bool(r.get("compliant")),
+        "checks": {"passed": r.get("passedChecks", 0), "failed": r.get("failedChecks", 0)},
+        "rules": {"passed": r.get("passedRules", 0), "failed": r.get("failedRules", 0)},
+        "failures": r.get("failedRuleDetails", []), "coverage": r.get("coverage"),
+    } for r in result.get("results", [])]
+    return {"compliant": bool(result.get("compliant")) and bool(profiles), "profiles": profiles}
 
 
 def domain_idx(session: Session, account_id: str) -> int:
@@ -155,9 +194,11 @@ def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = T
     steps_by_task: dict[str, list[Step]] = {}
     for step in steps:
         steps_by_task.setdefault(step.task_id, []).append(step)
+    # A workflow's merged output (one PDF or one ZIP of every file, task None) comes first.
     deliverables = [] if lean else [
         artifact_wire(a, signed=signed, with_task=True)
-        for t in tasks for a in arts.get(t.id, []) if a.role == "output"
+        for a in [*(a for a in arts.get(None, []) if a.role == "output"),
+                  *(a for t in tasks for a in arts.get(t.id, []) if a.role == "output")]
     ]
     out: dict[str, Any] = {
         "id": job.id, "createdAt": iso(job.created_at), "modifiedAt": iso(job.modified_at),
@@ -216,11 +257,23 @@ def runs_wire(session: Session, job: Job, *, dialect: str = DEFAULT_DIALECT) -> 
     tasks = tasks_of(session, job.id)
     arts = _artifacts_by_task(session, job.id)
     status, outcome = _status_outcome(session, job, dialect, tasks)
-    return {
+    out: dict[str, Any] = {
         "id": job.id, "status": status, "outcome": outcome,
         "canProceed": job_can_proceed(job.status, job.params),
         "wfPhase": job.wf_phase, "runs": [run_wire(t, arts.get(t.id, [])) for t in tasks],
     }
+    merged = next((a for a in arts.get(None, []) if a.role == "output" and a.kind == "merged"), None)
+    if merged is not None and out["runs"]:
+        # The workflow's Merge stage made one file of all the runs' outputs: it is what a store order
+        # gets (connectors deliver runs' downloadUrl), carried by the first run; the others point at it.
+        out["merged"] = {**artifact_wire(merged), "mode": "combine" if merged.mime_type == "application/pdf" else "zip"}
+        first = out["runs"][0]
+        for run in out["runs"]:
+            run["mergedInto"] = first["id"]
+            run["hasOutput"], run["downloadUrl"], run["expiresIn"] = False, None, None
+        first.update(hasOutput=True, downloadUrl=out["merged"]["downloadUrl"], expiresIn=out["merged"]["expiresIn"],
+                     outputName=merged.file_name)
+    return out
 
 
 def _will_autofix(finding: dict[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from printgate.core import library
@@ -100,29 +101,6 @@ def autofix(ctx: StepContext) -> StepResult:
     })
 
 
-@step("optimize", (PDF,))
-def optimize(ctx: StepContext) -> StepResult:
-    from printgate.core.fixes import optimize_pdf
-
-    params = dict(ctx.step.params or {})
-    preset_id = params.pop("presetId", None)
-    if preset_id:
-        preset = library.find_item(ctx.session, "preset", preset_id, ctx.job.account_id)
-        if preset is None:
-            return StepResult(status="error", outcome="fail", reason=f"Optimize preset not found: {preset_id}")
-        params = {**preset.get("params", {}), **params}
-    pdf_params = params.get("pdf", params if params and "pdf" not in params and "raster" not in params else {})
-    dst = ctx.new_path(".pdf")
-    result = optimize_pdf(ctx.current, dst, pdf_params or {})
-    ctx.save_artifact(dst, role="optimizedFile", mime_type="application/pdf",
-                      file_name=f"optimized-{ctx.task.name or 'file.pdf'}")
-    ctx.current = dst
-    return StepResult(outcome="pass", runtime_params={
-        "appliedFixes": result.get("appliedFixes", []), "skippedFixes": result.get("skippedFixes", []),
-        "sizeBytes": result.get("sizeBytes"),
-    })
-
-
 @step("previews")
 def previews(ctx: StepContext) -> StepResult:
     from printgate.core.render import render_previews
@@ -149,22 +127,43 @@ def proof(ctx: StepContext) -> StepResult:
         _preflight(ctx)
     out_dir = ctx.workdir / f"proofs-{ctx.step.id}"
     out_dir.mkdir(exist_ok=True)
-    pages = render_proofs(ctx.current, ctx.report or {}, out_dir)
+    params = ctx.step.params or {}
+    runtime: dict[str, Any] | None = None
+    if params.get("autofix"):
+        # Before the file is fixed (the intake's soft proof): the proof shows it as the profile's
+        # autofixes will leave it, with the findings they do not resolve.
+        from printgate.core.render.proofs import render_fixed_proofs
+
+        pages, fixed = render_fixed_proofs(ctx.current, ctx.report or {}, ctx.profile, out_dir,
+                                           max_pages=params.get("maxPages"))
+        runtime = {"fromFixedFile": fixed["outcome"] == "fixed",
+                   "applied": sorted({a["strategy"] for a in fixed["applied"]})}
+    else:
+        pages = render_proofs(ctx.current, ctx.report or {}, out_dir, max_pages=params.get("maxPages"))
     outputs = []
     for page in pages:
         art = ctx.save_artifact(page["path"], role="proof", kind="image", mime_type=page.get("mimeType"),
                                 page=page.get("page"))
-        outputs.append({"kind": "proof", "page": page.get("page"), "key": art.key})
-    return StepResult(outcome="pass", outputs=outputs)
+        outputs.append({"kind": "proof", "page": page.get("page"), "key": art.key,
+                        "width": page.get("width"), "height": page.get("height"),
+                        "marks": [m["label"] for m in page.get("marks") or []]})
+    return StepResult(outcome="pass", outputs=outputs, runtime_params=runtime)
 
 
 @step("deliver")
 def deliver(ctx: StepContext) -> StepResult:
     """Mark the current file as the job's deliverable (the print-ready output)."""
-    name = ctx.task.name or ctx.current.name
+    from printgate.core.filetypes import sniff
+    from printgate.core.processing.steps import output_name, split_done
+
+    if split_done(ctx):
+        return StepResult(status="skipped", reason="the pages were delivered one by one by split_pages")
+    name = output_name(ctx.task.name or ctx.current.name, ctx.current)
     dst = ctx.new_path(ctx.current.suffix)
     shutil.copyfile(ctx.current, dst)
-    art = ctx.save_artifact(dst, role="output", mime_type=ctx.task.mime_type, file_name=name)
+    # What is delivered may not be what was uploaded (a photo converted to a PDF): its own type.
+    mime_type = sniff(dst)[1] if ctx.current.suffix != Path(ctx.task.name or "").suffix else ctx.task.mime_type
+    art = ctx.save_artifact(dst, role="output", mime_type=mime_type or ctx.task.mime_type, file_name=name)
     return StepResult(outcome="pass", outputs=[{"kind": "file", "role": "output", "key": art.key}])
 
 
@@ -176,13 +175,43 @@ def _not_available(name: str, why: str) -> StepFn:
     return run
 
 
-# The runner ends a check that cannot run in ``error`` and any other step ``skipped``
-# (``printgate.core.jobs.states.cannot_run_status``), so each reason says what was not done.
-for _name, _why in {
-    "validate": "PDF/A and PDF/UA validation is not available in this build: the file was not validated",
-    "convert": "The convert step is not available in this build yet: format conversion is planned",
-    "upscale": "The upscale step is not available in this build: AI upscaling needs a model it does not ship",
-    "removebg": "The removebg step is not available in this build: background removal needs a model it does not ship",
-    "split_pages": "The split_pages step is not available in this build yet: page splitting is planned",
-}.items():
-    step(_name, (PDF,) if _name in ("validate", "split_pages") else (PDF, RASTER))(_not_available(_name, _why))
+@step("validate", (PDF,))
+def validate(ctx: StepContext) -> StepResult:
+    """PDF/A and PDF/UA validation (``printgate.core.validation``); a file it cannot read ends ``error``."""
+    from printgate.core.validation import CannotValidate, validate_file
+    from printgate.core.wire import validate_step_output
+
+    params = ctx.step.params or {}
+    asked = params.get("profile") or params.get("flavour") or params.get("standard") or ["auto"]
+    profiles = [str(p) for p in (asked if isinstance(asked, list) else [asked])]
+    try:
+        report = validate_file(ctx.current, profiles)
+    except CannotValidate as exc:
+        return StepResult(status="error", outcome="fail", reason=exc.reason)
+    except ValueError as exc:  # an unknown profile code
+        return StepResult(status="error", outcome="fail", reason=f"cannot validate: {exc}")
+    art = ctx.save_report(report)
+    return StepResult(outcome="pass" if report["compliant"] else "fail", reason=_not_compliant(report),
+                      outputs=[validate_step_output(report, profiles, art.key)])
+
+
+def _not_compliant(report: dict[str, Any]) -> str | None:
+    """Why a validated file failed, in a line the customer and the merchant can read."""
+    failed = [r for r in report.get("profiles", []) if not r.get("compliant")]
+    if not failed:
+        return None
+    parts = []
+    for result in failed:
+        clauses = sorted({str(f.get("clause")) for f in result.get("failures", []) if f.get("clause")})
+        shown = ", ".join(clauses[:4]) + (" and more" if len(clauses) > 4 else "")
+        parts.append(f"the file is not {result.get('profileName', '').removesuffix(' validation profile')} compliant "
+                     f"({result.get('rules', {}).get('failed', 0)} rule(s) failed"
+                     + (f": clause {shown})" if shown else ")"))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+# The processing phase's steps (optimize, convert, upscale, removebg, split_pages).
+from printgate.core.processing.steps import REGISTRY as _PROCESSING  # noqa: E402
+
+for _name, (_fn, _types) in _PROCESSING.items():
+    step(_name, _types)(_fn)

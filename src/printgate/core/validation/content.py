@@ -1,0 +1,440 @@
+"""Content streams read operator by operator with the graphics state that matters for PDF/A and PDF/UA.
+
+One walk over every page, form XObject, tiling pattern, Type 3 glyph procedure and annotation
+appearance collects what was *used*: colour spaces (with the Default colour spaces in force),
+images, fonts with the character codes shown and their text rendering modes, ExtGStates, rendering
+intents, undefined operators, ``q`` nesting depth and marked content (tagged or artifact). Facts are
+deduplicated by object, so memory grows with the number of distinct resources, not with pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pikepdf
+
+_HEX = re.compile(rb"(?<!<)<(?!<)([^<>]*)>")
+OPERATORS = frozenset(
+    ["b", "B", "b*", "B*", "BDC", "BI", "BMC", "BT", "BX", "c", "cm", "CS", "cs", "d", "d0", "d1", "Do", "DP", "EI", "EMC", "ET", "EX", "f", "F", "f*", "G", "g", "gs", "h", "i", "ID", "j", "J", "K", "k", "l", "m", "M", "MP", "n", "q", "Q", "re", "RG", "rg", "ri", "s", "S", "SC", "sc", "SCN", "scn", "sh", "T*", "Tc", "Td", "TD", "Tf", "Tj", "TJ", "TL", "Tm", "Tr", "Ts", "Tw", "Tz", "v", "w", "W", "W*", "y", "'", '"']
+)
+_TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
+_PAINT = frozenset(["b", "B", "b*", "B*", "f", "F", "f*", "S", "s"])
+_INLINE_CS = {"/G": "/DeviceGray", "/RGB": "/DeviceRGB", "/CMYK": "/DeviceCMYK", "/I": "/Indexed"}
+MAX_FORM_DEPTH = 24
+
+
+def key_of(obj: Any) -> Any:
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return obj.objgen
+    return id(obj)
+
+
+@dataclass
+class FontUse:
+    font: pikepdf.Dictionary
+    where: str
+    codes: set[bytes] = field(default_factory=set)
+    modes: set[int] = field(default_factory=set)
+
+
+@dataclass
+class ColourUse:
+    cs: Any  # a Name or an Array
+    where: str
+    defaults: frozenset[str]  # the Default* colour spaces in the resources in force
+    # "fill"/"stroke"/"image"/"shading"/"group"/"annotation"; painting ops need no distinction
+    how: str = "fill"
+
+
+@dataclass
+class ContentFacts:
+    colours: list[ColourUse] = field(default_factory=list)
+    images: list[tuple[pikepdf.Object, str]] = field(default_factory=list)
+    inline_images: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    forms: list[tuple[pikepdf.Stream, str]] = field(default_factory=list)
+    fonts: dict[Any, FontUse] = field(default_factory=dict)
+    ext_gstates: list[tuple[pikepdf.Dictionary, str]] = field(default_factory=list)
+    intents: list[tuple[str, str]] = field(default_factory=list)
+    undefined_ops: list[tuple[str, str]] = field(default_factory=list)
+    max_q_depth: int = 0
+    unmarked_content: list[str] = field(default_factory=list)  # painted outside any tag or artifact
+    mcids: dict[Any, set[int]] = field(default_factory=dict)  # page key -> MCIDs used in its content
+    artifact_in_tagged: list[str] = field(default_factory=list)
+    tagged_in_artifact: list[str] = field(default_factory=list)
+    # Span marked content: (has ActualText, has Alt, has E, Lang in force, where, page key, enclosing MCID)
+    spans: list[tuple[bool, bool, bool, bool, str, Any, int | None]] = field(default_factory=list)
+    mc_langs: list[tuple[str, str]] = field(default_factory=list)
+    # text shown with no Lang from marked content: (page key, innermost MCID or None, where)
+    text_without_lang: list[tuple[Any, int | None, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    big_ints: list[tuple[str, int]] = field(default_factory=list)  # numeric operands beyond the limits
+    big_reals: list[tuple[str, float]] = field(default_factory=list)
+    hex_strings: list[tuple[str, bool, bool]] = field(default_factory=list)  # where, even digits, only hex
+    # named resources a stream uses but does not define itself: inherited from a parent, or nowhere
+    inherited_names: list[str] = field(default_factory=list)
+    undefined_names: list[str] = field(default_factory=list)
+    _seen_cs: set[Any] = field(default_factory=set)
+    _seen: set[Any] = field(default_factory=set)
+
+    def use_colour(self, cs: Any, where: str, defaults: frozenset[str], how: str = "fill") -> None:
+        k = (key_of(cs) if not isinstance(cs, pikepdf.Name) else str(cs), defaults, how)
+        if k in self._seen_cs:
+            return
+        self._seen_cs.add(k)
+        self.colours.append(ColourUse(cs, where, defaults, how))
+
+
+def _defaults(resources: Any) -> frozenset[str]:
+    css = resources.get("/ColorSpace") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(css, pikepdf.Dictionary):
+        return frozenset()
+    return frozenset(k for k in ("/DefaultRGB", "/DefaultCMYK", "/DefaultGray") if k in css)
+
+
+def resolve_cs(name: Any, resources: Any) -> Any:
+    if isinstance(name, pikepdf.Name) and str(name) not in (
+            "/DeviceRGB", "/DeviceCMYK", "/DeviceGray", "/Pattern"):
+        css = resources.get("/ColorSpace") if isinstance(resources, pikepdf.Dictionary) else None
+        if isinstance(css, pikepdf.Dictionary) and name in css:
+            return css[name]
+    return name
+
+
+class Walker:
+    def __init__(self, facts: ContentFacts) -> None:
+        self.facts = facts
+        # The marked-content stack in force where a nested stream (form XObject) is painted.
+        self.outer: list[tuple[str, str | None, int | None]] = []
+
+    def walk(self, stream: Any, resources: Any, where: str, depth: int = 0, page_key: Any = None,
+             inherited_defaults: frozenset[str] = frozenset(), inherited: bool = False) -> None:
+        f = self.facts
+        if depth > MAX_FORM_DEPTH:
+            return
+        if not isinstance(resources, pikepdf.Dictionary):
+            resources = pikepdf.Dictionary()
+        defaults = _defaults(resources) | (inherited_defaults if depth else frozenset())
+        self._scan_hex(stream, where)
+        try:
+            instructions = pikepdf.parse_content_stream(stream)
+        except Exception as exc:
+            f.errors.append(f"{where}: content stream cannot be parsed: {exc}")
+            return
+        def lookup(category: str, name: Any) -> Any:
+            table = resources.get(category)
+            found = table.get(str(name)) if isinstance(table, pikepdf.Dictionary) else None
+            if found is None:
+                if len(f.undefined_names) < 100:
+                    f.undefined_names.append(f"{where} {category[1:]} {name}")
+            elif inherited and len(f.inherited_names) < 100:
+                f.inherited_names.append(f"{where} {category[1:]} {name}")
+            return found
+
+        q_depth = 0
+        fill_cs: Any = pikepdf.Name("/DeviceGray")
+        stroke_cs: Any = pikepdf.Name("/DeviceGray")
+        font_use: FontUse | None = None
+        mode = 0
+        stack: list[tuple[Any, Any, FontUse | None, int]] = []
+        marked: list[tuple[str, str | None, int | None]] = list(self.outer)  # (artifact|tagged|other, Lang, MCID)
+        for ins in instructions:
+            if isinstance(ins, pikepdf.ContentStreamInlineImage):
+                img = ins.iimage
+                d = {str(k): img.obj.get(str(k)) for k in img.obj} if hasattr(img, "obj") else {}
+                f.inline_images.append((d, where))
+                cs = d.get("/ColorSpace", d.get("/CS"))
+                if cs is not None and not (isinstance(d.get("/ImageMask", d.get("/IM")), bool)
+                                           and d.get("/ImageMask", d.get("/IM"))):
+                    if isinstance(cs, pikepdf.Name) and str(cs) in _INLINE_CS:
+                        cs = pikepdf.Name(_INLINE_CS[str(cs)])
+                    f.use_colour(resolve_cs(cs, resources), where, defaults, "image")
+                self._content(marked, where)
+                continue
+            op = str(ins.operator)
+            ops = ins.operands
+            for v in ops:
+                if isinstance(v, int) and not isinstance(v, bool):
+                    if not -2147483648 <= v <= 2147483647:
+                        f.big_ints.append((where, v))
+                elif type(v).__name__ == "Decimal" and abs(float(v)) > 32767.0:
+                    f.big_reals.append((where, float(v)))
+            if op not in OPERATORS:
+                f.undefined_ops.append((op, where))
+                continue
+            if op == "q":
+                q_depth += 1
+                f.max_q_depth = max(f.max_q_depth, q_depth)
+                stack.append((fill_cs, stroke_cs, font_use, mode))
+            elif op == "Q":
+                q_depth -= 1
+                if stack:
+                    fill_cs, stroke_cs, font_use, mode = stack.pop()
+            elif op in ("cs", "CS") and ops:
+                if isinstance(ops[0], pikepdf.Name) and str(ops[0]) not in (
+                        "/DeviceRGB", "/DeviceCMYK", "/DeviceGray", "/Pattern"):
+                    lookup("/ColorSpace", ops[0])
+                cs = resolve_cs(ops[0], resources)
+                if op == "cs":
+                    fill_cs = cs
+                else:
+                    stroke_cs = cs
+            elif op in ("g", "G"):
+                cs = pikepdf.Name("/DeviceGray")
+                fill_cs, stroke_cs = (cs, stroke_cs) if op == "g" else (fill_cs, cs)
+            elif op in ("rg", "RG"):
+                cs = pikepdf.Name("/DeviceRGB")
+                fill_cs, stroke_cs = (cs, stroke_cs) if op == "rg" else (fill_cs, cs)
+            elif op in ("k", "K"):
+                cs = pikepdf.Name("/DeviceCMYK")
+                fill_cs, stroke_cs = (cs, stroke_cs) if op == "k" else (fill_cs, cs)
+            elif op in ("scn", "SCN") and ops and isinstance(ops[-1], pikepdf.Name):
+                self._pattern(ops[-1], resources, where, depth, defaults)
+            elif op in _PAINT:
+                if op in ("S", "s"):
+                    f.use_colour(stroke_cs, where, defaults, "stroke")
+                elif op in ("B", "B*", "b", "b*"):
+                    f.use_colour(stroke_cs, where, defaults, "stroke")
+                    f.use_colour(fill_cs, where, defaults)
+                else:
+                    f.use_colour(fill_cs, where, defaults)
+                self._content(marked, where)
+            elif op == "sh" and ops:
+                sh = lookup("/Shading", ops[0])
+                if isinstance(sh, pikepdf.Dictionary | pikepdf.Stream):
+                    cs = sh.get("/ColorSpace")
+                    if cs is not None:
+                        f.use_colour(resolve_cs(cs, resources), where, defaults, "shading")
+                self._content(marked, where)
+            elif op == "gs" and ops:
+                gs = lookup("/ExtGState", ops[0])
+                if isinstance(gs, pikepdf.Dictionary):
+                    k = key_of(gs)
+                    if ("gs", k) not in f._seen:
+                        f._seen.add(("gs", k))
+                        f.ext_gstates.append((gs, where))
+            elif op == "ri" and ops:
+                f.intents.append((str(ops[0]), where))
+            elif op == "Tf" and ops:
+                font = lookup("/Font", ops[0])
+                if isinstance(font, pikepdf.Dictionary):
+                    k = key_of(font)
+                    font_use = f.fonts.get(k)
+                    if font_use is None:
+                        font_use = f.fonts[k] = FontUse(font, where)
+                    self._type3(font, where, depth, defaults, resources)
+                else:
+                    font_use = None
+            elif op == "Tr" and ops:
+                try:
+                    mode = int(ops[0])
+                except (TypeError, ValueError):
+                    mode = 0
+            elif op in _TEXT_SHOW and ops:
+                if font_use is not None:
+                    font_use.modes.add(mode)
+                    args = ops[-1]
+                    items = list(args) if isinstance(args, pikepdf.Array) else [args]
+                    for item in items:
+                        if isinstance(item, pikepdf.String) and len(font_use.codes) < 65536:
+                            font_use.codes.add(bytes(item))
+                if mode not in (3, 7):  # text paints with the fill and the stroke colour as veraPDF counts them
+                    f.use_colour(fill_cs, where, defaults)
+                    f.use_colour(stroke_cs, where, defaults, "stroke")
+                self._content(marked, where)
+            elif op == "Do" and ops:
+                x = lookup("/XObject", ops[0])
+                if isinstance(x, pikepdf.Stream):
+                    saved, self.outer = self.outer, list(marked)
+                    try:
+                        self._xobject(x, where, depth, defaults, page_key, resources)
+                    finally:
+                        self.outer = saved
+                    if x.get("/Subtype") == pikepdf.Name("/Image"):
+                        self._content(marked, where)
+            elif op in ("BMC", "BDC") and ops:
+                tag = str(ops[0])
+                props = ops[1] if len(ops) > 1 else None
+                if isinstance(props, pikepdf.Name):
+                    props = lookup("/Properties", props)
+                kinds = [m[0] for m in marked]
+                lang = None
+                mcid = None
+                if isinstance(props, pikepdf.Dictionary):
+                    if "/Lang" in props:
+                        lang = str(props["/Lang"])
+                        f.mc_langs.append((lang, where))
+                    if "/MCID" in props:
+                        try:
+                            mcid = int(props["/MCID"])
+                        except (TypeError, ValueError):
+                            mcid = None
+                inherited = any(m[1] for m in marked)
+                if tag == "/Artifact":
+                    if "tagged" in kinds:
+                        f.artifact_in_tagged.append(where)
+                    marked.append(("artifact", lang, None))
+                elif mcid is not None:
+                    if "artifact" in kinds:
+                        f.tagged_in_artifact.append(where)
+                    f.mcids.setdefault(page_key, set()).add(mcid)
+                    marked.append(("tagged", lang, mcid))
+                else:
+                    marked.append(("other", lang, None))
+                if tag == "/Span" and isinstance(props, pikepdf.Dictionary):
+                    mcid_in = mcid if mcid is not None else next(
+                        (m[2] for m in reversed(marked[:-1]) if m[2] is not None), None)
+                    f.spans.append(("/ActualText" in props, "/Alt" in props, "/E" in props,
+                                    lang is not None or inherited, where, page_key, mcid_in))
+            elif op == "EMC" and marked:
+                marked.pop()
+            if op in _TEXT_SHOW and ops and len(f.text_without_lang) < 1000 and not any(m[1] for m in marked):
+                mcid_in = next((m[2] for m in reversed(marked) if m[2] is not None), None)
+                if not any(m[0] == "artifact" for m in marked):
+                    f.text_without_lang.append((page_key, mcid_in, where))
+
+    def _scan_hex(self, stream: Any, where: str) -> None:
+        """Hexadecimal strings of a content stream, read from its bytes (the parser forgets how a string
+        was written). Literal strings and inline image data are skipped."""
+        try:
+            if isinstance(stream, pikepdf.Stream):
+                data = stream.read_bytes()
+            else:
+                contents = stream.get("/Contents")
+                parts = contents if isinstance(contents, pikepdf.Array) else [contents]
+                data = b"\n".join(p.read_bytes() for p in parts if isinstance(p, pikepdf.Stream))
+        except Exception:
+            return
+        if len(data) > 8_000_000:
+            return
+        data = re.sub(rb"\bID\s.*?\sEI\b", b" ", data, flags=re.S)
+        data = re.sub(rb"\((?:\\.|[^\\()])*\)", b"()", data, flags=re.S)
+        for m in _HEX.finditer(data):
+            digits = re.sub(rb"[ \t\r\n\f\x00]", b"", m.group(1))
+            self.facts.hex_strings.append((where, len(digits) % 2 == 0,
+                                           bool(re.fullmatch(rb"[0-9A-Fa-f]*", digits))))
+
+    def _content(self, marked: list[tuple[str, str | None, int | None]], where: str) -> None:
+        if not any(m[0] in ("artifact", "tagged") for m in marked) and len(self.facts.unmarked_content) < 100:
+            self.facts.unmarked_content.append(where)
+
+    def _xobject(self, x: pikepdf.Stream, where: str, depth: int, defaults: frozenset[str], page_key: Any,
+                 parent_resources: Any = None) -> None:
+        f = self.facts
+        sub = x.get("/Subtype")
+        k = key_of(x)
+        if sub == pikepdf.Name("/Image"):
+            if ("img", k, defaults) not in f._seen:
+                f._seen.add(("img", k, defaults))
+                f.images.append((x, where))
+                if not x.get("/ImageMask", False):
+                    cs = x.get("/ColorSpace")
+                    if cs is not None:
+                        f.use_colour(cs, where, defaults, "image")
+                smask = x.get("/SMask")
+                if isinstance(smask, pikepdf.Stream):
+                    f.images.append((smask, where))
+        elif sub == pikepdf.Name("/Form") or sub is None:
+            if ("form", k) in f._seen:
+                return
+            f._seen.add(("form", k))
+            f.forms.append((x, where))
+            group = x.get("/Group")
+            if isinstance(group, pikepdf.Dictionary) and "/CS" in group:
+                f.use_colour(group["/CS"], where, defaults, "group")
+            own = "/Resources" in x or parent_resources is None
+            self.walk(x, x.get("/Resources") if own else parent_resources,
+                      f"{where} > form {k[0] if isinstance(k, tuple) else ''}".rstrip(),
+                      depth + 1, page_key, defaults, inherited=not own)
+
+    def _pattern(self, name: Any, resources: Any, where: str, depth: int, defaults: frozenset[str]) -> None:
+        pats = resources.get("/Pattern")
+        pat = pats.get(name) if isinstance(pats, pikepdf.Dictionary) else None
+        if pat is None:
+            return
+        k = key_of(pat)
+        if ("pat", k) in self.facts._seen:
+            return
+        self.facts._seen.add(("pat", k))
+        if isinstance(pat, pikepdf.Stream) and pat.get("/PatternType") == 1:
+            saved, self.outer = self.outer, [("artifact", None, None)]
+            try:
+                self.walk(pat, pat.get("/Resources"), f"{where} > pattern", depth + 1, None, defaults)
+            finally:
+                self.outer = saved
+        elif isinstance(pat, pikepdf.Dictionary | pikepdf.Stream):
+            sh = pat.get("/Shading")
+            if isinstance(sh, pikepdf.Dictionary | pikepdf.Stream) and "/ColorSpace" in sh:
+                self.facts.use_colour(resolve_cs(sh["/ColorSpace"], resources), where, defaults, "shading")
+            gs = pat.get("/ExtGState")
+            if isinstance(gs, pikepdf.Dictionary):
+                self.facts.ext_gstates.append((gs, where))
+
+    def _type3(self, font: pikepdf.Dictionary, where: str, depth: int, defaults: frozenset[str],
+               parent_resources: Any = None) -> None:
+        if font.get("/Subtype") != pikepdf.Name("/Type3"):
+            return
+        k = key_of(font)
+        if ("t3", k) in self.facts._seen:
+            return
+        self.facts._seen.add(("t3", k))
+        procs = font.get("/CharProcs")
+        if isinstance(procs, pikepdf.Dictionary):
+            for name in list(procs.keys())[:512]:
+                proc = procs.get(name)
+                if isinstance(proc, pikepdf.Stream):
+                    saved, self.outer = self.outer, [("artifact", None, None)]
+                    try:
+                        own = "/Resources" in font or parent_resources is None
+                        self.walk(proc, font.get("/Resources") if own else parent_resources,
+                                  f"{where} > Type3 glyph {name}", depth + 1, None, defaults, inherited=not own)
+                    finally:
+                        self.outer = saved
+
+
+def page_resources(page: pikepdf.Dictionary) -> tuple[Any, bool]:
+    """A page's resources, and whether they come from an ancestor in the page tree (inherited)."""
+    if "/Resources" in page:
+        return page.get("/Resources"), False
+    node = page.get("/Parent")
+    for _ in range(64):
+        if not isinstance(node, pikepdf.Dictionary):
+            break
+        if "/Resources" in node:
+            return node.get("/Resources"), True
+        node = node.get("/Parent")
+    return None, False
+
+
+def collect(doc_pdf: pikepdf.Pdf) -> ContentFacts:
+    facts = ContentFacts()
+    walker = Walker(facts)
+    for i, page in enumerate(doc_pdf.pages):
+        where = f"page {i + 1}"
+        obj = page.obj
+        resources, inherited = page_resources(obj)
+        contents = obj.get("/Contents")
+        if contents is not None:
+            walker.walk(obj, resources, where, 0, obj.objgen, inherited=inherited)
+        group = obj.get("/Group")
+        if isinstance(group, pikepdf.Dictionary) and "/CS" in group:
+            facts.use_colour(group["/CS"], where, _defaults(resources), "group")
+        annots = obj.get("/Annots")
+        if isinstance(annots, pikepdf.Array):
+            for j, annot in enumerate(annots):
+                if not isinstance(annot, pikepdf.Dictionary):
+                    continue
+                ap = annot.get("/AP")
+                if not isinstance(ap, pikepdf.Dictionary):
+                    continue
+                for state in ("/N", "/R", "/D"):
+                    app = ap.get(state)
+                    streams = [app] if isinstance(app, pikepdf.Stream) else (
+                        [app.get(str(k)) for k in app] if isinstance(app, pikepdf.Dictionary) else [])
+                    for s in streams:
+                        if isinstance(s, pikepdf.Stream):
+                            walker.outer = [("artifact", None, None)]
+                            walker._xobject(s, f"{where} annotation {j + 1}", 0, frozenset(), None)
+                            walker.outer = []
+    return facts

@@ -1,0 +1,143 @@
+"""Run a flavour's rules over one document and count checks, rules and failures as veraPDF reports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from printgate.core.validation.flavours import FLAVOURS, RULES, Flavour, normalise_flavour
+from printgate.core.validation.model import Document
+from printgate.core.validation.rules.base import Context
+from printgate.core.validation.xmp import PDFAID, PDFUAID, read_catalog_xmp
+
+MAX_LOCATIONS = 10
+
+
+class CannotValidate(Exception):
+    """The file cannot be validated at all (not a PDF, damaged beyond reading, password-protected)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot validate: {reason}")
+        self.reason = f"cannot validate: {reason}"
+
+
+def open_document(path: Path) -> Document:
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        raise CannotValidate("the file is not a PDF (no %PDF- header in its first 1024 bytes)")
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        raise CannotValidate("the file is encrypted and needs a password to open") from None
+    except (pikepdf.PdfError, OSError, ValueError) as exc:
+        why = str(exc).replace(f"{path}: ", "").replace(str(path), path.name)[:200]
+        raise CannotValidate(f"the file is damaged and cannot be read ({why})") from None
+    try:
+        len(pdf.pages)
+        pdf.Root.get("/Type")
+    except Exception as exc:
+        pdf.close()
+        why = str(exc).replace(f"{path}: ", "").replace(str(path), path.name)[:200]
+        raise CannotValidate(f"the file's document catalog or page tree is damaged ({why})") from None
+    if pdf.is_encrypted and pdf.encryption.P is None:
+        pdf.close()
+        raise CannotValidate("the file is encrypted")
+    return Document(path, pdf)
+
+
+def claimed_flavours(doc: Document) -> list[str]:
+    """The flavours a file's XMP claims (pdfaid part/conformance, pdfuaid part)."""
+    x = read_catalog_xmp(doc)
+    out: list[str] = []
+    if x is None or not x.well_formed:
+        return out
+    part = (x.simple(PDFAID, "part") or "").strip()
+    conf = (x.simple(PDFAID, "conformance") or "").strip().lower()
+    if part in ("1", "2", "3"):
+        key = f"pdfa-{part}{conf if conf in ('a', 'b', 'u') else 'b'}"
+        out.append(key if key in FLAVOURS else f"pdfa-{part}b")
+    elif part == "4":
+        out.append(f"pdfa-4{conf}" if conf in ("e", "f") else "pdfa-4")
+    ua = (x.simple(PDFUAID, "part") or "").strip()
+    if ua in ("1", "2"):
+        out.append(f"pdfua-{ua}")
+    return out
+
+
+def run_flavour(doc: Document, flavour: Flavour, requested: str) -> dict[str, Any]:
+    ctx = Context(doc, flavour.part, flavour.level)
+    passed_checks = failed_checks = 0
+    failures: list[dict[str, Any]] = []
+    passed_rules = 0
+    for rule_id in flavour.rule_ids:
+        rule = RULES[rule_id]
+        fails: list[str] = []
+        count = 0
+        try:
+            for ok, where in rule.check(ctx):
+                if ok:
+                    passed_checks += 1
+                else:
+                    count += 1
+                    if len(fails) < MAX_LOCATIONS:
+                        fails.append(where)
+        except Exception as exc:
+            count += 1
+            fails.append(f"could not be evaluated: {type(exc).__name__}: {str(exc)[:160]}")
+        if count:
+            failed_checks += count
+            spec = flavour.specification if rule.spec.startswith(("pdfa2", "pdfa3")) else None
+            failures.append({
+                "ruleId": rule.id, "specification": spec or _spec_name(rule.spec), "clause": rule.clause,
+                "testNumber": rule.test, "description": rule.description, "count": count,
+                "location": fails[0], "locations": fails,
+            })
+        else:
+            passed_rules += 1
+    for err in ctx.content.errors[:MAX_LOCATIONS] if "content" in ctx.__dict__ else []:
+        failures.append({"ruleId": "printgate:content", "specification": "ISO 32000-1", "clause": "7.8.2",
+                         "testNumber": 1, "description": "Content streams can be parsed", "count": 1,
+                         "location": err, "locations": [err]})
+        failed_checks += 1
+    return {
+        "flavour": flavour.key, "requested": requested, "matched": flavour.code,
+        "profileName": f"{flavour.name} validation profile", "specification": flavour.specification,
+        "compliant": not failures,
+        "checks": {"passed": passed_checks, "failed": failed_checks},
+        "rules": {"passed": passed_rules, "failed": len(failures)},
+        "failures": failures,
+        "coverage": {"rulesChecked": len(flavour.rule_ids), "rulesInReferenceProfile": flavour.reference_rules},
+    }
+
+
+def _spec_name(spec: str) -> str:
+    from printgate.core.validation.rules.base import SPECS
+
+    return SPECS.get(spec, spec)
+
+
+def validate_file(path: Path | str, profiles: list[str] | str | None = None) -> dict[str, Any]:
+    """Validate one file against the requested profiles (``auto`` = what the file claims, else PDF/A-1B).
+
+    Raises ``CannotValidate`` when the file cannot be read; never answers ``compliant`` for it.
+    """
+    path = Path(path)
+    asked = [profiles] if isinstance(profiles, str) else list(profiles or ["auto"])
+    keys = [(a, normalise_flavour(a)) for a in asked]
+    doc = open_document(path)
+    try:
+        reports = []
+        for requested, key in keys:
+            if key == "auto":
+                claimed = claimed_flavours(doc) or ["pdfa-1b"]
+                for k in claimed:
+                    reports.append(run_flavour(doc, FLAVOURS[k], requested))
+            else:
+                reports.append(run_flavour(doc, FLAVOURS[key], requested))
+        return {"compliant": all(r["compliant"] for r in reports), "profiles": reports}
+    finally:
+        doc.close()
+        doc.pdf.close()

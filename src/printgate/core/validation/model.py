@@ -1,0 +1,383 @@
+"""The document as the rules see it: raw-byte file-structure facts, the cos objects, and the catalog.
+
+pikepdf reads the objects; it repairs and normalises what it reads, so the facts a PDF/A file
+structure rule needs (header bytes, what follows ``%%EOF``, xref subsection syntax, ``stream``
+keyword line ends, object spacing) are read from the raw bytes here. The raw bytes are memory-mapped,
+so a large file is not held in memory twice.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
+
+import pikepdf
+
+_OBJ_RE = re.compile(rb"(?<![0-9])(\d+)([ \t\r\n\f\x00]+)(\d+)([ \t\r\n\f\x00]+)obj\b")
+_STARTXREF_RE = re.compile(rb"startxref\s*(\d+)")
+_WS = b" \t\r\n\f\x00"
+
+
+@dataclass
+class RawStream:
+    """Where a stream's data sits in the file, as the bytes say (not as pikepdf repaired it)."""
+
+    num: int
+    declared_length: int | None
+    real_length: int
+    keyword_eol_ok: bool  # ``stream`` followed by CRLF or LF, not CR alone
+    endstream_eol_ok: bool  # ``endstream`` preceded by an end-of-line marker
+
+
+@dataclass
+class RawObject:
+    num: int
+    gen: int
+    offset: int
+    spacing_ok: bool
+
+
+@dataclass
+class CosFacts:
+    """Everything a single walk over the cos objects collects for the implementation-limit rules."""
+
+    big_ints: list[tuple[str, int]] = field(default_factory=list)
+    big_reals: list[tuple[str, float]] = field(default_factory=list)
+    long_strings: list[tuple[str, int]] = field(default_factory=list)
+    long_names: list[tuple[str, int]] = field(default_factory=list)
+    big_arrays: list[tuple[str, int]] = field(default_factory=list)
+    big_dicts: list[tuple[str, int]] = field(default_factory=list)
+    hex_strings: list[tuple[str, bool, bool]] = field(default_factory=list)  # where, even count, only hex
+    lzw: list[str] = field(default_factory=list)
+    external_streams: list[str] = field(default_factory=list)
+    streams: int = 0
+    objects: int = 0
+
+
+class Document:
+    """One PDF opened for validation. Facts are computed on first use and kept."""
+
+    def __init__(self, path: Path, pdf: pikepdf.Pdf) -> None:
+        self.path = path
+        self.pdf = pdf
+        self._file = path.open("rb")
+        size = path.stat().st_size
+        self.raw: bytes | mmap.mmap = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.size = size
+
+    def close(self) -> None:
+        if isinstance(self.raw, mmap.mmap):
+            self.raw.close()
+        self._file.close()
+
+    # -- header and trailer ------------------------------------------------------------------
+
+    @cached_property
+    def header_offset(self) -> int:
+        return bytes(self.raw[:1024]).find(b"%PDF-")
+
+    @cached_property
+    def header(self) -> str:
+        start = max(self.header_offset, 0)
+        line = re.split(rb"[\r\n]", bytes(self.raw[start:start + 64]), maxsplit=1)[0]
+        return line.decode("latin-1")
+
+    @cached_property
+    def header_version(self) -> str | None:
+        m = re.match(r"%PDF-(\d\.\d)", self.header)
+        return m.group(1) if m else None
+
+    @cached_property
+    def binary_comment(self) -> bytes:
+        """The four bytes after ``%`` on the line that follows the header (empty when there is none)."""
+        start = max(self.header_offset, 0)
+        m = re.match(rb"%PDF-[^\r\n]*(?:\r\n|\r|\n)%(.{0,4})", bytes(self.raw[start:start + 128]), re.S)
+        return m.group(1) if m else b""
+
+    @cached_property
+    def post_eof_size(self) -> int:
+        """Bytes after the last ``%%EOF`` beyond one end-of-line marker."""
+        tail = bytes(self.raw[-2048:]) if self.size > 2048 else bytes(self.raw)
+        i = tail.rfind(b"%%EOF")
+        if i < 0:
+            return len(tail)
+        rest = tail[i + 5:]
+        for eol in (b"\r\n", b"\n", b"\r"):
+            if rest.startswith(eol):
+                rest = rest[len(eol):]
+                break
+        return len(rest)
+
+    @cached_property
+    def trailer(self) -> pikepdf.Dictionary:
+        return cast(pikepdf.Dictionary, self.pdf.trailer)
+
+    @cached_property
+    def catalog(self) -> pikepdf.Dictionary:
+        root = self.pdf.Root
+        return root if isinstance(root, pikepdf.Dictionary) else pikepdf.Dictionary()
+
+    @cached_property
+    def is_linearized(self) -> bool:
+        m = _OBJ_RE.search(bytes(self.raw[:2048]))
+        return bool(m and b"/Linearized" in bytes(self.raw[m.end():m.end() + 512]))
+
+    @cached_property
+    def first_page_trailer_id(self) -> Any:
+        """The ID of the first-page trailer of a linearized file (the first trailer in the file)."""
+        m = re.search(rb"trailer\s*<<(.{0,1024}?)>>\s*startxref", bytes(self.raw[:65536]), re.S)
+        if not m:
+            return None
+        idm = re.search(rb"/ID\s*\[\s*(<[0-9A-Fa-f\s]*>|\(.*?\))", m.group(1), re.S)
+        return idm.group(1) if idm else None
+
+    @cached_property
+    def last_trailer_id(self) -> Any:
+        ids = self.trailer.get("/ID")
+        if not isinstance(ids, pikepdf.Array) or len(ids) < 1:
+            return None
+        return bytes(ids[0])
+
+    # -- cross-reference sections ----------------------------------------------------------
+
+    @cached_property
+    def xref_sections(self) -> list[dict[str, Any]]:
+        """Each cross-reference section the ``startxref`` and ``/Prev`` chain reaches, read from the bytes."""
+        out: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        tail = bytes(self.raw[-4096:]) if self.size > 4096 else bytes(self.raw)
+        starts = [int(m.group(1)) for m in _STARTXREF_RE.finditer(tail)]
+        todo = starts[-1:] if starts else []
+        while todo:
+            off = todo.pop()
+            if off in seen or off < 0 or off >= self.size:
+                continue
+            seen.add(off)
+            chunk = bytes(self.raw[off:off + 256])
+            if chunk.startswith(b"xref"):
+                end = bytes(self.raw[off:]).find(b"trailer") if self.size < 50_000_000 else -1
+                body = bytes(self.raw[off:off + end]) if end > 0 else chunk
+                out.append({"kind": "table", "offset": off, **_xref_table_facts(body)})
+                tm = re.search(rb"/Prev\s+(\d+)", bytes(self.raw[off + max(end, 0):off + max(end, 0) + 1024]))
+                if tm:
+                    todo.append(int(tm.group(1)))
+            else:
+                out.append({"kind": "stream", "offset": off})
+                pm = re.search(rb"/Prev\s+(\d+)", bytes(self.raw[off:off + 1024]))
+                if pm:
+                    todo.append(int(pm.group(1)))
+        return out
+
+    @cached_property
+    def contains_xref_stream(self) -> bool:
+        return any(s["kind"] == "stream" for s in self.xref_sections) or bool(
+            re.search(rb"/Type\s*/XRef\b", bytes(self.raw[-65536:]) if self.size > 65536 else bytes(self.raw)))
+
+    # -- raw objects and streams -----------------------------------------------------------
+
+    @cached_property
+    def xref_offsets(self) -> set[int] | None:
+        """Offsets the classic cross-reference tables give in-use objects; None with an xref stream."""
+        sections = self.xref_sections
+        if not sections or any(s["kind"] != "table" for s in sections):
+            return None
+        out: set[int] = set()
+        for s in sections:
+            out |= s["offsets"]
+        return out
+
+    @cached_property
+    def raw_objects(self) -> list[RawObject]:
+        """Indirect objects as the bytes hold them; objects no cross-reference entry points to are not
+        part of the document and are left out (when the tables agree with most of the file)."""
+        found = self._scan_objects()
+        offsets = self.xref_offsets
+        if offsets:
+            kept = [o for o in found if o.offset in offsets]
+            if len(kept) * 2 >= len(found):
+                return kept
+        return found
+
+    def _scan_objects(self) -> list[RawObject]:
+        out = []
+        for m in _OBJ_RE.finditer(self.raw):  # type: ignore[call-overload]
+            before = self.raw[m.start() - 1:m.start()] if m.start() else b"\n"
+            after = self.raw[m.end():m.end() + 2]
+            spacing = (m.group(2) == b" " and m.group(4) == b" " and before in (b"\r", b"\n")
+                       and (after[:1] in (b"\r", b"\n")))
+            out.append(RawObject(int(m.group(1)), int(m.group(3)), m.start(), spacing))
+        return out
+
+    @cached_property
+    def endobj_spacing_ok(self) -> bool:
+        for m in re.finditer(rb"endobj", self.raw):  # type: ignore[call-overload]
+            before = self.raw[m.start() - 1:m.start()]
+            after = self.raw[m.end():m.end() + 1]
+            if before not in (b"\r", b"\n") or (after and after not in (b"\r", b"\n")):
+                return False
+        return True
+
+    @cached_property
+    def raw_streams(self) -> list[RawStream]:
+        out = []
+        objs = self.raw_objects
+        for idx, obj in enumerate(objs):
+            end = objs[idx + 1].offset if idx + 1 < len(objs) else self.size
+            head_end = min(end, obj.offset + 65536)
+            head = bytes(self.raw[obj.offset:head_end])
+            sm = re.search(rb">>\s*stream(\r\n|\n|\r)?", head)
+            if not sm or b"endobj" in head[:sm.start()]:
+                continue
+            data_start = obj.offset + sm.end()
+            es = self.raw.find(b"endstream", data_start)  # type: ignore[arg-type]
+            if es < 0:
+                continue
+            before = bytes(self.raw[es - 2:es])
+            eol = 2 if before == b"\r\n" else (1 if before[-1:] in (b"\r", b"\n") else 0)
+            real = es - eol - data_start
+            lengths = {es - data_start - n for n in range(eol + 1)}  # "\r\n" may end the data or be the EOL
+            lm = re.search(rb"/Length\s+(\d+)(\s+(\d+)\s+R)?", head[:sm.start()])
+            declared: int | None = None
+            if lm and not lm.group(2):
+                declared = int(lm.group(1))
+            elif lm:
+                try:
+                    declared = int(self.pdf.get_object((int(lm.group(1)), int(lm.group(3)))))
+                except Exception:
+                    declared = None
+            if declared in lengths:
+                real = declared
+            out.append(RawStream(obj.num, declared, real, sm.group(1) in (b"\r\n", b"\n"), eol > 0))
+        return out
+
+    @cached_property
+    def raw_hex_strings(self) -> list[tuple[int, bool, bool]]:
+        """Hex strings in object bodies (outside stream data): object number, even digit count, only hex digits."""
+        out = []
+        objs = self.raw_objects
+        for idx, obj in enumerate(objs):
+            end = objs[idx + 1].offset if idx + 1 < len(objs) else self.size
+            body = bytes(self.raw[obj.offset:min(end, obj.offset + 65536)])
+            cut = re.search(rb"stream(\r\n|\n|\r)|endobj", body)
+            body = body[:cut.start()] if cut else body
+            body = re.sub(rb"\((?:\\.|[^\\)])*\)", b"()", body, flags=re.S)  # literal strings hide their '<'
+            for m in re.finditer(rb"(?<!<)<(?!<)([^<>]*)>", body):
+                digits = re.sub(rb"[ \t\r\n\f\x00]", b"", m.group(1))
+                out.append((obj.num, len(digits) % 2 == 0, bool(re.fullmatch(rb"[0-9A-Fa-f]*", digits))))
+        return out
+
+    # -- the cos walk ------------------------------------------------------------------------
+
+    @cached_property
+    def cos(self) -> CosFacts:
+        facts = CosFacts()
+        for obj in self.pdf.objects:
+            facts.objects += 1
+            gen = getattr(obj, "objgen", (0, 0))
+            _walk_cos(obj, f"obj {gen[0]} {gen[1]}", facts, 0)
+        _walk_cos(self.trailer, "trailer", facts, 0)
+        return facts
+
+    def iter_pages(self) -> Iterator[tuple[int, pikepdf.Page]]:
+        for i, page in enumerate(self.pdf.pages):
+            yield i + 1, page
+
+    # -- output intents ----------------------------------------------------------------------
+
+    def output_intents(self) -> list[pikepdf.Dictionary]:
+        ois = self.catalog.get("/OutputIntents")
+        if not isinstance(ois, pikepdf.Array):
+            return []
+        return [oi for oi in ois if isinstance(oi, pikepdf.Dictionary)]
+
+    @cached_property
+    def output_cs(self) -> str | None:
+        """The colour space (``RGB ``, ``CMYK``, ``GRAY``) of the PDF/A output intent's ICC profile."""
+        for oi in self.output_intents():
+            if oi.get("/S") not in (pikepdf.Name("/GTS_PDFA1"),):
+                continue
+            prof = oi.get("/DestOutputProfile")
+            if isinstance(prof, pikepdf.Stream):
+                try:
+                    head = prof.read_bytes()[:20]
+                except Exception:
+                    return None
+                return head[16:20].decode("latin-1") if len(head) >= 20 else None
+        return None
+
+
+def _xref_table_facts(body: bytes) -> dict[str, Any]:
+    """Syntax facts of a classic xref table: single-space subsection headers, EOL after ``xref``."""
+    lines = re.split(rb"(\r\n|\r|\n)", body)
+    head_eol_ok = len(lines) > 1 and lines[0].strip() == b"xref" and lines[0] == b"xref"
+    subsection_ok = True
+    for line in lines[2::2]:
+        if not line or re.fullmatch(rb"\d{10} \d{5} [nf] ?", line):
+            continue
+        if re.fullmatch(rb"\d+\s+\d+\s*", line) and not re.fullmatch(rb"\d+ \d+", line):
+            subsection_ok = False
+    offsets = {int(m.group(1)) for m in re.finditer(rb"(\d{10}) \d{5} n", body)}
+    return {"eol_ok": head_eol_ok, "subsection_ok": subsection_ok, "offsets": offsets}
+
+
+def _indirect(v: Any) -> bool:
+    return isinstance(v, pikepdf.Object) and bool(getattr(v, "is_indirect", False))
+
+
+def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int) -> None:
+    if depth > 64:
+        return
+    if isinstance(obj, pikepdf.Stream):
+        facts.streams += 1
+        d = obj.stream_dict
+        if "/F" in d or "/FFilter" in d or "/FDecodeParms" in d:
+            facts.external_streams.append(where)
+        filt = d.get("/Filter")
+        names = [filt] if isinstance(filt, pikepdf.Name) else list(filt) if isinstance(filt, pikepdf.Array) else []
+        if any(str(n) in ("/LZWDecode", "/LZW") for n in names):
+            facts.lzw.append(where)
+        _walk_cos(d, where, facts, depth + 1)
+        return
+    if isinstance(obj, pikepdf.Dictionary):
+        n = len(obj.keys())
+        if n > 4095:
+            facts.big_dicts.append((where, n))
+        for k in obj:
+            if len(k) - 1 > 127:
+                facts.long_names.append((where, len(k) - 1))
+            v = obj.get(str(k))
+            if v is not None and not _indirect(v):
+                _walk_cos(v, where, facts, depth + 1)
+        return
+    if isinstance(obj, pikepdf.Array):
+        n = len(obj)
+        if n > 8191:
+            facts.big_arrays.append((where, n))
+        for v in obj:
+            if not _indirect(v):
+                _walk_cos(v, where, facts, depth + 1)
+        return
+    if isinstance(obj, pikepdf.Name):
+        if len(str(obj)) - 1 > 127:
+            facts.long_names.append((where, len(str(obj)) - 1))
+        return
+    if isinstance(obj, pikepdf.String):
+        raw = bytes(obj)
+        if len(raw) > 32767:
+            facts.long_strings.append((where, len(raw)))
+        return
+    if isinstance(obj, bool):
+        return
+    if isinstance(obj, int):
+        if obj > 2147483647 or obj < -2147483648:
+            facts.big_ints.append((where, obj))
+        return
+    if isinstance(obj, float) or type(obj).__name__ == "Decimal":
+        val = float(obj)
+        if val > 32767.0 or val < -32767.0:
+            facts.big_reals.append((where, val))
