@@ -20,7 +20,12 @@ def test_empty_params_is_a_stream_rebuild(pdfs, tmp_path: Path) -> None:
     src = pdfs.art()
     out = tmp_path / "o.pdf"
     res = optimize_pdf(src, out, {})
+    size = res.pop("size")
     assert res == {"appliedFixes": [], "skippedFixes": [], "sizeBytes": out.stat().st_size}
+    # A rebuild never hands back more bytes than it was given.
+    assert size["inputBytes"] == src.stat().st_size and size["outputBytes"] == out.stat().st_size
+    assert size["outputBytes"] <= size["inputBytes"]
+    assert size["bytesSaved"]["total"] == size["inputBytes"] - size["outputBytes"]
     with pikepdf.open(out) as pdf:
         assert len(pdf.pages) == 1
 
@@ -176,3 +181,86 @@ def test_strip_invisible_paths_header_footer_and_bates(pdfs, tmp_path: Path) -> 
     with pikepdf.open(out) as pdf:
         ops = [str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[0])]
     assert ops == ["re", "W", "n", "rg", "re", "f"]
+
+
+# --- never bigger, bytes saved per category, and the quality guard ------------------------------------
+
+def _photo_pdf(path: Path, *, px: int = 1800, inches: float = 3.0, text: str | None = "Price list 2026") -> Path:
+    """A page with a real JPEG photo placed at px/inches dpi, and (optionally) live text beside it."""
+    import io
+
+    from tests.core.processing.images import scene
+
+    buf = io.BytesIO()
+    scene(px, px * 2 // 3).save(buf, "JPEG", quality=90)
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_image(pymupdf.Rect(36, 36, 36 + 72 * inches, 36 + 48 * inches), stream=buf.getvalue())
+    if text:
+        page.insert_text((36, 600), text, fontname="helv", fontsize=24)
+    doc.save(path)
+    return path
+
+
+def test_a_bigger_result_of_a_size_only_request_keeps_the_input(tmp_path: Path) -> None:
+    src = _photo_pdf(tmp_path / "photo.pdf")
+    out = tmp_path / "o.pdf"
+    # Re-storing a JPEG photo with Flate makes it several times bigger.
+    res = optimize_pdf(src, out, {"compression": {"colorFilter": "flate"}})
+    size = res["size"]
+    assert size["keptInput"] is True and "the input is kept" in size["reason"]
+    assert out.read_bytes() == src.read_bytes()
+    assert res["sizeBytes"] == src.stat().st_size and size["bytesSaved"]["total"] == 0
+    applied, skipped = _names(res)
+    assert applied == [] and skipped["compression.colorFilter"].startswith("not applied: the result was")
+
+
+def test_a_demanded_transform_is_kept_without_the_size_option_that_grew_the_file(tmp_path: Path) -> None:
+    src = _photo_pdf(tmp_path / "photo.pdf")
+    out = tmp_path / "o.pdf"
+    res = optimize_pdf(src, out, {"compression": {"colorFilter": "flate"}, "outputIntent": {"profile": "fogra39"}})
+    applied, skipped = _names(res)
+    assert applied == ["outputIntent"]
+    assert "made the file bigger" in skipped["compression.colorFilter"]
+    with pikepdf.open(out) as pdf:
+        assert "FOGRA39" in str(pdf.Root.OutputIntents[0].OutputConditionIdentifier)
+        assert next(image_placements(pdf, [0])).image.Filter == pikepdf.Name.DCTDecode
+    # The intent's ICC profile (FOGRA39, 130 kB) is the growth, and it is named, not hidden.
+    size = res["size"]
+    assert size["grewBecause"] == ["outputIntent"] and size["keptInput"] is False
+    assert size["bytesSaved"]["images"] == 0 and -140_000 < size["bytesSaved"]["color"] < -120_000
+
+
+def test_bytes_saved_per_category_add_up(tmp_path: Path) -> None:
+    from printgate.core import library
+
+    src = _photo_pdf(tmp_path / "photo.pdf", px=2400, inches=3.0)  # 800 dpi: above the print preset's 450
+    out = tmp_path / "o.pdf"
+    params = next(p for p in library.builtins("preset") if p["id"] == "opt_print")["params"]["pdf"]
+    res = optimize_pdf(src, out, params)
+    size = res["size"]
+    assert "scaleImages" in res["appliedFixes"]
+    assert size["keptInput"] is False and size["outputBytes"] == out.stat().st_size < src.stat().st_size
+    saved = size["bytesSaved"]
+    assert saved["images"] > 0.5 * saved["total"] > 0
+    assert set(saved) == {"images", "fonts", "content", "color", "metadata", "structure", "total"}
+    assert sum(v for k, v in saved.items() if k != "total") == saved["total"]
+
+
+@pytest.mark.parametrize(("preset", "floor"), [("opt_print", 0.97), ("opt_screen", 0.9)])
+def test_quality_guard_built_in_presets(tmp_path: Path, preset: str, floor: float) -> None:
+    """At 150 dpi the optimized page stays within an SSIM bound of the original; text stays text;
+    no page or image is dropped."""
+    from printgate.core import library
+    from printgate.core.processing.quality import pdf_ssim
+
+    src = _photo_pdf(tmp_path / "photo.pdf", px=2400, inches=3.0)
+    out = tmp_path / "o.pdf"
+    params = next(p for p in library.builtins("preset") if p["id"] == preset)["params"]["pdf"]
+    res = optimize_pdf(src, out, params)
+    assert res["sizeBytes"] < src.stat().st_size
+    assert pdf_ssim(src, out, dpi=150) > floor
+    with pymupdf.open(src) as a, pymupdf.open(out) as b:
+        assert len(a) == len(b)
+        assert b[0].get_text().strip() == a[0].get_text().strip() == "Price list 2026"
+        assert len(b[0].get_images()) == len(a[0].get_images()) == 1

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 
 from printgate.core.errors import UnreadableFile
 from printgate.core.render import render_proofs
@@ -57,12 +57,21 @@ def test_marked_findings_change_the_proof_where_they_are(make_pdf, tmp_path: Pat
         pad = 7 * MM
         img_px = _pixel_box(marked, image_rect, 200, 72, pad)
         hair_px = _pixel_box(marked, hair_rect, 200, 72, pad)
-        # every changed pixel is near one of the two marked boxes
-        left = min(img_px[0], hair_px[0]) - 8
-        right = max(img_px[2], hair_px[2]) + 8
-        top = min(img_px[1], hair_px[1]) - 8
-        bottom = max(img_px[3], hair_px[3]) + 8
-        assert left <= bbox[0] and bbox[2] <= right and top <= bbox[1] and bbox[3] <= bottom
+        # every changed pixel is near one of the two marked boxes or on the tag naming its check
+        tags = {m["checkId"]: m["tag"] for m in marked["marks"]}
+        assert set(tags) == {"image_low_resolution", "stroke_too_thin"}
+        allowed = Image.new("L", a.size, 0)
+        paint = ImageDraw.Draw(allowed)
+        for box in (img_px, hair_px):
+            paint.rectangle((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8), fill=255)
+        for tag in tags.values():
+            paint.rectangle((tag[0] - 2, tag[1] - 2, tag[2] + 2, tag[3] + 2), fill=255)  # anti-aliased edge
+        changed = diff.convert("L").point(lambda v: 255 if v else 0)
+        assert ImageChops.subtract(changed, allowed.crop(body)).getbbox() is None
+        # each tag sits against its mark: over the same columns, right above it or right below it
+        for box, tag in ((img_px, tags["image_low_resolution"]), (hair_px, tags["stroke_too_thin"])):
+            assert tag[0] < box[2] and box[0] < tag[2]
+            assert abs(tag[3] - box[1]) <= 12 or abs(tag[1] - box[3]) <= 12
         # the image outline is orange-ish on its edge
         r, g, bl = b.getpixel((img_px[0] + 1, (img_px[1] + img_px[3]) // 2))
         assert r > 200 and 80 < g < 200 and bl < 80

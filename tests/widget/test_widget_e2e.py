@@ -396,6 +396,44 @@ def test_soft_proof_must_be_approved_before_the_cart_unlocks(
     assert api(widget_server, pk, "GET", f"/element/jobs/{status['jobId']}").json()["canProceed"] is True
 
 
+def test_soft_proof_is_the_printed_file_readable_on_phone_and_desktop_and_enlarges(
+        page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
+    """Issue 11, hole 7: the proof is the proof step's render (not the upload's thumbnail), fits the
+    widget on a desktop and on a phone, and opens at full size on a tap."""
+    open_demo(page, widget_server, pk, "workflow=wf_business_cards")
+    page.set_input_files(".pg-zone[data-slot=Front] input[type=file]", str(business_card_pdf(tmp_path / "front.pdf")))
+    page.wait_for_selector(".pg-approve")
+    proof = events(page, "proof")[-1]["detail"]
+    url = proof["pages"][0]["url"]
+    assert "/proof-1.png" in url and "thumb" not in url  # rendered by the proof step
+    img = page.locator(".pg-proof-page img").first
+    img.wait_for()
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+    natural = img.evaluate("el => [el.naturalWidth, el.naturalHeight]")
+    assert natural[0] >= 900  # a card at 300 dpi: small text stays legible when enlarged
+    box, frame = img.bounding_box(), page.locator(".pg-proof").bounding_box()
+    assert box is not None and frame is not None
+    assert 300 <= box["width"] <= frame["width"]  # desktop: large, inside the widget
+    # Tap to enlarge: the full-size proof in a dialog; Escape closes it.
+    img.click()
+    zoom = page.locator(".pg-zoom")
+    zoom.wait_for()
+    assert zoom.get_attribute("role") == "dialog"
+    big = page.locator(".pg-zoom-img")
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=big.element_handle())
+    assert big.evaluate("el => el.getBoundingClientRect().width") == pytest.approx(natural[0], abs=2)
+    page.keyboard.press("Escape")
+    zoom.wait_for(state="detached")
+    # A phone: the proof shrinks to the screen's width.
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.wait_for_timeout(100)
+    phone = img.bounding_box()
+    assert phone is not None and 200 <= phone["width"] <= 375
+    img.click()
+    page.locator(".pg-zoom-close").click()
+    assert page.locator(".pg-zoom").count() == 0
+
+
 def test_several_files_with_real_upload_progress_and_remove_one(
         page: Any, widget_server: Server, pk: str, tmp_path: Path) -> None:
     """wf_photo takes 1 to 10 images: one drop target, several files, a progress bar per upload."""

@@ -274,13 +274,17 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
             output_bytes = out.stat().st_size
             _measure_last(applied, output_bytes)
             size = size_report(input_bytes, output_bytes, applied, bleed_images=doc.bleed_images_added)
+            moved = {i + 1: list(m) for i, m in sorted(doc.page_transforms.items())}
         finally:
             doc.close()
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(out), dst)
     log.info("autofix %s: applied %s; %s", src.name, [a["strategy"] for a in applied],
              size["reason"] or f"size {size['ratio']}x")
-    return {"outcome": "fixed", "applied": _finish(applied), "skipped": skipped, "output": dst, "size": size}
+    # ``pageTransforms``: page number -> the matrix that maps the upload's user space onto the fixed
+    # file's (rotation baked in, a tool's move of the page origin), for rectangles a report measured.
+    return {"outcome": "fixed", "applied": _finish(applied), "skipped": skipped, "output": dst, "size": size,
+            "pageTransforms": moved}
 
 
 def _run_raster(src: Path, dst: Path, report: dict, profile: dict | None, items: list[str] | None) -> dict[str, Any]:

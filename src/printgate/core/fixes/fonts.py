@@ -21,7 +21,7 @@ import pikepdf
 
 from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
-from printgate.core.fixes.outline import Outliner, Unsupported
+from printgate.core.fixes.outline import Outliner, Unsupported, mark_text_runs, text_runs
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
 
@@ -233,10 +233,21 @@ def outline_text(doc: WorkDoc, req: FixRequest) -> str | FixResult:
     shared = _outline_shared(doc, fonts)
     if shared is not None:
         return shared
+    # Ghostscript writes bare paths: read the text runs first, to mark them again afterwards (the
+    # size and safe-zone checks judge outlined text as they judged the text).
+    try:
+        runs = text_runs(doc.as_file())
+    except Exception as exc:  # MuPDF could not read the text: without its geometry, no outlining
+        raise FixSkipped(f"the text could not be measured before outlining ({type(exc).__name__})") from exc
     _rewrite(doc, "outline", ["-dNoOutputFonts"], have)
     left = fonts_in(doc.pdf)
     if left:
         raise FixSkipped("Ghostscript left fonts in the file: " + ", ".join(sorted({f.name for f in left})))
+    try:
+        mark_text_runs(doc.pdf, runs)
+    except Unsupported as exc:
+        raise FixSkipped(f"the outlined text could not be kept measurable ({exc})") from exc
+    doc.dirty = True
     return f"converted text in {len(fonts)} font(s) to outlines (one path per glyph occurrence)"
 
 

@@ -54,30 +54,148 @@ class _Run:
 
 
 def optimize_pdf(src: Path, dst: Path, params: dict) -> dict[str, Any]:
-    """Apply ``params`` (the ``pdf`` namespace) to ``src`` and write ``dst``; ``{}`` rebuilds streams only."""
+    """Apply ``params`` (the ``pdf`` namespace) to ``src`` and write ``dst``; ``{}`` rebuilds streams only.
+
+    The result is never bigger than ``src`` for what only saves bytes (image scaling, compression,
+    stripping, a rebuild): then the input is kept and ``size.reason`` says so. What the request
+    demands beyond saving bytes (colour conversion, an output intent, outlines, boxes...) is delivered
+    even when it grows the file, after a second build without the size-only options, whichever is
+    smaller; ``size.grewBecause`` names what grew it.
+    """
     params = dict(params or {})
     src, dst = Path(src), Path(dst)
     if dst.resolve() == src.resolve():
         raise ValueError("dst must differ from src: the source file is never modified")
     with tempfile.TemporaryDirectory(prefix="printgate-opt-") as tmp:
-        doc = WorkDoc(src, Path(tmp))
-        run = _Run(doc)
-        run.intent = _requested_intent(params)
-        try:
-            for key in params:
-                if key not in _ORDER:
-                    run.skipped.append({"name": key, "reason": "unknown optimize option"})
-            for key in _ORDER:
-                if key in params:
-                    _dispatch(run, key, params[key])
-            doc.keep_encryption = False
-            out = Path(tmp) / "optimized.pdf"
-            doc.save(out, object_streams=True)
-        finally:
-            doc.close()
+        out = Path(tmp) / "optimized.pdf"
+        run = _optimize_once(src, out, params, Path(tmp) / "a")
+        in_bytes = src.stat().st_size
+        if out.stat().st_size > in_bytes:
+            demanded = _demanded_only(params)
+            if demanded is not None and any(not _size_only(n) for n in run.applied):
+                second = Path(tmp) / "demanded.pdf"
+                run2 = _optimize_once(src, second, demanded, Path(tmp) / "b", object_streams=False)
+                if second.stat().st_size < out.stat().st_size:
+                    reason = "not applied: it made the file bigger; the file was rebuilt without it"
+                    run2.skipped.extend({"name": n, "reason": reason} for n in run.applied if _size_only(n))
+                    run2.skipped.extend(s for s in run.skipped if s not in run2.skipped)
+                    run, out = run2, second
+        size = _guard_size(src, out, run)
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(out), dst)
-    return {"appliedFixes": run.applied, "skippedFixes": run.skipped, "sizeBytes": dst.stat().st_size}
+    return {"appliedFixes": run.applied, "skippedFixes": run.skipped, "sizeBytes": dst.stat().st_size, "size": size}
+
+
+def _optimize_once(src: Path, out: Path, params: dict, workdir: Path, *, object_streams: bool = True) -> _Run:
+    workdir.mkdir(parents=True, exist_ok=True)
+    doc = WorkDoc(src, workdir)
+    run = _Run(doc)
+    run.intent = _requested_intent(params)
+    try:
+        for key in params:
+            if key not in _ORDER:
+                run.skipped.append({"name": key, "reason": "unknown optimize option"})
+        for key in _ORDER:
+            if key in params:
+                _dispatch(run, key, params[key])
+        doc.keep_encryption = False
+        doc.save(out, object_streams=object_streams)
+    finally:
+        doc.close()
+    return run
+
+
+# What only saves bytes: when the result is bigger anyway, the input is the better answer.
+_SIZE_ONLY = ("scaleImages", "compression", "grayTo1Bit", "strip.thumbnails", "strip.privateData",
+              "strip.alternateImages")
+
+
+def _size_only(name: str) -> bool:
+    return name.startswith(_SIZE_ONLY)
+
+
+def _demanded_only(params: dict) -> dict | None:
+    """``params`` without its size-only options; None when nothing else is asked."""
+    kept = {k: v for k, v in params.items() if not _size_only(k) and k != "strip"}
+    strip = {k: v for k, v in (params.get("strip") or {}).items() if not _size_only(f"strip.{k}")} \
+        if isinstance(params.get("strip"), dict) else {}
+    if strip:
+        kept["strip"] = strip
+    return kept or None
+
+
+def _guard_size(src: Path, out: Path, run: _Run) -> dict[str, Any]:
+    """Bytes in and out, saved per category; keeps the input when nothing demanded grew the file."""
+    in_bytes, out_bytes = src.stat().st_size, out.stat().st_size
+    before, after = byte_breakdown(src), byte_breakdown(out)
+    size: dict[str, Any] = {"inputBytes": in_bytes, "outputBytes": out_bytes, "keptInput": False}
+    if out_bytes > in_bytes:
+        demanded = [name for name in run.applied if not _size_only(name)]
+        if demanded:
+            size["grewBecause"] = demanded
+        else:
+            reason = (f"the result was {out_bytes - in_bytes:,} bytes bigger than the input "
+                      f"({in_bytes:,} bytes): the input is kept unchanged")
+            run.skipped.extend({"name": name, "reason": f"not applied: {reason}"} for name in run.applied)
+            run.applied.clear()
+            shutil.copyfile(src, out)
+            size.update(outputBytes=in_bytes, keptInput=True, reason=reason)
+            after = before
+    saved = {key: before.get(key, 0) - after.get(key, 0) for key in _CATEGORIES}
+    saved["total"] = in_bytes - size["outputBytes"]
+    size["bytesSaved"] = saved
+    return size
+
+
+_CATEGORIES = ("images", "fonts", "content", "color", "metadata", "structure")
+
+
+def byte_breakdown(path: Path) -> dict[str, int]:
+    """Stored (compressed) bytes of ``path`` by category; ``structure`` is everything else in the file."""
+    totals = dict.fromkeys(_CATEGORIES, 0)
+    try:
+        pdf = pikepdf.open(path)
+    except Exception:
+        totals["structure"] = path.stat().st_size
+        return totals
+    with pdf:
+        fonts_, contents, colors = set(), set(), set()
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                continue
+            if obj.get("/Type") == pikepdf.Name.FontDescriptor:
+                for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                    if key in obj and obj[key].is_indirect:
+                        fonts_.add(obj[key].objgen)
+            if obj.get("/DestOutputProfile") is not None and obj.DestOutputProfile.is_indirect:
+                colors.add(obj.DestOutputProfile.objgen)
+        for page in pdf.pages:
+            found = page.obj.get("/Contents")
+            for item in (found if isinstance(found, pikepdf.Array) else [found] if found is not None else []):
+                if item.is_indirect:
+                    contents.add(item.objgen)
+        streams = 0
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            length = len(obj.read_raw_bytes())
+            streams += length
+            subtype = obj.get("/Subtype")
+            if subtype == pikepdf.Name.Image:
+                key = "images"
+            elif obj.objgen in fonts_:
+                key = "fonts"
+            elif obj.objgen in contents or subtype == pikepdf.Name.Form:
+                key = "content"
+            elif obj.objgen in colors or ("/N" in obj and "/Alternate" in obj):
+                key = "color"
+            elif obj.get("/Type") == pikepdf.Name.Metadata:
+                key = "metadata"
+            else:
+                key = "structure"
+            totals[key] += length
+    totals["structure"] += max(0, path.stat().st_size - streams)
+    return totals
 
 
 def _enabled(value: Any) -> bool:
@@ -369,7 +487,7 @@ def _scale_images(doc: WorkDoc, value: Any) -> None:
     uses: dict[tuple[int, int], list] = {}
     for placement in image_placements(pdf, list(range(len(pdf.pages)))):
         uses.setdefault(placement.image.objgen, []).append(placement)
-    done, unsupported = 0, 0
+    done, unsupported, grew = 0, 0, 0
     for placements in uses.values():
         image = placements[0].image
         kind = _image_class(image)
@@ -387,14 +505,42 @@ def _scale_images(doc: WorkDoc, value: Any) -> None:
         nw, nh = max(1, min(w, round(w * t / dpi_x))), max(1, min(h, round(h * t / dpi_y)))
         if (nw, nh) == (w, h):
             continue
-        if images.resample_image(pdf, image, nw, nh):
-            done += 1
-        else:
+        saved = _snapshot(image)
+        if not images.resample_image(pdf, image, nw, nh):
             unsupported += 1
+        elif len(image.read_raw_bytes()) > len(saved[0]):
+            _restore(image, saved)  # fewer pixels stored bigger (a tight JPEG re-encoded): keep the original
+            grew += 1
+        else:
+            done += 1
     if not done:
         raise FixSkipped("no image above the minimum resolution could be resampled"
-                         + (f" ({unsupported} unsupported: 1-bit, indexed or special colour spaces)" if unsupported else ""))
+                         + (f" ({unsupported} unsupported: 1-bit, indexed or special colour spaces)" if unsupported else "")
+                         + (f" ({grew} kept: resampled they were bigger)" if grew else ""))
     doc.dirty = True
+
+
+_IMAGE_KEYS = ("/Filter", "/DecodeParms", "/Decode", "/Width", "/Height", "/BitsPerComponent", "/ColorSpace")
+
+
+def _snapshot(image: Any) -> tuple[bytes, dict[str, Any], tuple[bytes, dict[str, Any], None] | None]:
+    smask = image.get("/SMask")
+    keys = {k: image[k] for k in _IMAGE_KEYS if k in image}
+    inner = (bytes(smask.read_raw_bytes()), {k: smask[k] for k in _IMAGE_KEYS if k in smask}, None) \
+        if isinstance(smask, pikepdf.Stream) else None
+    return bytes(image.read_raw_bytes()), keys, inner
+
+
+def _restore(image: Any, saved: tuple[bytes, dict[str, Any], Any]) -> None:
+    raw, keys, smask = saved
+    image.write(raw, filter=keys.get("/Filter"), decode_parms=keys.get("/DecodeParms"))
+    for key in _IMAGE_KEYS:
+        if key in keys:
+            image[key] = keys[key]
+        elif key in image:
+            del image[key]
+    if smask is not None and image.get("/SMask") is not None:
+        _restore(image.SMask, smask)
 
 
 def _compression(run: _Run, value: Any) -> None:

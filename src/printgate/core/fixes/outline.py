@@ -27,6 +27,11 @@ import pikepdf
 import pymupdf
 
 from printgate.core.fixes._content import IDENTITY, Matrix, as_matrix, multiply
+from printgate.core.preflight.pdf.textgeom import OUTLINED_TEXT_KEY
+
+# The em box recorded for outlined text: what the preflight measures for live text (advance width
+# by -0.2 .. 0.8 em), so the size and safe-zone checks judge outlined text as they judged the text.
+_EM_LOW, _EM_HIGH = -0.2, 0.8
 
 
 class Unsupported(Exception):
@@ -448,6 +453,10 @@ class Outliner:
                 form.BBox = pikepdf.Array([math.floor(bbox[0]) - 1, math.floor(bbox[1]) - 1,
                                            math.ceil(bbox[2]) + 1, math.ceil(bbox[3]) + 1])
                 form.Matrix = pikepdf.Array([0.001, 0, 0, 0.001, 0, 0])
+                # Still text for the size and safe-zone checks: the glyph's box in em (form space).
+                form[OUTLINED_TEXT_KEY] = pikepdf.Dictionary(Box=pikepdf.Array([
+                    round(min(0.0, bbox[0] / 1000), 4), round(min(_EM_LOW, bbox[1] / 1000), 4),
+                    round(bbox[2] / 1000, 4), round(max(_EM_HIGH, bbox[3] / 1000), 4)]))
                 shape = self.pdf.make_indirect(form)
                 self.names[key] = f"/g{_base36(len(self.names))}"
                 self.stats.glyph_shapes += 1
@@ -538,3 +547,95 @@ def _refuse_annotation_fonts(pdf: pikepdf.Pdf) -> None:
                 for stream in streams:
                     if isinstance(stream, pikepdf.Stream) and "/Font" in (stream.get("/Resources") or {}):
                         raise Unsupported("an annotation shows text")
+
+
+# --- outlined text stays text for the checks ---------------------------------------------------
+#
+# Outlining changes how text is drawn, not its size or place: the size and safe-zone checks must
+# judge it after the fix as before. The shared outliner marks each glyph form (above); for
+# Ghostscript's outliner, which writes bare paths, the text runs are read before it runs
+# (:func:`text_runs`) and put back afterwards as marks (:func:`mark_text_runs`): an empty form with
+# the same key placed once per run, which paints nothing.
+
+TextRun = tuple[float, float, float, float, float, float]  # em box -> user space (relative to the MediaBox corner)
+
+
+def text_runs(path: Path) -> list[list[TextRun]]:
+    """Per page, the visible text runs MuPDF sees: each as the matrix that maps the unit em box
+    ``[0 -0.2 1 0.8]`` onto the run (its height is the font size, its width the run's length)."""
+    pages: list[list[TextRun]] = []
+    with pymupdf.open(path) as fdoc:
+        for page in fdoc:
+            to_pdf = ~page.transformation_matrix
+            corner = page.mediabox  # in PDF user space: (x0, y0) is the MediaBox's lower-left corner
+            runs: list[TextRun] = []
+            for span in page.get_texttrace():
+                size = float(span.get("size") or 0)
+                chars = span.get("chars") or ()
+                if span.get("type") == 3 or size <= 0 or not chars:
+                    continue  # invisible text (render mode 3) has no appearance to judge
+                origin = pymupdf.Point(chars[0][2]) * to_pdf
+                ahead = (pymupdf.Point(chars[0][2]) + pymupdf.Point(span["dir"])) * to_pdf
+                ux, uy = ahead.x - origin.x, ahead.y - origin.y
+                norm = math.hypot(ux, uy) or 1.0
+                ux, uy = ux / norm, uy / norm
+                vx, vy = -uy, ux
+                r = pymupdf.Rect(span["bbox"])
+                along = [((p * to_pdf).x - origin.x) * ux + ((p * to_pdf).y - origin.y) * uy
+                         for p in (r.tl, r.tr, r.bl, r.br)]
+                x0, x1 = min(along) / size, max(along) / size
+                width = max(x1 - x0, 0.01)
+                ox, oy = origin.x + x0 * size * ux - corner.x0, origin.y + x0 * size * uy - corner.y0
+                runs.append((width * size * ux, width * size * uy, size * vx, size * vy, ox, oy))
+            pages.append(runs)
+    return pages
+
+
+def mark_text_runs(pdf: pikepdf.Pdf, pages: list[list[TextRun]]) -> int:
+    """Put :func:`text_runs` back on the pages as outlined-text marks; returns how many."""
+    if len(pages) != len(pdf.pages):
+        raise Unsupported("the page count changed while outlining")
+    mark: pikepdf.Object | None = None
+    placed = 0
+    for page, runs in zip(pdf.pages, pages, strict=True):
+        if not runs:
+            continue
+        if mark is None:
+            form = pikepdf.Stream(pdf, b"")
+            form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+            form.BBox = pikepdf.Array([0, _EM_LOW, 1, _EM_HIGH])
+            form[OUTLINED_TEXT_KEY] = pikepdf.Dictionary(Box=pikepdf.Array([0, _EM_LOW, 1, _EM_HIGH]))
+            mark = pdf.make_indirect(form)
+        box = page.mediabox
+        cx, cy = float(box[0]), float(box[1])
+        resources = page.obj.get("/Resources")
+        if resources is None:
+            resources = page.obj.Resources = pikepdf.Dictionary()
+        xobjects = resources.get("/XObject")
+        if xobjects is None:
+            xobjects = resources.XObject = pikepdf.Dictionary()
+        name, n = "/PGtext", 0
+        while name in xobjects and xobjects[name].objgen != mark.objgen:
+            n += 1
+            name = f"/PGtext{n}"
+        xobjects[name] = mark
+        body = "\n".join(
+            f"q {_sig(a)} {_sig(b)} {_sig(c)} {_sig(d)} {_num(e + cx)} {_num(f + cy)} cm {name} Do Q"
+            for a, b, c, d, e, f in runs)
+        page.contents_add(pikepdf.Stream(pdf, body.encode()), prepend=True)
+        placed += len(runs)
+    return placed
+
+
+def has_text_marks(pdf: pikepdf.Pdf) -> bool:
+    """Does a page paint outlined-text marks (directly, or in a form one level down)?"""
+    def xobjects(holder: Any) -> list[Any]:
+        resources = holder.get("/Resources")
+        found = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        return list(found.values()) if isinstance(found, pikepdf.Dictionary) else []
+
+    for page in pdf.pages:
+        for xo in xobjects(page.obj):
+            if OUTLINED_TEXT_KEY in xo or any(OUTLINED_TEXT_KEY in sub for sub in xobjects(xo)):
+                return True
+    return False

@@ -355,13 +355,7 @@ def set_pdf_version(doc: WorkDoc, req: FixRequest) -> str:
         return f"raised the PDF version from {current[0]}.{current[1]} to {text}"
     # Going down: let Ghostscript rewrite features the old version lacks (transparency below 1.4,
     # object streams below 1.5); then pin the header.
-    src = doc.as_file()
-    out = doc.temp_path("version")
-    try:
-        gs.pdfwrite(src, out, compatibility=text)
-    except ExternalToolError as exc:
-        raise FixSkipped(str(exc)) from exc
-    doc.replace(out)
+    _rewrite_keeping_text(doc, "version", text, [])
     doc.force_version = text
     return f"rewrote the file as PDF {text} (was {current[0]}.{current[1]})"
 
@@ -380,18 +374,41 @@ def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
         options += ["-sColorConversionStrategy=CMYK", "-sProcessColorModel=DeviceCMYK"]
         if profile is not None:
             options.append(f"-sOutputICCProfile={profile.path}")
-    src = doc.as_file()
-    out = doc.temp_path("flat")
-    try:
-        gs.pdfwrite(src, out, compatibility="1.3", options=options)
-    except ExternalToolError as exc:
-        raise FixSkipped(str(exc)) from exc
-    doc.replace(out)
+    _rewrite_keeping_text(doc, "flat", "1.3", options)
     # The flattened content is valid 1.4; keep the header inside the usual 1.4-1.7 print range.
     doc.min_version = "1.4"
     doc.dirty = True
     return (f"flattened transparency: Ghostscript composited transparent pages into opaque "
             f"{'CMYK' if cmyk else 'RGB'} content at {dpi} dpi (text on those pages is rasterised)")
+
+
+def _rewrite_keeping_text(doc: WorkDoc, stem: str, compatibility: str, options: list[str]) -> None:
+    """Ghostscript rewrite that may rasterise text (flattening below PDF 1.4): the text runs are read
+    first and put back as outlined-text marks, so the size and safe-zone checks still judge that
+    text. Text already outlined (its marks would not survive the rewrite) is left alone."""
+    from printgate.core.fixes.outline import Unsupported, has_text_marks, mark_text_runs, text_runs
+
+    if has_text_marks(doc.pdf):
+        raise FixSkipped("the text was outlined: a Ghostscript rewrite would drop what keeps it measurable")
+    src = doc.as_file()
+    try:
+        runs = text_runs(src)
+    except Exception as exc:
+        raise FixSkipped(f"the text could not be measured before the rewrite ({type(exc).__name__})") from exc
+    out = doc.temp_path(stem)
+    try:
+        gs.pdfwrite(src, out, options, compatibility=compatibility)
+    except ExternalToolError as exc:
+        raise FixSkipped(str(exc)) from exc
+    with pikepdf.open(out) as check:
+        if len(check.pages) != len(runs):
+            raise FixSkipped("Ghostscript changed the page count; the file was left unchanged")
+    doc.replace(out)
+    try:
+        mark_text_runs(doc.pdf, runs)
+    except Unsupported as exc:
+        raise FixSkipped(f"the rewritten text could not be kept measurable ({exc})") from exc
+    doc.dirty = True
 
 
 def _normalize_content(pdf: pikepdf.Pdf, container: Any) -> bool:

@@ -85,11 +85,30 @@ class WorkDoc:
         """
         old = self.pdf
         new = open_pdf(Path(new_path))  # a broken tool output fails here, not later
+        self._record_moves(old, new)
         changed = _carry_document_metadata(old, new)
         old.close()
         self._pdf = new
         self._path = Path(new_path)
         self.dirty = changed
+
+    def _record_moves(self, old: pikepdf.Pdf, new: pikepdf.Pdf) -> None:
+        """Ghostscript moves a page whose MediaBox does not start at 0 0 (e.g. after bleed was added
+        around it) so that it does: the same art, another user space. The move is added to
+        :attr:`page_transforms`, so rectangles measured on the upload still land on the same art."""
+        if len(old.pages) != len(new.pages):
+            return
+        for index, (before, after) in enumerate(zip(old.pages, new.pages, strict=True)):
+            try:
+                a, b = [float(v) for v in before.mediabox], [float(v) for v in after.mediabox]
+            except (TypeError, ValueError, pikepdf.PdfError):
+                continue
+            same_size = abs((a[2] - a[0]) - (b[2] - b[0])) < 0.01 and abs((a[3] - a[1]) - (b[3] - b[1])) < 0.01
+            dx, dy = b[0] - a[0], b[1] - a[1]
+            if not same_size or (abs(dx) < 1e-6 and abs(dy) < 1e-6):
+                continue
+            m = self.page_transforms.get(index, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
+            self.page_transforms[index] = (m[0], m[1], m[2], m[3], m[4] + dx, m[5] + dy)
 
     def current_size(self) -> int:
         """Bytes of the current state as a file: free after an external tool (its output is the

@@ -152,10 +152,9 @@ def _proof_state(session: Session, job: Job, payload: dict[str, Any]) -> dict[st
     required = bool((job.params or {}).get("proofRequired"))
     if not soft.get("enabled") and not required:
         return None
+    # Only proofs rendered from the file as it will be printed (the intake's proof step), never a
+    # thumbnail of the upload: what the customer approves is what the press gets.
     pages = [{"fileId": f["id"], "page": p.get("page"), "url": p["url"]} for f in payload["files"] for p in f.get("proofs") or []]
-    if not pages:
-        # Before processing has rendered proofs, the intake renders are what the customer approves.
-        pages = [{"fileId": f["id"], "page": 1, "url": f["thumbnailUrl"]} for f in payload["files"] if f.get("thumbnailUrl")]
     answer = (job.params or {}).get("proof") or {}
     return {"approvalRequired": required, "approved": answer.get("approved"),
             "answeredAt": answer.get("at"), "message": soft.get("message"),
@@ -200,9 +199,14 @@ def element_status(session: Session, job: Job) -> dict[str, Any]:
 # ---------------------------------------------------------------- jobs and files
 
 
+# The channel ``create_intake_job`` gives the jobs the widget creates. A publishable key is public, so it
+# reaches only those: a workflow job the merchant's dashboard started (a re-run) is not the shopper's.
+WIDGET_CHANNEL = "store"
+
+
 def intake_job(session: Session, caller: Principal, job_id: str) -> Job:
     job = service.get_job(session, caller.account_id, job_id)
-    if job.kind != "workflow":
+    if job.kind != "workflow" or (not caller.is_secret and job.channel != WIDGET_CHANNEL):
         raise NotFound(f"Job not found: {job_id}")
     return job
 
@@ -211,7 +215,7 @@ def create_intake_job(session: Session, caller: Principal, workflow_id: str) -> 
     workflow = published_workflow(session, caller.account_id, workflow_id)
     rule = workflow_rule(session, caller.account_id, workflow)
     accept = rule.get("accept") or []
-    spec = JobSpec(kind="workflow", sources=[], mode=caller.mode, channel="store", rule_id=rule.get("id"),
+    spec = JobSpec(kind="workflow", sources=[], mode=caller.mode, channel=WIDGET_CHANNEL, rule_id=rule.get("id"),
                    workflow_id=workflow["id"], on_fail=(accept[0].get("onFail") if accept else None) or "reject")
     return service.create_job(session, caller.account_id, spec, start=False)
 
@@ -231,8 +235,12 @@ def _intake_steps(entry: dict[str, Any], proof_pages: bool) -> list[dict[str, An
         steps.append({"type": "validate", "params": {"profile": [check.get("standard") or check.get("profile") or "auto"]}})
     elif check.get("type", "preflight") == "preflight" and check.get("enabled", True):
         steps.append({"type": "preflight", "params": {"profileId": check["profileId"]} if check.get("profileId") else None})
-    # The thumbnail needs page 1 only; a soft proof shows the first few pages.
+    # The thumbnail needs page 1 only; with a soft proof the first few pages are previewed too.
     steps.append({"type": "previews", "params": {"maxPages": INTAKE_PREVIEW_PAGES if proof_pages else 1, "dpi": 72}})
+    if proof_pages:
+        # The soft proof the customer approves: the first pages as they will be printed (the file
+        # after the profile's autofixes), with trim, bleed and safety lines and labelled findings.
+        steps.append({"type": "proof", "params": {"autofix": True, "maxPages": INTAKE_PREVIEW_PAGES}})
     return steps
 
 
@@ -281,7 +289,7 @@ def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name:
         file_type, mime_type = "other", upload.mime_type or "application/octet-stream"
     entry = _accept_for(rule, file_type, mime_type)
     position = max((t.position for t in tasks), default=-1) + 1
-    proof_pages = bool((workflow.get("softProof") or {}).get("enabled"))
+    proof_pages = bool((workflow.get("softProof") or {}).get("enabled") or (job.params or {}).get("proofRequired"))
     spec = SourceSpec(steps=_intake_steps(entry, proof_pages) if entry else [], file_ref=file_ref, name=name or upload.file_name,
                       slot=slot, on_fail=(entry or {}).get("onFail"),
                       profile_id=((entry or {}).get("check") or {}).get("profileId"))

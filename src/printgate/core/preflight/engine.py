@@ -32,7 +32,17 @@ log = logging.getLogger(__name__)
 
 PARALLEL_MIN_PAGES = 48
 MAX_PAGES = 10_000
-TIME_BUDGET_S = 120.0  # content analysis per file; later pages get geometry only
+# Content analysis per file, in seconds; later pages get geometry only. None: the settings'
+# ``analysis_budget_s``, derived from the intake job's timeout so this fallback runs before the kill.
+TIME_BUDGET_S: float | None = None
+
+
+def _time_budget_s() -> float:
+    if TIME_BUDGET_S is not None:
+        return TIME_BUDGET_S
+    from printgate.core.config import get_settings
+
+    return get_settings().analysis_budget_s
 
 
 def warm_up() -> None:
@@ -89,7 +99,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         tac = {i for i, cfg in enumerate(configs) if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
         tac_dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
         nworkers = _worker_count(workers, n)
-        deadline = time.monotonic() + TIME_BUDGET_S
+        deadline = time.monotonic() + _time_budget_s()
         if nworkers > 1:
             pdf.close()
             pages, extra_warnings = _extract_parallel(src, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
@@ -98,9 +108,9 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             extra_warnings = list(reader.warnings)
             extra_warnings += [str(w) for w in pdf.get_warnings()]
         extra_warnings = opened.warnings + extra_warnings  # qpdf's get_warnings() cleared them at open
-    except UnreadableFile:
-        raise
-    except (RecursionError, MemoryError) as exc:
+    except (UnreadableFile, MemoryError):
+        raise  # MemoryError: the job's memory cap; the runner gives the reason
+    except RecursionError as exc:
         raise UnreadableFile("The PDF is too deeply nested or too large to be analysed.") from exc
     finally:
         try:
@@ -123,6 +133,8 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             }
         )
     report = _evaluate(plan, doc, pages, ctx, source_name, configs)
+    if skipped_pages and report["outcome"] == "pass":
+        report["outcome"] = "warn"  # a page whose content was not checked is never a pass
     _refuse_unjudged(report, doc)
     return report
 
@@ -362,9 +374,11 @@ def _evaluate(
             return None
         except Exception as exc:  # one broken check must not sink the report
             log.exception("preflight check %s failed", spec.id)
-            skipped.setdefault(spec.id, f"check could not run ({type(exc).__name__})")
             errors.append({"code": "check_error", "checkId": spec.id, "message": str(exc)[:200]})
-            return None
+            # ...nor pass it: a check that could not judge the file is a finding at its action.
+            page = arg.page.page if isinstance(arg, PageContext) else None
+            return [Violation(page=page, rule_id="check_not_run", autofix=False, values={"check.title": spec.title},
+                              extra={"reason": f"check could not run ({type(exc).__name__})"})]
 
     page_specs = [s for s in specs if s.scope == "page"]
     for facts, cfg in zip(pages, configs, strict=False):

@@ -301,6 +301,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 # Messages for a rule id that needs its own words, not its check's (the check's stay the catalog's).
 RULE_MESSAGES: dict[str, dict[str, str]] = {
     # structure_integrity: a reconstruction that lost content, or compressed data that is broken.
+    "check_not_run": _m(
+        "Your file could not be checked for {check.title}, so it cannot be approved automatically.",
+        "Export the PDF again from your design application and upload the new file, or contact the shop.",
+    ),
     "content_lost": _m(
         "The file is damaged or incomplete; please export it again.",
         "Export the PDF again from your design application and upload the new file "

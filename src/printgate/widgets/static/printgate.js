@@ -1,8 +1,8 @@
 /*! printgate upload widget v1 | AGPL-3.0-or-later | https://github.com/printgate/printgate
  * Framework-free, hand-written ES2019, no build step. API-compatible with Filecheck's Element:
  *   var pg = Printgate('pk_…', {apiBase});
- *   var el = pg.elements.create('intake', {workflowId, jobId, locale, presentation, ui});
- *   el.on('status', fn); el.mount('#slot');
+ *   var el = pg.elements.create('intake', {workflowId, jobId, jobToken, locale, presentation, ui});
+ *   el.on('status', fn); el.mount('#slot');   el.jobToken(): the job's client token (resume with it)
  * and the plugin helper Printgate.mount({publishableKey, workflowId, ...}). window.Filecheck = Printgate.
  */
 (function (root) {
@@ -42,6 +42,7 @@
       autofixYes: 'We will fix this automatically.',
       preview: 'Preview of {name}',
       proofPage: 'Proof, page {n}',
+      proofEnlarge: 'Show the proof at full size',
       proofTitle: 'Check your proof',
       proofText: 'This is how your file will be printed. Please check it before you continue.',
       approve: 'Approve proof',
@@ -104,6 +105,7 @@
       autofixYes: 'Wir korrigieren das automatisch.',
       preview: 'Vorschau von {name}',
       proofPage: 'Proof, Seite {n}',
+      proofEnlarge: 'Proof in voller Größe zeigen',
       proofTitle: 'Proof prüfen',
       proofText: 'So wird Ihre Datei gedruckt. Bitte prüfen Sie sie, bevor Sie fortfahren.',
       approve: 'Proof freigeben',
@@ -247,14 +249,22 @@
   };
 
   // A small JSON client; errors carry {status, message} from printgate's {error, message} bodies.
-  function Client(base, pk) { this.base = base.replace(/\/+$/, ''); this.pk = pk; }
+  // Each job the widget creates comes with a client token (clientToken), sent back with every call on
+  // that job (Printgate-Job-Token): the publishable key alone does not reach a job.
+  function Client(base, pk) { this.base = base.replace(/\/+$/, ''); this.pk = pk; this.tokens = {}; }
+  Client.prototype.jobToken = function (id) { return (id && this.tokens[id]) || null; };
   Client.prototype.req = function (method, path, body) {
+    var self = this;
     var opts = { method: method, headers: { Authorization: 'Bearer ' + this.pk, Accept: 'application/json' } };
+    var onJob = /^\/element\/jobs\/([^\/?]+)/.exec(path);
+    var token = onJob && this.jobToken(decodeURIComponent(onJob[1]));
+    if (token) opts.headers['Printgate-Job-Token'] = token;
     if (body !== undefined) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(body); }
     return root.fetch(this.base + path, opts).then(function (res) {
       return res.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (data && data.clientToken && data.jobId) self.tokens[data.jobId] = data.clientToken;
         if (!res.ok) {
           var err = new Error((data && (data.message || data.detail)) || ('HTTP ' + res.status));
           err.status = res.status;
@@ -327,6 +337,7 @@
     var opts = this._opts;
     this._setLive(this.t('s_loading'));
     var jobId = opts.jobId;
+    if (jobId && opts.jobToken) this._api.tokens[jobId] = opts.jobToken;
     var loadJob = jobId ? this._api.req('GET', '/element/jobs/' + encodeURIComponent(jobId)) : Promise.resolve(null);
     this._ready = loadJob.then(function (payload) {
       var wf = (payload && payload.workflowId) || opts.workflowId;
@@ -424,6 +435,7 @@
   };
 
   P._jobId = function () { return this._payload ? this._payload.jobId : null; };
+  P.jobToken = function () { return this._api.jobToken(this._jobId()); };
 
   // ---- state -> status event
   P._status = function () {
@@ -503,7 +515,8 @@
     if (!id || this._es || this._pollTimer) return;
     var self = this;
     if (!this._sseBroken) {
-      var url = this._f.apiBase + '/element/jobs/' + encodeURIComponent(id) + '/events?key=' + encodeURIComponent(this._f.pk);
+      var url = this._f.apiBase + '/element/jobs/' + encodeURIComponent(id) + '/events?key=' + encodeURIComponent(this._f.pk) +
+        (this._api.jobToken(id) ? '&jobToken=' + encodeURIComponent(this._api.jobToken(id)) : '');
       var es = new root.EventSource(url);
       this._es = es;
       es.addEventListener('status', function (ev) {
@@ -1045,11 +1058,19 @@
     if (!proof) return;
     el.appendChild(h('h3', { class: 'pg-proof-title', text: this.t('proofTitle') }));
     el.appendChild(h('p', { text: proof.message || this.t('proofText') }));
-    el.appendChild(h('div', { class: 'pg-proof-pages' }, proof.pages.map(function (pg) {
-      return h('a', { href: pg.url, target: '_blank', rel: 'noopener', class: 'pg-proof-page' }, [
-        h('img', { src: pg.url, alt: self.t('proofPage', { n: pg.page }), loading: 'lazy' })
-      ]);
-    })));
+    el.appendChild(h('div', { class: 'pg-proof-pages' + (proof.pages.length === 1 ? ' pg-proof-one' : '') },
+      proof.pages.map(function (pg) {
+        // Fits the widget's width (phone or desktop); a tap or click shows it at full size.
+        return h('a', { href: pg.url, target: '_blank', rel: 'noopener', class: 'pg-proof-page',
+          title: self.t('proofEnlarge'),
+          onclick: function (e) {
+            if (e.ctrlKey || e.metaKey || e.shiftKey || e.button) return;  // a new tab, as asked
+            e.preventDefault();
+            self._zoomProof(pg);
+          } }, [
+          h('img', { src: pg.url, alt: self.t('proofPage', { n: pg.page }), loading: 'lazy' })
+        ]);
+      })));
     if (proof.approvalRequired && proof.approved !== true) {
       el.appendChild(h('div', { class: 'pg-proof-actions' }, [
         h('button', { type: 'button', class: 'pg-btn pg-primary pg-approve', 'data-focus': 'approve',
@@ -1058,6 +1079,31 @@
           onclick: function () { self.respondToProof(false); } }, [this.t('rejectProof')])
       ]));
     }
+  };
+
+  // The proof at full size over the page: scrolls and pans on a phone; Escape, the close button or
+  // a click beside the image closes it and gives the focus back to the page that opened it.
+  P._zoomProof = function (pg) {
+    var self = this;
+    var opener = (this._shadow && this._shadow.activeElement) || doc.activeElement;
+    this._closeProofZoom();
+    var close = function () { self._closeProofZoom(); if (opener && opener.focus) opener.focus(); };
+    var img = h('img', { src: pg.url, alt: this.t('proofPage', { n: pg.page }), class: 'pg-zoom-img' });
+    var box = h('div', { class: 'pg-zoom', role: 'dialog', 'aria-modal': 'true',
+      'aria-label': this.t('proofPage', { n: pg.page }),
+      onclick: function (e) { if (e.target === box) close(); },
+      onkeydown: function (e) { if (e.key === 'Escape') { e.preventDefault(); close(); } } }, [
+      h('button', { type: 'button', class: 'pg-btn pg-zoom-close', 'aria-label': this.t('close'), onclick: close }, ['\u00d7']),
+      h('div', { class: 'pg-zoom-scroll' }, [img])
+    ]);
+    this._root.appendChild(box);
+    this._zoomEl = box;
+    box.querySelector('.pg-zoom-close').focus();
+  };
+
+  P._closeProofZoom = function () {
+    if (this._zoomEl && this._zoomEl.parentNode) this._zoomEl.parentNode.removeChild(this._zoomEl);
+    this._zoomEl = null;
   };
 
   // ---------------------------------------------------------------- connectors
@@ -1160,10 +1206,11 @@
     if (cfg.customCss) doc.head.appendChild(h('style', { text: cfg.customCss }));
 
     var key = storageKey(cfg);
-    var resume = store('get', key);
+    var saved = (store('get', key) || '').split(' ');  // "jobId clientToken"
+    var resume = saved[0];
     var pg = Printgate(cfg.publishableKey, { apiBase: cfg.apiBase, agentId: cfg.agentId });
     var el = pg.elements.create('intake', {
-      workflowId: cfg.workflowId, jobId: resume || undefined, locale: cfg.locale,
+      workflowId: cfg.workflowId, jobId: resume || undefined, jobToken: saved[1] || undefined, locale: cfg.locale,
       presentation: cfg.presentation || 'inline', connector: cfg.connector, connectorId: cfg.connectorId,
       ui: Object.assign({}, cfg.ui || {}, cfg.elementTheme ? { theme: cfg.elementTheme } : {})
     });
@@ -1202,7 +1249,7 @@
       state.canProceed = !!st.canProceed;
       state.status = st.status;
       state.jobId = st.jobId;
-      if (st.jobId) store('set', key, st.jobId);
+      if (st.jobId) store('set', key, st.jobId + (el.jobToken() ? ' ' + el.jobToken() : ''));
       gate();
     });
     el.on('error', function (e) {

@@ -318,6 +318,8 @@ class DocumentReader:
             facts = self.page_facts(index, page, content, doc)
             facts.inspected = content
             return facts
+        except MemoryError:
+            raise  # the job's memory cap, not a hostile page: the job ends `error`
         except Exception as exc:  # hostile page dictionaries: report, don't crash
             facts = PageFacts(page=index + 1, media=(0.0, 0.0, 0.0, 0.0), crop=(0.0, 0.0, 0.0, 0.0),
                               bleed=None, trim=None, art=None, rotation=0)

@@ -33,6 +33,7 @@ from .streams import (
     parse_ops,
     read_stream_capped,
 )
+from .textgeom import OUTLINED_TEXT_KEY, edge_distance, outlined_text, text_distance
 
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
@@ -200,6 +201,9 @@ class PageWalker:
         self.iccs: set[str] = set()
         self.fonts: set[str] = set()
         self.transp: set[str] = set()
+        self.bases: list[Matrix] = [IDENTITY]
+        self.plain_forms: dict[tuple[int, int], Any] = {}  # outlined-text forms: (em box, plain_fill)
+        self.last_glyph: tuple[Any, Any, Any] = (None, None, None)
 
     # ---------------------------------------------------------------- recording
 
@@ -220,14 +224,8 @@ class PageWalker:
         elif cs.family == "ICCBased":
             self.iccs.add("(unnamed ICC profile)")
 
-    def _edge_distance(self, r: Rect) -> float | None:
-        e = self.edge
-        if r[2] <= e[0] or r[0] >= e[2] or r[3] <= e[1] or r[1] >= e[3]:
-            return None  # entirely outside the trim area (slug, marks)
-        return min(r[0] - e[0], r[1] - e[1], e[2] - r[2], e[3] - r[3])
-
     def _object_mark(self, kind: str, r: Rect) -> None:
-        d = self._edge_distance(r)
+        d = edge_distance(self.edge, r)
         if d is None or d < 0.5:
             return  # bleeding objects and backgrounds intentionally touch or cross the edge
         if self.obj_marks.wants(d):
@@ -310,6 +308,7 @@ class PageWalker:
 
     def run_page(self, page: pikepdf.Page, base: Matrix) -> None:
         f = self.facts
+        self.bases = [base]  # the default space of the content being walked (a pattern's reference)
         try:
             data = page_content_bytes(page.obj, f)
             problems: list[str] = []
@@ -321,6 +320,8 @@ class PageWalker:
             return
         except UnsupportedFilter:
             return  # recorded in f.unsupported_filters: the file is refused for that, not as damaged
+        except MemoryError:
+            raise  # the job's memory cap, not damage: the job ends `error` (printgate.worker.memory_cap)
         except Exception as exc:  # broken content stream: a finding, not a crash
             f.content_error = f"content stream could not be parsed ({type(exc).__name__})"
             return
@@ -333,6 +334,8 @@ class PageWalker:
             f.content_error = str(exc)
         except RecursionError:
             f.content_error = "content nested too deeply"
+        except MemoryError:
+            raise
         except Exception as exc:
             f.content_error = f"content stream could not be interpreted ({type(exc).__name__}: {exc})"[:200]
 
@@ -350,6 +353,7 @@ class PageWalker:
         fonts: dict[str, FontMetrics | None] = {}
         gstates: dict[str, tuple[tuple[str, Any], ...] | None] = {}
         spaces: dict[str, CS] = {}
+        glyphs: dict[str, tuple[Any, Any, Any]] = {}  # outlined glyph forms by name
         opcode = OPCODES.get
         for op, a in ops:
             code = opcode(op, 0)
@@ -503,7 +507,11 @@ class PageWalker:
                         g.tr = int(num(a[0]))
                 elif code == 32:  # Do
                     if a:
-                        self._do(g, resources, a[0], depth, geometry)
+                        glyph = glyphs.get(a[0]) if type(a[0]) is PName else None
+                        if glyph is not None:  # an outlined glyph met before in this stream
+                            outlined_text(self, g, glyph[0], glyph[1], glyph[2], geometry)
+                        elif self._do(g, resources, a[0], depth, geometry) and type(a[0]) is PName:
+                            glyphs[a[0]] = self.last_glyph
                 elif code == 33 and a:  # inline image
                     self._inline_image(g, a[0], resources, geometry)
 
@@ -524,7 +532,10 @@ class PageWalker:
                 try:
                     ops = self._ops(pat, key)
                     res = dict_get(pat, "/Resources") or resources
-                    self.walk(ops, res, GState(IDENTITY), depth + 1, geometry=False)
+                    # The pattern matrix maps the tile onto the default space of the content that
+                    # uses it: images and text in a tile are measured at the size they print.
+                    tile = mat_mul(matrix(dict_get(pat, "/Matrix")), self.bases[-1])
+                    self.walk(ops, res, GState(tile), depth + 1, geometry=False)
                 except BudgetExceeded:
                     raise
                 except Exception:
@@ -631,7 +642,7 @@ class PageWalker:
             stroke = g.tr in (1, 2, 5, 6)
             self.paint(g, rect, fill, stroke, text=True)
             if geometry:
-                d = self._edge_distance(rect)
+                d = text_distance(self.edge, self.facts.bleed, rect)
                 if d is not None and self.text_marks.wants(d):
                     self.text_marks.push(d, Mark("text", d, rect))
         return mat_mul((1, 0, 0, 1, tx, 0), tm)
@@ -656,10 +667,11 @@ class PageWalker:
         spaces = data.count(32)
         return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th
 
-    def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> None:
+    def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> bool:
+        """Paint an XObject; True when it was a plain outlined glyph (``self.last_glyph``)."""
         xobj = dict_get(dict_get(resources, "/XObject"), "/" + pdf_name(name))
         if xobj is None:
-            return
+            return False
         sub = pdf_name(dict_get(xobj, "/Subtype"))
         if sub == "Image":
             self._image(g, xobj, resources, geometry, inline=False)
@@ -669,7 +681,11 @@ class PageWalker:
             key = objkey(xobj)
             if key is not None and key in self.stack:
                 self.doc.warn("form XObject refers to itself (loop ignored)")
-                return
+                return False
+            marker = dict_get(xobj, OUTLINED_TEXT_KEY)
+            if marker is not None and outlined_text(self, g, xobj, key, marker, geometry):
+                self.last_glyph = (xobj, key, marker)
+                return True  # a plain glyph shape: judged as its text was, and not walked
             if key is not None:
                 self.stack.append(key)
             try:
@@ -679,7 +695,11 @@ class PageWalker:
                     res = resources
                 inner = g.copy()
                 inner.ctm = mat_mul(matrix(dict_get(xobj, "/Matrix")), g.ctm)
-                self.walk(ops, res, inner, depth + 1, geometry)
+                self.bases.append(inner.ctm)
+                try:
+                    self.walk(ops, res, inner, depth + 1, geometry)
+                finally:
+                    self.bases.pop()
             except (BudgetExceeded, RecursionError):
                 raise
             except UnsupportedFilter:
@@ -689,6 +709,7 @@ class PageWalker:
             finally:
                 if key is not None:
                     self.stack.pop()
+        return False
 
     def _image(self, g: GState, img: Any, resources: Any, geometry: bool, inline: bool) -> None:
         info = self.doc.image_info(img, resources)
