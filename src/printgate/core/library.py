@@ -96,7 +96,7 @@ _BUILTIN_PRESETS: list[dict[str, Any]] = [
     {
         "id": "opt_print", "name": "Print (300 dpi, keep quality)",
         "params": {"pdf": {"scaleImages": {"targetRes": {"bw": 1200, "gray": 300, "color": 300},
-                                            "minRes": {"bw": 1800, "gray": 450, "color": 450}},
+                                            "minRes": {"bw": 1200, "gray": 450, "color": 450}},
                            "strip": {"javascript": True, "thumbnails": True, "privateData": True}}},
     },
     {

@@ -52,6 +52,14 @@ def _spec() -> dict[str, Any]:
     for name in ("JobsPost", "JobsPreflightPost", "FixPost", "PreviewsPost", "JobsOptimizePost", "JobsValidatePost"):
         if "webhook" in schemas[name]["properties"]:
             schemas[name]["properties"]["webhook"] = copy.deepcopy(WEBHOOK_ANY)
+    # printgate's own: a workflow's split step can run in a job of its own too.
+    step_types = schemas["JobsPost"]["$defs"]["stepType"]["enum"]
+    if "split_pages" not in step_types:
+        step_types.append("split_pages")
+    # printgate's own: a one-off optimize names a library preset (``GET /optimize-presets``).
+    schemas["JobsOptimizePost"]["$defs"]["sourceObject"]["properties"]["presetId"] = {
+        "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$",
+        "description": "An optimize preset id; its params apply, with this source's params (if any) over them."}
     # Printgate's own store modules send these too (DECISIONS 8).
     order = schemas["OrderRequest"]["properties"]
     order["source"] = {"type": "string", "enum": ["wp", "shopify", "woocommerce", "opencart", "prestashop", "api"]}

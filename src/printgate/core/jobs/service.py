@@ -272,6 +272,9 @@ def refresh_task(session: Session, task: Task, phase: str | None = None) -> Task
     elif steps and all(s.status in RUN_TERMINAL for s in steps):
         task.status = "done" if any(s.status == "done" for s in steps) else "skipped"
     task.outcome = task_outcome(views) if task.status in RUN_TERMINAL else task.outcome
+    if task.status == RunStatus.DONE and task.outcome == "fail":
+        # A judging step that says why the file failed (validation: which standard, which clauses).
+        task.reason = next((s.reason for s in reversed(steps) if s.outcome == "fail" and s.reason), None)
     task.updated_at = utcnow()
     session.add(task)
     return task
@@ -311,7 +314,8 @@ def refresh_job(session: Session, job: Job) -> tuple[str, str]:
     job.outcome = job_outcome(views)
     if new == JobStatus.REJECTED:
         failing = next((t for t in tasks if t.status == RunStatus.ERROR and t.reason), None)
-        job.reason = failing.reason if failing else "One or more files did not pass preflight"
+        judged = next((t.reason for t in tasks if t.outcome == "fail" and t.reason), None)
+        job.reason = failing.reason if failing else judged or "One or more files did not pass preflight"
         if review == ReviewDecision.REJECT and failing is None:
             job.reason = "The shop reviewed the file and rejected it"
     elif new == JobStatus.REVIEW:
@@ -433,6 +437,20 @@ def after_processing(session: Session, job_id: str) -> None:
     job.wf_phase = "processing_failed" if failed else "processing_done"
     if failed:
         job.reason = f"Processing failed: {failed[0].reason}"
+    else:
+        # The workflow's Merge stage: one PDF or one ZIP of every file's output (or nothing to do).
+        from printgate.core.processing.merge import MergeFailed, merge_job
+
+        try:
+            merge_job(session, job, tasks_of(session, job.id, fresh=True))
+        except MergeFailed as exc:
+            job.wf_phase = "processing_failed"
+            job.reason = f"Processing failed: the outputs could not be merged: {exc}"
+        except Exception as exc:  # never leave the job in processing: say it, keep the files
+            session.rollback()
+            log.exception("merge crashed", extra={"job_id": job.id})
+            job.wf_phase = "processing_failed"
+            job.reason = f"Processing failed: internal error while merging the outputs ({type(exc).__name__})"
     job.modified_at = utcnow()
     session.add(job)
     session.commit()

@@ -139,7 +139,10 @@ def _fix_steps(raw: dict[str, Any], body: dict[str, Any], _index: int) -> list[d
 def _optimize_steps(raw: dict[str, Any], _body: dict[str, Any], index: int) -> list[dict[str, Any]]:
     if raw.get("params") == {}:
         raise BadRequest(f"sources.{index}.params: {{}} is invalid; omit params instead")
-    return [{"type": "optimize", "params": raw.get("params")}, {"type": "deliver"}]
+    params = dict(raw.get("params") or {})
+    if raw.get("presetId"):  # printgate's own: a library preset, with params (if any) over it
+        params["presetId"] = raw["presetId"]
+    return [{"type": "optimize", "params": params or None}, {"type": "deliver"}]
 
 
 def _validate_steps(raw: dict[str, Any], _body: dict[str, Any], _index: int) -> list[dict[str, Any]]:
@@ -164,6 +167,12 @@ def fix_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, bod
 
 @router.post("/jobs/optimize")
 def optimize_file(session: SessionDep, caller: SecretKey, dialect: StatusDialect, body: JsonBody) -> JSONResponse:
+    from printgate.core import library
+
+    for index, raw in enumerate(validate_body("JobsOptimizePost", body)["sources"]):
+        preset_id = raw.get("presetId")
+        if preset_id and library.find_item(session, "preset", preset_id, caller.account_id) is None:
+            raise BadRequest(f"sources.{index}.presetId: optimize preset not found: {preset_id}")
     return _one_off(session, caller, body, schema="JobsOptimizePost", kind="optimize", steps_for=_optimize_steps,
                     dialect=dialect, sync_by_default=True)
 
