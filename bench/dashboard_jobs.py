@@ -1,6 +1,7 @@
-"""The dashboard's Jobs page with 100,000 jobs in SQLite: server time p50/p95, CPU, transfer size.
+"""The dashboard's Jobs page with 100,000 jobs in SQLite or PostgreSQL: server time p50/p95, CPU, transfer size.
 
-Fills a fresh data dir's SQLite with ``--jobs`` jobs (one file each; a 10 % share of them in a second
+Fills a fresh data dir's SQLite (or, with ``--database-url`` / ``--start-postgres``, a fresh PostgreSQL
+database) with ``--jobs`` jobs (one file each; a 10 % share of them in a second
 account, interleaved; some auto-fixed) by bulk inserts, starts ``printgate serve --workers 0`` on it
 (the API alone, one uvicorn process) and a signed-in dashboard session, then requests
 ``/dashboard/jobs`` one at a time over loopback: the first page, a page 50,000 jobs deep (keyset
@@ -10,6 +11,12 @@ minimal HTML table. Each row prints wall-time p50/p95 (measured by the client, l
 the server process's CPU seconds beside the row's wall seconds.
 
     .venv/bin/python bench/dashboard_jobs.py [--jobs 100000] [--requests 300]
+    .venv/bin/python bench/dashboard_jobs.py --start-postgres      # a throwaway local cluster, as .ci/run starts one
+    .venv/bin/python bench/dashboard_jobs.py --database-url postgresql://postgres@127.0.0.1:5439/postgres
+
+``--database-url`` is an admin URL (as ``PRINTGATE_TEST_DATABASE_URL``): the bench creates its own
+database there and drops it afterwards. The peer reads the same database with the same driver family
+(``sqlite3`` / ``psycopg``).
 """
 
 from __future__ import annotations
@@ -19,19 +26,26 @@ import gzip
 import html
 import os
 import random
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     cpu_seconds,
+    descendants,
     load_average,
     machine,
     now_utc,
@@ -57,9 +71,22 @@ def _peer_app():  # type: ignore[no-untyped-def]
     db_path, account_id = os.environ["BENCH_DB"], os.environ["BENCH_ACCOUNT_ID"]
     app = FastAPI()
 
+    postgres = db_path.startswith("postgresql://")
+
+    local = threading.local()
+
+    def connect() -> Any:
+        if postgres:  # one kept connection per thread, as a pool would give (connecting costs ms in PostgreSQL)
+            import psycopg
+
+            if getattr(local, "conn", None) is None:
+                local.conn = _PgConnection(psycopg.connect(db_path, autocommit=True))
+            return local.conn
+        return sqlite3.connect(db_path)
+
     @app.get("/jobs", response_class=HTMLResponse)
     def jobs(after_c: str | None = None, after_id: str | None = None) -> str:  # sync, like the dashboard's
-        conn = sqlite3.connect(db_path)
+        conn = connect()
         try:
             args: list[Any] = [account_id]
             cursor = ""
@@ -88,6 +115,19 @@ def _peer_app():  # type: ignore[no-untyped-def]
     return app
 
 
+class _PgConnection:
+    """sqlite3's ``execute(sql, params)`` with ``?`` marks, on a psycopg connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), list(params))
+
+    def close(self) -> None:
+        """Kept open for the thread's next request."""
+
+
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
     if name == "peer_app":  # uvicorn dashboard_jobs:peer_app
         return _peer_app()
@@ -96,9 +136,66 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 
 # --- the data ------------------------------------------------------------------------------------
 
-def fill(data_dir: Path, count: int) -> tuple[str, str, str]:
+_POSTMASTER: int | None = None  # the local cluster's, when the bench started one: its backends' CPU is counted
+
+
+def db_pids() -> list[int]:
+    return [_POSTMASTER, *descendants(_POSTMASTER)] if _POSTMASTER else []
+
+
+@contextmanager
+def local_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free port, started as ``.ci/run`` starts one (trust auth,
+    fsync off); yields its admin URL and removes it afterwards."""
+    from _common import free_port
+
+    versions = sorted(Path("/usr/lib/postgresql").iterdir(), key=lambda p: [int(x) for x in p.name.split(".")])
+    bin_dir = versions[-1] / "bin"
+    root = Path(tempfile.mkdtemp(prefix="printgate-bench-pg-"))
+    port = free_port()
+    as_postgres = ["su", "postgres", "-c"] if os.geteuid() == 0 else ["sh", "-c"]
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    subprocess.run([*as_postgres, f"{bin_dir}/initdb -D {root}/data -A trust -U postgres"], check=True,
+                   capture_output=True)
+    subprocess.run([*as_postgres, f"{bin_dir}/pg_ctl -D {root}/data -o '-p {port} -k /tmp -c listen_addresses=127.0.0.1 "
+                                  f"-c fsync=off' -l {root}/log -w start"], check=True, capture_output=True)
+    global _POSTMASTER
+    _POSTMASTER = int((root / "data" / "postmaster.pid").read_text().split()[0])
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        _POSTMASTER = None
+        subprocess.run([*as_postgres, f"{bin_dir}/pg_ctl -D {root}/data -m fast stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def bench_database(admin_url: str) -> Iterator[str]:
+    """A fresh database on the server of ``admin_url``, dropped afterwards; yields its URL."""
+    import sqlalchemy as sa
+
+    name = f"printgate_bench_dash_{os.getpid()}"
+    admin = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        from printgate.core.db import reset_engine
+
+        reset_engine()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def fill(data_dir: Path, count: int, database_url: str | None = None) -> tuple[str, str, str]:
     """Bulk rows; returns (the bench account's id, a signed-in session token, a cursor 50,000 deep)."""
     os.environ["PRINTGATE_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     from sqlalchemy import insert
     from sqlmodel import Session
 
@@ -154,13 +251,18 @@ def fill(data_dir: Path, count: int) -> tuple[str, str, str]:
                 if steps:
                     conn.execute(insert(Step), steps)
                 jobs, tasks, steps = [], [], []
+    from sqlalchemy import text
+
+    if database_url:  # as autovacuum would soon: the planner's statistics of the freshly filled tables
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
     # The cursor of the page that starts half-way down the account's list.
     with engine.connect() as conn:
-        from sqlalchemy import text
 
         row = conn.execute(text("SELECT created_at, id FROM job WHERE account_id = :a ORDER BY created_at DESC, "
                                 "id DESC LIMIT 1 OFFSET :o"), {"a": mine.id, "o": mine_seen // 2}).one()
-        deep = (datetime.fromisoformat(str(row[0])), str(row[1]))
+        moment = row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(str(row[0]))
+        deep = (moment, str(row[1]))
         stored_deep = (str(row[0]), str(row[1]))
     print(f"inserted {count:,} jobs ({mine_seen:,} in {ACCOUNT!r}) with their files in "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
@@ -174,6 +276,8 @@ def run(client: httpx.Client, url: str, pids: list[int], n: int, warmup: int) ->
     for _ in range(warmup):
         client.get(url).raise_for_status()
     times, sizes = [], []
+    db = db_pids()
+    db0 = cpu_seconds(db)
     cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
@@ -183,7 +287,9 @@ def run(client: httpx.Client, url: str, pids: list[int], n: int, warmup: int) ->
         sizes.append(len(response.content))
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds(pids) - cpu0
+    db_cpu = cpu_seconds(db) - db0
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "wall_s": wall, "cpu_s": cpu,
+            "db_cpu_s": db_cpu,
             "cpu_ms_per_req": cpu * 1000 / n, "bytes": sizes[-1], "body": response.content}
 
 
@@ -192,15 +298,29 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=300, help="measured requests per row")
     parser.add_argument("--warmup", type=int, default=30)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="PostgreSQL admin URL: the bench makes (and drops) its own database there")
+    where.add_argument("--start-postgres", action="store_true", help="start a throwaway local PostgreSQL for the run")
     args = parser.parse_args()
+    if args.start_postgres:
+        with local_postgres() as admin_url, bench_database(admin_url) as url:
+            return measure(args, url)
+    if args.database_url:
+        with bench_database(args.database_url) as url:
+            return measure(args, url)
+    return measure(args, None)
 
+
+def measure(args: argparse.Namespace, database_url: str | None) -> int:
     tmp = tempfile.TemporaryDirectory(prefix="printgate-bench-dash-")
     data_dir = Path(tmp.name) / "data"
     data_dir.mkdir()
-    account_id, token, deep_cursor = fill(data_dir, args.jobs)
-    server = start_serve(data_dir=data_dir, workers=0, api_workers=1)
-    os.environ.update({"BENCH_DB": str(data_dir / "printgate.db"), "BENCH_ACCOUNT_ID": account_id})
+    account_id, token, deep_cursor = fill(data_dir, args.jobs, database_url)
+    server = start_serve(data_dir=data_dir, workers=0, api_workers=1,
+                         extra_env={"DATABASE_URL": database_url} if database_url else None)
+    os.environ.update({"BENCH_DB": database_url or str(data_dir / "printgate.db"), "BENCH_ACCOUNT_ID": account_id})
     peer = start_uvicorn("dashboard_jobs:peer_app", path="/jobs")
+    engine_name = "PostgreSQL" if database_url else "SQLite"
     rows: list[tuple[str, str, dict[str, Any]]] = []
     try:
         ours = httpx.Client(base_url=server.url, cookies={"pg_dashboard": token}, timeout=30)
@@ -218,7 +338,7 @@ def main() -> int:
         for label, path in scenarios:
             rows.append(("printgate", label, run(ours, path, pids, args.requests, args.warmup)))
         bare = httpx.Client(base_url=peer.url, timeout=30)
-        deep = f"/jobs?after_c={os.environ['BENCH_DEEP_C']}&after_id={os.environ['BENCH_DEEP_ID']}"
+        deep = "/jobs?" + urlencode({"after_c": os.environ["BENCH_DEEP_C"], "after_id": os.environ["BENCH_DEEP_ID"]})
         for label, path in (("first page", "/jobs"), ("page half-way down (cursor)", deep)):
             rows.append(("bare FastAPI peer", label, run(bare, path, peer.pids(), args.requests, args.warmup)))
         css = ours.get("/dashboard/static/dashboard.css").content
@@ -228,18 +348,24 @@ def main() -> int:
         server.stop()
         tmp.cleanup()
 
-    print(f"\n{now_utc()} · {machine()} · load {load_average()} · {args.jobs:,} jobs in SQLite · "
+    print(f"\n{now_utc()} · {machine()} · load {load_average()} · {args.jobs:,} jobs in {engine_name} · "
           f"{args.requests} sequential requests per row after {args.warmup} warm-up")
-    print(f"{'':20} {'page':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU s':>7} {'wall s':>7} {'CPU ms/req':>11} "
-          f"{'bytes':>7}")
+    print(f"{'':20} {'page':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU s':>7} {'DB CPU s':>9} {'wall s':>7} "
+          f"{'CPU ms/req':>11} {'bytes':>7}")
     for who, label, r in rows:
-        print(f"{who:20} {label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['cpu_s']:7.2f} {r['wall_s']:7.2f} "
+        db_cpu = f"{r['db_cpu_s']:9.2f}" if _POSTMASTER else f"{'(in app)' if not database_url else 'n/a':>9}"
+        print(f"{who:20} {label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['cpu_s']:7.2f} {db_cpu} {r['wall_s']:7.2f} "
               f"{r['cpu_ms_per_req']:11.2f} {r['bytes']:7,}")
+    print("CPU s: the serving process(es); DB CPU s: PostgreSQL's server processes (SQLite runs inside the app).")
     page = rows[0][2]["body"]
     print(f"\nJobs page transfer: {len(page):,} bytes of HTML ({len(gzip.compress(page)):,} gzipped; the app "
           f"serves it uncompressed), plus once, cacheable: dashboard.css {len(css):,} B "
           f"({len(gzip.compress(css)):,} gz), dashboard.js {len(js):,} B ({len(gzip.compress(js)):,} gz)")
-    save_results("dashboard_jobs", {"jobs": args.jobs, "requests": args.requests, "rows": [
+    first_visit = len(page) + len(css) + len(js)
+    print(f"First visit of the Jobs page, everything transferred: {first_visit:,} bytes "
+          f"({'under' if first_visit < 100_000 else 'OVER'} the 100 kB aim; no CDN, no fonts, no images)")
+    save_results(f"dashboard_jobs_{engine_name.lower()}", {"jobs": args.jobs, "requests": args.requests,
+                                                           "database": engine_name, "rows": [
         {"who": who, "page": label, **{k: v for k, v in r.items() if k != "body"}} for who, label, r in rows]})
     return 0
 

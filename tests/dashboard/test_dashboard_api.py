@@ -19,12 +19,15 @@ from tests.sdk_contract import gate_profile
 
 
 def test_every_page_needs_a_session(client: TestClient, instance: Instance) -> None:
-    for path in ("/dashboard/jobs", "/dashboard/review", "/dashboard/jobs/job_x", "/dashboard/users"):
+    for path in ("/dashboard/jobs", "/dashboard/review", "/dashboard/jobs/job_x", "/dashboard/users", "/dashboard/",
+                 "/dashboard/new", "/dashboard/library", "/dashboard/library/profiles/new", "/dashboard/settings",
+                 "/dashboard/settings/webhooks/we_x"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/dashboard/login?next=%2Fdashboard%2F"), path
     assert client.get("/dashboard/jobs/job_x/status.json").status_code == 401
-    assert client.get("/dashboard/", follow_redirects=False).headers["location"] == "/dashboard/jobs"
+    assert client.post("/dashboard/new/upload", headers={"Accept": "application/json"}).status_code == 401
+    assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/"
     # A forged cookie is no session.
     client.cookies.set("pg_dashboard", "not-a-session", path="/dashboard")
     assert client.get("/dashboard/jobs", follow_redirects=False).status_code == 303

@@ -60,7 +60,7 @@ def test_validation_answers_400_with_the_reason(client: TestClient, auth: dict[s
 def test_event_types_are_listed(client: TestClient, auth: dict[str, str]) -> None:
     types = client.get("/webhook-event-types", headers=auth).json()["eventTypes"]
     assert [t["type"] for t in types] == ["job.created", "job.completed", "job.reviewed", "job.processed",
-                                         "order.captured", "order.files_ready"]
+                                         "order.captured", "order.files_ready", "webhook.test"]
     assert [t["type"] for t in types if t["filecheck"]] == ["job.created", "job.completed"]
 
 

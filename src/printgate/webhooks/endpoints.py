@@ -234,6 +234,20 @@ def delete_endpoint(session: Session, ep: WebhookEndpoint) -> None:
     session.commit()
 
 
+def send_test_event(session: Session, ep: WebhookEndpoint, *, sent_by: str) -> str:
+    """One ``webhook.test`` event to this endpoint only, signed and logged as any delivery is;
+    returns the delivery's id. A disabled endpoint is a 409: enable it first."""
+    from printgate.webhooks.outbound import emit
+
+    if not ep.enabled:
+        raise Conflict("The endpoint is disabled: enable it first")
+    data = {"endpointId": ep.id, "sentBy": sent_by, "message": "A test event from printgate."}
+    filecheck_body = {"event": events.WEBHOOK_TEST, **data} if ep.format == "filecheck" else None
+    [delivery_id] = emit(session, events.WEBHOOK_TEST, ep.account_id, data, endpoints=[ep],
+                         filecheck_body=filecheck_body)
+    return delivery_id
+
+
 def endpoint_deliveries(session: Session, ep: WebhookEndpoint, *, limit: int = 50,
                         starting_after: str | None = None, status: str | None = None) -> list[OutboundDelivery]:
     query = select(OutboundDelivery).where(OutboundDelivery.endpoint_id == ep.id)

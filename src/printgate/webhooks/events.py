@@ -13,6 +13,7 @@ JOB_PROCESSED = "job.processed"
 JOB_REVIEWED = "job.reviewed"
 ORDER_CAPTURED = "order.captured"
 ORDER_FILES_READY = "order.files_ready"
+WEBHOOK_TEST = "webhook.test"
 
 ALL = "*"
 
@@ -21,8 +22,8 @@ ALL = "*"
 class EventType:
     name: str
     description: str
-    subject: str  # job | order: what ``data`` describes
-    signal: str  # the core signal it follows
+    subject: str  # job | order | endpoint: what ``data`` describes
+    signal: str  # the core signal it follows ("" for one sent on request)
     filecheck: bool = False  # documented by Filecheck (API.md §9); the rest are printgate's own
 
 
@@ -38,6 +39,8 @@ EVENT_TYPES: dict[str, EventType] = {e.name: e for e in (
               signals.ORDER_CAPTURED),
     EventType(ORDER_FILES_READY, "Every job of a captured order has finished: the print files can be "
               "fetched. Sent once per order.", "order", signals.JOB_PROCESSED),
+    EventType(WEBHOOK_TEST, "A test event a merchant sent to one endpoint (the dashboard's \"send test "
+              "event\"); sent to that endpoint only, whatever its filter.", "endpoint", ""),
 )}
 
 

@@ -1,4 +1,5 @@
-"""The dashboard's pages under ``/dashboard/``: sign-in, jobs, a job, the review queue, users.
+"""The dashboard's pages under ``/dashboard/``: sign-in, jobs, a job, the review queue; and the
+router that gathers every page (home, new job, library, settings are their own modules).
 
 Server-rendered (Jinja2, ``templates/``), CSS and a little script from ``static/`` (nothing from a
 CDN). Every page needs a signed-in user (else a redirect to the sign-in page) and shows only that
@@ -8,18 +9,12 @@ without it). ``printgate.widgets.room`` adds ``router`` and calls ``mount(app)``
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
-from starlette.datastructures import FormData
 
 from printgate.core.api.deps import SessionDep
 from printgate.core.clock import as_utc
@@ -27,151 +22,33 @@ from printgate.core.errors import Conflict, NotFound, PrintgateError
 from printgate.core.jobs import service
 from printgate.core.jobs.states import JobStatus
 from printgate.core.models import Job, Step
-from printgate.widgets.dashboard import auth
-from printgate.widgets.dashboard.models import DashboardUser
+from printgate.widgets.dashboard import auth, home, job_actions, library_pages, newjob, settings_pages
 from printgate.widgets.dashboard.queries import KINDS, RESULTS, JobFilters, is_live, list_jobs, result_key
 from printgate.widgets.dashboard.views import job_view
+from printgate.widgets.dashboard.web import (
+    PREFIX,
+    DashboardError,
+    Me,
+    checked_form,
+    mount,
+    page,
+    safe_next,
+    text,
+)
 
-HERE = Path(__file__).resolve().parent
-PREFIX = "/dashboard"
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+__all__ = ["mount", "router"]
+
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    # Previews and downloads are signed URLs, on this host or an S3 endpoint: images from anywhere secure.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https: http:; script-src 'self'; "
-                               "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-}
+for _pages in (home.router, newjob.router, job_actions.router, library_pages.router, settings_pages.router):
+    router.include_router(_pages)
 
 
-def _when(value: datetime | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    else:
-        moment = value
-    return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _size(value: int | None) -> str:
-    if not value:
-        return ""
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""
-
-
-templates.env.filters["when"] = _when
-templates.env.filters["size"] = _size
-
-
-class DashboardError(Exception):
-    """A page-level refusal rendered as HTML (403 CSRF, 404, 409, 429 with Retry-After)."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-class LoginRequired(Exception):
-    def __init__(self, next_url: str, json_wanted: bool = False) -> None:
-        super().__init__(next_url)
-        self.next_url, self.json_wanted = next_url, json_wanted
-
-
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200,
-         headers: dict[str, str] | None = None) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, {"prefix": PREFIX, **context}, status_code=status)
-    response.headers.update({**_HEADERS, **(headers or {})})
-    return response
-
-
-async def _dashboard_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DashboardError)
-    me = getattr(request.state, "dashboard_user", None)
-    return page(request, "error.html", {"me": me, "status": exc.status, "message": exc.message},
-                status=exc.status, headers=exc.headers)
-
-
-async def _login_required(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
-    if exc.json_wanted:
-        return JSONResponse({"error": True, "message": "Sign in first"}, status_code=401)
-    return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': exc.next_url})}", status_code=303)
-
-
-def mount(app: FastAPI) -> None:
-    """The dashboard's CSS and script, and its two page-level exception handlers."""
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="dashboard-static")
-    app.add_exception_handler(DashboardError, _dashboard_error)
-    app.add_exception_handler(LoginRequired, _login_required)
-
-
-def _next_url(request: Request) -> str:
-    path = request.url.path
-    return f"{path}?{request.url.query}" if request.url.query else path
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return f"{PREFIX}/jobs"
-
-
-async def current_user(request: Request, session: SessionDep) -> auth.SignedIn:
-    """On the event loop, as core's key check is: one indexed join, no thread hop before the page."""
-    me = auth.lookup_session(session, request.cookies.get(auth.SESSION_COOKIE))
-    if me is None:
-        raise LoginRequired(_next_url(request), json_wanted=request.url.path.endswith(".json"))
-    request.state.dashboard_user = me
-    return me
-
-
-Me = Annotated[auth.SignedIn, Depends(current_user)]
-
-
-def require_owner(me: Me) -> auth.SignedIn:
-    if not me.is_owner:
-        raise DashboardError(403, "Only an owner of this account may open this page.")
-    return me
-
-
-Owner = Annotated[auth.SignedIn, Depends(require_owner)]
-
-
-async def checked_form(request: Request, expected_csrf: str | None) -> FormData:
-    """The posted form, after its CSRF token matched the expected one (else 403)."""
-    form = await request.form()
-    given = form.get("csrf_token")
-    if not auth.csrf_ok(expected_csrf, given if isinstance(given, str) else None):
-        raise DashboardError(403, "This form has expired or did not come from this dashboard. "
-                                  "Go back, reload the page and try again.")
-    return form
-
-
-def _text(form: FormData, name: str, limit: int = 2000) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+@router.get("", response_model=None)
+def bare_prefix() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/", status_code=307)
 
 
 # --- sign-in and sign-out ------------------------------------------------------------------------
-
-@router.get("", response_model=None)
-@router.get("/", response_model=None)
-def home() -> RedirectResponse:
-    return RedirectResponse(f"{PREFIX}/jobs", status_code=303)
-
 
 def _login_page(request: Request, *, next_url: str, email: str = "", error: str | None = None,
                 ask_account: bool = False, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
@@ -187,8 +64,8 @@ def _login_page(request: Request, *, next_url: str, email: str = "", error: str 
 @router.get("/login", response_model=None)
 def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
     if auth.lookup_session(session, request.cookies.get(auth.SESSION_COOKIE)) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _login_page(request, next_url=_safe_next(next))
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, next_url=safe_next(next))
 
 
 @router.post("/login", response_model=None)
@@ -197,9 +74,9 @@ async def login(request: Request, session: SessionDep) -> Response:
     password = form.get("password")
     # Argon2 takes tens of milliseconds of CPU: off the event loop, with the database work.
     return await run_in_threadpool(
-        _sign_in, request, session, email=_text(form, "email", 254),
+        _sign_in, request, session, email=text(form, "email", 254),
         password=password[:1024] if isinstance(password, str) else "",  # as typed: never stripped
-        account_name=_text(form, "account", 200), next_url=_safe_next(_text(form, "next", 2000)))
+        account_name=text(form, "account", 200), next_url=safe_next(text(form, "next", 2000)))
 
 
 def _sign_in(request: Request, session: Session, *, email: str, password: str, account_name: str,
@@ -266,7 +143,8 @@ def _own_job(session: Session, me: auth.SignedIn, job_id: str) -> Job:
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, session: SessionDep, me: Me, job_id: str) -> HTMLResponse:
     view = job_view(session, _own_job(session, me, job_id))
-    return page(request, "job.html", {"me": me, "view": view, "job": view.job, "nav": "jobs"})
+    return page(request, "job.html", {"me": me, "view": view, "job": view.job, "nav": "jobs",
+                                      "can_rerun": job_actions.can_rerun(view.job)})
 
 
 @router.get("/jobs/{job_id}/status.json")
@@ -311,12 +189,12 @@ def review_page(request: Request, session: SessionDep, me: Me, after: str | None
 @router.post("/review/{job_id}", response_model=None)
 async def decide_review(request: Request, session: SessionDep, me: Me, job_id: str) -> Response:
     form = await checked_form(request, me.csrf_token)
-    decision = _text(form, "decision", 20)
+    decision = text(form, "decision", 20)
     if decision not in ("approve", "reject"):
         raise DashboardError(400, "Choose Approve or Reject.")
-    await run_in_threadpool(_decide, session, me, job_id, decision, _text(form, "note") or None)
-    next_url = _text(form, "next", 2000)
-    back = _safe_next(next_url) if next_url else f"{PREFIX}/review"
+    await run_in_threadpool(_decide, session, me, job_id, decision, text(form, "note") or None)
+    next_url = text(form, "next", 2000)
+    back = safe_next(next_url) if next_url else f"{PREFIX}/review"
     sep = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{sep}decided={decision}&job={quote(job_id)}", status_code=303)
 
@@ -330,13 +208,3 @@ def _decide(session: Session, me: auth.SignedIn, job_id: str, decision: str, not
                                   f"(status {target.status}): someone decided already.") from None
     except PrintgateError as exc:
         raise DashboardError(exc.status_code, exc.message) from None
-
-
-# --- users (owners only) -------------------------------------------------------------------------
-
-@router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, session: SessionDep, me: Owner) -> HTMLResponse:
-    users = session.exec(select(DashboardUser).where(DashboardUser.account_id == me.account.id)
-                         .order_by(col(DashboardUser.email))).all()
-    return page(request, "users.html", {"me": me, "users": users, "nav": "users"})
-

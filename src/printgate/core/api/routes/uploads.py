@@ -28,15 +28,22 @@ router = APIRouter(tags=["uploads"])
 @router.post("/uploads")
 def create_upload(session: SessionDep, caller: AnyKey, body: JsonBody) -> dict[str, Any]:
     body = validate_body("UploadRequest", body if body is not None else {})
+    return presign_upload(session, caller.account_id, mime_type=body.get("mimeType"), size_bytes=body.get("sizeBytes"))
+
+
+def presign_upload(session: Session, account_id: str, *, mime_type: str | None = None,
+                   size_bytes: int | None = None) -> dict[str, Any]:
+    """A new expiring upload of ``account_id`` and the form that fills it (``POST /uploads``'s answer);
+    also what the merchant dashboard's New Job page uploads through."""
     settings = get_settings()
-    requested = body.get("sizeBytes")
+    requested = size_bytes
     if requested is not None and requested > settings.max_upload_bytes:
         raise PayloadTooLarge(f"sizeBytes exceeds the {settings.max_upload_bytes} byte limit")
     max_bytes = settings.max_upload_bytes
     upload_id = new_id("upload")
-    key = f"u/{caller.account_id}/{upload_id}"
+    key = f"u/{account_id}/{upload_id}"
     expires_in = settings.upload_expires_s
-    upload = Upload(id=upload_id, account_id=caller.account_id, key=key, mime_type=body.get("mimeType"),
+    upload = Upload(id=upload_id, account_id=account_id, key=key, mime_type=mime_type,
                     max_bytes=max_bytes, expires_at=utcnow() + timedelta(seconds=expires_in))
     session.add(upload)
     session.commit()

@@ -51,3 +51,87 @@
   timer = setTimeout(poll, 2000);
   window.addEventListener('pagehide', function () { if (timer) clearTimeout(timer); });
 })();
+
+/* New Job: the file goes up through a presigned upload (POST /dashboard/new/upload, then the form
+   posted to the upload URL with progress); the form then carries only the upload's fileRef. The
+   fields that do not apply to the chosen action are hidden. Without script the form posts the file. */
+(function () {
+  'use strict';
+  var form = document.getElementById('new-job');
+  if (!form) return;
+  var input = document.getElementById('file');
+  var zone = document.getElementById('dropzone');
+  var bar = document.getElementById('upload-progress');
+  var line = document.getElementById('upload-line');
+  var ref = document.getElementById('file-ref');
+  var start = document.getElementById('start');
+  var busy = false;
+
+  function showFields() {
+    var chosen = form.querySelector('input[name="action"]:checked');
+    var action = chosen ? chosen.value : 'preflight';
+    Array.prototype.forEach.call(form.querySelectorAll('[data-for]'), function (el) {
+      el.hidden = el.getAttribute('data-for').split(' ').indexOf(action) < 0;
+    });
+  }
+  Array.prototype.forEach.call(form.querySelectorAll('input[name="action"]'), function (r) {
+    r.addEventListener('change', showFields);
+  });
+  showFields();
+
+  function say(text, bad) { line.textContent = text; line.className = 'upload-line' + (bad ? ' bad' : ''); }
+  function kb(n) { return n < 1e6 ? (n / 1e3).toFixed(1) + ' kB' : (n / 1e6).toFixed(1) + ' MB'; }
+
+  function upload(file) {
+    if (!file) return;
+    busy = true; start.disabled = true; ref.value = '';
+    bar.hidden = false; bar.value = 0;
+    say('Uploading ' + file.name + '…');
+    fetch(form.getAttribute('data-upload-url'), {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': form.getAttribute('data-csrf'), 'X-File-Size': String(file.size),
+                 'X-File-Type': file.type || '', Accept: 'application/json' }
+    }).then(function (r) {
+      return r.json().then(function (body) { if (!r.ok) throw new Error(body.message || 'upload refused'); return body; });
+    }).then(function (answer) {
+      var data = new FormData();
+      var fields = answer.upload.fields || {};
+      Object.keys(fields).forEach(function (k) { data.append(k, fields[k]); });
+      data.append('file', file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', answer.upload.url);
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); bar.textContent = bar.value + '%'; }
+      };
+      xhr.onload = function () {
+        busy = false;
+        if (xhr.status >= 200 && xhr.status < 300) {
+          bar.value = 100; ref.value = answer.fileRef; input.value = '';
+          start.disabled = false;
+          say('Uploaded ' + file.name + ' (' + kb(file.size) + '). Start the job when ready.');
+        } else {
+          var message = 'The upload failed (' + xhr.status + ')';
+          try { message = JSON.parse(xhr.responseText).message || message; } catch (e) { /* not JSON */ }
+          start.disabled = false; say(message, true);
+        }
+      };
+      xhr.onerror = function () { busy = false; start.disabled = false; say('The upload failed: network error.', true); };
+      xhr.send(data);
+    }).catch(function (err) { busy = false; start.disabled = false; bar.hidden = true; say(err.message, true); });
+  }
+
+  input.addEventListener('change', function () { upload(input.files[0]); });
+  ['dragenter', 'dragover'].forEach(function (t) {
+    zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add('over'); });
+  });
+  ['dragleave', 'drop'].forEach(function (t) {
+    zone.addEventListener(t, function () { zone.classList.remove('over'); });
+  });
+  zone.addEventListener('drop', function (e) {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) upload(e.dataTransfer.files[0]);
+  });
+  form.addEventListener('submit', function (e) {
+    if (busy) { e.preventDefault(); say('Wait for the upload to finish.'); }
+  });
+})();
