@@ -37,7 +37,8 @@ RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of each run
 
 # The per-key token bucket (PRINTGATE_RATE_LIMIT_PER_MINUTE, default 6000 = 100 req/s) would turn a
 # load test into a rate-limiter test. Benches that measure throughput lift it and say so.
-NO_RATE_LIMIT = {"PRINTGATE_RATE_LIMIT_PER_MINUTE": "100000000"}
+NO_RATE_LIMIT = {"PRINTGATE_RATE_LIMIT_PER_MINUTE": "100000000", "PRINTGATE_RATE_LIMIT_WIDGET_PER_MINUTE": "0",
+                 "PRINTGATE_RATE_LIMIT_UPLOADS_PER_MINUTE": "0"}  # 0: that limit off
 
 
 # --- numbers -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from printgate.connectors import room as connectors_room
 from printgate.core import room as core_room
+from printgate.core.api import ratelimit
 from printgate.core.api.app import build_app
 from printgate.core.wiring import Wiring
 from printgate.webhooks import room as webhooks_room
@@ -40,4 +41,5 @@ def wire(app: FastAPI | None = None) -> Wiring:
 def create_app() -> FastAPI:
     app = build_app()
     wire(app)
+    ratelimit.limit_path("POST", "/dashboard/login", "signin")  # the widgets room's sign-in form
     return app

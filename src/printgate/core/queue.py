@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, SimpleWorker, Worker
 
 from printgate.core.config import get_settings
 
@@ -122,7 +122,7 @@ def _terminate(pid: int, timeout_s: float = 5.0) -> None:
 
 @lru_cache
 def get_redis() -> Redis:
-    url = get_settings().redis_url or os.environ.get("REDIS_URL")
+    url = get_settings().redis_url
     if not url:
         raise RuntimeError("Redis is not configured: run `printgate serve` (embedded) or set REDIS_URL")
     return Redis.from_url(url, health_check_interval=30)
@@ -156,6 +156,34 @@ class ForkSafeWorker(Worker):
 
         with periodic.paused():
             super().fork_work_horse(job, queue)
+
+
+class InProcessWorker(SimpleWorker):
+    """RQ's no-fork worker, heartbeating from a thread while it runs a job: a worker busy on a long
+    job stays live in ``/health`` (which counts only workers heard from within ``worker_ttl_s``),
+    and one killed mid-job drops out of it within that time. (A forking worker's parent already
+    heartbeats while it waits for its work horse.)"""
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        import threading
+
+        stop = threading.Event()
+        every = max(1.0, self.worker_ttl / 3)
+
+        def beat() -> None:
+            while not stop.wait(every):
+                try:
+                    self.heartbeat(self.worker_ttl + 60)
+                except Exception as exc:  # Redis briefly away: the next beat retries
+                    log.debug("worker heartbeat failed: %s", exc)
+
+        thread = threading.Thread(target=beat, daemon=True, name="worker-heartbeat")
+        thread.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
 
 def queue_depths() -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -12,9 +11,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
+from printgate.core.api import ratelimit
 from printgate.core.config import get_settings
 from printgate.core.db import get_engine
-from printgate.core.errors import BadRequest, Forbidden, PayloadTooLarge, RateLimited, Unauthorized
+from printgate.core.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from printgate.core.jobs.dialect import DIALECTS, HEADER, check_dialect
 from printgate.core.keys import Principal, authenticate
 
@@ -35,27 +35,6 @@ def _bearer(request: Request) -> str | None:
     return request.query_params.get("key") if request.url.path.startswith("/element/") else None
 
 
-class _RateLimiter:
-    """Per-key token bucket in this process (each API process enforces its own share)."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str, per_minute: int) -> None:
-        rate = per_minute / 60.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - last) * rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                raise RateLimited("Too many requests", retry_after=max(1, int((1 - tokens) / rate) + 1))
-            self._buckets[key] = (tokens - 1, now)
-
-
-_limiter = _RateLimiter()
-
 # Principals are cached briefly: the key lookup is the hot path of every request (and the auth
 # dependencies run on the event loop, so a miss costs one short indexed query there). Revocation
 # takes effect within this many seconds.
@@ -74,7 +53,7 @@ def _principal(request: Request, session: Session) -> Principal:
     else:
         principal = authenticate(session, raw)
         _principal_cache[raw] = (now, principal)
-    _limiter.take(principal.key_id, get_settings().rate_limit_per_minute)
+    ratelimit.hit_for_key(request, principal.key_id, publishable=not principal.is_secret)
     request.state.principal = principal
     return principal
 

@@ -227,6 +227,11 @@ def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdi
             result = StepResult(status="error", outcome="fail", reason=exc.reason)
         except StepNotAvailable as exc:
             result = _cannot_run(step.type, str(exc))
+        except MemoryError:
+            limit = get_settings().job_memory_mb
+            result = StepResult(status="error", outcome="fail",
+                                reason=f"The file needs more memory than a job may use ({limit} MB) and could not "
+                                       f"be processed in the {step.type} step")
         except Exception as exc:
             log.exception("step %s crashed", step.type, extra={"job_id": job.id, "task_id": task.id})
             result = StepResult(status="error", outcome="fail",

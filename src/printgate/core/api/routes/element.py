@@ -9,25 +9,27 @@ everywhere: responses, polling and the live stream.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
-import os
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from printgate.core.api import ratelimit
 from printgate.core.api.deps import AnyKey, JsonBody, SessionDep
 from printgate.core.config import get_settings
 from printgate.core.db import session_scope
-from printgate.core.errors import BadRequest, PrintgateError
+from printgate.core.errors import BadRequest, NotFound, PrintgateError, RateLimited
 from printgate.core.events import channel
 from printgate.core.jobs import intake
 from printgate.core.keys import Principal, authenticate
 from printgate.core.models import Job
+from printgate.core.storage import sign_token
 
 log = logging.getLogger("printgate.element")
 
@@ -62,6 +64,36 @@ def _payload(session: Session, job: Job) -> dict[str, Any]:
     return intake.element_status(session, job)
 
 
+# ---------------------------------------------------------------- the per-job client token
+# A publishable key is public: with it alone, anyone holding a job id (a cart field, an order note,
+# a shared link) could read that job, attach files to it or approve its proof. So the widget's job
+# gets a client token when it is created (``clientToken``, an HMAC of the job id with the instance's
+# signing secret: nothing to store, nothing to look up), and a pk_ caller must send it back
+# (``Printgate-Job-Token`` header; ``jobToken`` query parameter for the live stream, which
+# EventSource cannot give headers). Secret keys (servers) need none. Without it, or with another
+# job's, the job is a 404, as another account's is. ``widget_job_token``: ``enforce`` or ``issue``
+# (tokens handed out and checked when sent, a pk_ key alone still accepted: for a migration).
+
+JOB_TOKEN_HEADER = "Printgate-Job-Token"
+
+
+def client_token(job_id: str) -> str:
+    return "jt_" + sign_token(get_settings().effective_signing_secret, "element-job", job_id)[:40]
+
+
+def _check_job_token(caller: Principal, job_id: str, given: str | None) -> None:
+    if caller.is_secret:
+        return
+    if given is None and get_settings().widget_job_token != "enforce":
+        return
+    if not given or not hmac.compare_digest(given.strip(), client_token(job_id)):
+        raise NotFound(f"Job not found: {job_id} (a publishable key needs the job's client token)")
+
+
+JobToken = Annotated[str | None, Header(alias=JOB_TOKEN_HEADER, description="The job's client token "
+                                        "(`clientToken` from `POST /element/jobs`); required with a publishable key")]
+
+
 @router.get("/config")
 def get_config(session: SessionDep, caller: AnyKey, workflowId: str, connectorId: str | None = None) -> dict[str, Any]:
     """The workflow, its upload rule, soft-proof setting and UI defaults (and a connector by id)."""
@@ -73,18 +105,20 @@ def create_job(session: SessionDep, caller: AnyKey, body: JsonBody) -> dict[str,
     """Create the intake job (status ``idle``) and return its status payload."""
     data = _body(body, {"workflowId": str})
     job = intake.create_intake_job(session, caller, data["workflowId"])
-    return _payload(session, job)
+    return {**_payload(session, job), "clientToken": client_token(job.id)}
 
 
 @router.get("/jobs/{job_id}")
-def get_job(session: SessionDep, caller: AnyKey, job_id: str) -> dict[str, Any]:
+def get_job(session: SessionDep, caller: AnyKey, job_id: str, token: JobToken = None) -> dict[str, Any]:
     """The status payload, for polling when the live stream is blocked."""
+    _check_job_token(caller, job_id, token)
     return _payload(session, intake.intake_job(session, caller, job_id))
 
 
 @router.post("/jobs/{job_id}/files", status_code=201)
-def add_file(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody) -> dict[str, Any]:
+def add_file(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody, token: JobToken = None) -> dict[str, Any]:
     """Add an uploaded file (``fileRef`` from ``POST /uploads``) and start its intake check."""
+    _check_job_token(caller, job_id, token)
     data = _body(body, {"fileRef": str}, {"name": str, "slot": str})
     job = intake.intake_job(session, caller, job_id)
     intake.add_file(session, caller, job, data["fileRef"], data.get("name"), data.get("slot"))
@@ -92,15 +126,19 @@ def add_file(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody) -
 
 
 @router.delete("/jobs/{job_id}/files/{file_id}")
-def remove_file(session: SessionDep, caller: AnyKey, job_id: str, file_id: str) -> dict[str, Any]:
+def remove_file(session: SessionDep, caller: AnyKey, job_id: str, file_id: str,
+                token: JobToken = None) -> dict[str, Any]:
+    _check_job_token(caller, job_id, token)
     job = intake.intake_job(session, caller, job_id)
     intake.remove_file(session, job, file_id)
     return _payload(session, job)
 
 
 @router.post("/jobs/{job_id}/proof")
-def answer_proof(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody) -> dict[str, Any]:
+def answer_proof(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody,
+                 token: JobToken = None) -> dict[str, Any]:
     """The customer's answer to the soft proof (``respondToProof``)."""
+    _check_job_token(caller, job_id, token)
     data = _body(body, {"approved": bool})
     job = intake.intake_job(session, caller, job_id)
     intake.respond_to_proof(session, job, data["approved"])
@@ -117,10 +155,11 @@ def _stream_key(request: Request) -> str | None:
     return request.query_params.get("key")
 
 
-def _authorize(raw: str | None, job_id: str) -> Principal:
+def _authorize(raw: str | None, job_id: str, token: str | None = None) -> Principal:
     """Auth for the stream without holding a DB session for the stream's lifetime."""
     with session_scope() as session:
         caller = authenticate(session, raw)
+        _check_job_token(caller, job_id, token)
         intake.intake_job(session, caller, job_id)
         return caller
 
@@ -138,7 +177,7 @@ def _modified_at(job_id: str) -> Any:
 
 
 def _redis_url() -> str | None:
-    return get_settings().redis_url or os.environ.get("REDIS_URL")
+    return get_settings().redis_url
 
 
 def _sse(payload: dict[str, Any]) -> str:
@@ -218,9 +257,12 @@ async def job_events(request: Request, job_id: str) -> StreamingResponse | JSONR
     """``text/event-stream``: ``event: status`` with the payload on every change, heartbeat
     comments, closed once the job is terminal. Works across API processes (Redis pub/sub)."""
     try:
-        caller = await run_in_threadpool(_authorize, _stream_key(request), job_id)
+        token = request.headers.get(JOB_TOKEN_HEADER) or request.query_params.get("jobToken")
+        caller = await run_in_threadpool(_authorize, _stream_key(request), job_id, token)
+        ratelimit.hit_for_key(request, caller.key_id, publishable=not caller.is_secret)
     except PrintgateError as exc:
-        return JSONResponse({"error": True, "message": exc.message}, status_code=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse({"error": True, "message": exc.message}, status_code=exc.status_code, headers=headers)
     return StreamingResponse(
         _status_stream(request, caller, job_id), media_type="text/event-stream",
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no", "Connection": "keep-alive"},

@@ -23,9 +23,10 @@ router = APIRouter(tags=["operations"])
 
 
 def _workers() -> list[dict[str, Any]]:
-    """Workers that are alive: heard from within ``worker_ttl_s``, or busy with a job (a worker
-    running a job in-process heartbeats when it finishes; its registration lasts the job's timeout).
-    A worker killed with -9 stays registered in Redis for a while: it is not counted."""
+    """Workers that are alive: heard from within ``worker_ttl_s``. A worker busy with a job keeps
+    heartbeating (a no-fork worker from a thread, a forking one while it watches its work horse), so
+    being busy is no excuse: a worker killed with -9 mid-job stays registered in Redis for a while,
+    marked busy, and is not counted."""
     from rq import Worker
 
     from printgate.core.clock import utcnow
@@ -38,7 +39,7 @@ def _workers() -> list[dict[str, Any]]:
         beat = worker.last_heartbeat
         age = (now - (beat if beat.tzinfo else beat.replace(tzinfo=UTC))).total_seconds() if beat else None
         state = worker.get_state()
-        if state == "busy" or (age is not None and age <= ttl + 5):
+        if age is not None and age <= ttl + 5:
             live.append({"name": worker.name, "queues": worker.queue_names(), "state": state,
                          "lastHeartbeatAgeS": round(age, 1) if age is not None else None})
     return live
