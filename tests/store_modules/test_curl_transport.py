@@ -88,6 +88,8 @@ def test_curl_transport_end_to_end(server: str) -> None:
     assert out["workflows"] == [{"id": "wf_1", "name": "Cards"}]
     assert out["job"]["canProceed"] is True
     assert out["download"] == {"data": "%PDF-1.7 streamed", "type": "application/pdf"}
+    # The sink gets the response headers too: the shop's download proxy passes the real type on.
+    assert out["sink_type"] == "application/pdf"
     assert out["send"] == "delivered"
     [post] = FakePrintgate.received
     assert post["path"] == "/orders/1"
@@ -98,3 +100,20 @@ def test_curl_transport_end_to_end(server: str) -> None:
     assert out["send_down"] == "queued"
     assert out["down_error"].startswith("unreachable: ")
     assert out["missing"] == [404, "Job not found: job_missing"]
+
+
+@pytest.mark.parametrize(
+    ("name", "origin", "expected"),
+    [
+        ("flyer.pdf", "application/pdf", "application/pdf"),
+        ("flyer.pdf", "application/octet-stream", "application/pdf"),  # generic origin: the name tells
+        ("flyer.PDF", "", "application/pdf"),
+        ("proof.png", "image/png; charset=binary", "image/png; charset=binary"),
+        ("https://x.test/p/proof.jpg?sig=1", "", "image/jpeg"),
+        ("artwork.tif", "not a type", "image/tiff"),
+        ("blob", "application/octet-stream", "application/octet-stream"),  # nothing tells: stays generic
+        ("notes", "", "application/octet-stream"),
+    ],
+)
+def test_download_content_type(name: str, origin: str, expected: str) -> None:
+    assert php_run("content_type", cases=[[name, origin]]) == [expected]

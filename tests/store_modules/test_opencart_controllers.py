@@ -155,7 +155,7 @@ def test_install_registers_the_version_s_events(admin: tuple[int, dict]) -> None
         f"{route}{sep}orderHistory",
     ]
     assert events["printgate_admin_order_info"] == [
-        "admin/view/sale/order_info/after",
+        "admin/view/sale/order_info/before",
         f"{route}{sep}orderInfo",
     ]
     assert events["printgate_product_view"] == [
@@ -219,12 +219,18 @@ def test_product_form_and_save(admin: tuple[int, dict]) -> None:
 def test_order_page_panel_and_download_guard(admin: tuple[int, dict]) -> None:
     version, out = admin
     _, _, route, sep, _ = LAYOUT[version]
-    info = out["order_info"]
-    assert info.index("order") < info.index('id="printgate-order-files"') < info.index("<footer")
+    # The panel is a tab of the order page's view data, after the tabs already there (no HTML surgery).
+    tabs = out["order_info_tabs"]
+    assert [t["code"] for t in tabs] == ["cod", "printgate"]
+    assert tabs[1]["title"] == "printgate print files"
+    info = tabs[1]["content"]
+    assert info.startswith('<div class="printgate-panel') and 'id="printgate-order-files"' in info
     assert (
         f"route={route}{sep}download&amp;user_token=tok123&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1"
         in info
     )
+    # An order without printgate lines gets no tab.
+    assert not out["order_info_other"]  # no "tabs" key added (an empty PHP array is [] in JSON)
     assert "HTTP/1.1 403 Forbidden" in out["download_without_token"][0]
     assert "HTTP/1.1 404 Not Found" in out["download_foreign"][0]
 

@@ -1,4 +1,4 @@
-"""The three store packages: layout of the zips, PHP syntax of every file, packaged code runs."""
+"""The four store packages: layout of the zips, PHP syntax of every file, packaged code runs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .conftest import SECRET, php_run
 
 SOURCES = sorted(
     path
-    for root in (("store_php",), ("opencart", "extension"), ("prestashop", "module"))
+    for root in (("store_php",), ("opencart", "extension"), ("prestashop", "module"), ("woocommerce", "plugin"))
     for path in source_dir("connectors", *root).rglob("*.php")
 )
 
@@ -62,8 +62,8 @@ def test_every_packaged_php_file_is_a_linted_source(php: str, extracted: dict[st
     assert proc.returncode == 0, proc.stdout
 
 
-def test_three_zips_are_written(built: dict[str, Path]) -> None:
-    assert sorted(built) == sorted([packages.OC3_ZIP, packages.OC4_ZIP, packages.PRESTASHOP_ZIP])
+def test_four_zips_are_written(built: dict[str, Path]) -> None:
+    assert sorted(built) == sorted([packages.OC3_ZIP, packages.OC4_ZIP, packages.PRESTASHOP_ZIP, packages.WORDPRESS_ZIP])
     for path in built.values():
         assert zipfile.is_zipfile(path)
         with zipfile.ZipFile(path) as archive:
@@ -152,10 +152,12 @@ def test_cli_writes_into_outdir(tmp_path: Path) -> None:
     assert packages.main([str(tmp_path / "dist")]) == 0
     dist = tmp_path / "dist"
     assert sorted(p.relative_to(dist).as_posix() for p in dist.rglob("*.zip")) == sorted(
-        [packages.OC3_ZIP, packages.OC4_ZIP, packages.PRESTASHOP_ZIP]
+        [packages.OC3_ZIP, packages.OC4_ZIP, packages.PRESTASHOP_ZIP, packages.WORDPRESS_ZIP]
     )
-    # Each installer's file name: OpenCart's "<code>.ocmod.zip", PrestaShop's "<module>.zip".
-    assert {p.name for p in dist.rglob("*.zip")} == {"printgate.ocmod.zip", "printgate.zip"}
+    # Each installer's file name: OpenCart's "<code>.ocmod.zip", PrestaShop's "<module>.zip",
+    # WordPress's "<plugin slug>.zip".
+    assert {p.name for p in dist.rglob("*.zip")} == {"printgate.ocmod.zip", "printgate.zip",
+                                                     "printgate-for-woocommerce.zip"}
 
 
 @pytest.mark.parametrize(

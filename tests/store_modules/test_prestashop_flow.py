@@ -213,6 +213,8 @@ def test_callback_records_files_and_adds_one_private_message(flow: dict) -> None
     [message] = flow["messages"]
     assert message["message"] == "files ready: poster.pdf"
     assert message["private"] == 1
+    # Written by the shop (its active SuperAdmin), not shown as the customer's own message.
+    assert message["id_employee"] == 7
     assert flow["threads"] == 1
 
 

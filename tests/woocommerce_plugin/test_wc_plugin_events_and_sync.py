@@ -54,11 +54,14 @@ COMPLETED = {
 
 # --- events route -----------------------------------------------------------------------------
 
+# Every answer names the plugin, so printgate can tell it from a page answering 200 at the same URL.
+PLUGIN = {"plugin": "printgate-for-woocommerce", "pluginVersion": "test"}
+
 
 def test_signed_event_is_accepted_and_the_note_is_queued():
     answer = events([signed(COMPLETED, "msg_1")])
     assert answer["responses"] == [
-        {"status": 202, "data": {"received": True, "handled": True, "orderId": "727", "jobIds": [JOB_A]}}
+        {"status": 202, "data": {**PLUGIN, "received": True, "handled": True, "orderId": "727", "jobIds": [JOB_A]}}
     ]
     assert answer["scheduled"] == [
         {"delay": 0, "hook": "printgate_event_note", "args": [727, "job.completed", [JOB_A], 0]}
@@ -70,6 +73,7 @@ def test_replayed_webhook_id_is_rejected():
     answer = events([first, first, signed(COMPLETED, "msg_replay")])
     assert [r["status"] for r in answer["responses"]] == [202, 409, 409]
     assert answer["responses"][1]["code"] == "printgate_replay"
+    assert answer["responses"][1]["plugin"] == "printgate-for-woocommerce", "errors name the plugin too"
     assert len(answer["scheduled"]) == 1
 
 
@@ -99,7 +103,7 @@ def test_no_webhook_secret_configured_is_503():
 
 def test_unknown_type_is_acknowledged_but_not_handled():
     answer = events([signed({"type": "job.created", "data": {"id": JOB_A}}, "msg_u")])
-    assert answer["responses"] == [{"status": 200, "data": {"received": True, "handled": False}}]
+    assert answer["responses"] == [{"status": 200, "data": {**PLUGIN, "received": True, "handled": False}}]
     assert answer["scheduled"] == []
 
 
@@ -112,6 +116,7 @@ def test_job_not_on_the_order_is_not_handled():
     event = {"type": "job.completed", "data": {"id": JOB_B, "orderId": "727"}}
     answer = events([signed(event, "msg_o")])
     assert answer["responses"][0]["data"] == {
+        **PLUGIN,
         "received": True,
         "handled": False,
         "reason": "no matching order",

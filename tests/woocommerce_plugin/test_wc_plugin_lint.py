@@ -14,8 +14,11 @@ PLUGIN_PHP = sorted(PLUGIN_DIR.rglob("*.php"))
 TEST_PHP = sorted(PHP_DIR.rglob("*.php"))
 TEXT_DOMAIN = "printgate-for-woocommerce"
 NO_WP_CLASSES = [
+    "class-printgate-signature-exception.php",
     "class-printgate-signer.php",
+    "class-printgate-transport-exception.php",
     "interface-printgate-transport.php",
+    "class-printgate-api-exception.php",
     "class-printgate-api-client.php",
     "class-printgate-order-payload.php",
     "class-printgate-retry.php",

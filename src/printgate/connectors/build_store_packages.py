@@ -1,8 +1,8 @@
-"""Build the store-side packages printgate ships for OpenCart and PrestaShop.
+"""Build the store-side packages printgate ships for WordPress, OpenCart and PrestaShop.
 
     python -m printgate.connectors.build_store_packages OUTDIR
 
-writes three zips into OUTDIR, one folder per platform, each under the file name its installer
+writes four zips into OUTDIR, one folder per platform, each under the file name its installer
 expects (so the merchant uploads it as it is):
 
 - ``opencart3/printgate.ocmod.zip``: OpenCart 3 (``install.xml`` + ``upload/``), installed from
@@ -12,6 +12,10 @@ expects (so the merchant uploads it as it is):
   PHP namespaces ``...\\Extension\\Printgate\\...`` rely on.
 - ``prestashop/printgate.zip``: the PrestaShop module folder ``printgate/``, uploaded in
   Modules > Module Manager.
+- ``wordpress/printgate-for-woocommerce.zip``: the WordPress plugin folder
+  ``printgate-for-woocommerce/`` (the folder is the plugin's slug and text domain), uploaded in
+  Plugins > Add New > Upload Plugin or installed with ``wp plugin install ZIP``. Its developer notes
+  (``README.md``) stay out: WordPress reads ``readme.txt``.
 
 The platform-free PHP classes in ``connectors/store_php`` (signing, API client, order body, queue,
 callback) are copied into each package; the OpenCart bridge in ``opencart/extension/common`` into
@@ -30,11 +34,14 @@ CONNECTORS = Path(__file__).resolve().parent
 STORE_PHP = CONNECTORS / "store_php"
 OPENCART = CONNECTORS / "opencart" / "extension"
 PRESTASHOP = CONNECTORS / "prestashop" / "module" / "printgate"
+WORDPRESS = CONNECTORS / "woocommerce" / "plugin"
+WORDPRESS_SLUG = "printgate-for-woocommerce"
 
 # Paths under OUTDIR. The file names are what the platforms' installers require.
 OC3_ZIP = "opencart3/printgate.ocmod.zip"
 OC4_ZIP = "opencart4/printgate.ocmod.zip"
 PRESTASHOP_ZIP = "prestashop/printgate.zip"
+WORDPRESS_ZIP = f"wordpress/{WORDPRESS_SLUG}.zip"
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _SKIP_NAMES = {".DS_Store", "__pycache__", "Thumbs.db"}
@@ -111,6 +118,12 @@ def prestashop_entries() -> Entries:
     return entries
 
 
+def wordpress_entries() -> Entries:
+    entries = _tree(WORDPRESS, f"{WORDPRESS_SLUG}/")
+    entries.pop(f"{WORDPRESS_SLUG}/README.md", None)
+    return entries
+
+
 def write_zip(path: Path, entries: Entries) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -123,16 +136,17 @@ def write_zip(path: Path, entries: Entries) -> Path:
 
 
 def build(outdir: Path) -> list[Path]:
-    """Write the three packages into outdir and return their paths."""
+    """Write the four packages into outdir and return their paths."""
     return [
         write_zip(outdir / OC3_ZIP, opencart3_entries()),
         write_zip(outdir / OC4_ZIP, opencart4_entries()),
         write_zip(outdir / PRESTASHOP_ZIP, prestashop_entries()),
+        write_zip(outdir / WORDPRESS_ZIP, wordpress_entries()),
     ]
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build printgate's OpenCart and PrestaShop packages.")
+    parser = argparse.ArgumentParser(description="Build printgate's WordPress, OpenCart and PrestaShop packages.")
     parser.add_argument("outdir", type=Path, help="directory to write the zips into")
     args = parser.parse_args(list(argv) if argv is not None else None)
     for path in build(args.outdir):

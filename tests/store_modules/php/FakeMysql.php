@@ -28,6 +28,20 @@ class FakeMysql
 
             return (object) array('rows' => $rows, 'row' => $rows ? $rows[0] : array(), 'num_rows' => count($rows));
         }
+        if ($word === 'SHOW') {
+            // SHOW COLUMNS FROM `t` LIKE 'name': the schema probe the bridge uses.
+            $this->expect('SHOW', 'COLUMNS', 'FROM');
+            $name = $this->ident();
+            $this->expect('LIKE');
+            $column = (string) $this->value();
+            $this->end();
+            if (!isset($this->tables[$name])) {
+                throw new RuntimeException("FakeMysql: no table $name");
+            }
+            $rows = array_key_exists($column, $this->tables[$name]['columns']) ? array(array('Field' => $column)) : array();
+
+            return (object) array('rows' => $rows, 'row' => $rows ? $rows[0] : array(), 'num_rows' => count($rows));
+        }
         if ($word === 'CREATE') {
             $this->create();
         } elseif ($word === 'DROP') {

@@ -11,6 +11,7 @@ require_once __DIR__ . '/FakeOpencart.php';
 define('_PS_VERSION_', '8.1.7');
 define('_DB_PREFIX_', 'ps_');
 define('_MYSQL_ENGINE_', 'InnoDB');
+define('_PS_ADMIN_PROFILE_', 1);
 
 class FakePs
 {
@@ -419,6 +420,28 @@ class CustomerThread extends FakeEntity
         FakePs::$threads[$this->id] = $this;
 
         return true;
+    }
+}
+
+/** The shop's employees: a deactivated SuperAdmin (3), an active one (7), a salesman (2). */
+class Employee
+{
+    public static $rows = array(
+        array('id_employee' => 3, 'id_profile' => 1, 'active' => 0),
+        array('id_employee' => 7, 'id_profile' => 1, 'active' => 1),
+        array('id_employee' => 2, 'id_profile' => 4, 'active' => 1),
+    );
+
+    public static function getEmployeesByProfile($idProfile, $activeOnly = false)
+    {
+        $out = array();
+        foreach (self::$rows as $row) {
+            if ($row['id_profile'] === (int) $idProfile && (!$activeOnly || $row['active'])) {
+                $out[] = $row;
+            }
+        }
+
+        return $out;
     }
 }
 

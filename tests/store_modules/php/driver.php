@@ -395,10 +395,16 @@ function opencart_controllers(array $input)
         $db->query("INSERT INTO `oc_printgate_order_job` SET `order_id` = 1042, `order_product_id` = 1, `product_id` = 50, `job_id` = 'job_BC1'");
         $request->get = array('user_token' => 'tok123', 'order_id' => '1042');
         $infoRoute = 'sale/order_info';
-        $infoData = array();
-        $info = '<div id="content"><div class="container-fluid">order</div></div><footer>f</footer>';
-        $controller->orderInfo($infoRoute, $infoData, $info);
-        $r['order_info'] = $info;
+        // The order page's own view data: payment extensions' tabs are already there.
+        $infoData = array('tabs' => array(array('code' => 'cod', 'title' => 'COD', 'content' => 'cod tab')));
+        $infoCode = '';
+        $controller->orderInfo($infoRoute, $infoData, $infoCode);
+        $r['order_info_tabs'] = $infoData['tabs'];
+        $request->get = array('user_token' => 'tok123', 'order_id' => '999');
+        $otherData = array();
+        $controller->orderInfo($infoRoute, $otherData, $infoCode);
+        $r['order_info_other'] = $otherData;
+        $request->get = array('user_token' => 'tok123', 'order_id' => '1042');
 
         $request->get = array('order_id' => '1042', 'job_id' => 'job_BC1', 'run_id' => 'task_1');
         $response->headers = array();
@@ -637,7 +643,6 @@ switch ($input['action']) {
         }
         $out = array(
             'product' => PrintgateOpencart::injectAfterProductId($page, $snippet),
-            'order' => PrintgateOpencart::injectBeforeFooter($page, '<p id="panel"></p>'),
             'form' => PrintgateOpencart::injectIntoForm($page, 'form-product', '<p id="fields"></p>'),
             'snippet' => $snippet,
             'panel' => PrintgateOpencart::panelHtml($lines, $input['names'], $link, $input['labels'], 1042),
@@ -646,15 +651,26 @@ switch ($input['action']) {
         );
         break;
 
+    case 'content_type':
+        // The type a download proxy sends: the origin's unless generic, else the file name's.
+        $out = array();
+        foreach ($input['cases'] as $case) {
+            $out[] = PrintgateFilesView::contentType($case[0], $case[1]);
+        }
+        break;
+
     case 'curl':
         // The real cURL transport against a local HTTP server, through the API client and queue.
         $api = new PrintgateApiClient($input['base'], $input['sk'], $input['secret'], new PrintgateCurlTransport());
         $out = array('workflows' => $api->listWorkflows(), 'job' => $api->getJob('job_1'));
         $data = '';
-        $response = $api->streamRunOutput('job_1', 'task_1', function ($chunk) use (&$data) {
+        $sinkType = '';
+        $response = $api->streamRunOutput('job_1', 'task_1', function ($chunk, $headers = array()) use (&$data, &$sinkType) {
             $data .= $chunk;
+            $sinkType = isset($headers['content-type']) ? $headers['content-type'] : '';
         });
         $out['download'] = array('data' => $data, 'type' => isset($response->headers['content-type']) ? $response->headers['content-type'] : '');
+        $out['sink_type'] = $sinkType;
         $store = new PrintgateMemoryQueueStore();
         $out['send'] = (new PrintgateOrderSender($api, $store))->send('1', array('orderId' => '1', 'status' => 'processing', 'items' => array()));
         $down = new PrintgateApiClient($input['down'], $input['sk'], $input['secret'], new PrintgateCurlTransport());

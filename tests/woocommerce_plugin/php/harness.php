@@ -30,7 +30,7 @@ if ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	require __DIR__ . '/fake_wp.php';
 }
 require __DIR__ . '/fake_wc.php';
-foreach ( array( 'class-printgate-signer.php', 'interface-printgate-transport.php', 'class-printgate-api-client.php', 'class-printgate-order-payload.php', 'class-printgate-retry.php' ) as $file ) {
+foreach ( array( 'class-printgate-signature-exception.php', 'class-printgate-signer.php', 'class-printgate-transport-exception.php', 'interface-printgate-transport.php', 'class-printgate-api-exception.php', 'class-printgate-api-client.php', 'class-printgate-order-payload.php', 'class-printgate-retry.php' ) as $file ) {
 	require $plugin . '/includes/' . $file;
 }
 require __DIR__ . '/recording_transport.php';
@@ -38,7 +38,7 @@ if ( 'boot' === $cmd['cmd'] ) {
 	require $plugin . '/printgate-for-woocommerce.php';
 } elseif ( in_array( $cmd['cmd'], $wp_commands, true ) ) {
 	define( 'PRINTGATE_WC_VERSION', 'test' );
-	foreach ( array( 'class-printgate-wp-transport.php', 'class-printgate-plugin.php', 'class-printgate-settings.php', 'class-printgate-product.php', 'class-printgate-order-sync.php', 'class-printgate-admin-order.php', 'class-printgate-events.php' ) as $file ) {
+	foreach ( array( 'class-printgate-wp-transport.php', 'class-printgate-plugin.php', 'class-printgate-async.php', 'class-printgate-settings.php', 'class-printgate-product.php', 'class-printgate-order-sync.php', 'class-printgate-admin-order.php', 'class-printgate-events.php' ) as $file ) {
 		require $plugin . '/includes/' . $file;
 	}
 }
@@ -209,7 +209,12 @@ function run_events( array $cmd ) {
 	foreach ( $cmd['requests'] as $req ) {
 		$response = $events->handle( new WP_REST_Request( $req['headers'], $req['body'] ) );
 		if ( $response instanceof WP_Error ) {
-			$out[] = array( 'status' => $response->data['status'], 'code' => $response->code, 'message' => $response->message );
+			$out[] = array(
+				'status'  => $response->data['status'],
+				'code'    => $response->code,
+				'message' => $response->message,
+				'plugin'  => isset( $response->data['plugin'] ) ? $response->data['plugin'] : null,
+			);
 		} else {
 			$out[] = array( 'status' => $response->status, 'data' => $response->data );
 		}

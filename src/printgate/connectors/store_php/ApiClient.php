@@ -1,26 +1,15 @@
 <?php
+
 /**
  * printgate's REST API as the store modules use it: workflows, jobs, run outputs and the signed
  * order capture. Only the secret key (sk_...) and the whsec secret are used here; neither ever
  * reaches a browser.
  */
 
-class PrintgateApiException extends Exception
-{
-    /** @var int HTTP status, 0 when no response arrived */
-    public $status;
-
-    public function __construct($message, $status = 0)
-    {
-        parent::__construct($message);
-        $this->status = (int) $status;
-    }
-}
-
 class PrintgateApiClient
 {
-    const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
-    const USER_AGENT = 'printgate-store-module/1.0';
+    public const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
+    public const USER_AGENT = 'printgate-store-module/1.0';
 
     /** @var string */
     private $baseUrl;

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * One shape for "this line's files" on the admin order page, whether it comes live from
  * GET /jobs/{id}?expand=runs or from a stored callback: {jobId, status, outcome, canProceed,
@@ -89,10 +90,11 @@ class PrintgateFilesView
         $label = $proofIndex !== null && isset($run['proofs'][(int) $proofIndex]) ? $run['proofs'][(int) $proofIndex] : $run['name'];
         $inline = $proofIndex !== null;
         $started = false;
-        $sink = function ($chunk) use (&$started, $label, $inline) {
+        $sink = function ($chunk, $headers = array()) use (&$started, $label, $inline) {
             if (!$started) {
                 $started = true;
-                PrintgateFilesView::sendHeaders($label, $inline);
+                $type = is_array($headers) && isset($headers['content-type']) ? (string) $headers['content-type'] : '';
+                PrintgateFilesView::sendHeaders($label, $inline, $type);
             }
             echo $chunk;
             flush();
@@ -120,8 +122,35 @@ class PrintgateFilesView
         return true;
     }
 
-    /** @param string $name the file name, or for an inline proof its URL (the type comes from its extension) */
-    public static function sendHeaders($name, $inline)
+    /** File types by extension, for files whose origin did not name a specific one. */
+    public const TYPES = array(
+        'pdf' => 'application/pdf', 'png' => 'image/png', 'jpg' => 'image/jpeg', 'jpeg' => 'image/jpeg',
+        'webp' => 'image/webp', 'gif' => 'image/gif', 'tif' => 'image/tiff', 'tiff' => 'image/tiff',
+        'svg' => 'image/svg+xml', 'eps' => 'application/postscript', 'ps' => 'application/postscript',
+        'zip' => 'application/zip', 'json' => 'application/json', 'txt' => 'text/plain',
+    );
+
+    /**
+     * The Content-Type to send: the origin's, unless it is missing or generic, else the one the
+     * file name's extension names; application/octet-stream only when neither tells.
+     */
+    public static function contentType($name, $origin = '')
+    {
+        $origin = strtolower(trim((string) $origin));
+        $bare = trim(explode(';', $origin)[0]);
+        if ($bare !== '' && $bare !== 'application/octet-stream' && preg_match('#^[a-z0-9.+-]+/[a-z0-9.+-]+$#', $bare)) {
+            return $origin;
+        }
+        $ext = strtolower(pathinfo((string) parse_url((string) $name, PHP_URL_PATH), PATHINFO_EXTENSION));
+
+        return isset(self::TYPES[$ext]) ? self::TYPES[$ext] : 'application/octet-stream';
+    }
+
+    /**
+     * @param string $name the file name, or for an inline proof its URL
+     * @param string $type the origin's Content-Type, when it sent one
+     */
+    public static function sendHeaders($name, $inline, $type = '')
     {
         while (ob_get_level() > 0) {
             ob_end_clean();
@@ -129,12 +158,11 @@ class PrintgateFilesView
         header('X-Content-Type-Options: nosniff');
         header('Cache-Control: private, no-store');
         if ($inline) {
-            $ext = strtolower(pathinfo((string) parse_url($name, PHP_URL_PATH), PATHINFO_EXTENSION));
-            $types = array('jpg' => 'image/jpeg', 'jpeg' => 'image/jpeg', 'webp' => 'image/webp', 'gif' => 'image/gif');
-            header('Content-Type: ' . (isset($types[$ext]) ? $types[$ext] : 'image/png'));
+            $type = self::contentType($name, $type);
+            header('Content-Type: ' . (strpos($type, 'image/') === 0 ? $type : 'image/png'));
             header('Content-Disposition: inline');
         } else {
-            header('Content-Type: application/octet-stream');
+            header('Content-Type: ' . self::contentType($name, $type));
             header('Content-Disposition: attachment; filename="' . self::safeFileName($name) . '"');
         }
     }

@@ -1,54 +1,9 @@
 <?php
+
 /**
  * The HTTP seam: the API client talks to a PrintgateTransport, so tests inject a fake one and
  * the shops use cURL.
  */
-
-class PrintgateTransportException extends Exception
-{
-}
-
-class PrintgateResponse
-{
-    /** @var int */
-    public $status;
-    /** @var array<string,string> lower-case names */
-    public $headers;
-    /** @var string */
-    public $body;
-
-    public function __construct($status, array $headers = array(), $body = '')
-    {
-        $this->status = (int) $status;
-        $this->headers = array_change_key_case($headers, CASE_LOWER);
-        $this->body = (string) $body;
-    }
-
-    public function ok()
-    {
-        return $this->status >= 200 && $this->status < 300;
-    }
-
-    /** @return array<mixed>|null */
-    public function json()
-    {
-        $data = json_decode($this->body, true);
-
-        return is_array($data) ? $data : null;
-    }
-}
-
-interface PrintgateTransport
-{
-    /**
-     * Send one request. With $sink, the body is passed to it chunk by chunk instead of being kept.
-     *
-     * @param array<string,string> $headers
-     * @param callable|null $sink function (string $chunk): void
-     * @throws PrintgateTransportException when no HTTP response arrived (DNS, refused, timeout)
-     */
-    public function request($method, $url, array $headers, $body = null, $sink = null, $timeout = 15);
-}
 
 class PrintgateCurlTransport implements PrintgateTransport
 {
@@ -77,10 +32,11 @@ class PrintgateCurlTransport implements PrintgateTransport
 
                 return strlen($line);
             },
-            CURLOPT_WRITEFUNCTION => function ($ch, $chunk) use (&$buffer, $sink) {
+            CURLOPT_WRITEFUNCTION => function ($ch, $chunk) use (&$buffer, $sink, &$respHeaders) {
                 $code = curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
                 if ($sink !== null && $code >= 200 && $code < 300) {
-                    call_user_func($sink, $chunk);
+                    // The response headers go along, so a proxy can pass on the file's real type.
+                    call_user_func($sink, $chunk, $respHeaders);
                 } else {
                     $buffer .= $chunk;
                 }

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * The Filecheck-compatible body of POST /orders/{orderId}, built in one place from each
  * platform's own order fields:

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * Standard Webhooks signing (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>).
  *
@@ -6,13 +7,9 @@
  * Plain PHP 7.1+, no platform dependency: shared by the OpenCart and PrestaShop packages.
  */
 
-class PrintgateSignatureException extends Exception
-{
-}
-
 class PrintgateSigner
 {
-    const TOLERANCE_S = 300;
+    public const TOLERANCE_S = 300;
 
     /** @var string raw HMAC key */
     private $key;

@@ -13,7 +13,7 @@
  * Text Domain:          printgate-for-woocommerce
  * Domain Path:          /languages
  * WC requires at least: 8.2
- * WC tested up to:      9.4
+ * WC tested up to:      10.0
  *
  * @package Printgate_For_WooCommerce
  */
@@ -25,13 +25,17 @@ define( 'PRINTGATE_WC_FILE', __FILE__ );
 define( 'PRINTGATE_WC_DIR', plugin_dir_path( __FILE__ ) );
 define( 'PRINTGATE_WC_URL', plugin_dir_url( __FILE__ ) );
 
+require_once PRINTGATE_WC_DIR . 'includes/class-printgate-signature-exception.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-signer.php';
+require_once PRINTGATE_WC_DIR . 'includes/class-printgate-transport-exception.php';
 require_once PRINTGATE_WC_DIR . 'includes/interface-printgate-transport.php';
+require_once PRINTGATE_WC_DIR . 'includes/class-printgate-api-exception.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-api-client.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-order-payload.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-retry.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-wp-transport.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-plugin.php';
+require_once PRINTGATE_WC_DIR . 'includes/class-printgate-async.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-settings.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-product.php';
 require_once PRINTGATE_WC_DIR . 'includes/class-printgate-order-sync.php';

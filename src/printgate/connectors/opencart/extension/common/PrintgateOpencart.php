@@ -1,4 +1,5 @@
 <?php
+
 /**
  * Everything the OpenCart 3 and OpenCart 4 controllers share: settings, tables, the product-page
  * widget, carrying the jobId from cart line to order line, the signed order call, the callback,
@@ -9,48 +10,12 @@
  */
 
 require_once __DIR__ . '/autoload.php';
-
-class PrintgateOpencartDb implements PrintgateDb
-{
-    private $db;
-
-    public function __construct($db)
-    {
-        $this->db = $db;
-    }
-
-    public function rows($sql)
-    {
-        $result = $this->db->query($sql);
-
-        return is_object($result) && isset($result->rows) ? $result->rows : array();
-    }
-
-    public function run($sql)
-    {
-        $this->db->query($sql);
-    }
-
-    public function affected()
-    {
-        return (int) $this->db->countAffected();
-    }
-
-    public function lastId()
-    {
-        return (int) $this->db->getLastId();
-    }
-
-    public function esc($value)
-    {
-        return $this->db->escape((string) $value);
-    }
-}
+require_once __DIR__ . '/PrintgateOpencartDb.php';
 
 class PrintgateOpencart
 {
-    const SETTING = 'module_printgate';
-    const JOB_ID_PATTERN = '/^[A-Za-z0-9_-]{1,64}$/';
+    public const SETTING = 'module_printgate';
+    public const JOB_ID_PATTERN = '/^[A-Za-z0-9_-]{1,64}$/';
 
     /** @var object OpenCart registry */
     private $registry;
@@ -58,6 +23,8 @@ class PrintgateOpencart
     private $routes;
     /** @var PrintgateTransport|null */
     private $transport;
+    /** @var array<string,bool> schema probes: "table.column" => exists */
+    private $columns = array();
 
     /**
      * @param object $registry OpenCart's registry (db, config, session, request, cart, url)
@@ -413,17 +380,38 @@ class PrintgateOpencart
         return null;
     }
 
+    /**
+     * The cart line the add just wrote or topped up, read through OpenCart's own cart (its columns
+     * differ between versions: 3.x keys lines by api_id, 4.1 by store_id).
+     *
+     * @return array{cart_id:int,quantity:int}|null
+     */
     private function latestCartLine($productId)
     {
-        $session = $this->get('session');
-        $customer = $this->get('customer');
-        $rows = $this->db()->rows('SELECT `cart_id`, `quantity` FROM `' . $this->t('cart') . '` WHERE `api_id` = '
-            . (isset($session->data['api_id']) ? (int) $session->data['api_id'] : 0)
-            . ' AND `customer_id` = ' . ($customer && $customer->getId() ? (int) $customer->getId() : 0)
-            . " AND `session_id` = '" . $this->get('db')->escape($session->getId()) . "'"
-            . ' AND `product_id` = ' . (int) $productId . ' ORDER BY `date_added` DESC, `cart_id` DESC LIMIT 1');
+        $cart = $this->get('cart');
+        if (!$cart) {
+            return null;
+        }
+        $latest = null;
+        foreach ($cart->getProducts() as $line) {
+            if ((int) $line['product_id'] === (int) $productId && ($latest === null || (int) $line['cart_id'] > $latest['cart_id'])) {
+                $latest = array('cart_id' => (int) $line['cart_id'], 'quantity' => (int) $line['quantity']);
+            }
+        }
 
-        return $rows ? $rows[0] : null;
+        return $latest;
+    }
+
+    /** Whether the store's table has the column (OpenCart 4.1 dropped some, e.g. product.sku). */
+    public function hasColumn($table, $column)
+    {
+        $key = $table . '.' . $column;
+        if (!isset($this->columns[$key])) {
+            $rows = $this->db()->rows('SHOW COLUMNS FROM `' . $this->t($table) . "` LIKE '" . $this->db()->esc($column) . "'");
+            $this->columns[$key] = count($rows) > 0;
+        }
+
+        return $this->columns[$key];
     }
 
     /**
@@ -502,7 +490,9 @@ class PrintgateOpencart
         $order = $orders[0];
         $status = $this->db()->rows('SELECT `name` FROM `' . $this->t('order_status') . '` WHERE `order_status_id` = ' . (int) $orderStatusId
             . ' AND `language_id` = ' . (int) $order['language_id']);
-        $products = $this->db()->rows('SELECT op.*, p.`sku` FROM `' . $this->t('order_product') . '` op LEFT JOIN `' . $this->t('product')
+        // OpenCart 3 has product.sku; 4.1 has none (the order body falls back to the line's model).
+        $sku = $this->hasColumn('product', 'sku') ? ', p.`sku`' : '';
+        $products = $this->db()->rows('SELECT op.*' . $sku . ' FROM `' . $this->t('order_product') . '` op LEFT JOIN `' . $this->t('product')
             . '` p ON (p.`product_id` = op.`product_id`) WHERE op.`order_id` = ' . $orderId . ' ORDER BY op.`order_product_id`');
         $jobs = self::jobsByLine($rows, $products);
         $storeUrl = !empty($order['store_url']) ? $order['store_url'] : (defined('HTTPS_SERVER') ? HTTPS_SERVER : HTTP_SERVER);
@@ -752,21 +742,6 @@ class PrintgateOpencart
         $result = preg_replace('/(<input[^>]*name="product_id"[^>]*>)/i', '$1' . str_replace(array('\\', '$'), array('\\\\', '\\$'), $html), (string) $output, 1, $count);
 
         return $count ? $result : $output;
-    }
-
-    /** Insert $html at the end of the page's #content block (before the footer). */
-    public static function injectBeforeFooter($output, $html)
-    {
-        $footer = strpos((string) $output, '<footer');
-        if ($footer === false) {
-            return $output . $html;
-        }
-        $close = strrpos(substr($output, 0, $footer), '</div>');
-        if ($close === false) {
-            return substr($output, 0, $footer) . $html . substr($output, $footer);
-        }
-
-        return substr($output, 0, $close) . '<div class="container-fluid">' . $html . '</div>' . substr($output, $close);
     }
 
     /** Insert $html before the closing tag of the form with the given id (admin product form). */

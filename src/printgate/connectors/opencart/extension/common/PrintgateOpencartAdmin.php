@@ -1,4 +1,5 @@
 <?php
+
 /**
  * Admin-side helpers shared by the OpenCart 3 and 4 controllers: the events the extension
  * registers, settings validation, and the labels of the injected product fields and order panel.
@@ -8,7 +9,7 @@ require_once __DIR__ . '/PrintgateOpencart.php';
 
 class PrintgateOpencartAdmin
 {
-    const FIELDS = array('status', 'url', 'publishable_key', 'secret_key', 'webhook_secret', 'default_workflow', 'all_products', 'send_all_orders');
+    public const FIELDS = array('status', 'url', 'publishable_key', 'secret_key', 'webhook_secret', 'default_workflow', 'all_products', 'send_all_orders');
 
     /**
      * The events to register: code => [trigger, method]. $history is the order-history model method
@@ -30,7 +31,7 @@ class PrintgateOpencartAdmin
             'printgate_order_edit' => array($order . 'editOrder/after', 'orderEdit'),
             'printgate_product_view' => array('catalog/view/product/product/after', 'productView'),
             'printgate_cart_add' => array('catalog/controller/' . $cartAdd . '/after', 'cartAdd'),
-            'printgate_admin_order_info' => array('admin/view/sale/order_info/after', 'orderInfo'),
+            'printgate_admin_order_info' => array('admin/view/sale/order_info/before', 'orderInfo'),
             'printgate_admin_product_form' => array('admin/view/catalog/product_form/after', 'productForm'),
             'printgate_admin_product_add' => array($product . 'addProduct/after', 'productAdd'),
             'printgate_admin_product_edit' => array($product . 'editProduct/after', 'productEdit'),

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate for PrestaShop 1.7.7+, 8 and 9: checks customers' print files on the product page,
  * gates add to cart on the check, sends signed orders to printgate and shows the print-ready files
@@ -13,7 +14,7 @@ require_once __DIR__ . '/classes/PrintgatePrestashop.php';
 
 class Printgate extends Module
 {
-    const HOOKS = array(
+    public const HOOKS = array(
         'displayProductAdditionalInfo',
         'actionFrontControllerSetMedia',
         'actionDispatcherBefore',
@@ -300,8 +301,10 @@ class Printgate extends Module
     /** Server-side gate: refuse add to cart of a product that needs a checked file and has none. */
     public function hookActionDispatcherBefore($params)
     {
-        if (!isset($params['controller_type']) || (int) $params['controller_type'] !== (int) Dispatcher::FC_FRONT
-            || Dispatcher::getInstance()->getController() !== 'cart' || !Tools::getValue('add')) {
+        if (
+            !isset($params['controller_type']) || (int) $params['controller_type'] !== (int) Dispatcher::FC_FRONT
+            || Dispatcher::getInstance()->getController() !== 'cart' || !Tools::getValue('add')
+        ) {
             return;
         }
         $productId = (int) Tools::getValue('id_product');

@@ -25,10 +25,16 @@ class Printgate_Admin_Order {
 	/** Image types a proof may be served as (no SVG: it can carry script). */
 	const PROOF_TYPES = array( 'image/png', 'image/jpeg', 'image/webp', 'image/gif' );
 
-	/** @var Printgate_Plugin */
+	/**
+	 * The plugin: settings and the API client.
+	 *
+	 * @var Printgate_Plugin
+	 */
 	private $plugin;
 
 	/**
+	 * Wire the feature to the plugin.
+	 *
 	 * @param Printgate_Plugin $plugin Plugin.
 	 */
 	public function __construct( Printgate_Plugin $plugin ) {
@@ -51,7 +57,7 @@ class Printgate_Admin_Order {
 		return 'shop_order';
 	}
 
-	/** add_meta_boxes. */
+	/** On add_meta_boxes: the Print files box. */
 	public function add_meta_box() {
 		add_meta_box( 'printgate-print-files', __( 'Print files', 'printgate-for-woocommerce' ), array( $this, 'render' ), $this->screen_id(), 'normal', 'default' );
 	}
@@ -80,6 +86,8 @@ class Printgate_Admin_Order {
 	}
 
 	/**
+	 * The URL of a proof image, proxied by the plugin with a nonce.
+	 *
 	 * @param int    $order_id Order.
 	 * @param string $job_id   Job.
 	 * @param string $run_id   Run.
@@ -101,6 +109,8 @@ class Printgate_Admin_Order {
 	}
 
 	/**
+	 * The nonce action of an order's file links.
+	 *
 	 * @param int $order_id Order.
 	 * @return string
 	 */
@@ -173,6 +183,8 @@ class Printgate_Admin_Order {
 	}
 
 	/**
+	 * A job's status in words for the meta box.
+	 *
 	 * @param array $job Job.
 	 * @return string
 	 */
@@ -221,6 +233,7 @@ class Printgate_Admin_Order {
 					}
 					$src = self::proof_url( $order_id, $job_id, $run['id'], $index );
 					printf(
+						// phpcs:ignore PluginCheck.CodeAnalysis.ImageFunctions.NonEnqueuedImage -- a proof proxied from printgate, not a media-library attachment.
 						'<a href="%1$s" target="_blank" rel="noopener"><img src="%1$s" alt="%2$s" loading="lazy" style="max-width:96px;max-height:96px;margin:4px 4px 0 0;border:1px solid #ddd" /></a>',
 						esc_url( $src ),
 						/* translators: 1: file name, 2: page number */
@@ -313,7 +326,7 @@ class Printgate_Admin_Order {
 		}
 	}
 
-	/** admin-post: stream GET /jobs/{id}/runs/{runId}/output to the browser. */
+	/** The admin-post handler: stream GET /jobs/{id}/runs/{runId}/output to the browser. */
 	public function handle_download() {
 		$this->require_capability();
 		list( $order, $job_id, $run_id ) = $this->requested_file();
@@ -343,7 +356,7 @@ class Printgate_Admin_Order {
 		$this->stream( $file, $info['content_type'], $name, 'attachment', false );
 	}
 
-	/** admin-post: a proof image, fetched server-side from the run's proof URL. */
+	/** The admin-post handler: a proof image, fetched server-side from the run's proof URL. */
 	public function handle_proof() {
 		$this->require_capability();
 		list( $order, $job_id, $run_id ) = $this->requested_file();
@@ -378,7 +391,7 @@ class Printgate_Admin_Order {
 		$this->stream( $file, $type, 'proof-' . $run_id . '-' . ( $index + 1 ) . self::extension_for( $type ), 'inline', true );
 	}
 
-	/** admin-post: queue the order for printgate again. */
+	/** The admin-post handler: queue the order for printgate again. */
 	public function handle_retry() {
 		$this->require_capability();
 		$order_id = isset( $_GET['order_id'] ) ? absint( $_GET['order_id'] ) : 0;
@@ -393,6 +406,8 @@ class Printgate_Admin_Order {
 	}
 
 	/**
+	 * The file extension for a content type ('' when unknown).
+	 *
 	 * @param string $content_type MIME type.
 	 * @return string
 	 */

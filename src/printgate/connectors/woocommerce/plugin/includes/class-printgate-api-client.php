@@ -1,6 +1,6 @@
 <?php
 /**
- * printgate's REST API as the store plugin uses it.
+ * The printgate REST API as the store plugin uses it.
  *
  * No WordPress functions: the transport is injected (Printgate_WP_Transport in WordPress, a
  * recording fake under php-cli tests), so URL, header and body building is testable on its own.
@@ -13,44 +13,6 @@ if ( ! defined( 'ABSPATH' ) && PHP_SAPI !== 'cli' ) {
 }
 
 /**
- * printgate answered, but not with a 2xx (or the answer was not JSON where JSON was expected).
- */
-class Printgate_Api_Exception extends RuntimeException {
-
-	/**
-	 * HTTP status (0 when no response arrived).
-	 *
-	 * @var int
-	 */
-	private $status;
-
-	/**
-	 * @param string $message Message.
-	 * @param int    $status  HTTP status, 0 for network failures.
-	 */
-	public function __construct( $message, $status = 0 ) {
-		parent::__construct( $message );
-		$this->status = (int) $status;
-	}
-
-	/** @return int */
-	public function get_status() {
-		return $this->status;
-	}
-
-	/**
-	 * Whether sending the same request later can succeed without anyone changing anything
-	 * but printgate's availability or the plugin's keys.
-	 *
-	 * @return bool
-	 */
-	public function is_retryable() {
-		return 0 === $this->status || $this->status >= 500
-			|| in_array( $this->status, array( 401, 403, 408, 425, 429 ), true );
-	}
-}
-
-/**
  * Client for printgate's API, authenticated with the secret key.
  */
 class Printgate_Api_Client {
@@ -58,22 +20,44 @@ class Printgate_Api_Client {
 	const DEFAULT_TIMEOUT  = 15;
 	const DOWNLOAD_TIMEOUT = 300;
 
-	/** @var string */
+	/**
+	 * The printgate base URL, without trailing slash.
+	 *
+	 * @var string
+	 */
 	private $base_url;
 
-	/** @var string */
+	/**
+	 * The secret key (`sk_...`).
+	 *
+	 * @var string
+	 */
 	private $secret_key;
 
-	/** @var Printgate_Signer|null */
+	/**
+	 * Signs POST /orders; null when no webhook secret is set.
+	 *
+	 * @var Printgate_Signer|null
+	 */
 	private $signer;
 
-	/** @var Printgate_Transport */
+	/**
+	 * The HTTP transport.
+	 *
+	 * @var Printgate_Transport
+	 */
 	private $transport;
 
-	/** @var string */
+	/**
+	 * The User-Agent header.
+	 *
+	 * @var string
+	 */
 	private $user_agent;
 
 	/**
+	 * A client for one printgate URL and secret key.
+	 *
 	 * @param string                $base_url   printgate's base URL, e.g. http://127.0.0.1:8000.
 	 * @param string                $secret_key `sk_...`.
 	 * @param Printgate_Signer|null $signer     Signs POST /orders; null when no webhook secret is set.
@@ -88,7 +72,11 @@ class Printgate_Api_Client {
 		$this->user_agent = (string) $user_agent;
 	}
 
-	/** @return string */
+	/**
+	 * The printgate base URL, without trailing slash.
+	 *
+	 * @return string
+	 */
 	public function base_url() {
 		return $this->base_url;
 	}
@@ -201,7 +189,7 @@ class Printgate_Api_Client {
 	/**
 	 * GET /jobs/{id}/runs/{runId}/output into a local file (never into the browser directly).
 	 *
-	 * printgate either streams the file or redirects to signed storage. The redirect is followed
+	 * The printgate server either streams the file or redirects to signed storage. The redirect is followed
 	 * here, not by the transport, so the secret key is only sent on to printgate's own origin
 	 * (a pre-signed storage URL would reject, and must never receive, the Authorization header).
 	 *
@@ -224,7 +212,7 @@ class Printgate_Api_Client {
 		if ( $response['status'] >= 300 ) {
 			$location = self::response_header( $response, 'location', '' );
 			if ( '' === $location ) {
-				throw new Printgate_Api_Exception( 'printgate redirected without a Location.', $response['status'] );
+				throw new Printgate_Api_Exception( 'printgate redirected without a Location.', $response['status'] ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text; escaped where it is shown.
 			}
 			return $this->fetch_to_file( $location, $file, self::DOWNLOAD_TIMEOUT );
 		}
@@ -251,6 +239,7 @@ class Printgate_Api_Client {
 	 * @param string $file    Writable file path.
 	 * @param int    $timeout Seconds.
 	 * @return array{content_type:string, file_name:string}
+	 * @throws Printgate_Api_Exception When printgate cannot be asked or answers with an error.
 	 */
 	private function fetch_to_file( $url, $file, $timeout ) {
 		$url = (string) $url;
@@ -261,11 +250,22 @@ class Printgate_Api_Client {
 			throw new Printgate_Api_Exception( 'Refusing to fetch a non-http URL.' );
 		}
 		$headers  = $this->is_own_url( $url ) ? $this->auth_headers() : array( 'User-Agent' => $this->user_agent );
-		$response = $this->send( 'GET', $url, $headers, null, array( 'timeout' => $timeout, 'stream_to' => $file ) );
+		$response = $this->send(
+			'GET',
+			$url,
+			$headers,
+			null,
+			array(
+				'timeout' => $timeout,
+				'stream_to' => $file,
+			)
+		);
 		return self::file_info( $response );
 	}
 
 	/**
+	 * Content type and file name of a downloaded file, from its response headers.
+	 *
 	 * @param array $response Transport response.
 	 * @return array{content_type:string, file_name:string}
 	 */
@@ -283,8 +283,10 @@ class Printgate_Api_Client {
 	 * @return bool
 	 */
 	public function is_own_url( $url ) {
+		// phpcs:disable WordPress.WP.AlternativeFunctions.parse_url_parse_url -- this class runs without WordPress (php-cli tests); PHP 7.4+ parses full URLs consistently.
 		$a = parse_url( $this->base_url );
 		$b = parse_url( (string) $url );
+		// phpcs:enable
 		if ( ! is_array( $a ) || ! is_array( $b ) || empty( $a['host'] ) || empty( $b['host'] ) ) {
 			return false;
 		}
@@ -302,8 +304,10 @@ class Printgate_Api_Client {
 	 *
 	 * @param mixed $value Value.
 	 * @return string
+	 * @throws Printgate_Api_Exception When the value cannot be encoded.
 	 */
 	public static function encode_json( $value ) {
+		// phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode -- this class runs without WordPress (php-cli tests); the flags are the wire format.
 		$json = json_encode( $value, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION | JSON_INVALID_UTF8_SUBSTITUTE );
 		if ( false === $json ) {
 			throw new Printgate_Api_Exception( 'Could not encode the request body as JSON.' );
@@ -311,7 +315,12 @@ class Printgate_Api_Client {
 		return $json;
 	}
 
-	/** @return array<string,string> */
+	/**
+	 * The headers every call carries: the secret key, JSON, the User-Agent.
+	 *
+	 * @return array<string,string>
+	 * @throws Printgate_Api_Exception When printgate cannot be asked or answers with an error.
+	 */
 	private function auth_headers() {
 		if ( '' === $this->secret_key ) {
 			throw new Printgate_Api_Exception( 'No secret key configured.', 401 );
@@ -324,6 +333,8 @@ class Printgate_Api_Client {
 	}
 
 	/**
+	 * GET a path of printgate's API and decode its JSON answer.
+	 *
 	 * @param string $path Path with query.
 	 * @return array
 	 */
@@ -332,6 +343,8 @@ class Printgate_Api_Client {
 	}
 
 	/**
+	 * Send a request through the transport; a network failure becomes a Printgate_Api_Exception.
+	 *
 	 * @param string      $method  Method.
 	 * @param string      $url     URL.
 	 * @param array       $headers Headers.
@@ -339,6 +352,7 @@ class Printgate_Api_Client {
 	 * @param array       $options        Transport options.
 	 * @param bool        $allow_redirect Return a 3xx answer instead of failing.
 	 * @return array
+	 * @throws Printgate_Api_Exception When printgate cannot be asked or answers with an error.
 	 */
 	private function send( $method, $url, array $headers, $body = null, array $options = array(), $allow_redirect = false ) {
 		if ( '' === $this->base_url ) {
@@ -350,7 +364,7 @@ class Printgate_Api_Client {
 		try {
 			$response = $this->transport->request( $method, $url, $headers, $body, $options );
 		} catch ( Printgate_Transport_Exception $e ) {
-			throw new Printgate_Api_Exception( 'printgate is unreachable: ' . $e->getMessage(), 0 );
+			throw new Printgate_Api_Exception( 'printgate is unreachable: ' . $e->getMessage(), 0 ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text; escaped where it is shown.
 		}
 		$status             = isset( $response['status'] ) ? (int) $response['status'] : 0;
 		$response['status'] = $status;
@@ -370,15 +384,18 @@ class Printgate_Api_Client {
 					}
 				}
 			}
-			throw new Printgate_Api_Exception( sprintf( 'printgate answered HTTP %d%s', $status, $detail ), $status );
+			throw new Printgate_Api_Exception( sprintf( 'printgate answered HTTP %d%s', $status, $detail ), $status ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text; escaped where it is shown.
 		}
 		return $response;
 	}
 
 	/**
+	 * Decode a JSON answer, or raise for a non-2xx status or a body that is not JSON.
+	 *
 	 * @param array $response   Transport response.
 	 * @param bool  $allow_empty Whether an empty body is fine.
 	 * @return array
+	 * @throws Printgate_Api_Exception When printgate cannot be asked or answers with an error.
 	 */
 	private static function decode( array $response, $allow_empty ) {
 		$body = isset( $response['body'] ) ? trim( (string) $response['body'] ) : '';
@@ -393,6 +410,8 @@ class Printgate_Api_Client {
 	}
 
 	/**
+	 * One response header (names are lower-case), or the fallback.
+	 *
 	 * @param array  $response Transport response.
 	 * @param string $name     Lower-case header name.
 	 * @param string $fallback Default.
@@ -426,7 +445,10 @@ class Printgate_Api_Client {
 	}
 
 	/**
+	 * Refuse an id that could change the URL it is put into.
+	 *
 	 * @param mixed $id Id.
+	 * @throws Printgate_Api_Exception When printgate cannot be asked or answers with an error.
 	 */
 	private function assert_id( $id ) {
 		if ( ! self::is_valid_id( $id ) ) {

@@ -25,10 +25,23 @@ class Printgate_Events {
 	/** Event types this plugin acts on. */
 	const TYPES = array( 'job.completed', 'order.files_ready' );
 
-	/** @var Printgate_Plugin */
+	/**
+	 * Every answer of the route names the plugin (`"plugin": "printgate-for-woocommerce"`, in an
+	 * error's `data` too), so printgate can tell the plugin's answer from a page that happens to
+	 * answer 200 at the same URL (a home page under "Plain" permalinks).
+	 */
+	const PLUGIN_ID = 'printgate-for-woocommerce';
+
+	/**
+	 * The plugin: settings and the API client.
+	 *
+	 * @var Printgate_Plugin
+	 */
 	private $plugin;
 
 	/**
+	 * Wire the feature to the plugin.
+	 *
 	 * @param Printgate_Plugin $plugin Plugin.
 	 */
 	public function __construct( Printgate_Plugin $plugin ) {
@@ -55,42 +68,94 @@ class Printgate_Events {
 	}
 
 	/**
+	 * The plugin's own answer: a JSON body that names the plugin and its version.
+	 *
+	 * @param array $body   Fields.
+	 * @param int   $status HTTP status.
+	 * @return WP_REST_Response
+	 */
+	private static function answer( array $body, $status ) {
+		return new WP_REST_Response(
+			array(
+				'plugin'        => self::PLUGIN_ID,
+				'pluginVersion' => PRINTGATE_WC_VERSION,
+			) + $body,
+			$status
+		);
+	}
+
+	/**
+	 * The plugin's own error: WordPress's REST error shape, `data` naming the plugin.
+	 *
+	 * @param string $code    Code.
+	 * @param string $message Message.
+	 * @param int    $status  HTTP status.
+	 * @return WP_Error
+	 */
+	private static function error( $code, $message, $status ) {
+		return new WP_Error(
+			$code,
+			$message,
+			array(
+				'status'        => $status,
+				'plugin'        => self::PLUGIN_ID,
+				'pluginVersion' => PRINTGATE_WC_VERSION,
+			)
+		);
+	}
+
+	/**
+	 * Verify a signed event, answer at once, and queue the order note.
+	 *
 	 * @param WP_REST_Request $request Request.
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function handle( WP_REST_Request $request ) {
 		$signer = $this->plugin->signer();
 		if ( null === $signer ) {
-			return new WP_Error( 'printgate_not_configured', 'No webhook secret is configured.', array( 'status' => 503 ) );
+			return self::error( 'printgate_not_configured', 'No webhook secret is configured.', 503 );
 		}
 		$body = $request->get_body();
 		try {
 			$msg_id = $signer->verify( $request->get_headers(), $body );
 		} catch ( Printgate_Signature_Exception $e ) {
-			return new WP_Error( 'printgate_bad_signature', $e->getMessage(), array( 'status' => 401 ) );
+			return self::error( 'printgate_bad_signature', $e->getMessage(), 401 );
 		}
 
 		$replay_key = self::REPLAY_PREFIX . md5( $msg_id );
 		if ( false !== get_transient( $replay_key ) ) {
-			return new WP_Error( 'printgate_replay', 'This webhook-id was already received.', array( 'status' => 409 ) );
+			return self::error( 'printgate_replay', 'This webhook-id was already received.', 409 );
 		}
 		set_transient( $replay_key, time(), self::REPLAY_TTL );
 
 		$event = json_decode( $body, true );
 		if ( ! is_array( $event ) || ! isset( $event['type'] ) || ! is_string( $event['type'] ) ) {
-			return new WP_Error( 'printgate_bad_event', 'The body must be JSON with a type.', array( 'status' => 400 ) );
+			return self::error( 'printgate_bad_event', 'The body must be JSON with a type.', 400 );
 		}
 		$data = isset( $event['data'] ) && is_array( $event['data'] ) ? $event['data'] : array();
 		if ( ! in_array( $event['type'], self::TYPES, true ) ) {
-			return new WP_REST_Response( array( 'received' => true, 'handled' => false ), 200 );
+			return self::answer(
+				array(
+					'received' => true,
+					'handled'  => false,
+				),
+				200
+			);
 		}
 
 		list( $order, $job_ids ) = $this->match_order( $data );
 		if ( null === $order ) {
-			return new WP_REST_Response( array( 'received' => true, 'handled' => false, 'reason' => 'no matching order' ), 200 );
+			return self::answer(
+				array(
+					'received' => true,
+					'handled'  => false,
+					'reason'   => 'no matching order',
+				),
+				200
+			);
 		}
 		Printgate_Plugin::schedule( self::NOTE_HOOK, array( (int) $order->get_id(), $event['type'], $job_ids, 0 ), 0 );
-		return new WP_REST_Response(
+		return self::answer(
 			array(
 				'received' => true,
 				'handled'  => true,

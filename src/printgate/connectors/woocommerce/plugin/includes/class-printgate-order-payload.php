@@ -119,6 +119,8 @@ final class Printgate_Order_Payload {
 	}
 
 	/**
+	 * The order's shipping address in printgate's shape, or null when it has none.
+	 *
 	 * @param object $order WC_Order.
 	 * @return array|null Null when the order has no shipping address.
 	 */

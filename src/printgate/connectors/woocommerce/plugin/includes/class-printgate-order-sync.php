@@ -27,10 +27,16 @@ class Printgate_Order_Sync {
 	const META_SYNCED_AT = '_printgate_synced_at';
 	const META_SYNCED_ST = '_printgate_synced_status';
 
-	/** @var Printgate_Plugin */
+	/**
+	 * The plugin: settings and the API client.
+	 *
+	 * @var Printgate_Plugin
+	 */
 	private $plugin;
 
 	/**
+	 * Wire the feature to the plugin.
+	 *
 	 * @param Printgate_Plugin $plugin Plugin.
 	 */
 	public function __construct( Printgate_Plugin $plugin ) {
@@ -47,6 +53,8 @@ class Printgate_Order_Sync {
 	}
 
 	/**
+	 * Classic checkout created an order: queue it for printgate.
+	 *
 	 * @param int      $order_id Order id.
 	 * @param array    $posted   Posted data.
 	 * @param WC_Order $order    Order.
@@ -56,6 +64,8 @@ class Printgate_Order_Sync {
 	}
 
 	/**
+	 * Store API (block) checkout created an order: queue it for printgate.
+	 *
 	 * @param WC_Order $order Order.
 	 */
 	public function on_store_api_checkout( $order ) {
@@ -63,6 +73,8 @@ class Printgate_Order_Sync {
 	}
 
 	/**
+	 * The order's status changed: send printgate the new state.
+	 *
 	 * @param int      $order_id Order id.
 	 * @param string   $from     Old status.
 	 * @param string   $to       New status.

@@ -28,13 +28,25 @@ final class Printgate_Plugin {
 	const OPT_REQUIRE      = 'printgate_require_upload';
 	const OPT_CART_BUTTON  = 'printgate_cart_button_selector';
 
-	/** @var Printgate_Plugin|null */
+	/**
+	 * The one instance.
+	 *
+	 * @var Printgate_Plugin|null
+	 */
 	private static $instance = null;
 
-	/** @var Printgate_Api_Client|null */
+	/**
+	 * The API client, made on first use.
+	 *
+	 * @var Printgate_Api_Client|null
+	 */
 	private $client = null;
 
-	/** @return Printgate_Plugin */
+	/**
+	 * The one instance of the plugin.
+	 *
+	 * @return Printgate_Plugin
+	 */
 	public static function instance() {
 		if ( null === self::$instance ) {
 			self::$instance = new self();
@@ -57,6 +69,7 @@ final class Printgate_Plugin {
 		( new Printgate_Order_Sync( $plugin ) )->hooks();
 		( new Printgate_Admin_Order( $plugin ) )->hooks();
 		( new Printgate_Events( $plugin ) )->hooks();
+		Printgate_Async::hooks();
 		add_filter( 'plugin_action_links_' . plugin_basename( PRINTGATE_WC_FILE ), array( __CLASS__, 'action_links' ) );
 	}
 
@@ -96,48 +109,84 @@ final class Printgate_Plugin {
 		return $links;
 	}
 
-	/** @return string */
+	/**
+	 * The URL of the plugin's settings tab.
+	 *
+	 * @return string
+	 */
 	public static function settings_url() {
 		return admin_url( 'admin.php?page=wc-settings&tab=' . Printgate_Settings::TAB );
 	}
 
-	/** @return string printgate's base URL without trailing slash. */
+	/**
+	 * The printgate base URL, without trailing slash.
+	 *
+	 * @return string printgate's base URL without trailing slash.
+	 */
 	public function base_url() {
 		$url = trim( (string) get_option( self::OPT_BASE_URL, self::DEFAULT_URL ) );
 		return rtrim( '' === $url ? self::DEFAULT_URL : $url, '/' );
 	}
 
-	/** @return string */
+	/**
+	 * The publishable key (`pk_...`): the only key the browser sees.
+	 *
+	 * @return string
+	 */
 	public function publishable_key() {
 		return trim( (string) get_option( self::OPT_PK, '' ) );
 	}
 
-	/** @return string */
+	/**
+	 * The secret key (`sk_...`): server-side calls only.
+	 *
+	 * @return string
+	 */
 	public function secret_key() {
 		return trim( (string) get_option( self::OPT_SK, '' ) );
 	}
 
-	/** @return string */
+	/**
+	 * The webhook secret (`whsec_...`) that signs orders and verifies events.
+	 *
+	 * @return string
+	 */
 	public function webhook_secret() {
 		return trim( (string) get_option( self::OPT_WHSEC, '' ) );
 	}
 
-	/** @return string */
+	/**
+	 * The workflow products use unless they name their own ('' when none).
+	 *
+	 * @return string
+	 */
 	public function default_workflow() {
 		return trim( (string) get_option( self::OPT_WORKFLOW, '' ) );
 	}
 
-	/** @return string `inline` or `dialog`. */
+	/**
+	 * How the widget shows on product pages: `inline` or `dialog`.
+	 *
+	 * @return string `inline` or `dialog`.
+	 */
 	public function presentation() {
 		return 'dialog' === get_option( self::OPT_PRESENTATION, 'inline' ) ? 'dialog' : 'inline';
 	}
 
-	/** @return bool */
+	/**
+	 * Whether add-to-cart waits for a checked file by default.
+	 *
+	 * @return bool
+	 */
 	public function require_upload() {
 		return 'yes' === get_option( self::OPT_REQUIRE, 'yes' );
 	}
 
-	/** @return string */
+	/**
+	 * A theme's own add-to-cart button selector ('' for WooCommerce's).
+	 *
+	 * @return string
+	 */
 	public function cart_button_selector() {
 		return trim( (string) get_option( self::OPT_CART_BUTTON, '' ) );
 	}
@@ -159,7 +208,11 @@ final class Printgate_Plugin {
 		}
 	}
 
-	/** @return Printgate_Api_Client */
+	/**
+	 * The API client for the stored URL and keys (made once per request).
+	 *
+	 * @return Printgate_Api_Client
+	 */
 	public function client() {
 		if ( null === $this->client ) {
 			$this->client = new Printgate_Api_Client(
@@ -210,7 +263,9 @@ final class Printgate_Plugin {
 
 	/**
 	 * Run a hook later, through Action Scheduler when present (WooCommerce bundles it), else WP-Cron.
-	 * An earlier pending run of the same hook and arguments is replaced.
+	 * An earlier pending run of the same hook and arguments is replaced. A run due now is also
+	 * started right after this request by a loopback call (Printgate_Async): the queue only runs
+	 * when something triggers it, and stays the retry path.
 	 *
 	 * @param string $hook  Hook name.
 	 * @param array  $args  Positional arguments.
@@ -221,10 +276,13 @@ final class Printgate_Plugin {
 		if ( function_exists( 'as_schedule_single_action' ) ) {
 			as_unschedule_all_actions( $hook, $args, self::AS_GROUP );
 			as_schedule_single_action( $when, $hook, $args, self::AS_GROUP );
-			return;
+		} else {
+			wp_clear_scheduled_hook( $hook, $args );
+			wp_schedule_single_event( $when, $hook, $args );
 		}
-		wp_clear_scheduled_hook( $hook, $args );
-		wp_schedule_single_event( $when, $hook, $args );
+		if ( (int) $delay <= 0 ) {
+			Printgate_Async::run_soon( $hook, $args );
+		}
 	}
 
 	/**

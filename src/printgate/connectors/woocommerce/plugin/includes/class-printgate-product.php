@@ -32,7 +32,11 @@ class Printgate_Product {
 	/** Line-item meta (hidden). */
 	const ITEM_NAME = '_printgate_file_name';
 
-	/** @var Printgate_Plugin */
+	/**
+	 * The plugin: settings and the API client.
+	 *
+	 * @var Printgate_Plugin
+	 */
 	private $plugin;
 
 	/**
@@ -43,6 +47,8 @@ class Printgate_Product {
 	private $verified = array();
 
 	/**
+	 * Wire the feature to the plugin.
+	 *
 	 * @param Printgate_Plugin $plugin Plugin.
 	 */
 	public function __construct( Printgate_Plugin $plugin ) {
@@ -119,6 +125,8 @@ class Printgate_Product {
 	/* ------------------------------------------------------------------ admin panel */
 
 	/**
+	 * Add the Print file tab to the product data box.
+	 *
 	 * @param array $tabs Product data tabs.
 	 * @return array
 	 */
@@ -359,13 +367,13 @@ class Printgate_Product {
 	}
 
 	/**
-	 * woocommerce_add_to_cart_validation: block without a jobId when required, and accept only a
+	 * On woocommerce_add_to_cart_validation: block without a jobId when required, and accept only a
 	 * job printgate says can proceed.
 	 *
-	 * @param bool $passed       Valid so far.
-	 * @param int  $product_id   Product.
-	 * @param int  $quantity     Quantity.
-	 * @param int  $variation_id Variation.
+	 * @param bool  $passed       Valid so far.
+	 * @param int   $product_id   Product.
+	 * @param int   $quantity     Quantity.
+	 * @param int   $variation_id Variation.
 	 * @param array $variations  Attributes.
 	 * @return bool
 	 */
@@ -479,6 +487,8 @@ class Printgate_Product {
 	/* ------------------------------------------------------------------ archive pages */
 
 	/**
+	 * Whether a product on an archive page needs an upload before add-to-cart.
+	 *
 	 * @param WC_Product $product Product.
 	 * @return bool
 	 */
@@ -491,6 +501,8 @@ class Printgate_Product {
 	}
 
 	/**
+	 * On archive pages, link a product that needs an upload to its page.
+	 *
 	 * @param string     $url     URL.
 	 * @param WC_Product $product Product.
 	 * @return string
@@ -500,6 +512,8 @@ class Printgate_Product {
 	}
 
 	/**
+	 * On archive pages, label a product that needs an upload "Upload file".
+	 *
 	 * @param string     $text    Text.
 	 * @param WC_Product $product Product.
 	 * @return string
@@ -512,6 +526,8 @@ class Printgate_Product {
 	}
 
 	/**
+	 * No AJAX add-to-cart from archive pages for a product that needs an upload.
+	 *
 	 * @param bool       $supports Supported.
 	 * @param string     $feature  Feature.
 	 * @param WC_Product $product  Product.

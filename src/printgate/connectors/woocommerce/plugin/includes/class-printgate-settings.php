@@ -20,10 +20,16 @@ class Printgate_Settings {
 	const TEST_ACTION    = 'printgate_test_connection';
 	const TEST_RESULT_TX = 'printgate_test_result_';
 
-	/** @var Printgate_Plugin */
+	/**
+	 * The plugin: settings and the API client.
+	 *
+	 * @var Printgate_Plugin
+	 */
 	private $plugin;
 
 	/**
+	 * Wire the feature to the plugin.
+	 *
 	 * @param Printgate_Plugin $plugin Plugin.
 	 */
 	public function __construct( Printgate_Plugin $plugin ) {
@@ -41,10 +47,13 @@ class Printgate_Settings {
 		add_filter( 'woocommerce_admin_settings_sanitize_option_' . Printgate_Plugin::OPT_WHSEC, array( $this, 'sanitize_webhook_secret' ), 10, 3 );
 		add_filter( 'woocommerce_admin_settings_sanitize_option_' . Printgate_Plugin::OPT_BASE_URL, array( $this, 'sanitize_base_url' ), 10, 3 );
 		add_filter( 'woocommerce_admin_settings_sanitize_option_' . Printgate_Plugin::OPT_PK, array( $this, 'sanitize_publishable_key' ), 10, 3 );
+		add_filter( 'woocommerce_admin_settings_sanitize_option_' . Printgate_Plugin::OPT_WORKFLOW, array( $this, 'sanitize_workflow' ), 10, 3 );
 		add_action( 'admin_post_' . self::TEST_ACTION, array( $this, 'test_connection' ) );
 	}
 
 	/**
+	 * Add the printgate tab to WooCommerce's settings.
+	 *
 	 * @param array $tabs Tabs.
 	 * @return array
 	 */
@@ -73,6 +82,37 @@ class Printgate_Settings {
 			$options[ $current ] = $current;
 		}
 		return $options;
+	}
+
+	/**
+	 * The default-workflow field: a list of printgate's workflows once they load; until then (no
+	 * secret key saved yet, printgate unreachable) a text field for the workflow id, so the first
+	 * save can set it too.
+	 *
+	 * @param array<string,string> $workflows Options from workflow_options().
+	 * @param string|null          $error     Why the list could not be loaded.
+	 * @param string               $desc      Help text.
+	 * @return array
+	 */
+	private function workflow_field( array $workflows, $error, $desc ) {
+		$field = array(
+			'title'    => __( 'Default workflow', 'printgate-for-woocommerce' ),
+			'id'       => Printgate_Plugin::OPT_WORKFLOW,
+			'default'  => '',
+			'desc_tip' => $desc,
+		);
+		if ( $error ) {
+			return $field + array(
+				'type'        => 'text',
+				'placeholder' => 'wf_…',
+				'desc'        => __( 'The workflow id from printgate. After saving the keys, the list of workflows appears here.', 'printgate-for-woocommerce' ),
+			);
+		}
+		return $field + array(
+			'type'    => 'select',
+			'class'   => 'wc-enhanced-select',
+			'options' => $workflows,
+		);
 	}
 
 	/**
@@ -127,15 +167,7 @@ class Printgate_Settings {
 				'placeholder' => 'whsec_…',
 				'desc'        => __( 'Signs the orders this shop sends to printgate and verifies the events printgate sends back.', 'printgate-for-woocommerce' ),
 			),
-			array(
-				'title'    => __( 'Default workflow', 'printgate-for-woocommerce' ),
-				'id'       => Printgate_Plugin::OPT_WORKFLOW,
-				'type'     => 'select',
-				'class'    => 'wc-enhanced-select',
-				'default'  => '',
-				'options'  => $workflows,
-				'desc_tip' => $wf_desc,
-			),
+			$this->workflow_field( $workflows, $error, $wf_desc ),
 			array(
 				'title'   => __( 'Presentation', 'printgate-for-woocommerce' ),
 				'id'      => Printgate_Plugin::OPT_PRESENTATION,
@@ -180,13 +212,52 @@ class Printgate_Settings {
 		WC_Admin_Settings::output_fields( $this->get_settings() );
 	}
 
-	/** Save the tab (WooCommerce has checked its nonce and manage_woocommerce). */
+	/**
+	 * Save the tab (WooCommerce has checked its nonce and manage_woocommerce).
+	 *
+	 * In two passes: the connection (URL and keys) first, then the rest against the workflow list
+	 * loaded with the keys just saved. In one pass the workflow would be checked against the list
+	 * of the keys stored before (none on the first save) and dropped.
+	 */
 	public function save() {
 		if ( ! current_user_can( 'manage_woocommerce' ) ) {
 			return;
 		}
-		WC_Admin_Settings::save_fields( $this->get_settings() );
+		$connection = array( Printgate_Plugin::OPT_BASE_URL, Printgate_Plugin::OPT_PK, Printgate_Plugin::OPT_SK, Printgate_Plugin::OPT_WHSEC );
+		$first      = array();
+		foreach ( $this->get_settings() as $field ) {
+			if ( isset( $field['id'] ) && in_array( $field['id'], $connection, true ) ) {
+				$first[] = $field;
+			}
+		}
+		WC_Admin_Settings::save_fields( $first );
 		$this->plugin->reset_client();
+
+		$rest = array();
+		foreach ( $this->get_settings() as $field ) {
+			if ( ! isset( $field['id'] ) || ! in_array( $field['id'], $connection, true ) ) {
+				$rest[] = $field;
+			}
+		}
+		WC_Admin_Settings::save_fields( $rest );
+		$this->plugin->reset_client();
+	}
+
+	/**
+	 * A workflow id typed while the list could not load: kept when it looks like one.
+	 *
+	 * @param mixed $value     Sanitised value.
+	 * @param array $option    Field.
+	 * @param mixed $raw_value Raw value.
+	 * @return string
+	 */
+	public function sanitize_workflow( $value, $option, $raw_value ) {
+		$value = trim( sanitize_text_field( (string) $value ) );
+		if ( '' !== $value && ! Printgate_Api_Client::is_valid_id( $value ) ) {
+			WC_Admin_Settings::add_error( __( 'The default workflow must be a printgate workflow id (wf_…). The previous workflow was kept.', 'printgate-for-woocommerce' ) );
+			return $this->plugin->default_workflow();
+		}
+		return $value;
 	}
 
 	/**
@@ -310,7 +381,7 @@ class Printgate_Settings {
 		return $value;
 	}
 
-	/** admin-post: call GET /workflows with the stored key and report back on the settings tab. */
+	/** The admin-post handler: call GET /workflows with the stored key and report back on the settings tab. */
 	public function test_connection() {
 		if ( ! current_user_can( 'manage_woocommerce' ) ) {
 			wp_die( esc_html__( 'You are not allowed to do this.', 'printgate-for-woocommerce' ), 403 );

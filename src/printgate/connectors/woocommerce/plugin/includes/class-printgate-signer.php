@@ -14,12 +14,6 @@ if ( ! defined( 'ABSPATH' ) && PHP_SAPI !== 'cli' ) {
 }
 
 /**
- * Raised when a signature is missing, malformed, wrong or outside the time tolerance.
- */
-class Printgate_Signature_Exception extends RuntimeException {
-}
-
-/**
  * Signs and verifies Standard Webhooks messages.
  */
 final class Printgate_Signer {
@@ -35,6 +29,8 @@ final class Printgate_Signer {
 	private $key;
 
 	/**
+	 * A signer for one secret.
+	 *
 	 * @param string $secret A `whsec_<base64>` secret (the prefix is optional).
 	 * @throws InvalidArgumentException When the secret is empty or not base64.
 	 */

@@ -13,7 +13,15 @@ defined( 'ABSPATH' ) || exit;
 class Printgate_WP_Transport implements Printgate_Transport {
 
 	/**
-	 * {@inheritDoc}
+	 * Send a request and return the response (see Printgate_Transport::request()).
+	 *
+	 * @param string               $method  HTTP method.
+	 * @param string               $url     Absolute URL.
+	 * @param array<string,string> $headers Request headers.
+	 * @param string|null          $body    Raw request body.
+	 * @param array                $options Transport options: timeout, stream_to, follow_redirects.
+	 * @return array{status:int, headers:array<string,string>, body:string} Header names lower-case.
+	 * @throws Printgate_Transport_Exception When no response arrived.
 	 */
 	public function request( $method, $url, array $headers, $body = null, array $options = array() ) {
 		$args = array(
@@ -32,7 +40,7 @@ class Printgate_WP_Transport implements Printgate_Transport {
 		}
 		$response = wp_remote_request( $url, $args );
 		if ( is_wp_error( $response ) ) {
-			throw new Printgate_Transport_Exception( $response->get_error_message() );
+			throw new Printgate_Transport_Exception( $response->get_error_message() ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- plain text; escaped where it is shown.
 		}
 		$headers_out = array();
 		$raw_headers = wp_remote_retrieve_headers( $response );

@@ -34,9 +34,3 @@ interface Printgate_Transport {
 	 */
 	public function request( $method, $url, array $headers, $body = null, array $options = array() );
 }
-
-/**
- * No response was received (connection refused, DNS, timeout).
- */
-class Printgate_Transport_Exception extends RuntimeException {
-}

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * The PrestaShop side of printgate: settings, tables, cart line -> order line jobIds, the signed
  * order call with its queue, the callback, and the admin files panel data. The module class and
@@ -10,41 +11,12 @@ if (!defined('_PS_VERSION_')) {
 }
 
 require_once dirname(__DIR__) . '/lib/autoload.php';
-
-class PrintgatePrestashopDb implements PrintgateDb
-{
-    public function rows($sql)
-    {
-        $rows = Db::getInstance()->executeS($sql, true, false);
-
-        return is_array($rows) ? $rows : array();
-    }
-
-    public function run($sql)
-    {
-        Db::getInstance()->execute($sql, false);
-    }
-
-    public function affected()
-    {
-        return (int) Db::getInstance()->Affected_Rows();
-    }
-
-    public function lastId()
-    {
-        return (int) Db::getInstance()->Insert_ID();
-    }
-
-    public function esc($value)
-    {
-        return Db::getInstance()->escape((string) $value, true);
-    }
-}
+require_once __DIR__ . '/PrintgatePrestashopDb.php';
 
 class PrintgatePrestashop
 {
-    const JOB_ID_PATTERN = '/^[A-Za-z0-9_-]{1,64}$/';
-    const CONFIG = array(
+    public const JOB_ID_PATTERN = '/^[A-Za-z0-9_-]{1,64}$/';
+    public const CONFIG = array(
         'url' => 'PRINTGATE_URL',
         'publishable_key' => 'PRINTGATE_PUBLISHABLE_KEY',
         'secret_key' => 'PRINTGATE_SECRET_KEY',
@@ -53,7 +25,7 @@ class PrintgatePrestashop
         'all_products' => 'PRINTGATE_ALL_PRODUCTS',
         'send_all_orders' => 'PRINTGATE_SEND_ALL_ORDERS',
     );
-    const TABLES = array('printgate_product', 'printgate_cart_job', 'printgate_order_job', 'printgate_queue', 'printgate_webhook_seen');
+    public const TABLES = array('printgate_product', 'printgate_cart_job', 'printgate_order_job', 'printgate_queue', 'printgate_webhook_seen');
 
     /** @var PrintgateTransport|null */
     private $transport;
@@ -422,7 +394,12 @@ class PrintgatePrestashop
         return array('status' => 200, 'body' => array('ok' => true));
     }
 
-    /** A private message on the order (shown in the admin order page's Messages block). */
+    /**
+     * A private message on the order from the shop's side: PrestaShop shows a message with an
+     * employee as written by that employee (and one without as written by the customer), and
+     * `private` keeps it off the customer's account page. It is posted in the name of the shop's
+     * first active SuperAdmin, the employee the shop's own back office acts for.
+     */
     public static function addOrderMessage(Order $order, $text)
     {
         $customer = new Customer((int) $order->id_customer);
@@ -442,11 +419,24 @@ class PrintgatePrestashop
         }
         $message = new CustomerMessage();
         $message->id_customer_thread = $threadId;
-        $message->id_employee = 0;
+        $message->id_employee = self::shopEmployeeId();
         $message->message = $text;
         $message->private = 1;
 
         return $message->add();
+    }
+
+    /** The id of the first active SuperAdmin employee (0 when the shop has none). */
+    public static function shopEmployeeId()
+    {
+        $employees = Employee::getEmployeesByProfile((int) _PS_ADMIN_PROFILE_, true);
+        $ids = array();
+        foreach (is_array($employees) ? $employees : array() as $employee) {
+            $ids[] = (int) $employee['id_employee'];
+        }
+        sort($ids);
+
+        return $ids ? $ids[0] : 0;
     }
 
     // ---- admin files panel ---------------------------------------------------------------------

@@ -5,7 +5,10 @@
  * printgate.js attaches window.Printgate (with mount) when loaded; poll for it for up to 10 seconds.
  * The widget disables the Add to cart button until canProceed and writes the jobId into the hidden
  * field named by fieldName; the server checks the job again before it enters the cart.
+ *
+ * @package Printgate_For_WooCommerce
  */
+
 ( function () {
 	'use strict';
 
@@ -27,17 +30,19 @@
 	}
 
 	function mountAll() {
-		mounts.forEach( function ( entry ) {
-			if ( entry.mounted ) {
-				return;
+		mounts.forEach(
+			function ( entry ) {
+				if ( entry.mounted ) {
+					  return;
+				}
+				entry.mounted = true;
+				try {
+					window.Printgate.mount( entry.config );
+				} catch ( err ) {
+					showError( entry );
+				}
 			}
-			entry.mounted = true;
-			try {
-				window.Printgate.mount( entry.config );
-			} catch ( err ) {
-				showError( entry );
-			}
-		} );
+		);
 	}
 
 	var started = Date.now();
@@ -50,10 +55,12 @@
 			window.setTimeout( tick, 50 );
 			return;
 		}
-		mounts.forEach( function ( entry ) {
-			if ( entry.required ) {
-				showError( entry );
+		mounts.forEach(
+			function ( entry ) {
+				if ( entry.required ) {
+					  showError( entry );
+				}
 			}
-		} );
+		);
 	} )();
 } )();

@@ -1,4 +1,5 @@
 <?php
+
 // printgate module, admin (OpenCart 3 and 4)
 $_['heading_title']        = 'printgate';
 

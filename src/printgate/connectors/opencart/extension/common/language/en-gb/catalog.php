@@ -1,4 +1,5 @@
 <?php
+
 // printgate module, storefront (OpenCart 3 and 4)
 $_['error_required']       = 'Please upload your print file and wait until it has been checked.';
 $_['error_not_ready']      = 'Your print file has not passed the check yet.';

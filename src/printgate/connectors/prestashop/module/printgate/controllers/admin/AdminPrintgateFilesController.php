@@ -1,4 +1,5 @@
 <?php
+
 /**
  * Hidden admin controller (tab AdminPrintgateFiles): streams an order's print files and proofs
  * through the shop with the secret key, and saves a product's printgate setting. The admin token

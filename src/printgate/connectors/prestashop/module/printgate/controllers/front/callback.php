@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate -> shop: index.php?fc=module&module=printgate&controller=callback
  * Standard Webhooks signed (5-minute tolerance, replayed webhook-id refused); records the files

@@ -1,4 +1,5 @@
 <?php
+
 /** Cron: retries queued order calls. index.php?fc=module&module=printgate&controller=cron&key=... */
 
 if (!defined('_PS_VERSION_')) {

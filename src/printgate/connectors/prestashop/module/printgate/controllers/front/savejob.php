@@ -1,4 +1,5 @@
 <?php
+
 /**
  * AJAX from the product page: remember the validated jobId for the product until it is added to
  * the cart. Protected by the shop's static token (Tools::getToken(false)).

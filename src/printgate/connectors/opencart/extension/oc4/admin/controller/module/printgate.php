@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate for OpenCart 4 (4.0.2+; 4.0.0/4.0.1 route separators handled): settings page with AJAX
  * save, install/uninstall (tables and events), admin events (order panel, product fields) and the
@@ -11,7 +12,7 @@ require_once __DIR__ . '/../../../system/library/printgate/PrintgateOpencartAdmi
 
 class Printgate extends \Opencart\System\Engine\Controller
 {
-    const ROUTE = 'extension/printgate/module/printgate';
+    public const ROUTE = 'extension/printgate/module/printgate';
 
     private function sep(): string
     {
@@ -161,8 +162,11 @@ class Printgate extends \Opencart\System\Engine\Controller
 
     // ---- events ------------------------------------------------------------------------------
 
-    /** admin/view/sale/order_info/after: the print files panel. */
-    public function orderInfo(string &$route, array &$data, string &$output): void
+    /**
+     * admin/view/sale/order_info/before: the print files panel, as a tab of the order page's
+     * history card, through the `tabs` view data the order page renders for extensions.
+     */
+    public function orderInfo(string &$route, array &$data, &$code = '', &$output = ''): void
     {
         $orderId = isset($this->request->get['order_id']) ? (int) $this->request->get['order_id'] : 0;
         if (!$orderId || !$this->user->hasPermission('access', 'sale/order')) {
@@ -173,9 +177,11 @@ class Printgate extends \Opencart\System\Engine\Controller
         $link = function (string $method, array $params) use ($sep): string {
             return $this->link(self::ROUTE . $sep . $method, http_build_query($params));
         };
-        $html = $this->bridge()->orderPanelHtml($orderId, $link, \PrintgateOpencartAdmin::panelLabels([$this->language, 'get']));
+        $labels = \PrintgateOpencartAdmin::panelLabels([$this->language, 'get']);
+        $html = $this->bridge()->orderPanelHtml($orderId, $link, $labels);
         if ($html !== '') {
-            $output = \PrintgateOpencart::injectBeforeFooter($output, $html);
+            $data['tabs'] = isset($data['tabs']) && is_array($data['tabs']) ? $data['tabs'] : [];
+            $data['tabs'][] = ['code' => 'printgate', 'title' => $labels['title'], 'content' => $html];
         }
     }
 

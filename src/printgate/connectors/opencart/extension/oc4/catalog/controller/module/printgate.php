@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate for OpenCart 4, storefront side: the product-page widget, the AJAX jobId save, the
  * cart and order events, the signed order call, printgate's callback and the cron retry.
@@ -11,7 +12,7 @@ require_once __DIR__ . '/../../../system/library/printgate/PrintgateOpencart.php
 
 class Printgate extends \Opencart\System\Engine\Controller
 {
-    const ROUTE = 'extension/printgate/module/printgate';
+    public const ROUTE = 'extension/printgate/module/printgate';
 
     private function sep(): string
     {

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate for OpenCart 3: settings page, install/uninstall (tables and events), and the admin
  * events (order page panel, product form fields) with the server-side file proxy.
@@ -8,7 +9,7 @@ require_once DIR_SYSTEM . 'library/printgate/PrintgateOpencartAdmin.php';
 
 class ControllerExtensionModulePrintgate extends Controller
 {
-    const ROUTE = 'extension/module/printgate';
+    public const ROUTE = 'extension/module/printgate';
 
     private function bridge()
     {
@@ -53,10 +54,12 @@ class ControllerExtensionModulePrintgate extends Controller
         }
 
         $data = array();
-        foreach (array('heading_title', 'text_edit', 'text_enabled', 'text_disabled', 'text_keep_secret', 'text_select_workflow',
+        foreach (
+            array('heading_title', 'text_edit', 'text_enabled', 'text_disabled', 'text_keep_secret', 'text_select_workflow',
             'text_no_workflows', 'text_callback', 'text_cron', 'entry_status', 'entry_url', 'entry_publishable_key', 'entry_secret_key',
             'entry_webhook_secret', 'entry_default_workflow', 'entry_all_products', 'entry_send_all_orders', 'help_url',
-            'help_publishable_key', 'help_secret_key', 'help_webhook_secret', 'button_save', 'button_back', 'button_test') as $key) {
+            'help_publishable_key', 'help_secret_key', 'help_webhook_secret', 'button_save', 'button_back', 'button_test') as $key
+        ) {
             $data[$key] = $this->language->get($key);
         }
         $data['errors'] = $errors;
@@ -142,8 +145,11 @@ class ControllerExtensionModulePrintgate extends Controller
 
     // ---- events ------------------------------------------------------------------------------
 
-    /** admin/view/sale/order_info/after: the print files panel. */
-    public function orderInfo(&$route, &$data, &$output)
+    /**
+     * admin/view/sale/order_info/before: the print files panel, as a tab of the order page's
+     * history card, through the `tabs` view data the order page renders for extensions.
+     */
+    public function orderInfo(&$route, &$data, &$code = '')
     {
         $orderId = isset($this->request->get['order_id']) ? (int) $this->request->get['order_id'] : 0;
         if (!$orderId || !$this->user->hasPermission('access', 'sale/order')) {
@@ -155,9 +161,11 @@ class ControllerExtensionModulePrintgate extends Controller
         $link = function ($method, array $params) use ($url, $token) {
             return html_entity_decode($url->link(self::ROUTE . '/' . $method, $token . '&' . http_build_query($params), true), ENT_QUOTES, 'UTF-8');
         };
-        $html = $this->bridge()->orderPanelHtml($orderId, $link, PrintgateOpencartAdmin::panelLabels(array($this->language, 'get')));
+        $labels = PrintgateOpencartAdmin::panelLabels(array($this->language, 'get'));
+        $html = $this->bridge()->orderPanelHtml($orderId, $link, $labels);
         if ($html !== '') {
-            $output = PrintgateOpencart::injectBeforeFooter($output, $html);
+            $data['tabs'] = isset($data['tabs']) && is_array($data['tabs']) ? $data['tabs'] : array();
+            $data['tabs'][] = array('code' => 'printgate', 'title' => $labels['title'], 'content' => $html);
         }
     }
 

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * printgate for OpenCart 3, storefront side: the product-page widget, the AJAX jobId save, the
  * cart and order events, the signed order call, printgate's callback and the cron retry.
@@ -8,7 +9,7 @@ require_once DIR_SYSTEM . 'library/printgate/PrintgateOpencart.php';
 
 class ControllerExtensionModulePrintgate extends Controller
 {
-    const ROUTE = 'extension/module/printgate';
+    public const ROUTE = 'extension/module/printgate';
 
     private function bridge()
     {
