@@ -12,6 +12,17 @@ from pathlib import Path
 CLI = [sys.executable, "-m", "printgate"]
 
 
+def shared_dir(*parts: str) -> Path:
+    """The workplace's shared material (spec, fixtures, store tarballs, corpus): ``../shared`` beside
+    this checkout, else ``/work/shared`` (a clone elsewhere, as CI makes); ``PRINTGATE_SHARED_DIR``
+    overrides both."""
+    import os
+
+    here = Path(__file__).resolve().parents[1].parent / "shared"
+    base = Path(os.environ.get("PRINTGATE_SHARED_DIR") or (here if here.is_dir() else "/work/shared"))
+    return base.joinpath(*parts)
+
+
 def source_dir(room: str, *parts: str) -> Path:
     """A folder of what printgate ships (``source_dir("widgets", "static")``), found where the
     package is imported from, so no test names a path of this checkout's layout."""

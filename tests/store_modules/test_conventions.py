@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from printgate.connectors import build_store_packages as packages
+from tests.support import shared_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-STORES_DIR = Path(os.environ.get("PRINTGATE_STORES_DIR") or ROOT.parent / "shared" / "stores")
+STORES_DIR = Path(os.environ.get("PRINTGATE_STORES_DIR") or shared_dir("stores"))
 CONNECTORS = ROOT / "src" / "printgate" / "connectors"
 RULESET = Path(__file__).with_name("psr12.xml")
 SOURCES = [CONNECTORS / "opencart" / "extension", CONNECTORS / "prestashop" / "module", CONNECTORS / "store_php"]

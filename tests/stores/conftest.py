@@ -39,7 +39,7 @@ import pytest
 
 from tests.clock import php_env
 from tests.conftest import CLI, Server, clean_env
-from tests.support import free_port
+from tests.support import free_port, shared_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 STORES_DIR_ENV = "PRINTGATE_STORES_DIR"
@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [
 
 
 def default_stores_dir() -> Path:
-    return Path(os.environ.get(STORES_DIR_ENV) or ROOT.parent / "shared" / "stores")
+    return Path(os.environ.get(STORES_DIR_ENV) or shared_dir("stores"))
 
 
 @pytest.fixture(scope="session")
