@@ -93,3 +93,23 @@ def test_sweeper_enqueues_neither_a_not_yet_due_nor_an_already_queued_delivery(
     instance.drain()
     assert len(receiver.requests) == 1 and row(waiting).status == "succeeded"
     assert row(later).status == "pending" and row(later).attempts == 1
+
+
+def test_sweeper_requeues_a_message_a_dead_worker_took_off_the_queue(
+        client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver) -> None:
+    """Found by bench/fault_injection.py: a webhooks worker killed between taking a message and starting
+    it leaves the message marked ``queued`` but in no list; the sweeper must not wait for it forever."""
+    from printgate.core.queue import get_redis
+
+    ep = create_endpoint(client, auth, receiver.url)
+    [delivery_id] = emit_test_event(ep["id"])
+    queue = get_queue(WEBHOOKS)
+    queue.empty()
+    set_due(delivery_id, -3600)
+    assert outbound._queue.schedule(outbound.deliver, delivery_id, job_id=f"{delivery_id}-2")
+    get_redis().lrem(queue.key, 0, f"{delivery_id}-2")  # what a worker's pop does; then the worker dies
+    assert outbound._queue.message_status(f"{delivery_id}-2") == "queued" and queue.count == 0
+    counts = outbound.sweep(requeue_pending=True)
+    assert counts["requeued"] == 1 and queue.get_job_ids() == [f"{delivery_id}-2"]
+    instance.drain()
+    assert len(receiver.requests) == 1 and row(delivery_id).status == "succeeded"

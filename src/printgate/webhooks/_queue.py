@@ -87,6 +87,12 @@ def message_status(job_id: str) -> str | None:
     return str(getattr(status, "value", status))
 
 
+def waiting_ids() -> set[str]:
+    """The ids of the messages in the queue's list (one read for a whole sweep). A message whose RQ
+    status says ``queued`` but that is not here was taken by a worker that died before starting it."""
+    return set(get_queue(WEBHOOKS).get_job_ids())
+
+
 def is_queued(job_id: str) -> bool:
     """True when a live message with this id is waiting, scheduled or running."""
     return message_status(job_id) in _LIVE

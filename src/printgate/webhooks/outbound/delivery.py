@@ -284,12 +284,20 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     # A message a killed worker had taken stays "started" in RQ until RQ's own cleanup: not trusted
     # past the attempt budget (a doubled message is harmless: the claim is conditional).
     overdue = now - timedelta(seconds=attempt_budget_s() + settings.sweep_grace_s)
+    waiting: set[str] | None = None
     for delivery_id, attempts, due in pending:
         job_id = rq_id(delivery_id, attempts + 1)
         message = _queue.message_status(job_id)
-        if message in ("queued", "scheduled", "deferred"):
+        long_due = due is not None and as_utc(due) < overdue
+        if message in ("scheduled", "deferred"):
             continue  # waiting its turn: a second copy would only lengthen the backlog
-        if message == "started" and not (due is not None and as_utc(due) < overdue):
+        if message == "queued":
+            # Waiting in the list: leave it. Marked queued but out of the list for longer than an
+            # attempt takes: a worker popped it and died before starting it (seen under kill -9).
+            waiting = _queue.waiting_ids() if waiting is None else waiting
+            if job_id in waiting or not long_due:
+                continue
+        if message == "started" and not long_due:
             continue
         if _queue.schedule(deliver, delivery_id, job_id=job_id, timeout=attempt_budget_s()):
             counts["requeued"] += 1
