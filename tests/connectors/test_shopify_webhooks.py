@@ -138,11 +138,14 @@ def test_rejected_job_and_workflow_mismatch_are_not_attached(client: Any, auth: 
     from tests.conftest import make_key
 
     pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    bad = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()["jobId"]
+    created = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()
+    bad = created["jobId"]
     upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
     client.post(upload["upload"]["url"].replace("http://testserver", ""), data=upload["upload"]["fields"],
                 files={"file": ("fonts.pdf", pdf_file.read_bytes(), "application/pdf")})
-    client.post(f"/element/jobs/{bad}/files", json={"fileRef": upload["fileRef"]}, headers=pk)
+    added = client.post(f"/element/jobs/{bad}/files", json={"fileRef": upload["fileRef"]},
+                        headers={**pk, "Printgate-Job-Token": created["clientToken"]})
+    assert added.status_code == 201, added.text
     instance.drain()
     shopify_env.shop(SHOP).products["632910392"] = {"printgate.workflow_id": "wf_business_cards"}
     order = paid_order([good, bad])
@@ -290,7 +293,8 @@ def test_customer_redact_deletes_only_that_customers_jobs(client: Any, auth: dic
     assert client.get(f"/jobs/{gone}", headers=auth).status_code == 404
     assert gone_files and not any(f.exists() for f in gone_files)
     assert client.get(f"/jobs/{kept}", headers=auth).status_code == 200
-    assert all(f.exists() for f in _job_files(kept))
+    kept_files = _job_files(kept)
+    assert kept_files and all(f.exists() for f in kept_files)
     orders = [o["orderId"] for o in client.get(f"/stores/{store['id']}/orders", headers=auth).json()["data"]]
     assert orders == ["3002"]
     record = client.get(f"/stores/{store['id']}/compliance", headers=auth).json()["data"][0]
@@ -331,11 +335,14 @@ def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
 
     store = connect_shop(client, shopify_env, auth)
     pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    job_id = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()["jobId"]
+    created = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()
+    job_id = created["jobId"]
     upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
     client.post(upload["upload"]["url"].replace("http://testserver", ""), data=upload["upload"]["fields"],
                 files={"file": ("artwork.pdf", artwork.read_bytes(), "application/pdf")})
-    client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]}, headers=pk)
+    added = client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]},
+                        headers={**pk, "Printgate-Job-Token": created["clientToken"]})
+    assert added.status_code == 201, added.text
     order = _custom(paid_order([job_id], order_id=8101))
     shopify_env.add_order(SHOP, order)
     post_webhook(client, "orders/paid", order)

@@ -152,6 +152,6 @@ def test_time_budget_degrades_to_geometry_only(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(engine, "TIME_BUDGET_S", 0.0)
     report = _run(pdfgen.make_pages(tmp_path / "p.pdf", 3, text=pdfgen._text(size=4)))
     assert [e["code"] for e in report["errors"]] == ["time_limit"]
-    assert all(p["inspected"] is False for p in report["pages"])
+    assert len(report["pages"]) == 3 and all(p["inspected"] is False for p in report["pages"])
     assert not findings(report, "text_too_small")  # content not inspected...
     assert report["pages"][0]["bleed_pt"] == 8.5  # ...but geometry is

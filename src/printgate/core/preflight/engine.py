@@ -25,7 +25,6 @@ from .pdf.geometry import round_rect
 from .pdf.reader import DocumentReader, detect_kind, open_pdf, page_count
 from .pdf.repair import BENIGN_WARNINGS, Assessment, is_loss, open_document
 from .profiles import CheckConfig, Plan, build_plan
-from .raster import raster_facts
 from .tac import TacRenderer
 
 log = logging.getLogger(__name__)
@@ -70,6 +69,8 @@ def run_preflight(
     plan = build_plan(profile, kind)
     ctx = dict(context or {})
     if kind == "raster":
+        from .raster import raster_facts  # numpy and Pillow: only for raster files
+
         doc = raster_facts(path)
         return _evaluate(plan, doc, [], ctx, source_name, [])
     return _run_pdf(path, plan, ctx, source_name, workers)
@@ -353,6 +354,7 @@ def _evaluate(
     ran: set[str] = set()
     failed: set[str] = set()
     skipped: dict[str, str] = {}
+    skipped_pages: dict[str, list[int]] = {}
     errors: list[dict[str, Any]] = list(plan.notes) + list(doc.notes)
 
     def record(spec: CheckSpec, vs: Iterable[Violation] | None, fallback: tuple[str, dict[str, Any]]) -> None:
@@ -371,6 +373,8 @@ def _evaluate(
             return spec.fn(arg, settings)
         except SkipCheck as exc:
             skipped.setdefault(spec.id, exc.reason)
+            if isinstance(arg, PageContext):
+                skipped_pages.setdefault(spec.id, []).append(arg.page.page)
             return None
         except Exception as exc:  # one broken check must not sink the report
             log.exception("preflight check %s failed", spec.id)
@@ -401,8 +405,13 @@ def _evaluate(
         if vs is not None:
             record(spec, vs, (action, settings) if action != "off" else next(c for c in page_cfgs if c[0] != "off"))
 
-    passed = [s.id for s in specs if s.id in ran and s.id not in failed]
-    skipped_ids = [s.id for s in specs if s.id in skipped and s.id not in ran]
+    # A check that could not run on some pages has not passed the file, even if it found nothing on the others:
+    # it is listed as skipped, its reason naming those pages (findings it made elsewhere still count).
+    passed = [s.id for s in specs if s.id in ran and s.id not in failed and s.id not in skipped]
+    skipped_ids = [s.id for s in specs if s.id in skipped and s.id not in failed]
+    for sid in skipped_ids:
+        if sid in ran and sid in skipped_pages:
+            skipped[sid] = f"{skipped[sid]} (not checked on page(s) {_page_list(skipped_pages[sid])})"
     ignored = [
         s.id
         for s in specs
@@ -451,6 +460,11 @@ def _evaluate(
     report["outcome"] = "fail" if n_fail else "warn" if n_warn else "pass"
     report["facts"] = _facts_block(doc, pages)
     return report
+
+
+def _page_list(pages: list[int], shown: int = 10) -> str:
+    more = f" and {len(pages) - shown} more" if len(pages) > shown else ""
+    return ", ".join(str(p) for p in pages[:shown]) + more
 
 
 # --------------------------------------------------------------------------- report blocks
