@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from printgate.core.fixes._content import instructions, unparse
 from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
+from printgate.core.fixes.vector_color import RgbToCmyk, convert_rgb_vectors
 from printgate.core.fixes.workdoc import WorkDoc
 
 _STRATEGY = {"cmyk": ("CMYK", "DeviceCMYK"), "gray": ("Gray", "DeviceGray"), "rgb": ("RGB", "DeviceRGB")}
@@ -27,7 +27,9 @@ def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> No
     faster than Ghostscript's per-image path); Ghostscript then converts the rest.
     """
     if target == "cmyk" and profile is not None:
-        convert_rgb_images(doc, profile)
+        converter = RgbToCmyk(profile)
+        convert_rgb_images(doc, converter)
+        convert_rgb_vectors(doc, converter)  # Ghostscript would use its own default profile for these
     strategy, model = _STRATEGY[target]
     options = [f"-sColorConversionStrategy={strategy}", f"-sProcessColorModel={model}"]
     if profile is not None:
@@ -38,7 +40,7 @@ def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> No
     doc.replace(out)
 
 
-def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
+def convert_rgb_images(doc: WorkDoc, converter: RgbToCmyk) -> int:
     """Convert 8-bit RGB image XObjects to DeviceCMYK (relative colorimetric, black point compensation).
 
     A JPEG stays a JPEG, re-encoded at its own quality (``_jpeg``); Flate stays Flate. Ghostscript,
@@ -48,8 +50,6 @@ def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
 
     from printgate.core.fixes.images import _decode
 
-    target = ImageCms.ImageCmsProfile(str(profile.path))
-    transforms: dict[bytes, Any] = {}
     pending: list[tuple[pikepdf.Stream, Image.Image, _jpeg.JpegInfo]] = []
     pending_bytes = 0
     count = 0
@@ -67,14 +67,7 @@ def convert_rgb_images(doc: WorkDoc, profile: icc.Profile) -> int:
         try:
             info = _jpeg.inspect(bytes(obj.read_raw_bytes())) if _jpeg.is_dct(obj) else None
             image = _decode(obj, "RGB")
-            if icc_bytes not in transforms:
-                source = (ImageCms.ImageCmsProfile(io.BytesIO(icc_bytes)) if icc_bytes
-                          else ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")))
-                transforms[icc_bytes] = ImageCms.buildTransform(
-                    source, target, "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                    flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
-                )
-            cmyk = ImageCms.applyTransform(image, transforms[icc_bytes])
+            cmyk = converter.image(image, icc_bytes)
         except (OSError, ValueError, ImageCms.PyCMSError):
             continue  # left for Ghostscript
         if cmyk is None:
