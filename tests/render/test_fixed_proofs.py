@@ -124,3 +124,33 @@ def test_a_long_document_fixes_only_the_pages_its_proof_shows(tmp_path: Path) ->
     assert touched <= {1, 2}
     assert all(any(m["checkId"] == "min_font_size" for m in e["marks"]) for e in pages)
     assert not list((tmp_path / "p").glob("*.pdf"))  # the fixed copies are not left behind
+
+
+def test_marks_follow_the_halves_of_a_split_spread(tmp_path: Path) -> None:
+    """A spread split in two by the autofix moves every later page down one: each finding's mark lands
+    on the proof of the half (and of the page) it belongs to, not on the page that now has its number."""
+    w, h = 90 * MM, 120 * MM
+    doc = pymupdf.open()
+    doc.new_page(width=w, height=h)
+    spread = doc.new_page(width=2 * w, height=h)
+    spread.insert_text((20 * MM, 60 * MM), "small text on the left half", fontsize=4)
+    spread.insert_text((w + 20 * MM, 60 * MM), "small text on the right half", fontsize=4)
+    last = doc.new_page(width=w, height=h)
+    last.insert_text((20 * MM, 90 * MM), "small text on the last page", fontsize=4)
+    src = tmp_path / "spread.pdf"
+    doc.save(src)
+    profile = get_builtin_profile("prof_print_ready")
+    profile["checks"]["page_layout"] = {"action": "autofix", "mode": "single"}
+    report = run_preflight(src, profile, source_name=src.name)
+    assert {f["page"] for f in report["evaluation"]["findings"] if f["ruleId"] == "text_too_small"} == {2, 3}
+
+    pages, fixed = render_fixed_proofs(src, report, profile, tmp_path / "p", dpi=36)
+    assert "split_spreads" in {a["strategy"] for a in fixed["applied"]}
+    assert [e["page"] for e in pages] == [1, 2, 3, 4]
+    small = {e["page"]: [m for m in e["marks"] if m["checkId"] == "min_font_size"] for e in pages}
+    assert {page for page, marks in small.items() if marks} == {2, 3, 4}, small
+    # Each half shows its own line only: one mark each, inside the half's canvas.
+    assert len(small[2]) == 1 and len(small[3]) == 1 and len(small[4]) == 1
+    for entry in pages[1:3]:
+        x0, _y0, x1, _y1 = small[entry["page"]][0]["box"]
+        assert 0 <= x0 < x1 <= entry["width"]

@@ -275,6 +275,7 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
             _measure_last(applied, output_bytes)
             size = size_report(input_bytes, output_bytes, applied, bleed_images=doc.bleed_images_added)
             moved = {i + 1: list(m) for i, m in sorted(doc.page_transforms.items())}
+            sources = {i + 1: s + 1 for i, s in enumerate(doc.page_sources)} if doc.page_sources is not None else {}
         finally:
             doc.close()
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -283,8 +284,9 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
              size["reason"] or f"size {size['ratio']}x")
     # ``pageTransforms``: page number -> the matrix that maps the upload's user space onto the fixed
     # file's (rotation baked in, a tool's move of the page origin), for rectangles a report measured.
+    # ``pageSources``: the fixed file's page number -> the upload's, when a fix changed the page count.
     return {"outcome": "fixed", "applied": _finish(applied), "skipped": skipped, "output": dst, "size": size,
-            "pageTransforms": moved}
+            "pageTransforms": moved, "pageSources": sources}
 
 
 def _run_raster(src: Path, dst: Path, report: dict, profile: dict | None, items: list[str] | None) -> dict[str, Any]:

@@ -456,6 +456,7 @@ def split_spreads(doc: WorkDoc, req: FixRequest) -> FixResult:
         else:
             left_half, right_half = "left", "right"
         boxes = {name: P.box(page, name) for name in ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")}
+        doc.split_page(number - 1)
         pdf.pages.insert(number, page)
         halves = {number - 1: left_half, number: right_half}
         for index, half in halves.items():

@@ -55,6 +55,8 @@ class WorkDoc:
         # Page index -> matrix applied to its user space by a geometry fix (e.g. rotation baked in),
         # so later fixes can map rectangles a report measured on the original file.
         self.page_transforms: dict[int, tuple[float, float, float, float, float, float]] = {}
+        # Page index -> the upload's page index it came from, once a fix changed the page count.
+        self.page_sources: list[int] | None = None
 
     @property
     def pdf(self) -> pikepdf.Pdf:
@@ -91,6 +93,17 @@ class WorkDoc:
         self._pdf = new
         self._path = Path(new_path)
         self.dirty = changed
+
+    def split_page(self, index: int) -> None:
+        """Record that page ``index`` is about to become two (``index`` and ``index + 1``): later pages
+        move down one, and both halves keep the original's source page and transformation."""
+        sources = self.page_sources if self.page_sources is not None else list(range(len(self.pdf.pages)))
+        sources.insert(index + 1, sources[index])
+        self.page_sources = sources
+        moved = {(k + 1 if k > index else k): m for k, m in self.page_transforms.items()}
+        if index in self.page_transforms:
+            moved[index + 1] = self.page_transforms[index]
+        self.page_transforms = moved
 
     def _record_moves(self, old: pikepdf.Pdf, new: pikepdf.Pdf) -> None:
         """Ghostscript moves a page whose MediaBox does not start at 0 0 (e.g. after bleed was added

@@ -211,6 +211,8 @@ def _proof_page(doc: pymupdf.Document, page: pymupdf.Page, number: int, findings
             continue
         for rect in rects:
             norm = _norm(rect)
+            if norm[2] <= media_r[0] or norm[0] >= media_r[2]:
+                continue  # the other half of a split spread: the mark is on that page's proof
             if kind == "other" and _covers(norm, trim):
                 continue  # a page-wide finding (colour mode, missing TrimBox): nothing to point at
             r = px(norm)
@@ -308,22 +310,38 @@ def fixed_findings(report: dict, applied: list[dict]) -> dict:
     return {"evaluation": {"findings": findings}}
 
 
-def _moved(report: dict, transforms: dict[int, list[float]]) -> dict:
-    """The findings' boxes mapped onto the fixed file's pages (rotation baked in, origin moved)."""
-    if not transforms:
+def _moved(report: dict, transforms: dict[int, list[float]], sources: dict[int, int] | None = None) -> dict:
+    """The findings mapped onto the fixed file's pages: rotation baked in, origin moved, and, when a fix
+    changed the page count (``sources``: fixed page -> upload page, e.g. a spread split in two), each
+    finding and box carried to every page that came from its page (a box outside a page's own area is
+    left for the renderer to drop)."""
+    if not transforms and not sources:
         return report
+    targets: dict[int, list[int]] = {}
+    for new, old in sorted((sources or {}).items()):
+        targets.setdefault(int(old), []).append(int(new))
+
+    def pages_of(page: object) -> list[Any]:
+        return list(targets.get(page, [page])) if sources and isinstance(page, int) else [page]
+
     out = []
     for finding in _findings(report):
         boxes = []
         for box in (finding.get("locate") or {}).get("boxes") or []:
-            m = transforms.get(int(box.get("page") or 0)) if isinstance(box, dict) else None
-            if m is not None and len(box.get("rect") or []) == 4:
-                x0, y0, x1, y1 = (float(v) for v in box["rect"])
-                pts = [(x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]) for x, y in ((x0, y0), (x1, y1))]
-                box = {**box, "rect": [min(p[0] for p in pts), min(p[1] for p in pts),
-                                       max(p[0] for p in pts), max(p[1] for p in pts)]}
-            boxes.append(box)
-        out.append({**finding, "locate": {**(finding.get("locate") or {}), "boxes": boxes}})
+            if not isinstance(box, dict):
+                continue
+            for page in pages_of(box.get("page")):
+                m = transforms.get(page) if isinstance(page, int) else None
+                moved = {**box, "page": page}
+                if m is not None and len(box.get("rect") or []) == 4:
+                    x0, y0, x1, y1 = (float(v) for v in box["rect"])
+                    pts = [(x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]) for x, y in ((x0, y0), (x1, y1))]
+                    moved["rect"] = [min(p[0] for p in pts), min(p[1] for p in pts),
+                                     max(p[0] for p in pts), max(p[1] for p in pts)]
+                boxes.append(moved)
+        for page in pages_of(finding.get("page")):
+            mine = [b for b in boxes if b.get("page") == page] if isinstance(page, int) and sources else boxes
+            out.append({**finding, "page": page, "locate": {**(finding.get("locate") or {}), "boxes": mine}})
     return {"evaluation": {"findings": out}}
 
 
@@ -370,7 +388,8 @@ def render_fixed_proofs(src: Path, report: dict, profile: dict | None, out_dir: 
     src, report = _first_pages(Path(src), report or {}, max_pages, out_dir)
     result = run_autofix(src, fixed, report, profile)
     shown = fixed if result.get("outcome") == "fixed" and fixed.exists() else Path(src)
-    remaining = _moved(fixed_findings(report or {}, result.get("applied") or []), result.get("pageTransforms") or {})
+    remaining = _moved(fixed_findings(report or {}, result.get("applied") or []), result.get("pageTransforms") or {},
+                       result.get("pageSources") or {})
     try:
         pages = render_proofs(shown, remaining, out_dir, max_pages=max_pages, dpi=dpi)
     finally:
