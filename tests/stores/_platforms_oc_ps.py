@@ -269,7 +269,26 @@ def opencart3_checkout(shop: httpx.Client, url: str) -> None:
 OPENCART_TARBALLS = {3: "opencart-3.0.5.0.tgz", 4: "opencart-4.1.0.4.tgz"}
 
 
-class OpenCart:
+class ServedShop:
+    """A PHP shop served by ``php -S`` on its own MariaDB database, with an admin session."""
+
+    server: PhpServer
+    admin: httpx.Client
+    db: MariaDB
+    dbname: str
+
+    def serve(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.admin.close()
+
+    def sql(self, statement: str) -> str:
+        return self.db.sql(statement, database=self.dbname)
+
+
+class OpenCart(ServedShop):
     """One OpenCart shop, installed with its own CLI installer and served by php -S."""
 
     def __init__(self, version: int, workdir: Path, stores_dir: Path, db: MariaDB) -> None:
@@ -299,16 +318,6 @@ class OpenCart:
         assert "SUCCESS" in out.upper(), f"OpenCart {self.version} install failed: {out[-2000:]}"
         # As the installer asks: remove the install folder before the shop goes live.
         shutil.rmtree(self.root / "install")
-
-    def serve(self) -> None:
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.admin.close()
-
-    def sql(self, statement: str) -> str:
-        return self.db.sql(statement, database=self.dbname)
 
     def error_log(self) -> str:
         logs = list((self.root / "system" / "storage" / "logs").glob("*.log"))
@@ -578,10 +587,16 @@ def opencart_round(oc: OpenCart, clock: Any, printgate: Any, browser: Any, files
         assert not any(el.tag == "script" for el in panel.ancestors())
         assert job_id in panel.text()
         downloads = [a.attrs["href"] for a in panel.find_all("a") if f"printgate{oc.sep}download" in a.attrs["href"]]
-        proofs = [img.attrs["src"] for img in panel.find_all("img")]
+        proofs = [img.attrs["src"] for img in panel.find_all("img") if "printgate-proof" in img.attrs.get("class", "")]
+        # The delivered file's thumbnail (the job's preview), proxied by the extension with the secret key.
+        thumbs = [img.attrs["src"] for img in panel.find_all("img") if "printgate-thumbnail" in img.attrs.get("class", "")]
         assert len(downloads) == 1, downloads
+        assert len(thumbs) == 1 and f"printgate{oc.sep}thumbnail" in thumbs[0] and "sig=" not in thumbs[0], thumbs
         file = oc.admin.get(downloads[0])
+        thumb = oc.admin.get(thumbs[0])
         proof = oc.admin.get(proofs[0]) if proofs else None
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png", thumb.headers
+    assert thumb.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert file.status_code == 200 and file.headers["content-type"] == "application/pdf", file.headers
     assert file.content.startswith(b"%PDF-") and 'filename="good.pdf"' in file.headers["content-disposition"]
     if proof is not None:

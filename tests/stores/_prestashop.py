@@ -19,6 +19,7 @@ import httpx
 from tests.stores._platforms_oc_ps import (
     SHOPPER,
     Element,
+    ServedShop,
     _obj,
     extract,
     form_fields,
@@ -34,7 +35,7 @@ EMPLOYEE_EMAIL, EMPLOYEE_PASSWORD = "admin@example.com", "Adminpw123"
 ADMIN_DIR = "admin-e2e"
 
 
-class PrestaShop:
+class PrestaShop(ServedShop):
     def __init__(self, workdir: Path, stores_dir: Path, db: MariaDB) -> None:
         self.root = workdir / "prestashop"
         self.stores_dir, self.db = stores_dir, db
@@ -69,16 +70,6 @@ class PrestaShop:
         (self.root / "admin").rename(self.root / ADMIN_DIR)
         router = (self.stores_dir / "ps8-router.php").read_text()
         self.router.write_text(router.replace("__DIR__ . '/ps8'", repr(str(self.root))))
-
-    def serve(self) -> None:
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.admin.close()
-
-    def sql(self, statement: str) -> str:
-        return self.db.sql(statement, database=self.dbname)
 
     def logs(self) -> str:
         tails = [p.read_text(errors="replace")[-2000:] for p in (self.root / "var" / "logs").glob("*.log")]
@@ -333,10 +324,18 @@ def prestashop_round(ps: PrestaShop, clock: Any, printgate: Any, browser: Any, f
         assert job_id in panel.text()
         downloads = [a.attrs["href"].replace("&amp;", "&") for a in panel.find_all("a")
                      if "action=download" in a.attrs.get("href", "")]
-        proofs = [img.attrs["src"].replace("&amp;", "&") for img in panel.find_all("img")]
+        proofs = [img.attrs["src"].replace("&amp;", "&") for img in panel.find_all("img")
+                  if "printgate-proof" in img.attrs.get("class", "")]
+        # The delivered file's thumbnail (the job's preview), proxied by the module with the secret key.
+        thumbs = [img.attrs["src"].replace("&amp;", "&") for img in panel.find_all("img")
+                  if "printgate-thumbnail" in img.attrs.get("class", "")]
         assert len(downloads) == 1, downloads
+        assert len(thumbs) == 1 and "action=thumbnail" in thumbs[0] and "sig=" not in thumbs[0], thumbs
         file = ps.admin.get(downloads[0])
+        thumb = ps.admin.get(thumbs[0])
         proof = ps.admin.get(proofs[0]) if proofs else None
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png", thumb.headers
+    assert thumb.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert file.status_code == 200 and file.headers["content-type"] == "application/pdf", file.headers
     assert file.content.startswith(b"%PDF-") and 'filename="good.pdf"' in file.headers["content-disposition"]
     if proof is not None:
