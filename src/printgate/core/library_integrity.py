@@ -22,7 +22,8 @@ from printgate.core.models import LibraryItem
 TRIGGERS = ("uploads_accepted", "proof_approved", "order_placed", "manual", "api")
 FILE_KINDS = ("pdf", "raster", "vector", "office", "archive", "font", "other")
 ACCEPT_TYPES = (*FILE_KINDS, "png", "jpg", "jpeg", "tiff", "tif", "webp")
-VALIDATE_CODES = ("auto", "1a", "1b", "2a", "2b", "2u", "3a", "3b", "3u", "4", "4e", "4f", "ua1", "ua2")
+VALIDATE_CODES = ("auto", "1a", "1b", "2a", "2b", "2u", "3a", "3b", "3u", "4", "4e", "4f", "ua1", "ua2",
+                  "x1a", "x3", "x4")  # PDF/X-1a, -3, -4: printgate's own (issue 12)
 ON_FAIL = ("reject", "accept_with_warnings", "manual_review")
 LABELS = {"workflow": "workflow", "rule": "rule", "profile": "profile", "preset": "optimize preset",
           "connector": "connector"}

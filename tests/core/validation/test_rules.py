@@ -197,7 +197,7 @@ def test_profile_codes(code: str, key: str) -> None:
 
 def test_unknown_profile_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown validation profile"):
-        normalise_flavour("pdfx-4")
+        normalise_flavour("pdfx-9")  # pdfx-1a/-3/-4 are flavours now (test_pdfx.py)
 
 
 def test_bad_input_cannot_be_validated(tmp_path: Path) -> None:

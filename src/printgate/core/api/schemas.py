@@ -60,6 +60,11 @@ def _spec() -> dict[str, Any]:
     schemas["JobsOptimizePost"]["$defs"]["sourceObject"]["properties"]["presetId"] = {
         "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$",
         "description": "An optimize preset id; its params apply, with this source's params (if any) over them."}
+    # printgate's own: the PDF/X codes (x1a, x3, x4) beside Filecheck's PDF/A and PDF/UA ones (issue 12).
+    from printgate.core.library_integrity import VALIDATE_CODES
+
+    codes = schemas["JobsValidatePost"]["$defs"]["profileCode"]["enum"]
+    codes.extend(code for code in VALIDATE_CODES if code not in codes)
     # Printgate's own store modules send these too (DECISIONS 8).
     order = schemas["OrderRequest"]["properties"]
     order["source"] = {"type": "string", "enum": ["wp", "shopify", "woocommerce", "opencart", "prestashop", "api"]}

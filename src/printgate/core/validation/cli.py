@@ -1,4 +1,4 @@
-"""``printgate validate FILE... --flavour pdfa-2b|pdfua-1|auto [--json]``: exit 0 when every file is
+"""``printgate validate FILE... --flavour pdfa-2b|pdfua-1|pdfx-4|auto [--json]``: exit 0 when every file is
 compliant, 1 when one is not, 2 when one cannot be validated (not a PDF, damaged, encrypted) or is missing."""
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ def _print_human(name: str, report: dict[str, Any], out: TextIO) -> None:
                   f"{f['description']} [{f['location']}]", file=out)
 
 
-def run(files: list[str], flavour: str, *, as_json: bool, out: TextIO = sys.stdout) -> int:
+def run(files: list[str], flavour: str, *, as_json: bool, out: TextIO | None = None) -> int:
     from printgate.core.validation import CannotValidate, normalise_flavour, validate_file
+
+    out = out or sys.stdout  # read at call time: a default bound at import would keep a replaced stream
 
     try:
         normalise_flavour(flavour)

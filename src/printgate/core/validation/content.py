@@ -75,6 +75,9 @@ class ContentFacts:
     # named resources a stream uses but does not define itself: inherited from a parent, or nowhere
     inherited_names: list[str] = field(default_factory=list)
     undefined_names: list[str] = field(default_factory=list)
+    # ICCBased CMYK painted with overprint on for that operation and overprint mode 1
+    overprint_icc_cmyk: list[str] = field(default_factory=list)
+    form_paints: dict[Any, int] = field(default_factory=dict)  # form XObject key -> times painted (Do)
     _seen_cs: set[Any] = field(default_factory=set)
     _seen: set[Any] = field(default_factory=set)
 
@@ -91,6 +94,13 @@ def _defaults(resources: Any) -> frozenset[str]:
     if not isinstance(css, pikepdf.Dictionary):
         return frozenset()
     return frozenset(k for k in ("/DefaultRGB", "/DefaultCMYK", "/DefaultGray") if k in css)
+
+
+def is_icc_cmyk(cs: Any) -> bool:
+    if isinstance(cs, pikepdf.Array) and len(cs) >= 2 and cs[0] == pikepdf.Name("/ICCBased"):
+        prof = cs[1]
+        return isinstance(prof, pikepdf.Stream) and prof.get("/N") == 4
+    return False
 
 
 def resolve_cs(name: Any, resources: Any) -> Any:
@@ -137,7 +147,9 @@ class Walker:
         stroke_cs: Any = pikepdf.Name("/DeviceGray")
         font_use: FontUse | None = None
         mode = 0
-        stack: list[tuple[Any, Any, FontUse | None, int]] = []
+        overprint = (False, False, 0)  # stroke (OP), fill (op), OPM
+        stroke_set = False  # the stroke colour was set in this stream (not the initial DeviceGray)
+        stack: list[tuple[Any, Any, FontUse | None, int, tuple[bool, bool, int], bool]] = []
         marked: list[tuple[str, str | None, int | None]] = list(self.outer)  # (artifact|tagged|other, Lang, MCID)
         for ins in instructions:
             if isinstance(ins, pikepdf.ContentStreamInlineImage):
@@ -166,11 +178,11 @@ class Walker:
             if op == "q":
                 q_depth += 1
                 f.max_q_depth = max(f.max_q_depth, q_depth)
-                stack.append((fill_cs, stroke_cs, font_use, mode))
+                stack.append((fill_cs, stroke_cs, font_use, mode, overprint, stroke_set))
             elif op == "Q":
                 q_depth -= 1
                 if stack:
-                    fill_cs, stroke_cs, font_use, mode = stack.pop()
+                    fill_cs, stroke_cs, font_use, mode, overprint, stroke_set = stack.pop()
             elif op in ("cs", "CS") and ops:
                 if isinstance(ops[0], pikepdf.Name) and str(ops[0]) not in (
                         "/DeviceRGB", "/DeviceCMYK", "/DeviceGray", "/Pattern"):
@@ -179,26 +191,28 @@ class Walker:
                 if op == "cs":
                     fill_cs = cs
                 else:
-                    stroke_cs = cs
+                    stroke_cs, stroke_set = cs, True
             elif op in ("g", "G"):
                 cs = pikepdf.Name("/DeviceGray")
                 fill_cs, stroke_cs = (cs, stroke_cs) if op == "g" else (fill_cs, cs)
+                stroke_set = stroke_set or op == "G"
             elif op in ("rg", "RG"):
                 cs = pikepdf.Name("/DeviceRGB")
                 fill_cs, stroke_cs = (cs, stroke_cs) if op == "rg" else (fill_cs, cs)
+                stroke_set = stroke_set or op == "RG"
             elif op in ("k", "K"):
                 cs = pikepdf.Name("/DeviceCMYK")
                 fill_cs, stroke_cs = (cs, stroke_cs) if op == "k" else (fill_cs, cs)
+                stroke_set = stroke_set or op == "K"
             elif op in ("scn", "SCN") and ops and isinstance(ops[-1], pikepdf.Name):
                 self._pattern(ops[-1], resources, where, depth, defaults)
             elif op in _PAINT:
-                if op in ("S", "s"):
+                strokes, fills = op in ("S", "s", "B", "B*", "b", "b*"), op not in ("S", "s")
+                if strokes:
                     f.use_colour(stroke_cs, where, defaults, "stroke")
-                elif op in ("B", "B*", "b", "b*"):
-                    f.use_colour(stroke_cs, where, defaults, "stroke")
+                if fills:
                     f.use_colour(fill_cs, where, defaults)
-                else:
-                    f.use_colour(fill_cs, where, defaults)
+                self._overprint(overprint, stroke_cs if strokes else None, fill_cs if fills else None, where)
                 self._content(marked, where)
             elif op == "sh" and ops:
                 sh = lookup("/Shading", ops[0])
@@ -210,6 +224,7 @@ class Walker:
             elif op == "gs" and ops:
                 gs = lookup("/ExtGState", ops[0])
                 if isinstance(gs, pikepdf.Dictionary):
+                    overprint = _gs_overprint(gs, overprint)
                     k = key_of(gs)
                     if ("gs", k) not in f._seen:
                         f._seen.add(("gs", k))
@@ -239,13 +254,19 @@ class Walker:
                     for item in items:
                         if isinstance(item, pikepdf.String) and len(font_use.codes) < 65536:
                             font_use.codes.add(bytes(item))
-                if mode not in (3, 7):  # text paints with the fill and the stroke colour as veraPDF counts them
-                    f.use_colour(fill_cs, where, defaults)
-                    f.use_colour(stroke_cs, where, defaults, "stroke")
+                if mode not in (3, 7):  # text paints with the fill and the stroke colour as veraPDF counts them;
+                    f.use_colour(fill_cs, where, defaults)  # a stroke colour never set is not used by filled text
+                    if stroke_set or mode in (1, 2, 5, 6):
+                        f.use_colour(stroke_cs, where, defaults, "stroke")
+                    self._overprint(overprint, stroke_cs if mode in (1, 2, 5, 6) else None,
+                                    fill_cs if mode in (0, 2, 4, 6) else None, where)
                 self._content(marked, where)
             elif op == "Do" and ops:
                 x = lookup("/XObject", ops[0])
                 if isinstance(x, pikepdf.Stream):
+                    if x.get("/Subtype") != pikepdf.Name("/Image"):
+                        fk = key_of(x)
+                        f.form_paints[fk] = f.form_paints.get(fk, 0) + 1
                     saved, self.outer = self.outer, list(marked)
                     try:
                         self._xobject(x, where, depth, defaults, page_key, resources)
@@ -293,6 +314,14 @@ class Walker:
                 mcid_in = next((m[2] for m in reversed(marked) if m[2] is not None), None)
                 if not any(m[0] == "artifact" for m in marked):
                     f.text_without_lang.append((page_key, mcid_in, where))
+
+    def _overprint(self, state: tuple[bool, bool, int], stroke_cs: Any, fill_cs: Any, where: str) -> None:
+        """ISO 19005-2 6.2.4.2 / -4 6.2.4.2: OPM 1 is not used where ICCBased CMYK paints with overprint on."""
+        op_stroke, op_fill, opm = state
+        if opm != 1 or len(self.facts.overprint_icc_cmyk) >= 100:
+            return
+        if (op_stroke and is_icc_cmyk(stroke_cs)) or (op_fill and is_icc_cmyk(fill_cs)):
+            self.facts.overprint_icc_cmyk.append(where)
 
     def _scan_hex(self, stream: Any, where: str) -> None:
         """Hexadecimal strings of a content stream, read from its bytes (the parser forgets how a string
@@ -391,6 +420,22 @@ class Walker:
                                   f"{where} > Type3 glyph {name}", depth + 1, None, defaults, inherited=not own)
                     finally:
                         self.outer = saved
+
+
+def _gs_overprint(gs: pikepdf.Dictionary, state: tuple[bool, bool, int]) -> tuple[bool, bool, int]:
+    """The overprint state after ``gs``: OP sets both stroke and fill unless op is given (ISO 32000 8.4.5)."""
+    op_stroke, op_fill, opm = state
+    if "/OP" in gs:
+        op_stroke = bool(gs.get("/OP"))
+        op_fill = op_stroke
+    if "/op" in gs:
+        op_fill = bool(gs.get("/op"))
+    if "/OPM" in gs:
+        try:
+            opm = int(gs.get("/OPM"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    return op_stroke, op_fill, opm
 
 
 def page_resources(page: pikepdf.Dictionary) -> tuple[Any, bool]:

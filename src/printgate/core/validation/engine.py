@@ -29,7 +29,10 @@ def open_document(path: Path) -> Document:
     if b"%PDF-" not in head:
         raise CannotValidate("the file is not a PDF (no %PDF- header in its first 1024 bytes)")
     try:
-        pdf = pikepdf.open(path)
+        # Inherited page attributes stay where the file puts them: pushing them onto every page copies a
+        # shared direct Resources dictionary per page (memory in page count), and hides inheritance from
+        # the rules that judge it. Rules read them through content.page_resources / model.inherited.
+        pdf = pikepdf.open(path, inherit_page_attributes=False)
     except pikepdf.PasswordError:
         raise CannotValidate("the file is encrypted and needs a password to open") from None
     except (pikepdf.PdfError, OSError, ValueError) as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from printgate.core.validation.pdfx import pdfx_rules, reference_count
 from printgate.core.validation.rules import all_rules
 from printgate.core.validation.rules.base import Rule
 
@@ -26,6 +27,7 @@ class Flavour:
 
 
 RULES: dict[str, Rule] = {r.id: r for r in all_rules()}
+RULES.update({r.id: r for r in pdfx_rules()})  # PDF/X (ISO 15930): printgate.core.validation.pdfx
 
 
 def _ids(*specs: str, without: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -54,6 +56,14 @@ FLAVOURS: dict[str, Flavour] = {f.key: f for f in (
     Flavour("pdfua-1", "ua1", "PDF/UA-1", "ISO 14289-1:2014", 0, "ua1", _UA1, 106),
     Flavour("pdfua-2", "ua2", "PDF/UA-2", "ISO 14289-2:2024", 0, "ua2", _UA2, 91),
 )}
+# PDF/X: part 1/3/4 and level x1a/x3/x4; reference_rules = the requirements enumerated (pdfx/__init__.py).
+FLAVOURS.update({f.key: f for f in (
+    Flavour("pdfx-1a", "x1a", "PDF/X-1a", "ISO 15930-1:2001 / ISO 15930-4:2003", 1, "x1a", _ids("pdfx1a"),
+            reference_count("pdfx1a")),
+    Flavour("pdfx-3", "x3", "PDF/X-3", "ISO 15930-3:2002 / ISO 15930-6:2003", 3, "x3", _ids("pdfx3"),
+            reference_count("pdfx3")),
+    Flavour("pdfx-4", "x4", "PDF/X-4", "ISO 15930-7:2010", 4, "x4", _ids("pdfx4"), reference_count("pdfx4")),
+)})
 _BY_CODE = {f.code: f.key for f in FLAVOURS.values()}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +244,79 @@ def _cid_widths(cid_font: pikepdf.Dictionary) -> tuple[dict[int, float], float]:
     return widths, dw
 
 
+_CODESPACE = re.compile(rb"begincodespacerange(.*?)endcodespacerange", re.S)
+_CIDMAP = re.compile(rb"begincid(range|char)(.*?)endcid\1", re.S)
+_HEXNUM = rb"<([0-9A-Fa-f]+)>"
+
+
+@dataclass
+class EmbeddedCMap:
+    """An embedded CMap's code space and code -> CID mappings (cidrange and cidchar sections)."""
+
+    spaces: list[tuple[int, int, int]]  # (byte length, low, high)
+    ranges: list[tuple[int, int, int, int]]  # (byte length, low, high, first CID)
+
+    def cids(self, shown: bytes) -> list[int]:
+        """The CIDs of the codes in a shown string (a code outside every range maps to CID 0)."""
+        out: list[int] = []
+        i = 0
+        while i < len(shown) and len(out) < 65536:
+            for n, lo, hi in self.spaces:
+                code = int.from_bytes(shown[i:i + n], "big")
+                if len(shown) - i >= n and lo <= code <= hi:
+                    break
+            else:
+                n, code = 1, shown[i]
+            out.append(next((cid + code - lo for m, lo, hi, cid in self.ranges if m == n and lo <= code <= hi), 0))
+            i += n
+        return out
+
+    @property
+    def max_cid(self) -> int:
+        return max((cid + hi - lo for _, lo, hi, cid in self.ranges), default=0)
+
+
+def parse_cmap(data: bytes) -> EmbeddedCMap:
+    spaces = [(len(a) // 2, int(a, 16), int(b, 16))
+              for m in _CODESPACE.finditer(data) for a, b in re.findall(_HEXNUM + rb"\s*" + _HEXNUM, m.group(1))]
+    ranges: list[tuple[int, int, int, int]] = []
+    for m in _CIDMAP.finditer(data):
+        if m.group(1) == b"range":
+            for a, b, cid in re.findall(_HEXNUM + rb"\s*" + _HEXNUM + rb"\s*(\d+)", m.group(2)):
+                ranges.append((len(a) // 2, int(a, 16), max(int(b, 16), int(a, 16)), int(cid)))
+        else:
+            for a, cid in re.findall(_HEXNUM + rb"\s*(\d+)", m.group(2)):
+                ranges.append((len(a) // 2, int(a, 16), int(a, 16), int(cid)))
+    return EmbeddedCMap(sorted(spaces, key=lambda s: s[0]) or [(2, 0, 0xFFFF)], ranges)
+
+
+def _type3_glyphs(font: pikepdf.Dictionary, codes: set[bytes]) -> list[GlyphInfo]:
+    """Type 3 glyphs: the width a glyph procedure declares (d0/d1) against Widths, both in glyph
+    space, scaled to thousandths of text space by the FontMatrix."""
+    out: list[GlyphInfo] = []
+    procs = font.get("/CharProcs")
+    matrix = font.get("/FontMatrix")
+    try:
+        scale = float(matrix[0]) * 1000 if isinstance(matrix, pikepdf.Array) else 1.0
+    except (TypeError, ValueError, IndexError):
+        scale = 1.0
+    names = simple_encoding(font, None)
+    first = int(font.get("/FirstChar", 0))
+    widths = font.get("/Widths")
+    for code in sorted({b for s in codes for b in s}):
+        name = names[code] if code < len(names) else None
+        proc = procs.get("/" + name) if isinstance(procs, pikepdf.Dictionary) and name else None
+        prog_w: float | None = None
+        if isinstance(proc, pikepdf.Stream):
+            m = re.match(rb"\s*(-?[\d.]+)\s+(-?[\d.]+)\s+(?:(?:-?[\d.]+\s+){4})?d[01]\b", proc.read_bytes()[:256])
+            prog_w = float(m.group(1)) * scale if m else None
+        dict_w: float | None = None
+        if isinstance(widths, pikepdf.Array) and 0 <= code - first < len(widths):
+            dict_w = float(widths[code - first]) * scale
+        out.append(GlyphInfo(code, name, True if isinstance(proc, pikepdf.Stream) else None, prog_w, dict_w))
+    return out
+
+
 def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program]) -> list[GlyphInfo]:
     """What each distinct character code shown with ``font`` maps to in its embedded program."""
     sub = str(font.get("/Subtype"))
@@ -271,17 +345,26 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
                 gid = prog.tt_gid(code, name, symbolic or sub != "/TrueType")
                 present, prog_w = gid != 0, prog.tt_width(gid) if gid else None
             out.append(GlyphInfo(code, name, present, prog_w, dict_w))
+    elif sub == "/Type3":
+        out = _type3_glyphs(font, codes)
     elif sub == "/Type0":
         enc = font.get("/Encoding")
         desc = font.get("/DescendantFonts")
         cid_font = desc[0] if isinstance(desc, pikepdf.Array) and len(desc) else None
-        if not (isinstance(enc, pikepdf.Name) and str(enc) in ("/Identity-H", "/Identity-V")) or not isinstance(
-                cid_font, pikepdf.Dictionary):
-            return out
+        identity = isinstance(enc, pikepdf.Name) and str(enc) in ("/Identity-H", "/Identity-V")
+        if not (identity or isinstance(enc, pikepdf.Stream)) or not isinstance(cid_font, pikepdf.Dictionary):
+            return out  # a predefined CMap other than Identity: its mappings are not shipped here
         prog = program_of(cid_font, cache)
         if prog is None or prog.kind is None:
             return out
-        cids = sorted({int.from_bytes(s[i:i + 2], "big") for s in codes for i in range(0, len(s) - 1, 2)})
+        if isinstance(enc, pikepdf.Stream):
+            try:
+                cmap = parse_cmap(enc.read_bytes())
+            except Exception:
+                return out
+            cids = sorted({cid for s in codes for cid in cmap.cids(s)})
+        else:
+            cids = sorted({int.from_bytes(s[i:i + 2], "big") for s in codes for i in range(0, len(s) - 1, 2)})
         wmap, dw = _cid_widths(cid_font)
         c2g = cid_font.get("/CIDToGIDMap")
         gmap = c2g.read_bytes() if isinstance(c2g, pikepdf.Stream) else None

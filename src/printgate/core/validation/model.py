@@ -311,10 +311,28 @@ class Document:
         return None
 
 
+INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def inherited(page: pikepdf.Dictionary, key: str) -> Any:
+    """A page attribute, looked up through the page tree when the page does not hold it itself."""
+    node: Any = page
+    for _ in range(64):
+        if not isinstance(node, pikepdf.Dictionary):
+            return None
+        if key in node:
+            return node.get(key)
+        if key not in INHERITABLE:
+            return None
+        node = node.get("/Parent")
+    return None
+
+
 def _xref_table_facts(body: bytes) -> dict[str, Any]:
     """Syntax facts of a classic xref table: single-space subsection headers, EOL after ``xref``."""
     lines = re.split(rb"(\r\n|\r|\n)", body)
-    head_eol_ok = len(lines) > 1 and lines[0].strip() == b"xref" and lines[0] == b"xref"
+    # "xref", one end-of-line marker, then the first subsection header (no blank line between)
+    head_eol_ok = len(lines) > 2 and lines[0] == b"xref" and lines[2].strip() != b""
     subsection_ok = True
     for line in lines[2::2]:
         if not line or re.fullmatch(rb"\d{10} \d{5} [nf] ?", line):

@@ -46,13 +46,14 @@ router = APIRouter()
 
 ACTIONS = {
     "preflight": "Run a preflight",
-    "validate": "Validate a PDF (PDF/A, PDF/UA)",
+    "validate": "Validate a PDF (PDF/A, PDF/UA, PDF/X)",
     "optimize": "Optimize",
     "fix": "Fix (preflight, autofix, check again)",
 }
 # The flavours the library accepts (``VALIDATE_CODES``), in words.
 FLAVOURS = {code: "Detect from the file" if code == "auto" else
-            f"PDF/UA-{code[2:]}" if code.startswith("ua") else f"PDF/A-{code}" for code in VALIDATE_CODES}
+            f"PDF/UA-{code[2:]}" if code.startswith("ua") else f"PDF/X-{code[1:]}" if code.startswith("x")
+            else f"PDF/A-{code}" for code in VALIDATE_CODES}
 
 
 def _choices(session: Session, account_id: str) -> dict[str, list[dict[str, Any]]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.model import inherited
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 
@@ -188,7 +189,7 @@ def limits_devicen(ctx: Context) -> Iterator[Verdict]:
 def page_box_size(ctx: Context) -> Iterator[Verdict]:
     for n, page in ctx.doc.iter_pages():
         for box in ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox"):
-            b = page.obj.get(box)
+            b = inherited(page.obj, box)
             if isinstance(b, pikepdf.Array) and len(b) == 4:
                 try:
                     x0, y0, x1, y1 = (float(v) for v in b)

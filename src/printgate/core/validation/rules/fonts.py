@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pikepdf
 
 from printgate.core.validation.content import FontUse
+from printgate.core.validation.fontprog import parse_cmap
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 STANDARD_14 = {"Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic", "Helvetica", "Helvetica-Bold",
@@ -140,12 +142,21 @@ def type0_cmap_ordering(ctx: Context) -> Iterator[Verdict]:
         ok = (isinstance(csi, pikepdf.Dictionary) and isinstance(cm, pikepdf.Dictionary)
               and str(csi.get("/Registry")) == str(cm.get("/Registry"))
               and str(csi.get("/Ordering")) == str(cm.get("/Ordering")))
-        if ok and ctx.part >= 2:
+        if ok and ctx.part != 1:
+            # ISO 19005-2 on: the CIDFont's Supplement is at most the CMap's (the CMap covers its CIDs)
             try:
-                ok = int(csi.get("/Supplement", -1)) >= 0 and int(cm.get("/Supplement", -1)) >= 0  # type: ignore[union-attr]
+                font_sup = int(csi.get("/Supplement"))  # type: ignore[union-attr, arg-type]
+                cmap_sup = int(cm.get("/Supplement"))  # type: ignore[union-attr, arg-type]
+                ok = 0 <= font_sup <= cmap_sup
             except (TypeError, ValueError):
                 ok = False
         yield ok, where
+
+
+def _valid_cid_to_gid(font: pikepdf.Dictionary) -> bool:
+    """CIDToGIDMap is a stream or the name Identity (any other name is no mapping at all)."""
+    m = font.get("/CIDToGIDMap")
+    return isinstance(m, pikepdf.Stream) or m == pikepdf.Name("/Identity")
 
 
 def cid_to_gid(ctx: Context) -> Iterator[Verdict]:
@@ -153,9 +164,9 @@ def cid_to_gid(ctx: Context) -> Iterator[Verdict]:
         if font.get("/Subtype") != pikepdf.Name("/CIDFontType2"):
             continue
         if ctx.part == 1:
-            yield "/CIDToGIDMap" in font or (bool(use.modes) and use.modes <= {3}), where
+            yield _valid_cid_to_gid(font) or (bool(use.modes) and use.modes <= {3}), where
         else:
-            yield "/CIDToGIDMap" in font or _font_file(font) is None, where
+            yield _valid_cid_to_gid(font) or _font_file(font) is None, where
 
 
 _PREDEFINED_CMAPS = set(["GB-EUC-H", "GB-EUC-V", "GBpc-EUC-H", "GBpc-EUC-V", "GBK-EUC-H", "GBK-EUC-V", "GBKp-EUC-H", "GBKp-EUC-V", "GBK2K-H", "GBK2K-V", "UniGB-UCS2-H", "UniGB-UCS2-V", "UniGB-UTF16-H", "UniGB-UTF16-V", "B5pc-H", "B5pc-V", "HKscs-B5-H", "HKscs-B5-V", "ETen-B5-H", "ETen-B5-V", "ETenms-B5-H", "ETenms-B5-V", "CNS-EUC-H", "CNS-EUC-V", "UniCNS-UCS2-H", "UniCNS-UCS2-V", "UniCNS-UTF16-H", "UniCNS-UTF16-V", "83pv-RKSJ-H", "90ms-RKSJ-H", "90ms-RKSJ-V", "90msp-RKSJ-H", "90msp-RKSJ-V", "90pv-RKSJ-H", "Add-RKSJ-H", "Add-RKSJ-V", "EUC-H", "EUC-V", "Ext-RKSJ-H", "Ext-RKSJ-V", "H", "V", "UniJIS-UCS2-H", "UniJIS-UCS2-V", "UniJIS-UCS2-HW-H", "UniJIS-UCS2-HW-V", "UniJIS-UTF16-H", "UniJIS-UTF16-V", "KSC-EUC-H", "KSC-EUC-V", "KSCms-UHC-H", "KSCms-UHC-V", "KSCms-UHC-HW-H", "KSCms-UHC-HW-V", "KSCpc-EUC-H", "UniKS-UCS2-H", "UniKS-UCS2-V", "UniKS-UTF16-H", "UniKS-UTF16-V", "Identity-H", "Identity-V"])
@@ -173,9 +184,31 @@ def cmap_embedded(ctx: Context) -> Iterator[Verdict]:
             yield isinstance(enc, pikepdf.Stream), where
 
 
-def cmap_wmode(ctx: Context) -> Iterator[Verdict]:
-    import re
+def cmap_usecmap(ctx: Context) -> Iterator[Verdict]:
+    """An embedded CMap may build on (UseCMap) only a predefined CMap of ISO 32000 Table 118/116."""
+    for font, _, where in _fonts(ctx):
+        enc = font.get("/Encoding") if font.get("/Subtype") == pikepdf.Name("/Type0") else None
+        if not isinstance(enc, pikepdf.Stream):
+            continue
+        used = enc.get("/UseCMap")
+        if isinstance(used, pikepdf.Name):
+            yield str(used)[1:] in _PREDEFINED_CMAPS, where
+        elif used is not None:
+            yield False, f"{where} (UseCMap is an embedded CMap)"
 
+
+def limits_cid(ctx: Context) -> Iterator[Verdict]:
+    for font, _, where in _fonts(ctx):
+        enc = font.get("/Encoding") if font.get("/Subtype") == pikepdf.Name("/Type0") else None
+        if isinstance(enc, pikepdf.Stream):
+            try:
+                top = parse_cmap(enc.read_bytes()).max_cid
+            except Exception:
+                continue
+            yield top <= 65535, f"{where} CMap maximal CID {top}"
+
+
+def cmap_wmode(ctx: Context) -> Iterator[Verdict]:
     for font, _, where in _fonts(ctx):
         enc = font.get("/Encoding") if font.get("/Subtype") == pikepdf.Name("/Type0") else None
         if isinstance(enc, pikepdf.Stream):
@@ -295,13 +328,14 @@ def cidset_complete(ctx: Context) -> Iterator[Verdict]:
         yield bool(marked) and (present is None or present <= marked), where
 
 
-def _glyphs(ctx: Context) -> Iterator[tuple[FontUse, Any, str]]:
+def _glyphs(ctx: Context, invisible_too: bool = False) -> Iterator[tuple[FontUse, Any, str]]:
+    """Glyphs shown by rendered text (or, with ``invisible_too``, by text in every rendering mode)."""
     from printgate.core.validation.fontprog import glyphs
 
     cache = ctx.__dict__.setdefault("_font_programs", {})
     memo = ctx.__dict__.setdefault("_glyph_memo", {})
     for key, use in ctx.content.fonts.items():
-        if not use.codes or (use.modes and use.modes <= {3}):
+        if not use.codes or (use.modes and use.modes <= {3} and not invisible_too):
             continue
         if key not in memo:
             memo[key] = glyphs(use.font, use.codes, cache)
@@ -322,7 +356,8 @@ def glyph_width(ctx: Context) -> Iterator[Verdict]:
 
 
 def no_notdef(ctx: Context) -> Iterator[Verdict]:
-    for _, g, where in _glyphs(ctx):
+    """No text shows .notdef, whatever its rendering mode (ISO 19005-2 6.2.11.8, -4 6.2.10.9)."""
+    for _, g, where in _glyphs(ctx, invisible_too=True):
         yield g.name != ".notdef", where
 
 
@@ -366,6 +401,9 @@ RULES: list[Rule] = [
             ("pdfa2", "6.2.11.3.3", 1), ("pdfa4", "6.2.10.3.3", 1), ("pdfua1", "7.21.3.3", 1), ("pdfua2", "8.4.5.4", 1)),
     *shared(cmap_wmode, "An embedded CMap's WMode matches its dictionary", ("pdfa1", "6.3.3.3", 2),
             ("pdfa2", "6.2.11.3.3", 2), ("pdfa4", "6.2.10.3.3", 2), ("pdfua1", "7.21.3.3", 2), ("pdfua2", "8.4.5.4", 2)),
+    *shared(cmap_usecmap, "A CMap references no CMap other than the predefined ones", ("pdfa2", "6.2.11.3.3", 3),
+            ("pdfa4", "6.2.10.3.3", 3), ("pdfua1", "7.21.3.3", 3), ("pdfua2", "8.4.5.4", 3)),
+    *shared(limits_cid, "No CID beyond 65535 in an embedded CMap", ("pdfa1", "6.1.12", 10), ("pdfa2", "6.1.13", 10)),
     *shared(embedded, "Font programs of fonts used for rendering are embedded", ("pdfa1", "6.3.4", 1),
             ("pdfa2", "6.2.11.4.1", 1), ("pdfa4", "6.2.10.4.1", 1), ("pdfua1", "7.21.4.1", 1), ("pdfua2", "8.4.5.5.1", 1)),
     *shared(charset_complete, "A subset Type 1 font's CharSet lists all glyphs of its program",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pikepdf
 
-from printgate.core.validation.content import ColourUse
+from printgate.core.validation.content import ColourUse, page_resources
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 _DEVICE = {"/DeviceRGB": "/DefaultRGB", "/DeviceCMYK": "/DefaultCMYK", "/DeviceGray": "/DefaultGray"}
@@ -110,6 +110,13 @@ def icc_n_matches(ctx: Context) -> Iterator[Verdict]:
         ok = h is not None and n is not None and (
             (int(n) == 1 and h[1] == "GRAY") or (int(n) == 3 and h[1] in ("RGB ", "Lab ")) or (int(n) == 4 and h[1] == "CMYK"))
         yield ok, f"{where} ICCBased"
+
+
+def icc_cmyk_overprint_mode(ctx: Context) -> Iterator[Verdict]:
+    """OPM 1 would let ICCBased CMYK zeros knock nothing out: not where that space paints with overprint on."""
+    for where in ctx.content.overprint_icc_cmyk:
+        yield False, f"{where} ICCBased CMYK with overprint and OPM 1"
+    yield True, "document"
 
 
 def _uses_check(ctx: Context, device: str, wanted: str | None) -> Iterator[Verdict]:
@@ -225,11 +232,25 @@ def form_no_ref(ctx: Context) -> Iterator[Verdict]:
         yield "/Ref" not in form, f"{where} form"
 
 
+def _xobject_tables(ctx: Context) -> Iterator[tuple[Any, str]]:
+    """The XObject resources of the document's pages (own or inherited) and of the forms painted."""
+    for n, page in ctx.doc.iter_pages():
+        res = page_resources(page.obj)[0]
+        yield (res.get("/XObject") if isinstance(res, pikepdf.Dictionary) else None), f"page {n}"
+    for form, where in ctx.content.forms:
+        res = form.get("/Resources")
+        yield (res.get("/XObject") if isinstance(res, pikepdf.Dictionary) else None), where
+
+
 def no_ps_xobject(ctx: Context) -> Iterator[Verdict]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Stream) and obj.get("/Type") in (pikepdf.Name("/XObject"), None) \
-                and obj.get("/Subtype") == pikepdf.Name("/PS"):
-            yield False, f"obj {obj.objgen[0]}"
+    """PostScript XObjects in the document's resources (an orphan object no resource names is not part
+    of the document's content)."""
+    for table, where in _xobject_tables(ctx):
+        if isinstance(table, pikepdf.Dictionary):
+            for name in table:
+                x = table.get(str(name))
+                if isinstance(x, pikepdf.Stream):
+                    yield x.get("/Subtype") != pikepdf.Name("/PS"), f"{where} XObject {name}"
     yield True, "XObjects"
 
 
@@ -275,11 +296,12 @@ def halftone_no_name(ctx: Context) -> Iterator[Verdict]:
 
 def halftone_transfer(ctx: Context) -> Iterator[Verdict]:
     for ht, where, colorant in _halftones(ctx):
-        if colorant is None or colorant == "Default":
+        if colorant == "Default":
             continue
         has = "/TransferFunction" in ht
-        ok = not has if colorant in ("Cyan", "Magenta", "Yellow", "Black") else has
-        yield ok, f"{where} halftone {colorant}"
+        # a halftone of its own (no colorant) or of a primary colourant takes no transfer function
+        ok = not has if colorant in (None, "Cyan", "Magenta", "Yellow", "Black") else has
+        yield ok, f"{where} halftone {colorant or ''}".rstrip()
 
 
 _INTENTS = {"/RelativeColorimetric", "/AbsoluteColorimetric", "/Perceptual", "/Saturation"}
@@ -411,7 +433,7 @@ def blend_modes(ctx: Context) -> Iterator[Verdict]:
 
 
 def _page_has_transparency(ctx: Context, page: Any) -> bool:
-    res = page.obj.get("/Resources")
+    res = page_resources(page.obj)[0]
     seen: set[Any] = set()
 
     def walk(resources: Any, depth: int) -> bool:
@@ -531,6 +553,8 @@ RULES: list[Rule] = [
             ("pdfa4", "6.2.3", 3)),
     *shared(input_profile, "ICCBased colour spaces use input, display, output or colour space profiles of a "
             "supported version", ("pdfa1", "6.2.3.2", 1), ("pdfa2", "6.2.4.2", 1), ("pdfa4", "6.2.4.2", 1)),
+    *shared(icc_cmyk_overprint_mode, "OPM is not 1 where an ICCBased CMYK colour space paints with overprint on",
+            ("pdfa2", "6.2.4.2", 2), ("pdfa4", "6.2.4.2", 2)),
     *shared(icc_n_matches, "The N entry of an ICC profile matches its colour space", ("pdfa1", "6.2.3.2", 2)),
     *shared(device_rgb, "DeviceRGB is used only with an RGB output intent or a DefaultRGB colour space",
             ("pdfa1", "6.2.3.3", 1), ("pdfa2", "6.2.4.3", 2), ("pdfa4", "6.2.4.3", 2)),

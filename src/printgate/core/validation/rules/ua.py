@@ -10,6 +10,8 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.content import key_of
+from printgate.core.validation.model import inherited
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 from printgate.core.validation.rules.interactive import iter_annotations
 from printgate.core.validation.structure import (
@@ -405,7 +407,7 @@ def no_dynamic_xfa(ctx: Context) -> Iterator[Verdict]:
             data = part.read_bytes()
         except Exception:
             continue
-        if re.search(rb"<dynamicRender>\s*required\s*</dynamicRender>", data):
+        if re.search(rb"<(?:[\w.-]+:)?dynamicRender\b[^>]*>\s*required\s*</", data):
             dynamic = True
     yield not dynamic, "AcroForm XFA"
 
@@ -437,7 +439,7 @@ def _visible(ctx: Context, a: pikepdf.Dictionary, page_crop: Any) -> bool:
 
 def _annots(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str, bool]]:
     for n, page in ctx.doc.iter_pages():
-        crop = page.obj.get("/CropBox") or page.mediabox
+        crop = inherited(page.obj, "/CropBox") or inherited(page.obj, "/MediaBox") or page.mediabox
         annots = page.obj.get("/Annots")
         if isinstance(annots, pikepdf.Array):
             for j, a in enumerate(annots):
@@ -479,8 +481,10 @@ def widget_tu(ctx: Context) -> Iterator[Verdict]:
     for a, where, visible in _annots(ctx):
         if _sub(a) != "Widget" or not visible:
             continue
-        tu = a.get("/TU")
-        node: Any = a.get("/Parent")
+        # TU belongs to the field: the widget itself when it is merged with its field (has T or no
+        # Parent), else its Parent; a TU on a widget that is only a widget describes nothing
+        node: Any = a if "/T" in a or "/Parent" not in a else a.get("/Parent")
+        tu = None
         depth = 0
         while tu is None and isinstance(node, pikepdf.Dictionary) and depth < 32:
             tu = node.get("/TU")
@@ -570,8 +574,19 @@ def media_ct(ctx: Context) -> Iterator[Verdict]:
 def media_alt(ctx: Context) -> Iterator[Verdict]:
     for clip, where in _media_clips(ctx):
         alt = clip.get("/Alt")
-        ok = isinstance(alt, pikepdf.Array) and len(alt) % 2 == 0 and len(alt) > 0
+        # a multi-language text array: (language, text) pairs, each text saying something
+        ok = (isinstance(alt, pikepdf.Array) and len(alt) % 2 == 0 and len(alt) > 0
+              and all(isinstance(alt[i], pikepdf.String) and str(alt[i]).strip() for i in range(1, len(alt), 2)))
         yield ok, where
+
+
+def form_unique_parent(ctx: Context) -> Iterator[Verdict]:
+    """A form XObject whose content has its own structure (StructParents) is painted once: painted twice,
+    the same marked content would belong to two places in the structure tree (ISO 32000-1 14.7.2)."""
+    paints = ctx.content.form_paints
+    for form, where in ctx.content.forms:
+        if "/StructParents" in form:
+            yield paints.get(key_of(form), 0) <= 1, f"{where} form XObject"
 
 
 def no_ref_xobject(ctx: Context) -> Iterator[Verdict]:
@@ -704,5 +719,6 @@ RULES: list[Rule] = [
     *shared(media_alt, "Media clip data has Alt", ("pdfua1", "7.18.6.2", 2)),
     *shared(printer_mark_artifact, "PrinterMark annotations are artifacts", ("pdfua1", "7.18.8", 1)),
     *shared(no_ref_xobject, "No reference XObjects", ("pdfua1", "7.20", 1)),
+    *shared(form_unique_parent, "A form XObject with its own structure is painted once", ("pdfua1", "7.20", 2)),
     *shared(to_unicode, "Fonts map the character codes used to Unicode", ("pdfua1", "7.21.7", 1)),
 ]
