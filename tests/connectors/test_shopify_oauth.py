@@ -40,7 +40,7 @@ def test_install_redirects_to_authorize_with_a_stored_state(client: Any, auth: d
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{shopify_env.base}/{SHOP}/admin/oauth/authorize"
     query = dict(parse_qsl(target.query, keep_blank_values=True))
     assert query["client_id"] == CLIENT_ID
-    assert query["scope"] == "read_orders,write_orders,read_products,write_files"
+    assert query["scope"] == "read_orders,write_orders,read_products,write_products,write_files"
     assert query["redirect_uri"] == "http://testserver/shopify/callback"
     assert len(query["state"]) >= 24 and query["grant_options[]"] == ""  # offline access
 
@@ -147,6 +147,18 @@ def test_link_needs_a_secret_key(client: Any, instance: Any, shopify_env: FakeSh
     pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
     assert client.post("/stores/shopify/link", json={"shop": SHOP}, headers=pk).status_code == 403
     assert client.post("/stores/shopify/link", json={"shop": SHOP}).status_code == 401
+
+
+def test_link_body_refuses_unknown_and_mistyped_keys_naming_them(client: Any, auth: dict[str, str],
+                                                                shopify_env: FakeShopify) -> None:
+    for body, message in (({"shop": SHOP, "shpo": SHOP}, "shpo: Extra inputs are not permitted"),
+                          ({"shop": 42}, "shop: Input should be a valid string"),
+                          ({}, "shop must be a *.myshopify.com domain"),
+                          ([SHOP], "Input should be a valid dictionary")):
+        response = client.post("/stores/shopify/link", json=body, headers=auth)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["error"] is True and response.json()["message"].startswith(message), response.text
+    assert client.get("/stores", headers=auth).json()["data"] == []
 
 
 def test_expiring_token_is_refreshed_before_use_and_rotates(client: Any, auth: dict[str, str],

@@ -191,9 +191,14 @@ SCHEMA: dict[str, dict[str, tuple[dict[str, str], set[str]]]] = {
         "nodes": ({"ids": "[ID!]!"}, {"id", "__typename"}),
         "webhookSubscriptions": ({"first": "Int", "after": "String"}, {"nodes", "edges", "pageInfo"}),
         "shop": ({}, {"id", "name", "myshopifyDomain"}),
+        "products": ({"first": "Int", "after": "String", "query": "String", "sortKey": "ProductSortKeys",
+                      "reverse": "Boolean"}, {"pageInfo", "nodes", "edges"}),
+        "collections": ({"first": "Int", "after": "String", "query": "String", "sortKey": "CollectionSortKeys",
+                         "reverse": "Boolean"}, {"pageInfo", "nodes", "edges"}),
     },
     "mutation": {
         "metafieldsSet": ({"metafields": "[MetafieldsSetInput!]!"}, {"metafields", "userErrors"}),
+        "metafieldsDelete": ({"metafields": "[MetafieldIdentifierInput!]!"}, {"deletedMetafields", "userErrors"}),
         "orderUpdate": ({"input": "OrderInput!"}, {"order", "userErrors"}),
         "tagsAdd": ({"id": "ID!", "tags": "[String!]!"}, {"node", "userErrors"}),
         "stagedUploadsCreate": ({"input": "[StagedUploadInput!]!"}, {"stagedTargets", "userErrors"}),
@@ -269,6 +274,8 @@ class ShopState:
     domain: str
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # REST shape, by id
     products: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> metafields "ns.key" -> value
+    product_titles: dict[str, str] = field(default_factory=dict)  # id -> title (the catalogue the admin page lists)
+    collections: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {"title", "products": [ids]}
     metafields: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
@@ -453,17 +460,77 @@ class FakeShopify:
         return {"id": args["id"], "note": state.notes.get(order_id, (state.orders.get(order_id) or {}).get("note")),
                 "tags": state.tags.get(order_id, [])}
 
+    @staticmethod
+    def _workflow(state: ShopState, owner: str) -> str | None:
+        """``printgate.workflow_id`` of a product or collection: as written through metafieldsSet, else
+        as a test seeded it."""
+        stored = state.metafields.get((owner, "printgate", "workflow_id"))
+        if stored is not None:
+            return str(stored["value"])
+        oid = owner.rsplit("/", 1)[-1]
+        if owner.startswith("gid://shopify/Product/"):
+            return state.products.get(oid, {}).get("printgate.workflow_id")
+        return (state.collections.get(oid) or {}).get("workflow_id")
+
+    def _product_collections(self, state: ShopState, pid: str) -> list[dict[str, Any]]:
+        found = sorted((c["title"], cid) for cid, c in state.collections.items() if pid in c.get("products", []))
+        out = []
+        for _title, cid in found:
+            value = self._workflow(state, f"gid://shopify/Collection/{cid}")
+            out.append({"id": f"gid://shopify/Collection/{cid}", "metafield": {"value": value} if value else None})
+        return out
+
     def _gql_nodes(self, state: ShopState, args: dict[str, Any]) -> list[Any]:
         out: list[Any] = []
         for node_id in args["ids"]:
             pid = str(node_id).rsplit("/", 1)[-1]
             if str(node_id).startswith("gid://shopify/Product/"):
-                value = state.products.get(pid, {}).get("printgate.workflow_id")
+                value = self._workflow(state, str(node_id))
                 out.append({"id": node_id, "legacyResourceId": pid,
-                            "metafield": {"value": value} if value else None})
+                            "metafield": {"value": value} if value else None,
+                            "collections": {"nodes": self._product_collections(state, pid)}})
             else:
                 out.append(None)
         return out
+
+    def _catalogue_page(self, state: ShopState, kind: str, titles: dict[str, str],
+                        args: dict[str, Any]) -> dict[str, Any]:
+        """``products`` / ``collections``: sorted by title, ``query`` as a title search, cursor paging."""
+        search = str(args.get("query") or "").lower()
+        rows = sorted((title, oid) for oid, title in titles.items() if search in title.lower())
+        first = int(args.get("first") or 50)
+        start = int(args["after"]) if args.get("after") else 0
+        page = rows[start:start + first]
+        nodes = []
+        for title, oid in page:
+            owner = f"gid://shopify/{kind}/{oid}"
+            value = self._workflow(state, owner)
+            nodes.append({"id": owner, "legacyResourceId": oid, "title": title,
+                          "metafield": {"value": value} if value else None})
+        return {"pageInfo": {"hasNextPage": start + first < len(rows),
+                             "endCursor": str(start + first) if page else None}, "nodes": nodes}
+
+    def _gql_products(self, state: ShopState, args: dict[str, Any]) -> dict[str, Any]:
+        return self._catalogue_page(state, "Product", state.product_titles, args)
+
+    def _gql_collections(self, state: ShopState, args: dict[str, Any]) -> dict[str, Any]:
+        return self._catalogue_page(state, "Collection", {cid: c["title"] for cid, c in state.collections.items()},
+                                    args)
+
+    def _gql_metafieldsDelete(self, state: ShopState, args: dict[str, Any]) -> dict[str, Any]:
+        deleted, errors = [], []
+        for index, mf in enumerate(args["metafields"]):
+            if not mf.get("ownerId") or not mf.get("namespace") or not mf.get("key"):
+                errors.append({"field": ["metafields", str(index)], "message": "ownerId, namespace and key are required"})
+                continue
+            key = (mf["ownerId"], mf["namespace"], mf["key"])
+            oid = str(mf["ownerId"]).rsplit("/", 1)[-1]
+            seeded = state.products.get(oid, {}) if mf["ownerId"].startswith("gid://shopify/Product/") else {}
+            if state.metafields.pop(key, None) is not None or seeded.pop(f"{key[1]}.{key[2]}", None) is not None:
+                deleted.append({"ownerId": key[0], "namespace": key[1], "key": key[2]})
+            else:
+                deleted.append(None)  # Shopify answers null for a metafield that did not exist
+        return {"deletedMetafields": deleted, "userErrors": errors}
 
     def _gql_metafieldsSet(self, state: ShopState, args: dict[str, Any]) -> dict[str, Any]:
         items = args["metafields"]
@@ -485,7 +552,12 @@ class FakeShopify:
                 except ValueError:
                     errors.append({"field": ["metafields", str(index), "value"], "message": "Value is invalid JSON",
                                    "code": "INVALID_VALUE"})
-            if not str(mf.get("ownerId", "")).startswith("gid://shopify/"):
+            owner = str(mf.get("ownerId", ""))
+            oid = owner.rsplit("/", 1)[-1]
+            unknown = (owner.startswith("gid://shopify/Product/") and oid not in state.products
+                       and oid not in state.product_titles) or (
+                owner.startswith("gid://shopify/Collection/") and oid not in state.collections)
+            if not owner.startswith("gid://shopify/") or unknown:
                 errors.append({"field": ["metafields", str(index), "ownerId"], "message": "Owner does not exist",
                                "code": "INVALID"})
         if errors:

@@ -25,6 +25,7 @@ LABELS = {
     "status": "Status",
     "files": "Files",
     "proof": "Proof",
+    "thumbnail": "Thumbnail",
     "download": "Download",
     "offline": "offline",
     "pending": "Files are not ready yet.",
@@ -32,6 +33,8 @@ LABELS = {
 
 SIGNED_DOWNLOAD = "https://files.printgate.test/out/flyer.pdf?X-Sig=SECRETSIG"
 SIGNED_PROOF = "https://files.printgate.test/proof/p1.png?X-Sig=PROOFSIG"
+SIGNED_PREVIEW = "https://files.printgate.test/preview/p1.png?X-Sig=PREVIEWSIG"
+SIGNED_THUMB = "https://files.printgate.test/thumb/p1.png?X-Sig=THUMBSIG"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,8 @@ def _html(lib: Path, config: dict) -> dict:
                         "status": "done",
                         "hasOutput": True,
                         "proofs": [{"url": SIGNED_PROOF}],
+                        "previews": [{"url": SIGNED_PREVIEW, "page": 1, "kind": "preview"},
+                                     {"url": SIGNED_THUMB, "page": 1, "kind": "thumbnail"}],
                         "downloadUrl": SIGNED_DOWNLOAD,
                     }
                 ],
@@ -137,6 +142,11 @@ def test_files_panel_links_only_to_the_shop_and_escapes(lib: Path) -> None:
     proof = "index.php?route=extension/module/printgate/proof&amp;user_token=tok&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1&amp;index=0"
     assert f'href="{download}"' in panel
     assert f'src="{proof}"' in panel
+    # The run's thumbnail (its "thumbnail" preview), proxied by the shop, before its proof.
+    thumbnail = "index.php?route=extension/module/printgate/thumbnail&amp;user_token=tok&amp;order_id=1042&amp;job_id=job_BC1&amp;run_id=task_1"
+    assert f'class="printgate-thumbnail" src="{thumbnail}"' in panel
+    assert panel.index(thumbnail) < panel.index(proof)
+    assert 'alt="Thumbnail"' in panel
     assert "flyer&lt;script&gt;.pdf" in panel
     assert "Cards &amp; &lt;b&gt;Co&lt;/b&gt;" in panel
     assert "ready / pass" in panel

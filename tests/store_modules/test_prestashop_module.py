@@ -43,6 +43,7 @@ JOB = {
             "outcome": "pass",
             "hasOutput": True,
             "proofs": [{"url": "https://files.test/p.png?sig=3"}],
+            "previews": [{"url": "https://files.test/t.png?sig=4", "page": 1, "kind": "thumbnail"}],
             "downloadUrl": "https://files.test/poster.pdf?sig=9",
         }
     ],
@@ -131,6 +132,9 @@ def test_admin_order_panel_links_stay_in_the_shop(module: dict) -> None:
     assert run["proofs"] == [
         "https://boutique.test/admin-dev/index.php?controller=AdminPrintgateFiles&token=admintok&action=proof&id_order=88&job_id=job_PO1&run_id=task_9&index=0"
     ]
+    assert run["thumbnail"] == (
+        "https://boutique.test/admin-dev/index.php?controller=AdminPrintgateFiles&token=admintok&action=thumbnail&id_order=88&job_id=job_PO1&run_id=task_9"
+    )
     assert "sig=" not in json.dumps(panel) and SK not in json.dumps(panel)
     assert module["admin_order_empty"] == ""
 

@@ -112,6 +112,34 @@ def test_1_plugin_zip_installs_and_activates_with_wp_cli(shop: Shop, tmp_path: P
     assert plugins["woocommerce"]["status"] == "active"
 
 
+HPOS_STATE = (
+    "use Automattic\\WooCommerce\\Utilities\\OrderUtil;"
+    " $features = wc_get_container()->get(Automattic\\WooCommerce\\Internal\\Features\\FeaturesController::class);"
+    " $plugins = $features->get_compatible_plugins_for_feature('custom_order_tables', true);"
+    " echo wp_json_encode(array('hpos' => OrderUtil::custom_orders_table_usage_is_enabled(),"
+    " 'sync' => get_option('woocommerce_custom_orders_table_data_sync_enabled'),"
+    " 'compatible' => array_values($plugins['compatible']), 'incompatible' => array_values($plugins['incompatible'])));"
+)
+
+
+def test_1a_orders_use_hpos_with_sync_and_the_plugin_declares_it(shop: Shop) -> None:
+    """High-performance order storage (custom order tables) on, with sync to the posts table, as
+    WooCommerce's own settings page switches it: every later step (checkout, order sync, the admin
+    order page) runs on HPOS. WooCommerce itself lists the plugin as compatible (its
+    ``before_woocommerce_init`` declaration), so it would not block the switch."""
+    state = json.loads(shop.site.php_eval(HPOS_STATE))
+    if not state["hpos"] or state["sync"] != "yes":
+        shop.site.php_eval(
+            "$sync = wc_get_container()->get(Automattic\\WooCommerce\\Internal\\DataStores\\Orders\\DataSynchronizer::class);"
+            " $sync->create_database_tables();"
+            " update_option('woocommerce_custom_orders_table_data_sync_enabled', 'yes');"
+            " update_option('woocommerce_custom_orders_table_enabled', 'yes');")
+        state = json.loads(shop.site.php_eval(HPOS_STATE))
+    assert state["hpos"] is True and state["sync"] == "yes", state
+    plugin = "printgate-for-woocommerce/printgate-for-woocommerce.php"
+    assert plugin in state["compatible"] and plugin not in state["incompatible"], state
+
+
 def test_1b_wordpress_plugin_check_finds_no_error(shop: Shop) -> None:
     """WordPress's Plugin Check (the plugin directory's review tool), from the shared stores folder."""
     plugins = shop.site.root / "wp-content" / "plugins"
@@ -358,9 +386,27 @@ def test_6_printgate_processes_and_the_files_show_on_the_admin_order_page(
         context = admin_context(browser, shop)
         page = context.new_page()
         edit_url = shop.site.php_eval(f"echo wc_get_order({shop.state['order_id']})->get_edit_order_url();")
+        assert "page=wc-orders" in edit_url and "action=edit" in edit_url, f"not the HPOS order screen: {edit_url}"
         page.goto(edit_url, wait_until="domcontentloaded")
         box = page.locator("#printgate-print-files-box")
         box.wait_for()
+        # Each delivered file with its thumbnail (the job's preview, proxied by the plugin with the
+        # secret key), and the proof the workflow made.
+        thumbs = box.locator("img.printgate-thumbnail-img")
+        assert thumbs.count() == len(runs), box.inner_html()
+        src = thumbs.first.get_attribute("src")
+        assert src and "action=printgate_thumbnail" in src and "sig=" not in src, src
+        thumb = page.request.get(src)
+        assert thumb.status == 200, thumb.text()[:500]
+        assert thumb.headers["content-type"].split(";")[0] == "image/png", thumb.headers
+        assert thumb.body()[:8] == b"\x89PNG\r\n\x1a\n"
+        proofs = box.locator(".printgate-proofs img")
+        assert proofs.count() >= 1, box.inner_html()
+        proof = page.request.get(proofs.first.get_attribute("src") or "")
+        assert proof.status == 200 and proof.headers["content-type"].startswith("image/"), proof.headers
+        # Without the admin's session the image is not served (admin-post.php has no logged-out handler: 400).
+        anonymous = httpx.get(src, timeout=30, follow_redirects=False)
+        assert anonymous.status_code in (302, 400, 403) and not anonymous.content.startswith(b"\x89PNG"), anonymous
         assert box.locator("code", has_text=job_id).count() == 1
         assert "Sent to printgate" in box.inner_text()
         links = box.locator("a.button:has-text('Download print-ready file')")

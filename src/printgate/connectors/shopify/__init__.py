@@ -10,7 +10,7 @@ from printgate.connectors.base.spec import InboundWebhooks, PlatformSpec
 
 
 def platform() -> PlatformSpec:
-    from printgate.connectors.shopify import routes, webhooks
+    from printgate.connectors.shopify import admin_page, routes, webhooks
     from printgate.connectors.shopify.adapter import ShopifyAdapter
     from printgate.connectors.shopify.config import get_shopify_settings
 
@@ -20,5 +20,5 @@ def platform() -> PlatformSpec:
         line_item_keys=("_printgate_job_id", "_jobId", "_filecheck_job_id", "jobId", "Filecheck Job"),
         webhooks=InboundWebhooks(verify=webhooks.verify, handle=webhooks.handle,
                                  max_age_s=get_shopify_settings().webhook_max_age_s),
-        routers=(routes.stores_router, routes.router),
+        routers=(routes.stores_router, routes.router, admin_page.router),
     )

@@ -75,6 +75,9 @@ query PrintgateProductWorkflows($ids: [ID!]!) {
       id
       legacyResourceId
       metafield(namespace: "printgate", key: "workflow_id") { value }
+      collections(first: 20, sortKey: TITLE) {
+        nodes { id metafield(namespace: "printgate", key: "workflow_id") { value } }
+      }
     }
   }
 }
@@ -237,7 +240,8 @@ class ShopifyAdapter:
         return orders
 
     def enrich_order(self, session: Session, order: ExternalOrder) -> ExternalOrder:
-        """Each line's product workflow from the product metafield ``printgate.workflow_id``."""
+        """Each line's product workflow: the product metafield ``printgate.workflow_id``, else that of
+        the first of its collections (by title) that has one (both set from the embedded admin page)."""
         products = sorted({line.product_id for line in order.lines if line.product_id})
         if not products or self.connection.status != "connected":
             return order
@@ -245,8 +249,13 @@ class ShopifyAdapter:
                           "PrintgateProductWorkflows")
         workflows = {}
         for node in data.get("nodes") or []:
-            if node and (node.get("metafield") or {}).get("value"):
-                workflows[legacy_id(node.get("legacyResourceId") or node.get("id"))] = node["metafield"]["value"]
+            if not node:
+                continue
+            own = (node.get("metafield") or {}).get("value")
+            inherited = next((c["metafield"]["value"] for c in (node.get("collections") or {}).get("nodes") or []
+                              if c and (c.get("metafield") or {}).get("value")), None)
+            if own or inherited:
+                workflows[legacy_id(node.get("legacyResourceId") or node.get("id"))] = own or inherited
         for line in order.lines:
             line.workflow_id = line.workflow_id or workflows.get(line.product_id)
         return order

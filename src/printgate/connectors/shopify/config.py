@@ -3,12 +3,15 @@
 - ``API_KEY`` / ``API_SECRET``: the app's client id and client secret (Partner / Dev Dashboard).
 - ``API_SECRET_PREVIOUS``: the secret before a rotation; webhooks and install links signed with it
   keep verifying during the overlap (Shopify signs with the old one for up to an hour).
-- ``SCOPES``: ``read_orders,write_orders,read_products,write_files`` (``read_products`` for the
-  per-product workflow metafield, ``write_files`` for Files API uploads).
+- ``SCOPES``: ``read_orders,write_orders,read_products,write_products,write_files`` (``read_products``
+  for the per-product workflow metafield, ``write_products`` for setting it on products and collections
+  from the embedded admin page, ``write_files`` for Files API uploads).
 - ``DEFAULT_ACCOUNT``: the printgate account id (or name) a shop installed from the Shopify admin
   is linked to when the merchant did not start the install from printgate (one-merchant instances).
 - ``ADMIN_BASE``: where a shop's admin lives, ``{shop}`` is replaced (tests point it at a local fake).
 - ``API_VERSION``: the pinned Admin API version.
+- ``APP_BRIDGE``: ``0`` leaves App Bridge's script tag (cdn.shopify.com) out of the embedded pages;
+  they still work in the admin iframe with their own links and forms.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class ShopifySettings(BaseSettings):
     api_key: str = ""
     api_secret: str = ""
     api_secret_previous: str = ""
-    scopes: str = "read_orders,write_orders,read_products,write_files"
+    scopes: str = "read_orders,write_orders,read_products,write_products,write_files"
     default_account: str = ""
     admin_base: str = "https://{shop}"
     api_version: str = API_VERSION
@@ -43,6 +46,8 @@ class ShopifySettings(BaseSettings):
     # Webhook deliveries older than this are refused (Shopify retries for 4 h).
     webhook_max_age_s: int = 6 * 3600
     http_timeout_s: float = 20.0
+    # Put App Bridge's script tag (Shopify's CDN) in the embedded pages.
+    app_bridge: bool = True
 
     @property
     def secrets(self) -> list[str]:

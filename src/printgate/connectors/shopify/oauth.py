@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from printgate.connectors.base import ownership
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import ConnectorNonce, StoreConnection
+from printgate.connectors.base.states import ConnectionStatus
 from printgate.connectors.shopify.config import ShopifySettings, get_shopify_settings
 from printgate.core import crypto, net
 from printgate.core.clock import as_utc, utcnow
@@ -156,6 +157,22 @@ def link_shop(session: Session, account_id: str, shop: str) -> StoreConnection:
     if connection.status != "connected":
         connection.status = "pending"
     connection.updated_at = utcnow()
+    session.add(connection)
+    session.commit()
+    return connection
+
+
+def install_connection(session: Session, account_id: str, shop: str, tokens: dict[str, Any]) -> StoreConnection:
+    """Connect the account's own row for the shop (the caller proved control: OAuth or token exchange),
+    never while another account has the shop connected (one connected account per shop)."""
+    ownership.ensure_not_connected_elsewhere(session, account_id, "shopify", shop)
+    connection = link_shop(session, account_id, shop)
+    store_tokens(connection, tokens)
+    connection.status = ConnectionStatus.CONNECTED
+    connection.installed_at = utcnow()
+    connection.uninstalled_at = None
+    connection.erase_after = None
+    connection.erased_at = None
     session.add(connection)
     session.commit()
     return connection

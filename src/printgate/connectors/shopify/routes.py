@@ -20,18 +20,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, StrictStr
 from sqlmodel import Session, select
 
-from printgate.connectors.base import ownership
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import OrderSync, StoreConnection
-from printgate.connectors.base.pipeline import sync_wire
+from printgate.connectors.base.states import ConnectionStatus
 from printgate.connectors.shopify import oauth
 from printgate.connectors.shopify.adapter import legacy_id
 from printgate.connectors.shopify.config import get_shopify_settings
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep
-from printgate.core.clock import utcnow
-from printgate.core.errors import BadRequest, Forbidden, PrintgateError, Unauthorized
+from printgate.core.errors import BadRequest, Forbidden, PrintgateError, Unauthorized, parse_body
 
 log = logging.getLogger("printgate.shopify")
 
@@ -68,11 +67,17 @@ def _store(connection: StoreConnection) -> dict[str, Any]:
     return store_wire(connection)
 
 
+class LinkShop(BaseModel):
+    """``POST /stores/shopify/link``: printgate's own body, unknown keys refused; ``oauth.valid_shop``
+    checks the shop and says what it wants."""
+
+    model_config = ConfigDict(extra="forbid")
+    shop: StrictStr | None = None
+
+
 @stores_router.post("/stores/shopify/link", status_code=201)
 def link(session: SessionDep, caller: SecretKey, body: JsonBody) -> dict[str, Any]:
-    if not isinstance(body, dict) or set(body) - {"shop"}:
-        raise BadRequest("Body must be {\"shop\": \"<name>.myshopify.com\"}")
-    shop = oauth.valid_shop(body.get("shop"))
+    shop = oauth.valid_shop(parse_body(LinkShop, body).shop)
     connection = oauth.link_shop(session, caller.account_id, shop)
     state = oauth.issue_state(session, shop, caller.account_id)
     return {"store": _store(connection), "installUrl": oauth.authorize_url(shop, state)}
@@ -114,19 +119,9 @@ def callback(request: Request, session: SessionDep) -> RedirectResponse:
 
 
 def install_connection(session: Session, account_id: str, shop: str, tokens: dict[str, Any]) -> StoreConnection:
-    """Connect the account's own row for the shop (the caller proved control: OAuth or token exchange),
-    never while another account has the shop connected (one connected account per shop)."""
-    ownership.ensure_not_connected_elsewhere(session, account_id, "shopify", shop)
-    connection = oauth.link_shop(session, account_id, shop)
-    oauth.store_tokens(connection, tokens)
-    connection.status = "connected"
-    connection.installed_at = utcnow()
-    connection.uninstalled_at = None
-    connection.erase_after = None
-    connection.erased_at = None
-    session.add(connection)
-    session.commit()
-    return connection
+    """Connect the account's own row for the shop (``oauth.install_connection``, shared with the
+    embedded admin page)."""
+    return oauth.install_connection(session, account_id, shop, tokens)
 
 
 def register_webhooks(session: Session, connection: StoreConnection) -> list[str]:
@@ -166,7 +161,8 @@ def embedded_session(request: Request, session: SessionDep) -> dict[str, Any]:
     claims = oauth.decode_id_token(id_token)
     shop = claims["shop"]
     connection = oauth.connection_for_shop(session, shop)
-    fresh = connection is not None and connection.status == "connected" and connection.credentials
+    fresh = connection is not None and connection.status == ConnectionStatus.CONNECTED \
+        and connection.credentials
     if not fresh:
         account_id = oauth.account_for_install(session, shop)
         try:
@@ -210,11 +206,16 @@ in the order note and in the order metafields <code>printgate.jobs</code> / <cod
 
 
 @router.get("/app", include_in_schema=False, response_model=None)
-def app_page() -> HTMLResponse:
-    """The embedded app's page (``application_url``): App Bridge gets an ID token, printgate
-    exchanges it for the shop's offline token (``POST /shopify/session``)."""
+def app_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """The embedded app's page (``application_url``). Loaded by Shopify with an ID token (or its
+    signed launch query), it is the admin page (``admin_page``: workflows per product/collection,
+    recent orders); bare, App Bridge gets an ID token and printgate exchanges it for the shop's
+    offline token (``POST /shopify/session``)."""
+    from printgate.connectors.shopify import admin_page
     from printgate.core.config import get_settings
 
+    if admin_page.identifies_shop(request):
+        return admin_page.admin(request, session, **admin_page.page_params(request))
     settings = get_shopify_settings()
     return HTMLResponse(APP_PAGE.format(api_key=html.escape(settings.api_key),
                                         base=get_settings().public_url.rstrip("/")))
@@ -236,14 +237,7 @@ def order_page(request: Request, session: SessionDep) -> HTMLResponse:
                                                 OrderSync.external_id == order_id)).first()
     if sync is None:
         return HTMLResponse("<p>printgate has no print files for this order.</p>", status_code=404)
-    data = sync_wire(sync)
-    rows = "".join(
-        f"<tr><td>{html.escape(str(f.get('name') or f['runId']))}</td><td>{html.escape(str(f.get('outcome')))}</td>"
-        f"<td>{'<a href=' + chr(34) + html.escape(f['link']) + chr(34) + '>Download</a>' if f.get('link') else '—'}</td></tr>"
-        for f in data["files"])
-    steps = "".join(f"<li>{html.escape(k)}: {html.escape(str(v.get('status')))}</li>" for k, v in data["steps"].items())
-    page = (f"<!doctype html><meta charset=utf-8><title>printgate {html.escape(str(sync.name))}</title>"
-            f"<h1>Print files for {html.escape(str(sync.name or sync.external_id))}</h1>"
-            f"<p>Status: <strong>{html.escape(sync.status)}</strong></p><ul>{steps}</ul>"
-            f"<table><tr><th>File</th><th>Outcome</th><th></th></tr>{rows}</table>")
-    return HTMLResponse(page)
+    # Each file with its thumbnail and proof (``admin_page.render_order_page``).
+    from printgate.connectors.shopify.admin_page import render_order_page
+
+    return HTMLResponse(render_order_page(session, connection, sync))

@@ -3,8 +3,9 @@
 /**
  * One shape for "this line's files" on the admin order page, whether it comes live from
  * GET /jobs/{id}?expand=runs or from a stored callback: {jobId, status, outcome, canProceed,
- * runs:[{id, name, status, outcome, hasOutput, downloadUrl, proofs:[url]}]}.
- * URLs stay server-side: templates only get proxy links built from jobId, run id and proof index.
+ * runs:[{id, name, status, outcome, hasOutput, downloadUrl, thumbnail, proofs:[url]}]}.
+ * URLs stay server-side: templates only get proxy links built from jobId, run id and proof index
+ * (or "thumbnail": the run's thumbnail preview, else its first preview).
  */
 
 class PrintgateFilesView
@@ -34,6 +35,7 @@ class PrintgateFilesView
                         }
                     }
                 }
+                $thumbnail = self::thumbnailUrl($run);
                 $download = isset($run['downloadUrl']) && is_string($run['downloadUrl']) ? $run['downloadUrl'] : '';
                 $runs[] = array(
                     'id' => isset($run['id']) ? (string) $run['id'] : '#' . $index,
@@ -42,6 +44,7 @@ class PrintgateFilesView
                     'outcome' => isset($run['outcome']) ? (string) $run['outcome'] : '',
                     'hasOutput' => isset($run['hasOutput']) ? (bool) $run['hasOutput'] : $download !== '',
                     'downloadUrl' => $download,
+                    'thumbnail' => $thumbnail,
                     'proofs' => $proofs,
                 );
             }
@@ -54,6 +57,31 @@ class PrintgateFilesView
             'canProceed' => !empty($job['canProceed']),
             'runs' => $runs,
         );
+    }
+
+    /** The signed URL of a run's thumbnail: its "thumbnail" preview, else its first preview, else ''. */
+    public static function thumbnailUrl(array $run)
+    {
+        if (isset($run['thumbnail']) && is_string($run['thumbnail'])) {
+            return $run['thumbnail']; // already normalized
+        }
+        $first = '';
+        $previews = isset($run['previews']) && is_array($run['previews']) ? $run['previews'] : array();
+        foreach ($previews as $preview) {
+            $url = is_array($preview) && isset($preview['url']) && is_string($preview['url']) ? $preview['url'] : '';
+            if ($url === '') {
+                continue;
+            }
+            if (isset($preview['kind']) && $preview['kind'] === 'thumbnail') {
+                return $url;
+            }
+            $first = $first === '' ? $url : $first;
+        }
+        if ($first === '' && isset($run['thumbnailUrl']) && is_string($run['thumbnailUrl'])) {
+            $first = $run['thumbnailUrl'];
+        }
+
+        return $first;
     }
 
     /** Find a run of a normalized job by its id (or "#index" for runs that came without one). */
@@ -77,18 +105,34 @@ class PrintgateFilesView
         return $clean !== '' ? $clean : $fallback;
     }
 
+    /** The image to stream inline for $image (a proof index, or THUMBNAIL), '' when the run has none. */
+    public static function imageUrl(array $run, $image)
+    {
+        if ($image === self::THUMBNAIL) {
+            return isset($run['thumbnail']) ? (string) $run['thumbnail'] : '';
+        }
+
+        return isset($run['proofs'][(int) $image]) ? (string) $run['proofs'][(int) $image] : '';
+    }
+
+    /** Pass as $image to stream() for the run's thumbnail. */
+    public const THUMBNAIL = 'thumbnail';
+
     /**
-     * Stream a run's output, or one of its proofs, to the browser. The secret key and printgate's
-     * signed URLs are used here, server-side, and never sent to the browser.
+     * Stream a run's output, or one of its images (a proof by index, or its thumbnail), to the
+     * browser. The secret key and printgate's signed URLs are used here, server-side, and never
+     * sent to the browser.
      *
      * @param array<string,mixed> $job a normalized job (see job())
      * @param array<string,mixed> $run one of its runs
+     * @param int|string|null $proofIndex null: the output; an int: that proof; self::THUMBNAIL
      * @return bool false when there is nothing to send or printgate refused before any byte was sent
      */
     public static function stream(PrintgateApiClient $client, array $job, array $run, $proofIndex = null)
     {
-        $label = $proofIndex !== null && isset($run['proofs'][(int) $proofIndex]) ? $run['proofs'][(int) $proofIndex] : $run['name'];
         $inline = $proofIndex !== null;
+        $imageUrl = $inline ? self::imageUrl($run, $proofIndex) : '';
+        $label = $imageUrl !== '' ? $imageUrl : $run['name'];
         $started = false;
         $sink = function ($chunk, $headers = array()) use (&$started, $label, $inline) {
             if (!$started) {
@@ -101,10 +145,10 @@ class PrintgateFilesView
         };
         try {
             if ($inline) {
-                if (!isset($run['proofs'][(int) $proofIndex])) {
+                if ($imageUrl === '') {
                     return false;
                 }
-                $client->streamUrl($run['proofs'][(int) $proofIndex], $sink);
+                $client->streamUrl($imageUrl, $sink);
             } elseif (strpos($run['id'], '#') !== 0) {
                 $client->streamRunOutput($job['jobId'], $run['id'], $sink);
             } elseif ($run['downloadUrl'] !== '') {

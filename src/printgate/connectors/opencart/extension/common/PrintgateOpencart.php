@@ -671,9 +671,13 @@ class PrintgateOpencart
             if ($job) {
                 foreach ($job['runs'] as $run) {
                     $files .= '<div class="printgate-run" style="margin-bottom:6px">';
+                    if ($run['thumbnail'] !== '') {
+                        $src = call_user_func($link, 'thumbnail', array('order_id' => $orderId, 'job_id' => $job['jobId'], 'run_id' => $run['id']));
+                        $files .= '<img class="printgate-thumbnail" src="' . self::h($src) . '" alt="' . self::h($labels['thumbnail']) . '" loading="lazy" style="max-width:120px;max-height:120px;border:1px solid #ddd;margin-right:8px;background:#fff">';
+                    }
                     foreach ($run['proofs'] as $index => $unused) {
                         $src = call_user_func($link, 'proof', array('order_id' => $orderId, 'job_id' => $job['jobId'], 'run_id' => $run['id'], 'index' => $index));
-                        $files .= '<img src="' . self::h($src) . '" alt="' . self::h($labels['proof']) . '" loading="lazy" style="max-width:80px;max-height:80px;border:1px solid #ddd;margin-right:4px">';
+                        $files .= '<img class="printgate-proof" src="' . self::h($src) . '" alt="' . self::h($labels['proof']) . '" loading="lazy" style="max-width:80px;max-height:80px;border:1px solid #ddd;margin-right:4px">';
                     }
                     $files .= ' <span>' . self::h($run['name']) . '</span> <small>' . self::h($run['outcome']) . '</small> ';
                     if ($run['hasOutput']) {

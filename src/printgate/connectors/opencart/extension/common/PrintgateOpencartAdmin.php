@@ -113,6 +113,7 @@ class PrintgateOpencartAdmin
             'status' => call_user_func($t, 'column_status'),
             'files' => call_user_func($t, 'column_files'),
             'proof' => call_user_func($t, 'text_proof'),
+            'thumbnail' => call_user_func($t, 'text_thumbnail'),
             'download' => call_user_func($t, 'button_download'),
             'offline' => call_user_func($t, 'text_offline'),
             'pending' => call_user_func($t, 'text_files_pending'),

@@ -426,6 +426,7 @@ class Printgate extends Module
                         'name' => $run['name'],
                         'outcome' => $run['outcome'],
                         'proofs' => $proofs,
+                        'thumbnail' => $run['thumbnail'] !== '' ? $this->adminFilesLink('thumbnail', array('id_order' => $orderId, 'job_id' => $job['jobId'], 'run_id' => $run['id'])) : '',
                         'download' => $run['hasOutput'] ? $this->adminFilesLink('download', array('id_order' => $orderId, 'job_id' => $job['jobId'], 'run_id' => $run['id'])) : '',
                     );
                 }

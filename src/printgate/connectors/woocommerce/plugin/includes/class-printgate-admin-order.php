@@ -18,6 +18,7 @@ class Printgate_Admin_Order {
 
 	const DOWNLOAD   = 'printgate_download';
 	const PROOF      = 'printgate_proof';
+	const THUMBNAIL  = 'printgate_thumbnail';
 	const RETRY      = 'printgate_retry_sync';
 	const CAPABILITY = 'edit_shop_orders';
 	const JOB_CACHE  = 'printgate_job_';
@@ -46,6 +47,7 @@ class Printgate_Admin_Order {
 		add_action( 'add_meta_boxes', array( $this, 'add_meta_box' ) );
 		add_action( 'admin_post_' . self::DOWNLOAD, array( $this, 'handle_download' ) );
 		add_action( 'admin_post_' . self::PROOF, array( $this, 'handle_proof' ) );
+		add_action( 'admin_post_' . self::THUMBNAIL, array( $this, 'handle_thumbnail' ) );
 		add_action( 'admin_post_' . self::RETRY, array( $this, 'handle_retry' ) );
 	}
 
@@ -95,9 +97,35 @@ class Printgate_Admin_Order {
 	 * @return string
 	 */
 	public static function proof_url( $order_id, $job_id, $run_id, $index ) {
+		return self::image_url( self::PROOF, $order_id, $job_id, $run_id, $index );
+	}
+
+	/**
+	 * The URL of a run's thumbnail (the job's preview artifact), proxied by the plugin with a nonce.
+	 *
+	 * @param int    $order_id Order.
+	 * @param string $job_id   Job.
+	 * @param string $run_id   Run.
+	 * @return string
+	 */
+	public static function thumbnail_url( $order_id, $job_id, $run_id ) {
+		return self::image_url( self::THUMBNAIL, $order_id, $job_id, $run_id, 0 );
+	}
+
+	/**
+	 * A proxied image URL (proof or thumbnail) with the order's nonce.
+	 *
+	 * @param string $action   Admin-post action.
+	 * @param int    $order_id Order.
+	 * @param string $job_id   Job.
+	 * @param string $run_id   Run.
+	 * @param int    $index    Proof index.
+	 * @return string
+	 */
+	private static function image_url( $action, $order_id, $job_id, $run_id, $index ) {
 		$url = add_query_arg(
 			array(
-				'action'   => self::PROOF,
+				'action'   => $action,
 				'order_id' => (int) $order_id,
 				'job_id'   => rawurlencode( $job_id ),
 				'run_id'   => rawurlencode( $run_id ),
@@ -224,8 +252,19 @@ class Printgate_Admin_Order {
 			if ( '' !== $outcome ) {
 				echo ' <span class="printgate-outcome printgate-outcome-' . esc_attr( sanitize_html_class( $outcome ) ) . '">(' . esc_html( $outcome ) . ')</span>';
 			}
+			if ( '' !== self::thumbnail_source( $run ) ) {
+				$src = self::thumbnail_url( $order_id, $job_id, $run['id'] );
+				printf(
+					// phpcs:ignore PluginCheck.CodeAnalysis.ImageFunctions.NonEnqueuedImage -- a thumbnail proxied from printgate, not a media-library attachment.
+					'<div class="printgate-thumbnail"><a href="%1$s" target="_blank" rel="noopener"><img class="printgate-thumbnail-img" src="%1$s" alt="%2$s" loading="lazy" style="max-width:120px;max-height:120px;margin:4px 0;border:1px solid #ddd;background:#fff" /></a></div>',
+					esc_url( $src ),
+					/* translators: %s: file name */
+					esc_attr( sprintf( __( 'Thumbnail of %s', 'printgate-for-woocommerce' ), $name ) )
+				);
+			}
 			$proofs = isset( $run['proofs'] ) && is_array( $run['proofs'] ) ? $run['proofs'] : array();
 			if ( $proofs ) {
+				echo '<div class="printgate-proofs-label">' . esc_html__( 'Proof', 'printgate-for-woocommerce' ) . '</div>';
 				echo '<div class="printgate-proofs">';
 				foreach ( array_values( $proofs ) as $index => $proof ) {
 					if ( ! is_array( $proof ) || empty( $proof['url'] ) ) {
@@ -356,26 +395,73 @@ class Printgate_Admin_Order {
 		$this->stream( $file, $info['content_type'], $name, 'attachment', false );
 	}
 
+	/**
+	 * The signed URL of a run's thumbnail: its `thumbnail` preview, else its first preview ('' when none).
+	 *
+	 * @param array $run A run of GET /jobs/{id}?expand=runs.
+	 * @return string
+	 */
+	private static function thumbnail_source( array $run ) {
+		$previews = isset( $run['previews'] ) && is_array( $run['previews'] ) ? array_values( $run['previews'] ) : array();
+		$first    = '';
+		foreach ( $previews as $preview ) {
+			if ( ! is_array( $preview ) || empty( $preview['url'] ) || ! is_string( $preview['url'] ) ) {
+				continue;
+			}
+			if ( isset( $preview['kind'] ) && 'thumbnail' === $preview['kind'] ) {
+				return $preview['url'];
+			}
+			$first = '' === $first ? $preview['url'] : $first;
+		}
+		return $first;
+	}
+
 	/** The admin-post handler: a proof image, fetched server-side from the run's proof URL. */
 	public function handle_proof() {
 		$this->require_capability();
 		list( $order, $job_id, $run_id ) = $this->requested_file();
 		check_admin_referer( self::nonce_action( $order->get_id() ) );
+		$this->serve_image( self::PROOF, $job_id, $run_id );
+	}
+
+	/** The admin-post handler: a run's thumbnail, fetched server-side from its preview URL. */
+	public function handle_thumbnail() {
+		$this->require_capability();
+		list( $order, $job_id, $run_id ) = $this->requested_file();
+		check_admin_referer( self::nonce_action( $order->get_id() ) );
+		$this->serve_image( self::THUMBNAIL, $job_id, $run_id );
+	}
+
+	/**
+	 * Stream a run's proof or thumbnail image, fetched server-side with printgate's signed URL.
+	 * The callers checked the capability, the nonce and that the job belongs to the order.
+	 *
+	 * @param string $what   self::PROOF or self::THUMBNAIL.
+	 * @param string $job_id Job.
+	 * @param string $run_id Run.
+	 */
+	private function serve_image( $what, $job_id, $run_id ) {
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- nonce checked by the callers.
 		$index = isset( $_GET['i'] ) ? absint( $_GET['i'] ) : 0;
 
 		$url = '';
 		try {
 			$job = $this->job( $job_id );
 			foreach ( isset( $job['runs'] ) && is_array( $job['runs'] ) ? $job['runs'] : array() as $run ) {
-				if ( is_array( $run ) && isset( $run['id'] ) && $run['id'] === $run_id && isset( $run['proofs'] ) && is_array( $run['proofs'] ) ) {
+				if ( ! is_array( $run ) || ! isset( $run['id'] ) || $run['id'] !== $run_id ) {
+					continue;
+				}
+				if ( self::THUMBNAIL === $what ) {
+					$url = self::thumbnail_source( $run );
+				} elseif ( isset( $run['proofs'] ) && is_array( $run['proofs'] ) ) {
 					$proofs = array_values( $run['proofs'] );
 					$url    = isset( $proofs[ $index ]['url'] ) ? (string) $proofs[ $index ]['url'] : '';
 				}
 			}
 			if ( '' === $url ) {
-				wp_die( esc_html__( 'No such proof.', 'printgate-for-woocommerce' ), '', array( 'response' => 404 ) );
+				wp_die( esc_html__( 'No such image.', 'printgate-for-woocommerce' ), '', array( 'response' => 404 ) );
 			}
-			$file = wp_tempnam( 'printgate-proof' );
+			$file = wp_tempnam( 'printgate-image' );
 			$info = $this->plugin->client()->fetch_asset( $url, $file );
 		} catch ( Printgate_Api_Exception $e ) {
 			if ( isset( $file ) ) {
@@ -386,9 +472,10 @@ class Printgate_Admin_Order {
 		$type = strtolower( trim( strtok( $info['content_type'], ';' ) ) );
 		if ( ! in_array( $type, self::PROOF_TYPES, true ) ) {
 			wp_delete_file( $file );
-			wp_die( esc_html__( 'The proof is not an image.', 'printgate-for-woocommerce' ), '', array( 'response' => 502 ) );
+			wp_die( esc_html__( 'The file is not an image.', 'printgate-for-woocommerce' ), '', array( 'response' => 502 ) );
 		}
-		$this->stream( $file, $type, 'proof-' . $run_id . '-' . ( $index + 1 ) . self::extension_for( $type ), 'inline', true );
+		$stem = self::THUMBNAIL === $what ? 'thumbnail-' . $run_id : 'proof-' . $run_id . '-' . ( $index + 1 );
+		$this->stream( $file, $type, $stem . self::extension_for( $type ), 'inline', true );
 	}
 
 	/** The admin-post handler: queue the order for printgate again. */

@@ -54,6 +54,7 @@ $_['column_job']           = 'Job';
 $_['column_status']        = 'Status';
 $_['column_files']         = 'Files';
 $_['text_proof']           = 'Proof';
+$_['text_thumbnail']       = 'Thumbnail';
 $_['button_download']      = 'Download';
 $_['text_offline']         = 'printgate is not reachable: showing the files as last reported.';
 $_['text_files_pending']   = 'Files are not ready yet.';

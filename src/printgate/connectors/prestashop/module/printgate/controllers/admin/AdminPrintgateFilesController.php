@@ -1,7 +1,7 @@
 <?php
 
 /**
- * Hidden admin controller (tab AdminPrintgateFiles): streams an order's print files and proofs
+ * Hidden admin controller (tab AdminPrintgateFiles): streams an order's print files, thumbnails and proofs
  * through the shop with the secret key, and saves a product's printgate setting. The admin token
  * is checked by AdminController before any action runs.
  */
@@ -21,8 +21,8 @@ class AdminPrintgateFilesController extends ModuleAdminController
     public function postProcess()
     {
         $action = (string) Tools::getValue('action');
-        if ($action === 'download' || $action === 'proof') {
-            $this->proxy($action === 'proof');
+        if ($action === 'download' || $action === 'proof' || $action === 'thumbnail') {
+            $this->proxy($action);
         }
         if ($action === 'saveProduct') {
             $this->saveProduct();
@@ -31,7 +31,8 @@ class AdminPrintgateFilesController extends ModuleAdminController
         return parent::postProcess();
     }
 
-    private function proxy($proof)
+    /** @param string $action download, proof (by index) or thumbnail */
+    private function proxy($action)
     {
         if (!$this->access('view')) {
             $this->fail(403, $this->trans('Access denied.', array(), 'Admin.Notifications.Error'));
@@ -40,7 +41,7 @@ class AdminPrintgateFilesController extends ModuleAdminController
             (int) Tools::getValue('id_order'),
             (string) Tools::getValue('job_id'),
             (string) Tools::getValue('run_id'),
-            $proof ? (int) Tools::getValue('index') : null
+            $action === 'proof' ? (int) Tools::getValue('index') : ($action === 'thumbnail' ? 'thumbnail' : null)
         );
         if (!$ok) {
             $this->fail(404, $this->trans('This file does not belong to the order or printgate refused it.', array(), 'Modules.Printgate.Admin'));

@@ -231,7 +231,13 @@ class Printgate extends \Opencart\System\Engine\Controller
         $this->proxy(isset($this->request->get['index']) ? (int) $this->request->get['index'] : 0);
     }
 
-    private function proxy(?int $proofIndex): void
+    public function thumbnail(): void
+    {
+        $this->proxy('thumbnail'); // PrintgateFilesView::THUMBNAIL
+    }
+
+    /** @param int|string|null $proofIndex null: the output; a proof index; or the thumbnail */
+    private function proxy(int|string|null $proofIndex): void
     {
         $this->load->language(self::ROUTE);
         if (!$this->validToken() || !$this->user->hasPermission('access', 'sale/order')) {

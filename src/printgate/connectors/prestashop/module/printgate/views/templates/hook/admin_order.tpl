@@ -26,8 +26,11 @@
               {if $line.known}
                 {foreach from=$line.runs item=run}
                   <div class="printgate-run mb-2">
+                    {if $run.thumbnail}
+                      <img class="printgate-thumbnail" src="{$run.thumbnail|escape:'html':'UTF-8'}" alt="{l s='Thumbnail' d='Modules.Printgate.Admin'}" loading="lazy" style="max-width:120px;max-height:120px;border:1px solid #ddd;margin-right:8px;background:#fff">
+                    {/if}
                     {foreach from=$run.proofs item=proof}
-                      <img src="{$proof|escape:'html':'UTF-8'}" alt="{l s='Proof' d='Modules.Printgate.Admin'}" loading="lazy" style="max-width:80px;max-height:80px;border:1px solid #ddd;margin-right:4px">
+                      <img class="printgate-proof" src="{$proof|escape:'html':'UTF-8'}" alt="{l s='Proof' d='Modules.Printgate.Admin'}" loading="lazy" style="max-width:80px;max-height:80px;border:1px solid #ddd;margin-right:4px">
                     {/foreach}
                     <span>{$run.name|escape:'html':'UTF-8'}</span>
                     <small>{$run.outcome|escape:'html':'UTF-8'}</small>

@@ -215,6 +215,11 @@ class ControllerExtensionModulePrintgate extends Controller
         $this->proxy(isset($this->request->get['index']) ? (int) $this->request->get['index'] : 0);
     }
 
+    public function thumbnail()
+    {
+        $this->proxy('thumbnail'); // PrintgateFilesView::THUMBNAIL
+    }
+
     private function proxy($proofIndex)
     {
         $this->load->language(self::ROUTE);
