@@ -73,7 +73,7 @@ def _schemas() -> dict[str, dict[str, Any]]:
                 "extensions": {"type": "array", "items": _STR}, "onFail": {"enum": list(ON_FAIL)},
                 "check": _obj({"type": {"enum": ["preflight", "validate"]}, "profileId": _STR,
                                "enabled": {"type": "boolean"}, "standard": {"enum": list(VALIDATE_CODES)},
-                               "profile": {"enum": list(VALIDATE_CODES)}}),
+                               "profile": {"enum": list(VALIDATE_CODES)}, "autofix": {"type": "boolean"}}),
             }, required=("fileType",))},
         }),
         "profile": _obj({

@@ -232,7 +232,10 @@ def _intake_steps(entry: dict[str, Any], proof_pages: bool) -> list[dict[str, An
     check = entry.get("check") or {}
     steps: list[dict[str, Any]] = []
     if check.get("type") == "validate":
-        steps.append({"type": "validate", "params": {"profile": [check.get("standard") or check.get("profile") or "auto"]}})
+        params: dict[str, Any] = {"profile": [check.get("standard") or check.get("profile") or "auto"]}
+        if check.get("autofix"):  # as a workflow's validate step: convert (PDF/A) or identify (PDF/X), re-judge
+            params["autofix"] = True
+        steps.append({"type": "validate", "params": params})
     elif check.get("type", "preflight") == "preflight" and check.get("enabled", True):
         steps.append({"type": "preflight", "params": {"profileId": check["profileId"]} if check.get("profileId") else None})
     # The thumbnail needs page 1 only; with a soft proof the first few pages are previewed too.

@@ -9,6 +9,7 @@ import pikepdf
 
 from printgate.core.validation.flavours import FLAVOURS, RULES, Flavour, normalise_flavour
 from printgate.core.validation.model import Document
+from printgate.core.validation.pdfx.facts import PDFXID
 from printgate.core.validation.rules.base import Context
 from printgate.core.validation.xmp import PDFAID, PDFUAID, read_catalog_xmp
 
@@ -52,22 +53,45 @@ def open_document(path: Path) -> Document:
 
 
 def claimed_flavours(doc: Document) -> list[str]:
-    """The flavours a file's XMP claims (pdfaid part/conformance, pdfuaid part)."""
+    """The flavours a file claims: XMP pdfaid part/conformance and pdfuaid part; PDF/X by Info
+    ``GTS_PDFXVersion`` (X-1a, X-3; or the X-1a conformance key) or XMP ``pdfxid:GTS_PDFXVersion`` (X-4)."""
     x = read_catalog_xmp(doc)
     out: list[str] = []
-    if x is None or not x.well_formed:
-        return out
-    part = (x.simple(PDFAID, "part") or "").strip()
-    conf = (x.simple(PDFAID, "conformance") or "").strip().lower()
-    if part in ("1", "2", "3"):
-        key = f"pdfa-{part}{conf if conf in ('a', 'b', 'u') else 'b'}"
-        out.append(key if key in FLAVOURS else f"pdfa-{part}b")
-    elif part == "4":
-        out.append(f"pdfa-4{conf}" if conf in ("e", "f") else "pdfa-4")
-    ua = (x.simple(PDFUAID, "part") or "").strip()
-    if ua in ("1", "2"):
-        out.append(f"pdfua-{ua}")
+    if x is not None and x.well_formed:
+        part = (x.simple(PDFAID, "part") or "").strip()
+        conf = (x.simple(PDFAID, "conformance") or "").strip().lower()
+        if part in ("1", "2", "3"):
+            key = f"pdfa-{part}{conf if conf in ('a', 'b', 'u') else 'b'}"
+            out.append(key if key in FLAVOURS else f"pdfa-{part}b")
+        elif part == "4":
+            out.append(f"pdfa-4{conf}" if conf in ("e", "f") else "pdfa-4")
+        ua = (x.simple(PDFUAID, "part") or "").strip()
+        if ua in ("1", "2"):
+            out.append(f"pdfua-{ua}")
+    pdfx = _claimed_pdfx(doc, x.simple(PDFXID, "GTS_PDFXVersion") if x is not None and x.well_formed else None)
+    if pdfx is not None:
+        out.append(pdfx)
     return out
+
+
+def _claimed_pdfx(doc: Document, xmp_version: str | None) -> str | None:
+    """The PDF/X part a file claims. The part's identification decides: XMP for PDF/X-4, Info for the
+    PDF 1.3/1.4 parts; a claim in the other place still names the part, and its rules say what is wrong."""
+    info = doc.trailer.get("/Info")
+    info = info if isinstance(info, pikepdf.Dictionary) else None
+
+    def info_text(key: str) -> str:
+        value = info.get(key) if info is not None else None
+        return str(value).strip() if isinstance(value, pikepdf.String | pikepdf.Name) else ""
+
+    for version in ((xmp_version or "").strip(), info_text("/GTS_PDFXVersion")):
+        if version == "PDF/X-4":
+            return "pdfx-4"
+        if version.startswith(("PDF/X-1:", "PDF/X-1a:")):
+            return "pdfx-1a"
+        if version.startswith("PDF/X-3:"):
+            return "pdfx-3"
+    return "pdfx-1a" if info_text("/GTS_PDFXConformance").startswith("PDF/X-1a") else None
 
 
 def run_flavour(doc: Document, flavour: Flavour, requested: str) -> dict[str, Any]:
