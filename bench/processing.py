@@ -2,10 +2,12 @@
 background removal per 12-megapixel photo.
 
 Optimize: each PDF through printgate's built-in presets ``opt_print`` and ``opt_screen``
-(``optimize_pdf``, in a child process), beside ``gs -dPDFSETTINGS=/printer`` and ``/ebook`` and
-``qpdf --object-streams=generate --recompress-flate``, in the same run. Printed per file and tool:
-output size and output/input, CPU seconds (user+sys of the child) and wall time, peak memory, and the
-lowest SSIM of the first pages rendered at 150 dpi against the input's (``core/processing/quality.py``).
+(``optimize_pdf``, in a child process), and ``opt_print+jpeg92``: the print preset with lossy images
+allowed (``compression`` jpeg at quality 92; ``opt_print`` itself keeps lossless images lossless),
+beside ``gs -dPDFSETTINGS=/printer`` and ``/ebook`` and ``qpdf --object-streams=generate
+--recompress-flate``, in the same run. Printed per file and tool: output size and output/input, CPU
+seconds (user+sys of the child) and wall time, peak memory, and the lowest SSIM of the first pages
+rendered at 150 dpi against the input's (``core/processing/quality.py``).
 
 The inputs are real image-heavy PDFs: the documentation of Debian's ``texlive-pictures-doc``
 (``apt-get download`` + ``dpkg -x`` into ``bench/.cache/``), the ``--count`` files with the most
@@ -16,6 +18,13 @@ subjects), upscaled 2x by printgate's classical engine (Lanczos + edge-aware sha
 learned RDN network (ONNX Runtime, tiled), beside a plain Pillow Lanczos resize, and its background
 removed by the installed ISNet model (ONNX Runtime, 2 threads).
 Each runs in its own process: CPU, wall and peak RSS are that process's own.
+
+Large image (``--large``, on by default; ``--no-large``): a 20,000 x 15,000 px (300 MP, 900 MB as
+decoded RGB) JPEG generated strip by strip by libvips, through printgate's raster pipeline (libvips,
+streaming) twice: ``params.raster`` resize to 4000 px + CMYK (FOGRA39) + TIFF, and ``convert`` to a
+print-ready PDF (A3 + 3 mm mirrored bleed, CMYK). The peer is Pillow doing the first on the whole
+decoded image (``MAX_IMAGE_PIXELS`` lifted: printgate's Pillow path refused it); ImageMagick's
+``convert -limit memory`` is used instead when a real ImageMagick is installed.
 
     .venv/bin/python bench/processing.py                 # texlive files + photos
     .venv/bin/python bench/processing.py a.pdf b.pdf     # your files + photos
@@ -143,8 +152,12 @@ def child(argv: list[str]) -> None:
         from printgate.core import library
         from printgate.core.fixes import optimize_pdf
 
-        preset = next(p for p in library.builtins("preset") if p["id"] == argv[3])
-        res = optimize_pdf(Path(argv[1]), Path(argv[2]), preset["params"]["pdf"])
+        preset_id, _, lossy = argv[3].partition("+jpeg")
+        preset = next(p for p in library.builtins("preset") if p["id"] == preset_id)
+        params = dict(preset["params"]["pdf"])
+        if lossy:  # the preset with lossy images allowed: photos as JPEG at this quality
+            params["compression"] = {"colorFilter": "jpeg", "grayFilter": "jpeg", "jpegQuality": int(lossy)}
+        res = optimize_pdf(Path(argv[1]), Path(argv[2]), params)
         print(json.dumps({"keptInput": res["size"]["keptInput"], "bytesSaved": res["size"]["bytesSaved"]}))
     elif op == "upscale":
         from PIL import Image
@@ -171,6 +184,29 @@ def child(argv: list[str]) -> None:
         with Image.open(argv[1]) as im:
             out = im.resize((im.width * 2, im.height * 2), Image.Resampling.LANCZOS)
         out.save(argv[2], "JPEG", quality=92)
+    elif op == "large-raster":
+        from printgate.core.processing.raster import run_raster
+
+        run = run_raster(Path(argv[1]), Path(argv[2]), LARGE_PARAMS)
+        print(json.dumps({"applied": run.applied, "skipped": run.skipped, "out": str(run.path)}))
+    elif op == "large-pdf":
+        from printgate.core.processing.streaming import VipsDoc
+        from printgate.core.processing.topdf import raster_to_pdf
+
+        doc = VipsDoc(Path(argv[1]))
+        raster_to_pdf(doc.image, Path(argv[2]), trim_mm=(420, 297), bleed_mm=3, profile="fogra39",
+                      source_icc=doc.icc_profile, reread=lambda: VipsDoc(Path(argv[1])).image)
+    elif op == "large-pillow":
+        from PIL import Image, ImageCms
+
+        from printgate.core.fixes import icc
+
+        Image.MAX_IMAGE_PIXELS = None
+        with Image.open(argv[1]) as im:  # the spec's order, as printgate runs it: colour, then resize
+            cmyk = ImageCms.profileToProfile(im, ImageCms.createProfile("sRGB"), str(icc.resolve("fogra39").path),
+                                             outputMode="CMYK")
+        assert cmyk is not None
+        cmyk.resize((4000, 3000), Image.Resampling.LANCZOS).save(argv[2], "TIFF", compression="tiff_lzw")
     elif op == "removebg":
         from PIL import Image
 
@@ -193,7 +229,7 @@ def bench_pdf(src: Path, tmp: Path, pages: int) -> list[Run]:
     compared = image_pages(src, pages)
 
     tools: list[tuple[str, list[str]]] = []
-    for preset in ("opt_print", "opt_screen"):
+    for preset in ("opt_print", "opt_print+jpeg92", "opt_screen"):
         tools.append((f"printgate {preset}", [PY, __file__, "--child", "optimize", str(src), "{out}", preset]))
     for setting in ("printer", "ebook"):
         tools.append((f"gs /{setting}", ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
@@ -231,6 +267,58 @@ def bench_photo(tmp: Path) -> list[Run]:
     return runs
 
 
+LARGE_PARAMS = {"resize": {"maxWidth": 4000}, "colorspace": {"target": "cmyk"}, "convert": {"format": "tiff"}}
+
+
+def make_large(path: Path, w: int = 20000, h: int = 15000) -> Path:
+    """A photo-like JPEG made by libvips a strip at a time (gradients, grain): never whole in memory."""
+    import pyvips
+
+    xy = pyvips.Image.xyz(w, h)
+    x, y = xy[0], xy[1]
+    r = (x / 80).sin() * 60 + 100
+    g = y * (120 / h) + 70
+    b = (y / 120).cos() * 40 + 190
+    noise = pyvips.Image.gaussnoise(w, h, sigma=6)
+    rgb = (r.bandjoin([g, b]) + noise).cast("uchar").copy(interpretation="srgb", xres=300 / 25.4, yres=300 / 25.4)
+    rgb.jpegsave(str(path), Q=90)
+    return path
+
+
+def _imagemagick() -> str | None:
+    """A real ImageMagick's ``convert``, not a stand-in."""
+    try:
+        out = subprocess.run(["convert", "-version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return "convert" if out.returncode == 0 and "ImageMagick" in out.stdout.splitlines()[0] else None
+
+
+def bench_large(tmp: Path) -> list[Run]:
+    src = make_large(tmp / "large-300mp.jpg")
+    print(f"  input: {src.stat().st_size / 1e6:.1f} MB JPEG, 20000 x 15000 px (decoded RGB 900 MB)")
+    tools: list[tuple[str, list[str], str]] = [
+        ("printgate raster: resize+cmyk+tiff (libvips)", [PY, __file__, "--child", "large-raster", str(src),
+                                                         str(tmp / "large-out")], "large-out/raster.tif"),
+        ("printgate convert: A3 pdf+bleed, cmyk (libvips)", [PY, __file__, "--child", "large-pdf", str(src),
+                                                            str(tmp / "large.pdf")], "large.pdf"),
+    ]
+    magick = _imagemagick()
+    if magick:
+        tools.append(("ImageMagick resize+cmyk+tiff (peer)", [
+            magick, "-limit", "memory", "256MiB", str(src), "-resize", "4000x", "-profile",
+            str(ROOT / "src/printgate/core/fixes/icc"), "-compress", "lzw", str(tmp / "large-im.tif")], "large-im.tif"))
+    tools.append(("Pillow resize+cmyk+tiff, whole image (peer)", [PY, __file__, "--child", "large-pillow", str(src),
+                                                                 str(tmp / "large-pil.tif")], "large-pil.tif"))
+    runs = []
+    for name, argv, out in tools:
+        wall, cpu, peak, rc, _text = measured(argv)
+        path = tmp / out
+        runs.append(Run(name, wall, cpu, peak, path.stat().st_size if path.exists() else None, rc=rc))
+        print(_row(runs[-1], None), flush=True)
+    return runs
+
+
 def _row(run: Run, in_bytes: int | None) -> str:
     size = f"{run.out_bytes / 1e6:8.2f} MB" if run.out_bytes is not None else "       - MB"
     ratio = f"{run.out_bytes / in_bytes:6.2f}" if run.out_bytes and in_bytes else "     -"
@@ -252,9 +340,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "(default 3)")
     parser.add_argument("--no-photos", action="store_true")
     parser.add_argument("--no-pdfs", action="store_true")
+    parser.add_argument("--no-large", action="store_true", help="skip the 300-megapixel streaming run")
     opts = parser.parse_args(args)
     print(f"# processing bench, {now_utc()}; {machine()}; load {load_average()}")
-    results: dict[str, object] = {"machine": machine(), "files": {}, "photos": []}
+    results: dict[str, object] = {"machine": machine(), "files": {}, "photos": [], "large": []}
     with tempfile.TemporaryDirectory(prefix="printgate-bench-processing-") as tmpdir:
         tmp = Path(tmpdir)
         pdfs = [] if opts.no_pdfs else (opts.pdfs or texlive_pdfs(opts.count))
@@ -272,6 +361,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             print("\nphoto: 4000 x 3000 px (12 MP) JPEG; 2 cores")
             runs = bench_photo(tmp)
             results["photos"] = [asdict(r) for r in runs]
+        if not opts.no_large:
+            print("\nlarge image: streaming (peak RSS against 900 MB decoded)")
+            results["large"] = [asdict(r) for r in bench_large(tmp)]
     print(f"\nresults: {save_results('processing', results)}")
 
 

@@ -277,11 +277,20 @@ def _ratio(value: Any) -> float:
 @fix("pad_crop_aspect", kind="raster", order=60, summary="Centre-crop to the nearest allowed aspect ratio (or its inverse).",
      aliases=["crop", "aspect_ratio"], params={"tolerance": 0.02})
 def pad_crop_aspect(doc: RasterDoc, req: FixRequest) -> str:
-    ratios = [_ratio(r) for r in req.params.get("ratios") or []]
+    box, best = aspect_crop_box(doc.image.size, req.params)
+    w, h = doc.image.size
+    doc.set(doc.image.crop(box))
+    return f"cropped from {w} x {h} to {box[2] - box[0]} x {box[3] - box[1]} px (ratio {best:.3f})"
+
+
+def aspect_crop_box(size: tuple[int, int], params: dict[str, Any]) -> tuple[tuple[int, int, int, int], float]:
+    """The centred (left, top, right, bottom) box of the allowed aspect ratio (``ratios``, or their
+    inverse) nearest the image's, and that ratio; FixSkipped when none is given or it fits already."""
+    ratios = [_ratio(r) for r in params.get("ratios") or []]
     if not ratios:
         raise FixSkipped("no target aspect ratio given")
-    tol = float(req.params.get("tolerance", 0.02))
-    w, h = doc.image.size
+    tol = float(params.get("tolerance", 0.02))
+    w, h = size
     current = w / h
     candidates = ratios + [1 / r for r in ratios]
     best = min(candidates, key=lambda r: abs(math.log(current / r)))
@@ -292,8 +301,7 @@ def pad_crop_aspect(doc: RasterDoc, req: FixRequest) -> str:
     else:
         nw, nh = w, round(w / best)
     left, top = (w - nw) // 2, (h - nh) // 2
-    doc.set(doc.image.crop((left, top, left + nw, top + nh)))
-    return f"cropped from {w} x {h} to {nw} x {nh} px (ratio {best:.3f})"
+    return (left, top, left + nw, top + nh), best
 
 
 @fix("remove_background", kind="raster", order=5, summary="Background removal (needs a segmentation model; not available).",

@@ -96,11 +96,9 @@ def merge_job(session: Session, job: Job, tasks: list[Task]) -> Artifact | None:
 
 def _as_pdf(src: Path, dst: Path, name: str) -> Path:
     """An image output as a one-page PDF at its own DPI, so it can be combined with the others."""
-    from printgate.core.fixes.raster import RasterDoc
+    from printgate.core.processing.streaming import VipsDoc
     from printgate.core.processing.topdf import raster_to_pdf
 
-    doc = RasterDoc(src)
-    dpi = doc.info.get("dpi")
-    raster_to_pdf(doc.image, dst, dpi=(float(dpi[0]), float(dpi[1])) if dpi else None, profile=None,
-                  source_icc=doc.icc_profile)
+    doc = VipsDoc(src)
+    raster_to_pdf(doc.image, dst, dpi=doc.dpi, profile=None, source_icc=doc.icc_profile)
     return dst

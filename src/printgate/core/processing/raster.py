@@ -2,8 +2,9 @@
 
 removeBg -> upscale -> crop -> grayscale -> colorspace -> flatten -> resize -> embedIcc -> convert
 (``bitDepth`` is informational). Every key given is either applied, or returned in ``skipped`` with
-the reason; ``{}`` is a no-op transcode of the source format. Pixels are processed with Pillow and
-colour with LittleCMS through the project's ICC profiles (``printgate.core.fixes.raster``).
+the reason; ``{}`` is a no-op transcode of the source format. The image streams through libvips
+(``streaming.VipsDoc``): crop, colour (LittleCMS with the project's ICC profiles), flatten, resize and
+the encoder never hold it decoded whole; removeBg and upscale take it into memory (Pillow, numpy).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from printgate.core.fixes import icc
-from printgate.core.fixes import raster as R
-from printgate.core.fixes.registry import FixRequest, FixSkipped
+from printgate.core.fixes.raster import _hex, aspect_crop_box
+from printgate.core.fixes.registry import FixSkipped
+from printgate.core.processing.streaming import VipsDoc, flatten
 
 ORDER = ("removeBg", "upscale", "crop", "grayscale", "colorspace", "flatten", "resize", "embedIcc", "convert",
          "bitDepth")
@@ -43,8 +43,8 @@ class RasterRun:
 def run_raster(src: Path, dst_dir: Path, params: dict[str, Any] | None) -> RasterRun:
     """Apply ``params`` to the image ``src``; the output goes in ``dst_dir``."""
     params = dict(params or {})
-    doc = R.RasterDoc(src)
-    fmt = R._SAVE_FORMATS[doc.format]
+    doc = VipsDoc(src)
+    fmt = doc.source_format
     skipped: list[dict[str, str]] = []
     bad_format = False
     convert = params.get("convert")
@@ -74,14 +74,13 @@ def run_raster(src: Path, dst_dir: Path, params: dict[str, Any] | None) -> Raste
                 continue
             run.applied.append(key)
             run.details[key] = detail
-    if run.applied or not _same_format(src, fmt):
-        _save(doc, run.path, src)
+    if run.applied or doc.source_format != fmt:
+        doc.save(run.path)
     else:  # nothing changed the pixels: the upload itself, byte for byte (a re-encode only loses)
         run.path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, run.path)
         run.details["keptInput"] = "nothing changed the image: the input is kept byte for byte"
-    run.details["output"] = {"format": fmt.lower(), "width": doc.image.width, "height": doc.image.height,
-                             "mode": doc.image.mode}
+    run.details["output"] = {"format": fmt.lower(), "width": doc.size[0], "height": doc.size[1], "mode": doc.mode}
     return run
 
 
@@ -89,7 +88,7 @@ def _enabled(value: Any) -> bool:
     return bool(value.get("enabled")) if isinstance(value, dict) else bool(value)
 
 
-def _remove_bg(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+def _remove_bg(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     if not _enabled(value):
         return None
     from printgate.core.processing import removebg
@@ -99,82 +98,91 @@ def _remove_bg(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
         raise FixSkipped(missing)
     if run.format in ("JPEG",):
         raise FixSkipped("JPEG cannot hold transparency: convert to png, webp or tiff to remove the background")
-    image = doc.image
-    if image.mode == "CMYK":
-        R._convert(doc, icc.resolve("srgb"), "RGB")
-        image = doc.image
+    if doc.mode.startswith("CMYK"):
+        doc.convert(icc.resolve("srgb"), intent=0)
     try:
-        doc.set(removebg.remove_background(image), icc_profile=True)
+        doc.set_pil(removebg.remove_background(doc.to_pil("removeBg")))
     except removebg.ModelUnavailable as exc:
         raise FixSkipped(str(exc)) from exc
     return {"engine": "isnet (ONNX Runtime)", "mode": "RGBA"}
 
 
-def _dpi(doc: R.RasterDoc) -> tuple[float, float] | None:
-    dpi = doc.info.get("dpi")
-    try:
-        return (float(dpi[0]), float(dpi[1])) if dpi else None
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _upscale(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+def _upscale(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     from printgate.core.processing import upscale
 
     value = dict(value or {})
     engine = str(value.pop("engine", "classical"))
     try:
-        plan = upscale.plan(value, doc.image.size, _dpi(doc))
+        plan = upscale.plan(value, doc.size, doc.dpi)
     except upscale.UpscaleSkipped as exc:
         run.details["upscale"] = {"reason": exc.reason}
         raise FixSkipped(exc.reason) from exc
-    before = doc.image.size
-    image, ran, fallback = upscale.enlarge_with(doc.image, plan.scale, engine)
-    doc.set(image)
-    dpi = _dpi(doc)
+    before = doc.size
+    image, ran, fallback = upscale.enlarge_with(doc.to_pil("upscale"), plan.scale, engine)
+    doc.set_pil(image)
+    dpi = doc.dpi
     if plan.target_dpi:
-        doc.info["dpi"] = (plan.target_dpi, plan.target_dpi) if not plan.capped or not dpi else (
+        doc.dpi = (plan.target_dpi, plan.target_dpi) if not plan.capped or not dpi else (
             dpi[0] * plan.scale, dpi[1] * plan.scale)
     elif dpi:
-        doc.info["dpi"] = (dpi[0] * plan.scale, dpi[1] * plan.scale)
+        doc.dpi = (dpi[0] * plan.scale, dpi[1] * plan.scale)
     return {"engine": ran, "scale": round(plan.scale, 4), "basis": plan.basis, "capped": plan.capped,
-            "from": list(before), "to": list(doc.image.size), "minDpi": plan.target_dpi,
+            "from": list(before), "to": list(doc.size), "minDpi": plan.target_dpi,
             **({"engineFallback": fallback} if fallback else {})}
 
 
-def _crop(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
-    return R.pad_crop_aspect(doc, FixRequest("pad_crop_aspect", dict(value)))
+def _crop(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
+    (left, top, right, bottom), best = aspect_crop_box(doc.size, dict(value))
+    w, h = doc.size
+    doc.set(doc.image.crop(left, top, right - left, bottom - top))
+    return f"cropped from {w} x {h} to {right - left} x {bottom - top} px (ratio {best:.3f})"
 
 
-def _grayscale(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+def _grayscale(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     if not _enabled(value):
         return None
-    if doc.image.mode in ("L", "LA"):
+    if doc.mode in ("L", "LA"):
         raise FixSkipped("the image is already grayscale")
-    alpha = doc.image.getchannel("A") if doc.image.mode == "RGBA" else None
-    if alpha is not None:
-        doc.image = doc.image.convert("RGB")
-    R._convert(doc, icc.resolve("gray"), "L")
-    if alpha is not None:
-        gray = doc.image.convert("LA")
-        gray.putalpha(alpha)
-        doc.set(gray, icc_profile=True)
+    doc.convert(icc.resolve("gray"), keep_alpha=doc.mode == "RGBA")
     return "converted to grayscale (Gray gamma 2.2)"
 
 
-def _colorspace(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+_MODE_FOR = {"cmyk": "CMYK", "gray": "L", "grayscale": "L", "rgb": "RGB"}
+
+
+def _colorspace(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     value = dict(value)
-    return R.convert_colorspace(doc, FixRequest("convert_colorspace", {"target": value["target"],
-                                                                       "iccAlias": value.get("iccAlias")}))
+    target = str(value["target"]).lower()
+    mode = _MODE_FOR.get(target)
+    if mode is None:
+        raise FixSkipped(f"unknown colour target {target!r}")
+    if doc.mode == mode:
+        raise FixSkipped(f"the image is already {target}")
+    if mode == "CMYK" and doc.format in ("PNG", "WEBP"):
+        raise FixSkipped(f"{doc.format} cannot hold CMYK; upload a TIFF or JPEG for CMYK output")
+    profile = _profile(value.get("iccAlias") or {"CMYK": "fogra39", "L": "gray", "RGB": "srgb"}[mode])
+    doc.convert(profile)
+    return f"converted the image to {target} ({profile.identifier})"
 
 
-def _flatten(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
-    return R.flatten_alpha(doc, FixRequest("flatten_alpha", {"background": dict(value).get("background", "#FFFFFF")}))
+def _profile(alias: Any) -> icc.Profile:
+    try:
+        return icc.resolve(str(alias))
+    except icc.UnknownProfile as exc:
+        raise FixSkipped(str(exc)) from exc
 
 
-def _resize(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+def _flatten(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
+    if not doc.has_alpha:
+        raise FixSkipped("the image has no transparency")
+    background = str(dict(value).get("background", "#FFFFFF"))
+    doc.set(flatten(doc.image, _hex(background)))
+    return f"flattened transparency onto {background}"
+
+
+def _resize(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     value = dict(value)
-    w, h = doc.image.size
+    w, h = doc.size
     fit = value.get("fit", "inside")
     max_w, max_h = value.get("maxWidth"), value.get("maxHeight")
     min_w, min_h = value.get("minWidth"), value.get("minHeight")
@@ -183,14 +191,17 @@ def _resize(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
     new: tuple[int, int] | None = None
     if max_w or max_h:
         tw, th = int(max_w or max_h * w / h), int(max_h or max_w * h / w)
+        # Only the bounds given constrain: a height derived from maxWidth, truncated, must not
+        # take a pixel off the width asked for.
+        scales = [int(t) / d for t, d in ((max_w, w), (max_h, h)) if t]
         if fit == "fill":
             new = (tw, th) if (tw, th) != (w, h) else None
         elif fit in ("cover", "outside"):
-            s = max(tw / w, th / h)
-            new = (math.ceil(w * s), math.ceil(h * s)) if s < 1 else None
+            s = max(scales)
+            new = (math.ceil(w * s - 1e-9), math.ceil(h * s - 1e-9)) if s < 1 else None
         else:  # inside, contain
-            s = min(tw / w, th / h)
-            new = (max(1, math.floor(w * s)), max(1, math.floor(h * s))) if s < 1 else None
+            s = min(scales)
+            new = (max(1, math.floor(w * s + 1e-9)), max(1, math.floor(h * s + 1e-9))) if s < 1 else None
     if new is None and (min_w or min_h):
         s = max((min_w or 0) / w, (min_h or 0) / h)
         if s > 1:
@@ -201,30 +212,41 @@ def _resize(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
 
     if new[0] * new[1] > MAX_OUTPUT_PIXELS:
         raise FixSkipped(f"{new[0]} x {new[1]} px is over the {MAX_OUTPUT_PIXELS // 10**6} megapixel limit")
-    image = doc.image.resize(new, Image.Resampling.LANCZOS)
+    image = doc.image.resize(new[0] / w, vscale=new[1] / h, kernel="lanczos3")
+    if (image.width, image.height) != new:  # libvips rounds; the size asked is the size given
+        image = image.embed(0, 0, new[0], new[1], extend="copy")
     if fit == "cover" and (max_w and max_h):
         left, top = (new[0] - int(max_w)) // 2, (new[1] - int(max_h)) // 2
-        image = image.crop((left, top, left + int(max_w), top + int(max_h)))
+        image = image.crop(left, top, int(max_w), int(max_h))
     doc.set(image)
-    dpi = _dpi(doc)
-    if dpi:
-        doc.info["dpi"] = (dpi[0] * image.width / w, dpi[1] * image.height / h)
+    if doc.dpi:
+        doc.dpi = (doc.dpi[0] * image.width / w, doc.dpi[1] * image.height / h)
     return f"resized from {w} x {h} to {image.width} x {image.height} px ({fit})"
 
 
-def _embed_icc(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
-    return R.embed_icc(doc, FixRequest("embed_icc", {"alias": dict(value)["alias"]}))
+def _embed_icc(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
+    profile = _profile(dict(value)["alias"])
+    if doc.icc_profile == profile.data():
+        raise FixSkipped(f"the image already carries {profile.identifier}")
+    mode = {4: "CMYK", 3: "RGB", 1: "L"}[profile.components]
+    if doc.mode.removesuffix("A") != mode:
+        if mode == "CMYK" and doc.format in ("PNG", "WEBP"):
+            raise FixSkipped(f"{profile.identifier} is a CMYK profile and {doc.format} cannot hold CMYK")
+        doc.convert(profile)
+        return f"converted the image into {profile.identifier} and embedded the profile"
+    doc.set(doc.image, icc_profile=profile.data())
+    return f"embedded {profile.identifier} (no pixel change)"
 
 
-def _convert_format(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
-    if _same_format(doc.src, run.format):
+def _convert_format(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
+    if doc.source_format == run.format:
         raise FixSkipped(f"the image is already {run.format.lower()}")
     return f"written as {run.format.lower()}"
 
 
-def _bit_depth(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
+def _bit_depth(doc: VipsDoc, value: Any, run: RasterRun) -> Any:
     wanted = int(dict(value)["min"])
-    have = {"1": 1, "P": 8, "L": 8, "LA": 8, "RGB": 8, "RGBA": 8, "CMYK": 8, "I;16": 16}.get(doc.image.mode, 8)
+    have = 8  # the streaming reader gives 8 bits per channel (16-bit files are scaled down)
     raise FixSkipped(f"informational: the output has {have} bits per channel (asked at least {wanted})"
                      + ("; 16-bit output is not produced" if wanted > have else ""))
 
@@ -232,46 +254,3 @@ def _bit_depth(doc: R.RasterDoc, value: Any, run: RasterRun) -> Any:
 _STEPS = {"removeBg": _remove_bg, "upscale": _upscale, "crop": _crop, "grayscale": _grayscale,
           "colorspace": _colorspace, "flatten": _flatten, "resize": _resize, "embedIcc": _embed_icc,
           "convert": _convert_format, "bitDepth": _bit_depth}
-
-
-def _same_format(src: Path, fmt: str) -> bool:
-    with Image.open(src) as original:
-        return (original.format or "").upper().replace("MPO", "JPEG") == fmt
-
-
-def _save(doc: R.RasterDoc, dst: Path, src: Path) -> None:
-    """The source's own encoder settings when the format stays; sensible print ones when it changes."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fmt = doc.format
-    image = doc.image
-    same = _same_format(src, fmt)
-    if same and (fmt != "JPEG" or image.mode in ("RGB", "L", "CMYK")):
-        doc.save(dst)
-        return
-    if image.mode == "CMYK" and fmt in ("PNG", "WEBP"):
-        R._convert(doc, icc.resolve("srgb"), "RGB")
-        image = doc.image
-    options: dict[str, Any] = {}
-    dpi = _dpi(doc)
-    if dpi:
-        options["dpi"] = tuple(round(v, 3) for v in dpi)
-    if doc.icc_profile:
-        options["icc_profile"] = doc.icc_profile
-    if fmt == "JPEG":
-        if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-            image = R._flatten(image, (255, 255, 255))
-        elif image.mode not in ("RGB", "L", "CMYK"):
-            image = image.convert("RGB")
-        options.update(quality=92, subsampling=0, optimize=True)
-    elif fmt == "TIFF":
-        options["compression"] = "tiff_lzw"
-    elif fmt == "WEBP":
-        options.update(quality=95, method=4)
-        if dpi:  # WebP has no resolution field of its own: EXIF's (as cameras and editors write it)
-            exif = Image.Exif()
-            exif[282], exif[283], exif[296] = dpi[0], dpi[1], 2
-            options["exif"] = exif.tobytes()
-    elif fmt == "PNG":
-        options["optimize"] = False
-        options["compress_level"] = 6
-    image.save(dst, fmt, **options)

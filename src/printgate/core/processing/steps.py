@@ -136,17 +136,16 @@ def convert(ctx: StepContext) -> StepResult:
 
 
 def _raster_to_pdf(ctx: StepContext, params: dict[str, Any]) -> StepResult:
-    from printgate.core.fixes.raster import RasterDoc
+    from printgate.core.processing.streaming import VipsDoc
     from printgate.core.processing.topdf import raster_to_pdf
 
     size, bleed = _print_size(ctx, params)
-    doc = RasterDoc(ctx.current)
-    dpi = doc.info.get("dpi")
+    doc = VipsDoc(ctx.current)
     dst = ctx.new_path(".pdf")
     profile = params.get("profile", "fogra39")
-    result = raster_to_pdf(doc.image, dst, trim_mm=size, dpi=tuple(float(v) for v in dpi) if dpi else None,  # type: ignore[arg-type]
-                           bleed_mm=bleed, bleed_mode=str(params.get("bleedMode", "mirror")),
-                           profile=profile, source_icc=doc.icc_profile)
+    result = raster_to_pdf(doc.image, dst, trim_mm=size, dpi=doc.dpi, bleed_mm=bleed,
+                           bleed_mode=str(params.get("bleedMode", "mirror")), profile=profile,
+                           source_icc=doc.icc_profile, reread=lambda: VipsDoc(ctx.current).image)
     ctx.save_artifact(dst, role="optimizedFile", mime_type=PDF_MIME, file_name=f"{_stem(ctx)}.pdf")
     ctx.current = dst
     minimum = float(params.get("minDpi", 0) or 0)

@@ -7,18 +7,22 @@ made from the image's own edge pixels, mirrored (default) or stretched, as the b
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pikepdf
-from PIL import Image, ImageCms
+import pyvips
+from PIL import Image
 
+from printgate.core.errors import UnreadableFile
 from printgate.core.fixes import _jpeg, icc
+from printgate.core.processing.streaming import flatten, jpeg_options, mode_of
 
 MM = 72 / 25.4
+AnyImage = TypeVar("AnyImage", Image.Image, pyvips.Image)
 
 
 @dataclass
@@ -37,45 +41,56 @@ class PdfResult:
                 "croppedPx": list(self.cropped_px), "notes": self.notes}
 
 
-def _to_profile(image: Image.Image, source_icc: bytes | None, profile: icc.Profile) -> Image.Image:
-    mode = {4: "CMYK", 3: "RGB", 1: "L"}[profile.components]
-    if image.mode not in ("RGB", "L", "CMYK"):
-        if image.mode in ("RGBA", "LA", "PA", "P"):
-            rgba = image.convert("RGBA")
-            base = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            base.alpha_composite(rgba)
-            image = base.convert("RGB")
-        else:
-            image = image.convert("RGB")
-    try:
-        src = ImageCms.ImageCmsProfile(io.BytesIO(source_icc)) if source_icc else None
-    except (OSError, ImageCms.PyCMSError):
-        src = None
-    if src is None:
-        src = {"CMYK": ImageCms.ImageCmsProfile(str(icc.resolve("fogra39").path)),
-               "L": ImageCms.ImageCmsProfile(str(icc.resolve("gray").path))}.get(
-            image.mode, ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")))
-    out = ImageCms.profileToProfile(image, src, ImageCms.ImageCmsProfile(str(profile.path)),
-                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode=mode)
-    assert out is not None
-    return out
+def _to_profile(image: pyvips.Image, source_icc: bytes | None, profile: icc.Profile) -> pyvips.Image:
+    """Pixels into ``profile`` (relative colorimetric, LittleCMS); alpha flattened onto white."""
+    image = flatten(image, (255, 255, 255))
+    mode = mode_of(image)
+    source = source_icc or icc.resolve({"CMYK": "fogra39", "L": "gray"}.get(mode, "srgb")).data()
+    tagged = image.copy()
+    tagged.set_type(pyvips.GValue.blob_type, "icc-profile-data", source)
+    out = tagged.icc_transform(str(profile.path), embedded=True, intent="relative", depth=8)
+    return out.copy(interpretation={4: "cmyk", 1: "b-w"}.get(profile.components, "srgb"))
 
 
-def add_bleed(image: Image.Image, px: int, mode: str = "mirror") -> Image.Image:
-    """``image`` grown by ``px`` on every side from its edge pixels (``mirror`` or ``stretch``)."""
+def _as_vips(image: Image.Image | pyvips.Image) -> pyvips.Image:
+    if isinstance(image, pyvips.Image):
+        return image
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info else "RGB")
+    out = pyvips.Image.new_from_array(np.ascontiguousarray(np.asarray(image)))
+    return out.copy(interpretation={"L": "b-w", "LA": "b-w", "CMYK": "cmyk"}.get(image.mode, "srgb"))
+
+
+def add_bleed(image: AnyImage, px: int, mode: str = "mirror", *,
+              top_source: pyvips.Image | None = None) -> AnyImage:
+    """``image`` grown by ``px`` on every side from its edge pixels (``mirror`` or ``stretch``); a
+    Pillow image in gives a Pillow image out.
+
+    A streamed image has passed its top rows by the time the bleed above them is written (libvips
+    reads it once, top to bottom): ``top_source``, a second reading of the same pixels, gives them
+    (only its first ``px`` rows are decoded)."""
     if px <= 0:
         return image
     if mode not in ("mirror", "stretch"):
         raise ValueError(f"bleed mode must be mirror or stretch, not {mode!r}")
-    arr = np.asarray(image)
-    pad = [(px, px), (px, px)] + ([(0, 0)] if arr.ndim == 3 else [])
-    padded = np.pad(arr, pad, mode="symmetric" if mode == "mirror" else "edge")
-    return Image.fromarray(padded, image.mode)
+    extend = "mirror" if mode == "mirror" else "copy"
+    vips = _as_vips(image)
+    w, h = vips.width, vips.height
+    if top_source is None:
+        grown = vips.embed(px, px, w + 2 * px, h + 2 * px, extend=extend)
+    else:
+        edge = top_source.crop(0, 0, w, 1 if mode == "stretch" else min(px, h))
+        strip = edge.embed(0, 0, w, px, extend=extend).flip("vertical").copy_memory()
+        top = strip.embed(px, 0, w + 2 * px, px, extend=extend)
+        grown = top.join(vips.embed(px, 0, w + 2 * px, h + px, extend=extend), "vertical")
+    if isinstance(image, Image.Image):
+        return Image.fromarray(np.asarray(grown.numpy()), image.mode)
+    return grown
 
 
-def cover_crop(image: Image.Image, aspect: float) -> tuple[Image.Image, tuple[int, int]]:
+def cover_crop(image: pyvips.Image, aspect: float) -> tuple[pyvips.Image, tuple[int, int]]:
     """Centre-crop ``image`` to ``aspect`` (w/h); the pixels removed across and down."""
-    w, h = image.size
+    w, h = image.width, image.height
     if abs(w / h - aspect) / aspect < 0.002:
         return image, (0, 0)
     if w / h > aspect:
@@ -83,15 +98,20 @@ def cover_crop(image: Image.Image, aspect: float) -> tuple[Image.Image, tuple[in
     else:
         nw, nh = w, round(w / aspect)
     left, top = (w - nw) // 2, (h - nh) // 2
-    return image.crop((left, top, left + nw, top + nh)), (w - nw, h - nh)
+    return image.crop(left, top, nw, nh), (w - nw, h - nh)
 
 
-def raster_to_pdf(image: Image.Image, dst: Path, *, trim_mm: tuple[float, float] | None = None,
+def raster_to_pdf(image: Image.Image | pyvips.Image, dst: Path, *, trim_mm: tuple[float, float] | None = None,
                   dpi: tuple[float, float] | None = None, bleed_mm: float = 0.0, bleed_mode: str = "mirror",
                   profile: str | None = "fogra39", source_icc: bytes | None = None,
-                  jpeg_quality: int = 92) -> PdfResult:
-    """Write ``image`` as a one-page PDF. Without ``trim_mm`` the page is the image at ``dpi`` (300)."""
+                  jpeg_quality: int = 92, reread: Callable[[], pyvips.Image] | None = None) -> PdfResult:
+    """Write ``image`` as a one-page PDF. Without ``trim_mm`` the page is the image at ``dpi`` (300).
+
+    A libvips image streams (crop, colour, bleed and the JPEG encoder run strip by strip); only the
+    compressed JPEG is held in memory. ``reread`` opens the same image again, for the bleed above a
+    streamed image's top rows (see :func:`add_bleed`)."""
     notes: list[str] = []
+    image = _as_vips(image)
     cropped = (0, 0)
     if trim_mm is None:
         res = dpi[0] if dpi and dpi[0] > 1 else 300.0
@@ -99,20 +119,26 @@ def raster_to_pdf(image: Image.Image, dst: Path, *, trim_mm: tuple[float, float]
             notes.append("the image carries no DPI: placed at 300 dpi")
         trim_mm = (image.width / res * 25.4, image.height / res * 25.4)
     else:
-        image, cropped = cover_crop(image, trim_mm[0] / trim_mm[1])
+        _, cropped = cover_crop(image, trim_mm[0] / trim_mm[1])
         if any(cropped):
             notes.append(f"centre-cropped {cropped[0]} x {cropped[1]} px to the print size's aspect ratio")
+    target = icc.resolve(profile) if profile else None
+    aspect = trim_mm[0] / trim_mm[1]
+
+    def prepared(source: pyvips.Image) -> pyvips.Image:
+        """Cropped to the print size and in the output's colours: the page's pixels, before bleed."""
+        if any(cropped):
+            source = cover_crop(source, aspect)[0]
+        if target is not None:
+            return _to_profile(source, source_icc, target)
+        return _to_profile(source, source_icc, icc.resolve("srgb")) if mode_of(source) not in ("RGB", "L") else source
+
+    image = prepared(image)
+    colorspace = {"CMYK": "cmyk", "RGB": "rgb", "L": "gray"}[mode_of(image)]
     px_per_mm = image.width / trim_mm[0]
     effective_dpi = px_per_mm * 25.4
-    target = icc.resolve(profile) if profile else None
-    if target is not None:
-        image = _to_profile(image, source_icc, target)
-        colorspace = {4: "cmyk", 3: "rgb", 1: "gray"}[target.components]
-    else:
-        image = _to_profile(image, source_icc, icc.resolve("srgb")) if image.mode not in ("RGB", "L") else image
-        colorspace = "rgb" if image.mode == "RGB" else "gray"
     bleed_px = round(bleed_mm * px_per_mm)
-    image = add_bleed(image, bleed_px, bleed_mode)
+    image = add_bleed(image, bleed_px, bleed_mode, top_source=prepared(reread()) if reread and bleed_px else None)
     bleed_pt = bleed_px / px_per_mm * MM
     page_w, page_h = trim_mm[0] * MM + 2 * bleed_pt, trim_mm[1] * MM + 2 * bleed_pt
 
@@ -123,8 +149,9 @@ def raster_to_pdf(image: Image.Image, dst: Path, *, trim_mm: tuple[float, float]
     xobj.Type, xobj.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
     xobj.Width, xobj.Height, xobj.BitsPerComponent = image.width, image.height, 8
     xobj.ColorSpace = {"CMYK": pikepdf.Name.DeviceCMYK, "L": pikepdf.Name.DeviceGray}.get(
-        image.mode, pikepdf.Name.DeviceRGB)
-    _jpeg.store(xobj, _jpeg.encode(image, _jpeg.JpegInfo(jpeg_quality, 1, 1)))
+        mode_of(image), pikepdf.Name.DeviceRGB)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    _jpeg.store(xobj, _encode(image, jpeg_quality, dst.parent))
     page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=pdf.make_indirect(xobj)))
     page.obj.Contents = pikepdf.Stream(pdf, f"q {page_w:.4f} 0 0 {page_h:.4f} 0 0 cm /Im0 Do Q".encode())
     page.obj.BleedBox = pikepdf.Array([0, 0, page_w, page_h])
@@ -133,6 +160,19 @@ def raster_to_pdf(image: Image.Image, dst: Path, *, trim_mm: tuple[float, float]
         from printgate.core.fixes.color import add_output_intent
 
         add_output_intent(pdf, target)
-    dst.parent.mkdir(parents=True, exist_ok=True)
     pdf.save(dst)
     return PdfResult(trim_mm[0], trim_mm[1], round(bleed_px / px_per_mm, 3), effective_dpi, colorspace, cropped, notes)
+
+
+def _encode(image: pyvips.Image, quality: int, workdir: Path) -> _jpeg.Encoded:
+    """The page's JPEG, no chroma subsampling (print). Written to a file by libvips strip by strip
+    (a growing memory buffer would hold up to twice the JPEG); libvips stores CMYK inverted, Adobe style."""
+    path = workdir / f".{workdir.name}-page.jpg"
+    try:
+        image.jpegsave(str(path), **jpeg_options(image, quality, subsample=False), keep="none")
+        data = path.read_bytes()
+    except pyvips.Error as exc:
+        raise UnreadableFile(f"the image could not be read to the end: {exc}") from exc
+    finally:
+        path.unlink(missing_ok=True)
+    return _jpeg.Encoded(data, [1, 0, 1, 0, 1, 0, 1, 0] if mode_of(image) == "CMYK" else None)
