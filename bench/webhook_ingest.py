@@ -210,6 +210,38 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _end_to_end(args: argparse.Namespace, db: Path, began: float, elapsed: float, results: list[tuple[int, float]],
+                worker: subprocess.Popen[bytes], worker_cpu0: float, peer_line: str, peer_rate: float) -> int:
+    """The worker ran throughout: time from the first request until every delivery is handled."""
+    deadline = time.monotonic() + args.timeout
+    done = 0
+    while time.monotonic() < deadline:
+        done = count(db, "select count(*) from webhook_inbound_delivery where status='done'")
+        if done >= args.count:
+            break
+        time.sleep(0.05)
+    total = time.perf_counter() - began
+    worker_cpu = cpu_s(worker.pid) - worker_cpu0
+    pg_line, _pg_rate = summary("printgate POST /webhooks/{platform}: verified+persisted", elapsed, results)
+    handled = count(db, "select count(*) from account where name like 'bench-%'")
+    print(peer_line)
+    print(pg_line)
+    print(f"end to end: {done} of {args.count} handled {total:.2f} s after the first request "
+          f"({done / total:.0f} /s wall; the worker's CPU {worker_cpu:.2f} s, {done / max(worker_cpu, 1e-9):.0f} "
+          f"deliveries per CPU second); the bare server took {args.count / peer_rate:.2f} s to answer them")
+    print(f"handler side effects {handled}; lost {args.count - done}")
+    return 0 if done == handled == args.count else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role", choices=["bench", "worker"], default="bench")
@@ -219,6 +251,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=600, help="give up waiting for processing after this")
+    parser.add_argument("--no-kill", action="store_true",
+                        help="keep the worker running: the end-to-end figure (first request to last delivery handled)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.role == "worker":
@@ -276,8 +310,13 @@ def main() -> int:
             stop(worker, signal.SIGKILL)
 
         watcher = threading.Thread(target=killer, daemon=True)
-        watcher.start()
+        if not args.no_kill:
+            watcher.start()
+        worker_cpu0 = cpu_s(worker.pid)
+        began = time.perf_counter()
         elapsed, results = fire(port, f"/webhooks/{PLATFORM}", ids, args.clients, args.threads, True)
+        if args.no_kill:
+            return _end_to_end(args, db, began, elapsed, results, worker, worker_cpu0, peer_line, peer_rate)
         watcher.join(timeout=30)
         pg_line, pg_rate = summary("printgate POST /webhooks/{platform}: verified+persisted", elapsed, results)
         stored = count(db, "select count(*) from webhook_inbound_delivery")
@@ -295,6 +334,7 @@ def main() -> int:
                 break
             time.sleep(0.2)
         drain_s = time.perf_counter() - restart
+        drain_cpu = cpu_s(worker.pid)
         stop(worker)  # so the final counts are one consistent picture
         handled = count(db, "select count(*) from account where name like 'bench-%'")
         done = count(db, "select count(*) from webhook_inbound_delivery where status='done'")
@@ -305,7 +345,8 @@ def main() -> int:
         print(f"{'':<58} printgate reaches {pg_rate / peer_rate:.0%} of the bare server's rate")
         print(f"worker killed with {killed_at.get('done', '?')} handled; {done_at_end} done when the last 200 "
               f"came back; restarted: the rest processed in {drain_s:.1f} s "
-              f"({(done - done_at_end) / drain_s:.0f} /s, one SimpleWorker)")
+              f"({(done - done_at_end) / drain_s:.0f} /s, one SimpleWorker; its CPU {drain_cpu:.2f} s, "
+              f"{(done - done_at_end) / max(drain_cpu, 1e-9):.0f} deliveries per CPU second)")
         print(f"sent {args.count}, answered 200 {sum(1 for s, _ in results if s == 200)}, stored {stored}, "
               f"done {done}, failed {failed}, handler side effects {handled}; lost {args.count - stored}"
               + (f", still pending at the {args.timeout:.0f} s deadline {stored - done}" if done < stored else ""))

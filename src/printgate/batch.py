@@ -85,27 +85,29 @@ def _verdict(file: Path, started: float, outcome: str | None, *, error: str | No
 def check_file(file: Path, profile: dict[str, Any] | None) -> FileVerdict:
     """Preflight one file in this process; a file that cannot be checked is ``rejected`` with why."""
     from printgate.core.errors import UnreadableFile
-    from printgate.core.preflight import run_preflight
+    from printgate.core.preflight import preflight_report
 
     started = time.perf_counter()
     try:
-        report = run_preflight(file, profile, source_name=file.name, workers=1)
+        report = preflight_report(file, profile, source_name=file.name, workers=1)
     except UnreadableFile as exc:
         return _verdict(file, started, None, error=exc.reason)
     except Exception as exc:  # a crash is a verdict on this file, never the end of the batch
         return _verdict(file, started, None,
                         error=f"Internal error in the preflight ({type(exc).__name__}); the file could not be checked")
-    return _verdict(file, started, report.get("outcome", "pass"), report=report)
+    return _verdict(file, started, report.outcome, report=report.to_wire())  # the verdict prints the wire
 
 
-def fix_file(file: Path, output: Path, profile_id: str | None) -> FileVerdict:
-    """Preflight, autofix, re-preflight and deliver one file through an inline job; write the result."""
+def fix_file(file: Path, output: Path, profile_id: str | None,
+             progress: Callable[[str, int | None, int | None], None] | None = None) -> FileVerdict:
+    """Preflight, autofix, re-preflight and deliver one file through an inline job; write the result.
+    ``progress`` hears each step, each fix and the pages of the fixes that go page by page."""
     from printgate.core.storage import get_storage
 
     started = time.perf_counter()
     try:
         job = inline_job(file, [{"type": "preflight"}, {"type": "autofix"}, {"type": "repreflight"},
-                                {"type": "deliver"}], profile_id)
+                                {"type": "deliver"}], profile_id, progress)
     except Exception as exc:
         return _verdict(file, started, None, error=f"Internal error ({type(exc).__name__}): {exc}")
     preflights = (job.get("results") or {}).get("preflight") or []
@@ -157,7 +159,8 @@ def prepare_jobs(profile_arg: str | None) -> str | None:
     return profile_id
 
 
-def inline_job(file: Path, steps: list[dict[str, Any]], profile_id: str | None) -> dict[str, Any]:
+def inline_job(file: Path, steps: list[dict[str, Any]], profile_id: str | None,
+               progress: Callable[[str, int | None, int | None], None] | None = None) -> dict[str, Any]:
     """Run a job for a local file in this process (no queue) and return it as the API shapes it.
     Call :func:`prepare_jobs` first."""
     from sqlmodel import Session
@@ -179,7 +182,7 @@ def inline_job(file: Path, steps: list[dict[str, Any]], profile_id: str | None) 
             steps=steps, data=file.read_bytes(), name=file.name, profile_id=profile_id)])
         job = service.create_job(session, account.id, spec, start=False)
         for task in service.tasks_of(session, job.id):
-            run_task(task.id, "intake")
+            run_task(task.id, "intake", progress)
         session.expire_all()
         fresh = session.get(Job, job.id)
         assert fresh is not None
@@ -244,12 +247,49 @@ def _progress(total: int, stream: TextIO) -> Any:
     return tqdm(total=total, file=stream, unit="file", leave=False, dynamic_ncols=True)
 
 
+class FileProgress:
+    """The bar of the file being fixed, on a terminal: which step or fix runs and, for the fixes that
+    go page by page (Ghostscript's own ``Page N`` included), pages done / total. A 600-page book
+    otherwise sits silent for minutes."""
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        from tqdm import tqdm
+
+        self.name = name
+        self.what = ""
+        self.bar = tqdm(total=None, file=stream, unit="page", leave=False, dynamic_ncols=True,
+                        desc=name, bar_format="{desc} {n_fmt}/{total_fmt} {bar} {elapsed}")
+
+    def __call__(self, what: str, done: int | None, total: int | None) -> None:
+        if what != self.what:
+            self.what = what
+            self.bar.set_description_str(f"{self.name}: {what.replace('_', ' ')}", refresh=False)
+            self.bar.bar_format = "{desc} {elapsed}"
+            self.bar.reset(total=None)
+        if total is not None and done is not None:
+            if self.bar.total != total:
+                self.bar.bar_format = "{desc} {n_fmt}/{total_fmt} {bar} {elapsed}"
+                self.bar.reset(total=total)
+            self.bar.update(done - self.bar.n)  # drawn at most every 0.1 s (tqdm's mininterval)
+            if done >= total:
+                self.bar.refresh()  # the last page is always shown
+        else:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def file_progress(name: str, stream: TextIO) -> FileProgress | None:
+    """A :class:`FileProgress` on a terminal; ``None`` when output is piped (nothing is drawn)."""
+    return FileProgress(name, stream) if stream.isatty() else None
+
+
 def run_many(files: list[Path], work: Callable[[Path], FileVerdict], jobs: int,
              initializer: Callable[[], None] | None = None) -> Iterator[FileVerdict]:
-    """Yield each file's verdict as it finishes, from ``jobs`` processes (1 = this process)."""
+    """Yield each file's verdict as it finishes, from ``jobs`` processes (1 = this process).
+    ``initializer`` warms each pool process; this process imports what a file needs as it goes."""
     if jobs <= 1 or len(files) < 2:
-        if initializer is not None:
-            initializer()
         for file in files:
             yield work(file)
         return
@@ -293,5 +333,5 @@ def warm_engine() -> None:
     warm_up()
 
 
-__all__ = ["FileVerdict", "check_file", "fix_file", "inline_job", "prepare_jobs", "report", "resolve_profile",
+__all__ = ["FileProgress", "FileVerdict", "check_file", "file_progress", "fix_file", "inline_job", "prepare_jobs", "report", "resolve_profile",
            "run_many", "warm_engine"]

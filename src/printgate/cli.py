@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -32,10 +33,35 @@ def _private_files(data_dir: Path) -> None:
                 path.chmod(0o700 if path.is_dir() else 0o600)
 
 
+class _LogsFromSettingsOnFirstRecord(logging.Handler):
+    """A local command's logging, set up from the settings when the first record arrives: reading
+    the settings took half a one-file ``printgate check``'s start-up, and most checks log nothing.
+    Until then records at INFO and above reach it (the settings' default level)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from printgate.core.config import get_settings
+
+        settings = get_settings()
+        logs.setup(settings.log_level, settings.log_json)  # replaces this handler
+        root = logging.getLogger()
+        if record.levelno >= root.level:
+            for handler in list(root.handlers):
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+
+
 def _apply_common(args: argparse.Namespace) -> None:
-    """Flags become environment so child processes (API, workers) see the same instance."""
+    """Flags become environment so child processes (API, workers) see the same instance. A local
+    command (``check``) opens no instance: it reads the settings only when it needs them."""
     if getattr(args, "data_dir", None):
         os.environ["PRINTGATE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if getattr(args, "local", False):
+        os.umask(0o077)
+        root = logging.getLogger()
+        root.handlers[:] = [_LogsFromSettingsOnFirstRecord()]
+        root.setLevel(logging.INFO)
+        logging.getLogger("pikepdf").setLevel(logging.WARNING)  # as logs.setup: its INFO is start-up chatter
+        return
     from printgate.core.config import get_settings, reset_settings
 
     reset_settings()
@@ -269,7 +295,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if files is None:
         return 2
     out = Path(args.output)
-    if len(files) > 1 or out.is_dir():
+    if len(files) > 1 or out.is_dir() or args.output.endswith(("/", os.sep)):  # "-o out/" is a folder
         if out.exists() and not out.is_dir():
             print(f"printgate: -o must be a folder for several files: {out}", file=sys.stderr)
             return 2
@@ -280,15 +306,33 @@ def cmd_fix(args: argparse.Namespace) -> int:
         targets = {f: out / f.name for f in files}
     else:
         targets = {files[0]: out}
+    if args.pdfa and args.pdfx:
+        print("printgate: --pdfa and --pdfx are two different conversions; choose one", file=sys.stderr)
+        return 2
+    if args.pdfa:  # conversion to PDF/A instead of the profile's preflight fixes
+        from printgate.core.fixes.pdfa_cli import run
+
+        return run(targets, args.pdfa, as_json=args.json)
+    if args.pdfx:  # PDF/X identification of a file that meets PDF/X otherwise
+        from printgate.core.fixes.pdfx_cli import run as run_pdfx
+
+        return run_pdfx(targets, args.pdfx, as_json=args.json)
     profile_id = batch.prepare_jobs(args.profile)  # once, before the workers share the database
-    work = partial(_fix_one, targets=targets, profile_id=profile_id)
+    # The bar within a file runs where the file is fixed: in this process (one job at a time).
+    live = not args.json and (args.jobs <= 1 or len(files) < 2)
+    work = partial(_fix_one, targets=targets, profile_id=profile_id, live=live)
     return batch.report(batch.run_many(files, work, args.jobs), len(files), as_json=args.json, detailed=True)
 
 
-def _fix_one(file: Path, *, targets: dict[Path, Path], profile_id: str | None) -> Any:
+def _fix_one(file: Path, *, targets: dict[Path, Path], profile_id: str | None, live: bool = False) -> Any:
     from printgate import batch
 
-    return batch.fix_file(file, targets[file], profile_id)
+    bar = batch.file_progress(file.name, sys.stderr) if live else None
+    try:
+        return batch.fix_file(file, targets[file], profile_id, bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -357,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-j", "--jobs", type=int, default=1, help="files checked side by side (processes)")
     check.add_argument("-v", "--verbose", action="store_true", help="every finding, also for several files")
     check.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=cmd_check, local=True)
 
     fix = sub.add_parser("fix", parents=[common], help="preflight, autofix and re-check local files")
     fix.add_argument("files", nargs="+", metavar="FILE")
@@ -365,12 +409,17 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--profile", help="profile id or a profile .json file")
     fix.add_argument("-j", "--jobs", type=int, default=1, help="files fixed side by side (processes)")
     fix.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    fix.add_argument("--pdfa", metavar="LEVEL", help="convert to PDF/A (1b, 2b, 2u, 3b, 3u, 4, 4f) and re-validate, "
+                     "instead of the profile's fixes")
+    fix.add_argument("--pdfx", metavar="LEVEL", help="identify as PDF/X (1a, 3, 4) a file that meets it otherwise, "
+                     "and re-validate; written only when the validator confirms it")
     fix.set_defaults(func=cmd_fix)
 
-    val = sub.add_parser("validate", parents=[common], help="PDF/A and PDF/UA validation of local files")
+    val = sub.add_parser("validate", parents=[common], help="PDF/A, PDF/UA and PDF/X validation of local files")
     val.add_argument("files", nargs="+", metavar="FILE")
     val.add_argument("--flavour", "--flavor", "--profile", dest="flavour", default="auto",
-                     help="pdfa-1a|1b|2a|2b|2u|3a|3b|3u|4|4e|4f, pdfua-1|2, or auto (what the file claims)")
+                     help="pdfa-1a|1b|2a|2b|2u|3a|3b|3u|4|4e|4f, pdfua-1|2, pdfx-1a|3|4, "
+                          "or auto (what the file claims)")
     val.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     val.set_defaults(func=cmd_validate)
 
@@ -390,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # "printgate check *.pdf | head": the reader left; stop quietly, as a Unix tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         from printgate.core.errors import PrintgateError
 

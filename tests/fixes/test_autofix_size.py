@@ -19,7 +19,8 @@ from PIL import Image
 
 from printgate.core.fixes import _jpeg, run_autofix
 from printgate.core.fixes.autofix import size_report
-from printgate.core.fixes.fonts import embeddable, fonts_in
+from printgate.core.fixes.fonts import fonts_in
+from printgate.core.fixes.server_fonts import embeddable
 from printgate.core.preflight import run_preflight
 from tests.fixes.fixkit import finding, report
 

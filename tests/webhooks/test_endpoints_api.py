@@ -48,13 +48,34 @@ def test_validation_answers_400_with_the_reason(client: TestClient, auth: dict[s
         ({"url": "https://x.example", "events": []}, "events: a non-empty list of event types"),
         ({"url": "https://x.example", "format": "svix"}, "format: one of printgate, filecheck"),
         ({"url": "https://x.example", "secret": "hunter2"}, "secret: a Standard Webhooks secret"),
-        ({"url": "https://x.example", "colour": "red"}, "Unknown field(s): colour"),
+        ({"url": "https://x.example", "colour": "red"}, "colour: Extra inputs are not permitted"),
+        ({"url": "https://x.example", "enabled": "yes"}, "enabled: Input should be a valid boolean"),
+        ({"url": "https://x.example", "description": "d" * 501}, "description: String should have at most 500"),
     ]
     for body, message in cases:
         response = client.post("/webhook-endpoints", headers=auth, json=body)
         assert response.status_code == 400, body
         assert response.json()["error"] is True and response.json()["message"].startswith(message), body
     assert client.post("/webhook-endpoints", headers=auth, content=b"[1]").status_code == 400
+
+
+def test_patch_and_rotate_bodies_refuse_unknown_keys_naming_them(client: TestClient, auth: dict[str, str]) -> None:
+    ep = create_endpoint(client, auth, "https://shop.example.com/hooks", description="ERP")
+    url = f"/webhook-endpoints/{ep['id']}"
+    for body, message in (({"secret": "whsec_" + "A" * 40}, "secret: Extra inputs are not permitted"),
+                          ({"enabeld": False}, "enabeld: Extra inputs are not permitted"),
+                          ({"enabled": None}, "enabled: Input should be a valid boolean")):
+        response = client.patch(url, headers=auth, json=body)
+        assert response.status_code == 400, body
+        assert response.json() == {"error": True, "message": response.json()["message"]}
+        assert response.json()["message"].startswith(message), body
+    rotated = client.post(f"{url}/rotate-secret", headers=auth, json={"secret": "whsec_x", "overlap": 1})
+    assert rotated.status_code == 400 and rotated.json()["message"] == "overlap: Extra inputs are not permitted"
+    shown = client.get(url, headers=auth).json()["endpoint"]
+    assert shown["enabled"] is True and shown["secret"] == ep["secret"]  # nothing changed
+    # Only the keys given change; an explicit null clears the description.
+    patched = client.patch(url, headers=auth, json={"description": None}).json()["endpoint"]
+    assert patched["description"] is None and patched["url"] == "https://shop.example.com/hooks"
 
 
 def test_event_types_are_listed(client: TestClient, auth: dict[str, str]) -> None:

@@ -541,12 +541,14 @@ def _workflow_intake_job(client: TestClient, instance: Instance, pdf: Path) -> s
     from tests.conftest import make_key
 
     headers = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    job_id = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()["jobId"]
+    created = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()
+    job_id = created["jobId"]
     upload = client.post("/uploads", headers=headers, json={}).json()
     url = upload["upload"]["url"].removeprefix("http://testserver")
     assert client.post(url, data=upload["upload"]["fields"],
                        files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
+    on_job = {**headers, "Printgate-Job-Token": created["clientToken"]}  # as the widget sends it
+    added = client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                         json={"fileRef": upload["fileRef"], "name": pdf.name})
     assert added.status_code in (200, 201), added.text
     instance.drain()

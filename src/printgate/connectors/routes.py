@@ -21,12 +21,13 @@ from sqlmodel import Session, col, select
 
 from printgate.connectors.base import reconcile as reconciler
 from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
-from printgate.connectors.base.pipeline import check_file_link, sync_wire
+from printgate.connectors.base.pipeline import check_file_link, page_output, sync_wire
 from printgate.core.api.deps import SecretKey, SessionDep
 from printgate.core.clock import as_utc, iso, utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Forbidden, NotFound
 from printgate.core.models import Job
+from printgate.core.storage import get_storage
 
 router = APIRouter(tags=["stores"])
 
@@ -131,6 +132,12 @@ def store_file(session: SessionDep, store_id: str, job_id: str, run_id: str, exp
     if connection is None or job is None or job.account_id != connection.account_id or job.deleted_at is not None:
         raise NotFound("File not found")
     run = next((r for r in runs_wire(session, job)["runs"] if r["id"] == run_id), None)
+    if run is None:  # one page of a split run (``{runId}.p{page}``)
+        page = page_output(session, job.id, run_id)
+        if page is not None:
+            settings = get_settings()
+            return RedirectResponse(get_storage().download_url(page.key, expires_in=settings.download_expires_s,
+                                                               file_name=page.file_name), status_code=302)
     if run is None or not run.get("downloadUrl"):
         raise NotFound("This file has no output")
     return RedirectResponse(run["downloadUrl"], status_code=302)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:  # pydantic is loaded by the API, not by every user of these errors (a local check)
+    from pydantic import BaseModel
 
 
 def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
@@ -15,12 +16,14 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     return f"{where}: {first.get('msg', 'invalid request')}".strip(": ")
 
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 def parse_body(model: type[ModelT], body: Any, *, where: str = "") -> ModelT:
     """``body`` as ``model`` (printgate's own bodies forbid unknown keys), or a 400 naming the field
     (``where`` prefixes it: ``apiCredentials.key: Field required``)."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(body if body is not None else {})
     except ValidationError as exc:

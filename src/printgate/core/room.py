@@ -13,12 +13,14 @@ def install(wiring: Wiring) -> None:
     wiring.every("recovery.sweep", recovery.sweep, every_s=15, on_startup=lambda: recovery.sweep(requeue_pending=True))
     wiring.every("retention.purge", retention.purge, every_s=3600)
     if wiring.app is not None:
-        from printgate.core.api import ratelimit
+        from printgate.core.api import job_read, ratelimit
         from printgate.core.api.routes import element, files, jobs, library, ops, orders, uploads
 
         ratelimit.limit_path("POST", "/uploads/", "upload")  # the presigned form's target, per address
         if not any(layer.cls is ratelimit.RateLimitMiddleware for layer in wiring.app.user_middleware):
             wiring.middleware([ratelimit.RateLimitMiddleware])
+        if not any(layer.cls is job_read.JobReadFastPath for layer in wiring.app.user_middleware):
+            wiring.middleware([job_read.JobReadFastPath])  # outermost of core's: a poll skips the rest
 
         for module in (jobs, uploads, orders, library, files, ops, element):
             wiring.route(module.router)

@@ -47,6 +47,14 @@ class Wiring:
         for layer in layers:
             self.app.add_middleware(layer)
 
+    def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        """A figure of the room's on ``/metrics``, read at each scrape (API processes only)."""
+        if self.app is None:
+            return
+        from printgate.core.api.routes import ops
+
+        ops.add_gauge(name, help_text, read)
+
     def mount(self, mounter: Callable[[FastAPI], None]) -> None:
         """A room that serves files or sub-apps (the widget's static files)."""
         if self.app is not None:

@@ -75,6 +75,29 @@ def _enqueue_batch(items: list[tuple[str, Any]]) -> list[None]:
 _group: GroupRunner[tuple[str, Any], None] = GroupRunner(_enqueue_batch)
 
 
+def forget_waiting(job_ids: list[str]) -> None:
+    """Take these messages off the queue and drop them, in one pipeline: their rows were handled
+    by another message's batch. Best effort: a message left behind finds its row done (a no-op)."""
+    if not job_ids:
+        return
+    try:
+        from rq.job import Job
+
+        queue = get_queue(WEBHOOKS)
+        with get_redis().pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                queue.remove(job_id, pipeline=pipe)
+            removed = pipe.execute()
+            # Only a message taken off the list is dropped: one scheduled for a retry stays whole
+            # for RQ's scheduler, and finds its row done.
+            for job_id, count in zip(job_ids, removed, strict=True):
+                if count:
+                    pipe.delete(Job.key_for(job_id))
+            pipe.execute()
+    except Exception as exc:
+        log.warning("could not drop %d handled messages: %s; each will find its row done", len(job_ids), exc)
+
+
 def message_status(job_id: str) -> str | None:
     """The RQ status of the message with this id (``queued``, ``scheduled``, ``started``, ...), or None."""
     from rq.exceptions import NoSuchJobError

@@ -6,22 +6,49 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from printgate.core import crypto
 from printgate.core.clock import iso, utcnow
-from printgate.core.errors import BadRequest, Conflict, NotFound
+from printgate.core.errors import BadRequest, Conflict, NotFound, parse_body
 from printgate.core.ids import new_id
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, DIALECTS
 from printgate.webhooks import events
 from printgate.webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint
+from printgate.webhooks.outbound.states import DeliveryStatus, moving
 from printgate.webhooks.settings import get_webhook_settings
 from printgate.webhooks.signing import SignatureError, _whsec_key, new_whsec
 
 FORMATS = ("printgate", "filecheck")
-CREATE_KEYS = frozenset({"url", "events", "description", "enabled", "format", "secret", "statusDialect"})
-UPDATE_KEYS = frozenset({"url", "events", "description", "enabled", "format", "statusDialect"})
+
+
+class UpdateEndpoint(BaseModel):
+    """``PATCH /webhook-endpoints/{id}``: printgate's own body, unknown keys refused. Only the keys
+    given change. ``url``, ``events``, ``format`` and ``statusDialect`` are checked by the functions
+    below, whose messages say what they want."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: Any = None
+    events: Any = None
+    description: StrictStr | None = Field(None, max_length=500)
+    enabled: StrictBool = True
+    format: Any = "printgate"
+    statusDialect: Any = None
+
+
+class CreateEndpoint(UpdateEndpoint):
+    """``POST /webhook-endpoints``: the endpoint's fields, and its ``secret`` when the caller brings one."""
+
+    secret: Any = None
+
+
+class RotateSecret(BaseModel):
+    """``POST /webhook-endpoints/{id}/rotate-secret``: the new secret, or none to have one made."""
+
+    model_config = ConfigDict(extra="forbid")
+    secret: Any = None
 
 
 # --- wire ------------------------------------------------------------------------------------------
@@ -50,7 +77,7 @@ def delivery_wire(d: OutboundDelivery, attempts: list[OutboundAttempt]) -> dict[
     return {
         "id": d.id, "eventId": d.event_id, "eventType": d.event_type, "endpointId": d.endpoint_id, "kind": d.kind,
         "url": d.url, "status": d.status, "attemptCount": d.attempts, "maxAttempts": d.max_attempts,
-        "nextAttemptAt": iso(d.next_attempt_at) if d.status == "pending" else None,
+        "nextAttemptAt": iso(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
         "lastStatusCode": d.last_status_code, "lastError": d.last_error, "createdAt": iso(d.created_at),
         "completedAt": iso(d.completed_at), "attempts": [attempt_wire(a) for a in attempts],
     }
@@ -117,15 +144,6 @@ def _secret(value: Any) -> str:
     return value
 
 
-def _object(body: Any, allowed: frozenset[str]) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object")
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise BadRequest(f"Unknown field(s): {', '.join(extra)}")
-    return body
-
-
 # --- operations ------------------------------------------------------------------------------------
 
 def get_endpoint(session: Session, account_id: str, endpoint_id: str) -> WebhookEndpoint:
@@ -143,15 +161,13 @@ def list_endpoints(session: Session, account_id: str) -> list[WebhookEndpoint]:
 def create_endpoint(session: Session, account_id: str, body: Any, *,
                     default_dialect: str = DEFAULT_DIALECT) -> WebhookEndpoint:
     """``default_dialect``: the status dialect of the request registering it, unless the body says."""
-    body = _object(body, CREATE_KEYS)
-    enabled = body.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise BadRequest("enabled: a boolean")
+    given = parse_body(CreateEndpoint, body)
+    enabled = given.enabled
+    dialect = given.statusDialect if "statusDialect" in given.model_fields_set else default_dialect
     ep = WebhookEndpoint(
-        id=new_id("we"), account_id=account_id, url=_url(body.get("url")), events=_events(body.get("events")),
-        description=_description(body.get("description")), format=_format(body.get("format", "printgate")),
-        status_dialect=_dialect(body.get("statusDialect", default_dialect)),
-        secret=crypto.seal(_secret(body["secret"]) if body.get("secret") is not None else new_whsec()), enabled=enabled,
+        id=new_id("we"), account_id=account_id, url=_url(given.url), events=_events(given.events),
+        description=given.description, format=_format(given.format), status_dialect=_dialect(dialect),
+        secret=crypto.seal(_secret(given.secret) if given.secret is not None else new_whsec()), enabled=enabled,
         disabled_reason=None if enabled else "disabled by the merchant", disabled_at=None if enabled else utcnow(),
     )
     session.add(ep)
@@ -159,30 +175,21 @@ def create_endpoint(session: Session, account_id: str, body: Any, *,
     return ep
 
 
-def _description(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 500:
-        raise BadRequest("description: a string of at most 500 characters")
-    return value
-
-
 def update_endpoint(session: Session, ep: WebhookEndpoint, body: Any) -> WebhookEndpoint:
-    body = _object(body, UPDATE_KEYS)
-    if "url" in body:
-        ep.url = _url(body["url"])
-    if "events" in body:
-        ep.events = _events(body["events"])
-    if "description" in body:
-        ep.description = _description(body["description"])
-    if "format" in body:
-        ep.format = _format(body["format"])
-    if "statusDialect" in body:
-        ep.status_dialect = _dialect(body["statusDialect"])
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise BadRequest("enabled: a boolean")
-        if body["enabled"]:
+    given = parse_body(UpdateEndpoint, body)
+    named = given.model_fields_set
+    if "url" in named:
+        ep.url = _url(given.url)
+    if "events" in named:
+        ep.events = _events(given.events)
+    if "description" in named:
+        ep.description = given.description
+    if "format" in named:
+        ep.format = _format(given.format)
+    if "statusDialect" in named:
+        ep.status_dialect = _dialect(given.statusDialect)
+    if "enabled" in named:
+        if given.enabled:
             _enable(ep)
         elif ep.enabled:
             ep.enabled = False
@@ -212,8 +219,8 @@ def enable_endpoint(session: Session, ep: WebhookEndpoint) -> WebhookEndpoint:
 
 def rotate_secret(session: Session, ep: WebhookEndpoint, body: Any) -> WebhookEndpoint:
     """New secret now; the old one keeps signing (a second ``v1,`` signature) for the overlap."""
-    body = _object(body or {}, frozenset({"secret"}))
-    new = _secret(body["secret"]) if body.get("secret") is not None else new_whsec()
+    given = parse_body(RotateSecret, body)
+    new = _secret(given.secret) if given.secret is not None else new_whsec()
     if new == ep.signing_secret():
         raise Conflict("The new secret is the current one")
     ep.set_signing_secret(new)
@@ -228,8 +235,9 @@ def delete_endpoint(session: Session, ep: WebhookEndpoint) -> None:
     """Remove the endpoint; its unsent deliveries are cancelled (their history stays visible by id)."""
     now = utcnow()
     session.execute(update(OutboundDelivery).where(
-        col(OutboundDelivery.endpoint_id) == ep.id, col(OutboundDelivery.status) == "pending",
-    ).values(status="cancelled", last_error="endpoint deleted", completed_at=now, updated_at=now))
+        col(OutboundDelivery.endpoint_id) == ep.id,
+        col(OutboundDelivery.status).in_(moving([DeliveryStatus.PENDING], DeliveryStatus.CANCELLED)),
+    ).values(status=DeliveryStatus.CANCELLED, last_error="endpoint deleted", completed_at=now, updated_at=now))
     session.delete(ep)
     session.commit()
 

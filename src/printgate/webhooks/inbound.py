@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -369,6 +369,31 @@ _DONE = (
 )
 
 
+_RECEIVED = select(InboundDelivery.received_at).where(col(InboundDelivery.id) == bindparam("row_id")).scalar_subquery()
+# Due deliveries that came in before this one (they have waited longer): the newest message, which
+# the queue hands out first, drains the backlog behind it, oldest first.
+_DUE = (
+    select(InboundDelivery.id)
+    .where(col(InboundDelivery.status) == "pending", col(InboundDelivery.id) != bindparam("row_id"),
+           col(InboundDelivery.received_at) <= _RECEIVED,
+           or_(col(InboundDelivery.next_attempt_at).is_(None), col(InboundDelivery.next_attempt_at) <= bindparam("now")))
+    .order_by(col(InboundDelivery.received_at))
+    .limit(bindparam("limit"))
+)
+_CLAIM_MANY = (
+    update(InboundDelivery)
+    .where(col(InboundDelivery.id).in_(bindparam("row_ids", expanding=True)), col(InboundDelivery.status) == "pending")
+    .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
+            locked_until=bindparam("lock_until"))
+    .returning(col(InboundDelivery.id), col(InboundDelivery.attempts))
+    .execution_options(synchronize_session=False)
+)
+
+# Rows one message handles: its own and up to this many more that are due, in one transaction. A
+# burst of store orders then costs a queue message and a commit per batch, not per delivery.
+DRAIN_BATCH = 100
+
+
 def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
     """``pending`` -> ``processing``; returns the attempt number, or None if someone else has it."""
     lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
@@ -383,33 +408,90 @@ def _margin_s() -> int:
 
 
 def process_delivery(delivery_id: str) -> str:
-    """Queue entry point: run the platform's handler for one stored delivery; return its status."""
+    """Queue entry point: run the platform's handler for one stored delivery, and for other due
+    deliveries with it (:func:`_drain`); return this delivery's status."""
     now = utcnow()
     with Session(get_engine(), expire_on_commit=False) as session:
         attempt = _claim(session, delivery_id, now)
         if attempt is None:
             row = session.get(InboundDelivery, delivery_id)
             return row.status if row else "missing"
-        delivery = session.get(InboundDelivery, delivery_id)
-        assert delivery is not None
-        try:
-            platform = _platforms.get(delivery.platform)
-            if platform is None:
-                raise LookupError(f"no handler registered for platform {delivery.platform!r} in this process")
-            platform.handle(session, delivery)
-            session.flush()
-            # Same transaction as the handler's writes, and only if our claim still stands.
-            done = session.execute(_DONE, {"row_id": delivery_id, "attempt": attempt, "at": utcnow()})
-            if done.rowcount != 1:  # type: ignore[attr-defined]
-                session.rollback()
-                log.warning("inbound %s: claim lost during handling; its work was rolled back", delivery_id)
-                return "lost"
-            session.commit()
+        if _drain(session, delivery_id, attempt, now):
             return "done"
-        except Exception as exc:
-            session.rollback()
-            log.warning("inbound %s (%s) attempt %s failed: %s", delivery_id, delivery.platform, attempt, exc)
-            return _record_failure(session, delivery_id, attempt, f"{type(exc).__name__}: {exc}")
+        return _handle_one(session, delivery_id, attempt)
+
+
+def _handle(session: Session, row_id: str, attempt: int) -> None:
+    """The platform's handler and the ``done`` mark, unflushed work of one transaction; raises
+    ``_ClaimLost`` when the claim no longer stands."""
+    delivery = session.get(InboundDelivery, row_id)
+    if delivery is None:
+        raise _ClaimLost(row_id)
+    platform = _platforms.get(delivery.platform)
+    if platform is None:
+        raise LookupError(f"no handler registered for platform {delivery.platform!r} in this process")
+    platform.handle(session, delivery)
+    session.flush()
+    # Same transaction as the handler's writes, and only if our claim still stands.
+    done = session.execute(_DONE, {"row_id": row_id, "attempt": attempt, "at": utcnow()})
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise _ClaimLost(row_id)
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def _drain(session: Session, delivery_id: str, attempt: int, now: datetime) -> bool:
+    """Handle this claimed delivery with up to ``DRAIN_BATCH`` other due ones in one transaction,
+    then drop the others' queue messages. True when the batch committed; False when there was no
+    other row or one handler failed: then nothing of the batch stands (the other rows are
+    ``pending`` again, their messages still queued) and this row is handled alone."""
+    due = list(session.execute(_DUE, {"row_id": delivery_id, "now": now, "limit": DRAIN_BATCH}).scalars())
+    if not due:
+        session.rollback()
+        return False
+    lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
+    try:
+        others = [(row_id, int(n)) for row_id, n in session.execute(_CLAIM_MANY, {"row_ids": due, "lock_until": lock})]
+        batch = [(delivery_id, attempt), *others]
+        deliveries = {d.id: d for d in session.scalars(  # one read for the batch, not one per row
+            select(InboundDelivery).where(col(InboundDelivery.id).in_([row_id for row_id, _ in batch])))}
+        for row_id, _claimed in batch:
+            platform = _platforms.get(deliveries[row_id].platform)
+            if platform is None:
+                raise LookupError(f"no handler registered for platform {deliveries[row_id].platform!r}")
+            platform.handle(session, deliveries[row_id])
+        session.flush()
+        at = utcnow()
+        done = session.connection().execute(_DONE, [{"row_id": row_id, "attempt": claimed, "at": at}
+                                                    for row_id, claimed in batch])
+        if done.rowcount != len(batch):  # a claim no longer stands: none of the batch does
+            raise _ClaimLost(delivery_id)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.info("inbound %s: a batch of deliveries failed (%s); handling it alone", delivery_id, exc)
+        return False
+    _queue.forget_waiting([_rq_id(row_id, claimed) for row_id, claimed in others])
+    return True
+
+
+def _handle_one(session: Session, delivery_id: str, attempt: int) -> str:
+    """This delivery alone: done, its work rolled back when the claim was lost, or its failure
+    recorded (retried with backoff, then ``failed``)."""
+    try:
+        _handle(session, delivery_id, attempt)
+        session.commit()
+        return "done"
+    except _ClaimLost:
+        session.rollback()
+        log.warning("inbound %s: claim lost during handling; its work was rolled back", delivery_id)
+        return "lost"
+    except Exception as exc:
+        session.rollback()
+        log.warning("inbound %s attempt %s failed: %s", delivery_id, attempt, exc)
+        return _record_failure(session, delivery_id, attempt, f"{type(exc).__name__}: {exc}")
 
 
 def _record_failure(session: Session, delivery_id: str, attempt: int, error: str) -> str:
@@ -454,6 +536,17 @@ def retry(delivery_id: str) -> bool:
     _queue.schedule(process_delivery, delivery_id, job_id=_rq_id(delivery_id, 1),
                     timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
     return True
+
+
+def backlog(now: datetime | None = None) -> tuple[int, float]:
+    """(deliveries stored and not yet handled, seconds the oldest of them has waited): what
+    ``/metrics`` exports, so a burst the workers cannot keep up with shows before a store complains."""
+    now = now or utcnow()
+    with Session(_engine()) as session:
+        count, oldest = session.execute(
+            select(func.count(), func.min(InboundDelivery.received_at))
+            .where(col(InboundDelivery.status).in_(("pending", "processing")))).one()
+    return int(count), max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest is not None else 0.0
 
 
 # --- recovery --------------------------------------------------------------------------------------

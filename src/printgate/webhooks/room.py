@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from printgate.core import signals
 from printgate.core.wiring import Wiring
-from printgate.webhooks import outbound, recovery
+from printgate.webhooks import inbound, outbound, recovery
 
 
 def install(wiring: Wiring) -> None:
@@ -20,3 +20,8 @@ def install(wiring: Wiring) -> None:
 
         wiring.route(routes.router)
         wiring.middleware(routes.middleware)
+        wiring.gauge("printgate_inbound_backlog", "Store webhook deliveries stored and not yet handled",
+                     lambda: inbound.backlog()[0])
+        wiring.gauge("printgate_inbound_backlog_age_seconds",
+                     "How long the oldest store webhook delivery not yet handled has waited (0: none waits)",
+                     lambda: inbound.backlog()[1])

@@ -17,6 +17,7 @@ from printgate.webhooks import endpoints as ops
 from printgate.webhooks import events, inbound
 from printgate.webhooks.models import WebhookEndpoint
 from printgate.webhooks.outbound import retry_delivery
+from printgate.webhooks.outbound.states import DeliveryStatus
 from printgate.webhooks.settings import get_webhook_settings
 
 router = APIRouter()
@@ -204,9 +205,9 @@ def get_delivery(session: SessionDep, caller: SecretKey, delivery_id: str) -> di
 def retry(session: SessionDep, caller: SecretKey, delivery_id: str) -> dict[str, Any]:
     """One more attempt now. The endpoint must be enabled."""
     d = ops.get_delivery(session, caller.account_id, delivery_id)
-    if d.status == "sending":
+    if d.status == DeliveryStatus.SENDING:
         raise Conflict("An attempt of this delivery is in flight")
-    if d.status == "pending":
+    if d.status == DeliveryStatus.PENDING:
         raise Conflict(f"This delivery is already scheduled (next attempt at {iso(d.next_attempt_at)})")
     if d.kind == "endpoint":
         ep = session.get(WebhookEndpoint, d.endpoint_id) if d.endpoint_id else None

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from printgate.connectors.base.lines import read_lines
 from printgate.connectors.base.models import ComplianceRecord, OrderSync, StoreConnection
+from printgate.connectors.base.states import ConnectionStatus
 from printgate.core.clock import iso, utcnow
 from printgate.core.ids import new_id
 from printgate.core.models import Artifact, Job, Order, Step, Task
@@ -151,7 +152,8 @@ def erase_store(session: Session, connection: StoreConnection, *, request: dict[
     connection.token_expires_at = None
     connection.erased_at = now or utcnow()
     connection.erase_after = None
-    connection.status = "uninstalled" if connection.status != "disconnected" else connection.status
+    if connection.status != ConnectionStatus.DISCONNECTED:
+        connection.status = ConnectionStatus.UNINSTALLED
     connection.updated_at = utcnow()
     session.add(connection)
     record = ComplianceRecord(id=new_id("cmp"), account_id=connection.account_id, connection_id=connection.id,
@@ -169,7 +171,7 @@ def erase_due(session: Session, *, now: datetime | None = None) -> int:
                                                      col(StoreConnection.erase_after) <= now,
                                                      col(StoreConnection.erased_at).is_(None))).all()
     for connection in due:
-        if connection.status == "connected":  # reinstalled in the meantime
+        if connection.status == ConnectionStatus.CONNECTED:  # reinstalled in the meantime
             connection.erase_after = None
             session.add(connection)
             session.commit()

@@ -11,36 +11,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from printgate.connectors.base.states import (  # noqa: F401  (the tables' states, importable from here as before)
+    ORDER_FINAL,
+    ORDER_OPEN,
+    ORDER_STEPS,
+    ConnectionStatus,
+    SyncStatus,
+)
 from printgate.core.clock import utcnow
-
-
-class SyncStatus(StrEnum):
-    """Where a store order stands (``OrderSync.status``): the last step it passed, or how it ended."""
-
-    RECEIVED = "received"
-    VERIFIED = "verified"
-    ATTACHED = "attached"
-    PROCESSING = "processing"
-    DELIVERED = "delivered"
-    WRITTEN_BACK = "written_back"
-    CANCELLED = "cancelled"
-    NO_JOBS = "no_jobs"  # no line carries a printgate jobId
-    FAILED = "failed"
-
-
-# The pipeline's steps, in order. Each OrderSync carries ``steps[name] = {status, at, error}``.
-ORDER_STEPS = ("received", "verified", "attached", "processing", "delivered", "written_back")
-# How an OrderSync ends.
-ORDER_FINAL = (SyncStatus.WRITTEN_BACK, SyncStatus.CANCELLED, SyncStatus.NO_JOBS, SyncStatus.FAILED)
-# Still moving: retried by the reconciliation tick when due.
-ORDER_OPEN = (SyncStatus.RECEIVED, SyncStatus.VERIFIED, SyncStatus.ATTACHED, SyncStatus.PROCESSING,
-              SyncStatus.DELIVERED)
 
 
 def _json() -> Any:
@@ -56,7 +39,7 @@ class StoreConnection(SQLModel, table=True):
     # Shopify: the permanent ``*.myshopify.com`` domain; others: the store's base URL.
     shop: str = Field(index=True)
     name: str | None = None
-    status: str = "pending"  # pending | connected | disconnected | uninstalled
+    status: str = ConnectionStatus.PENDING  # a ConnectionStatus
     credentials: str | None = None  # Fernet token of a JSON object (tokens, keys)
     scopes: str | None = None
     token_expires_at: datetime | None = None
@@ -85,7 +68,7 @@ class OrderSync(SQLModel, table=True):
     platform: str
     external_id: str
     name: str | None = None  # the merchant-facing order name ("#1001")
-    status: str = "received"  # a step name, or cancelled | no_jobs | failed
+    status: str = SyncStatus.RECEIVED  # a SyncStatus (states.py): a step name, or cancelled | no_jobs | failed
     financial_status: str | None = None
     customer_id: str | None = None
     customer_email: str | None = None

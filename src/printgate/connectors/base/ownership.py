@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from printgate.connectors.base.models import StoreConnection
+from printgate.connectors.base.states import ConnectionStatus
 from printgate.core.errors import Forbidden
 
 
@@ -37,7 +38,7 @@ def current_row(session: Session, platform: str, shop: str) -> StoreConnection |
     rows = rows_for_shop(session, platform, shop)
     if not rows:
         return None
-    connected = [r for r in rows if r.status == "connected"]
+    connected = [r for r in rows if r.status == ConnectionStatus.CONNECTED]
     if connected:
         return connected[0]
     installed = [r for r in rows if r.installed_at is not None]
@@ -48,7 +49,7 @@ def current_row(session: Session, platform: str, shop: str) -> StoreConnection |
 
 def connected_elsewhere(session: Session, account_id: str, platform: str, shop: str) -> StoreConnection | None:
     return next((r for r in rows_for_shop(session, platform, shop)
-                 if r.status == "connected" and r.account_id != account_id), None)
+                 if r.status == ConnectionStatus.CONNECTED and r.account_id != account_id), None)
 
 
 def ensure_not_connected_elsewhere(session: Session, account_id: str, platform: str, shop: str) -> None:

@@ -44,6 +44,7 @@ from printgate.connectors.base.models import (
     StoreConnection,
     SyncStatus,
 )
+from printgate.connectors.base.states import ConnectionStatus, OrderStepState, move_sync
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.config import get_settings
 from printgate.core.ids import new_id
@@ -55,9 +56,9 @@ from printgate.core.jobs.states import (
     files_final,
     proceed_refusal,
 )
-from printgate.core.models import Job, Order, Step
+from printgate.core.models import Artifact, Job, Order, Step
 from printgate.core.orders import JOB_ID_KEYS, ItemResult, attach_jobs, capture_order, find_order, item_job_id
-from printgate.core.storage import sign_token, verify_token
+from printgate.core.storage import get_storage, sign_token, verify_token
 
 log = logging.getLogger("printgate.connectors")
 
@@ -104,7 +105,7 @@ def job_ids_by_line(platform: str, order: ExternalOrder) -> dict[str, str | None
 
 # --- recording -----------------------------------------------------------------------------------
 
-def _mark(sync: OrderSync, step: str, status: str, error: str | None = None, **extra: Any) -> None:
+def _mark(sync: OrderSync, step: str, status: OrderStepState, error: str | None = None, **extra: Any) -> None:
     steps = dict(sync.steps or {})
     steps[step] = {"status": status, "at": utcnow().isoformat(), "error": error, **extra}
     sync.steps = steps
@@ -112,7 +113,7 @@ def _mark(sync: OrderSync, step: str, status: str, error: str | None = None, **e
 
 
 def _step_done(sync: OrderSync, step: str) -> bool:
-    return (sync.steps or {}).get(step, {}).get("status") == "done"
+    return (sync.steps or {}).get(step, {}).get("status") == OrderStepState.DONE
 
 
 def get_sync(session: Session, connection_id: str, external_id: str) -> OrderSync | None:
@@ -133,7 +134,7 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
     if sync is None:
         sync = OrderSync(id=new_id("osync"), connection_id=connection.id, account_id=connection.account_id,
                          platform=connection.platform, external_id=order.external_id)
-        _mark(sync, "received", "done", event=event)
+        _mark(sync, "received", OrderStepState.DONE, event=event)
         session.add(sync)
         try:
             session.commit()
@@ -213,8 +214,8 @@ def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
     lines = read_lines(sync.lines)
     with_jobs = [line for line in lines if line.job_id]
     if not with_jobs:
-        _mark(sync, "verified", "skipped", "no line carries a printgate jobId")
-        sync.status = SyncStatus.NO_JOBS
+        _mark(sync, "verified", OrderStepState.SKIPPED, "no line carries a printgate jobId")
+        sync.status = move_sync(sync.status, SyncStatus.NO_JOBS)
         sync.lines = write_lines(lines)
         return
     for line in with_jobs:
@@ -236,17 +237,17 @@ def _verify(session: Session, sync: OrderSync, now: datetime) -> None:
     sync.lines = write_lines(lines)
     waiting = [str(line.job_id) for line in with_jobs if (line.reason or "").startswith("waiting")]
     if waiting:  # not a verdict yet: retry_due looks again
-        _mark(sync, "verified", "waiting", f"jobs still being checked: {', '.join(waiting)}")
+        _mark(sync, "verified", OrderStepState.WAITING, f"jobs still being checked: {', '.join(waiting)}")
         sync.next_attempt_at = now + timedelta(seconds=WAIT_FOR_JOB_S)
         return
     bad = [f"{line.job_id}: {line.reason}" for line in with_jobs if not line.verified]
     if len(bad) == len(with_jobs):
-        _mark(sync, "verified", "error", "; ".join(bad))
-        sync.status = SyncStatus.FAILED
+        _mark(sync, "verified", OrderStepState.ERROR, "; ".join(bad))
+        sync.status = move_sync(sync.status, SyncStatus.FAILED)
         sync.last_error = "; ".join(bad)
         return
-    _mark(sync, "verified", "done", "; ".join(bad) or None)
-    sync.status = SyncStatus.VERIFIED
+    _mark(sync, "verified", OrderStepState.DONE, "; ".join(bad) or None)
+    sync.status = move_sync(sync.status, SyncStatus.VERIFIED)
     sync.next_attempt_at = None
 
 
@@ -282,12 +283,12 @@ def _attach(session: Session, sync: OrderSync, order: ExternalOrder | None) -> N
     attached = [line for line in lines if line.attached]
     if not attached:
         error = "; ".join(f"{line.job_id}: {line.reason}" for line in lines if line.job_id)
-        _mark(sync, "attached", "error", error)
-        sync.status = SyncStatus.FAILED
+        _mark(sync, "attached", OrderStepState.ERROR, error)
+        sync.status = move_sync(sync.status, SyncStatus.FAILED)
         sync.last_error = error
         return
-    _mark(sync, "attached", "done")
-    sync.status = SyncStatus.ATTACHED
+    _mark(sync, "attached", OrderStepState.DONE)
+    sync.status = move_sync(sync.status, SyncStatus.ATTACHED)
 
 
 def _job_processed(job: Job) -> bool:
@@ -316,11 +317,11 @@ def _processing(session: Session, sync: OrderSync) -> bool:
             waiting.append(job.id)
     sync.lines = write_lines(lines)
     if waiting:
-        _mark(sync, "processing", "running", waiting=waiting)
-        sync.status = SyncStatus.PROCESSING
+        _mark(sync, "processing", OrderStepState.RUNNING, waiting=waiting)
+        sync.status = move_sync(sync.status, SyncStatus.PROCESSING)
         return False
-    _mark(sync, "processing", "done")
-    sync.status = SyncStatus.PROCESSING
+    _mark(sync, "processing", OrderStepState.DONE)
+    sync.status = move_sync(sync.status, SyncStatus.PROCESSING)
     return True
 
 
@@ -353,6 +354,11 @@ def _deliver(session: Session, sync: OrderSync) -> list[DeliveredFile]:
             continue
         wire = runs_wire(session, job)
         for run in wire["runs"]:
+            split = run.get("hasOutput") and not run.get("mergedInto")
+            pages = page_outputs(session, run["id"]) if split else []
+            if len(pages) > 1:  # split_pages: every page is a file of its own, not just the last one
+                files.extend(_page_files(sync.connection_id, str(line.line_id), job.id, run, pages))
+                continue
             files.append(DeliveredFile(
                 line_id=str(line.line_id), job_id=job.id, run_id=run["id"], name=run.get("name"),
                 status=run.get("status"), outcome=run.get("outcome"), download_url=run.get("downloadUrl"),
@@ -360,9 +366,40 @@ def _deliver(session: Session, sync: OrderSync) -> list[DeliveredFile]:
                 expires_in=run.get("expiresIn"),
             ))
     sync.files = [f.wire() for f in files]
-    _mark(sync, "delivered", "done", files=len(files))
-    sync.status = SyncStatus.DELIVERED
+    _mark(sync, "delivered", OrderStepState.DONE, files=len(files))
+    sync.status = move_sync(sync.status, SyncStatus.DELIVERED)
     return files
+
+
+def page_outputs(session: Session, run_id: str) -> list[Artifact]:
+    """A run's page files (``split_pages``), in page order; empty for a run with one output."""
+    return list(session.exec(select(Artifact).where(Artifact.task_id == run_id, Artifact.role == "output",
+                                                    Artifact.kind == "page").order_by(col(Artifact.page))).all())
+
+
+def page_file_id(run_id: str, page: int | None) -> str:
+    """The delivered file id of one page of a run (``{runId}.p{page}``): a file link addresses it."""
+    return f"{run_id}.p{page}"
+
+
+def page_output(session: Session, job_id: str, file_id: str) -> Artifact | None:
+    """The page file a ``page_file_id`` names, when it belongs to ``job_id``."""
+    run_id, _, page = file_id.rpartition(".p")
+    if not run_id or not page.isdigit():
+        return None
+    return next((a for a in page_outputs(session, run_id) if a.page == int(page) and a.job_id == job_id), None)
+
+
+def _page_files(connection_id: str, line_id: str, job_id: str, run: dict[str, Any],
+                pages: list[Artifact]) -> list[DeliveredFile]:
+    storage = get_storage()
+    expires = get_settings().download_expires_s
+    return [DeliveredFile(
+        line_id=line_id, job_id=job_id, run_id=page_file_id(run["id"], art.page), name=art.file_name,
+        status=run.get("status"), outcome=run.get("outcome"),
+        download_url=storage.download_url(art.key, expires_in=expires, file_name=art.file_name),
+        link=file_link(connection_id, job_id, page_file_id(run["id"], art.page)), expires_in=expires,
+    ) for art in pages]
 
 
 def _files_of(sync: OrderSync) -> list[DeliveredFile]:
@@ -391,8 +428,8 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
     if not _claim(session, sync, now):
         return  # another worker holds it, or its retry is not due yet
     connection = session.get(StoreConnection, sync.connection_id)
-    if connection is None or connection.status != "connected":
-        _mark(sync, "written_back", "error", "store is not connected")
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        _mark(sync, "written_back", OrderStepState.ERROR, "store is not connected")
         sync.last_error = "store is not connected"
         sync.next_attempt_at = None
         session.add(sync)
@@ -406,18 +443,18 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
         delay = BACKOFF_S[min(sync.attempts - 1, len(BACKOFF_S) - 1)]
         sync.last_error = str(exc)
         sync.next_attempt_at = now + timedelta(seconds=delay) if retry else None
-        _mark(sync, "written_back", "error", str(exc), attempt=sync.attempts, retry=retry)
+        _mark(sync, "written_back", OrderStepState.ERROR, str(exc), attempt=sync.attempts, retry=retry)
         if not retry:
-            sync.status = SyncStatus.FAILED
+            sync.status = move_sync(sync.status, SyncStatus.FAILED)
         session.add(sync)
         session.commit()
         log.warning("write-back of %s failed (attempt %d): %s", sync.id, sync.attempts, exc)
         return
-    sync.status = SyncStatus.WRITTEN_BACK
+    sync.status = move_sync(sync.status, SyncStatus.WRITTEN_BACK)
     sync.written_back_at = utcnow()
     sync.next_attempt_at = None
     sync.last_error = None
-    _mark(sync, "written_back", "done", result=result or {})
+    _mark(sync, "written_back", OrderStepState.DONE, result=result or {})
     session.add(sync)
     session.commit()
 
@@ -514,10 +551,10 @@ def cancel(session: Session, sync: OrderSync) -> None:
             session.commit()
             after_processing(session, job.id)
     session.commit()
-    sync.status = SyncStatus.CANCELLED
+    sync.status = move_sync(sync.status, SyncStatus.CANCELLED)
     sync.cancelled_at = utcnow()
     sync.next_attempt_at = None
-    _mark(sync, "cancelled", "done", stoppedTasks=stopped)
+    _mark(sync, "cancelled", OrderStepState.DONE, stoppedTasks=stopped)
     session.add(sync)
     session.commit()
 
@@ -562,7 +599,7 @@ def sync_wire(sync: OrderSync) -> dict[str, Any]:
     return {
         "id": sync.id, "storeId": sync.connection_id, "platform": sync.platform, "orderId": sync.external_id,
         "name": sync.name, "status": sync.status, "financialStatus": sync.financial_status,
-        "steps": {name: (sync.steps or {}).get(name, {"status": "pending"}) for name in
+        "steps": {name: (sync.steps or {}).get(name, {"status": OrderStepState.PENDING}) for name in
                   ORDER_STEPS}
         | ({"cancelled": (sync.steps or {})["cancelled"]} if "cancelled" in (sync.steps or {}) else {}),
         "lines": sync.lines or [], "files": sync.files or [], "attempts": sync.attempts,

@@ -19,6 +19,7 @@ from printgate.connectors import registry
 from printgate.connectors.base import erasure, pipeline
 from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import StoreConnection
+from printgate.connectors.base.states import ConnectionStatus
 from printgate.core.clock import as_utc, utcnow
 
 log = logging.getLogger("printgate.connectors.reconcile")
@@ -32,7 +33,7 @@ def reconcile(session: Session, connection: StoreConnection, *, since: datetime 
               now: datetime | None = None) -> dict[str, Any]:
 
     now = now or utcnow()
-    if connection.status != "connected":
+    if connection.status != ConnectionStatus.CONNECTED:
         return {"storeId": connection.id, "skipped": f"store is {connection.status}"}
     if since is None:
         last = connection.last_reconciled_at
@@ -69,7 +70,8 @@ def reconcile(session: Session, connection: StoreConnection, *, since: datetime 
 
 
 def reconcile_all(session: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    connections = session.exec(select(StoreConnection).where(StoreConnection.status == "connected")).all()
+    connections = session.exec(select(StoreConnection).where(
+        StoreConnection.status == ConnectionStatus.CONNECTED)).all()
     return [reconcile(session, c, now=now) for c in connections]
 
 

@@ -42,17 +42,23 @@ _PRINCIPAL_TTL_S = 5.0
 _principal_cache: dict[str, tuple[float, Principal]] = {}
 
 
+def cached_principal(raw: str) -> Principal | None:
+    """The key's principal if it was authenticated within the last few seconds (and not forgotten
+    since, as a revocation in this process does), else None: the caller authenticates it."""
+    cached = _principal_cache.get(raw)
+    if cached and time.monotonic() - cached[0] < _PRINCIPAL_TTL_S:
+        return cached[1]
+    return None
+
+
 def _principal(request: Request, session: Session) -> Principal:
     raw = _bearer(request)
     if not raw:
         raise Unauthorized("Missing API key: send Authorization: Bearer sk_...")
-    cached = _principal_cache.get(raw)
-    now = time.monotonic()
-    if cached and now - cached[0] < _PRINCIPAL_TTL_S:
-        principal = cached[1]
-    else:
+    principal = cached_principal(raw)
+    if principal is None:
         principal = authenticate(session, raw)
-        _principal_cache[raw] = (now, principal)
+        _principal_cache[raw] = (time.monotonic(), principal)
     ratelimit.hit_for_key(request, principal.key_id, publishable=not principal.is_secret)
     request.state.principal = principal
     return principal

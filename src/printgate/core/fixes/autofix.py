@@ -17,6 +17,11 @@ from printgate.core.fixes.workdoc import WorkDoc
 
 log = logging.getLogger(__name__)
 
+# Told (what is running, pages done, pages in all) as autofix works: the fix's strategy with
+# ``None, None`` when it starts, then page counts from the fixes that work page by page. The caller
+# passes it down (the CLI draws a bar from it); nothing is global.
+FixProgress = Callable[[str, "int | None", "int | None"], None]
+
 
 def _findings(report: dict) -> list[dict]:
     """Findings from a bare report, ``{report: ...}`` or a preflight result entry."""
@@ -116,12 +121,17 @@ def profile_asks(profile: dict | None, check_ids: tuple[str, ...]) -> bool:
 
 
 def apply_fixes(doc: Any, planned: list[tuple[FixSpec, FixRequest]],
-                measure: Callable[[], int] | None = None) -> tuple[list[dict], list[dict]]:
+                measure: Callable[[], int] | None = None,
+                progress: FixProgress | None = None) -> tuple[list[dict], list[dict]]:
     """Run each planned fix; with ``measure``, record the document's size after each one that applied
-    (``bytesAfter`` on its entries) so growth can be pinned on the fix that caused it."""
+    (``bytesAfter`` on its entries) so growth can be pinned on the fix that caused it; ``progress``
+    hears which fix runs and how far through the pages it is."""
     applied: list[dict] = []
     skipped: list[dict] = []
     for n, (spec, req) in enumerate(planned):
+        if progress is not None:
+            _tell(progress, spec.strategy, None, None)
+            req.on_pages = _pages_to(progress, spec.strategy)
         try:
             outcome = spec.fn(doc, req)
         except FixSkipped as exc:
@@ -152,6 +162,17 @@ def apply_fixes(doc: Any, planned: list[tuple[FixSpec, FixRequest]],
                 entry["bytesAfter"] = size
         applied.extend(entries)
     return applied, _dedupe(skipped)
+
+
+def _tell(progress: FixProgress, what: str, done: int | None, total: int | None) -> None:
+    try:
+        progress(what, done, total)
+    except Exception:  # a progress display must never cost the fix
+        log.debug("progress callback failed", exc_info=True)
+
+
+def _pages_to(progress: FixProgress, strategy: str) -> Callable[[int, int], None]:
+    return lambda done, total: _tell(progress, strategy, done, total)
 
 
 def _measure(measure: Callable[[], int]) -> int | None:
@@ -244,11 +265,14 @@ def _dedupe(entries: list[dict]) -> list[dict]:
     return out
 
 
-def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, items: list[str] | None = None) -> dict[str, Any]:
+def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, items: list[str] | None = None,
+                progress: FixProgress | None = None) -> dict[str, Any]:
     """Fix ``src`` into ``dst`` for the report's auto-fixable findings (or only ``items``: ruleIds,
     checkIds or strategies). ``src`` is never modified; ``dst`` is written only when something changed.
     A fixed result carries ``size`` (:func:`size_report`): how each fix changed the file's size, and
     why when it outgrew :data:`SIZE_LIMIT`.
+
+    ``progress`` (:data:`FixProgress`) hears which fix runs and, for page-by-page fixes, how far it is.
 
     Raises ``printgate.core.errors.UnreadableFile`` when the file cannot be opened at all.
     """
@@ -256,7 +280,7 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
     if dst.resolve() == src.resolve():
         raise ValueError("dst must differ from src: the source file is never modified")
     if is_raster(src):
-        return _run_raster(src, dst, report, profile, items)
+        return _run_raster(src, dst, report, profile, items, progress)
     planned, skipped = plan(report, profile, items)
     skipped = _dedupe(skipped)
     if not planned:
@@ -265,11 +289,13 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
     with tempfile.TemporaryDirectory(prefix="printgate-fix-") as tmp:
         doc = WorkDoc(src, Path(tmp))
         try:
-            applied, more = apply_fixes(doc, planned, measure=doc.current_size)
+            applied, more = apply_fixes(doc, planned, measure=doc.current_size, progress=progress)
             skipped = _dedupe(skipped + more)
             if not applied:
                 return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
             out = Path(tmp) / "final.pdf"
+            if progress is not None:
+                _tell(progress, "saving", None, None)
             doc.save(out)
             output_bytes = out.stat().st_size
             _measure_last(applied, output_bytes)
@@ -289,12 +315,13 @@ def run_autofix(src: Path, dst: Path, report: dict, profile: dict | None, *, ite
             "pageTransforms": moved, "pageSources": sources}
 
 
-def _run_raster(src: Path, dst: Path, report: dict, profile: dict | None, items: list[str] | None) -> dict[str, Any]:
+def _run_raster(src: Path, dst: Path, report: dict, profile: dict | None, items: list[str] | None,
+                progress: FixProgress | None = None) -> dict[str, Any]:
     planned, skipped = plan(report, profile, items, kind="raster")
     if not planned:
         return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}
     doc = RasterDoc(src)
-    applied, more = apply_fixes(doc, planned)
+    applied, more = apply_fixes(doc, planned, progress=progress)
     skipped.extend(more)
     if not applied:
         return {"outcome": "unchanged", "applied": [], "skipped": skipped, "output": None}

@@ -20,7 +20,8 @@ from printgate.core.fixes.workdoc import WorkDoc
 _STRATEGY = {"cmyk": ("CMYK", "DeviceCMYK"), "gray": ("Gray", "DeviceGray"), "rgb": ("RGB", "DeviceRGB")}
 
 
-def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> None:
+def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None,
+                   on_pages: Callable[[int, int], None] | None = None) -> None:
     """Colour conversion of everything (vector, text, images) into ``target``.
 
     RGB images go to CMYK here, a whole image at a time through LittleCMS (an order of magnitude
@@ -36,7 +37,7 @@ def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None) -> No
         options.append(f"-sOutputICCProfile={profile.path}")
     src = doc.as_file()
     out = doc.temp_path(f"to-{target}")
-    gs.pdfwrite(src, out, options)
+    gs.pdfwrite(src, out, options, on_pages=on_pages)
     doc.replace(out)
 
 
@@ -182,7 +183,7 @@ def convert_to_cmyk(doc: WorkDoc, req: FixRequest) -> str:
         converted = convert_spots(doc, list(range(len(doc.pdf.pages))))
         spots_note = f"; {converted} spot colour use(s) converted to process" if converted else ""
     try:
-        convert_colors(doc, target, profile)
+        convert_colors(doc, target, profile, on_pages=req.pages_done)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
     if profile is None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,23 +20,10 @@ from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
 from printgate.core.fixes.outline import Outliner, Unsupported, mark_text_runs, text_runs
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
+from printgate.core.fixes.server_fonts import STANDARD_14, STANDARD_14_ALIASES, available_on_server, font_file
 from printgate.core.fixes.workdoc import WorkDoc
 
 log = logging.getLogger(__name__)
-
-STANDARD_14 = {
-    "Helvetica": "Nimbus Sans", "Helvetica-Bold": "Nimbus Sans Bold", "Helvetica-Oblique": "Nimbus Sans Italic",
-    "Helvetica-BoldOblique": "Nimbus Sans Bold Italic", "Times-Roman": "Nimbus Roman",
-    "Times-Bold": "Nimbus Roman Bold", "Times-Italic": "Nimbus Roman Italic",
-    "Times-BoldItalic": "Nimbus Roman Bold Italic", "Courier": "Nimbus Mono PS",
-    "Courier-Bold": "Nimbus Mono PS Bold", "Courier-Oblique": "Nimbus Mono PS Italic",
-    "Courier-BoldOblique": "Nimbus Mono PS Bold Italic", "Symbol": "Standard Symbols PS",
-    "ZapfDingbats": "D050000L",
-}
-_ALIASES_14 = {"Arial": "Helvetica", "Arial,Bold": "Helvetica-Bold", "Arial,Italic": "Helvetica-Oblique",
-               "Arial,BoldItalic": "Helvetica-BoldOblique", "TimesNewRoman": "Times-Roman",
-               "TimesNewRoman,Bold": "Times-Bold", "CourierNew": "Courier", "ArialMT": "Helvetica",
-               "Arial-BoldMT": "Helvetica-Bold", "TimesNewRomanPSMT": "Times-Roman", "CourierNewPSMT": "Courier"}
 
 
 @dataclass
@@ -91,54 +75,6 @@ def fonts_in(pdf: pikepdf.Pdf) -> list[FontUse]:
     return found
 
 
-def available_on_server(name: str) -> str | None:
-    """The font this server would embed for ``name``: a URW twin for the standard 14, an exact
-    fontconfig match for anything else; None when the real font is not here."""
-    std = _ALIASES_14.get(name, name)
-    if std in STANDARD_14:
-        return STANDARD_14[std]
-    found = font_file(name)
-    return found[0] if found else None
-
-
-def embeddable(name: str) -> bool:
-    """Can :func:`embed_fonts` embed ``name`` on this server? What preflight should offer: a fix for
-    ``font_not_embedded`` only where this is true (otherwise the fix is skipped, saying why)."""
-    return available_on_server(name) is not None
-
-
-_FC_TTL_S = 300.0
-_fc_cache: tuple[float, str] | None = None
-
-
-def _fc_listing() -> str:
-    """``fc-list`` of PostScript names and files, kept for a few minutes (a font installed on the
-    server is seen without a restart; a report with many fonts does not run fc-list for each)."""
-    global _fc_cache
-    now = time.monotonic()
-    if _fc_cache is not None and now - _fc_cache[0] < _FC_TTL_S:
-        return _fc_cache[1]
-    if shutil.which("fc-list") is None:
-        return ""
-    try:
-        listing = subprocess.run(["fc-list", ":", "postscriptname", "file"], capture_output=True,
-                                 text=True, timeout=20, check=False).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    _fc_cache = (now, listing)
-    return listing
-
-
-def font_file(name: str) -> tuple[str, Path] | None:
-    """(PostScript name, file) of an installed font whose PostScript name is exactly ``name``."""
-    wanted = re.sub(r"[\s_-]", "", name).lower()
-    for line in _fc_listing().splitlines():
-        m = re.match(r"(.+?): :?postscriptname=([^:\n]+)", line)
-        if m and re.sub(r"[\s_-]", "", m.group(2)).lower() == wanted:
-            return m.group(2), Path(m.group(1))
-    return None
-
-
 def _missing(pdf: pikepdf.Pdf) -> tuple[list[FontUse], dict[str, str], list[str]]:
     missing = [f for f in fonts_in(pdf) if not f.embedded]
     have: dict[str, str] = {}
@@ -158,16 +94,18 @@ def _same_font(loaded: Path, expected: Path, name: str) -> bool:
     return loaded == expected or re.sub(r"[\s_-]", "", loaded.resolve().stem).lower() == key
 
 
-def _rewrite(doc: WorkDoc, stem: str, options: list[str], wanted: dict[str, str] | None = None) -> None:
+def _rewrite(doc: WorkDoc, stem: str, options: list[str], wanted: dict[str, str] | None = None,
+             req: FixRequest | None = None) -> None:
     """Ghostscript rewrite; fonts in ``wanted`` (non-standard, found on this server) are loaded from
     their files and the log is checked, so a silent substitution never counts as embedding."""
-    wanted = {k: v for k, v in (wanted or {}).items() if _ALIASES_14.get(k, k) not in STANDARD_14}
+    wanted = {k: v for k, v in (wanted or {}).items() if STANDARD_14_ALIASES.get(k, k) not in STANDARD_14}
     files = {name: font_file(name) for name in wanted}
     dirs = [f[1].parent for f in files.values() if f is not None]
     src = doc.as_file()
     out = doc.temp_path(stem)
     try:
-        log = gs.pdfwrite(src, out, options, font_dirs=dirs, quiet=not wanted)
+        log = gs.pdfwrite(src, out, options, font_dirs=dirs, quiet=not wanted,
+                         on_pages=req.pages_done if req is not None else None)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
     for name, found in files.items():
@@ -188,11 +126,11 @@ def embed_fonts(doc: WorkDoc, req: FixRequest) -> str:
             "the font program for " + ", ".join(sorted(lacking)) + " is not in the file and not available on this "
             "server; embedding a substitute would change the typeface. Re-export with fonts embedded or outlined."
         )
-    _rewrite(doc, "embed", ["-dEmbedAllFonts=true", "-dSubsetFonts=true"], have)
+    _rewrite(doc, "embed", ["-dEmbedAllFonts=true", "-dSubsetFonts=true"], have, req)
     still = [f.name for f in fonts_in(doc.pdf) if not f.embedded]
     if still:
         raise FixSkipped("Ghostscript could not embed " + ", ".join(sorted(set(still))))
-    pairs = ", ".join(f"{k} ({v})" if _ALIASES_14.get(k, k) in STANDARD_14 else k for k, v in sorted(have.items()))
+    pairs = ", ".join(f"{k} ({v})" if STANDARD_14_ALIASES.get(k, k) in STANDARD_14 else k for k, v in sorted(have.items()))
     return f"embedded {len(have)} font(s): {pairs}"
 
 
@@ -206,7 +144,7 @@ def subset_fonts(doc: WorkDoc, req: FixRequest) -> str:
     _, have, lacking = _missing(doc.pdf)
     if lacking:
         raise FixSkipped("cannot rewrite fonts while " + ", ".join(lacking) + " is not embedded nor available")
-    _rewrite(doc, "subset", ["-dSubsetFonts=true", "-dMaxSubsetPct=100"], have)
+    _rewrite(doc, "subset", ["-dSubsetFonts=true", "-dMaxSubsetPct=100"], have, req)
     left = [f.name for f in fonts_in(doc.pdf) if f.embedded and not f.subset and f.subtype != "/Type3"]
     if len(left) >= len(full):
         raise FixSkipped("Ghostscript kept the fonts fully embedded: " + ", ".join(sorted(set(left))))
@@ -239,7 +177,7 @@ def outline_text(doc: WorkDoc, req: FixRequest) -> str | FixResult:
         runs = text_runs(doc.as_file())
     except Exception as exc:  # MuPDF could not read the text: without its geometry, no outlining
         raise FixSkipped(f"the text could not be measured before outlining ({type(exc).__name__})") from exc
-    _rewrite(doc, "outline", ["-dNoOutputFonts"], have)
+    _rewrite(doc, "outline", ["-dNoOutputFonts"], have, req)
     left = fonts_in(doc.pdf)
     if left:
         raise FixSkipped("Ghostscript left fonts in the file: " + ", ".join(sorted({f.name for f in left})))

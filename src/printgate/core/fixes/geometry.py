@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ def add_bleed(doc: WorkDoc, req: FixRequest) -> FixResult:
         for index, (trim, need) in plans.items():
             _scale_page(pdf, pdf.pages[index], trim, need)
     else:
-        _paint_bands(doc, plans, mode)
+        _paint_bands(doc, plans, mode, req.pages_done)
     pdf = doc.pdf
     for index, (trim, need) in plans.items():
         page = pdf.pages[index]
@@ -160,7 +161,8 @@ def _bands(trim: P.Rect, need: dict[str, float], mode: str, px_pt: float) -> lis
     return bands
 
 
-def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]], mode: str) -> None:
+def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]], mode: str,
+                 on_pages: Callable[[int, int], None]) -> None:
     intent_cmyk = _prefers_cmyk(doc.pdf)
     # Bleed pixels follow the page: RGB only where the page itself paints RGB, so fixing the bleed of
     # a CMYK or gray page never introduces RGB (which a print profile would then flag).
@@ -168,7 +170,7 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
     path = doc.as_file()
     images: dict[int, list[tuple[_Band, Image.Image]]] = {}
     with pymupdf.open(path) as fdoc:
-        for index, (trim, need) in plans.items():
+        for done, (index, (trim, need)) in enumerate(plans.items(), 1):
             fpage = fdoc.load_page(index)
             fpage.set_rotation(0)
             fpage.set_cropbox(fpage.mediabox)
@@ -177,9 +179,11 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
             matrix = fpage.transformation_matrix
             out: list[tuple[_Band, Image.Image]] = []
             cmyk = page_cmyk[index]
+            # One display list per page: each strip's pixmap would otherwise re-interpret the page.
+            shown = fpage.get_displaylist()
             for band in _bands(trim, need, mode, 72.0 / (zoom * 72.0)):
                 clip = pymupdf.Rect(*band.source) * matrix
-                pix = fpage.get_pixmap(
+                pix = shown.get_pixmap(
                     matrix=pymupdf.Matrix(zoom, zoom), clip=clip, alpha=False,
                     colorspace=pymupdf.csCMYK if cmyk else pymupdf.csRGB,
                 )
@@ -202,6 +206,7 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
                         img = ImageOps.flip(img)
                 out.append((band, img))
             images[index] = out
+            on_pages(done, len(plans))  # rendering the strips is the long part
     pdf = doc.pdf
     # Identical strips (the white margins of a book: the same on every page) are stored once. On a
     # page with photos the strips are JPEG, at the best quality of the page's own JPEGs: mirrored
@@ -213,6 +218,16 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
         quality = _page_jpeg_quality(page)
         ops = [b"q"]
         for n, (band, img) in enumerate(bands):
+            # A hair of overlap hides anti-aliasing seams between neighbouring bands; the original
+            # artwork is drawn on top, so the overlap into the trim area is never visible.
+            ov = 0.3
+            x0, y0, x1, y1 = band.dest[0] - ov, band.dest[1] - ov, band.dest[2] + ov, band.dest[3] + ov
+            flat = _flat_fill(img)
+            if flat is not None:
+                # One colour (a book's white margin): a filled rectangle of that colour is the same
+                # bleed, with no image for a later Ghostscript pass to convert and re-encode per page.
+                ops.append(f"q {flat} {x0:.4f} {y0:.4f} {x1 - x0:.4f} {y1 - y0:.4f} re f Q".encode())
+                continue
             name = pikepdf.Name(f"/PgBleed{n}")
             data = img.tobytes()
             key = (img.mode, img.width, img.height, hashlib.sha256(data).digest() + bytes([quality or 0]))
@@ -228,16 +243,21 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
                 if quality is not None and min(img.size) >= 8:
                     jpegs.append((shared[key], img, _jpeg.JpegInfo(quality, 1, 1)))
             page.add_resource(shared[key], pikepdf.Name.XObject, name, prefix="", replace_existing=True)
-            # A hair of overlap hides anti-aliasing seams between neighbouring bands; the original
-            # artwork is drawn on top, so the overlap into the trim area is never visible.
-            ov = 0.3
-            x0, y0, x1, y1 = band.dest[0] - ov, band.dest[1] - ov, band.dest[2] + ov, band.dest[3] + ov
             ops.append(f"q {x1 - x0:.4f} 0 0 {y1 - y0:.4f} {x0:.4f} {y0:.4f} cm {name} Do Q".encode())
         ops.append(b"Q\n")
         page.contents_add(pikepdf.Stream(pdf, b"\n".join(ops)), prepend=True)
     _jpeg_strips(doc, jpegs)
     doc.dirty = True
-    doc.bleed_images_added = True
+    doc.bleed_images_added = doc.bleed_images_added or bool(shared)
+
+
+def _flat_fill(img: Image.Image) -> str | None:
+    """The fill operator of a strip that is one colour throughout (``r g b rg`` / ``c m y k k``)."""
+    extrema = img.getextrema()
+    if any(low != high for low, high in extrema):  # type: ignore[misc]
+        return None
+    values = " ".join(f"{low / 255:.4g}" for low, _ in extrema)  # type: ignore[misc]
+    return f"{values} {'k' if img.mode == 'CMYK' else 'rg'}"
 
 
 def _page_jpeg_quality(page: pikepdf.Page) -> int | None:

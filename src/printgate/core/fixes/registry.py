@@ -30,6 +30,14 @@ class FixRequest:
     rule_ids: list[str] = field(default_factory=list)
     profile: dict[str, Any] | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)  # the report's findings behind this request
+    # Told (pages done, pages in all) by a fix that works page by page, so a long file shows where it
+    # is; ``apply_fixes`` sets it from its caller's callback (never a global).
+    on_pages: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
+
+    def pages_done(self, done: int, total: int) -> None:
+        """Report progress through the pages; a no-op when nobody listens."""
+        if self.on_pages is not None:
+            self.on_pages(done, total)
 
     def page_indexes(self, page_count: int) -> list[int]:
         """0-based indexes this request applies to, ignoring pages that do not exist."""
@@ -115,7 +123,18 @@ _LOADED: list[bool] = []
 
 def _load() -> None:
     # Importing the modules registers their fixes.
-    from printgate.core.fixes import color, fonts, geometry, images, raster, spots, strokes, structure  # noqa: F401
+    from printgate.core.fixes import (  # noqa: F401
+        color,
+        fonts,
+        geometry,
+        images,
+        pdfa,
+        pdfx,
+        raster,
+        spots,
+        strokes,
+        structure,
+    )
 
     _LOADED.append(True)
 

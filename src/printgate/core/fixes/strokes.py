@@ -97,7 +97,8 @@ def thicken_hairlines(doc: WorkDoc, req: FixRequest) -> FixResult:
         zero_only=bool(params.get("zeroWidthOnly", params.get("zero_width_only", False))),
     )
     pages: list[int] = []
-    for index in req.page_indexes(len(pdf.pages)):
+    indexes = req.page_indexes(len(pdf.pages))
+    for done, index in enumerate(indexes, 1):
         page = pdf.pages[index]
         before = worker.changed
         try:
@@ -108,6 +109,7 @@ def thicken_hairlines(doc: WorkDoc, req: FixRequest) -> FixResult:
             page.obj.Contents = pikepdf.Stream(pdf, data)
         if worker.changed > before:
             pages.append(index + 1)
+        req.pages_done(done, len(indexes))
     if not worker.changed:
         raise FixSkipped(f"no strokes thinner than {min_pt:g} pt")
     doc.dirty = True

@@ -355,7 +355,7 @@ def set_pdf_version(doc: WorkDoc, req: FixRequest) -> str:
         return f"raised the PDF version from {current[0]}.{current[1]} to {text}"
     # Going down: let Ghostscript rewrite features the old version lacks (transparency below 1.4,
     # object streams below 1.5); then pin the header.
-    _rewrite_keeping_text(doc, "version", text, [])
+    _rewrite_keeping_text(doc, "version", text, [], req)
     doc.force_version = text
     return f"rewrote the file as PDF {text} (was {current[0]}.{current[1]})"
 
@@ -374,7 +374,7 @@ def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
         options += ["-sColorConversionStrategy=CMYK", "-sProcessColorModel=DeviceCMYK"]
         if profile is not None:
             options.append(f"-sOutputICCProfile={profile.path}")
-    _rewrite_keeping_text(doc, "flat", "1.3", options)
+    _rewrite_keeping_text(doc, "flat", "1.3", options, req)
     # The flattened content is valid 1.4; keep the header inside the usual 1.4-1.7 print range.
     doc.min_version = "1.4"
     doc.dirty = True
@@ -382,7 +382,8 @@ def flatten_transparency(doc: WorkDoc, req: FixRequest) -> str:
             f"{'CMYK' if cmyk else 'RGB'} content at {dpi} dpi (text on those pages is rasterised)")
 
 
-def _rewrite_keeping_text(doc: WorkDoc, stem: str, compatibility: str, options: list[str]) -> None:
+def _rewrite_keeping_text(doc: WorkDoc, stem: str, compatibility: str, options: list[str],
+                          req: FixRequest | None = None) -> None:
     """Ghostscript rewrite that may rasterise text (flattening below PDF 1.4): the text runs are read
     first and put back as outlined-text marks, so the size and safe-zone checks still judge that
     text. Text already outlined (its marks would not survive the rewrite) is left alone."""
@@ -397,7 +398,8 @@ def _rewrite_keeping_text(doc: WorkDoc, stem: str, compatibility: str, options: 
         raise FixSkipped(f"the text could not be measured before the rewrite ({type(exc).__name__})") from exc
     out = doc.temp_path(stem)
     try:
-        gs.pdfwrite(src, out, options, compatibility=compatibility)
+        gs.pdfwrite(src, out, options, compatibility=compatibility,
+                    on_pages=req.pages_done if req is not None else None)
     except ExternalToolError as exc:
         raise FixSkipped(str(exc)) from exc
     with pikepdf.open(out) as check:

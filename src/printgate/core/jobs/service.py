@@ -184,7 +184,7 @@ def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool 
         rule_id=spec.rule_id, workflow_id=spec.workflow_id, on_fail=spec.on_fail,
         customer_id=spec.customer_id, customer_email=spec.customer_email, order_id=spec.order_id,
         meta_data=spec.meta_data, webhook=spec.webhook, context=spec.context, params=spec.params or None,
-        status="processing" if spec.sources else "idle",
+        status=JobStatus.PROCESSING if spec.sources else JobStatus.IDLE,
     )
     if spec.kind == "workflow" and spec.workflow_id:
         # The job's copy of its workflow's gate policy: later edits of the workflow leave it alone.
@@ -226,7 +226,7 @@ def enqueue_task(session: Session, task: Task, phase: str) -> None:
 def enqueue_job(session: Session, job: Job, phase: str) -> None:
     tasks = session.exec(select(Task).where(Task.job_id == job.id).order_by(col(Task.position))).all()
     for task in tasks:
-        if task.status == "pending":
+        if task.status == RunStatus.PENDING:
             enqueue_task(session, task, phase)
 
 
@@ -264,13 +264,13 @@ def _rule_min_files(session: Session, job: Job) -> int:
 
 def refresh_task(session: Session, task: Task, phase: str | None = None) -> Task:
     """Recompute a task's status/outcome from its steps (the steps are the record)."""
-    steps = [s for s in steps_of(session, [task.id]) if phase is None or s.phase == phase or s.status != "pending"]
+    steps = [s for s in steps_of(session, [task.id]) if phase is None or s.phase == phase or s.status != RunStatus.PENDING]
     views = [StepView(s.type, s.status, s.outcome) for s in steps]
-    if any(s.status == "error" for s in steps):
-        task.status = "error"
-        task.reason = next((s.reason for s in steps if s.status == "error"), task.reason)
+    if any(s.status == RunStatus.ERROR for s in steps):
+        task.status = RunStatus.ERROR
+        task.reason = next((s.reason for s in steps if s.status == RunStatus.ERROR), task.reason)
     elif steps and all(s.status in RUN_TERMINAL for s in steps):
-        task.status = "done" if any(s.status == "done" for s in steps) else "skipped"
+        task.status = RunStatus.DONE if any(s.status == RunStatus.DONE for s in steps) else RunStatus.SKIPPED
     task.outcome = task_outcome(views) if task.status in RUN_TERMINAL else task.outcome
     if task.status == RunStatus.DONE and task.outcome == "fail":
         # A judging step that says why the file failed (validation: which standard, which clauses).
@@ -413,14 +413,14 @@ def start_processing(session: Session, job: Job, workflow: dict[str, Any]) -> No
             for index, step in enumerate(processing.get(task.file_type or "pdf", [])):
                 session.add(Step(id=new_id("step"), task_id=task.id, job_id=job.id, position=base + index,
                                  type=step["type"], params=step.get("params"), phase="processing"))
-        task.status = "pending"
+        task.status = RunStatus.PENDING
         session.add(task)
-    job.wf_phase = "processing"
+    job.wf_phase = WorkflowPhase.PROCESSING
     job.modified_at = utcnow()
     session.add(job)
     session.commit()
     for task in tasks_of(session, job.id):
-        if task.status == "pending":
+        if task.status == RunStatus.PENDING:
             enqueue_task(session, task, "processing")
     signals.send(signals.JOB_STATUS, job_id=job.id)
 
@@ -433,7 +433,7 @@ def after_processing(session: Session, job_id: str) -> None:
     if any(t.status not in RUN_TERMINAL for t in tasks):
         signals.send(signals.JOB_STATUS, job_id=job.id)
         return
-    failed = [t for t in tasks if t.status == "error"]
+    failed = [t for t in tasks if t.status == RunStatus.ERROR]
     job.wf_phase = "processing_failed" if failed else "processing_done"
     if failed:
         job.reason = f"Processing failed: {failed[0].reason}"

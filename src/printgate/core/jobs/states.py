@@ -127,7 +127,7 @@ def cannot_run_status(step_type: str) -> str:
     unchecked file through as ``pass``, so it ends ``error`` and the file does not proceed. Any
     other step (convert, upscale, ...) changes the output, not the verdict, and is ``skipped``.
     """
-    return "error" if step_type in JUDGING_STEPS else "skipped"
+    return RunStatus.ERROR if step_type in JUDGING_STEPS else RunStatus.SKIPPED
 
 
 def worst(outcomes: Iterable[str | None]) -> str | None:
@@ -147,17 +147,17 @@ class StepView:
 def task_outcome(steps: Sequence[StepView]) -> str | None:
     """The verdict on a file: the newest judging step wins (a repreflight supersedes the preflight
     it re-checks); with no judging step, done steps mean ``pass``."""
-    if any(s.status == "error" for s in steps):
+    if any(s.status == RunStatus.ERROR for s in steps):
         return "fail"
-    judged = [s for s in steps if s.type in JUDGING_STEPS and s.status == "done"]
+    judged = [s for s in steps if s.type in JUDGING_STEPS and s.status == RunStatus.DONE]
     if judged:
         last_type = judged[-1].type
         if last_type == "repreflight":
             return judged[-1].outcome
         return worst(s.outcome for s in judged)
-    if any(s.status == "done" for s in steps):
+    if any(s.status == RunStatus.DONE for s in steps):
         return "pass"
-    return "na" if steps and all(s.status == "skipped" for s in steps) else None
+    return "na" if steps and all(s.status == RunStatus.SKIPPED for s in steps) else None
 
 
 @dataclass(frozen=True)

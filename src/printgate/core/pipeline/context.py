@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from printgate.core.ids import new_id
 from printgate.core.models import Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
+
+if TYPE_CHECKING:  # the engine's package is loaded by the steps that run it, not by the API
+    from printgate.core.preflight.report import PreflightReport
 
 
 @dataclass
@@ -32,7 +36,9 @@ class StepContext:
     workdir: Path
     current: Path
     profile: dict[str, Any] | None = None
-    report: dict[str, Any] | None = None  # the newest preflight report of this task
+    report: PreflightReport | None = None  # the newest preflight report of this task
+    # Told (what runs, done, total) by long steps, for a caller that shows progress (the CLI).
+    progress: Callable[[str, int | None, int | None], None] | None = None
 
     def save_artifact(self, path: Path, *, role: str, kind: str = "file", mime_type: str | None = None,
                       file_name: str | None = None, page: int | None = None) -> Artifact:

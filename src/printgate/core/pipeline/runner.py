@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
@@ -124,8 +125,10 @@ def _finish_step(session: Session, step: Step, result: StepResult, started: floa
     session.add(step)
 
 
-def run_task(task_id: str, phase: str = "intake") -> str:
-    """Entry point for workers (and for ``printgate check`` inline). Returns the task status."""
+def run_task(task_id: str, phase: str = "intake",
+             progress: Callable[[str, int | None, int | None], None] | None = None) -> str:
+    """Entry point for workers (and for ``printgate check`` inline). Returns the task status.
+    ``progress`` hears each step as it starts and how far a long one is (the CLI's bar)."""
     engine = get_engine()
     with Session(engine, expire_on_commit=False) as session:
         task = session.get(Task, task_id)
@@ -153,7 +156,7 @@ def run_task(task_id: str, phase: str = "intake") -> str:
         log.info("task start", extra={"job_id": job.id, "task_id": task.id, "phase": phase})
         try:
             with Heartbeat(task.id, every_s=min(10.0, get_settings().stale_task_s / 3)):
-                _run_steps(session, job, task, steps, workdir)
+                _run_steps(session, job, task, steps, workdir, progress)
         except (StaleDataError, ObjectDeletedError):
             # The customer removed this file while it was being checked: nothing left to do.
             session.rollback()
@@ -198,14 +201,15 @@ def _release(task_id: str) -> None:
         log.exception("could not release task %s; the recovery sweep will", task_id)
 
 
-def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdir: Path) -> None:
+def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdir: Path,
+               progress: Callable[[str, int | None, int | None], None] | None = None) -> None:
     try:
         current = _materialize(session, job, task, workdir)
     except UnreadableFile as exc:
         _fail_remaining(session, steps, exc.reason)
         return
     ctx = StepContext(session=session, job=job, task=task, step=steps[0] if steps else Step(type="none", task_id=task.id, job_id=job.id, id="none"),
-                      workdir=workdir, current=current)
+                      workdir=workdir, current=current, progress=progress)
     _restore_context(session, ctx, task)
     for index, step in enumerate(steps):
         if step.status in ("done", "skipped", "error"):
@@ -216,6 +220,8 @@ def _run_steps(session: Session, job: Job, task: Task, steps: list[Step], workdi
         session.add(step)
         session.commit()
         started = time.monotonic()
+        if progress is not None:
+            progress(step.type, None, None)
         try:
             if step.type not in STEPS:
                 result = StepResult(status="error", outcome="fail", reason=f"Unknown step type: {step.type}")
@@ -260,9 +266,11 @@ def _restore_context(session: Session, ctx: StepContext, task: Task) -> None:
     arts = list(session.exec(select(Artifact).where(Artifact.task_id == task.id).order_by(col(Artifact.created_at))).all())
     report = next((a for a in reversed(arts) if a.role == "report"), None)
     if report is not None:
+        from printgate.core.preflight.report import PreflightReport
+
         try:
-            ctx.report = json.loads(get_storage().local_path(report.key).read_text())
-        except (OSError, ValueError):
+            ctx.report = PreflightReport.from_wire(json.loads(get_storage().local_path(report.key).read_text()))
+        except (OSError, ValueError, AttributeError):  # unreadable, or not a JSON object
             ctx.report = None
     newest = next((a for a in reversed(arts) if a.role == "optimizedFile"), None)
     if newest is not None:

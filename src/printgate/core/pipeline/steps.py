@@ -9,12 +9,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from printgate.core import library
 from printgate.core.errors import StepNotAvailable
 from printgate.core.filetypes import PDF, RASTER
 from printgate.core.pipeline.context import StepContext, StepResult
+
+if TYPE_CHECKING:
+    from printgate.core.preflight.report import PreflightReport
 
 StepFn = Callable[[StepContext], StepResult]
 STEPS: dict[str, StepFn] = {}
@@ -43,20 +46,18 @@ def resolve_profile(ctx: StepContext) -> dict[str, Any] | None:
     return profile
 
 
-def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    findings = (report.get("evaluation") or {}).get("findings") or []
-    return {"errors": sum(1 for f in findings if f.get("severity") == "reject"),
-            "warnings": sum(1 for f in findings if f.get("severity") == "warn")}
+def _summary(report: PreflightReport) -> dict[str, Any]:
+    return {"errors": report.count("reject"), "warnings": report.count("warn")}
 
 
 def _preflight(ctx: StepContext) -> StepResult:
-    from printgate.core.preflight import run_preflight
+    from printgate.core.preflight import preflight_report
 
     ctx.profile = resolve_profile(ctx)
-    report = run_preflight(ctx.current, ctx.profile, source_name=ctx.task.name or ctx.current.name,
+    report = preflight_report(ctx.current, ctx.profile, source_name=ctx.task.name or ctx.current.name,
                            context=ctx.job.context)
     ctx.report = report
-    if (report.get("pdf") or {}).get("repair"):
+    if report.repaired:
         # A damaged file the preflight read as rebuilt: later steps (autofix, previews, proofs,
         # deliver) work on that rebuild, not on the upload, which some of their tools cannot open.
         from printgate.core.preflight.pdf.repair import write_repaired
@@ -64,8 +65,8 @@ def _preflight(ctx: StepContext) -> StepResult:
         rebuilt = ctx.new_path(".pdf")
         if write_repaired(ctx.current, rebuilt) is not None:
             ctx.current = rebuilt
-    art = ctx.save_report(report)
-    return StepResult(outcome=report.get("outcome", "pass"), outputs=[
+    art = ctx.save_report(report.to_wire())
+    return StepResult(outcome=report.outcome, outputs=[
         {"kind": "report", "bucket": "local", "key": art.key, "body": {"summary": _summary(report)}},
     ])
 
@@ -89,7 +90,7 @@ def autofix(ctx: StepContext) -> StepResult:
     assert ctx.report is not None
     dst = ctx.new_path(ctx.current.suffix or ".pdf")
     items = (ctx.step.params or {}).get("items")
-    result = run_autofix(ctx.current, dst, ctx.report, ctx.profile, items=items)
+    result = run_autofix(ctx.current, dst, ctx.report.to_wire(), ctx.profile, items=items, progress=ctx.progress)
     if result.get("outcome") == "fixed" and dst.exists():
         ctx.save_artifact(dst, role="optimizedFile", mime_type=ctx.task.mime_type,
                           file_name=f"fixed-{ctx.task.name or 'file'}")
@@ -128,18 +129,19 @@ def proof(ctx: StepContext) -> StepResult:
     out_dir = ctx.workdir / f"proofs-{ctx.step.id}"
     out_dir.mkdir(exist_ok=True)
     params = ctx.step.params or {}
+    report = ctx.report.to_wire() if ctx.report is not None else {}
     runtime: dict[str, Any] | None = None
     if params.get("autofix"):
         # Before the file is fixed (the intake's soft proof): the proof shows it as the profile's
         # autofixes will leave it, with the findings they do not resolve.
         from printgate.core.render.proofs import render_fixed_proofs
 
-        pages, fixed = render_fixed_proofs(ctx.current, ctx.report or {}, ctx.profile, out_dir,
+        pages, fixed = render_fixed_proofs(ctx.current, report, ctx.profile, out_dir,
                                            max_pages=params.get("maxPages"))
         runtime = {"fromFixedFile": fixed["outcome"] == "fixed",
                    "applied": sorted({a["strategy"] for a in fixed["applied"]})}
     else:
-        pages = render_proofs(ctx.current, ctx.report or {}, out_dir, max_pages=params.get("maxPages"))
+        pages = render_proofs(ctx.current, report, out_dir, max_pages=params.get("maxPages"))
     outputs = []
     for page in pages:
         art = ctx.save_artifact(page["path"], role="proof", kind="image", mime_type=page.get("mimeType"),
@@ -190,9 +192,65 @@ def validate(ctx: StepContext) -> StepResult:
         return StepResult(status="error", outcome="fail", reason=exc.reason)
     except ValueError as exc:  # an unknown profile code
         return StepResult(status="error", outcome="fail", reason=f"cannot validate: {exc}")
+    conversion = None
+    x_level = None
+    if params.get("autofix") and not report["compliant"]:
+        from printgate.core.fixes.pdfx import identification_level
+
+        x_level = identification_level(profiles, report)
+    if x_level is not None:
+        report, conversion = _identify_pdfx(ctx, profiles, report, x_level)
+    elif params.get("autofix") and not report["compliant"]:
+        # Convert to PDF/A (core/fixes/pdfa.py), then judge the converted file with the profiles asked.
+        from printgate.core.fixes.pdfa import PdfaConversionError, conversion_level, convert_file
+
+        dst = ctx.new_path(".pdf")
+        try:
+            conversion = convert_file(ctx.current, dst, conversion_level(profiles, report))
+            conversion.pop("validation", None)
+            report = validate_file(dst, profiles)
+        except PdfaConversionError as exc:
+            conversion = {"compliant": False, "error": exc.reason}
+        except CannotValidate as exc:
+            return StepResult(status="error", outcome="fail", reason=exc.reason, runtime_params={"conversion": conversion})
+        else:
+            ctx.save_artifact(dst, role="optimizedFile", mime_type=ctx.task.mime_type,
+                              file_name=f"pdfa-{ctx.task.name or 'file'}")
+            ctx.current = dst
     art = ctx.save_report(report)
-    return StepResult(outcome="pass" if report["compliant"] else "fail", reason=_not_compliant(report),
-                      outputs=[validate_step_output(report, profiles, art.key)])
+    reason = _not_compliant(report)
+    if reason and conversion is not None and conversion.get("error"):
+        reason += f"; not converted: {conversion['error']}"
+    elif reason and conversion is not None and conversion.get("written") is False:  # PDF/X, left unidentified
+        reason += f"; {conversion['summary']}"
+    return StepResult(outcome="pass" if report["compliant"] else "fail", reason=reason,
+                      outputs=[validate_step_output(report, profiles, art.key)],
+                      runtime_params={"conversion": conversion} if conversion is not None else None)
+
+
+def _identify_pdfx(ctx: StepContext, profiles: list[str], report: dict[str, Any],
+                   level: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """PDF/X identification (core/fixes/pdfx.py): the identified file is adopted, and judged with the profiles
+    asked, only when the validator confirmed it; otherwise the upload stays as it was, with what remains."""
+    from printgate.core.fixes.pdfx import PdfxIdentificationError, identify_file
+    from printgate.core.validation import CannotValidate, validate_file
+
+    dst = ctx.new_path(".pdf")
+    try:
+        result = identify_file(ctx.current, dst, level, title=Path(ctx.task.name or ctx.current.name).stem)
+    except PdfxIdentificationError as exc:
+        return report, {"compliant": False, "error": exc.reason}
+    result.pop("validation", None)
+    if not result["written"]:
+        return report, result
+    try:
+        report = validate_file(dst, profiles)
+    except CannotValidate as exc:  # it was just read: only a vanished file gets here
+        return report, {**result, "compliant": False, "written": False, "error": exc.reason}
+    ctx.save_artifact(dst, role="optimizedFile", mime_type=ctx.task.mime_type,
+                      file_name=f"pdfx-{ctx.task.name or 'file'}")
+    ctx.current = dst
+    return report, result
 
 
 def _not_compliant(report: dict[str, Any]) -> str | None:

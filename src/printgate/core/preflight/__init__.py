@@ -2,7 +2,8 @@
 
 Public surface::
 
-    run_preflight(path, profile, *, source_name, context=None, workers=None) -> report dict
+    preflight_report(path, profile, *, source_name, context=None, workers=None) -> PreflightReport
+    run_preflight(...) -> the same report as the wire's JSON (PreflightReport.to_wire())
     get_builtin_profiles() -> list of profile dicts with stable ids
     check_catalog(kind=None) -> every check with its defaults, settings and autofix strategy
     warm_up() -> import the renderer ahead of the first job
@@ -11,7 +12,9 @@ Public surface::
 from __future__ import annotations
 
 from .catalog import check_catalog
-from .engine import run_preflight, warm_up
+from .engine import preflight_report, run_preflight, warm_up
 from .profiles import get_builtin_profile, get_builtin_profiles
+from .report import PreflightReport
 
-__all__ = ["check_catalog", "get_builtin_profile", "get_builtin_profiles", "run_preflight", "warm_up"]
+__all__ = ["PreflightReport", "check_catalog", "get_builtin_profile", "get_builtin_profiles", "preflight_report",
+           "run_preflight", "warm_up"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pickle
 import time
@@ -25,6 +26,7 @@ from .pdf.geometry import round_rect
 from .pdf.reader import DocumentReader, detect_kind, open_pdf, page_count
 from .pdf.repair import BENIGN_WARNINGS, Assessment, is_loss, open_document
 from .profiles import CheckConfig, Plan, build_plan
+from .report import Evaluation, EvaluationSummary, PreflightReport
 from .tac import TacRenderer
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,15 @@ def _time_budget_s() -> float:
     return get_settings().analysis_budget_s
 
 
+def _deadline(pages: int) -> float:
+    """When content analysis stops. The budget only ever cuts later pages (a budget from the
+    settings is positive, so the first page is always read): a one-page file needs no settings,
+    which keeps them out of a local one-file check's start-up."""
+    if pages == 1 and TIME_BUDGET_S is None:
+        return math.inf
+    return time.monotonic() + _time_budget_s()
+
+
 def warm_up() -> None:
     """Import the renderer now (PyMuPDF takes ~1-2 s to import) so the first intake is fast.
 
@@ -60,6 +71,18 @@ def run_preflight(
     context: dict[str, Any] | None = None,
     workers: int | None = None,
 ) -> dict[str, Any]:
+    """``preflight_report`` as the wire's JSON (``PreflightReport.to_wire``): for scripts and tests."""
+    return preflight_report(path, profile, source_name=source_name, context=context, workers=workers).to_wire()
+
+
+def preflight_report(
+    path: Path | str,
+    profile: dict[str, Any] | None = None,
+    *,
+    source_name: str,
+    context: dict[str, Any] | None = None,
+    workers: int | None = None,
+) -> PreflightReport:
     """Preflight one file. Raises ``UnreadableFile`` when it cannot be checked at all.
 
     ``workers``: processes for page extraction; ``None`` = automatic (both cores on big PDFs).
@@ -79,7 +102,7 @@ def run_preflight(
 # --------------------------------------------------------------------------- extraction
 
 
-def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None) -> dict[str, Any]:
+def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None) -> PreflightReport:
     size = path.stat().st_size
     # A clean file comes back as it opened; a damaged one as the least lossy reconstruction, whose
     # copy (``src``) every reader below uses: workers, the ink renderer.
@@ -100,7 +123,7 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         tac = {i for i, cfg in enumerate(configs) if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
         tac_dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
         nworkers = _worker_count(workers, n)
-        deadline = time.monotonic() + _time_budget_s()
+        deadline = _deadline(n)
         if nworkers > 1:
             pdf.close()
             pages, extra_warnings = _extract_parallel(src, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
@@ -134,8 +157,8 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
             }
         )
     report = _evaluate(plan, doc, pages, ctx, source_name, configs)
-    if skipped_pages and report["outcome"] == "pass":
-        report["outcome"] = "warn"  # a page whose content was not checked is never a pass
+    if skipped_pages and report.outcome == "pass":
+        report.outcome = "warn"  # a page whose content was not checked is never a pass
     _refuse_unjudged(report, doc)
     return report
 
@@ -159,10 +182,10 @@ def _record_losses(doc: DocFacts, pages: list[PageFacts], repair: Assessment | N
     doc.unsupported_filters = sorted(set(unsupported))
 
 
-def _refuse_unjudged(report: dict[str, Any], doc: DocFacts) -> None:
+def _refuse_unjudged(report: PreflightReport, doc: DocFacts) -> None:
     """Lost content or an unsupported compression never passes: when the structure check is off
     for the profile (or its page) or could not run, the file is refused as unreadable instead."""
-    rejected = {f["ruleId"] for f in report["evaluation"]["findings"] if f["severity"] == "reject"}
+    rejected = report.rejected_rules()
     if doc.unsupported_filters and "compression_unsupported" not in rejected:
         names = ", ".join(doc.unsupported_filters)
         raise UnreadableFile(fill(RULE_MESSAGES["compression_unsupported"]["issue"], {"actual.filters": names}, {}) or "")
@@ -347,7 +370,7 @@ def _evaluate(
     ctx: dict[str, Any],
     source_name: str,
     configs: list[dict[str, CheckConfig]],
-) -> dict[str, Any]:
+) -> PreflightReport:
     reg = registry()
     specs = [s for s in reg.values() if s.kind == doc.kind and s.id in plan.base]
     findings: list[dict[str, Any]] = []
@@ -420,45 +443,28 @@ def _evaluate(
     n_fail = sum(1 for f in findings if f["severity"] == "reject")
     n_warn = sum(1 for f in findings if f["severity"] == "warn")
     fixable = [f for f in findings if f["autofix"]["available"]]
-    report: dict[str, Any] = {
-        "source": {"name": source_name, "sizeBytes": doc.size_bytes},
-        "kind": doc.kind,
-        "errors": errors,
-    }
+    evaluation = Evaluation(
+        profile_id=plan.profile_id, findings=findings, passed=passed, skipped=skipped_ids,
+        skipped_reasons={k: skipped[k] for k in skipped_ids}, ignored=ignored,
+        summary=EvaluationSummary(
+            fail=n_fail, warn=n_warn, info=sum(1 for f in findings if f["severity"] == "info"),
+            ignored=len(ignored), passed=len(passed), skipped=len(skipped_ids), autofixable=len(fixable),
+            autofixable_fails=sum(1 for f in fixable if f["severity"] == "reject"),
+        ),
+        recommended_autofix=recommended_autofix(fixable, doc.kind),
+    )
+    report = PreflightReport(
+        source_name=source_name, size_bytes=doc.size_bytes, kind=doc.kind, errors=errors, evaluation=evaluation,
+        outcome="fail" if n_fail else "warn" if n_warn else "pass", facts=_facts_block(doc, pages),
+    )
     if doc.kind == "pdf":
-        report["pdf"] = _pdf_block(doc)
-        report["pages"] = [_page_block(p) for p in pages]
-        report["fonts"] = _fonts_block(doc, pages)
-        report["images"] = _images_block(pages)
-        report["spot_colors"] = sorted({n for p in pages for n in p.spot_names})
+        report.pdf = _pdf_block(doc)
+        report.pages = [_page_block(p) for p in pages]
+        report.fonts = _fonts_block(doc, pages)
+        report.images = _images_block(pages)
+        report.spot_colors = sorted({n for p in pages for n in p.spot_names})
     else:
-        report["pdf"] = None
-        report["raster"] = {k: v for k, v in doc.raster.items() if not k.startswith("_")}
-        report["pages"] = []
-        report["fonts"] = []
-        report["images"] = []
-        report["spot_colors"] = []
-    report["evaluation"] = {
-        "profileId": plan.profile_id,
-        "findings": findings,
-        "passed": passed,
-        "skipped": skipped_ids,
-        "skippedReasons": {k: skipped[k] for k in skipped_ids},
-        "ignored": ignored,
-        "summary": {
-            "fail": n_fail,
-            "warn": n_warn,
-            "info": sum(1 for f in findings if f["severity"] == "info"),
-            "ignored": len(ignored),
-            "pass": len(passed),
-            "skipped": len(skipped_ids),
-            "autofixable": len(fixable),
-            "autofixableFails": sum(1 for f in fixable if f["severity"] == "reject"),
-        },
-        "recommendedAutofix": recommended_autofix(fixable, doc.kind),
-    }
-    report["outcome"] = "fail" if n_fail else "warn" if n_warn else "pass"
-    report["facts"] = _facts_block(doc, pages)
+        report.raster = {k: v for k, v in doc.raster.items() if not k.startswith("_")}
     return report
 
 

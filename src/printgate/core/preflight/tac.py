@@ -10,8 +10,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .model import PageFacts
 
 MAX_RENDER_PIXELS = 6_000_000  # per page, after choosing the resolution
@@ -80,6 +78,7 @@ class TacRenderer:
 
     def _render(self, index: int, facts: PageFacts) -> None:
         try:
+            import numpy as np  # with MuPDF, only once a page needs rendering
             import pymupdf
 
             self._rendered += 1

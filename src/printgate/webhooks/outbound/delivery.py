@@ -18,6 +18,7 @@ from printgate.core.db import get_engine
 from printgate.core.ids import new_id
 from printgate.webhooks import _queue
 from printgate.webhooks.models import OutboundAttempt, OutboundDelivery, WebhookEndpoint, WebhookEvent
+from printgate.webhooks.outbound.states import DELIVERY_FINISHED, DeliveryStatus, move_delivery, moving
 from printgate.webhooks.outbound.transport import (
     Outcome,
     account_default_endpoint,
@@ -64,10 +65,11 @@ def deliver(delivery_id: str) -> str:
     with new_session() as session:
         claimed = session.execute(
             update(OutboundDelivery)
-            .where(col(OutboundDelivery.id) == delivery_id, col(OutboundDelivery.status) == "pending",
+            .where(col(OutboundDelivery.id) == delivery_id,
+                   col(OutboundDelivery.status).in_(moving([DeliveryStatus.PENDING], DeliveryStatus.SENDING)),
                    col(OutboundDelivery.attempts) < col(OutboundDelivery.max_attempts),
                    or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= now))
-            .values(status="sending", attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=None,
+            .values(status=DeliveryStatus.SENDING, attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=None,
                     locked_until=now + timedelta(seconds=attempt_budget_s() + 30), updated_at=now)
         )
         session.commit()
@@ -75,7 +77,7 @@ def deliver(delivery_id: str) -> str:
         if delivery is None:
             return "missing"
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            if delivery.status == "pending" and delivery.next_attempt_at is not None \
+            if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None \
                     and delivery.attempts < delivery.max_attempts:
                 _ensure_scheduled(delivery_id, delivery.attempts + 1, as_utc(delivery.next_attempt_at), now)
             return delivery.status
@@ -84,8 +86,8 @@ def deliver(delivery_id: str) -> str:
         if event is None or (delivery.kind == "endpoint" and (endpoint is None or not endpoint.enabled)):
             reason = "event missing" if event is None else (
                 "endpoint deleted" if endpoint is None else f"endpoint disabled: {endpoint.disabled_reason}")
-            _finish(session, delivery, "cancelled", None, reason)
-            return "cancelled"
+            _finish(session, delivery, DeliveryStatus.CANCELLED, None, reason)
+            return DeliveryStatus.CANCELLED
         if delivery.kind == "job":
             default = account_default_endpoint(session, delivery.account_id)
             secrets_ = endpoint_secrets(default, now) if default else []
@@ -122,8 +124,9 @@ def _ensure_scheduled(delivery_id: str, attempt: int, due: datetime, now: dateti
                     timeout=attempt_budget_s())
 
 
-def _finish(session: Session, delivery: OutboundDelivery, status: str, code: int | None, error: str | None) -> None:
-    delivery.status = status
+def _finish(session: Session, delivery: OutboundDelivery, status: DeliveryStatus, code: int | None,
+            error: str | None) -> None:
+    delivery.status = move_delivery(delivery.status, status)
     delivery.locked_until = None
     delivery.last_status_code = code
     delivery.last_error = error
@@ -139,7 +142,7 @@ def _record(delivery_id: str, attempt: int, outcome: Outcome) -> str:
         delivery = session.get(OutboundDelivery, delivery_id)
         if delivery is None:
             return "missing"
-        if delivery.status != "sending" or delivery.attempts != attempt:
+        if delivery.status != DeliveryStatus.SENDING or delivery.attempts != attempt:
             # The sweeper took this attempt back meanwhile: keep the record, leave the state alone.
             session.add(OutboundAttempt(id=new_id("wha"), delivery_id=delivery_id, number=attempt, url=outcome.url,
                                         duration_ms=outcome.duration_ms, status_code=outcome.status_code,
@@ -153,17 +156,17 @@ def _record(delivery_id: str, attempt: int, outcome: Outcome) -> str:
                                  response_snippet=outcome.snippet, error=outcome.error)
         delay: float | None = None
         if outcome.ok:
-            status = "succeeded"
+            status = DeliveryStatus.SUCCEEDED
             if endpoint is not None:
                 session.execute(update(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint.id).values(
                     failure_count=0, failing_since=None, last_success_at=now))
         else:
             disabled = endpoint is not None and _count_failure(session, endpoint, now, outcome)
             delay = None if disabled or attempt >= delivery.max_attempts else backoff_s(attempt)
-            status = "failed" if delay is None else "pending"
+            status = DeliveryStatus.FAILED if delay is None else DeliveryStatus.PENDING
             if disabled:
                 record.error = f"{outcome.error}; endpoint disabled"
-        delivery.status = status
+        delivery.status = move_delivery(delivery.status, status)
         delivery.locked_until = None
         delivery.last_status_code = outcome.status_code
         delivery.last_error = outcome.error
@@ -217,8 +220,8 @@ def retry_delivery(session: Session, delivery: OutboundDelivery) -> OutboundDeli
     result = session.execute(
         update(OutboundDelivery)
         .where(col(OutboundDelivery.id) == delivery.id, col(OutboundDelivery.status).in_(
-            ["failed", "cancelled", "succeeded"]))
-        .values(status="pending", max_attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=now,
+            moving(DELIVERY_FINISHED, DeliveryStatus.PENDING)))
+        .values(status=DeliveryStatus.PENDING, max_attempts=col(OutboundDelivery.attempts) + 1, next_attempt_at=now,
                 completed_at=None, updated_at=now)
     )
     session.commit()
@@ -232,7 +235,7 @@ def retry_delivery(session: Session, delivery: OutboundDelivery) -> OutboundDeli
 def _purge(session: Session, before: datetime, batch: int = 1000) -> int:
     """Forget finished deliveries older than ``before``, their attempts, and events left without any."""
     old = list(session.exec(select(OutboundDelivery.id, OutboundDelivery.event_id).where(
-        col(OutboundDelivery.status).in_(["succeeded", "failed", "cancelled"]),
+        col(OutboundDelivery.status).in_(DELIVERY_FINISHED),
         col(OutboundDelivery.created_at) < before).limit(batch)).all())
     if not old:
         return 0
@@ -256,14 +259,15 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     counts = {"requeued": 0, "reclaimed": 0, "purged": 0}
     with new_session() as session:
         stale = session.exec(select(OutboundDelivery).where(
-            OutboundDelivery.status == "sending", col(OutboundDelivery.locked_until) < now)).all()
+            OutboundDelivery.status == DeliveryStatus.SENDING, col(OutboundDelivery.locked_until) < now)).all()
         reclaimed: list[str] = []
         for delivery in stale:
             result = session.execute(
                 update(OutboundDelivery)
-                .where(col(OutboundDelivery.id) == delivery.id, col(OutboundDelivery.status) == "sending",
+                .where(col(OutboundDelivery.id) == delivery.id,
+                       col(OutboundDelivery.status).in_(moving([DeliveryStatus.SENDING], DeliveryStatus.PENDING)),
                        col(OutboundDelivery.locked_until) < now)
-                .values(status="pending", locked_until=None, next_attempt_at=now, updated_at=now,
+                .values(status=DeliveryStatus.PENDING, locked_until=None, next_attempt_at=now, updated_at=now,
                         max_attempts=max(delivery.max_attempts, delivery.attempts + 1))
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -276,7 +280,7 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
         due_before = now if requeue_pending else now - timedelta(seconds=settings.sweep_grace_s)
         pending = list(session.exec(select(
             OutboundDelivery.id, OutboundDelivery.attempts, OutboundDelivery.next_attempt_at).where(
-            OutboundDelivery.status == "pending",
+            OutboundDelivery.status == DeliveryStatus.PENDING,
             or_(col(OutboundDelivery.next_attempt_at).is_(None), col(OutboundDelivery.next_attempt_at) <= due_before,
                 col(OutboundDelivery.id).in_(reclaimed)),
         )).all())

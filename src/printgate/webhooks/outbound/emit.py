@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -109,77 +110,70 @@ def emit(session: Session, event_type: str, account_id: str, data: Any, *,
         _queue.schedule(deliver, delivery.id, job_id=rq_id(delivery.id, 1), timeout=timeout)
     return [d.id for d in deliveries]
 
+
+def _emit_job_event(session: Session, job: Job, event_type: str, *,
+                    filecheck: Callable[[dict[str, Any], list[WebhookEndpoint]], Any] | None = None,
+                    to_job_webhook: bool = False, dedupe_key: str | None = None) -> None:
+    """The one path of a ``job.*`` event: its receivers, and the job as ``GET /jobs/{id}`` shapes it in
+    each receiver's status dialect. ``filecheck`` makes Filecheck's body from that wire (given the
+    receivers); ``to_job_webhook`` also sends it to the job's own ``webhook``. Nothing when nobody listens."""
+    from printgate.core.wire import job_wire
+
+    endpoints = _endpoints_for(session, job.account_id, event_type)
+    hook = _job_webhook(job) if to_job_webhook else None
+    if not endpoints and hook is None:
+        return
+
+    def shaped(dialect: str) -> tuple[Any, Any]:
+        wire = job_wire(session, job, dialect=dialect)
+        return wire, filecheck(wire, endpoints) if filecheck is not None else None
+
+    wire, body = shaped(DEFAULT_DIALECT)
+    emit(session, event_type, job.account_id, wire, endpoints=endpoints, filecheck_body=body, job_webhook=hook,
+         job_id=job.id, dedupe_key=dedupe_key, shaper=shaped, job_webhook_dialect=_job_webhook_dialect(job))
+
+
 def on_job_created(job_id: str, **_: Any) -> None:
     from printgate.core.jobs.service import tasks_of
-    from printgate.core.wire import job_wire
 
     with new_session() as session:
         job = session.get(Job, job_id)
         if job is None:
             return
-        endpoints = _endpoints_for(session, job.account_id, events.JOB_CREATED)
-        if not endpoints:
-            return
-        task_count = len(tasks_of(session, job.id))
-        wants_filecheck = any(ep.format == "filecheck" for ep in endpoints)
+        new_job = job  # bound for the closure, never None
 
-        def shaped(dialect: str) -> tuple[Any, Any]:
-            wire = job_wire(session, job, dialect=dialect)
-            return wire, filecheck_created(job, wire, task_count) if wants_filecheck else None
+        def filecheck(wire: dict[str, Any], endpoints: list[WebhookEndpoint]) -> Any:
+            if not any(ep.format == "filecheck" for ep in endpoints):
+                return None
+            return filecheck_created(new_job, wire, len(tasks_of(session, new_job.id)))
 
-        wire, body = shaped(DEFAULT_DIALECT)
-        emit(session, events.JOB_CREATED, job.account_id, wire, endpoints=endpoints, filecheck_body=body,
-             job_id=job.id, shaper=shaped)
+        _emit_job_event(session, job, events.JOB_CREATED, filecheck=filecheck)
 
 
 def on_job_completed(job_id: str, **_: Any) -> None:
-    from printgate.core.wire import job_wire
-
     with new_session() as session:
         job = session.get(Job, job_id)
-        if job is None or job.status not in JOB_TERMINAL:
-            return
-        endpoints = _endpoints_for(session, job.account_id, events.JOB_COMPLETED)
-        hook = _job_webhook(job)
-        if not endpoints and hook is None:
-            return
-
-        def shaped(dialect: str) -> tuple[Any, Any]:
-            wire = job_wire(session, job, dialect=dialect)
-            return wire, filecheck_completed(wire)
-
-        wire, body = shaped(DEFAULT_DIALECT)
-        emit(session, events.JOB_COMPLETED, job.account_id, wire, endpoints=endpoints, filecheck_body=body,
-             job_webhook=hook, job_id=job.id, shaper=shaped, job_webhook_dialect=_job_webhook_dialect(job))
+        if job is not None and job.status in JOB_TERMINAL:
+            _emit_job_event(session, job, events.JOB_COMPLETED, to_job_webhook=True,
+                            filecheck=lambda wire, _endpoints: filecheck_completed(wire))
 
 
 def on_job_reviewed(job_id: str, **_: Any) -> None:
     """A merchant decided on a job held for review: the job, with its ``review`` (who, when, note)."""
-    from printgate.core.wire import job_wire
-
     with new_session() as session:
         job = session.get(Job, job_id)
-        if job is None or not (job.params or {}).get("review"):
-            return
-        endpoints = _endpoints_for(session, job.account_id, events.JOB_REVIEWED)
-        if endpoints:
-            reviewed_at = job.params["review"].get("reviewedAt")  # type: ignore[index]
-            emit(session, events.JOB_REVIEWED, job.account_id, job_wire(session, job), endpoints=endpoints,
-                 job_id=job.id, dedupe_key=f"{events.JOB_REVIEWED}:{job.id}:{reviewed_at}",
-                 shaper=lambda dialect: (job_wire(session, job, dialect=dialect), None))
+        review = (job.params or {}).get("review") if job is not None else None
+        if job is not None and review:
+            _emit_job_event(session, job, events.JOB_REVIEWED,
+                            dedupe_key=f"{events.JOB_REVIEWED}:{job.id}:{review.get('reviewedAt')}")
 
 
 def on_job_processed(job_id: str, **_: Any) -> None:
-    from printgate.core.wire import job_wire
-
     with new_session() as session:
         job = session.get(Job, job_id)
         if job is None:
             return
-        endpoints = _endpoints_for(session, job.account_id, events.JOB_PROCESSED)
-        if endpoints:
-            emit(session, events.JOB_PROCESSED, job.account_id, job_wire(session, job), endpoints=endpoints,
-                 job_id=job.id, shaper=lambda dialect: (job_wire(session, job, dialect=dialect), None))
+        _emit_job_event(session, job, events.JOB_PROCESSED)
         if job.order_id:
             order = session.exec(select(Order).where(Order.account_id == job.account_id,
                                                      Order.external_id == job.order_id)).first()

@@ -234,7 +234,7 @@ def list_jobs(
             "nextKey": paging.encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None}
 
 
-_STAMP_SQL = text("SELECT account_id, modified_at, deleted_at FROM job WHERE id = :id")
+JOB_STAMP_SQL = text("SELECT account_id, modified_at, deleted_at FROM job WHERE id = :id")
 
 
 @router.get("/jobs/{job_id}", response_model=None)
@@ -243,11 +243,12 @@ async def get_job(session: SessionDep, caller: SecretKey, dialect: StatusDialect
     """The hot path of every poller: one indexed lookup, then cached bytes while the job is unchanged.
 
     Runs on the event loop (the lookup is a primary-key read); shaping a changed job, which reads
-    several tables and the report file, goes to the thread pool.
+    several tables and the report file, goes to the thread pool. A repeated poll of an unchanged job
+    is usually answered before this route, from the same cache (``printgate.core.api.job_read``).
     """
     if expand not in (None, "", "runs"):
         raise BadRequest("expand supports only 'runs'")
-    stamp_row = session.connection().execute(_STAMP_SQL, {"id": job_id}).first()
+    stamp_row = session.connection().execute(JOB_STAMP_SQL, {"id": job_id}).first()
     if stamp_row is None or stamp_row[0] != caller.account_id or stamp_row[2] is not None:
         raise NotFound(f"Job not found: {job_id}")
     key = (job_id, expand or "", dialect)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -90,6 +92,16 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
+log = logging.getLogger("printgate.api")
+
+# Gauges the rooms add to /metrics (``Wiring.gauge``): name -> (help, read the value now).
+_ROOM_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {}
+
+
+def add_gauge(name: str, help_text: str, read: Callable[[], float]) -> None:
+    _ROOM_GAUGES[name] = (help_text, read)
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     if not _ops_allowed(request):
@@ -119,4 +131,11 @@ def metrics(request: Request) -> Response:
         workers.set(len(_workers()))
     except Exception:
         pass
+    for name, (help_text, read) in _ROOM_GAUGES.items():
+        try:
+            value = read()
+        except Exception:
+            log.exception("metric %s could not be read", name)
+            continue
+        Gauge(name, help_text, registry=registry).set(value)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

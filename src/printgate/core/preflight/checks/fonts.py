@@ -38,7 +38,7 @@ def _font_violation(info: FontInfo, pages: list[int], **kw: Any) -> Violation:
 def fonts_embedded(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     """The embedding fix is offered only for a font this server has (or a standard-14 substitute):
     offering it for any font promised a fix that then could not run."""
-    from printgate.core.fixes.fonts import embeddable
+    from printgate.core.fixes.server_fonts import embeddable
 
     return [
         _font_violation(info, pages, measured={"embedded": False}, autofix_params={"fonts": [info.name]},
