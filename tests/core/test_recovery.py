@@ -67,3 +67,53 @@ def test_lost_queue_messages_are_resent(client: TestClient, auth: dict[str, str]
     assert sweep(requeue_pending=True)["pending"] == 0  # no duplicate while the message is queued
     instance.drain()
     assert client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]["status"] != "processing"
+
+
+def _taken_by_a_worker(taken_minutes_ago: float) -> str:
+    """What a worker killed between taking the queue message and starting the task leaves: RQ says the
+    message is started, the task is still pending with no attempt."""
+    from rq import Queue
+    from rq.executions import Execution
+    from rq.job import Job as RQJob
+    from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
+
+    from printgate.core.jobs import service
+    from printgate.core.queue import get_redis
+
+    with Session(get_engine()) as session:
+        task = session.exec(select(Task)).one()
+        assert task.status == "pending" and task.attempts == 0
+        message_id = service.rq_job_id(task, "intake")
+    redis = get_redis()
+    message = RQJob.fetch(message_id, connection=redis)
+    Queue(message.origin, connection=redis).remove(message)
+    message.set_status(JobStatus.STARTED)
+    message.started_at = utcnow() - timedelta(minutes=taken_minutes_ago)
+    message.save()
+    with redis.pipeline() as pipe:
+        Execution.create(message, ttl=600, pipeline=pipe, worker_name="gone")
+        pipe.execute()
+    assert StartedJobRegistry(message.origin, connection=redis).get_job_ids() == [message_id]
+    return message_id
+
+
+def test_a_message_taken_by_a_worker_that_died_before_starting_is_resent(
+        client: TestClient, auth: dict[str, str], instance: Instance, pdf_file: Path) -> None:
+    job = client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]}).json()["job"]
+    _taken_by_a_worker(taken_minutes_ago=5)
+    assert sweep(requeue_pending=True)["pending"] == 1
+    from rq.registry import StartedJobRegistry
+
+    from printgate.core.queue import get_redis
+
+    assert StartedJobRegistry("intake", connection=get_redis()).get_job_ids() == []
+    instance.drain()
+    assert client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]["status"] != "processing"
+
+
+def test_a_message_a_worker_has_just_taken_is_left_to_it(client: TestClient, auth: dict[str, str],
+                                                         instance: Instance, pdf_file: Path) -> None:
+    client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]})
+    _taken_by_a_worker(taken_minutes_ago=0)
+    assert sweep(requeue_pending=True)["pending"] == 0  # its worker marks the task running in a moment

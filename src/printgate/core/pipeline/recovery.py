@@ -4,7 +4,7 @@ queue message was lost (a Redis restart). The database is the record; Redis is o
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -25,19 +25,34 @@ def _phase_of(session: Session, task: Task) -> str:
     return pending.phase if pending else "intake"
 
 
-def _is_queued(job_id: str) -> bool:
-    """True when the queue still holds a live message for this task (so it must not be doubled)."""
+def _is_queued(job_id: str, taken_before: datetime) -> bool:
+    """True when the queue still holds a live message for this (pending) task, so it must not be doubled.
+
+    A message a worker took is live only for a moment while the task stays ``pending``: the worker marks
+    the task ``running`` as it starts. One taken before ``taken_before`` by a worker that never did was
+    taken by a worker killed in between (found by the fault-injection bench); RQ itself would give up on
+    it only after the job's whole timeout. It is taken off RQ's started list and counts as lost.
+    """
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
+    from rq.registry import StartedJobRegistry
 
     from printgate.core.queue import get_redis
 
+    redis = get_redis()
     try:
-        status = RQJob.fetch(job_id, connection=get_redis()).get_status()
+        message = RQJob.fetch(job_id, connection=redis)
     except NoSuchJobError:
         return False
-    return str(status) in ("queued", "started", "deferred", "scheduled", "JobStatus.QUEUED", "JobStatus.STARTED",
-                           "JobStatus.DEFERRED", "JobStatus.SCHEDULED")
+    status = str(message.get_status()).removeprefix("JobStatus.").lower()
+    if status == "started":
+        started = message.started_at
+        if started is not None and as_utc(started) < taken_before:
+            StartedJobRegistry(message.origin, connection=redis).remove_executions(message)
+            log.warning("queue message %s was taken by a worker that stopped before starting it", job_id)
+            return False
+        return True
+    return status in ("queued", "deferred", "scheduled")
 
 
 def sweep(*, requeue_pending: bool = False) -> dict[str, int]:
@@ -88,7 +103,7 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, int]:
             if not session.exec(select(Step).where(Step.task_id == task.id, Step.status == "pending")).first():
                 continue
             phase = _phase_of(session, task)
-            if _is_queued(service.rq_job_id(task, phase)):
+            if _is_queued(service.rq_job_id(task, phase), stale_before):
                 continue
             service.enqueue_task(session, task, phase)
             counts["pending"] += 1
