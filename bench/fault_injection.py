@@ -2,17 +2,23 @@
 random points while jobs stream in and their webhooks go out; then check that nothing was lost.
 
 Per trial: submit ``--jobs`` small PDFs, wait a random moment, inject one fault, bring serve back
-when the fault took it down (a killed serve or Redis: the operator's restart), and go on. At the end
-it waits for every job and prints:
+when the fault took it down (a killed serve or Redis: the operator's restart; the harness goes on
+as soon as the API answers, while the workers warm up, which keeps a trial at ~25 s on a loaded
+machine), and go on. The merchant's endpoint refuses the first POST of every event (503), so every
+event is retried once. At the end it waits for every job and prints, per fault kind (a job counts
+under the fault of the trial it was submitted in) and in all:
 
 - every job terminal (none stuck in processing), with its verdict;
 - every job's ``job.completed`` webhook received, and never two different deliveries of it
   (a redelivery of the same ``webhook-id`` is a retry, which receivers dedupe; two ids would be the
   event applied twice);
+- retries on schedule: each event's first retry comes no earlier than its delay (4 s here, +-10%
+  jitter) allows, and how many came more than 30 s late;
 - no file lost: each job's original file downloads with the bytes that were sent;
 - CPU seconds of the whole instance beside the wall time.
 
-Inbound store webhooks and the outbound retry schedule are not exercised here yet.
+Inbound store webhooks are not exercised here yet (their dedupe and retries have their own tests).
+tests/core/test_fault_injection.py runs a 3-trial version in CI.
 
     .venv/bin/python bench/fault_injection.py --trials 100      # default 100; --trials 3 for a smoke run
     .venv/bin/python bench/fault_injection.py --trials 3 --jobs 2 --in-order --faults kill_worker,kill_api,kill_serve
@@ -27,6 +33,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,14 +63,24 @@ from _common import (
 
 FAULTS = ("kill_worker", "kill_api", "kill_serve", "kill_redis", "restart")
 TERMINAL = {"ready", "partial", "rejected", "review"}
+# A short outbound retry schedule, so every event's first retry (the receiver refuses each first
+# POST) falls inside the run; a retry is early below delay * (1 - jitter), and reported as late
+# past delay * (1 + jitter) + LATE_S (a restart or a lease in between delays it, legitimately).
+RETRY_SCHEDULE = (4.0, 8.0, 16.0, 32.0, 64.0)
+RETRY_JITTER = 0.1
+LATE_S = 30.0
 
 
 class Receiver:
-    """The merchant's webhook endpoint: records every delivery (webhook-id, event, job)."""
+    """The merchant's webhook endpoint: records every delivery (webhook-id, event, job, arrival time).
 
-    def __init__(self) -> None:
+    With ``fail_first`` it answers the first POST of every webhook-id 503, so every event goes
+    through one retry and the retry's timing can be checked against the schedule."""
+
+    def __init__(self, fail_first: bool = False) -> None:
         self.deliveries: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.fail_first = fail_first
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,10 +92,14 @@ class Receiver:
                     payload = {}
                 data = payload.get("data") or {}
                 job = data.get("job") if isinstance(data.get("job"), dict) else data
+                hook_id = self.headers.get("webhook-id")
                 with receiver.lock:
-                    receiver.deliveries.append({"id": self.headers.get("webhook-id"), "type": payload.get("type"),
-                                                "job": (job or {}).get("id") or data.get("jobId")})
-                self.send_response(200)
+                    first = not any(d["id"] == hook_id for d in receiver.deliveries)
+                    answer = 503 if receiver.fail_first and first else 200
+                    receiver.deliveries.append({"id": hook_id, "type": payload.get("type"),
+                                                "job": (job or {}).get("id") or data.get("jobId"),
+                                                "at": time.monotonic(), "answer": answer})
+                self.send_response(answer)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -92,6 +113,23 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    def completed(self) -> dict[str, set[str]]:
+        """job id -> the webhook-ids of its ``job.completed`` deliveries that were answered 200."""
+        by_job: dict[str, set[str]] = defaultdict(set)
+        with self.lock:
+            for d in self.deliveries:
+                if d["type"] == "job.completed" and d["job"] and d["answer"] == 200:
+                    by_job[d["job"]].add(d["id"])
+        return by_job
+
+    def retry_gaps(self) -> dict[str, float]:
+        """webhook-id -> seconds between the refused first POST and the next one (the first retry)."""
+        times: dict[str, list[float]] = defaultdict(list)
+        with self.lock:
+            for d in self.deliveries:
+                times[d["id"]].append(d["at"])
+        return {hook: at[1] - at[0] for hook, at in times.items() if len(at) > 1}
+
 
 class Instance:
     """One data dir and port, served by a ``printgate serve`` that the harness kills and restarts."""
@@ -100,8 +138,15 @@ class Instance:
         self.data_dir = data_dir
         self.port = free_port()
         self.workers = workers
-        self.env = _bench_env(data_dir, {"PRINTGATE_ALLOW_PRIVATE_URLS": "1", "PRINTGATE_STALE_TASK_S": "15",
-                                         "PRINTGATE_WORKER_TTL_S": "10", "PRINTGATE_RATE_LIMIT_PER_MINUTE": "100000"})
+        # The code under test is a copy of src/ taken now: the checkout may change (or be mid-edit)
+        # during an hour of trials, and every restart would import whatever it holds then.
+        self.source = source = Path(tempfile.mkdtemp(prefix="printgate-faults-src-"))
+        shutil.copytree(ROOT / "src" / "printgate", source / "printgate",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+        self.env = _bench_env(data_dir, {"PYTHONPATH": str(source),"PRINTGATE_ALLOW_PRIVATE_URLS": "1", "PRINTGATE_STALE_TASK_S": "15",
+                                         "PRINTGATE_WORKER_TTL_S": "10", "PRINTGATE_RATE_LIMIT_PER_MINUTE": "100000",
+                                         "PRINTGATE_WEBHOOK_RETRY_SCHEDULE": ",".join(map(str, RETRY_SCHEDULE)),
+                                         "PRINTGATE_WEBHOOK_RETRY_JITTER": str(RETRY_JITTER)})
         out = subprocess.run([*CLI, "keys", "create", "--json", "--account", "faults"], env=self.env,
                              capture_output=True, check=True, cwd=ROOT)
         self.auth = {"Authorization": f"Bearer {json.loads(out.stdout)['key']}"}
@@ -112,7 +157,11 @@ class Instance:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 90) -> None:
+    def start(self, timeout_s: float = 180, healthy: bool = True) -> None:
+        """Start serve; wait until it is healthy (workers in), or with ``healthy=False`` only until its
+        API answers and its workers are started (an operator's restart: traffic resumes while the
+        workers warm up, which keeps a trial cheap and puts the next fault at a random point of it)."""
+        before = self.pids()  # the earlier serve's record: this serve ends its leftovers, then writes its own
         log = (self.data_dir / "serve.log").open("ab")
         self.proc = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                                       "--workers", str(self.workers), "--api-workers", "1"],
@@ -121,7 +170,10 @@ class Instance:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                code = httpx.get(f"{self.url}/health", timeout=2).status_code
+                now = self.pids()
+                if code == 200 or (not healthy and code == 503 and now != before
+                                   and any(n.startswith("worker") for n in now)):
                     return
             except httpx.HTTPError:
                 pass
@@ -151,7 +203,7 @@ class Instance:
             self.account_cpu()
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(timeout=40)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
@@ -175,17 +227,16 @@ def inject(inst: Instance, fault: str, rng: random.Random) -> str:
         inst.account_cpu()
         _kill(inst.proc.pid)
         inst.proc.wait()
-        time.sleep(1)
-        inst.start()
+        inst.start(healthy=False)
         return "kill -9 serve, then start"
     if fault == "kill_redis":
         _kill(pids.get("redis", 0))
         time.sleep(2)
         inst.stop()  # Redis is not supervised by serve: the operator restarts the instance
-        inst.start()
+        inst.start(healthy=False)
         return "kill -9 redis, then restart"
     inst.stop()
-    inst.start()
+    inst.start(healthy=False)
     return "full restart"
 
 
@@ -200,7 +251,7 @@ def _kill(pid: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=3, help="jobs submitted per trial")
+    parser.add_argument("--jobs", type=int, default=2, help="jobs submitted per trial (default 2)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"the faults to draw from (default {','.join(FAULTS)})")
@@ -213,54 +264,74 @@ def main() -> int:
                  faults=tuple(args.faults.split(",")), data_dir=args.data_dir, in_order=args.in_order,
                  webhook_wait_s=args.webhook_wait)
     save_results("fault_injection", result)
-    return 0 if not (result["stuck"] or result["lost_webhooks"] or result["applied_twice"] or result["lost_files"]) else 1
+    return 0 if held(result) else 1
 
 
-def run(trials: int, *, jobs: int = 3, workers: int = 2, seed: int = 14, faults: tuple[str, ...] = FAULTS,
-        data_dir: Path | None = None, in_order: bool = False, webhook_wait_s: float = 120) -> dict[str, Any]:
-    """The harness; ``in_order`` injects ``faults`` one after another instead of drawing them."""
+def held(result: dict[str, Any]) -> bool:
+    """Every invariant held: all jobs terminal, every webhook received once, files intact, no early retry."""
+    return not (result["stuck"] or result["lost_webhooks"] or result["applied_twice"] or result["lost_files"]
+                or result["early_retries"])
+
+
+def _submit(client: httpx.Client, body: dict[str, Any]) -> str | None:
+    """``POST /jobs``, retried while the API is down (it may be the process that was just killed)."""
+    for _attempt in range(240):
+        try:
+            response = client.post("/jobs", json=body)
+            if response.status_code == 201:
+                return str(response.json()["job"]["id"])
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return None
+
+
+def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults: tuple[str, ...] = FAULTS,
+        data_dir: Path | None = None, in_order: bool = False, webhook_wait_s: float = 120,
+        quiet: bool = False) -> dict[str, Any]:
+    """The harness; ``in_order`` injects ``faults`` one after another instead of drawing them.
+
+    A job's fate is tallied under the fault of the trial it was submitted in (the fault that struck
+    while it was queued or running)."""
     unknown = set(faults) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown faults: {sorted(unknown)}")
-    args = argparse.Namespace(trials=trials, jobs=jobs, workers=workers, data_dir=data_dir, seed=seed)
-    rng = random.Random(args.seed)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    rng = random.Random(seed)
     tmp = tempfile.TemporaryDirectory(prefix="printgate-faults-")
-    data_dir = args.data_dir or Path(tmp.name) / "data"
+    data_dir = data_dir or Path(tmp.name) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    receiver = Receiver()
-    inst = Instance(data_dir, args.workers)
+    receiver = Receiver(fail_first=True)
+    inst = Instance(data_dir, workers)
     started = time.monotonic()
+    cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
     inst.start()
     client = httpx.Client(base_url=inst.url, headers=inst.auth, timeout=30)
     created = client.post("/webhook-endpoints", json={"url": receiver.url, "events": ["job.completed"]})
     created.raise_for_status()
     sent: dict[str, str] = {}  # job id -> sha256 of the file sent
+    fault_of: dict[str, str] = {}  # job id -> the fault of its trial
     faults_done: Counter[str] = Counter()
     faults_list = list(faults)
     pdf_dir = data_dir.parent / "pdfs"
     pdf_dir.mkdir(exist_ok=True)
-    print(f"fault injection: {args.trials} trials x {args.jobs} jobs, {args.workers} workers; {machine()}; {now_utc()}",
-          flush=True)
-    for trial in range(args.trials):
-        for n in range(args.jobs):
+    say(f"fault injection: {trials} trials x {jobs} jobs, {workers} workers; {machine()}; {now_utc()}")
+    for trial in range(trials):
+        fault = faults_list[trial % len(faults_list)] if in_order else rng.choice(faults_list)
+        for n in range(jobs):
             path = make_pdf(pdf_dir / f"t{trial}-{n}.pdf", pages=1 + (n % 3), text=f"trial {trial} job {n}")
             data = path.read_bytes()
             body = {"sources": [{"file": base64.b64encode(data).decode(), "name": path.name,
                                  "steps": [{"type": "preflight"}, {"type": "previews"}]}]}
-            for _attempt in range(30):  # the API may be the process that was just killed
-                try:
-                    response = client.post("/jobs", json=body)
-                    if response.status_code == 201:
-                        sent[response.json()["job"]["id"]] = hashlib.sha256(data).hexdigest()
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
+            job_id = _submit(client, body)
+            if job_id is not None:
+                sent[job_id] = hashlib.sha256(data).hexdigest()
+                fault_of[job_id] = fault
         time.sleep(rng.uniform(0.0, 2.0))
-        fault = faults_list[trial % len(faults_list)] if in_order else rng.choice(faults_list)
         faults_done[fault] += 1
+        began = time.monotonic()
         what = inject(inst, fault, rng)
-        print(f"trial {trial + 1}/{args.trials}: {what}", flush=True)
+        say(f"trial {trial + 1}/{trials}: {what} ({time.monotonic() - began:.1f} s; {time.monotonic() - started:.0f} s in)")
 
     # Everything submitted must end: wait for it.
     deadline = time.monotonic() + 300 + 5 * len(sent)
@@ -278,19 +349,11 @@ def run(trials: int, *, jobs: int = 3, workers: int = 2, seed: int = 14, faults:
         time.sleep(1)
     stuck = [j for j in sent if status.get(j, {}).get("status") not in TERMINAL]
 
-    def received() -> dict[str, set[str]]:
-        by_job: dict[str, set[str]] = defaultdict(set)
-        with receiver.lock:
-            for d in receiver.deliveries:
-                if d["type"] == "job.completed" and d["job"]:
-                    by_job[d["job"]].add(d["id"])
-        return by_job
-
-    # The last deliveries, and any retried after a fault (the first retries come within minutes).
+    # The last deliveries, and any retried after a fault.
     hook_deadline = time.monotonic() + webhook_wait_s
-    while time.monotonic() < hook_deadline and any(j not in received() for j in sent):
+    while time.monotonic() < hook_deadline and any(j not in receiver.completed() for j in sent):
         time.sleep(1)
-    by_job = received()
+    by_job = receiver.completed()
     lost_hooks = [j for j in sent if j not in by_job]
     pending: list[dict[str, Any]] = []
     try:
@@ -300,6 +363,12 @@ def run(trials: int, *, jobs: int = 3, workers: int = 2, seed: int = 14, faults:
     except (httpx.HTTPError, KeyError, ValueError):
         pass
     twice = [j for j, ids in by_job.items() if len(ids) > 1]
+    # Retries on schedule: the first retry of each event comes no earlier than its delay allows.
+    first_delay = RETRY_SCHEDULE[0]
+    hook_job = {d["id"]: d["job"] for d in receiver.deliveries}
+    gaps = receiver.retry_gaps()
+    early = {h: round(g, 2) for h, g in gaps.items() if g < first_delay * (1 - RETRY_JITTER) - 0.5}
+    late = {h: round(g, 1) for h, g in gaps.items() if g > first_delay * (1 + RETRY_JITTER) + LATE_S}
     lost_files = []
     for job_id, digest in sent.items():
         job = status.get(job_id) or {}
@@ -312,24 +381,42 @@ def run(trials: int, *, jobs: int = 3, workers: int = 2, seed: int = 14, faults:
             lost_files.append(job_id)
     wall = time.monotonic() - started
     inst.stop()
-    verdicts = Counter(s.get("status") for s in status.values())
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print()
-    print(f"faults injected: {dict(faults_done)}")
-    print(f"jobs: {len(sent)} submitted, {len(sent) - len(stuck)} terminal ({dict(verdicts)}), {len(stuck)} stuck")
-    print(f"job.completed webhooks: {len(sent) - len(lost_hooks)} received, {len(lost_hooks)} not received "
-          f"({len(pending)} deliveries still pending a retry: {pending[:5]}), "
-          f"{len(twice)} delivered under two ids (applied twice); {len(receiver.deliveries)} POSTs in all")
-    print(f"files: {len(sent) - len(lost_files)} intact, {len(lost_files)} lost or changed")
-    print(f"wall {wall:.0f} s; CPU {inst.cpu_s + children.ru_utime + children.ru_stime:.0f} s (serve trees and "
-          f"the CLI calls; peer: none, this is a robustness run)")
+    cpu = inst.cpu_s + (children.ru_utime - cpu_start.ru_utime) + (children.ru_stime - cpu_start.ru_stime)
+    verdicts = Counter(s.get("status") for s in status.values())
+    per_fault: dict[str, dict[str, int]] = {}
+    for fault in faults_done:
+        mine = {j for j, f in fault_of.items() if f == fault}
+        mine_hooks = {h for h, j in hook_job.items() if j in mine}
+        per_fault[fault] = {"trials": faults_done[fault], "jobs": len(mine),
+                            "stuck": len(mine.intersection(stuck)), "lost_webhooks": len(mine.intersection(lost_hooks)),
+                            "applied_twice": len(mine.intersection(twice)), "lost_files": len(mine.intersection(lost_files)),
+                            "early_retries": len(mine_hooks.intersection(early)),
+                            "late_retries": len(mine_hooks.intersection(late))}
+    say("")
+    say(f"{'fault':<12} {'trials':>6} {'jobs':>5} {'stuck':>5} {'hook lost':>9} {'twice':>5} {'file lost':>9} "
+        f"{'early retry':>11} {'late retry':>10}")
+    for fault, row in sorted(per_fault.items()):
+        say(f"{fault:<12} {row['trials']:>6} {row['jobs']:>5} {row['stuck']:>5} {row['lost_webhooks']:>9} "
+            f"{row['applied_twice']:>5} {row['lost_files']:>9} {row['early_retries']:>11} {row['late_retries']:>10}")
+    say(f"jobs: {len(sent)} submitted, {len(sent) - len(stuck)} terminal ({dict(verdicts)}), {len(stuck)} stuck")
+    say(f"job.completed webhooks: {len(sent) - len(lost_hooks)} received, {len(lost_hooks)} not received "
+        f"({len(pending)} deliveries still pending a retry: {pending[:5]}), "
+        f"{len(twice)} delivered under two ids (applied twice); {len(receiver.deliveries)} POSTs in all")
+    sorted_gaps = sorted(gaps.values())
+    say(f"first retries: {len(gaps)} (each event's first POST is answered 503), due after {first_delay:g} s "
+        f"+-{RETRY_JITTER:.0%}: {len(early)} early, {len(late)} more than {LATE_S:g} s late; gap min "
+        f"{sorted_gaps[0] if sorted_gaps else float('nan'):.1f} s, max {sorted_gaps[-1] if sorted_gaps else float('nan'):.1f} s")
+    say(f"files: {len(sent) - len(lost_files)} intact, {len(lost_files)} lost or changed")
+    say(f"wall {wall:.0f} s; CPU {cpu:.0f} s (serve trees and the CLI calls; peer: none, this is a robustness run)")
     client.close()
     receiver.server.shutdown()
+    shutil.rmtree(inst.source, ignore_errors=True)
     tmp.cleanup()
-    return {"trials": args.trials, "faults": dict(faults_done), "jobs": len(sent), "verdicts": dict(verdicts),
-            "stuck": stuck, "lost_webhooks": lost_hooks, "pending_deliveries": pending, "applied_twice": twice,
-            "lost_files": lost_files,
-            "wall_s": wall}
+    return {"trials": trials, "faults": dict(faults_done), "per_fault": per_fault, "jobs": len(sent),
+            "verdicts": dict(verdicts), "stuck": stuck, "lost_webhooks": lost_hooks, "pending_deliveries": pending,
+            "applied_twice": twice, "lost_files": lost_files, "first_retries": len(gaps), "early_retries": early,
+            "late_retries": late, "wall_s": wall, "cpu_s": cpu}
 
 
 if __name__ == "__main__":

@@ -241,6 +241,15 @@ def make_key(account: str = "acme", kind: str = "secret") -> str:
         return create_key(session, acct, kind=kind, mode="test").key
 
 
+def widget_headers(pk: str, job_id: str) -> dict[str, str]:
+    """What the widget sends on a job it created: its publishable key and the job's client token
+    (the ``clientToken`` of ``POST /element/jobs``, here re-derived for helpers that kept only the id;
+    the widget's own path is covered by tests/core/test_widget_job_token.py)."""
+    from printgate.core.api.routes.element import JOB_TOKEN_HEADER, client_token
+
+    return {"Authorization": f"Bearer {pk}", JOB_TOKEN_HEADER: client_token(job_id)}
+
+
 @pytest.fixture
 def secret_key(instance: Instance) -> str:
     return make_key("acme")

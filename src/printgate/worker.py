@@ -53,6 +53,78 @@ def memory_cap(extra_mb: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
+# --- the worker's RQ scheduler (it moves delayed messages, e.g. webhook retries, onto their queue) ---
+# RQ runs it in a forked child that holds a lock per queue in Redis (60 s, refreshed). Found by the
+# fault-injection bench (issue 14): after a kill -9 of its worker the child lived on as an orphan,
+# and after a restart of serve the lock came back with Redis's dump, held by a scheduler that no
+# longer ran; the new workers try the lock again only every 10 minutes (RQ's maintenance interval),
+# so webhook retries due in seconds waited for the outbound sweeper (~50 s) meanwhile.
+
+_RELEASE_IF_HELD_BY = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+_forking_scheduler = False  # True while RQ forks the scheduler: its child is told to die with us
+
+
+def _scheduler_dies_with_worker() -> None:
+    if _forking_scheduler:
+        from printgate.process_tree import die_with_parent
+
+        die_with_parent()
+
+
+def _pid_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+def release_dead_scheduler_locks(connection: Any, queue_names: list[str]) -> list[str]:
+    """Free the scheduler locks of these queues held by a scheduler of this host whose process is
+    gone; return the queues freed. A lock of another host, or of a live process, is left alone."""
+    import socket
+
+    freed = []
+    release = connection.register_script(_RELEASE_IF_HELD_BY)
+    for name in queue_names:
+        lock_key = f"rq:scheduler-lock:{name}"  # RQ's key names (rq.scheduler)
+        holder = connection.get(lock_key)
+        if not holder:
+            continue
+        holder_text = holder.decode() if isinstance(holder, bytes) else str(holder)
+        info = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                for k, v in (connection.hgetall(f"rq:scheduler:{holder_text}") or {}).items()}
+        pid = int(info["pid"]) if str(info.get("pid", "")).isdigit() else 0
+        if info.get("hostname") != socket.gethostname() or pid <= 0 or _pid_runs(pid):
+            continue
+        if release(keys=[lock_key], args=[holder_text]):
+            freed.append(name)
+    if freed:
+        log.warning("took back the scheduler lock of %s from a scheduler that no longer runs", ", ".join(freed))
+    return freed
+
+
+class _OwnScheduler:
+    """The worker's scheduler: it dies with the worker, and a lock left by a dead one is taken back."""
+
+    queues: list[Any]
+    connection: Any
+
+    def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
+        global _forking_scheduler
+        try:
+            release_dead_scheduler_locks(self.connection, [q.name for q in self.queues])
+        except Exception as exc:  # Redis hiccup: RQ's own lock handling still applies
+            log.warning("could not check the scheduler locks: %s", exc)
+        _forking_scheduler = True
+        try:
+            super()._start_scheduler(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            _forking_scheduler = False
+
+
 class _JobLimits:
     """For both worker kinds: each job runs under the per-job memory cap (in the forked work horse,
     or around the job in a no-fork worker)."""
@@ -109,10 +181,12 @@ def run(queues: list[str], *, name_prefix: str | None = None, no_fork: bool = Fa
     # intake's latency. A crash then takes the worker down: `serve` restarts it and the recovery
     # sweep re-queues the task; max_jobs recycles the process before memory can creep.
     base = InProcessWorker if no_fork else ForkSafeWorker
-    worker_class = type(base.__name__, (_JobLimits, base), {})
+    os.register_at_fork(after_in_child=_scheduler_dies_with_worker)
+    worker_class = type(base.__name__, (_OwnScheduler, _JobLimits, base), {})
     ttl = get_settings().worker_ttl_s
+    # maintenance_interval: how often RQ tries for a scheduler lock no one holds (10 min by default).
     worker = worker_class(queues, connection=get_redis(), name=name, worker_ttl=ttl,
-                          job_monitoring_interval=max(1, ttl // 3))
+                          job_monitoring_interval=max(1, ttl // 3), maintenance_interval=60)
     try:
         worker.work(with_scheduler=True, logging_level=_rq_log_level(),
                     max_jobs=max_jobs)

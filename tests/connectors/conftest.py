@@ -246,16 +246,17 @@ def widget_job(client: Any, account: str, pdf: Path, instance: Any, workflow_id:
     job = client.post("/element/jobs", json={"workflowId": workflow_id}, headers=pk)
     assert job.status_code == 201, job.text
     job_id = job.json()["jobId"]
+    on_job = {**pk, "Printgate-Job-Token": job.json()["clientToken"]}  # as the widget sends it
     upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
     form = upload["upload"]
     posted = client.post(form["url"].replace("http://testserver", ""), data=form["fields"],
                          files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
     assert posted.status_code == 204, posted.text
     added = client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"], "name": pdf.name},
-                        headers=pk)
+                        headers=on_job)
     assert added.status_code == 201, added.text
     instance.drain()
-    status = client.get(f"/element/jobs/{job_id}", headers=pk).json()
+    status = client.get(f"/element/jobs/{job_id}", headers=on_job).json()
     assert status["canProceed"] is True, json.dumps(status)[:3000]
     return str(job_id)
 

@@ -150,12 +150,15 @@ def test_jobs_of_another_account_or_not_ready_are_flagged_not_attached(client: A
     from tests.conftest import make_key
 
     pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    rejected = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()["jobId"]
+    created = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()
+    rejected = created["jobId"]
     upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
     fonts = make_pdf(tmp_path / "fonts.pdf")
     client.post(upload["upload"]["url"].removeprefix("http://testserver"), data=upload["upload"]["fields"],
                 files={"file": ("fonts.pdf", fonts.read_bytes(), "application/pdf")})
-    client.post(f"/element/jobs/{rejected}/files", json={"fileRef": upload["fileRef"]}, headers=pk)
+    added = client.post(f"/element/jobs/{rejected}/files", json={"fileRef": upload["fileRef"]},
+                        headers={**pk, "Printgate-Job-Token": created["clientToken"]})
+    assert added.status_code == 201, added.text
     instance.drain()
 
     order = order_with_jobs({315: foreign}, status="processing")

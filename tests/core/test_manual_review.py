@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from printgate.core.jobs.dialect import job_status_in
 from printgate.core.jobs.states import TaskView, job_can_proceed, job_status
-from tests.conftest import Instance, b64, make_clean_pdf, make_key
+from tests.conftest import Instance, b64, make_clean_pdf, make_key, widget_headers
 from tests.sdk_contract import gate_profile, preflight
 from tests.webhooks.conftest import Receiver, receiver  # noqa: F401  (the fixture)
 
@@ -136,7 +136,7 @@ def test_a_held_intake_job_shows_review_and_its_store_order_waits_for_the_decisi
     job_id = intake_job(client, instance, pk, make_clean_pdf(tmp_path / "flyer.pdf", bleed_mm=0),
                         workflow=workflow.json()["workflow"]["id"])
 
-    element = client.get(f"/element/jobs/{job_id}", headers={"Authorization": f"Bearer {pk}"}).json()
+    element = client.get(f"/element/jobs/{job_id}", headers=widget_headers(pk, job_id)).json()
     assert (element["status"], element["terminal"], element["canProceed"]) == ("review", False, False)
     assert job(client, auth, job_id)["wfPhase"] == "manual_review"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Instance, make_clean_pdf, make_key
+from tests.conftest import Instance, make_clean_pdf, make_key, widget_headers
 from tests.core.test_orders import intake_job
 
 
@@ -31,7 +31,7 @@ def views(client: TestClient, auth: dict[str, str], pk: str, job_id: str, workfl
         "job": client.get(f"/jobs/{job_id}", headers=auth).json()["job"]["canProceed"],
         "runs": client.get(f"/jobs/{job_id}?expand=runs", headers=auth).json()["canProceed"],
         "list": next(j["canProceed"] for j in listed if j["id"] == job_id),
-        "element": client.get(f"/element/jobs/{job_id}", headers={"Authorization": f"Bearer {pk}"}).json()["canProceed"],
+        "element": client.get(f"/element/jobs/{job_id}", headers=widget_headers(pk, job_id)).json()["canProceed"],
     }
 
 
@@ -94,7 +94,7 @@ def test_the_connector_pipeline_refuses_a_job_whose_proof_was_never_approved(
     assert refused.status_code == 400 and job_row(job_id) == (None, "intake_done")
 
     # Once the customer approves, the next order takes the job and its processing starts.
-    approved = client.post(f"/element/jobs/{job_id}/proof", headers={"Authorization": f"Bearer {pk}"},
+    approved = client.post(f"/element/jobs/{job_id}/proof", headers=widget_headers(pk, job_id),
                            json={"approved": True})
     assert approved.status_code == 200 and approved.json()["canProceed"] is True
     synced = run_store_order(job_id, "9102")
@@ -119,9 +119,9 @@ def test_editing_the_workflow_never_changes_a_made_jobs_verdict(
     assert client.put(f"/workflows/{gated_wf}", headers=auth, json=workflow_body(approval=False)).status_code == 200
     assert views(client, auth, pk, open_job, open_wf) == opened, "a workflow edit closed an open job's gate"
     assert views(client, auth, pk, gated_job, gated_wf) == closed, "a workflow edit opened an unapproved job"
-    element = client.get(f"/element/jobs/{open_job}", headers={"Authorization": f"Bearer {pk}"}).json()
+    element = client.get(f"/element/jobs/{open_job}", headers=widget_headers(pk, open_job)).json()
     assert element["proof"]["approvalRequired"] is False
-    element = client.get(f"/element/jobs/{gated_job}", headers={"Authorization": f"Bearer {pk}"}).json()
+    element = client.get(f"/element/jobs/{gated_job}", headers=widget_headers(pk, gated_job)).json()
     assert element["proof"]["approvalRequired"] is True
 
     order = {"status": "processing", "items": [{"itemId": 1, "jobId": open_job}, {"itemId": 2, "jobId": gated_job}]}

@@ -20,7 +20,8 @@ def intake_job(client: TestClient, instance: Instance, pk: str, pdf: Path, workf
     url = upload["upload"]["url"].removeprefix("http://testserver")
     assert client.post(url, data=upload["upload"]["fields"],
                        files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
+    on_job = {**headers, "Printgate-Job-Token": job.json()["clientToken"]}
+    added = client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                         json={"fileRef": upload["fileRef"], "name": pdf.name, **({"slot": slot} if slot else {})})
     assert added.status_code in (200, 201), added.text
     instance.drain()

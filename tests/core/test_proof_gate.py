@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from printgate.core.jobs.states import job_can_proceed
-from tests.conftest import Instance, make_clean_pdf, make_key
+from tests.conftest import Instance, make_clean_pdf, make_key, widget_headers
 from tests.core.test_orders import intake_job
 
 
@@ -52,7 +52,7 @@ def card_job(client: TestClient, instance: Instance, pk: str, pdf: Path) -> str:
 
 def gate_views(client: TestClient, auth: dict[str, str], pk: str, job_id: str) -> dict[str, Any]:
     """``canProceed`` as every server view reports it."""
-    element = client.get(f"/element/jobs/{job_id}", headers={"Authorization": f"Bearer {pk}"}).json()
+    element = client.get(f"/element/jobs/{job_id}", headers=widget_headers(pk, job_id)).json()
     listed = client.get("/jobs?workflowId=wf_business_cards", headers=auth).json()["jobs"]
     return {
         "job": client.get(f"/jobs/{job_id}", headers=auth).json()["job"]["canProceed"],
@@ -70,7 +70,7 @@ def test_a_proof_requiring_job_cannot_proceed_until_the_proof_is_approved(
     # The files passed intake: without the approval requirement this job could proceed.
     assert job["status"] in ("ready", "partial"), job
     assert job["workflowId"] == "wf_business_cards"
-    element = client.get(f"/element/jobs/{job_id}", headers={"Authorization": f"Bearer {pk}"}).json()
+    element = client.get(f"/element/jobs/{job_id}", headers=widget_headers(pk, job_id)).json()
     assert element["proof"]["approvalRequired"] is True and element["proof"]["approved"] is None
 
     all_closed = {"job": False, "runs": False, "list": False, "element": False}
@@ -88,14 +88,14 @@ def test_a_proof_requiring_job_cannot_proceed_until_the_proof_is_approved(
     assert job["orderId"] is None and job["wfPhase"] == "intake_done"
 
     # A declined proof keeps the gate closed.
-    declined = client.post(f"/element/jobs/{job_id}/proof", headers={"Authorization": f"Bearer {pk}"},
+    declined = client.post(f"/element/jobs/{job_id}/proof", headers=widget_headers(pk, job_id),
                            json={"approved": False})
     assert declined.status_code == 200, declined.text
     assert declined.json()["canProceed"] is False and declined.json()["proof"]["approved"] is False
     assert gate_views(client, auth, pk, job_id) == all_closed, "canProceed after the proof was declined"
 
     # The approval opens it everywhere, and the order now takes the job.
-    approved = client.post(f"/element/jobs/{job_id}/proof", headers={"Authorization": f"Bearer {pk}"},
+    approved = client.post(f"/element/jobs/{job_id}/proof", headers=widget_headers(pk, job_id),
                            json={"approved": True})
     assert approved.status_code == 200, approved.text
     assert approved.json()["canProceed"] is True and approved.json()["proof"]["approved"] is True
@@ -109,15 +109,17 @@ def test_a_workflow_without_proof_approval_proceeds_without_an_answer(
     """The control: the same server views open for wf_default, which asks for no approval."""
     pk = make_key("acme", kind="publishable")
     headers = {"Authorization": f"Bearer {pk}"}
-    job_id = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()["jobId"]
+    created = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()
+    job_id = created["jobId"]
+    on_job = {**headers, "Printgate-Job-Token": created["clientToken"]}  # as the widget sends it
     pdf = make_clean_pdf(tmp_path / "flyer.pdf")
     upload = client.post("/uploads", headers=headers, json={}).json()
     url = upload["upload"]["url"].removeprefix("http://testserver")
     assert client.post(url, data=upload["upload"]["fields"],
                        files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    assert client.post(f"/element/jobs/{job_id}/files", headers=headers,
+    assert client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                        json={"fileRef": upload["fileRef"]}).status_code == 201
     instance.drain()
     job = client.get(f"/jobs/{job_id}", headers=auth).json()["job"]
     assert job["status"] in ("ready", "partial") and job["canProceed"] is True
-    assert client.get(f"/element/jobs/{job_id}", headers=headers).json()["canProceed"] is True
+    assert client.get(f"/element/jobs/{job_id}", headers=on_job).json()["canProceed"] is True

@@ -105,14 +105,16 @@ def test_api_job_reads_its_file_from_the_bucket_and_writes_outputs_there(
 def test_widget_attaches_a_file_posted_straight_to_the_bucket(
         s3: Any, s3_endpoint: str, client: TestClient, instance: Instance, clean_pdf: Path) -> None:
     headers = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    job_id = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()["jobId"]
+    created = client.post("/element/jobs", headers=headers, json={"workflowId": "wf_default"}).json()
+    job_id = created["jobId"]
     file_ref = _upload_to_bucket(client, headers, clean_pdf, s3_endpoint)
+    on_job = {**headers, "Printgate-Job-Token": created["clientToken"]}  # as the widget sends it
 
-    added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
+    added = client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                         json={"fileRef": file_ref, "name": "flyer.pdf"})
     assert added.status_code in (200, 201), added.text
     instance.drain()
-    status = client.get(f"/element/jobs/{job_id}", headers=headers).json()
+    status = client.get(f"/element/jobs/{job_id}", headers=on_job).json()
     assert status["terminal"] is True and status["canProceed"] is True, status
     assert status["files"][0]["name"] == "flyer.pdf"
 

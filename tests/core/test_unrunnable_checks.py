@@ -90,17 +90,18 @@ def test_an_upload_rule_asking_for_pdfa_rejects_the_unvalidated_upload(
         "name": "Archive prints", "ruleId": rule.json()["rule"]["id"], "published": True, "trigger": "order_placed"})
     assert workflow.status_code == 201, workflow.text
     pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    job_id = client.post("/element/jobs", headers=pk,
-                         json={"workflowId": workflow.json()["workflow"]["id"]}).json()["jobId"]
+    created = client.post("/element/jobs", headers=pk, json={"workflowId": workflow.json()["workflow"]["id"]}).json()
+    job_id = created["jobId"]
+    on_job = {**pk, "Printgate-Job-Token": created["clientToken"]}  # as the widget sends it
     pdf = make_clean_pdf(tmp_path / "archive.pdf")
     upload = client.post("/uploads", headers=pk, json={}).json()
     url = upload["upload"]["url"].removeprefix("http://testserver")
     assert client.post(url, data=upload["upload"]["fields"],
                        files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}).status_code == 204
-    assert client.post(f"/element/jobs/{job_id}/files", headers=pk,
+    assert client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                        json={"fileRef": upload["fileRef"]}).status_code == 201
     instance.drain()
-    element = client.get(f"/element/jobs/{job_id}", headers=pk).json()
+    element = client.get(f"/element/jobs/{job_id}", headers=on_job).json()
     assert element["status"] == "rejected" and element["canProceed"] is False
     [file] = element["files"]
     assert file["status"] == "done" and file["outcome"] == "fail", file

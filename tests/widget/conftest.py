@@ -7,6 +7,7 @@ browser per module that uses it; a fresh browser context (own localStorage) per 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,14 +158,37 @@ def drop_file(page: Any, path: Path, zone: str = ".pg-zone", mime: str = "applic
         page.dispatch_event(zone, event, {"dataTransfer": handle})
 
 
-def api(server: Server, pk: str, method: str, path: str, **kw: Any) -> httpx.Response:
-    return httpx.request(method, server.url + path, headers={"Authorization": f"Bearer {pk}"}, timeout=30, **kw)
+# The client tokens this "widget" was handed, per (publishable key, job id): like printgate.js, the
+# helper keeps the ``clientToken`` of each job it creates and sends it on every later call on that job.
+_tokens: dict[tuple[str, str], str] = {}
+_ON_JOB = re.compile(r"^/element/jobs/([^/?]+)")
 
 
-def wait_job(server: Server, pk: str, job_id: str, timeout: float = 30) -> dict[str, Any]:
+def api(server: Server, pk: str, method: str, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
+    """A call with the publishable key, and on a job the job's client token (``token``: one the
+    browser's widget holds, e.g. ``page.evaluate("element.jobToken()")``)."""
+    headers = {"Authorization": f"Bearer {pk}"}
+    on_job = _ON_JOB.match(path)
+    if on_job and token:
+        _tokens[(pk, on_job[1])] = token
+    if on_job and (pk, on_job[1]) in _tokens:
+        headers["Printgate-Job-Token"] = _tokens[(pk, on_job[1])]
+    response = httpx.request(method, server.url + path, headers=headers, timeout=30, **kw)
+    if path == "/element/jobs" and response.status_code == 201:
+        body = response.json()
+        _tokens[(pk, body["jobId"])] = body["clientToken"]
+    return response
+
+
+def job_token(pk: str, job_id: str) -> str:
+    """The client token ``api`` holds for a job it created (for a stream URL's ``jobToken``)."""
+    return _tokens[(pk, job_id)]
+
+
+def wait_job(server: Server, pk: str, job_id: str, timeout: float = 30, token: str | None = None) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = api(server, pk, "GET", f"/element/jobs/{job_id}").json()
+        body = api(server, pk, "GET", f"/element/jobs/{job_id}", token=token).json()
         if body["terminal"]:
             return body
         time.sleep(0.1)

@@ -77,8 +77,10 @@ def test_keys_and_tenancy(widget_server: Server, pk: str) -> None:
 
 def test_request_bodies_are_strict(widget_server: Server, pk: str, tmp_path: Path) -> None:
     bad = api(widget_server, pk, "POST", "/element/jobs", json={"workflowId": "wf_default", "ruleId": "x"})
-    assert bad.status_code == 400 and "ruleId" in bad.json()["message"]
-    assert api(widget_server, pk, "POST", "/element/jobs", json={}).json()["message"] == "workflowId is required."
+    assert bad.status_code == 400 and bad.json()["message"] == "ruleId: Extra inputs are not permitted"
+    assert api(widget_server, pk, "POST", "/element/jobs", json={}).json()["message"] == "workflowId: Field required"
+    blank = api(widget_server, pk, "POST", "/element/jobs", json={"workflowId": "  "})
+    assert blank.status_code == 400 and blank.json()["message"] == "workflowId: must be a non-empty string"
     job = new_job(widget_server, pk)
     ref = upload(widget_server, pk, clean_pdf(tmp_path / "a.pdf"))
     slot = api(widget_server, pk, "POST", f"/element/jobs/{job['jobId']}/files", json={"fileRef": ref, "slot": "Front"})
@@ -87,7 +89,9 @@ def test_request_bodies_are_strict(widget_server: Server, pk: str, tmp_path: Pat
                       json={"fileRef": "upload_01nothere"})
     assert unknown_ref.status_code == 403
     proof = api(widget_server, pk, "POST", f"/element/jobs/{job['jobId']}/proof", json={"approved": "yes"})
-    assert proof.status_code == 400
+    assert proof.status_code == 400 and proof.json()["message"] == "approved: Input should be a valid boolean"
+    named = api(widget_server, pk, "POST", f"/element/jobs/{job['jobId']}/files", json={"fileRef": ref, "nmae": "a"})
+    assert named.status_code == 400 and named.json()["message"] == "nmae: Extra inputs are not permitted"
 
 
 def test_files_lifecycle_count_limit_and_removal(widget_server: Server, pk: str, tmp_path: Path) -> None:
@@ -123,7 +127,8 @@ def test_event_stream_sends_snapshot_changes_and_closes_when_terminal(
     ref = upload(widget_server, pk, clean_pdf(tmp_path / "flyer.pdf"))
     seen: list[dict[str, Any]] = []
     started = time.monotonic()
-    with httpx.stream("GET", f"{widget_server.url}/element/jobs/{job_id}/events?key={pk}", timeout=30) as stream:
+    stream_url = f"{widget_server.url}/element/jobs/{job_id}/events?key={pk}&jobToken={job['clientToken']}"
+    with httpx.stream("GET", stream_url, timeout=30) as stream:
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
         event = None
@@ -143,7 +148,8 @@ def test_event_stream_sends_snapshot_changes_and_closes_when_terminal(
     assert all(s["jobId"] == job_id for s in seen)
     # A terminal job's stream is one snapshot and the end.
     with httpx.stream("GET", f"{widget_server.url}/element/jobs/{job_id}/events",
-                      headers={"Authorization": f"Bearer {pk}"}, timeout=10) as stream:
+                      headers={"Authorization": f"Bearer {pk}", "Printgate-Job-Token": job["clientToken"]},
+                      timeout=10) as stream:
         data = [ln for ln in stream.iter_lines() if ln.startswith("data: ")]
     assert len(data) == 1 and json.loads(data[0][6:])["terminal"] is True
 

@@ -57,7 +57,8 @@ def test_clean_pdf_unlocks_cart_fills_field_and_resumes_after_reload(
     change = events(page, "change")[0]["detail"]
     assert change["action"] == "add" and change["name"] == "flyer.pdf"
     # The browser's verdict is the server's verdict.
-    server_view = api(widget_server, pk, "GET", f"/element/jobs/{job_id}").json()
+    held = page.evaluate("element.jobToken()")  # the token the widget holds for its job
+    server_view = api(widget_server, pk, "GET", f"/element/jobs/{job_id}", token=held).json()
     assert server_view["canProceed"] is True and server_view["files"][0]["name"] == "flyer.pdf"
     assert server_view["files"][0]["outcome"] in ("pass", "warn")
     # The file row shows its thumbnail, rendered at intake.
@@ -362,7 +363,7 @@ def test_job_created_by_the_widget_is_visible_to_the_shop_backend(
     open_demo(page, widget_server, pk)
     page.set_input_files(".pg-zone input[type=file]", str(clean_pdf(tmp_path / "flyer.pdf")))
     job_id = wait_terminal(page)["jobId"]
-    done = wait_job(widget_server, pk, job_id)
+    done = wait_job(widget_server, pk, job_id, token=page.evaluate("element.jobToken()"))
     assert done["canProceed"] is True
     # The demo key belongs to the "default" account; the test server's secret key to "acme".
     foreign = httpx.get(f"{widget_server.url}/jobs/{job_id}",
@@ -393,7 +394,8 @@ def test_soft_proof_must_be_approved_before_the_cart_unlocks(
     assert page.locator(".pg-approve").count() == 0
     assert page.locator(".pg-status").inner_text().startswith("Proof approved.")
     # The approval is stored on the job, not only in this browser.
-    assert api(widget_server, pk, "GET", f"/element/jobs/{status['jobId']}").json()["canProceed"] is True
+    held = page.evaluate("element.jobToken()")  # the token the widget holds for its job
+    assert api(widget_server, pk, "GET", f"/element/jobs/{status['jobId']}", token=held).json()["canProceed"] is True
 
 
 def test_soft_proof_is_the_printed_file_readable_on_phone_and_desktop_and_enlarges(
@@ -590,7 +592,8 @@ def test_filecheck_script_url_takes_the_key_from_its_path(page: Any, widget_serv
     page.wait_for_function("log.length && ['ready', 'partial'].includes(log[log.length - 1][0])", timeout=30000)
     job_id = page.evaluate("log[log.length - 1][1]")
     # The job was created under the key from the script's path.
-    assert api(widget_server, pk, "GET", f"/element/jobs/{job_id}").json()["canProceed"] is True
+    held = page.evaluate("el.jobToken()")  # the token the widget holds for its job
+    assert api(widget_server, pk, "GET", f"/element/jobs/{job_id}", token=held).json()["canProceed"] is True
     assert page.evaluate(f"fetch('{widget_server.url}/element/v1/filecheck.js').then(r => r.status)") == 200
     assert page.evaluate(f"fetch('{widget_server.url}/element/sk_test_secret123/filecheck.js')"
                          ".then(r => r.status)") == 404

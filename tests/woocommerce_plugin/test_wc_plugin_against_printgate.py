@@ -36,7 +36,7 @@ def intake_job(client: TestClient, instance: Instance, pdf: Path) -> str:
     assert client.post(url, data=upload["upload"]["fields"], files=files).status_code == 204
     added = client.post(
         f"/element/jobs/{job_id}/files",
-        headers=headers,
+        headers={**headers, "Printgate-Job-Token": job.json()["clientToken"]},  # as the widget sends it
         json={"fileRef": upload["fileRef"], "name": pdf.name},
     )
     assert added.status_code in (200, 201), added.text

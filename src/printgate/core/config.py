@@ -83,8 +83,9 @@ class Settings(BaseSettings):
     rate_limit_trust_forwarded: bool = False
     # The widget's per-job client token (printgate.core.api.routes.element): "enforce" (a publishable
     # key reads, changes and approves only the jobs whose token it sends) or "issue" (tokens handed
-    # out and checked when sent; a publishable key alone still reaches its account's workflow jobs).
-    widget_job_token: Literal["enforce", "issue"] = "issue"
+    # out and checked when sent; a publishable key alone still reaches its account's widget jobs:
+    # only for a migration from a widget that does not send them yet).
+    widget_job_token: Literal["enforce", "issue"] = "enforce"
     retention_days: int = 30
 
     # /metrics and /health's details (worker names, queue depths, instance-wide job counts): with a

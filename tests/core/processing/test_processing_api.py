@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from printgate.core import library
-from tests.conftest import Instance, make_clean_pdf, make_key
+from tests.conftest import Instance, make_clean_pdf, make_key, widget_headers
 from tests.core.processing.images import scene
 from tests.support import make_pdf
 
@@ -176,12 +176,14 @@ def two_sided_workflow(client: TestClient, auth: dict[str, str], merge: str,
 def upload_sides(client: TestClient, instance: Instance, workflow: str, files: list[tuple[str, str, bytes, str]]) -> str:
     pk = make_key("acme", kind="publishable")
     headers = {"Authorization": f"Bearer {pk}"}
-    job_id = client.post("/element/jobs", headers=headers, json={"workflowId": workflow}).json()["jobId"]
+    created = client.post("/element/jobs", headers=headers, json={"workflowId": workflow}).json()
+    job_id = created["jobId"]
+    on_job = {**headers, "Printgate-Job-Token": created["clientToken"]}  # as the widget sends it
     for slot, name, data, mime in files:
         upload = client.post("/uploads", headers=headers, json={}).json()
         url = upload["upload"]["url"].removeprefix("http://testserver")
         assert client.post(url, data=upload["upload"]["fields"], files={"file": (name, data, mime)}).status_code == 204
-        added = client.post(f"/element/jobs/{job_id}/files", headers=headers,
+        added = client.post(f"/element/jobs/{job_id}/files", headers=on_job,
                             json={"fileRef": upload["fileRef"], "name": name, "slot": slot})
         assert added.status_code in (200, 201), added.text
     instance.drain()
@@ -268,7 +270,7 @@ def test_the_built_in_business_card_workflow_delivers_one_combined_pdf(
     job_id = upload_sides(client, instance, "wf_business_cards", [
         ("Back", "back.pdf", marked_side(tmp_path, "BACK"), "application/pdf"),
         ("Front", "front.pdf", marked_side(tmp_path, "FRONT"), "application/pdf")])
-    approved = client.post(f"/element/jobs/{job_id}/proof", headers={"Authorization": f"Bearer {pk}"},
+    approved = client.post(f"/element/jobs/{job_id}/proof", headers=widget_headers(pk, job_id),
                            json={"approved": True})
     assert approved.status_code == 200 and approved.json()["canProceed"] is True, approved.text
     order = {"orderId": "7001", "status": "processing", "items": [{"itemId": 1, "name": "Cards", "jobId": job_id}]}

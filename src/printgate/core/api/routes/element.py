@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictStr
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,7 +26,7 @@ from printgate.core.api import ratelimit
 from printgate.core.api.deps import AnyKey, JsonBody, SessionDep
 from printgate.core.config import get_settings
 from printgate.core.db import session_scope
-from printgate.core.errors import BadRequest, NotFound, PrintgateError, RateLimited
+from printgate.core.errors import NotFound, PrintgateError, RateLimited, parse_body
 from printgate.core.events import channel
 from printgate.core.jobs import intake
 from printgate.core.keys import Principal, authenticate
@@ -41,22 +43,36 @@ HEARTBEAT_S = 15.0
 RECHECK_S = 2.0
 
 
-def _body(raw: Any, required: dict[str, type], optional: dict[str, type] | None = None) -> dict[str, Any]:
-    """Small request bodies, strict like the public API: unknown keys are a 400 (DECISIONS 12)."""
-    if not isinstance(raw, dict):
-        raise BadRequest("The request body must be a JSON object")
-    allowed = {**required, **(optional or {})}
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        raise BadRequest(f"Unknown key(s) not allowed: {', '.join(unknown)}")
-    for key, kind in allowed.items():
-        if key not in raw or raw[key] is None:
-            if key in required:
-                raise BadRequest(f"{key} is required.")
-            continue
-        if not isinstance(raw[key], kind) or (kind is str and not raw[key].strip()):
-            raise BadRequest(f"{key} must be a {'non-empty string' if kind is str else kind.__name__}")
-    return raw
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "must be a non-empty string")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+class CreateIntakeJob(BaseModel):
+    """``POST /element/jobs``: small bodies, strict like the public API: unknown keys are a 400 (DECISIONS 12)."""
+
+    model_config = ConfigDict(extra="forbid")
+    workflowId: Text
+
+
+class AddFile(BaseModel):
+    """``POST /element/jobs/{id}/files``: the upload's ``fileRef``, and the file's name and slot if given."""
+
+    model_config = ConfigDict(extra="forbid")
+    fileRef: Text
+    name: Text | None = None
+    slot: Text | None = None
+
+
+class ProofAnswer(BaseModel):
+    """``POST /element/jobs/{id}/proof``: the customer's answer to the soft proof."""
+
+    model_config = ConfigDict(extra="forbid")
+    approved: StrictBool
 
 
 def _payload(session: Session, job: Job) -> dict[str, Any]:
@@ -71,8 +87,9 @@ def _payload(session: Session, job: Job) -> dict[str, Any]:
 # signing secret: nothing to store, nothing to look up), and a pk_ caller must send it back
 # (``Printgate-Job-Token`` header; ``jobToken`` query parameter for the live stream, which
 # EventSource cannot give headers). Secret keys (servers) need none. Without it, or with another
-# job's, the job is a 404, as another account's is. ``widget_job_token``: ``enforce`` or ``issue``
-# (tokens handed out and checked when sent, a pk_ key alone still accepted: for a migration).
+# job's, the job is a 404, as another account's is. ``widget_job_token``: ``enforce`` (the default)
+# or ``issue`` (tokens handed out and checked when sent, a pk_ key alone still accepted: for a
+# migration from a widget that does not send them).
 
 JOB_TOKEN_HEADER = "Printgate-Job-Token"
 
@@ -103,8 +120,8 @@ def get_config(session: SessionDep, caller: AnyKey, workflowId: str, connectorId
 @router.post("/jobs", status_code=201)
 def create_job(session: SessionDep, caller: AnyKey, body: JsonBody) -> dict[str, Any]:
     """Create the intake job (status ``idle``) and return its status payload."""
-    data = _body(body, {"workflowId": str})
-    job = intake.create_intake_job(session, caller, data["workflowId"])
+    given = parse_body(CreateIntakeJob, body)
+    job = intake.create_intake_job(session, caller, given.workflowId)
     return {**_payload(session, job), "clientToken": client_token(job.id)}
 
 
@@ -119,9 +136,9 @@ def get_job(session: SessionDep, caller: AnyKey, job_id: str, token: JobToken = 
 def add_file(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBody, token: JobToken = None) -> dict[str, Any]:
     """Add an uploaded file (``fileRef`` from ``POST /uploads``) and start its intake check."""
     _check_job_token(caller, job_id, token)
-    data = _body(body, {"fileRef": str}, {"name": str, "slot": str})
+    given = parse_body(AddFile, body)
     job = intake.intake_job(session, caller, job_id)
-    intake.add_file(session, caller, job, data["fileRef"], data.get("name"), data.get("slot"))
+    intake.add_file(session, caller, job, given.fileRef, given.name, given.slot)
     return _payload(session, job)
 
 
@@ -139,9 +156,9 @@ def answer_proof(session: SessionDep, caller: AnyKey, job_id: str, body: JsonBod
                  token: JobToken = None) -> dict[str, Any]:
     """The customer's answer to the soft proof (``respondToProof``)."""
     _check_job_token(caller, job_id, token)
-    data = _body(body, {"approved": bool})
+    given = parse_body(ProofAnswer, body)
     job = intake.intake_job(session, caller, job_id)
-    intake.respond_to_proof(session, job, data["approved"])
+    intake.respond_to_proof(session, job, given.approved)
     return _payload(session, job)
 
 
