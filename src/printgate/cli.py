@@ -309,14 +309,11 @@ def cmd_fix(args: argparse.Namespace) -> int:
     if args.pdfa and args.pdfx:
         print("printgate: --pdfa and --pdfx are two different conversions; choose one", file=sys.stderr)
         return 2
-    if args.pdfa:  # conversion to PDF/A instead of the profile's preflight fixes
-        from printgate.core.fixes.pdfa_cli import run
+    if args.pdfa or args.pdfx:  # conversion to PDF/A, or PDF/X identification, instead of the profile's fixes
+        from printgate.core.fixes import conformance_cli
 
-        return run(targets, args.pdfa, as_json=args.json)
-    if args.pdfx:  # PDF/X identification of a file that meets PDF/X otherwise
-        from printgate.core.fixes.pdfx_cli import run as run_pdfx
-
-        return run_pdfx(targets, args.pdfx, as_json=args.json)
+        standard: conformance_cli.Standard = "pdfa" if args.pdfa else "pdfx"
+        return conformance_cli.run(standard, targets, args.pdfa or args.pdfx, as_json=args.json)
     profile_id = batch.prepare_jobs(args.profile)  # once, before the workers share the database
     # The bar within a file runs where the file is fixed: in this process (one job at a time).
     live = not args.json and (args.jobs <= 1 or len(files) < 2)
