@@ -17,17 +17,18 @@ from typing import Any, Literal, TextIO
 Standard = Literal["pdfa", "pdfx"]
 
 
-def _tools(standard: Standard) -> tuple[Callable[[str], Any], Callable[..., dict[str, Any]], type[Exception]]:
-    """(parse_level, convert src -> dst at a level, the error of a file that cannot be done at all)."""
+def _tools(standard: Standard) -> tuple[Callable[[str], Any], Callable[..., dict[str, Any]]]:
+    """(parse_level, convert src -> dst at a level); both raise ``ConformanceError`` for a file that
+    cannot be done at all."""
     if standard == "pdfa":
-        from printgate.core.fixes.pdfa import PdfaConversionError, convert_file
+        from printgate.core.fixes.pdfa import convert_file
         from printgate.core.fixes.pdfa import parse_level as pdfa_level
 
-        return pdfa_level, convert_file, PdfaConversionError
-    from printgate.core.fixes.pdfx import PdfxIdentificationError, identify_file
+        return pdfa_level, convert_file
+    from printgate.core.fixes.pdfx import identify_file
     from printgate.core.fixes.pdfx import parse_level as pdfx_level
 
-    return pdfx_level, identify_file, PdfxIdentificationError
+    return pdfx_level, identify_file
 
 
 def _print_human(name: str, out_path: Path | None, result: dict[str, Any], out: TextIO) -> None:
@@ -43,21 +44,23 @@ def _print_human(name: str, out_path: Path | None, result: dict[str, Any], out: 
 
 def run(standard: Standard, targets: dict[Path, Path], level: str, *, as_json: bool,
         out: TextIO | None = None) -> int:
+    from printgate.core.fixes.pdfa import ConformanceError
+
     out = out or sys.stdout  # read at call time: a default bound at import would keep a replaced stream
-    parse_level, convert, cannot = _tools(standard)
+    parse_level, convert = _tools(standard)
     try:
         parse_level(level)
-    except cannot as exc:
-        print(f"printgate: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+    except ConformanceError as exc:
+        print(f"printgate: {exc.reason}", file=sys.stderr)
         return 2
     worst = 0
     for src, dst in targets.items():
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
             result = convert(src, dst, level)
-        except (cannot, OSError) as exc:
+        except (ConformanceError, OSError) as exc:
             worst = 2
-            reason = getattr(exc, "reason", None) or f"cannot write {dst}: {exc}"
+            reason = exc.reason if isinstance(exc, ConformanceError) else f"cannot write {dst}: {exc}"
             if as_json:
                 print(json.dumps({"file": str(src), "compliant": False, "error": reason}), file=out)
             else:

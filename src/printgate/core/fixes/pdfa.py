@@ -50,12 +50,16 @@ LEVELS = {code: Level(code, int(code[0]), code[1:].upper()) for code in ("1b", "
 DEFAULT_LEVEL = "2b"
 
 
-class PdfaConversionError(Exception):
-    """The file cannot be converted at all (encrypted, unreadable, a level no conversion reaches)."""
+class ConformanceError(Exception):
+    """A file that cannot be made conformant at all (PDF/A conversion, PDF/X identification); ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class PdfaConversionError(ConformanceError):
+    """The file cannot be converted at all (encrypted, unreadable, a level no conversion reaches)."""
 
 
 def parse_level(value: str | None) -> Level:

@@ -24,7 +24,7 @@ from pikepdf.models.metadata import encode_pdf_date
 
 from printgate.core.clock import utcnow
 from printgate.core.errors import UnreadableFile
-from printgate.core.fixes.pdfa import _date, _info_text
+from printgate.core.fixes.pdfa import ConformanceError, _date, _info_text
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
 
@@ -47,12 +47,8 @@ LEVELS = {level.code: level for level in (
 DEFAULT_LEVEL = "x4"
 
 
-class PdfxIdentificationError(Exception):
+class PdfxIdentificationError(ConformanceError):
     """The file cannot be identified at all (unreadable, encrypted, an unknown level)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse_level(value: str | None) -> PdfxLevel:
