@@ -117,3 +117,22 @@ def test_a_message_a_worker_has_just_taken_is_left_to_it(client: TestClient, aut
     client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]})
     _taken_by_a_worker(taken_minutes_ago=0)
     assert sweep(requeue_pending=True)["pending"] == 0  # its worker marks the task running in a moment
+
+
+def test_a_message_whose_id_left_the_queue_is_resent(client: TestClient, auth: dict[str, str], instance: Instance,
+                                                     pdf_file: Path) -> None:
+    """The record of a queue message says queued, but its id is in no list a worker reads (lost between
+    the two by a kill -9): the fault-injection bench left such jobs in processing for good."""
+    from rq import Queue
+
+    from printgate.core.queue import get_redis
+
+    job = client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]}).json()["job"]
+    queue = Queue("intake", connection=get_redis())
+    [message_id] = queue.get_job_ids()
+    assert sweep(requeue_pending=True)["pending"] == 0  # queued for real: left alone
+    get_redis().lrem(queue.key, 0, message_id)
+    assert queue.fetch_job(message_id).get_status() == "queued"  # type: ignore[union-attr]
+    assert sweep(requeue_pending=True)["pending"] == 1
+    instance.drain()
+    assert client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]["status"] != "processing"
