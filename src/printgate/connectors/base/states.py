@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from printgate.core.jobs.states import checked_move
+
 
 class SyncStatus(StrEnum):
     """Where a store order stands (``OrderSync.status``): the last step it passed, or how it ended."""
@@ -78,10 +80,4 @@ class IllegalSyncMove(ValueError):
 
 def move_sync(current: str, to: SyncStatus) -> SyncStatus:
     """``to`` when an order in ``current`` may move there; raises ``IllegalSyncMove`` otherwise."""
-    try:
-        allowed = SYNC_MOVES[SyncStatus(current)]
-    except ValueError:
-        raise IllegalSyncMove(f"unknown order sync status {current!r}") from None
-    if to not in allowed:
-        raise IllegalSyncMove(f"an order cannot move from {current} to {to}")
-    return to
+    return checked_move(SYNC_MOVES, SyncStatus, current, to, IllegalSyncMove, "order", "order sync")

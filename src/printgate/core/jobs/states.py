@@ -13,9 +13,10 @@ then ``processing`` → ``processing_done``. ``files_final`` says when a job wil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 
 class JobStatus(StrEnum):
@@ -204,3 +205,21 @@ def job_status(tasks: Sequence[TaskView], *, min_files: int = 1, review: str | N
     if held:
         return review_verdict(review) or JobStatus.REVIEW
     return status
+
+
+_State = TypeVar("_State", bound=StrEnum)
+
+
+def checked_move(moves: Mapping[_State, frozenset[_State]], kind: type[_State], current: str, to: _State,
+                 illegal: type[Exception], what: str, states: str | None = None) -> _State:
+    """``to`` when ``what`` in state ``current`` may move there by ``moves``; raises ``illegal`` otherwise.
+
+    The one check behind each state table (store orders, outbound deliveries)."""
+    try:
+        allowed = moves[kind(current)]
+    except ValueError:
+        raise illegal(f"unknown {states or what} status {current!r}") from None
+    if to not in allowed:
+        raise illegal(f"{'an' if what[0] in 'aeiou' else 'a'} {what} cannot move from {current} to {to}")
+    return to
+

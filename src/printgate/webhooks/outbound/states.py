@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from printgate.core.jobs.states import checked_move
+
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # waiting for its next attempt (``next_attempt_at``)
@@ -41,13 +43,7 @@ class IllegalDeliveryMove(ValueError):
 
 def move_delivery(current: str, to: DeliveryStatus) -> DeliveryStatus:
     """``to`` when a delivery in ``current`` may move there; raises ``IllegalDeliveryMove`` otherwise."""
-    try:
-        allowed = DELIVERY_MOVES[DeliveryStatus(current)]
-    except ValueError:
-        raise IllegalDeliveryMove(f"unknown delivery status {current!r}") from None
-    if to not in allowed:
-        raise IllegalDeliveryMove(f"a delivery cannot move from {current} to {to}")
-    return to
+    return checked_move(DELIVERY_MOVES, DeliveryStatus, current, to, IllegalDeliveryMove, "delivery")
 
 
 def moving(sources: Iterable[DeliveryStatus], to: DeliveryStatus) -> tuple[DeliveryStatus, ...]:
