@@ -74,3 +74,39 @@ def test_the_rule_schema_takes_autofix_as_a_boolean(client: TestClient, auth: di
     bad = client.post("/rules", headers=auth, json={
         "name": "x", "accept": [{"fileType": "pdf", "check": {"type": "validate", "standard": "2b", "autofix": "yes"}}]})
     assert bad.status_code == 400 and "autofix" in bad.json()["message"]
+
+
+
+def test_processing_autofix_after_an_intake_validate_fixes_the_preflight_findings(instance: Instance,
+                                                                                  tmp_path: Path) -> None:
+    """An upload rule's "PDF/A-2b, converted" at intake, then the workflow's autofix at processing: the
+    validate step's report is not a preflight's, but the processing phase took it for the intake's
+    preflight report, saw no findings, and fixed nothing."""
+    from sqlmodel import Session, select
+
+    from printgate.core.db import get_engine
+    from printgate.core.jobs import service
+    from printgate.core.jobs.service import JobSpec, SourceSpec
+    from printgate.core.keys import get_or_create_account
+    from printgate.core.models import Step, Task
+
+    src = d.make(tmp_path / "art.pdf", d.javascript, d.mixed_device_colour)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        account = get_or_create_account(session, "acme")
+        job = service.create_job(session, account.id, JobSpec(kind="workflow", sources=[SourceSpec(
+            data=src.read_bytes(), name="art.pdf", mime_type="application/pdf",
+            steps=[{"type": "validate", "params": {"standard": "2b", "autofix": True}}])]))
+        session.commit()  # the queue message is sent once the transaction that records it commits
+    instance.drain()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        [task] = session.exec(select(Task).where(Task.job_id == job.id)).all()
+        [validate] = session.exec(select(Step).where(Step.task_id == task.id, Step.type == "validate")).all()
+        assert (validate.status, validate.outcome) == ("done", "pass"), validate.reason  # converted to PDF/A-2b
+        service.start_processing(session, session.get(type(job), job.id),
+                                 {"processing": {"pdf": [{"type": "autofix"}]}})
+    instance.drain()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        [autofix] = session.exec(select(Step).where(Step.task_id == task.id, Step.type == "autofix")).all()
+    assert autofix.status == "done", (autofix.status, autofix.reason)
+    applied = [a["strategy"] for a in (autofix.runtime_params or {})["applied"]]
+    assert "set_trimbox" in applied, applied  # a preflight finding of the default profile, fixed

@@ -260,11 +260,16 @@ def _cannot_run(step_type: str, reason: str) -> StepResult:
 
 
 def _restore_context(session: Session, ctx: StepContext, task: Task) -> None:
-    """For the processing phase: continue from the intake's newest output and preflight report."""
+    """For the processing phase: continue from the intake's newest output and preflight report.
+
+    Only a preflight's report is one: a ``validate`` step's report (an upload rule's "PDF/A-2b or
+    reject") has no preflight findings, and taking it made autofix see nothing to fix."""
     import json
 
     arts = list(session.exec(select(Artifact).where(Artifact.task_id == task.id).order_by(col(Artifact.created_at))).all())
-    report = next((a for a in reversed(arts) if a.role == "report"), None)
+    preflights = set(session.exec(select(Step.id).where(Step.task_id == task.id,
+                                                        col(Step.type).in_(("preflight", "repreflight")))).all())
+    report = next((a for a in reversed(arts) if a.role == "report" and a.step_id in preflights), None)
     if report is not None:
         from printgate.core.preflight.report import PreflightReport
 
