@@ -87,9 +87,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except process_tree.AlreadyServing as exc:
         print(f"printgate: {exc}", file=sys.stderr, flush=True)
         return 1
-    ended = process_tree.end_leftovers(settings.data_dir)
+    ended, exited = process_tree.end_leftovers(settings.data_dir)
     if ended:
         print(f"printgate: ended what an earlier serve of this data dir left running: {', '.join(ended)}", flush=True)
+    if exited:
+        print(f"printgate: recorded by an earlier serve, already exited: {', '.join(exited)}", flush=True)
     migrate()
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
@@ -280,7 +282,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if files is None:
         return 2
     profile = batch.resolve_profile(args.profile)
-    verdicts = batch.run_many(files, partial(batch.check_file, profile=profile), args.jobs, batch.warm_engine)
+    live = not args.json and (args.jobs <= 1 or len(files) < 2)  # the pages bar runs where the file is read
+    verdicts = batch.run_many(files, partial(batch.check_file, profile=profile, live=live), args.jobs,
+                              batch.warm_engine)
     return batch.report(verdicts, len(files), as_json=args.json, detailed=len(files) == 1 or args.verbose)
 
 
@@ -408,8 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     fix.add_argument("--pdfa", metavar="LEVEL", help="convert to PDF/A (1b, 2b, 2u, 3b, 3u, 4, 4f) and re-validate, "
                      "instead of the profile's fixes")
-    fix.add_argument("--pdfx", metavar="LEVEL", help="identify as PDF/X (1a, 3, 4) a file that meets it otherwise, "
-                     "and re-validate; written only when the validator confirms it")
+    fix.add_argument("--pdfx", metavar="LEVEL", help="convert to PDF/X (1a, 3, 4: RGB to the intent's CMYK, transparency "
+                     "flattened for 1a/3) and identify it; written only when the validator confirms it")
     fix.set_defaults(func=cmd_fix)
 
     val = sub.add_parser("validate", parents=[common], help="PDF/A, PDF/UA and PDF/X validation of local files")

@@ -74,14 +74,15 @@ def record(data_dir: Path, pids: dict[str, int]) -> None:
     tmp.replace(data_dir / PIDS_FILE)
 
 
-def end_leftovers(data_dir: Path, grace_s: float = 5.0) -> list[str]:
-    """End the processes an earlier serve of this data dir recorded and that still run; return their
-    names. Only a pid whose start time matches the record is touched."""
+def end_leftovers(data_dir: Path, grace_s: float = 5.0) -> tuple[list[str], list[str]]:
+    """End the processes an earlier serve of this data dir recorded and that still run. Returns the
+    names of those ended and of those recorded that had already exited. Only a pid whose start time
+    matches the record is touched."""
     path = data_dir / PIDS_FILE
     try:
         entries = json.loads(path.read_text())
     except (OSError, ValueError):
-        return []
+        return [], []
     alive = {name: int(e["pid"]) for name, e in entries.items()
              if isinstance(e, dict) and e.get("start") and _start_time(int(e["pid"])) == e["start"]}
     for pid in alive.values():
@@ -95,4 +96,4 @@ def end_leftovers(data_dir: Path, grace_s: float = 5.0) -> list[str]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
     path.unlink(missing_ok=True)
-    return sorted(alive)
+    return sorted(alive), sorted(set(entries) - set(alive))
