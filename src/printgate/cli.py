@@ -120,7 +120,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def spawn(name: str) -> None:
         if name == "api":
             cmd = [sys.executable, "-m", "uvicorn", "printgate.asgi:app", "--host", args.host, "--port", str(args.port),
-                   "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+                   "--workers", str(args.api_workers), "--no-access-log", "--timeout-graceful-shutdown", "5",
+                   # uvicorn's 5 s default killed API processes still importing on a loaded machine
+                   "--timeout-worker-healthcheck", "30"]
         else:
             cmd = [*exe, "worker", "--name-prefix", name, *_worker_args(name, args.workers)]
         children[name] = subprocess.Popen(cmd, env=env, preexec_fn=process_tree.die_with_parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -136,3 +137,36 @@ def test_a_message_whose_id_left_the_queue_is_resent(client: TestClient, auth: d
     assert sweep(requeue_pending=True)["pending"] == 1
     instance.drain()
     assert client.get(f"/jobs/{job['id']}", headers=auth).json()["job"]["status"] != "processing"
+
+
+def test_a_job_created_while_redis_is_down_is_answered_and_runs_once_it_is_back(
+        client: TestClient, auth: dict[str, str], instance: Instance, pdf_file: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job is recorded before its queue message is sent: with Redis unreachable the API answered 500
+    for a job that existed (and a client's retry made a second one). It is answered 201 and stays
+    pending; the recovery sweep queues it once Redis answers."""
+    import os
+
+    from printgate.core.config import reset_settings
+    from printgate.core.queue import reset_redis
+    from tests.support import free_port
+
+    working = os.environ["REDIS_URL"]
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    reset_settings()
+    reset_redis()
+    created = client.post("/jobs/preflight", headers=auth, json={"sources": [{"file": b64(pdf_file)}]})
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    with Session(get_engine()) as session:
+        [task] = session.exec(select(Task).where(Task.job_id == job_id)).all()
+        assert task.status == "pending" and task.attempts == 0
+
+    monkeypatch.setenv("REDIS_URL", working)
+    reset_settings()
+    reset_redis()
+    assert sweep(requeue_pending=True)["pending"] == 1
+    instance.drain()
+    body = client.get(f"/jobs/{job_id}", headers=auth).json()["job"]
+    assert body["status"] in ("ready", "partial", "rejected")
+    assert body["tasks"][0]["steps"][0]["status"] == "done"

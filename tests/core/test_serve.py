@@ -162,6 +162,43 @@ def test_a_killed_serve_leaves_nothing_running_and_a_second_serve_is_refused(tmp
     assert "Address already in use" not in (data / "serve.log").read_text()
 
 
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_api_takes_its_worker_processes_with_it(tmp_path: Path) -> None:
+    """kill -9 of the API (uvicorn's supervisor, issue 14): its worker processes lived on as orphans,
+    still answering on the port beside the API serve restarted. They now die with it."""
+    server = start_server(tmp_path / "data", workers=0)
+    try:
+        api = json.loads((server.data_dir / "serve.pids.json").read_text())["api"]["pid"]
+        workers = wait_for(lambda: len(c := _children_of(api)) >= 2 and c, timeout=60)
+        assert isinstance(workers, list)
+        os.kill(api, signal.SIGKILL)
+        assert wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=30), "API workers outlived the API"
+        # serve starts a new API, which answers on the same port.
+        assert wait_for(lambda: _answers(f"{server.url}/health"), timeout=90)
+        again = json.loads((server.data_dir / "serve.pids.json").read_text())["api"]["pid"]
+        assert again != api
+    finally:
+        server.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
+
+
 def test_what_printgate_writes_is_private(tmp_path: Path) -> None:
     """Issue 14, medium 8: the database, stored files, the Redis dump and the signing key were 0644."""
     data = tmp_path / "data"
