@@ -1,4 +1,4 @@
-"""Connector fixtures: a fake Shopify on loopback, app credentials, signed webhooks, cassettes.
+"""Connector fixtures: a fake Shopify on loopback (and fake OpenCart and PrestaShop shops), app credentials, signed webhooks, cassettes.
 
 Cassettes (vcrpy, one per test, ``tests/connectors/cassettes/<test>.yaml``) record printgate's calls
 to the fake shop. ``PRINTGATE_VCR_RECORD`` picks the mode: ``once`` (default: replay when the
@@ -25,6 +25,8 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 
 from tests import cassettes
+from tests.fakes.opencart_store import FakeOpenCart, FakeServer
+from tests.fakes.prestashop_store import FakePrestaShop
 from tests.fakes.shopify_store import FakeShopify, FakeShopServer, validate
 
 CLIENT_ID = "pgtest-client-id"
@@ -45,6 +47,22 @@ def fixture_order(name: str = "order.json") -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def fake_server() -> Iterator[FakeShopServer]:
     server = FakeShopServer(FakeShopify(CLIENT_ID, CLIENT_SECRET)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def oc_server() -> Iterator[FakeServer]:
+    """The fake OpenCart shop (3 or 4: ``open_shop`` picks) for one test module's cassettes."""
+    server = FakeServer(FakeOpenCart(3)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ps_server() -> Iterator[FakeServer]:
+    """The fake PrestaShop shop for one test module's cassettes."""
+    server = FakeServer(FakePrestaShop()).start()
     yield server
     server.stop()
 

@@ -4,7 +4,6 @@ downloads through the link the shop stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,6 @@ from tests.store_modules.test_orders import OC_ORDER, OC_PRODUCTS
 pytestmark = pytest.mark.cassette
 
 API_KEY = "oc-api-key-" + "7" * 53
-
-
-@pytest.fixture(scope="module")
-def oc_server() -> Iterator[FakeServer]:
-    server = FakeServer(FakeOpenCart(3)).start()
-    yield server
-    server.stop()
 
 
 def open_shop(server: FakeServer, version: int) -> FakeOpenCart:

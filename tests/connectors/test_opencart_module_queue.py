@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.connectors.conftest import widget_job
-from tests.connectors.test_opencart_e2e import oc_server, open_shop  # noqa: F401  (module fixture)
+from tests.connectors.test_opencart_e2e import open_shop
 from tests.fakes.opencart_store import FakeServer, php, php_verify_callback, register_store, store_cassette
 from tests.store_modules.test_orders import OC_ORDER, OC_PRODUCTS
 
@@ -52,7 +52,7 @@ def printgate_port(app: Any) -> Iterator[FakeServer]:
 @pytest.mark.cassette
 def test_opencart_queue_delivers_once_printgate_is_back(client: Any, auth: dict[str, str], secret_key: str,
                                                         instance: Any, printgate_port: FakeServer,
-                                                        oc_server: FakeServer, artwork: Path) -> None:  # noqa: F811
+                                                        oc_server: FakeServer, artwork: Path) -> None:
     import time
 
     shop = open_shop(oc_server, 3)

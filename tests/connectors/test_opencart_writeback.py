@@ -4,7 +4,6 @@ retries, and OpenCart's API (3: ``api/login`` + ``api/order/info`` + ``api/order
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from tests.connectors.conftest import widget_job
 from tests.connectors.test_opencart_e2e import API_KEY, open_shop
 from tests.fakes.opencart_store import (
-    FakeOpenCart,
     FakeServer,
     php_signed_order,
     php_verify_callback,
@@ -29,13 +27,6 @@ pytestmark = pytest.mark.cassette
 
 OC3_CALLBACK = {"route": "extension/module/printgate/callback"}
 OC4_CALLBACK = {"route": "extension/printgate/module/printgate.callback"}
-
-
-@pytest.fixture(scope="module")
-def oc_server() -> Iterator[FakeServer]:
-    server = FakeServer(FakeOpenCart(3)).start()
-    yield server
-    server.stop()
 
 
 def delivered_sync(store_id: str, order_id: str = "1042", *, email: str = "zoe@example.com") -> str:

@@ -4,7 +4,6 @@ private order message) -> the file downloads through the link the shop stored.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ from tests.store_modules.test_orders import PS_CUSTOMER, PS_DETAILS, PS_ORDER
 pytestmark = pytest.mark.cassette
 
 CALLBACK = {"fc": "module", "module": "printgate", "controller": "callback"}
-
-
-@pytest.fixture(scope="module")
-def ps_server() -> Iterator[FakeServer]:
-    server = FakeServer(FakePrestaShop()).start()
-    yield server
-    server.stop()
 
 
 def open_shop(server: FakeServer) -> FakePrestaShop:

@@ -6,7 +6,6 @@ writes a private order message when the callback cannot be delivered; ``GET /api
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -24,19 +23,11 @@ from tests.fakes.opencart_store import (
     register_store,
     store_cassette,
 )
-from tests.fakes.prestashop_store import FakePrestaShop
 
 # Every test here replays a store cassette, on the cassettes' fixed clock (tests/clock.py).
 pytestmark = pytest.mark.cassette
 
 WS_KEY = "PGWS8Q2M4K7X9Z1V5N3B6C8D0F2H4J6L"
-
-
-@pytest.fixture(scope="module")
-def ps_server() -> Iterator[FakeServer]:
-    server = FakeServer(FakePrestaShop()).start()
-    yield server
-    server.stop()
 
 
 def test_prestashop_unknown_order_falls_back_to_a_private_order_message(client: Any, auth: dict[str, str],

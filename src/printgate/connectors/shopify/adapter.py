@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from printgate.connectors.base.adapter import (
 )
 from printgate.connectors.base.models import OrderSync, StoreConnection
 from printgate.connectors.shopify import oauth
-from printgate.connectors.shopify.client import ShopifyAdmin, TokenRejected, user_errors
+from printgate.connectors.shopify.client import Page, ShopifyAdmin, TokenRejected, paged_query, user_errors
 from printgate.connectors.shopify.config import get_shopify_settings
 from printgate.core import net
 from printgate.core.clock import iso
@@ -38,35 +39,28 @@ NAMESPACE = "printgate"
 READY_TAG = "printgate-ready"
 NOTE_MARKER = "[printgate]"
 
-ORDERS_QUERY = """
-query PrintgateRecentOrders($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id
-      legacyResourceId
-      name
-      displayFinancialStatus
-      cancelledAt
-      updatedAt
-      currencyCode
-      totalPriceSet { shopMoney { amount currencyCode } }
-      customer { id legacyResourceId email firstName lastName phone }
-      customAttributes { key value }
-      lineItems(first: 100) {
-        nodes {
-          id
-          name
-          quantity
-          sku
-          customAttributes { key value }
-          product { id legacyResourceId }
-        }
-      }
-    }
+ORDERS_QUERY = paged_query("PrintgateRecentOrders", "orders", "UPDATED_AT", """
+id
+legacyResourceId
+name
+displayFinancialStatus
+cancelledAt
+updatedAt
+currencyCode
+totalPriceSet { shopMoney { amount currencyCode } }
+customer { id legacyResourceId email firstName lastName phone }
+customAttributes { key value }
+lineItems(first: 100) {
+  nodes {
+    id
+    name
+    quantity
+    sku
+    customAttributes { key value }
+    product { id legacyResourceId }
   }
 }
-"""
+""")
 
 PRODUCT_WORKFLOWS_QUERY = """
 query PrintgateProductWorkflows($ids: [ID!]!) {
@@ -222,22 +216,24 @@ class ShopifyAdapter:
             with ShopifyAdmin(self.connection.shop, token, settings=self.settings) as admin:
                 return admin.graphql(query, variables, operation=operation)
 
+    def pages(self, session: Session, query: str, operation: str, connection: str, variables: dict[str, Any], *,
+              after: str | None = None, most: int = 1) -> Iterator[Page]:
+        """Up to ``most`` pages of a :func:`~printgate.connectors.shopify.client.paged_query` listing,
+        from the cursor ``after`` on, each asked for when the one before it says there is a next."""
+        for _ in range(most):
+            page = Page.of(self._call(session, query, {**variables, "after": after}, operation), connection)
+            yield page
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
+
     # -- PlatformAdapter --
 
     def fetch_recent_orders(self, session: Session, since: datetime) -> list[ExternalOrder]:
-        orders: list[ExternalOrder] = []
-        after = None
-        search = f"updated_at:>'{iso(since)}'"
-        for _ in range(20):  # at most 1,000 orders per pass; the next pass continues
-            data = self._call(session, ORDERS_QUERY, {"first": 50, "after": after, "query": search},
-                              "PrintgateRecentOrders")
-            page = data.get("orders") or {}
-            orders.extend(parse_graphql_order(node) for node in page.get("nodes") or [])
-            info = page.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                break
-            after = info.get("endCursor")
-        return orders
+        pages = self.pages(session, ORDERS_QUERY, "PrintgateRecentOrders", "orders",
+                           {"first": 50, "query": f"updated_at:>'{iso(since)}'"}, most=20)
+        # at most 20 pages (1,000 orders) per pass; the next pass continues
+        return [parse_graphql_order(node) for page in pages for node in page.nodes]
 
     def enrich_order(self, session: Session, order: ExternalOrder) -> ExternalOrder:
         """Each line's product workflow: the product metafield ``printgate.workflow_id``, else that of

@@ -39,7 +39,7 @@ from printgate.connectors.base.adapter import AdapterError
 from printgate.connectors.base.models import OrderSync, StoreConnection
 from printgate.connectors.shopify import oauth
 from printgate.connectors.shopify.adapter import NAMESPACE, ShopifyAdapter
-from printgate.connectors.shopify.client import user_errors
+from printgate.connectors.shopify.client import paged_query, user_errors
 from printgate.connectors.shopify.config import get_shopify_settings
 from printgate.core import library
 from printgate.core.api.deps import SessionDep
@@ -59,33 +59,15 @@ WORKFLOW_KEY = "workflow_id"
 TARGET_RE = re.compile(r"^gid://shopify/(Product|Collection)/\d+$")
 APP_BRIDGE_SRC = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 
-PRODUCTS_QUERY = """
-query PrintgateAdminProducts($first: Int!, $after: String, $query: String) {
-  products(first: $first, after: $after, query: $query, sortKey: TITLE) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id
-      legacyResourceId
-      title
-      metafield(namespace: "printgate", key: "workflow_id") { value }
-    }
-  }
-}
+# A product's or a collection's own workflow, as the page lists them.
+_TARGET_FIELDS = """
+id
+legacyResourceId
+title
+metafield(namespace: "printgate", key: "workflow_id") { value }
 """
-
-COLLECTIONS_QUERY = """
-query PrintgateAdminCollections($first: Int!, $after: String, $query: String) {
-  collections(first: $first, after: $after, query: $query, sortKey: TITLE) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id
-      legacyResourceId
-      title
-      metafield(namespace: "printgate", key: "workflow_id") { value }
-    }
-  }
-}
-"""
+PRODUCTS_QUERY = paged_query("PrintgateAdminProducts", "products", "TITLE", _TARGET_FIELDS)
+COLLECTIONS_QUERY = paged_query("PrintgateAdminCollections", "collections", "TITLE", _TARGET_FIELDS)
 
 WORKFLOW_SET = """
 mutation PrintgateWorkflowSet($metafields: [MetafieldsSetInput!]!) {
@@ -276,17 +258,13 @@ def _workflows(session: Session, account_id: str) -> list[dict[str, Any]]:
 
 def _list(session: Session, connection: StoreConnection, tab: str, after: str | None,
           search: str | None) -> dict[str, Any]:
-    adapter = ShopifyAdapter(connection)
-    variables = {"first": PAGE_SIZE, "after": after or None, "query": search or None}
-    if tab == "collections":
-        page = adapter._call(session, COLLECTIONS_QUERY, variables, "PrintgateAdminCollections").get("collections")
-    else:
-        page = adapter._call(session, PRODUCTS_QUERY, variables, "PrintgateAdminProducts").get("products")
-    page = page or {}
+    query, operation = (COLLECTIONS_QUERY, "PrintgateAdminCollections") if tab == "collections" else (
+        PRODUCTS_QUERY, "PrintgateAdminProducts")
+    page = next(ShopifyAdapter(connection).pages(session, query, operation, tab,
+                                                 {"first": PAGE_SIZE, "query": search or None}, after=after or None))
     items = [{"id": n.get("id"), "legacyId": n.get("legacyResourceId"), "title": n.get("title"),
-              "workflow": (n.get("metafield") or {}).get("value") or ""} for n in page.get("nodes") or []]
-    info = page.get("pageInfo") or {}
-    return {"items": items, "next": info.get("endCursor") if info.get("hasNextPage") else None}
+              "workflow": (n.get("metafield") or {}).get("value") or ""} for n in page.nodes]
+    return {"items": items, "next": page.next_cursor}
 
 
 def _recent_orders(session: Session, connection: StoreConnection) -> list[dict[str, Any]]:

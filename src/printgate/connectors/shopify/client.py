@@ -16,6 +16,7 @@ waits before the next call instead of getting throttled.
 from __future__ import annotations
 
 import logging
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,6 +139,32 @@ class ShopifyAdmin:
                 raise AdapterError(f"GraphQL errors: {messages}", retryable=False)
             return dict(payload.get("data") or {})
         raise AdapterError("Shopify kept throttling the call")
+
+
+def paged_query(operation: str, connection: str, sort_key: str, node_fields: str) -> str:
+    """The text of a query reading one page of the connection ``connection`` (``first`` and ``after``
+    cursor, a search ``query``, sorted by ``sort_key``), asking each node for ``node_fields`` (GraphQL
+    selections, one a line). Every listing printgate pages through has this shape."""
+    nodes = textwrap.indent(textwrap.dedent(node_fields).strip("\n") + "\n", " " * 6)
+    return (f"\nquery {operation}($first: Int!, $after: String, $query: String) {{\n"
+            f"  {connection}(first: $first, after: $after, query: $query, sortKey: {sort_key}) {{\n"
+            "    pageInfo { hasNextPage endCursor }\n"
+            f"    nodes {{\n{nodes}    }}\n  }}\n}}\n")
+
+
+@dataclass
+class Page:
+    """One page of a connection: its nodes and the cursor of the next page (None on the last)."""
+
+    nodes: list[dict[str, Any]]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, data: dict[str, Any], connection: str) -> Page:
+        page = data.get(connection) or {}
+        info = page.get("pageInfo") or {}
+        return cls([n for n in page.get("nodes") or [] if n],
+                   (info.get("endCursor") or None) if info.get("hasNextPage") else None)
 
 
 def user_errors(data: dict[str, Any], field: str) -> None:

@@ -13,6 +13,9 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.fixes.structure import strip_attachments
+from printgate.core.pdf_interactive import action_owners, field_type, page_annotations
+
 # Actions ISO 19005 permits (part 1: 6.6.1; parts 2/3: 6.5.1; part 4: 6.6.1 minus JavaScript, which
 # printgate never carries into an archive file).
 _ACTIONS_1 = {"/GoTo", "/GoToR", "/Thread", "/URI", "/Named", "/SubmitForm"}
@@ -26,6 +29,11 @@ _ANNOTS_2 = _ANNOTS_1 | {"/Polygon", "/PolyLine", "/Caret", "/FileAttachment", "
 _ANNOTS_4 = _ANNOTS_2 | {"/Projection"}
 
 _INVISIBLE, _HIDDEN, _PRINT, _NOVIEW, _TOGGLE_NOVIEW = 1, 2, 4, 32, 256
+
+
+def _said(*lines: tuple[int | bool, str]) -> list[str]:
+    """The report lines whose count is not zero, in order (each cleanup reports only what it changed)."""
+    return [text for count, text in lines if count]
 
 
 def _dicts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary | pikepdf.Stream]:
@@ -89,36 +97,28 @@ def remove_forbidden_actions(pdf: pikepdf.Pdf, part: int) -> list[str]:
     wherever an action sits (OpenAction, link/widget/outline /A, /Next chains), every additional-actions
     (/AA) dictionary, and the document's JavaScript name tree."""
     removed = aa = 0
-    for obj in _dicts(pdf):
+    for owner, _where in action_owners(pdf):
         for key in ("/OpenAction", "/A"):
-            action = obj.get(key)
+            action = owner.get(key)
             if not isinstance(action, pikepdf.Dictionary) or "/S" not in action:
                 continue
             if _action_allowed(action, part):
                 removed += _prune_chain(action, part)
             else:
-                del obj[key]
+                del owner[key]
                 removed += 1
-        if "/AA" in obj:
-            del obj["/AA"]
-            aa += 1
-    for page in pdf.pages:
-        if "/AA" in page.obj:
-            del page.obj["/AA"]
+        if "/AA" in owner:
+            del owner["/AA"]
             aa += 1
     names = pdf.Root.get("/Names")
     js_tree = isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names
     if isinstance(names, pikepdf.Dictionary) and js_tree:
         del names["/JavaScript"]
-    out = []
-    if removed:
-        out.append(f"removed {removed} action(s) PDF/A forbids (JavaScript, Launch, Sound, Movie, form reset/import, "
-                   "named actions other than page navigation)")
-    if aa:
-        out.append(f"removed {aa} additional-actions (AA) dictionar{'y' if aa == 1 else 'ies'}")
-    if js_tree:
-        out.append("removed the document-level JavaScript")
-    return out
+    return _said(
+        (removed, f"removed {removed} action(s) PDF/A forbids (JavaScript, Launch, Sound, Movie, form reset/import, "
+                  "named actions other than page navigation)"),
+        (aa, f"removed {aa} additional-actions (AA) dictionar{'y' if aa == 1 else 'ies'}"),
+        (js_tree, "removed the document-level JavaScript"))
 
 
 def remove_forms_extras(pdf: pikepdf.Pdf) -> list[str]:
@@ -155,24 +155,8 @@ def remove_forms_extras(pdf: pikepdf.Pdf) -> list[str]:
 
 def remove_embedded_files(pdf: pikepdf.Pdf) -> list[str]:
     """Parts 1 and 2: embedded files go (part 2 would allow PDF/A ones; they are not checked here)."""
-    removed = 0
-    names = pdf.Root.get("/Names")
-    if names is not None and "/EmbeddedFiles" in names:
-        removed += max(1, len(pdf.attachments))
-        del names["/EmbeddedFiles"]
-    for key in ("/AF", "/Collection"):
-        if key in pdf.Root:
-            del pdf.Root[key]
-    for page in pdf.pages:
-        if "/AF" in page.obj:
-            del page.obj["/AF"]
-        annots = page.obj.get("/Annots")
-        if isinstance(annots, pikepdf.Array):
-            kept = [a for a in annots
-                    if not isinstance(a, pikepdf.Dictionary) or a.get("/Subtype") != pikepdf.Name.FileAttachment]
-            if len(kept) != len(annots):
-                removed += len(annots) - len(kept)
-                page.obj.Annots = pikepdf.Array(kept)
+    stripped = strip_attachments(pdf)
+    removed = stripped.files + stripped.annotations
     specs = [obj for obj in _dicts(pdf) if "/EF" in obj]
     for obj in specs:  # file specifications elsewhere (links, AF of pages and forms)
         del obj["/EF"]
@@ -275,7 +259,7 @@ def fix_annotations(pdf: pikepdf.Pdf, part: int) -> list[str]:
                 continue
             ap = annot.get("/AP")
             if sub == "/Widget" and isinstance(ap, pikepdf.Dictionary) and isinstance(ap.get("/N"), pikepdf.Stream) \
-                    and _field_type(annot) == "/Btn":
+                    and field_type(annot) == "/Btn":
                 # A button's normal appearance is a dictionary of states (ISO 19005-1 6.5.3).
                 state = annot.get("/AS") if isinstance(annot.get("/AS"), pikepdf.Name) else pikepdf.Name.On
                 ap.N = pikepdf.Dictionary({str(state): ap.N})
@@ -304,54 +288,31 @@ def fix_annotations(pdf: pikepdf.Pdf, part: int) -> list[str]:
             out.append("generated appearance streams for form fields that had none")
         except Exception:  # the validator reports the fields still without appearance
             pass
-    if removed:
-        out.append("removed annotation(s) this level forbids: " + ", ".join(f"{k} x{v}" for k, v in sorted(removed.items())))
-    if flagged:
-        out.append(f"set {flagged} annotation(s) printable and visible (Print flag on; Hidden/NoView off)")
-    if opaque:
-        out.append(f"made {opaque} annotation(s) opaque (CA 1.0)")
-    if empty_ap:
-        out.append(f"gave {empty_ap} annotation(s) without an appearance an empty one (they print nothing, as before)")
-    if widget_actions:
-        out.append(f"removed the actions of {widget_actions} form field widget(s)")
-    if button_states:
-        out.append(f"gave {button_states} button(s) their appearance as a state dictionary")
-    if trimmed_ap:
-        out.append(f"kept only the normal appearance of {trimmed_ap} annotation(s) (rollover/down removed)")
-    return out
-
-
-def _field_type(annot: pikepdf.Dictionary) -> str | None:
-    node: Any = annot
-    for _ in range(32):
-        if not isinstance(node, pikepdf.Dictionary):
-            return None
-        if "/FT" in node:
-            return str(node.FT)
-        node = node.get("/Parent")
-    return None
+    return out + _said(
+        (len(removed), "removed annotation(s) this level forbids: "
+                       + ", ".join(f"{k} x{v}" for k, v in sorted(removed.items()))),
+        (flagged, f"set {flagged} annotation(s) printable and visible (Print flag on; Hidden/NoView off)"),
+        (opaque, f"made {opaque} annotation(s) opaque (CA 1.0)"),
+        (empty_ap, f"gave {empty_ap} annotation(s) without an appearance an empty one (they print nothing, as before)"),
+        (widget_actions, f"removed the actions of {widget_actions} form field widget(s)"),
+        (button_states, f"gave {button_states} button(s) their appearance as a state dictionary"),
+        (trimmed_ap, f"kept only the normal appearance of {trimmed_ap} annotation(s) (rollover/down removed)"))
 
 
 def annotation_colours(pdf: pikepdf.Pdf) -> bool:
     """Does any annotation carry a colour (C or IC)? PDF/A-1 allows them only under an RGB intent."""
-    for page in pdf.pages:
-        annots = page.obj.get("/Annots")
-        if isinstance(annots, pikepdf.Array) and any(
-                isinstance(a, pikepdf.Dictionary) and ("/C" in a or "/IC" in a) for a in annots):
-            return True
-    return False
+    return any("/C" in annot or "/IC" in annot for annot, _where in page_annotations(pdf))
 
 
 def strip_annotation_colours(pdf: pikepdf.Pdf) -> list[str]:
     """PDF/A-1 under a non-RGB intent: annotation colours (C, IC) go; appearances keep their look."""
     stripped = 0
-    for page in pdf.pages:
-        for annot in page.obj.get("/Annots") or []:
-            if isinstance(annot, pikepdf.Dictionary) and ("/C" in annot or "/IC" in annot):
-                for key in ("/C", "/IC"):
-                    if key in annot:
-                        del annot[key]
-                stripped += 1
+    for annot, _where in page_annotations(pdf):
+        if "/C" in annot or "/IC" in annot:
+            for key in ("/C", "/IC"):
+                if key in annot:
+                    del annot[key]
+            stripped += 1
     return [f"removed the colour entries (C/IC) of {stripped} annotation(s): PDF/A-1 allows them only with an "
             "RGB output intent"] if stripped else []
 
@@ -418,24 +379,15 @@ def clean_streams(pdf: pikepdf.Pdf) -> list[str]:
                 del obj["/HTP"]
                 changed = True
             gstates += changed
-    out = []
-    if lzw:
-        out.append(f"re-encoded {lzw} LZW stream(s) with Flate")
-    if lzw_left:
-        out.append(f"{lzw_left} stream(s) combine LZW with an image filter and were left as they are")
-    if interp:
-        out.append(f"turned image interpolation off on {interp} image(s)")
-    if alternates:
-        out.append(f"removed alternate images from {alternates} image(s)")
-    if opi:
-        out.append(f"removed {opi} OPI reference(s)")
-    if ps:
-        out.append(f"emptied {ps} PostScript XObject(s) (used only when printing to PostScript; never drawn on screen)")
-    if refs:
-        out.append(f"removed {refs} external reference(s) of reference XObjects (their proxy content stays)")
-    if gstates:
-        out.append(f"removed transfer functions or halftone names from {gstates} graphics state(s)")
-    return out
+    return _said(
+        (lzw, f"re-encoded {lzw} LZW stream(s) with Flate"),
+        (lzw_left, f"{lzw_left} stream(s) combine LZW with an image filter and were left as they are"),
+        (interp, f"turned image interpolation off on {interp} image(s)"),
+        (alternates, f"removed alternate images from {alternates} image(s)"),
+        (opi, f"removed {opi} OPI reference(s)"),
+        (ps, f"emptied {ps} PostScript XObject(s) (used only when printing to PostScript; never drawn on screen)"),
+        (refs, f"removed {refs} external reference(s) of reference XObjects (their proxy content stays)"),
+        (gstates, f"removed transfer functions or halftone names from {gstates} graphics state(s)"))
 
 
 def _empty_form(obj: pikepdf.Stream) -> None:

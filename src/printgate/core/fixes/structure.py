@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pikepdf
 
@@ -11,6 +11,7 @@ from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
+from printgate.core.pdf_interactive import field_type
 
 _KEEP_ANNOTS = {"/Widget", "/PrinterMark", "/TrapNet"}
 
@@ -92,29 +93,45 @@ def remove_annotations(doc: WorkDoc, req: FixRequest) -> FixResult:
     return FixResult(f"removed {removed} annotation(s)", pages)
 
 
-@fix("remove_attachments", order=10, summary="Remove embedded files and file-attachment annotations.",
-     aliases=["strip_attachments", "attachments"])
-def remove_attachments(doc: WorkDoc, req: FixRequest) -> str:
-    pdf = doc.pdf
-    removed = 0
+class AttachmentsRemoved(NamedTuple):
+    """What :func:`strip_attachments` took out: embedded files, file-attachment annotations, and the
+    catalog's and pages' references to embedded files (AF, Collection)."""
+
+    files: int
+    annotations: int
+    references: int
+
+
+def strip_attachments(pdf: pikepdf.Pdf) -> AttachmentsRemoved:
+    """Take the embedded files out of ``pdf``: the EmbeddedFiles name tree, the catalog's AF and
+    Collection, the pages' AF and their FileAttachment annotations (anything else in /Annots stays)."""
+    files = annotations = references = 0
     names = pdf.Root.get("/Names")
     if names is not None and "/EmbeddedFiles" in names:
-        removed += max(1, len(pdf.attachments))
+        files += max(1, len(pdf.attachments))
         del names["/EmbeddedFiles"]
     for key in ("/AF", "/Collection"):
         if key in pdf.Root:
             del pdf.Root[key]
-            removed += 1
+            references += 1
     for page in pdf.pages:
         if "/AF" in page.obj:
             del page.obj["/AF"]
-            removed += 1
+            references += 1
         annots = page.obj.get("/Annots")
-        if annots is not None:
-            kept = [a for a in annots if a.get("/Subtype") != pikepdf.Name.FileAttachment]
+        if isinstance(annots, pikepdf.Array):
+            kept = [a for a in annots
+                    if not isinstance(a, pikepdf.Dictionary) or a.get("/Subtype") != pikepdf.Name.FileAttachment]
             if len(kept) != len(annots):
-                removed += len(annots) - len(kept)
+                annotations += len(annots) - len(kept)
                 page.obj.Annots = pikepdf.Array(kept)
+    return AttachmentsRemoved(files, annotations, references)
+
+
+@fix("remove_attachments", order=10, summary="Remove embedded files and file-attachment annotations.",
+     aliases=["strip_attachments", "attachments"])
+def remove_attachments(doc: WorkDoc, req: FixRequest) -> str:
+    removed = sum(strip_attachments(doc.pdf))
     if not removed:
         raise FixSkipped("no attachments found", satisfied=True)
     doc.dirty = True
@@ -131,15 +148,6 @@ def _field_widgets(field: Any) -> list[Any]:
     return out
 
 
-def _field_type(field: Any) -> str | None:
-    node = field
-    while node is not None:
-        if "/FT" in node:
-            return str(node.FT)
-        node = node.get("/Parent")
-    return None
-
-
 @fix("remove_signatures", order=4, summary="Remove digital signature fields and their widgets.",
      aliases=["strip_signatures", "signatures"])
 def remove_signatures(doc: WorkDoc, req: FixRequest) -> str:
@@ -150,7 +158,7 @@ def remove_signatures(doc: WorkDoc, req: FixRequest) -> str:
     if acro is not None and "/Fields" in acro:
         kept = []
         for field in acro.Fields:
-            if _field_type(field) == "/Sig":
+            if field_type(field) == "/Sig":
                 removed += 1
                 drop.update(w.objgen for w in _field_widgets(field))
                 drop.add(field.objgen)

@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 import pikepdf
 
+from printgate.core import pdf_interactive
 from printgate.core.validation.model import Document
 from printgate.core.validation.pdfx.facts import (
     PDFXID,
@@ -161,78 +162,16 @@ def has_xmp(ctx: Context) -> Iterator[Verdict]:
 
 FORBIDDEN_ACTIONS = frozenset(("/Launch", "/Sound", "/Movie", "/ResetForm", "/ImportData", "/SubmitForm",
                                "/Rendition", "/GoTo3DView"))
-MAX_ACTIONS = 10_000
-
-
 _ACTIONS: WeakKeyDictionary[Document, list[tuple[pikepdf.Dictionary, str]]] = WeakKeyDictionary()
 
 
 def actions(ctx: Context) -> list[tuple[pikepdf.Dictionary, str]]:
-    """Every action the document can trigger (found once per document for every rule and part)."""
+    """Every action the document can trigger (open action, document, page, annotation, outline and form
+    field actions with their ``Next`` chains; found once per document for every rule and part)."""
     if ctx.doc not in _ACTIONS:
-        _ACTIONS[ctx.doc] = list(_find_actions(ctx))
+        _ACTIONS[ctx.doc] = [(action, where) for action, where in pdf_interactive.actions(ctx.doc.pdf)
+                             if "/S" in action]
     return _ACTIONS[ctx.doc]
-
-
-def _find_actions(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    """Open action, document, page, annotation, outline and form field actions, with their ``Next``
-    chains (each object once)."""
-    seen: set[Any] = set()
-    todo: list[tuple[Any, str]] = []
-
-    def add_aa(holder: Any, where: str) -> None:
-        aa = holder.get("/AA") if isinstance(holder, pikepdf.Dictionary) else None
-        if isinstance(aa, pikepdf.Dictionary):
-            todo.extend((aa.get(str(k)), f"{where} AA {k}") for k in aa)
-
-    cat = ctx.doc.catalog
-    todo.append((cat.get("/OpenAction"), "OpenAction"))
-    add_aa(cat, "catalog")
-    for n, page in ctx.doc.iter_pages():
-        add_aa(page.obj, f"page {n}")
-        annots = page.obj.get("/Annots")
-        for j, annot in enumerate(annots if isinstance(annots, pikepdf.Array) else []):
-            if isinstance(annot, pikepdf.Dictionary):
-                todo.append((annot.get("/A"), f"page {n} annotation {j + 1}"))
-                add_aa(annot, f"page {n} annotation {j + 1}")
-    outlines = cat.get("/Outlines")
-    item = outlines.get("/First") if isinstance(outlines, pikepdf.Dictionary) else None
-    stack = [item]
-    count = 0
-    while stack and count < MAX_ACTIONS:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or _seen(node, seen):
-            continue
-        count += 1
-        todo.append((node.get("/A"), "outline item"))
-        stack.extend((node.get("/Next"), node.get("/First")))
-    form = cat.get("/AcroForm")
-    fields = list(form.get("/Fields", [])) if isinstance(form, pikepdf.Dictionary) else []
-    while fields and count < MAX_ACTIONS:
-        field = fields.pop()
-        if not isinstance(field, pikepdf.Dictionary) or _seen(field, seen):
-            continue
-        count += 1
-        add_aa(field, f"form field {field.get('/T', '')}".rstrip())
-        kids = field.get("/Kids")
-        fields.extend(kids if isinstance(kids, pikepdf.Array) else [])
-    while todo and count < MAX_ACTIONS:
-        action, where = todo.pop()
-        if not isinstance(action, pikepdf.Dictionary) or _seen(action, seen):
-            continue
-        count += 1
-        if "/S" in action:
-            yield action, where
-        nxt = action.get("/Next")
-        todo.extend((a, where) for a in (nxt if isinstance(nxt, pikepdf.Array) else [nxt]))
-
-
-def _seen(obj: pikepdf.Object, seen: set[Any]) -> bool:
-    key = obj.objgen if obj.is_indirect else id(obj)
-    if key in seen:
-        return True
-    seen.add(key)
-    return False
 
 
 def no_javascript(ctx: Context) -> Iterator[Verdict]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pikepdf
 
+from printgate.core import pdf_interactive
+from printgate.core.pdf_interactive import field_type, form_fields, page_annotations
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 _ANNOTS_1 = {"Text", "Link", "FreeText", "Line", "Square", "Circle", "Highlight", "Underline", "Squiggly",
@@ -16,12 +17,7 @@ _ANNOTS_4 = _ANNOTS_2 | {"Projection"}
 
 
 def iter_annotations(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    for n, page in ctx.doc.iter_pages():
-        annots = page.obj.get("/Annots")
-        if isinstance(annots, pikepdf.Array):
-            for j, a in enumerate(annots):
-                if isinstance(a, pikepdf.Dictionary):
-                    yield a, f"page {n} annotation {j + 1} ({str(a.get('/Subtype', '/?'))[1:]})"
+    return page_annotations(ctx.doc.pdf)
 
 
 def _sub(a: pikepdf.Dictionary) -> str:
@@ -95,22 +91,11 @@ def annot_ap_only_n(ctx: Context) -> Iterator[Verdict]:
             yield list(ap.keys()) == ["/N"], where
 
 
-def _ft(a: pikepdf.Dictionary) -> str | None:
-    node: Any = a
-    for _ in range(32):
-        if not isinstance(node, pikepdf.Dictionary):
-            return None
-        if "/FT" in node:
-            return str(node["/FT"])
-        node = node.get("/Parent")
-    return None
-
-
 def annot_btn_n_dict(ctx: Context) -> Iterator[Verdict]:
     for a, where in iter_annotations(ctx):
         ap = a.get("/AP")
         if isinstance(ap, pikepdf.Dictionary) and list(ap.keys()) == ["/N"] and _sub(a) == "Widget" \
-                and _ft(a) == "/Btn":
+                and field_type(a) == "/Btn":
             n = ap.get("/N")
             yield isinstance(n, pikepdf.Dictionary) and not isinstance(n, pikepdf.Stream) and len(n.keys()) > 0, where
 
@@ -119,50 +104,14 @@ def annot_n_stream(ctx: Context) -> Iterator[Verdict]:
     for a, where in iter_annotations(ctx):
         ap = a.get("/AP")
         if isinstance(ap, pikepdf.Dictionary) and list(ap.keys()) == ["/N"] and not (
-                _sub(a) == "Widget" and _ft(a) == "/Btn"):
+                _sub(a) == "Widget" and field_type(a) == "/Btn"):
             yield isinstance(ap.get("/N"), pikepdf.Stream), where
 
 
 # -- actions ------------------------------------------------------------------------------------------
 
 def actions(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    seen: set[Any] = set()
-
-    def chain(act: Any, where: str, depth: int = 0) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-        if depth > 16 or not isinstance(act, pikepdf.Dictionary):
-            return
-        k = act.objgen if act.is_indirect else id(act)
-        if k in seen:
-            return
-        seen.add(k)
-        yield act, where
-        nxt = act.get("/Next")
-        for n in (list(nxt) if isinstance(nxt, pikepdf.Array) else [nxt]):
-            yield from chain(n, where, depth + 1)
-
-    cat = ctx.doc.catalog
-    yield from chain(cat.get("/OpenAction"), "catalog OpenAction")
-    for aa_owner, where in [(cat, "catalog")] + [(p.obj, f"page {n}") for n, p in ctx.doc.iter_pages()]:
-        aa = aa_owner.get("/AA")
-        if isinstance(aa, pikepdf.Dictionary):
-            for k in aa:
-                yield from chain(aa.get(str(k)), f"{where} AA {k}")
-    for a, where in iter_annotations(ctx):
-        yield from chain(a.get("/A"), where)
-        aa = a.get("/AA")
-        if isinstance(aa, pikepdf.Dictionary):
-            for k in aa:
-                yield from chain(aa.get(str(k)), f"{where} AA {k}")
-    outlines = cat.get("/Outlines")
-    node = outlines.get("/First") if isinstance(outlines, pikepdf.Dictionary) else None
-    stack, count = [node], 0
-    while stack and count < 100000:
-        node = stack.pop()
-        count += 1
-        if not isinstance(node, pikepdf.Dictionary):
-            continue
-        yield from chain(node.get("/A"), "outline item")
-        stack.extend([node.get("/Next"), node.get("/First")])
+    return pdf_interactive.actions(ctx.doc.pdf)
 
 
 _ACTIONS_1 = {"GoTo", "GoToR", "Thread", "URI", "Named", "SubmitForm"}
@@ -201,28 +150,8 @@ def widget_no_a_aa(ctx: Context) -> Iterator[Verdict]:
             yield "/A" not in a and "/AA" not in a, where
 
 
-def _fields(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    form = ctx.doc.catalog.get("/AcroForm")
-    if not isinstance(form, pikepdf.Dictionary):
-        return
-    stack = list(form.get("/Fields") or [])
-    seen: set[Any] = set()
-    while stack and len(seen) < 100000:
-        f = stack.pop()
-        if not isinstance(f, pikepdf.Dictionary):
-            continue
-        k = f.objgen if f.is_indirect else id(f)
-        if k in seen:
-            continue
-        seen.add(k)
-        yield f, f"form field {f.get('/T', '')}"
-        kids = f.get("/Kids")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(kids)
-
-
 def field_no_aa(ctx: Context) -> Iterator[Verdict]:
-    for f, where in _fields(ctx):
+    for f, where in form_fields(ctx.doc.pdf):
         yield "/AA" not in f, where
 
 
