@@ -15,9 +15,19 @@ under the fault of the trial it was submitted in) and in all:
 - retries on schedule: each event's first retry comes no earlier than its delay (4 s here, +-10%
   jitter) allows, and how many came more than 30 s late;
 - no file lost: each job's original file downloads with the bytes that were sent;
+- inbound store webhooks (``--orders``, default 2 per trial; 0 leaves them out): a fake WooCommerce
+  store (``tests/fakes/woocommerce_store.py``, needs the dev dependencies) is connected once the way
+  a merchant does it (REST keys pasted into ``POST /woocommerce/stores``; printgate makes the
+  store's order webhooks and their secret). Per trial, one printable job per order is submitted
+  (tallied with the trial's jobs), then a signed ``order.created`` webhook in WooCommerce's wire
+  format whose print line carries the job (``_printgate_job_id``) is posted in the background while
+  the fault strikes, sent again while printgate is down or answers 5xx, and half of the orders are
+  delivered a second time (a store's redelivery). Every order must be captured exactly once (one
+  row in ``GET /stores/{id}/orders``, one printgate note on the store's order) with its job attached
+  and its files written back: "orders lost" (accepted and missing, or never accepted), "orders
+  twice", "unlinked" (without its job, or still open at the end);
 - CPU seconds of the whole instance beside the wall time.
 
-Inbound store webhooks are not exercised here yet (their dedupe and retries have their own tests).
 A 3-trial CI version was withdrawn until the lost-job defect it caught (issue 14) is fixed.
 
     .venv/bin/python bench/fault_injection.py --trials 100      # default 100; --trials 3 for a smoke run
@@ -41,6 +51,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -60,6 +71,8 @@ from _common import (
     now_utc,
     save_results,
 )
+
+from printgate.connectors.base.states import ORDER_FINAL
 
 FAULTS = ("kill_worker", "kill_api", "kill_serve", "kill_redis", "restart")
 TERMINAL = {"ready", "partial", "rejected", "review"}
@@ -129,6 +142,206 @@ class Receiver:
             for d in self.deliveries:
                 times[d["id"]].append(d["at"])
         return {hook: at[1] - at[0] for hook, at in times.items() if len(at) > 1}
+
+
+class Store:
+    """The merchant's WooCommerce store (``tests/fakes/woocommerce_store.py``: the REST API and the
+    webhook wire format), connected the way a merchant does it: REST keys pasted into
+    ``POST /woocommerce/stores``; printgate then creates the store's order webhooks with the secret
+    the store signs every delivery with. It runs in the harness, so it outlives every fault."""
+
+    def __init__(self) -> None:
+        # Imported here: the fake store's module needs pytest (a dev dependency), ``--orders 0`` does not.
+        from tests.fakes.woocommerce_store import FakeWooCommerce, FakeWooServer
+
+        self.fake = FakeWooCommerce()
+        self.server = FakeWooServer(self.fake).start()
+        self.id = self.shop = self.secret = ""
+        self.hook_ids: dict[str, int] = {}
+
+    def connect(self, client: httpx.Client) -> None:
+        key, secret = self.fake.issue_keys()
+        answer = client.post("/woocommerce/stores", json={"storeUrl": self.fake.base, "consumerKey": key,
+                                                           "consumerSecret": secret, "name": "fault injection"})
+        if answer.status_code != 201:
+            raise RuntimeError(f"connecting the store failed: {answer.status_code} {answer.text[:300]}")
+        store = answer.json()["store"]
+        self.id, self.shop = str(store["id"]), str(store["shop"])
+        hooks = [h for h in self.fake.webhooks.values() if str(h["delivery_url"]).endswith(f"/{self.id}")]
+        secrets_ = {h["secret"] for h in hooks}
+        if not hooks or len(secrets_) != 1 or not all(secrets_):
+            raise RuntimeError(f"printgate made no usable order webhooks on the store: {hooks}")
+        self.hook_ids = {str(h["topic"]): int(h["id"]) for h in hooks}
+        self.secret = secrets_.pop()
+
+    def order(self, order_id: int, job_id: str) -> dict[str, Any]:
+        """A paid order placed now (the documented order 727, renumbered) whose print line carries the
+        job as the printgate plugin puts it there (line meta ``_printgate_job_id``)."""
+        from tests.fakes.woocommerce_store import order_with_jobs
+
+        order = order_with_jobs({PRINT_LINE: job_id}, order_id=order_id)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        order.update(date_created_gmt=now, date_modified_gmt=now, date_paid_gmt=now)
+        self.fake.add_order(order)
+        return order
+
+    def headers(self, topic: str, body: bytes) -> dict[str, str]:
+        """WooCommerce's delivery headers for ``body``: signed, from the topic's webhook, a new delivery id."""
+        from tests.fakes.woocommerce_store import wc_headers
+
+        return wc_headers(topic, body, self.secret, source=self.shop, webhook_id=self.hook_ids[topic])
+
+    def notes(self, order_id: int) -> int:
+        """printgate's notes on the order: one once its files are written back, never two."""
+        return sum("[printgate " in str(n.get("note")) for n in list(self.fake.notes.get(order_id, [])))
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+PRINT_LINE = 316  # order 727's line item that carries the print job
+ORDER_WAIT_S = 330  # beyond the webhook wait: connector_tick_s (300 s) and a little
+
+
+def deliver_order(base_url: str, store: Store, order: dict[str, Any], topic: str) -> dict[str, Any]:
+    """One signed order webhook, sent again (a new delivery id each time, as WooCommerce does) while
+    printgate is down or answers 5xx/408/429, for up to 2 minutes; any other answer is final."""
+    body = json.dumps(order).encode()
+    tries = 0
+    for _attempt in range(240):
+        tries += 1
+        headers = store.headers(topic, body)
+        try:
+            answer = httpx.post(f"{base_url}/webhooks/woocommerce/{store.id}", content=body, headers=headers, timeout=30)
+        except httpx.HTTPError:
+            answer = None
+        if answer is not None and answer.status_code < 500 and answer.status_code not in (408, 429):
+            try:
+                duplicate = bool(answer.json().get("duplicate"))
+            except (ValueError, AttributeError):
+                duplicate = False
+            return {"status": answer.status_code, "tries": tries, "duplicate": duplicate,
+                    "answer": answer.text[:200] if answer.status_code >= 300 else ""}
+        time.sleep(0.5)
+    return {"status": None, "tries": tries, "duplicate": False, "answer": "printgate did not answer for 2 minutes"}
+
+
+def printable_pdf(path: Path, shade: float) -> Path:
+    """An order's artwork: 1 page of vector art, A4 with 3 mm bleed, which preflight lets proceed (the
+    harness's text PDFs, with an unembedded font, are rejected, and a rejected job is never attached)."""
+    import pymupdf
+
+    bleed = 3 / 25.4 * 72
+    width, height = 595.28 + 2 * bleed, 841.89 + 2 * bleed
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(page.rect, color=(0, 0, 0), fill=(0.1, 0.4, shade))
+    page.set_bleedbox(page.rect)
+    page.set_trimbox(pymupdf.Rect(bleed, bleed, width - bleed, height - bleed))
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def submit_order_jobs(client: httpx.Client, pdf_dir: Path, trial: int, count: int) -> dict[str, str]:
+    """The trial's order jobs (job id -> sha256 of the file): the customer's upload before checkout."""
+    out: dict[str, str] = {}
+    for k in range(count):
+        data = printable_pdf(pdf_dir / f"t{trial}-order{k}.pdf", (trial * 7 + k) % 100 / 100).read_bytes()
+        body = {"sources": [{"file": base64.b64encode(data).decode(), "name": f"order-{trial}-{k}.pdf",
+                             "steps": [{"type": "preflight"}, {"type": "previews"}]}]}
+        job_id = _submit(client, body)
+        if job_id is not None:
+            out[job_id] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def plan_orders(store: Store, rng: random.Random, trial: int, job_ids: list[str],
+                order_job: dict[int, str]) -> list[tuple[float, dict[str, Any]]]:
+    """The trial's orders, one per order job, each posted 0-2.5 s after the jobs (the
+    fault comes 0-2 s after them) and half of them delivered again 2.5-6 s later (a store redelivers)."""
+    plan: list[tuple[float, dict[str, Any]]] = []
+    for k, job_id in enumerate(job_ids):
+        order_id = 10_000 + trial * 100 + k
+        order = store.order(order_id, job_id)
+        order_job[order_id] = job_id
+        plan.append((rng.uniform(0.0, 2.5), order))
+        if rng.random() < 0.5:
+            plan.append((rng.uniform(2.5, 6.0), order))
+    return plan
+
+
+def send_orders(base_url: str, store: Store, plan: list[tuple[float, dict[str, Any]]],
+                sends: dict[int, list[dict[str, Any]]]) -> threading.Thread:
+    """Post ``plan`` (seconds from now, order) in the background, in time order, so the trial's fault
+    strikes while deliveries are in flight or waiting to be sent again; results go to ``sends``."""
+
+    def post_all() -> None:
+        start = time.monotonic()
+        for at, order in sorted(plan, key=lambda p: p[0]):
+            time.sleep(max(0.0, at - (time.monotonic() - start)))
+            sends[int(order["id"])].append(deliver_order(base_url, store, order, "order.created"))
+
+    thread = threading.Thread(target=post_all, daemon=True)
+    thread.start()
+    return thread
+
+
+def check_orders(client: httpx.Client, store: Store, orders: dict[int, str], sends: dict[int, list[dict[str, Any]]],
+                 jobs: dict[str, dict[str, Any]], wait_s: float) -> dict[str, Any]:
+    """Each order (id -> its job) captured exactly once and its job linked, read back through
+    ``GET /stores/{id}/orders[/{orderId}]`` and from the store (printgate's notes on the order).
+
+    - lost: a delivery was accepted (2xx) and printgate has no such order;
+    - refused: no delivery of it was accepted (a 4xx, or printgate down for 2 minutes);
+    - twice: listed more than once, or more than one printgate note written on it;
+    - unlinked: its line does not carry the job, or (the job can proceed) the job is not attached and
+      the files not written back, or (it cannot) the order did not fail with the reason;
+    - open: still moving at the end (neither written back, failed, cancelled nor without jobs)."""
+    syncs: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for order_id in orders:
+            if syncs.get(order_id, {}).get("status") in ORDER_FINAL:
+                continue
+            try:
+                answer = client.get(f"/stores/{store.id}/orders/{order_id}")
+                if answer.status_code == 200:
+                    syncs[order_id] = answer.json()
+            except (httpx.HTTPError, ValueError):
+                pass
+        if len(syncs) == len(orders) and all(s.get("status") in ORDER_FINAL for s in syncs.values()):
+            break
+        time.sleep(1)
+    listed: Counter[str] = Counter()
+    try:
+        data = client.get(f"/stores/{store.id}/orders", params={"limit": 200}).json()["data"]
+        listed.update(str(s["orderId"]) for s in data)
+    except (httpx.HTTPError, KeyError, ValueError):
+        pass
+    accepted = {o for o in orders if any(s["status"] is not None and s["status"] < 300 for s in sends.get(o, []))}
+    refused = {o: [s for s in sends.get(o, []) if s["status"] is None or s["status"] >= 300] for o in orders if o not in accepted}
+    lost = sorted(o for o in accepted if o not in syncs)
+    twice = sorted(o for o in orders if listed[str(o)] > 1 or store.notes(o) > 1)
+    open_ = sorted(o for o, s in syncs.items() if s.get("status") not in ORDER_FINAL)
+    unlinked = []
+    for order_id, sync in syncs.items():
+        job_id = orders[order_id]
+        line = next((ln for ln in sync.get("lines") or [] if ln.get("jobId") == job_id), None)
+        if jobs.get(job_id, {}).get("canProceed"):
+            ok = line is not None and line.get("attached") is True and sync.get("status") == "written_back" \
+                and store.notes(order_id) >= 1
+        else:
+            ok = line is not None and line.get("attached") is not True and sync.get("status") == "failed"
+        if not ok and sync.get("status") in ORDER_FINAL:
+            unlinked.append(order_id)
+    return {"orders": len(orders), "accepted": len(accepted), "refused": refused, "lost": lost, "twice": sorted(twice),
+            "unlinked": sorted(unlinked), "open": open_,
+            "statuses": dict(Counter(str(s.get("status")) for s in syncs.values())),
+            "sends": sum(len(v) for v in sends.values()), "tries": sum(s["tries"] for v in sends.values() for s in v),
+            "duplicates_answered": sum(s["duplicate"] for v in sends.values() for s in v),
+            "details": {o: {"status": s.get("status"), "lastError": s.get("lastError"), "steps": s.get("steps")}
+                        for o, s in syncs.items() if o in set(lost) | set(twice) | set(unlinked) | set(open_)}}
 
 
 class Instance:
@@ -262,18 +475,23 @@ def main() -> int:
     parser.add_argument("--webhook-wait", type=float, default=120,
                         help="seconds to wait for the last job.completed webhooks (default 120)")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--orders", type=int, default=2,
+                        help="signed WooCommerce order webhooks per trial, one per job (default 2; 0: none)")
     args = parser.parse_args()
     result = run(args.trials, jobs=args.jobs, workers=args.workers, seed=args.seed,
                  faults=tuple(args.faults.split(",")), data_dir=args.data_dir, in_order=args.in_order,
-                 webhook_wait_s=args.webhook_wait)
+                 webhook_wait_s=args.webhook_wait, orders=args.orders)
     save_results("fault_injection", result)
     return 0 if held(result) else 1
 
 
 def held(result: dict[str, Any]) -> bool:
-    """Every invariant held: all jobs terminal, every webhook received once, files intact, no early retry."""
+    """Every invariant held: all jobs terminal, every webhook received once, files intact, no early retry,
+    and every store order captured once with its job."""
+    orders = result.get("store_orders") or {}
     return not (result["stuck"] or result["lost_webhooks"] or result["applied_twice"] or result["lost_files"]
-                or result["early_retries"])
+                or result["early_retries"] or orders.get("refused") or orders.get("lost") or orders.get("twice")
+                or orders.get("unlinked") or orders.get("open"))
 
 
 def _submit(client: httpx.Client, body: dict[str, Any]) -> str | None:
@@ -291,8 +509,9 @@ def _submit(client: httpx.Client, body: dict[str, Any]) -> str | None:
 
 def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults: tuple[str, ...] = FAULTS,
         data_dir: Path | None = None, in_order: bool = False, webhook_wait_s: float = 120,
-        quiet: bool = False) -> dict[str, Any]:
-    """The harness; ``in_order`` injects ``faults`` one after another instead of drawing them.
+        quiet: bool = False, orders: int = 0) -> dict[str, Any]:
+    """The harness; ``in_order`` injects ``faults`` one after another instead of drawing them;
+    ``orders`` store order webhooks per trial (the command line's default is 2, a caller's 0).
 
     A job's fate is tallied under the fault of the trial it was submitted in (the fault that struck
     while it was queued or running)."""
@@ -312,6 +531,12 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
     client = httpx.Client(base_url=inst.url, headers=inst.auth, timeout=30)
     created = client.post("/webhook-endpoints", json={"url": receiver.url, "events": ["job.completed"]})
     created.raise_for_status()
+    store = Store() if orders else None  # inbound: a connected WooCommerce store posts paid orders
+    if store is not None:
+        store.connect(client)
+    order_rng = random.Random(seed + 1)  # its own draws: a seed strikes the same faults with or without orders
+    order_job: dict[int, str] = {}  # order id -> the job on its print line
+    order_sends: dict[int, list[dict[str, Any]]] = defaultdict(list)
     sent: dict[str, str] = {}  # job id -> sha256 of the file sent
     fault_of: dict[str, str] = {}  # job id -> the fault of its trial
     faults_done: Counter[str] = Counter()
@@ -330,10 +555,19 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
             if job_id is not None:
                 sent[job_id] = hashlib.sha256(data).hexdigest()
                 fault_of[job_id] = fault
+        sender = None
+        if store is not None:
+            order_jobs = submit_order_jobs(client, pdf_dir, trial, orders)  # tallied with the trial's jobs
+            sent.update(order_jobs)
+            fault_of.update(dict.fromkeys(order_jobs, fault))
+            plan = plan_orders(store, order_rng, trial, list(order_jobs), order_job)
+            sender = send_orders(inst.url, store, plan, order_sends)
         time.sleep(rng.uniform(0.0, 2.0))
         faults_done[fault] += 1
         began = time.monotonic()
         what = inject(inst, fault, rng)
+        if sender is not None:
+            sender.join(timeout=300)
         say(f"trial {trial + 1}/{trials}: {what} ({time.monotonic() - began:.1f} s; {time.monotonic() - started:.0f} s in)")
 
     # Everything submitted must end: wait for it.
@@ -382,6 +616,10 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
             got = None
         if got is None or got.status_code != 200 or hashlib.sha256(got.content).hexdigest() != digest:
             lost_files.append(job_id)
+    # An order whose job was still being checked when it came in is looked at again by the
+    # connectors' tick (every 5 minutes), and one whose handler was killed after its lease (150 s).
+    order_check = (check_orders(client, store, order_job, order_sends, status, webhook_wait_s + ORDER_WAIT_S)
+                   if store is not None else None)
     wall = time.monotonic() - started
     inst.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -396,12 +634,21 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
                             "applied_twice": len(mine.intersection(twice)), "lost_files": len(mine.intersection(lost_files)),
                             "early_retries": len(mine_hooks.intersection(early)),
                             "late_retries": len(mine_hooks.intersection(late))}
+        if order_check is not None:
+            my_orders = {o for o, j in order_job.items() if j in mine}
+            per_fault[fault].update({
+                "orders": len(my_orders), "orders_twice": len(my_orders.intersection(order_check["twice"])),
+                "orders_lost": len(my_orders & {*order_check["lost"], *order_check["refused"]}),
+                "orders_unlinked": len(my_orders & {*order_check["unlinked"], *order_check["open"]})})
     say("")
     say(f"{'fault':<12} {'trials':>6} {'jobs':>5} {'stuck':>5} {'hook lost':>9} {'twice':>5} {'file lost':>9} "
-        f"{'early retry':>11} {'late retry':>10}")
+        f"{'early retry':>11} {'late retry':>10}" + (f" {'orders':>6} {'orders lost':>11} {'orders twice':>12} "
+                                                      f"{'unlinked':>8}" if order_check is not None else ""))
     for fault, row in sorted(per_fault.items()):
         say(f"{fault:<12} {row['trials']:>6} {row['jobs']:>5} {row['stuck']:>5} {row['lost_webhooks']:>9} "
-            f"{row['applied_twice']:>5} {row['lost_files']:>9} {row['early_retries']:>11} {row['late_retries']:>10}")
+            f"{row['applied_twice']:>5} {row['lost_files']:>9} {row['early_retries']:>11} {row['late_retries']:>10}"
+            + (f" {row['orders']:>6} {row['orders_lost']:>11} {row['orders_twice']:>12} {row['orders_unlinked']:>8}"
+               if order_check is not None else ""))
     say(f"jobs: {len(sent)} submitted, {len(sent) - len(stuck)} terminal ({dict(verdicts)}), {len(stuck)} stuck")
     say(f"job.completed webhooks: {len(sent) - len(lost_hooks)} received, {len(lost_hooks)} not received "
         f"({len(pending)} deliveries still pending a retry: {pending[:5]}), "
@@ -411,15 +658,25 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
         f"+-{RETRY_JITTER:.0%}: {len(early)} early, {len(late)} more than {LATE_S:g} s late; gap min "
         f"{sorted_gaps[0] if sorted_gaps else float('nan'):.1f} s, max {sorted_gaps[-1] if sorted_gaps else float('nan'):.1f} s")
     say(f"files: {len(sent) - len(lost_files)} intact, {len(lost_files)} lost or changed")
+    if order_check is not None:
+        say(f"store orders: {order_check['orders']} placed, {order_check['accepted']} accepted "
+            f"({order_check['sends']} deliveries, {order_check['tries']} POSTs, {order_check['duplicates_answered']} "
+            f"answered as duplicates), {len(order_check['refused'])} never accepted, {len(order_check['lost'])} lost, "
+            f"{len(order_check['twice'])} captured or written twice, {len(order_check['unlinked'])} without their job, "
+            f"{len(order_check['open'])} still open; end states {order_check['statuses']}")
+        for order_id, detail in {**order_check["refused"], **order_check["details"]}.items():
+            say(f"  order {order_id} (job {order_job[order_id]}): {detail}")
     say(f"wall {wall:.0f} s; CPU {cpu:.0f} s (serve trees and the CLI calls; peer: none, this is a robustness run)")
     client.close()
     receiver.server.shutdown()
+    if store is not None:
+        store.stop()
     shutil.rmtree(inst.source, ignore_errors=True)
     tmp.cleanup()
     return {"trials": trials, "faults": dict(faults_done), "per_fault": per_fault, "jobs": len(sent),
             "verdicts": dict(verdicts), "stuck": stuck, "lost_webhooks": lost_hooks, "pending_deliveries": pending,
             "applied_twice": twice, "lost_files": lost_files, "first_retries": len(gaps), "early_retries": early,
-            "late_retries": late, "wall_s": wall, "cpu_s": cpu}
+            "late_retries": late, "wall_s": wall, "cpu_s": cpu, "store_orders": order_check}
 
 
 if __name__ == "__main__":

@@ -357,3 +357,32 @@ def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
     synced = _sync(client, auth, store, 8101)
     assert synced["status"] == "written_back", synced
     assert synced["lines"][0]["attached"] is True
+
+
+def test_an_order_waiting_for_its_jobs_verdict_moves_when_the_verdict_comes(
+        client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
+        artwork: Path) -> None:
+    """Found by bench/fault_injection.py: without a wake-up on the verdict, the order waited for the
+    connectors' next tick (5 minutes) although its job was ready seconds after it came in."""
+    from tests.conftest import make_key
+
+    store = connect_shop(client, shopify_env, auth)
+    pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
+    created = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()
+    job_id = created["jobId"]
+    upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
+    client.post(upload["upload"]["url"].replace("http://testserver", ""), data=upload["upload"]["fields"],
+                files={"file": ("artwork.pdf", artwork.read_bytes(), "application/pdf")})
+    added = client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]},
+                        headers={**pk, "Printgate-Job-Token": created["clientToken"]})
+    assert added.status_code == 201, added.text
+    order = _custom(paid_order([job_id], order_id=8102))
+    shopify_env.add_order(SHOP, order)
+    post_webhook(client, "orders/paid", order)
+    instance.drain(queues=("webhooks",))  # the file's intake check has not run yet
+    synced = _sync(client, auth, store, 8102)
+    assert synced["status"] == "received" and synced["steps"]["verified"]["status"] == "waiting"
+    instance.drain()  # the intake check runs: the verdict moves the order, no tick in between
+    synced = _sync(client, auth, store, 8102)
+    assert synced["status"] == "written_back", synced
+    assert synced["lines"][0]["attached"] is True and synced["lines"][0]["jobId"] == job_id

@@ -29,6 +29,7 @@ def install(wiring: Wiring, platforms: Iterable[Callable[[], PlatformSpec]] = PL
     # A store's signed ``POST /orders/{id}`` (plugin, module) comes to us whole: one direction.
     orders.install_store_calls(receive_order_call)
     wiring.listen(signals.JOB_PROCESSED, pipeline.on_job_processed)
+    wiring.listen(signals.JOB_COMPLETED, pipeline.on_job_completed)  # orders that wait for a verdict
     # Reconciliation, write-back retries and post-uninstall erasure, on one worker of the fleet
     # (``printgate.connectors.base.cron`` is the RQ-cron alternative).
     wiring.every("connectors.tick", reconcile.tick, every_s=get_settings().connector_tick_s)

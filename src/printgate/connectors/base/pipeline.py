@@ -593,6 +593,24 @@ def on_job_processed(job_id: str, **_: Any) -> None:
 
 
 
+def on_job_completed(job_id: str, **_: Any) -> None:
+    """A job got its verdict: move the paid orders whose verification waits for it now, not at the
+    connectors' next tick (``connector_tick_s``, 5 minutes by default)."""
+    from printgate.core.db import session_scope
+    from printgate.core.queue import WEBHOOKS, enqueue
+
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        waiting = session.exec(select(OrderSync).where(OrderSync.account_id == job.account_id,
+                                                       OrderSync.status == SyncStatus.RECEIVED,
+                                                       col(OrderSync.next_attempt_at).is_not(None))).all()
+        for sync in waiting:
+            if any(line.job_id == job_id for line in read_lines(sync.lines)):
+                enqueue(WEBHOOKS, advance_by_id, sync.id, job_id=f"osync-{sync.id}-{job_id}-verdict", timeout=300)
+
+
 def sync_wire(sync: OrderSync) -> dict[str, Any]:
     from printgate.core.clock import iso
 
