@@ -4,14 +4,17 @@ One walk over every page, form XObject, tiling pattern, Type 3 glyph procedure a
 appearance collects what was *used*: colour spaces (with the Default colour spaces in force),
 images, fonts with the character codes shown and their text rendering modes, ExtGStates, rendering
 intents, undefined operators, ``q`` nesting depth and marked content (tagged or artifact). Facts are
-deduplicated by object, so memory grows with the number of distinct resources, not with pages.
+deduplicated by object, so memory grows with the number of distinct resources, not with pages; facts
+recorded per occurrence (hexadecimal strings, rendering intents, marked-content Lang) are kept as runs
+of equal items, so a page's thousands of hex strings shown in one font cost one entry, not thousands.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pikepdf
 
@@ -23,6 +26,39 @@ _TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
 _PAINT = frozenset(["b", "B", "b*", "B*", "f", "F", "f*", "S", "s"])
 _INLINE_CS = {"/G": "/DeviceGray", "/RGB": "/DeviceRGB", "/CMYK": "/DeviceCMYK", "/I": "/Indexed"}
 MAX_FORM_DEPTH = 24
+
+
+T = TypeVar("T")
+
+
+class Runs(Generic[T]):
+    """A sequence of facts recorded per occurrence, kept as runs of equal consecutive items: iterating
+    yields every item in order, as the list it replaces would, while memory grows with the changes
+    (a new page, a new verdict), not with the occurrences (a LuaTeX book shows 300,000 hex strings)."""
+
+    __slots__ = ("_len", "_runs")
+
+    def __init__(self) -> None:
+        self._runs: list[list[Any]] = []  # [item, count]
+        self._len = 0
+
+    def append(self, item: T) -> None:
+        if self._runs and self._runs[-1][0] == item:
+            self._runs[-1][1] += 1
+        else:
+            self._runs.append([item, 1])
+        self._len += 1
+
+    def __iter__(self) -> Iterator[T]:
+        for item, count in self._runs:
+            for _ in range(count):
+                yield item
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return f"Runs({self._len} items in {len(self._runs)} runs)"
 
 
 def key_of(obj: Any) -> Any:
@@ -56,7 +92,7 @@ class ContentFacts:
     forms: list[tuple[pikepdf.Stream, str]] = field(default_factory=list)
     fonts: dict[Any, FontUse] = field(default_factory=dict)
     ext_gstates: list[tuple[pikepdf.Dictionary, str]] = field(default_factory=list)
-    intents: list[tuple[str, str]] = field(default_factory=list)
+    intents: Runs[tuple[str, str]] = field(default_factory=Runs)
     undefined_ops: list[tuple[str, str]] = field(default_factory=list)
     max_q_depth: int = 0
     unmarked_content: list[str] = field(default_factory=list)  # painted outside any tag or artifact
@@ -65,13 +101,13 @@ class ContentFacts:
     tagged_in_artifact: list[str] = field(default_factory=list)
     # Span marked content: (has ActualText, has Alt, has E, Lang in force, where, page key, enclosing MCID)
     spans: list[tuple[bool, bool, bool, bool, str, Any, int | None]] = field(default_factory=list)
-    mc_langs: list[tuple[str, str]] = field(default_factory=list)
+    mc_langs: Runs[tuple[str, str]] = field(default_factory=Runs)
     # text shown with no Lang from marked content: (page key, innermost MCID or None, where)
     text_without_lang: list[tuple[Any, int | None, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     big_ints: list[tuple[str, int]] = field(default_factory=list)  # numeric operands beyond the limits
     big_reals: list[tuple[str, float]] = field(default_factory=list)
-    hex_strings: list[tuple[str, bool, bool]] = field(default_factory=list)  # where, even digits, only hex
+    hex_strings: Runs[tuple[str, bool, bool]] = field(default_factory=Runs)  # where, even digits, only hex
     # named resources a stream uses but does not define itself: inherited from a parent, or nowhere
     inherited_names: list[str] = field(default_factory=list)
     undefined_names: list[str] = field(default_factory=list)
@@ -410,7 +446,7 @@ class Walker:
         self.facts._seen.add(("t3", k))
         procs = font.get("/CharProcs")
         if isinstance(procs, pikepdf.Dictionary):
-            for name in list(procs.keys())[:512]:
+            for name in sorted(procs.keys())[:512]:  # keys() is a set: sorted, the report is the same every run
                 proc = procs.get(name)
                 if isinstance(proc, pikepdf.Stream):
                     saved, self.outer = self.outer, [("artifact", None, None)]

@@ -1,0 +1,46 @@
+"""Many-page PDFs for measuring how validation memory grows with the page count (tests and
+``bench/validation_memory.py --generate``). Pure pikepdf, no pytest."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+
+def many_page_pdf(path: Path, pages: int, *, object_streams: bool = True) -> Path:
+    """``pages`` pages, each with resources of its own, as a real document's chapters have: a font with
+    its Widths, an image, a form XObject, an ExtGState, a link annotation to the previous page and a
+    content stream of 40 lines of text (a literal string, then 20 glyphs in hexadecimal strings: 800 hex
+    strings a page). ``object_streams`` packs the objects into object streams as pdfTeX and most producers
+    do (libqpdf then resolves a whole stream at once)."""
+    pdf = pikepdf.new()
+    # A line of text as LuaTeX and most office exporters write it: glyph by glyph in hexadecimal strings.
+    glyphs = b" -15 ".join(b"<%02x>" % (0x41 + k % 26) for k in range(20))
+    widths = Array([500 + (c % 7) * 10 for c in range(32, 127)])
+    for i in range(pages):
+        pdf.add_blank_page(page_size=(300, 400))
+        page = pdf.pages[i].obj
+        font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name(f"/Font{i}"),
+                                            FirstChar=32, LastChar=126, Widths=widths,
+                                            Encoding=Name.WinAnsiEncoding))
+        image = pdf.make_stream(zlib.compress(bytes((i + k) % 256 for k in range(64))), Type=Name.XObject,
+                                Subtype=Name.Image, Width=8, Height=8, ColorSpace=Name.DeviceGray,
+                                BitsPerComponent=8, Filter=Name.FlateDecode)
+        form = pdf.make_stream(b"0 0 1 rg 0 0 10 10 re f", Type=Name.XObject, Subtype=Name.Form,
+                               BBox=Array([0, 0, 10, 10]))
+        gstate = pdf.make_indirect(Dictionary(Type=Name.ExtGState, LW=1 + i % 3))
+        page.Resources = Dictionary(Font=Dictionary(F1=font), XObject=Dictionary(Im1=image, Fm1=form),
+                                    ExtGState=Dictionary(GS1=gstate))
+        lines = b"".join(b"0 -12 Td (Line %d of page %d) Tj [%s] TJ " % (n, i + 1, glyphs) for n in range(40))
+        page.Contents = pdf.make_stream(
+            b"/GS1 gs BT /F1 10 Tf 20 380 Td " + lines + b"ET q 40 0 0 40 50 200 cm /Im1 Do Q q 100 100 cm /Fm1 Do Q")
+        target = pdf.pages[i - 1].obj if i else page
+        link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([20, 20, 80, 40]),
+                                            F=4, Border=Array([0, 0, 0]), Dest=Array([target, Name.Fit])))
+        page.Annots = Array([link])
+    mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+    pdf.save(path, object_stream_mode=mode)
+    return path
