@@ -1,9 +1,10 @@
 """Embedded font programs read with fontTools, as the glyph rules need them: for each character code
 a text operator shows, is the glyph in the program, what is its width, and is it .notdef.
 
-TrueType (FontFile2) and CFF (FontFile3 Type1C / CIDFontType0C) programs are read; a Type 1
-(FontFile) program is not parsed here, so its glyphs are "unknown" (no verdict either way) rather
-than guessed. A program fontTools cannot read is reported by the rule as a glyph that is not present.
+TrueType (FontFile2) and CFF (FontFile3 Type1C / CIDFontType0C) programs are read with fontTools,
+Type 1 (FontFile) programs with our bounded parser (type1.py). A program that cannot be read gives
+each code shown a glyph marked ``unreadable``: the rules report "could not read the font program",
+never a pass.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.type1 import Type1Program, parse_type1
+
 MAX_PROGRAM = 32 * 1024 * 1024
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # malformed tables are findings, not log noise
 
@@ -27,6 +30,7 @@ class GlyphInfo:
     present: bool | None  # None: not known (no program parsed)
     program_width: float | None
     dict_width: float | None
+    unreadable: str | None = None  # why the embedded program could not be read
 
 
 def _standard_names(encoding: str) -> list[str | None]:
@@ -88,6 +92,7 @@ class Program:
         self.kind: str | None = None
         self.ttf: Any = None
         self.cff_top: Any = None
+        self.t1: Type1Program | None = None
         self.error: str | None = None
         try:
             data = stream.read_bytes()
@@ -99,6 +104,11 @@ class Program:
                 self.ttf = TTFont(io.BytesIO(data), lazy=True, fontNumber=0)
                 if "glyf" in self.ttf or "CFF " in self.ttf:
                     self.kind = "truetype"
+                else:
+                    self.error = "the TrueType program has no glyf or CFF table"
+            elif key == "/FontFile":
+                self.t1 = parse_type1(data)
+                self.kind = "type1"
             elif key == "/FontFile3":
                 from fontTools.cffLib import CFFFontSet
 
@@ -148,6 +158,17 @@ class Program:
         if name not in top.CharStrings:
             return False, None
         return True, self._cff_width(name)
+
+    # -- Type 1 ------------------------------------------------------------------------------
+
+    def t1_builtin(self) -> list[str | None]:
+        enc = self.t1.encoding if self.t1 is not None else None
+        return list(enc) if enc is not None else _standard_names("/StandardEncoding")
+
+    def t1_glyph(self, name: str | None) -> tuple[bool, float | None]:
+        if self.t1 is None or name is None or name not in self.t1.charstrings:
+            return False, None
+        return True, self.t1.width(name)
 
     # -- TrueType ------------------------------------------------------------------------------
 
@@ -317,16 +338,23 @@ def _type3_glyphs(font: pikepdf.Dictionary, codes: set[bytes]) -> list[GlyphInfo
     return out
 
 
+def _unreadable(prog: Program, codes: list[int]) -> list[GlyphInfo]:
+    why = prog.error or "unknown font program format"
+    return [GlyphInfo(code, None, False, None, None, unreadable=why) for code in codes[:65536]]
+
+
 def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program]) -> list[GlyphInfo]:
     """What each distinct character code shown with ``font`` maps to in its embedded program."""
     sub = str(font.get("/Subtype"))
     out: list[GlyphInfo] = []
     if sub in ("/Type1", "/MMType1", "/TrueType"):
         prog = program_of(font, cache)
-        if prog is None or prog.kind is None:
-            return out
         seen = sorted({b for s in codes for b in s})
-        builtin = prog.cff_builtin() if prog.kind == "cff" else None
+        if prog is not None and prog.kind is None:
+            return _unreadable(prog, seen)
+        if prog is None:
+            return out
+        builtin = prog.cff_builtin() if prog.kind == "cff" else prog.t1_builtin() if prog.kind == "type1" else None
         names = simple_encoding(font, builtin)
         first = int(font.get("/FirstChar", 0))
         widths = font.get("/Widths")
@@ -341,6 +369,8 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
                 dict_w = float(widths[idx]) if 0 <= idx < len(widths) else missing
             if prog.kind == "cff":
                 present, prog_w = prog.cff_glyph(name)
+            elif prog.kind == "type1":
+                present, prog_w = prog.t1_glyph(name)
             else:
                 gid = prog.tt_gid(code, name, symbolic or sub != "/TrueType")
                 present, prog_w = gid != 0, prog.tt_width(gid) if gid else None
@@ -355,7 +385,10 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
         if not (identity or isinstance(enc, pikepdf.Stream)) or not isinstance(cid_font, pikepdf.Dictionary):
             return out  # a predefined CMap other than Identity: its mappings are not shipped here
         prog = program_of(cid_font, cache)
-        if prog is None or prog.kind is None:
+        if prog is not None and prog.kind is None:
+            return _unreadable(prog, sorted({int.from_bytes(s[i:i + 2], "big")
+                                             for s in codes for i in range(0, len(s) - 1, 2)}))
+        if prog is None or prog.kind == "type1":
             return out
         if isinstance(enc, pikepdf.Stream):
             try:

@@ -59,7 +59,7 @@ _EXIF = _table("""ExifVersion:Text; FlashpixVersion:Text; ColorSpace:Integer; Co
  Contrast:Integer; Saturation:Integer; Sharpness:Integer; DeviceSettingDescription:DeviceSettings;
  SubjectDistanceRange:Integer; ImageUniqueID:Text; GPSVersionID:Text; GPSLatitude:GPSCoordinate;
  GPSLongitude:GPSCoordinate; GPSAltitudeRef:Integer; GPSAltitude:Rational; GPSTimeStamp:Date; GPSSatellites:Text;
- GPSStatus:Text; GPSMeasureMode:Text; GPSDOP:Rational; GPSSpeedRef:Text; GPSSpeed:Rational; GPSTrackRef:Text;
+ GPSStatus:Text; GPSMeasureMode:Integer; GPSDOP:Rational; GPSSpeedRef:Text; GPSSpeed:Rational; GPSTrackRef:Text;
  GPSTrack:Rational; GPSImgDirectionRef:Text; GPSImgDirection:Rational; GPSMapDatum:Text;
  GPSDestLatitude:GPSCoordinate; GPSDestLongitude:GPSCoordinate; GPSDestBearingRef:Text; GPSDestBearing:Rational;
  GPSDestDistanceRef:Text; GPSDestDistance:Rational; GPSProcessingMethod:Text; GPSAreaInformation:Text;
@@ -195,8 +195,9 @@ def value_ok(value: tuple[Any, ...], typ: str, custom: dict[str, dict[str, str]]
             return value_ok(value, typ.split(" of ", 1)[1], custom)
         return kind == "simple"
     struct = STRUCTS.get(typ)
-    if struct is None and custom and typ in custom:
-        struct = ("", custom[typ])
+    declared = False  # an extension schema's own value type
+    if struct is None and custom is not None and typ in custom:
+        struct, declared = ("", custom[typ]), True
     if struct is not None:
         if kind != "struct":
             return False
@@ -204,6 +205,8 @@ def value_ok(value: tuple[Any, ...], typ: str, custom: dict[str, dict[str, str]]
         for (_fns, fname), fval in value[1].items():
             ftype = fields.get(fname)
             if ftype is None:
+                if declared:  # a field its pdfaType:field does not describe
+                    return False
                 continue
             if not value_ok(fval, ftype, custom):
                 return False

@@ -13,10 +13,11 @@ from printgate.core.validation.rules import (
     tables,
     ua,
     ua2,
+    unicode,
 )
 from printgate.core.validation.rules.base import Rule
 
 
 def all_rules() -> list[Rule]:
     return [*file.RULES, *graphics.RULES, *fonts.RULES, *interactive.RULES, *metadata.RULES, *signatures.RULES,
-            *ua.RULES, *ua2.RULES, *tables.RULES, *levels.RULES]
+            *ua.RULES, *ua2.RULES, *tables.RULES, *levels.RULES, *unicode.RULES]

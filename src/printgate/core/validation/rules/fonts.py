@@ -275,7 +275,7 @@ def _program_cids(ctx: Context, font: pikepdf.Dictionary) -> set[int] | None:
     from printgate.core.validation.fontprog import program_of
 
     prog = program_of(font, ctx.__dict__.setdefault("_font_programs", {}))
-    if prog is None or prog.kind is None:
+    if prog is None or prog.kind in (None, "type1"):
         return None
     if prog.kind == "cff":
         top = prog.cff_top
@@ -292,8 +292,27 @@ def _program_cids(ctx: Context, font: pikepdf.Dictionary) -> set[int] | None:
     return with_outline
 
 
+def _program_glyph_names(ctx: Context, font: pikepdf.Dictionary) -> set[str] | None:
+    """The glyph names of a Type 1 or CFF program other than .notdef (None: no such program read)."""
+    from printgate.core.validation.fontprog import program_of
+
+    prog = program_of(font, ctx.__dict__.setdefault("_font_programs", {}))
+    if prog is None:
+        return None
+    if prog.kind == "type1" and prog.t1 is not None:
+        return prog.t1.glyph_names - {".notdef"}
+    if prog.kind == "cff" and not hasattr(prog.cff_top, "ROS"):
+        return set(prog.cff_top.charset) - {".notdef"}
+    return None
+
+
 def charset_complete(ctx: Context) -> Iterator[Verdict]:
-    """A subset Type 1 font's CharSet agrees with its program (PDF/A-1: and is present)."""
+    """A subset Type 1 font's CharSet names the glyphs of its program (PDF/A-1: and is present).
+
+    ISO 19005-1 asks that the glyphs the document shows be listed (veraPDF's corpus accepts a program
+    holding glyphs the CharSet leaves out when no text uses them, and names the program lacks); from
+    ISO 19005-2 and ISO 14289-1 on, the CharSet lists exactly the glyphs present in the program,
+    "regardless of whether a glyph is referenced"."""
     for font, use, where in _fonts(ctx):
         if str(font.get("/Subtype")) not in ("/Type1", "/MMType1") or not _subset(font) or not _font_file(font):
             continue
@@ -303,9 +322,14 @@ def charset_complete(ctx: Context) -> Iterator[Verdict]:
             if ctx.part == 1:
                 yield False, f"{where}: no CharSet"
             continue
-        listed = {n.strip() for n in str(charset).split("/") if n.strip()}
-        # The glyphs the document shows must be listed (veraPDF's corpus accepts a program holding
-        # glyphs the CharSet leaves out when no text uses them).
+        listed = {n.strip() for n in str(charset).split("/") if n.strip()} - {".notdef"}
+        program = _program_glyph_names(ctx, font) if ctx.part != 1 else None
+        if program is not None:
+            extra, missing = sorted(listed - program), sorted(program - listed)
+            detail = f" (listed, not in the program: {' '.join(extra[:5])})" if extra else \
+                f" (in the program, not listed: {' '.join(missing[:5])})" if missing else ""
+            yield bool(listed) and listed == program, where + detail
+            continue
         used = _used_glyph_names(ctx, font, use)
         yield bool(listed) and used <= listed, where
 
@@ -345,7 +369,9 @@ def _glyphs(ctx: Context, invisible_too: bool = False) -> Iterator[tuple[FontUse
 
 def glyph_present(ctx: Context) -> Iterator[Verdict]:
     for _, g, where in _glyphs(ctx):
-        if g.present is not None:
+        if g.unreadable:
+            yield False, f"{where}: could not read the font program ({g.unreadable})"
+        elif g.present is not None:
             yield g.present, where
 
 
@@ -363,15 +389,20 @@ def no_notdef(ctx: Context) -> Iterator[Verdict]:
 
 def to_unicode_values(ctx: Context) -> Iterator[Verdict]:
     """The Unicode values a ToUnicode CMap gives the codes shown are not U+0000, U+FEFF or U+FFFE."""
-    from printgate.core.validation.fontprog import to_unicode_map
+    from printgate.core.validation.rules.unicode import font_texts
 
-    for use in ctx.content.fonts.values():
-        tu = to_unicode_map(use.font)
+    texts = font_texts(ctx)  # each ToUnicode CMap is parsed once for this rule and the glyph-to-Unicode one
+    for key, use in ctx.content.fonts.items():
+        ft = texts[key]
+        tu = ft.to_unicode
         if not tu or not use.codes:
             continue
-        two = use.font.get("/Subtype") == pikepdf.Name("/Type0")
-        codes = {int.from_bytes(c[i:i + 2], "big") for c in use.codes for i in range(0, len(c) - 1, 2)} if two \
-            else {b for c in use.codes for b in c}
+        codes: set[int] = set()
+        for shown in use.codes:
+            split = ft.codes(shown)
+            # a predefined CMap: its code lengths are not known here, read two-byte codes
+            codes.update(split if split is not None else (
+                int.from_bytes(shown[i:i + 2], "big") for i in range(0, len(shown) - 1, 2)))
         for code in sorted(codes):
             if code in tu:
                 value = tu[code]

@@ -74,8 +74,6 @@ def has_embedded_files(ctx: Context) -> Iterator[Verdict]:
 
 
 RULES: list[Rule] = [
-    *shared(ua.to_unicode, "Fonts map the character codes used to Unicode", ("pdfa1a", "6.3.8", 1),
-            ("pdfa2u", "6.2.11.7.2", 1)),
     *shared(ua.marked, "The catalog's MarkInfo has Marked true", ("pdfa1a", "6.8.2.2", 1),
             ("pdfa2a", "6.7.2.2", 1)),
     *shared(ua.has_struct_tree, "The catalog contains a StructTreeRoot", ("pdfa1a", "6.8.3.3", 1),

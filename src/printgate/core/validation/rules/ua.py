@@ -594,34 +594,6 @@ def no_ref_xobject(ctx: Context) -> Iterator[Verdict]:
         yield "/Ref" not in form, f"{where} form"
 
 
-def to_unicode(ctx: Context) -> Iterator[Verdict]:
-    from printgate.core.validation.rules.fonts import STANDARD_14, _symbolic
-
-    for use in ctx.content.fonts.values():
-        font = use.font
-        if not use.codes:
-            continue
-        sub = str(font.get("/Subtype"))
-        if "/ToUnicode" in font:
-            yield True, use.where
-            continue
-        name = str(font.get("/BaseFont", ""))[1:]
-        if sub == "/Type0":
-            desc = font.get("/DescendantFonts")
-            cid = desc[0] if isinstance(desc, pikepdf.Array) and len(desc) else None
-            csi = cid.get("/CIDSystemInfo") if isinstance(cid, pikepdf.Dictionary) else None
-            ok = isinstance(csi, pikepdf.Dictionary) and str(csi.get("/Ordering")) in ("Japan1", "GB1", "CNS1",
-                                                                                       "Korea1", "KR")
-            yield ok, f"{use.where} font {name}"
-        elif sub == "/Type3":
-            yield isinstance(font.get("/Encoding"), pikepdf.Dictionary), f"{use.where} font {name}"
-        else:
-            enc = font.get("/Encoding")
-            ok = (name in STANDARD_14 and name not in ("Symbol", "ZapfDingbats")) or (
-                not _symbolic(font) and enc is not None)
-            yield ok, f"{use.where} font {name}"
-
-
 _TABLE_KIDS = ("TR", "THead", "TBody", "TFoot", "Caption")
 
 
@@ -720,5 +692,4 @@ RULES: list[Rule] = [
     *shared(printer_mark_artifact, "PrinterMark annotations are artifacts", ("pdfua1", "7.18.8", 1)),
     *shared(no_ref_xobject, "No reference XObjects", ("pdfua1", "7.20", 1)),
     *shared(form_unique_parent, "A form XObject with its own structure is painted once", ("pdfua1", "7.20", 2)),
-    *shared(to_unicode, "Fonts map the character codes used to Unicode", ("pdfua1", "7.21.7", 1)),
 ]

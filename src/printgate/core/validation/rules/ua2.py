@@ -264,7 +264,6 @@ RULES: list[Rule] = [
     *shared(math_in_formula, "math occurs only inside Formula", ("pdfua2", "8.2.5.29", 1)),
     *shared(catalog_lang_present, "The catalog has a non-empty Lang", ("pdfua2", "8.4.4", 1)),
     *shared(ua.lang_values, "Lang values are language identifiers", ("pdfua2", "8.4.4", 2)),
-    *shared(ua.to_unicode, "Fonts map the character codes used to Unicode", ("pdfua2", "8.4.5.8", 1)),
     *shared(ua.oc_name, "Optional content configurations have a Name", ("pdfua2", "8.7", 1)),
     *shared(ua.oc_no_as, "Optional content configurations have no AS", ("pdfua2", "8.7", 2)),
     *shared(goto_struct_destination, "GoTo actions use structure destinations", ("pdfua2", "8.8", 2)),

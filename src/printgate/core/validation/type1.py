@@ -1,0 +1,245 @@
+"""Embedded Type 1 font programs (FontFile): the glyph names, built-in encoding and advance widths.
+
+Written here rather than through a PostScript interpreter: the program comes from an untrusted file,
+so the parser reads only the few structures the glyph rules need (the cleartext FontMatrix and
+Encoding, the eexec-encrypted Private dictionary's lenIV, Subrs and CharStrings) with every loop
+bounded by the data it walks. Anything malformed raises ``Type1Error``, which the rules report as
+"could not read the font program", never as a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+EEXEC_KEY = 55665
+CHARSTRING_KEY = 4330
+MAX_GLYPHS = 65536
+MAX_CHARSTRING = 65535
+MAX_SUBR_DEPTH = 10
+MAX_OPERATIONS = 20_000  # per glyph width, subroutine calls included
+MAX_EEXEC = 8 * 1024 * 1024  # the largest Type 1 programs are about 1 MB; decryption is a byte-by-byte loop
+
+_NAME = rb"[^\s/\[\]{}()<>%]+"
+_ENTRY = re.compile(rb"\s*/(" + _NAME + rb")\s+(\d+)\s+(" + _NAME + rb")\s")
+_SUBR = re.compile(rb"\s*dup\s+(\d+)\s+(\d+)\s+(" + _NAME + rb")\s")
+_AFTER_BINARY = re.compile(rb"\s*(?:ND|\|-|NP|\||noaccess\s+def|noaccess\s+put|def|put|readonly\s+def|readonly\s+put)")
+_ENCODING_ENTRY = re.compile(rb"dup\s+(\d+)\s*/(" + _NAME + rb")\s+put")
+_FONT_MATRIX = re.compile(rb"/FontMatrix\s*[\[{]([^\]}]{0,200})[\]}]")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+class Type1Error(ValueError):
+    """The program is not a readable Type 1 font program."""
+
+
+def decrypt(data: bytes, key: int, skip: int) -> bytes:
+    """Type 1 decryption (eexec with key 55665, charstrings with 4330), dropping ``skip`` leading bytes."""
+    r = key
+    out = bytearray(len(data))
+    for i, c in enumerate(data):
+        out[i] = c ^ (r >> 8)
+        r = ((c + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out[skip:])
+
+
+def encrypt(plain: bytes, key: int) -> bytes:
+    """The inverse of ``decrypt`` (the caller adds the leading random bytes): tests build programs with it."""
+    r = key
+    out = bytearray(len(plain))
+    for i, p in enumerate(plain):
+        c = p ^ (r >> 8)
+        out[i] = c
+        r = ((c + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+@dataclass
+class Type1Program:
+    font_matrix: tuple[float, ...]
+    encoding: list[str | None] | None  # the built-in encoding; None: StandardEncoding
+    charstrings: dict[str, bytes]  # still encrypted, as in the program
+    subrs: list[bytes]
+    len_iv: int = 4
+    _widths: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def glyph_names(self) -> set[str]:
+        return set(self.charstrings)
+
+    def width(self, name: str) -> float | None:
+        """The advance width (hsbw/sbw) of a glyph in thousandths of text space, or None if unknown."""
+        if name not in self._widths:
+            cs = self.charstrings.get(name)
+            units = _advance(self._plain(cs), self, 0, [0]) if cs is not None else None
+            self._widths[name] = None if units is None else units * (self.font_matrix[0] * 1000)
+        return self._widths[name]
+
+    def _plain(self, cs: bytes) -> bytes:
+        return cs if self.len_iv < 0 else decrypt(cs, CHARSTRING_KEY, self.len_iv)
+
+
+def _advance(code: bytes, prog: Type1Program, depth: int, budget: list[int]) -> float | None:
+    """Run a charstring only as far as its hsbw or sbw (which come first): the advance width in glyph units."""
+    stack: list[float] = []
+    i = 0
+    while i < len(code):
+        budget[0] += 1
+        if budget[0] > MAX_OPERATIONS or len(stack) > 48:
+            return None
+        v = code[i]
+        if v >= 32:
+            if v <= 246:
+                stack.append(v - 139)
+                i += 1
+            elif v <= 250:
+                if i + 1 >= len(code):
+                    return None
+                stack.append((v - 247) * 256 + code[i + 1] + 108)
+                i += 2
+            elif v <= 254:
+                if i + 1 >= len(code):
+                    return None
+                stack.append(-(v - 251) * 256 - code[i + 1] - 108)
+                i += 2
+            else:
+                if i + 4 >= len(code):
+                    return None
+                stack.append(int.from_bytes(code[i + 1:i + 5], "big", signed=True))
+                i += 5
+            continue
+        if v == 13:  # hsbw: sbx wx
+            return stack[-1] if len(stack) >= 2 else None
+        if v == 12:
+            if i + 1 >= len(code):
+                return None
+            esc = code[i + 1]
+            i += 2
+            if esc == 7:  # sbw: sbx sby wx wy
+                return stack[-2] if len(stack) >= 4 else None
+            if esc == 12 and len(stack) >= 2 and stack[-1] != 0:  # div
+                b = stack.pop()
+                stack.append(stack.pop() / b)
+                continue
+            return None
+        if v == 10:  # callsubr
+            if not stack or depth >= MAX_SUBR_DEPTH:
+                return None
+            index = int(stack.pop())
+            if not 0 <= index < len(prog.subrs):
+                return None
+            width = _advance(prog._plain(prog.subrs[index]), prog, depth + 1, budget)
+            if width is not None:
+                return width
+            return None
+        return None  # any other operator before the width: not a valid Type 1 charstring
+    return None
+
+
+def _split(data: bytes) -> tuple[bytes, bytes]:
+    """The cleartext part and the binary eexec part (PFB segments, or a FontFile stream as is)."""
+    if data[:2] == b"\x80\x01":
+        segments: list[bytes] = []
+        pos = 0
+        while pos + 6 <= len(data) and data[pos] == 0x80 and data[pos + 1] in (1, 2) and len(segments) < 64:
+            n = int.from_bytes(data[pos + 2:pos + 6], "little")
+            segments.append(data[pos + 6:pos + 6 + n])
+            pos += 6 + n
+        if len(segments) < 2:
+            raise Type1Error("damaged PFB segments")
+        return segments[0], b"".join(segments[1:])
+    at = data.find(b"eexec")
+    if at < 0:
+        raise Type1Error("no eexec section")
+    clear, rest = data[:at + 5], data[at + 5:]
+    rest = rest.lstrip(b" \t\r\n")
+    if len(rest) >= 4 and all(b in _HEX_DIGITS for b in rest[:4]):
+        hexpart = re.match(rb"[0-9A-Fa-f\s]*", rest)
+        digits = re.sub(rb"\s", b"", hexpart.group(0) if hexpart else b"")
+        rest = bytes.fromhex(digits[:len(digits) // 2 * 2].decode("ascii"))
+    return clear, rest
+
+
+def _encoding(clear: bytes) -> list[str | None] | None:
+    m = re.search(rb"/Encoding\s+(StandardEncoding|\d+\s+array)", clear)
+    if m is None or m.group(1) == b"StandardEncoding":
+        return None
+    names: list[str | None] = [None] * 256
+    for code, name in _ENCODING_ENTRY.findall(clear, m.end()):
+        if int(code) < 256:
+            names[int(code)] = name.decode("latin-1")
+    return names
+
+
+def _font_matrix(clear: bytes) -> tuple[float, ...]:
+    m = _FONT_MATRIX.search(clear)
+    if m is None:
+        return (0.001, 0.0, 0.0, 0.001, 0.0, 0.0)
+    try:
+        values = tuple(float(v) for v in m.group(1).split())
+    except ValueError as exc:
+        raise Type1Error("unreadable FontMatrix") from exc
+    if len(values) != 6 or values[0] == 0:
+        raise Type1Error("FontMatrix is not six numbers")
+    return values
+
+
+def _binary(private: bytes, pos: int, length: int, what: str) -> tuple[bytes, int]:
+    if length > MAX_CHARSTRING or pos + length > len(private):
+        raise Type1Error(f"{what} runs past the end of the program")
+    data = private[pos:pos + length]
+    pos += length
+    tail = _AFTER_BINARY.match(private, pos)
+    return data, tail.end() if tail else pos
+
+
+def _subrs(private: bytes) -> list[bytes]:
+    m = re.search(rb"/Subrs\s+(\d+)\s+array", private)
+    if m is None:
+        return []
+    count = min(int(m.group(1)), MAX_GLYPHS)
+    subrs = [b""] * count
+    pos = m.end()
+    for _ in range(count):
+        entry = _SUBR.match(private, pos)
+        if entry is None:
+            break
+        index, length = int(entry.group(1)), int(entry.group(2))
+        data, pos = _binary(private, entry.end(), length, "a subroutine")
+        if index < count:
+            subrs[index] = data
+    return subrs
+
+
+def _charstrings(private: bytes) -> dict[str, bytes]:
+    m = re.search(rb"/CharStrings\s+(\d+)\s+dict\s+(?:dup\s+)?begin", private)
+    if m is None:
+        raise Type1Error("no CharStrings dictionary")
+    glyphs: dict[str, bytes] = {}
+    pos = m.end()
+    while len(glyphs) < MAX_GLYPHS:
+        entry = _ENTRY.match(private, pos)
+        if entry is None:
+            break
+        data, pos = _binary(private, entry.end(), int(entry.group(2)), "a charstring")
+        glyphs[entry.group(1).decode("latin-1")] = data
+    if not glyphs:
+        raise Type1Error("the CharStrings dictionary is empty")
+    return glyphs
+
+
+def parse_type1(data: bytes) -> Type1Program:
+    """Read a Type 1 font program (a FontFile stream's bytes, PFA or PFB)."""
+    clear, encrypted = _split(data)
+    if not clear.lstrip().startswith(b"%!"):
+        raise Type1Error("not a Type 1 font program (no %! header)")
+    if len(encrypted) < 4:
+        raise Type1Error("the eexec section is empty")
+    if len(encrypted) > MAX_EEXEC:
+        raise Type1Error("the eexec section is larger than 8 MB")
+    private = decrypt(encrypted, EEXEC_KEY, 4)
+    iv = re.search(rb"/lenIV\s+(-?\d+)", private)
+    len_iv = int(iv.group(1)) if iv else 4
+    if len_iv > 64:
+        raise Type1Error(f"lenIV {len_iv} is out of range")
+    return Type1Program(_font_matrix(clear), _encoding(clear), _charstrings(private), _subrs(private), len_iv)

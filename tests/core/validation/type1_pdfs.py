@@ -1,0 +1,96 @@
+"""Type 1 font programs the tests build themselves (cleartext part, eexec-encrypted Private dictionary
+and CharStrings), and a way to embed one as FontFile in a test PDF."""
+
+from __future__ import annotations
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from printgate.core.validation.type1 import CHARSTRING_KEY, EEXEC_KEY, encrypt
+from tests.core.validation.pdfs import Mutate
+
+
+def number(v: int) -> bytes:
+    """A Type 1 charstring number."""
+    if -107 <= v <= 107:
+        return bytes([v + 139])
+    if 108 <= v <= 1131:
+        return bytes([247 + (v - 108) // 256, (v - 108) % 256])
+    if -1131 <= v <= -108:
+        return bytes([251 + (-v - 108) // 256, (-v - 108) % 256])
+    return b"\xff" + v.to_bytes(4, "big", signed=True)
+
+
+def charstring(width: int, *, via_subr: bool = False) -> bytes:
+    """hsbw 0 ``width`` (or ``0 callsubr`` to a subroutine that holds it: see ``type1_program``), a
+    triangle, endchar."""
+    head = number(0) + b"\x0a" if via_subr else number(0) + number(width) + b"\x0d"
+    return (head + number(50) + number(0) + b"\x15" + number(250) + number(700) + b"\x05"
+            + number(250) + number(-700) + b"\x05" + b"\x09\x0e")
+
+
+def type1_program(widths: dict[str, int], *, encoding: dict[int, str] | None = None, hex_eexec: bool = False,
+                  len_iv: int = 4, subr_width: int | None = None, name: str = "ABCDEF+Tiny1") -> bytes:
+    """A Type 1 program with a glyph per ``widths`` entry (advance width in 1/1000 em) and .notdef.
+
+    ``encoding`` gives a built-in encoding (else StandardEncoding); ``subr_width`` puts the hsbw of every
+    glyph built with ``via_subr`` in subroutine 0 with that width."""
+    def enc_cs(cs: bytes) -> bytes:
+        return cs if len_iv < 0 else encrypt(b"\x00" * len_iv + cs, CHARSTRING_KEY)
+
+    if encoding is None:
+        enc = b"/Encoding StandardEncoding def\n"
+    else:
+        enc = b"/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n" + b"".join(
+            b"dup %d /%s put\n" % (code, glyph.encode()) for code, glyph in sorted(encoding.items())) + b"readonly def\n"
+    clear = (b"%!PS-AdobeFont-1.0: " + name.encode() + b" 001.000\n11 dict begin\n/FontName /" + name.encode()
+             + b" def\n/FontType 1 def\n/FontMatrix [0.001 0 0 0.001 0 0] readonly def\n" + enc
+             + b"/FontBBox {0 -200 600 800} readonly def\ncurrentdict end\ncurrentfile eexec\n")
+    subrs = b""
+    if subr_width is not None:
+        sub = enc_cs(number(0) + number(subr_width) + b"\x0d")
+        subrs = b"/Subrs 1 array\ndup 0 %d RD " % len(sub) + sub + b" NP\nND\n"
+    glyphs = {".notdef": charstring(500), **{g: charstring(w, via_subr=subr_width is not None)
+                                             for g, w in widths.items()}}
+    body = b"".join(b"/%s %d RD " % (g.encode(), len(enc_cs(cs))) + enc_cs(cs) + b" ND\n" for g, cs in glyphs.items())
+    private = (b"dup /Private 8 dict dup begin\n/RD{string currentfile exch readstring pop}executeonly def\n"
+               b"/ND{noaccess def}executeonly def\n/NP{noaccess put}executeonly def\n/lenIV %d def\n" % len_iv
+               + subrs + b"2 index /CharStrings %d dict dup begin\n" % len(glyphs) + body
+               + b"end\nend\nreadonly put\nnoaccess put\ndup/FontName get exch definefont pop\n"
+               b"mark currentfile closefile\n")
+    encrypted = encrypt(b"\x11\x22\x33\x44" + private, EEXEC_KEY)
+    if hex_eexec:
+        hexed = encrypted.hex().encode()
+        encrypted = b"\n".join(hexed[i:i + 64] for i in range(0, len(hexed), 64)) + b"\n"
+    return clear + encrypted + b"\n" + b"0" * 512 + b"\ncleartomark\n"
+
+
+def embed_type1(program: bytes | None = None, *, widths: tuple[int, int] = (250, 600), charset: str | None = "/A/space",
+                encoding: pikepdf.Object | None = Name.WinAnsiEncoding, name: str = "ABCDEF+Tiny1", to_unicode: bytes | None = None,
+                symbolic: bool = False) -> Mutate:
+    """Give page 1 a Type 1 font F1 embedded as FontFile (codes 32..66) whose Widths say ``widths`` for
+    space and A; the default program has space (250) and A (600). ``encoding=None``: no Encoding entry
+    (the program's built-in encoding applies)."""
+    data = program if program is not None else type1_program({"space": 250, "A": 600})
+
+    def mutate(pdf: pikepdf.Pdf) -> None:
+        stream = pdf.make_stream(data)
+        at = data.find(b"eexec") + 6
+        stream.Length1, stream.Length2, stream.Length3 = at, len(data) - at - 526, 526
+        descriptor = pdf.make_indirect(Dictionary(
+            Type=Name.FontDescriptor, FontName=Name("/" + name), Flags=4 if symbolic else 32,
+            FontBBox=Array([0, -200, 600, 800]), ItalicAngle=0, Ascent=800, Descent=-200, CapHeight=700, StemV=80,
+            FontFile=stream))
+        if charset is not None:
+            descriptor.CharSet = pikepdf.String(charset)
+        w = [0] * (66 - 32 + 1)
+        w[0], w[65 - 32] = widths
+        font = pdf.make_indirect(Dictionary(
+            Type=Name.Font, Subtype=Name.Type1, BaseFont=Name("/" + name), FirstChar=32, LastChar=66,
+            Widths=Array(w), FontDescriptor=descriptor))
+        if encoding is not None:
+            font.Encoding = encoding
+        if to_unicode is not None:
+            font.ToUnicode = pdf.make_stream(to_unicode)
+        pdf.pages[0].obj.Resources = Dictionary(Font=Dictionary(F1=font))
+    return mutate
