@@ -123,9 +123,9 @@ def page_counts(root: Path) -> list[tuple[int, Path]]:
     return out
 
 
-def pick_files(n: int, lo: int = 20, hi: int = 400) -> list[tuple[int, Path]]:
+def pick_files(n: int, lo: int = 20, hi: int = 400, root: Path | None = None) -> list[tuple[int, Path]]:
     """``n`` files with lo..hi pages, evenly spread over the sorted page counts (deterministic)."""
-    eligible = sorted((c, p) for c, p in page_counts(texlive_root()) if lo <= c <= hi)
+    eligible = sorted((c, p) for c, p in page_counts(root or texlive_root()) if lo <= c <= hi)
     if len(eligible) <= n:
         return eligible
     step = (len(eligible) - 1) / (n - 1)
@@ -147,7 +147,8 @@ def bench_files(files: list[tuple[int, Path]], repeat: int) -> list[dict[str, ob
     print(hdr)
     print("-" * len(hdr))
     for pages, path in files:
-        row: dict[str, object] = {"file": str(path.relative_to(CACHE)), "pages": pages}
+        row: dict[str, object] = {"file": str(path.relative_to(CACHE) if path.is_relative_to(CACHE) else path),
+                                  "pages": pages}
         for label, workers in (("w1", 1), ("w2", 2)):
             fn = preflight_fn(path, workers)
             runs: list[Run] = []
@@ -183,13 +184,13 @@ def totals(rows: list[dict[str, object]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def bench_intake(runs: int) -> dict[str, object]:
+def bench_intake(runs: int, root: Path | None = None) -> dict[str, object]:
     """p50 of ``runs`` preflights of a 1-page upload and of a real 2-page file, with the peers."""
     from tests.preflight.pdfgen import make_clean
 
     tmp = Path(tempfile.mkdtemp(prefix="printgate-speed-"))
     one = make_clean(tmp / "one-page.pdf")
-    two = [p for c, p in page_counts(texlive_root() / "usr/share/doc/texlive-doc/latex/base") if c == 2][:1]
+    two = [p for c, p in page_counts(root or texlive_root() / "usr/share/doc/texlive-doc/latex/base") if c == 2][:1]
     out: dict[str, object] = {}
     for name, path in [("1-page make_clean", one)] + [(f"2-page {p.name}", p) for p in two]:
         fn = preflight_fn(path, None)
@@ -214,13 +215,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per file and tool (fastest wall kept)")
     ap.add_argument("--intake-runs", type=int, default=50)
     ap.add_argument("--skip-intake", action="store_true")
+    ap.add_argument("--dir", type=Path, help="pick the PDFs from this folder instead of the texlive download")
     args = ap.parse_args()
 
     from printgate.core.preflight import warm_up
 
     warm_up()
     print(f"# preflight_speed  {now_utc()}  {machine()}  load {load_average()}")
-    files = pick_files(args.files)
+    files = pick_files(args.files, root=args.dir)
     print(f"# {len(files)} texlive PDFs, {sum(c for c, _ in files)} pages; best of {args.repeat} "
           "(wall s), CPU s of that run (user+sys, children included)\n")
     rows = bench_files(files, args.repeat)
@@ -243,7 +245,7 @@ def main() -> None:
           f"{ideal / tot['qpdf']['cpu_s']:.2f}x qpdf's CPU time")
     intake: dict[str, object] = {}
     if not args.skip_intake:
-        intake = bench_intake(args.intake_runs)
+        intake = bench_intake(args.intake_runs, args.dir)
         print(f"\nintake, {args.intake_runs} runs each     p50 wall ms  p95 wall ms  p50 CPU ms")
         for name, series in intake.items():
             for label, s in series.items():  # type: ignore[attr-defined]

@@ -82,19 +82,25 @@ def _verdict(file: Path, started: float, outcome: str | None, *, error: str | No
                        reason=error, pages=pages, findings=list(findings), report=report)
 
 
-def check_file(file: Path, profile: dict[str, Any] | None) -> FileVerdict:
-    """Preflight one file in this process; a file that cannot be checked is ``rejected`` with why."""
+def check_file(file: Path, profile: dict[str, Any] | None, live: bool = False) -> FileVerdict:
+    """Preflight one file in this process; a file that cannot be checked is ``rejected`` with why.
+    ``live``: on a terminal, a bar shows the pages read so far (a 300-page book takes a while)."""
     from printgate.core.errors import UnreadableFile
     from printgate.core.preflight import preflight_report
 
     started = time.perf_counter()
+    bar = file_progress(file.name, sys.stderr) if live else None
     try:
-        report = preflight_report(file, profile, source_name=file.name, workers=1)
+        report = preflight_report(file, profile, source_name=file.name, workers=1,
+                                  progress=(lambda done, total: bar("preflight", done, total)) if bar else None)
     except UnreadableFile as exc:
         return _verdict(file, started, None, error=exc.reason)
     except Exception as exc:  # a crash is a verdict on this file, never the end of the batch
         return _verdict(file, started, None,
                         error=f"Internal error in the preflight ({type(exc).__name__}); the file could not be checked")
+    finally:
+        if bar is not None:
+            bar.close()
     return _verdict(file, started, report.outcome, report=report.to_wire())  # the verdict prints the wire
 
 

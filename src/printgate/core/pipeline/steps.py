@@ -54,8 +54,10 @@ def _preflight(ctx: StepContext) -> StepResult:
     from printgate.core.preflight import preflight_report
 
     ctx.profile = resolve_profile(ctx)
+    tell, what = ctx.progress, ctx.step.type
+    pages = (lambda done, total: tell(what, done, total)) if tell is not None else None  # pages read so far
     report = preflight_report(ctx.current, ctx.profile, source_name=ctx.task.name or ctx.current.name,
-                           context=ctx.job.context)
+                              context=ctx.job.context, progress=pages)
     ctx.report = report
     if report.repaired:
         # A damaged file the preflight read as rebuilt: later steps (autofix, previews, proofs,

@@ -8,7 +8,7 @@ import os
 import pickle
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -19,6 +19,7 @@ import pikepdf
 from printgate.core.errors import UnreadableFile
 
 from .catalog import CheckSpec, DocContext, PageContext, SkipCheck, registry
+from .checks.color import ink_limit
 from .checks.geometry import target_sizes
 from .messages import RULE_MESSAGES, fill
 from .model import DocFacts, FontInfo, PageFacts, Violation, pt_to_mm, r1
@@ -26,12 +27,14 @@ from .pdf.geometry import round_rect
 from .pdf.reader import DocumentReader, detect_kind, open_pdf, page_count
 from .pdf.repair import BENIGN_WARNINGS, Assessment, is_loss, open_document
 from .profiles import CheckConfig, Plan, build_plan
+from .progress import PageProgress, ProgressTicker
 from .report import Evaluation, EvaluationSummary, PreflightReport
-from .tac import TacRenderer
+from .tac import InkPlan, TacRenderer
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_PAGES = 48
+PARALLEL_MIN_BYTES = 2_000_000  # smaller files are read faster than a worker starts
 MAX_PAGES = 10_000
 # Content analysis per file, in seconds; later pages get geometry only. None: the settings'
 # ``analysis_budget_s``, derived from the intake job's timeout so this fallback runs before the kill.
@@ -70,9 +73,11 @@ def run_preflight(
     source_name: str,
     context: dict[str, Any] | None = None,
     workers: int | None = None,
+    progress: PageProgress | None = None,
 ) -> dict[str, Any]:
     """``preflight_report`` as the wire's JSON (``PreflightReport.to_wire``): for scripts and tests."""
-    return preflight_report(path, profile, source_name=source_name, context=context, workers=workers).to_wire()
+    return preflight_report(path, profile, source_name=source_name, context=context, workers=workers,
+                            progress=progress).to_wire()
 
 
 def preflight_report(
@@ -82,10 +87,12 @@ def preflight_report(
     source_name: str,
     context: dict[str, Any] | None = None,
     workers: int | None = None,
+    progress: PageProgress | None = None,
 ) -> PreflightReport:
     """Preflight one file. Raises ``UnreadableFile`` when it cannot be checked at all.
 
     ``workers``: processes for page extraction; ``None`` = automatic (both cores on big PDFs).
+    ``progress(done, total)``: told the pages read so far, at most about once a second, and at the end.
     """
     path = Path(path)
     kind = detect_kind(path)
@@ -96,13 +103,14 @@ def preflight_report(
 
         doc = raster_facts(path)
         return _evaluate(plan, doc, [], ctx, source_name, [])
-    return _run_pdf(path, plan, ctx, source_name, workers)
+    return _run_pdf(path, plan, ctx, source_name, workers, progress)
 
 
 # --------------------------------------------------------------------------- extraction
 
 
-def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None) -> PreflightReport:
+def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, workers: int | None,
+             progress: PageProgress | None = None) -> PreflightReport:
     size = path.stat().st_size
     # A clean file comes back as it opened; a damaged one as the least lossy reconstruction, whose
     # copy (``src``) every reader below uses: workers, the ink renderer.
@@ -116,19 +124,21 @@ def _run_pdf(path: Path, plan: Plan, ctx: dict[str, Any], source_name: str, work
         reader.trim_sizes = target_sizes({}, ctx)
         try:
             doc = reader.doc_facts(src, size)
+            doc.source_path = path
         except (RecursionError, RuntimeError, pikepdf.PdfError) as exc:
             raise UnreadableFile("The PDF's structure is damaged beyond repair and can't be read.") from exc
         doc.page_count = n
         configs = plan.for_pages(n)
-        tac = {i for i, cfg in enumerate(configs) if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
-        tac_dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
-        nworkers = _worker_count(workers, n)
+        ink = _ink_plan(configs, doc)
+        nworkers = _worker_count(workers, n, size)
         deadline = _deadline(n)
+        ticker = ProgressTicker(progress, n)
+        ticker.start()
         if nworkers > 1:
             pdf.close()
-            pages, extra_warnings = _extract_parallel(src, n, nworkers, tac, tac_dpi, doc, reader.trim_sizes, deadline)
+            pages, extra_warnings = _extract_parallel(src, n, nworkers, ink, doc, reader.trim_sizes, deadline, ticker)
         else:
-            pages = _extract_pages(pdf, reader, src, 0, n, doc, tac, tac_dpi, deadline)
+            pages = _extract_pages(pdf, reader, src, 0, n, doc, ink, deadline, ticker)
             extra_warnings = list(reader.warnings)
             extra_warnings += [str(w) for w in pdf.get_warnings()]
         extra_warnings = opened.warnings + extra_warnings  # qpdf's get_warnings() cleared them at open
@@ -193,39 +203,63 @@ def _refuse_unjudged(report: PreflightReport, doc: DocFacts) -> None:
         raise UnreadableFile(RULE_MESSAGES["content_lost"]["issue"])
 
 
+def _ink_plan(configs: list[dict[str, CheckConfig]], doc: DocFacts) -> InkPlan:
+    """Which pages the ink-coverage check measures, at what limit and resolution."""
+    limits = {i: ink_limit(cfg["ink_coverage"][1]) for i, cfg in enumerate(configs)
+              if cfg.get("ink_coverage", ("off", {}))[0] != "off"}
+    dpi = max((float(cfg["ink_coverage"][1].get("dpi") or 36) for cfg in configs if "ink_coverage" in cfg), default=36.0)
+    # An RGB output intent becomes the renderer's default RGB space: RGB colours are then rendered
+    # (a CMYK one changes DeviceCMYK sources only, not how RGB lands in the CMYK render).
+    rgb_exact = all(oi.get("profile") is None or oi.get("components") in (1, 4) for oi in doc.output_intents)
+    return InkPlan(limits=limits, dpi=dpi, rgb_exact=rgb_exact)
+
+
 def _extract_pages(pdf: pikepdf.Pdf, reader: DocumentReader, path: Path, start: int, stop: int, doc: DocFacts,
-                   tac: set[int], tac_dpi: float, deadline: float) -> list[PageFacts]:
+                   ink: InkPlan, deadline: float, ticker: ProgressTicker | None = None) -> list[PageFacts]:
     """Facts for pages [start, stop); past the deadline only boxes and annotations are read."""
     out: list[PageFacts] = []
-    renderer = TacRenderer(path, tac_dpi) if tac & set(range(start, stop)) else None
+    limits = ink.limits
+    renderer = TacRenderer(path, ink.dpi) if any(i in limits for i in range(start, stop)) else None
     try:
         for i in range(start, stop):
             content = time.monotonic() < deadline
             facts = reader.safe_page_facts(i, pdf.pages[i], doc, content)
-            if renderer is not None and content and i in tac:
-                renderer.measure(i, facts)
+            if renderer is not None and content and i in limits:
+                renderer.measure(i, facts, limits[i], ink.rgb_exact)
+            facts.tac_rgb.clear()  # measured: no need to keep (or send back) a page's colours
             out.append(facts)
+            if ticker is not None:
+                ticker.advance()
     finally:
         if renderer is not None:
             renderer.close()
     return out
 
 
-def _worker_count(workers: int | None, n: int) -> int:
+def _worker_count(workers: int | None, n: int, size: int = 0) -> int:
+    """Forked workers cost a fork, a second open and their own caches: they pay only on a file with
+    enough content and only with idle cores (on a busy machine they were slower than one)."""
     if workers is not None:
         return max(1, min(int(workers), n))
     cpus = os.cpu_count() or 1
-    return min(cpus, 4) if n >= PARALLEL_MIN_PAGES and cpus > 1 else 1
+    if n < PARALLEL_MIN_PAGES or size < PARALLEL_MIN_BYTES or cpus < 2:
+        return 1
+    try:
+        idle = cpus - os.getloadavg()[0]
+    except OSError:
+        idle = cpus
+    return max(1, min(cpus, 4, int(idle + 0.5)))
 
 
-def _extract_chunk(path: str, start: int, stop: int, tac: set[int], tac_dpi: float,
-                   trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
+def _extract_chunk(path: str, start: int, stop: int, ink: InkPlan,
+                   trim_sizes: list[tuple[float, float]], deadline: float,
+                   ticker: ProgressTicker | None = None) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
     pdf = open_pdf(Path(path))
     try:
         reader = DocumentReader(pdf)
         reader.trim_sizes = trim_sizes
         local = DocFacts(kind="pdf", size_bytes=0)
-        out = _extract_pages(pdf, reader, Path(path), start, stop, local, tac, tac_dpi, deadline)
+        out = _extract_pages(pdf, reader, Path(path), start, stop, local, ink, deadline, ticker)
         warnings = list(reader.warnings) + [str(w) for w in pdf.get_warnings()]
         return out, local.fonts, local.javascript, local.attachments, warnings
     finally:
@@ -245,12 +279,12 @@ class _WorkerDoc:
 _WORKER_DOCS: dict[tuple[str, float], _WorkerDoc] = {}
 
 
-def _extract_chunk_kept(path: str, start: int, stop: int, tac: set[int], tac_dpi: float,
+def _extract_chunk_kept(path: str, start: int, stop: int, ink: InkPlan,
                         trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], dict[str, FontInfo], list[str], list[str], list[str]]:
     """One chunk of pages in a pool worker, reusing the document it opened for earlier chunks."""
-    state = _WORKER_DOCS.get((path, tac_dpi))
+    state = _WORKER_DOCS.get((path, ink.dpi))
     if state is None:
-        state = _WORKER_DOCS[(path, tac_dpi)] = _WorkerDoc(path, tac_dpi, trim_sizes)
+        state = _WORKER_DOCS[(path, ink.dpi)] = _WorkerDoc(path, ink.dpi, trim_sizes)
     reader, pdf, renderer = state.reader, state.pdf, state.renderer
     local = DocFacts(kind="pdf", size_bytes=0)
     seen = len(reader.warnings)
@@ -258,8 +292,9 @@ def _extract_chunk_kept(path: str, start: int, stop: int, tac: set[int], tac_dpi
     for i in range(start, stop):
         content = time.monotonic() < deadline
         facts = reader.safe_page_facts(i, pdf.pages[i], local, content)
-        if content and i in tac:
-            renderer.measure(i, facts)
+        if content and i in ink.limits:
+            renderer.measure(i, facts, ink.limits[i], ink.rgb_exact)
+        facts.tac_rgb.clear()
         out.append(facts)
     qpdf = [str(w) for w in pdf.get_warnings()]  # only the new ones: get_warnings() clears them
     warnings = reader.warnings[seen:] + qpdf
@@ -272,8 +307,9 @@ def _chunks(n: int, workers: int) -> list[tuple[int, int]]:
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 
-def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: float, doc: DocFacts,
-                      trim_sizes: list[tuple[float, float]], deadline: float) -> tuple[list[PageFacts], list[str]]:
+def _extract_parallel(path: Path, n: int, workers: int, ink: InkPlan, doc: DocFacts,
+                      trim_sizes: list[tuple[float, float]], deadline: float,
+                      ticker: ProgressTicker | None = None) -> tuple[list[PageFacts], list[str]]:
     ranges = _chunks(n, workers)
     mp: Any
     try:
@@ -282,15 +318,23 @@ def _extract_parallel(path: Path, n: int, workers: int, tac: set[int], tac_dpi: 
         mp = get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=mp) as pool:
-            futures = [pool.submit(_extract_chunk_kept, str(path), a, b, tac, tac_dpi, trim_sizes, deadline)
-                       for a, b in ranges]
-            results = [fut.result() for fut in futures]
+            futures = {pool.submit(_extract_chunk_kept, str(path), a, b, ink, trim_sizes, deadline): k
+                       for k, (a, b) in enumerate(ranges)}
+            by_chunk: dict[int, Any] = {}
+            for fut in as_completed(futures):
+                k = futures[fut]
+                by_chunk[k] = fut.result()
+                if ticker is not None:
+                    ticker.advance(ranges[k][1] - ranges[k][0])
+            results = [by_chunk[k] for k in range(len(ranges))]
     except UnreadableFile:
         raise
     except (BrokenProcessPool, OSError, pickle.PicklingError) as exc:
         # No processes available (sandbox, killed worker): same work, in this process.
         log.warning("preflight workers unavailable (%s); extracting serially", exc)
-        results = [_extract_chunk(str(path), 0, n, tac, tac_dpi, trim_sizes, deadline)]
+        results = [_extract_chunk(str(path), 0, n, ink, trim_sizes, deadline)]
+        if ticker is not None:
+            ticker.finish()
     pages: list[PageFacts] = []
     warnings: list[str] = []
     for facts, fonts, js, att, warns in results:
@@ -533,6 +577,8 @@ def _page_block(p: PageFacts) -> dict[str, Any]:
         out["transparency_reasons"] = p.transparency_reasons
     if p.tac_max is not None:
         out["tac_max"] = r1(p.tac_max)
+        if p.tac_bound:
+            out["tac_max_is_bound"] = True  # not rendered: the page's content cannot carry more ink
     if p.content_error:
         out["content_error"] = p.content_error
     if not p.inspected:

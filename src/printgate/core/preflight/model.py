@@ -10,6 +10,7 @@ Everything here is picklable so page facts can be produced in worker processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PT_PER_MM = 72.0 / 25.4
@@ -130,6 +131,15 @@ class PageFacts:
     # page has anything else (images, shadings, other colour spaces, overprint, transparency).
     tac_vector: float = 0.0
     tac_vector_rect: Rect | None = None
+    # Opaque DeviceRGB vector colours painted (colour -> where): their ink is the renderer's own
+    # conversion of each colour, so a page of them is only rendered when one can exceed the limit.
+    tac_rgb: dict[tuple[float, ...], Rect | None] = field(default_factory=dict)
+    # RGB / gray content of colours not known one by one (images, shadings, RGB groups): its
+    # ink is at most ``tac.RGB_INK_BOUND``, so the page is rendered only when the limit is lower.
+    tac_rgb_any: bool = False
+    # Opacity or soft masks (normal blending): pixels mix the painted colours, never above the heaviest.
+    tac_mixed: bool = False
+    tac_bound: bool = False  # tac_max is that upper bound, not a measurement (no render was needed)
     tac_needs_render: bool = False
     max_image_pixels: int = 0
 
@@ -202,6 +212,9 @@ class DocFacts:
     fonts: dict[str, FontInfo] = field(default_factory=dict)
     raster: dict[str, Any] = field(default_factory=dict)
     notes: list[dict[str, Any]] = field(default_factory=list)  # become report["errors"] entries
+    # The upload as it was given (not a repaired copy): what a check that reads the whole file (the PDF/X
+    # rules) opens; None for rasters and stored reports.
+    source_path: Path | None = None
 
 
 @dataclass

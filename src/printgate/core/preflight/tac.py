@@ -5,8 +5,11 @@ Only used when the ink-coverage check is enabled; everything else works from the
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,14 @@ from .model import PageFacts
 
 MAX_RENDER_PIXELS = 6_000_000  # per page, after choosing the resolution
 MAX_SOURCE_IMAGE_PIXELS = 150_000_000  # don't let MuPDF decode bombs
+# RGB ink is taken without rendering only this far (%) below the limit: pixels are bytes and images
+# go through 8-bit colour transforms, so the render can land a little above a colour's conversion.
+RGB_RENDER_MARGIN = 1.5
+DEFAULT_COLOR_PARAMS = (1, 1)  # MuPDF's: relative colorimetric, black-point compensation on
+# The most ink any DeviceRGB colour gets in the CMYK render at that intent: 297.21 % at (0, 0, 0.125),
+# found on the 33-step grid of the RGB cube (lcms interpolates between grid points, so the maximum is
+# on one); tests/preflight/test_engine_speed.py checks it against MuPDF. Gray lands on K alone.
+RGB_INK_BOUND = 297.3
 # PyMuPDF is not thread-safe: API servers may preflight on several threads, so MuPDF work is serialised.
 MUPDF_LOCK = threading.RLock()
 
@@ -25,6 +36,16 @@ def _reset_lock_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
+@dataclass(frozen=True)
+class InkPlan:
+    """What the ink-coverage check asks of a file: the pages it measures with their limit (%),
+    the render resolution, and whether DeviceRGB colours print as the renderer's own conversion."""
+
+    limits: dict[int, float]  # page index (0-based) -> limit
+    dpi: float = 36.0
+    rgb_exact: bool = True
 
 
 class TacRenderer:
@@ -61,11 +82,32 @@ class TacRenderer:
                 # Evict most cached fonts/images; recently used colour transforms tend to survive.
                 pymupdf.TOOLS.store_shrink(90)
 
-    def measure(self, index: int, facts: PageFacts) -> None:
+    def measure(self, index: int, facts: PageFacts, limit: float | None = None, rgb_exact: bool = True) -> None:
+        """Fill ``facts.tac_max``. ``limit``: the page's ink limit (%). A page whose colours are all
+        known (DeviceCMYK, gray, RGB vectors) or bounded (RGB / gray images, shadings, opacity) is
+        rendered only if it could exceed the limit. ``rgb_exact`` False (an RGB output intent becomes
+        the renderer's default RGB): pages with RGB are rendered."""
         if not facts.tac_needs_render and not facts.content_error:
-            # Only DeviceCMYK / gray vector colours: the heaviest colour is the answer.
-            facts.tac_max = facts.tac_vector
-            facts.tac_rect = facts.tac_vector_rect
+            peak, rect = facts.tac_vector, facts.tac_vector_rect
+            if facts.tac_rgb:
+                with MUPDF_LOCK:
+                    ink, rgb_rect = max(((rgb_ink(c), r) for c, r in facts.tac_rgb.items()), key=lambda x: x[0])
+                if ink > peak:
+                    peak, rect = ink, rgb_rect
+            # Anti-aliased edges, opacity and soft masks only mix colours, so no pixel carries more ink
+            # than the heaviest colour, or than the RGB bound; near or over the limit, the render
+            # gives the real figure. Opaque DeviceCMYK alone is exact, as it always was.
+            bound = max(peak, RGB_INK_BOUND) if facts.tac_rgb_any else peak
+            exact = not facts.tac_rgb_any and not facts.tac_mixed
+            has_rgb = bool(facts.tac_rgb) or facts.tac_rgb_any
+            if (has_rgb or not exact) and (
+                (has_rgb and not rgb_exact) or limit is None or bound > limit - RGB_RENDER_MARGIN
+            ):
+                with MUPDF_LOCK:
+                    self._render(index, facts)
+                return
+            facts.tac_max, facts.tac_rect = bound, (rect if bound == peak else None)
+            facts.tac_bound = not exact
             return
         if facts.content_error and "limit" in facts.content_error:
             facts.tac_note = "page content too large to render; ink coverage not measured"
@@ -124,3 +166,17 @@ def _render_contents(page: Any, zoom: float) -> Any:
     mupdf.fz_run_page_contents(fz_page, dev, mupdf.FzMatrix(), mupdf.FzCookie())
     mupdf.fz_close_device(dev)
     return pymupdf.Pixmap("raw", pix)
+
+
+@functools.lru_cache(maxsize=4096)
+def rgb_ink(color: tuple[float, ...]) -> float:
+    """Ink (%) of a DeviceRGB colour in the CMYK render: MuPDF's own conversion at its default
+    rendering intent (a page that asks for another one is rendered)."""
+    import pymupdf
+
+    mupdf = pymupdf.mupdf
+    params = mupdf.FzColorParams()
+    params.ri, params.bp = DEFAULT_COLOR_PARAMS
+    vals = [min(max(float(v), 0.0), 1.0) if math.isfinite(v) else 0.0 for v in color[:3]]
+    cmyk = mupdf.fz_convert_color(mupdf.fz_device_rgb(), vals, mupdf.fz_device_cmyk(), mupdf.FzColorspace(), params)
+    return float(sum(cmyk)) * 100.0

@@ -81,6 +81,11 @@ def color_mode(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     ]
 
 
+def ink_limit(s: dict[str, Any]) -> float:
+    """The ink-coverage check's limit (%) from its settings (the engine renders only what may exceed it)."""
+    return float(s.get("percent") or s.get("max_percent") or 300)
+
+
 @check(
     "ink_coverage",
     section="color",
@@ -95,7 +100,7 @@ def ink_coverage(ctx: PageContext, s: dict[str, Any]) -> list[Violation]:
     p = ctx.page
     if p.tac_max is None:
         raise SkipCheck(p.tac_note or "ink coverage not measured")
-    limit = float(s.get("percent") or s.get("max_percent") or 300)
+    limit = ink_limit(s)
     if p.tac_max <= limit + 0.5:
         return []
     return [

@@ -22,6 +22,7 @@ from ..model import ImageUse, Mark, PageFacts, Rect
 from .colorspaces import CS, CS_CMYK, CS_GRAY, CS_RGB, ColorSpaces, is_rich_black, is_white
 from .fonts import FontMetrics
 from .geometry import IDENTITY, Matrix, Smallest, bbox_of, mat_mul, matrix
+from .gstate import OPCODES, PAINT_OPS, GState
 from .objects import dict_get, inherited, num, objkey, pdf_name
 from .streams import (
     MAX_CONTENT_BYTES,
@@ -38,6 +39,10 @@ from .textgeom import OUTLINED_TEXT_KEY, edge_distance, outlined_text, text_dist
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
 FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
+# Colour spaces whose every colour lands in the CMYK render with at most ``tac.RGB_INK_BOUND`` ink.
+BOUNDED_FAMILIES = frozenset(("DeviceRGB", "DeviceGray"))
+RENDER_MARK = "tac_render"  # an ExtGState setting that means: measure this page's ink by rendering
+MAX_RGB_COLOURS = 256  # distinct DeviceRGB colours kept per page for ink coverage; more: render
 
 
 class DocumentCaches(ScratchStreams, Protocol):
@@ -55,128 +60,6 @@ class DocumentCaches(ScratchStreams, Protocol):
     def image_info(self, img: Any, resources: Any) -> tuple[int, int, int, CS, list[str], bool, bool]: ...
 
 
-class GState:
-    __slots__ = (
-        "blend",
-        "ctm",
-        "fill_alpha",
-        "fill_color",
-        "fill_cs",
-        "font",
-        "font_size",
-        "lw",
-        "op_fill",
-        "op_stroke",
-        "smask",
-        "stroke_alpha",
-        "stroke_color",
-        "stroke_cs",
-        "tc",
-        "th",
-        "tl",
-        "tr",
-        "trise",
-        "tw",
-    )
-
-    def __init__(self, ctm: Matrix) -> None:
-        self.ctm = ctm
-        self.fill_cs: CS = CS_GRAY
-        self.stroke_cs: CS = CS_GRAY
-        self.fill_color: tuple[float, ...] = (0.0,)
-        self.stroke_color: tuple[float, ...] = (0.0,)
-        self.lw = 1.0
-        self.fill_alpha = 1.0
-        self.stroke_alpha = 1.0
-        self.blend = False
-        self.smask = False
-        self.op_fill = False
-        self.op_stroke = False
-        self.font: FontMetrics | None = None
-        self.font_size = 0.0
-        self.tc = 0.0
-        self.tw = 0.0
-        self.th = 1.0
-        self.tl = 0.0
-        self.tr = 0
-        self.trise = 0.0
-
-    def copy(self) -> GState:
-        g = GState.__new__(GState)
-        g.ctm = self.ctm
-        g.fill_cs = self.fill_cs
-        g.stroke_cs = self.stroke_cs
-        g.fill_color = self.fill_color
-        g.stroke_color = self.stroke_color
-        g.lw = self.lw
-        g.fill_alpha = self.fill_alpha
-        g.stroke_alpha = self.stroke_alpha
-        g.blend = self.blend
-        g.smask = self.smask
-        g.op_fill = self.op_fill
-        g.op_stroke = self.op_stroke
-        g.font = self.font
-        g.font_size = self.font_size
-        g.tc = self.tc
-        g.tw = self.tw
-        g.th = self.th
-        g.tl = self.tl
-        g.tr = self.tr
-        g.trise = self.trise
-        return g
-
-
-PATH_POINT_OPS = frozenset(("m", "l", "c", "v", "y"))
-# Operators that change nothing we track (clipping, marked content end, glyph metrics, compat...).
-NOOP_OPS = frozenset(("ET", "W", "W*", "h", "EMC", "MP", "DP", "d0", "d1", "J", "j", "M", "d", "ri", "i", "BX", "EX"))
-PAINT_OPS = {
-    "f": (True, False),
-    "F": (True, False),
-    "f*": (True, False),
-    "S": (False, True),
-    "s": (False, True),
-    "B": (True, True),
-    "B*": (True, True),
-    "b": (True, True),
-    "b*": (True, True),
-}
-
-
-# Operator -> branch of PageWalker.walk (0: nothing we track). Below 20: graphics; from 20: text,
-# XObjects, inline images.
-OPCODES: dict[str, int] = {
-    **{op: 1 for op in PATH_POINT_OPS},
-    "re": 2,
-    **{op: 3 for op in PAINT_OPS},
-    "n": 4,
-    "q": 5,
-    "Q": 6,
-    "cm": 7,
-    "w": 8,
-    **{op: 9 for op in ("g", "G", "rg", "RG", "k", "K")},
-    "cs": 10,
-    "CS": 10,
-    **{op: 11 for op in ("sc", "scn", "SC", "SCN")},
-    "gs": 12,
-    "sh": 13,
-    "BDC": 14,
-    "BMC": 14,
-    **{op: 20 for op in ("Tj", "TJ", "'", '"')},
-    "Td": 21,
-    "TD": 21,
-    "Tf": 22,
-    "BT": 23,
-    "Tm": 24,
-    "T*": 25,
-    "TL": 26,
-    "Tc": 27,
-    "Tw": 28,
-    "Tz": 29,
-    "Ts": 30,
-    "Tr": 31,
-    "Do": 32,
-    "INLINE IMAGE": 33,
-}
 NAME_TYPES = (pikepdf.Name, PName)
 
 
@@ -243,7 +126,10 @@ class PageWalker:
                 f = self.facts
                 f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
         if g.blend or g.smask or (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
-            self.facts.tac_needs_render = True
+            if g.blend:  # other blend modes can add ink up; opacity and soft masks only mix colours
+                self.facts.tac_needs_render = True
+            else:
+                self.facts.tac_mixed = True
             if g.blend:
                 self.transp.add("blend mode")
             if g.smask:
@@ -270,9 +156,20 @@ class PageWalker:
             if tac > f.tac_vector:
                 f.tac_vector = tac
                 f.tac_vector_rect = rect
+        elif cs.family == "DeviceRGB" and len(color) >= 3:
+            # Its ink is the renderer's conversion of this colour (``tac.rgb_ink``): kept, not rendered.
+            key = color[:3]
+            rgb = f.tac_rgb
+            if key not in rgb:
+                if len(rgb) < MAX_RGB_COLOURS:
+                    rgb[key] = rect
+                else:
+                    f.tac_needs_render = True
+        elif cs.family == "Pattern" and cs.base is not None and cs.base.family in BOUNDED_FAMILIES:
+            f.tac_rgb_any = True  # a shading or uncoloured tile in RGB / gray
         elif cs.mode != "Gray" or cs.family == "ICCBased":
             f.tac_needs_render = True
-        if overprint or alpha < 1:
+        if overprint:
             f.tac_needs_render = True
         if is_rich_black(cs, color):
             f = self.facts
@@ -328,6 +225,7 @@ class PageWalker:
         resources = dict_get(page.obj, "/Resources")
         if resources is None:
             resources = inherited(page.obj, "/Resources")
+        _note_group(f, dict_get(page.obj, "/Group"))
         try:
             self.walk(ops, resources, GState(base), 0, geometry=True)
         except BudgetExceeded as exc:
@@ -349,6 +247,8 @@ class PageWalker:
         self.ops += len(ops)
         if self.ops > MAX_OPS_PER_PAGE:
             raise BudgetExceeded("page content too complex to analyse completely (operator limit reached)")
+        if not f.tac_needs_render and _default_spaces(resources):
+            f.tac_needs_render = True  # /DefaultRGB etc. change what device colours print as: render
         # Resource look-ups by name, for this content stream (its resources do not change).
         fonts: dict[str, FontMetrics | None] = {}
         gstates: dict[str, tuple[tuple[str, Any], ...] | None] = {}
@@ -444,15 +344,24 @@ class PageWalker:
                             settings = self._extgstate_settings(resources, key)
                         if settings:
                             for attr, value in settings:
-                                setattr(g, attr, value)
+                                if attr == RENDER_MARK:
+                                    f.tac_needs_render = True
+                                else:
+                                    setattr(g, attr, value)
                 elif code == 13:  # sh
                     if a:
                         sh = dict_get(dict_get(resources, "/Shading"), "/" + pdf_name(a[0]))
                         if sh is not None:
-                            f.tac_needs_render = True
-                            self._mode(cs_res.resolve(dict_get(sh, "/ColorSpace"), resources), None)
+                            sh_cs = cs_res.resolve(dict_get(sh, "/ColorSpace"), resources)
+                            if sh_cs.family in BOUNDED_FAMILIES:
+                                f.tac_rgb_any = True
+                            else:
+                                f.tac_needs_render = True
+                            self._mode(sh_cs, None)
                 elif code == 14 and a and pdf_name(a[0]) == "OC":  # BDC BMC
                     f.oc_used = True
+                elif code == 15:  # ri: another rendering intent than the one ink bounds assume
+                    f.tac_needs_render = True
             else:  # text, XObjects, inline images
                 if code == 20:  # Tj TJ ' "
                     if op != "Tj" and op != "TJ":
@@ -579,6 +488,8 @@ class PageWalker:
         op_f = dict_get(gs, "/op")
         if op_f is not None:
             out.append(("op_fill", bool(op_f)))
+        if dict_get(gs, "/RI") is not None or dict_get(gs, "/UseBlackPtComp") is not None:
+            out.append((RENDER_MARK, True))  # a rendering intent of its own: ink is measured by rendering
         font = dict_get(gs, "/Font")
         if font is not None:
             try:
@@ -693,6 +604,7 @@ class PageWalker:
                 res = dict_get(xobj, "/Resources")
                 if res is None:
                     res = resources
+                _note_group(self.facts, dict_get(xobj, "/Group"))
                 inner = g.copy()
                 inner.ctm = mat_mul(matrix(dict_get(xobj, "/Matrix")), g.ctm)
                 self.bases.append(inner.ctm)
@@ -724,12 +636,21 @@ class PageWalker:
         rect = bbox_of(m, 0, 0, 1, 1)
         f = self.facts
         f.image_count += 1
-        f.tac_needs_render = True
+        if is_mask:
+            pass  # a stencil: painted in the current colour, recorded below
+        elif cs.family in BOUNDED_FAMILIES and bits <= 16:
+            f.tac_rgb_any = True
+        else:
+            f.tac_needs_render = True
         f.max_image_pixels = max(f.max_image_pixels, w * h)
         if is_mask:
             self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, False, g.fill_alpha)
         else:
             self._mode(cs, rect)
+        if g.blend:
+            f.tac_needs_render = True
+        elif has_smask or g.smask or g.fill_alpha < 1:
+            f.tac_mixed = True
         if has_smask:
             self.transp.add("image soft mask")
         if g.smask or g.blend or g.fill_alpha < 1:
@@ -792,3 +713,29 @@ def _extend(path: list[float], x: float, y: float) -> None:
         path[2] = x
     if y > path[3]:
         path[3] = y
+
+
+def _default_spaces(resources: Any) -> bool:
+    """Whether these resources redefine a device colour space (/DefaultGray, /DefaultRGB, /DefaultCMYK)."""
+    spaces = dict_get(resources, "/ColorSpace")
+    if spaces is None:
+        return False
+    try:
+        return any(k in spaces for k in ("/DefaultRGB", "/DefaultCMYK", "/DefaultGray"))
+    except Exception:
+        return True  # unreadable: let the renderer judge it
+
+
+def _note_group(facts: PageFacts, group: Any) -> None:
+    """A transparency group composites its content in its own colour space: in RGB or gray the
+    result is bounded like RGB content; in any other (ICC, Lab...) only a render knows the ink."""
+    if group is None:
+        return
+    cs = dict_get(group, "/CS")
+    if cs is None:
+        return
+    name = pdf_name(cs) if isinstance(cs, pikepdf.Name) else ""
+    if name in BOUNDED_FAMILIES:
+        facts.tac_rgb_any = True
+    elif name != "DeviceCMYK":
+        facts.tac_needs_render = True
