@@ -23,6 +23,7 @@ from printgate.core.processing.topdf import raster_to_pdf
 from printgate.core.validation import FLAVOURS, validate_file
 from tests.conftest import Instance, b64
 from tests.core.validation.pdfx_pdfs import make_pdfx
+from tests.fixes.pdfx_inputs import missing_font
 
 
 def cmyk_card(path: Path) -> Path:
@@ -156,10 +157,17 @@ def test_cli_fix_pdfx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["fix", str(cmyk_card(tmp_path / "card.pdf")), "--pdfx", "4", "-o", str(out)]) == 0
     assert "identified as PDF/X-4; the validator confirms it" in capsys.readouterr().out
     assert validate_file(out, ["x4"])["compliant"] is True
-    bad_out = tmp_path / "rgb-out.pdf"
-    assert main(["fix", str(rgb_card(tmp_path / "rgb.pdf")), "--pdfx", "x4", "--json", "-o", str(bad_out)]) == 1
+    # The CLI converts (issue 12): RGB under a CMYK intent becomes that CMYK, then the file is identified.
+    rgb_out = tmp_path / "rgb-out.pdf"
+    assert main(["fix", str(rgb_card(tmp_path / "rgb.pdf")), "--pdfx", "x4", "--json", "-o", str(rgb_out)]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["written"] is True and line["output"] == str(rgb_out) and line["remaining"] == []
+    assert validate_file(rgb_out, ["x4"])["compliant"] is True
+    # What conversion cannot do (a font that is nowhere) is listed, and no PDF/X claim is written.
+    bad_out = tmp_path / "font-out.pdf"
+    assert main(["fix", str(missing_font(tmp_path / "font.pdf")), "--pdfx", "x4", "--json", "-o", str(bad_out)]) == 1
     line = json.loads(capsys.readouterr().out)
     assert line["written"] is False and line["output"] is None and not bad_out.exists()
-    assert [f["clause"] for f in line["remaining"]] == ["6.2.3"]
+    assert [f["clause"] for f in line["remaining"]] == ["6.3"]
     assert main(["fix", str(out), "--pdfx", "5", "-o", str(tmp_path / "x.pdf")]) == 2
     assert main(["fix", str(out), "--pdfx", "4", "--pdfa", "2b", "-o", str(tmp_path / "x.pdf")]) == 2

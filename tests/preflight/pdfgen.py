@@ -177,10 +177,20 @@ def output_intent(pdf: pikepdf.Pdf) -> None:
 
 
 def declare_pdfx4(pdf: pikepdf.Pdf) -> None:
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+    """Identify the file as PDF/X-4 as the part requires (the pdfx check confirms a claim with the PDF/X
+    rules): version key, Trapped, title and dates (fixed: no test depends on today) in XMP and Info."""
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta["pdfxid:GTS_PDFXVersion"] = "PDF/X-4"
+        meta["dc:title"] = "pdfgen control"
+        meta["pdf:Trapped"] = "False"
+        meta["xmp:CreateDate"] = "2024-05-01T10:00:00+00:00"
+        meta["xmp:ModifyDate"] = "2024-05-01T10:00:00+00:00"
     pdf.docinfo["/GTS_PDFXVersion"] = String("PDF/X-4")
     pdf.docinfo["/Producer"] = String("printgate pdfgen")
+    pdf.docinfo["/Title"] = String("pdfgen control")
+    pdf.docinfo["/Trapped"] = Name("/False")
+    pdf.docinfo["/CreationDate"] = String("D:20240501100000Z")
+    pdf.docinfo["/ModDate"] = String("D:20240501100000Z")
 
 
 # --------------------------------------------------------------------------- the clean control

@@ -22,7 +22,7 @@ STRATEGIES = {
     "remove_javascript", "remove_attachments", "flatten_forms", "remove_xfa", "remove_signatures",
     "remove_encryption", "convert_pdf_version", "repair_structure", "linearize", "upscale_image",
     "downscale_image", "convert_colorspace", "increase_bit_depth", "flatten_alpha", "remove_background",
-    "embed_icc", "pad_crop_aspect", "limit_ink",
+    "embed_icc", "pad_crop_aspect", "limit_ink", "identify_pdfx",
 }
 
 

@@ -1,9 +1,9 @@
-"""``printgate fix FILE... --pdfa 2b -o OUT`` and ``--pdfx 4``: make local files PDF/A (a conversion) or
-identify them as PDF/X, each judged again by the validator.
+"""``printgate fix FILE... --pdfa 2b -o OUT`` and ``--pdfx 4``: make local files PDF/A or PDF/X (a
+conversion, then the identification), each judged again by the validator.
 
 Exit 0 when every file is confirmed compliant by the validator, 1 when one is not (what remains is
 printed by rule, clause and test number; an unconfirmed PDF/X claim is never written), 2 when one
-cannot be converted or identified at all.
+cannot be converted at all.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def _tools(standard: Standard) -> tuple[Callable[[str], Any], Callable[..., dict
         from printgate.core.fixes.pdfa import parse_level as pdfa_level
 
         return pdfa_level, convert_file
-    from printgate.core.fixes.pdfx import identify_file
     from printgate.core.fixes.pdfx import parse_level as pdfx_level
+    from printgate.core.fixes.pdfx_convert import convert_file as convert_pdfx
 
-    return pdfx_level, identify_file
+    return pdfx_level, convert_pdfx
 
 
 def _print_human(name: str, out_path: Path | None, result: dict[str, Any], out: TextIO) -> None:

@@ -206,7 +206,9 @@ def identify_file(src: Path | str, dst: Path | str, level: str | None = None, *,
 
 
 @fix("identify_pdfx", order=96, summary="Identify a file that meets PDF/X as PDF/X (level param: x1a, x3, x4; "
-     "default x4): version key, Trapped, title, dates; kept only when the validator confirms it.",
+     "default x4): version key, Trapped, title, dates; with convert: true the content is made to conform first "
+     "(intent, TrimBox, fonts, RGB to CMYK, transparency flattened for X-1a/X-3). Kept only when the validator "
+     "confirms it.",
      aliases=["pdfx", "identify_as_pdfx", "pdfx_identification"], params={"level": DEFAULT_LEVEL})
 def identify_pdfx(doc: WorkDoc, req: FixRequest) -> FixResult:
     try:
@@ -216,8 +218,15 @@ def identify_pdfx(doc: WorkDoc, req: FixRequest) -> FixResult:
     if doc.source_encrypted and doc.keep_encryption:
         raise FixSkipped("the file is encrypted: PDF/X forbids encryption (remove_encryption first)")
     out = doc.temp_path("pdfx")
+    title = req.params.get("title") or doc.src.stem
     try:
-        result = identify_file(doc.as_file(), out, target.code, title=req.params.get("title") or doc.src.stem)
+        if req.params.get("convert"):
+            from printgate.core.fixes.pdfx_convert import convert_file
+
+            result = convert_file(doc.as_file(), out, target.code, title=title,
+                                  cmyk_profile=req.params.get("icc") or None)
+        else:
+            result = identify_file(doc.as_file(), out, target.code, title=title)
     except PdfxIdentificationError as exc:
         raise FixSkipped(exc.reason) from exc
     if not result["written"]:

@@ -210,6 +210,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pdfx": _m(
         "This product needs a {target.standard} compliant file — a standard built for reliable print exchange.",
         "Re-export using the {target.standard} setting in your application.",
+        "We'll convert your file to {target.standard} automatically before printing.",
     ),
     "pdfa": _m(
         "Your file is saved as PDF/A, which is made for archiving rather than printing.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..catalog import DocContext, PageContext, check
@@ -246,6 +247,26 @@ def _pdfx_norm(v: str | None) -> str:
     return v.split(":")[0]
 
 
+# The parts the validator and the PDF/X fix know (core/validation/pdfx, core/fixes/pdfx.py), by the
+# check's normalised standard; PDF/X-5 and -6 are checked by the declaration facts only, with no fix.
+PDFX_LEVELS = {"1A": "x1a", "3": "x3", "4": "x4"}
+
+
+def _pdfx_rules(path: Path | None, level: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The validator's PDF/X failures for ``path`` at ``level`` (rule, clause, test, count, where), or the
+    reason the rules could not run (the check then never passes)."""
+    from printgate.core.validation import CannotValidate, validate_file
+
+    if path is None:
+        return [], "the file was not available to the PDF/X rules"
+    try:
+        report = validate_file(path, [f"pdfx-{level.removeprefix('x')}"])
+    except CannotValidate as exc:
+        return [], exc.reason
+    keys = ("ruleId", "clause", "testNumber", "description", "count", "location")
+    return [{k: f.get(k) for k in keys} for p in report["profiles"] for f in p["failures"]], None
+
+
 @check(
     "pdfx",
     section="structure",
@@ -255,9 +276,14 @@ def _pdfx_norm(v: str | None) -> str:
     target="document",
     scope="document",
     settings={"standard": "PDF/X-4"},
+    autofix="identify_pdfx",
     options={"standard": ["PDF/X-1a", "PDF/X-3", "PDF/X-4", "PDF/X-5", "PDF/X-6"]},
 )
 def pdfx(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
+    """PDF/X-1a, -3 and -4 are judged by the validator's PDF/X rules when the file claims PDF/X (its claim is
+    confirmed, not trusted) or a profile asks for it (the action is reject or autofix); the declaration facts
+    alone otherwise, which already fail a file that does not claim the part. The fix converts and
+    identifies the file (``identify_pdfx`` with ``convert``), kept only when the validator confirms it."""
     doc = ctx.doc
     want = str(s.get("standard") or "PDF/X-4")
     if not want.upper().startswith("PDF/X"):
@@ -287,14 +313,29 @@ def pdfx(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
             problems.append("live transparency (not allowed before PDF/X-4)")
         if need.startswith("1A") and any("RGB" in p.modes or "Lab" in p.modes for p in ctx.pages):
             problems.append("RGB/Lab colour (PDF/X-1a allows CMYK, gray and spot only)")
+    level = PDFX_LEVELS.get(need)
+    asked = any(action in ("reject", "autofix") for action, _ in ctx.page_settings)
+    failures: list[dict[str, Any]] = []
+    if level is not None and (declared or asked):
+        failures, not_run = _pdfx_rules(doc.source_path, level)
+        if not_run:
+            problems.append(f"the PDF/X rules could not be run ({not_run})")
+        if failures:
+            clauses = sorted({f"{f['clause']}-{f['testNumber']}" for f in failures})
+            problems.append(f"fails the {want} rules {', '.join(clauses)} (see failures)")
     if not problems:
         return []
+    extra: dict[str, Any] = {"problems": problems}
+    if failures:
+        extra["failures"] = failures
     return [
         Violation(
             measured={"standard": declared},
             required={"standard": want},
-            extra={"problems": problems},
+            extra=extra,
             values={"target.standard": want},
+            autofix_params={"level": level, "convert": True} if level else None,
+            autofix=level is not None,
         )
     ]
 
