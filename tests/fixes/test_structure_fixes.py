@@ -228,8 +228,12 @@ def test_ghostscript_crash_is_reported(pdfs, tmp_path: Path, monkeypatch) -> Non
     crash.write_text("#!/bin/sh\necho 'Error: /rangecheck in --run--' >&2\nexit 1\n")
     crash.chmod(0o755)
     monkeypatch.setenv("PRINTGATE_GHOSTSCRIPT", str(crash))
-    res = run_autofix(pdfs.art(), tmp_path / "o.pdf", report(finding("color", "convert_to_cmyk"),
-                                                              finding("js", "remove_javascript")), None)
+    # An RGB shading: the part of the colour only Ghostscript converts (LittleCMS does images and vectors).
+    shading = pikepdf.Dictionary(ShadingType=2, ColorSpace=pikepdf.Name.DeviceRGB, Coords=[0, 0, 100, 0],
+                                 Function=pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[1, 0, 0], C1=[0, 0, 1], N=1))
+    src = pdfs.raw("shaded.pdf", b"1 0 0 rg 0 0 50 50 re f /Sh0 sh", {"/Shading": pikepdf.Dictionary(Sh0=shading)})
+    res = run_autofix(src, tmp_path / "o.pdf", report(finding("color", "convert_to_cmyk"),
+                                                      finding("js", "remove_javascript")), None)
     reasons = {s["strategy"]: s["reason"] for s in res["skipped"]}
     assert "rangecheck" in reasons["convert_to_cmyk"]
 

@@ -10,9 +10,11 @@ import pikepdf
 from PIL import Image
 
 from printgate.core.fixes import _jpeg, icc
+from printgate.core.fixes import _pages as P
 from printgate.core.fixes._content import instructions, unparse
 from printgate.core.fixes._exec import ExternalToolError
 from printgate.core.fixes._exec import ghostscript as gs
+from printgate.core.fixes.color_residue import pages_for_ghostscript
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.vector_color import RgbToCmyk, convert_rgb_vectors
 from printgate.core.fixes.workdoc import WorkDoc
@@ -25,20 +27,94 @@ def convert_colors(doc: WorkDoc, target: str, profile: icc.Profile | None,
     """Colour conversion of everything (vector, text, images) into ``target``.
 
     RGB images go to CMYK here, a whole image at a time through LittleCMS (an order of magnitude
-    faster than Ghostscript's per-image path); Ghostscript then converts the rest.
+    faster than Ghostscript's per-image path); Ghostscript then converts the rest: only the pages
+    where some is left (``color_residue``), unless that is most of them or the file as a whole.
     """
-    if target == "cmyk" and profile is not None:
-        converter = RgbToCmyk(profile)
-        convert_rgb_images(doc, converter)
-        convert_rgb_vectors(doc, converter)  # Ghostscript would use its own default profile for these
     strategy, model = _STRATEGY[target]
     options = [f"-sColorConversionStrategy={strategy}", f"-sProcessColorModel={model}"]
     if profile is not None:
         options.append(f"-sOutputICCProfile={profile.path}")
+    told = _Monotonic(on_pages)
+    if target == "cmyk" and profile is not None:
+        converter = RgbToCmyk(profile)
+        convert_rgb_images(doc, converter)
+        convert_rgb_vectors(doc, converter)  # Ghostscript would use its own default profile for these
+        total = len(doc.pdf.pages)
+        residue = pages_for_ghostscript(doc.pdf)
+        if residue is not None and 2 * len(residue) <= total:
+            told(0, total)
+            told(total - len(residue), total)
+            if not residue or _convert_pages(doc, residue, options):
+                # The file comes out as the whole-file run wrote it: at least Ghostscript's PDF version.
+                doc.require_version(GHOSTSCRIPT_PDF_VERSION)
+                told(total, total)
+                return
     src = doc.as_file()
     out = doc.temp_path(f"to-{target}")
-    gs.pdfwrite(src, out, options, on_pages=on_pages)
+    gs.pdfwrite(src, out, options, on_pages=told)
     doc.replace(out)
+
+
+GHOSTSCRIPT_PDF_VERSION = "1.7"  # what pdfwrite writes by default (CompatibilityLevel)
+
+
+class _Monotonic:
+    """Passes (pages done, pages in all) on only when it moves forward: the page-by-page run and a
+    whole-file fallback both report, and a progress bar must never go back."""
+
+    def __init__(self, on_pages: Callable[[int, int], None] | None) -> None:
+        self.on_pages = on_pages
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.on_pages is not None and done > self.last:
+            self.last = done
+            self.on_pages(done, total)
+
+
+def _convert_pages(doc: WorkDoc, indexes: list[int], options: list[str]) -> bool:
+    """Ghostscript on ``indexes`` only; their converted content and resources replace the originals
+    (boxes, annotations and everything else of the page stay). False, with nothing changed, when
+    Ghostscript's pages do not line up with the originals (the caller then converts the whole file)."""
+    src = doc.as_file()
+    out = doc.temp_path("to-cmyk-pages")
+    pages = ",".join(str(i + 1) for i in indexes)
+    gs.pdfwrite(src, out, [*options, f"-sPageList={pages}", "-dPreserveAnnots=false"])
+    converted = pikepdf.open(out)
+    doc.keep_open(converted)  # the copied streams are read from it when the document is saved
+    pdf = doc.pdf
+    if len(converted.pages) != len(indexes):
+        return False
+    moves: list[tuple[float, float]] = []
+    for index, new in zip(indexes, converted.pages, strict=True):
+        old = pdf.pages[index]
+        a, b = P.box(old, "/MediaBox"), P.box(new, "/MediaBox")
+        if a is None or b is None or P.rotation(old) != P.rotation(new):
+            return False
+        if abs((a[2] - a[0]) - (b[2] - b[0])) > 0.01 or abs((a[3] - a[1]) - (b[3] - b[1])) > 0.01:
+            return False
+        moves.append((a[0] - b[0], a[1] - b[1]))  # Ghostscript moves the MediaBox origin to 0 0
+    for index, new, (dx, dy) in zip(indexes, converted.pages, moves, strict=True):
+        _adopt_page(pdf, pdf.pages[index], converted, new, dx, dy)
+    doc.dirty = True
+    return True
+
+
+def _adopt_page(pdf: pikepdf.Pdf, page: pikepdf.Page, source: pikepdf.Pdf, new: pikepdf.Page,
+                dx: float, dy: float) -> None:
+    contents = new.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+    copied = [pdf.copy_foreign(s) for s in streams if isinstance(s, pikepdf.Stream)]
+    if abs(dx) > 1e-6 or abs(dy) > 1e-6:
+        copied = [pdf.make_stream(f"q 1 0 0 1 {dx:.4f} {dy:.4f} cm\n".encode()), *copied, pdf.make_stream(b"\nQ\n")]
+    page.obj.Contents = pikepdf.Array(copied)
+    for key in ("/Resources", "/Group"):
+        value = new.obj.get(key)
+        if value is None:
+            if key in page.obj:
+                del page.obj[key]
+            continue
+        page.obj[key] = pdf.copy_foreign(value if value.is_indirect else source.make_indirect(value))
 
 
 def convert_rgb_images(doc: WorkDoc, converter: RgbToCmyk) -> int:

@@ -14,6 +14,7 @@ from PIL import Image, ImageOps
 
 from printgate.core.fixes import _jpeg
 from printgate.core.fixes import _pages as P
+from printgate.core.fixes._tokens import content_bytes, operator_hint
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped, fix
 from printgate.core.fixes.workdoc import WorkDoc
 
@@ -168,16 +169,17 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
     # a CMYK or gray page never introduces RGB (which a print profile would then flag).
     page_cmyk = {index: intent_cmyk or not _page_uses_rgb(doc.pdf.pages[index]) for index in plans}
     path = doc.as_file()
-    images: dict[int, list[tuple[_Band, Image.Image]]] = {}
+    images: dict[int, list[tuple[_Band, Image.Image | str]]] = {}
     with pymupdf.open(path) as fdoc:
         for done, (index, (trim, need)) in enumerate(plans.items(), 1):
             fpage = fdoc.load_page(index)
             fpage.set_rotation(0)
-            fpage.set_cropbox(fpage.mediabox)
+            media = fpage.mediabox  # PDF coordinates; set_cropbox takes them from the MediaBox's top
+            fpage.set_cropbox(pymupdf.Rect(media.x0, 0, media.x1, media.y1 - media.y0))
             w, h = trim[2] - trim[0], trim[3] - trim[1]
             zoom = min(BLEED_DPI / 72.0, 12000 / max(w, h))
             matrix = fpage.transformation_matrix
-            out: list[tuple[_Band, Image.Image]] = []
+            out: list[tuple[_Band, Image.Image | str]] = []
             cmyk = page_cmyk[index]
             # One display list per page: each strip's pixmap would otherwise re-interpret the page.
             shown = fpage.get_displaylist()
@@ -187,7 +189,13 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
                     matrix=pymupdf.Matrix(zoom, zoom), clip=clip, alpha=False,
                     colorspace=pymupdf.csCMYK if cmyk else pymupdf.csRGB,
                 )
-                img = Image.frombytes("CMYK" if cmyk else "RGB", (pix.width, pix.height), pix.samples)
+                samples = pix.samples
+                flat = _flat_samples(samples, pix.n, cmyk)
+                if flat is not None:
+                    # One colour throughout (a book's white margin): no image to build, crop or flip.
+                    out.append((band, flat))
+                    continue
+                img = Image.frombytes("CMYK" if cmyk else "RGB", (pix.width, pix.height), samples)
                 img = _drop_edge_pixels(img, band.source, trim)
                 if band.stretch:
                     dw = max(1, round((band.dest[2] - band.dest[0]) * zoom))
@@ -217,17 +225,19 @@ def _paint_bands(doc: WorkDoc, plans: dict[int, tuple[P.Rect, dict[str, float]]]
         page = pdf.pages[index]
         quality = _page_jpeg_quality(page)
         ops = [b"q"]
-        for n, (band, img) in enumerate(bands):
+        for n, (band, strip) in enumerate(bands):
             # A hair of overlap hides anti-aliasing seams between neighbouring bands; the original
             # artwork is drawn on top, so the overlap into the trim area is never visible.
             ov = 0.3
             x0, y0, x1, y1 = band.dest[0] - ov, band.dest[1] - ov, band.dest[2] + ov, band.dest[3] + ov
-            flat = _flat_fill(img)
+            flat = strip if isinstance(strip, str) else _flat_fill(strip)
             if flat is not None:
                 # One colour (a book's white margin): a filled rectangle of that colour is the same
                 # bleed, with no image for a later Ghostscript pass to convert and re-encode per page.
                 ops.append(f"q {flat} {x0:.4f} {y0:.4f} {x1 - x0:.4f} {y1 - y0:.4f} re f Q".encode())
                 continue
+            assert not isinstance(strip, str)
+            img = strip
             name = pikepdf.Name(f"/PgBleed{n}")
             data = img.tobytes()
             key = (img.mode, img.width, img.height, hashlib.sha256(data).digest() + bytes([quality or 0]))
@@ -258,6 +268,15 @@ def _flat_fill(img: Image.Image) -> str | None:
         return None
     values = " ".join(f"{low / 255:.4g}" for low, _ in extrema)  # type: ignore[misc]
     return f"{values} {'k' if img.mode == 'CMYK' else 'rg'}"
+
+
+def _flat_samples(samples: bytes, n: int, cmyk: bool) -> str | None:
+    """:func:`_flat_fill` straight from a pixmap's samples, when every pixel is the first one."""
+    first = samples[:n]
+    if len(first) != n or samples != first * (len(samples) // n):
+        return None
+    values = " ".join(f"{v / 255:.4g}" for v in first)
+    return f"{values} {'k' if cmyk else 'rg'}"
 
 
 def _page_jpeg_quality(page: pikepdf.Page) -> int | None:
@@ -292,6 +311,7 @@ def _drop_edge_pixels(img: Image.Image, source: P.Rect, trim: P.Rect) -> Image.I
 
 
 _RGB_OPERATORS = {"rg", "RG"}
+_RGB_HINT = operator_hint(*_RGB_OPERATORS)
 
 
 def _is_rgb_space(space: object) -> bool:
@@ -311,9 +331,10 @@ def _is_rgb_space(space: object) -> bool:
 def _page_uses_rgb(page: pikepdf.Page) -> bool:
     """Does the page paint in RGB (operators, images or colour spaces in its resources)?"""
     try:
-        for instruction in pikepdf.parse_content_stream(page):
-            if str(instruction.operator) in _RGB_OPERATORS:
-                return True
+        if _RGB_HINT.search(content_bytes(page)):  # else no rg/RG operator can be in it: no parse
+            for instruction in pikepdf.parse_content_stream(page):
+                if str(instruction.operator) in _RGB_OPERATORS:
+                    return True
         resources = page.obj.get("/Resources") or pikepdf.Dictionary()
         for xobject in (resources.get("/XObject") or {}).values():
             if xobject.get("/Subtype") == pikepdf.Name.Image and _is_rgb_space(xobject.get("/ColorSpace")):

@@ -18,12 +18,13 @@ from PIL import Image, ImageCms
 
 from printgate.core.fixes import icc
 from printgate.core.fixes._content import instructions, unparse
+from printgate.core.fixes._tokens import content_bytes, operator_hint
 from printgate.core.fixes.workdoc import WorkDoc
 
 _MAX_DEPTH = 12
 _FILL_OPS = {"sc", "scn"}
 _STROKE_OPS = {"SC", "SCN"}
-_HINTS = (b"rg", b"RG", b"sc", b"SC", b"Do")  # a stream without any of these has nothing to convert
+_HINT = operator_hint("rg", "RG", "sc", "scn", "SC", "SCN", "Do")  # without any of these: nothing to convert
 
 
 class RgbToCmyk:
@@ -78,10 +79,8 @@ def _rgb_space(space: Any, spaces: Any) -> bytes | None:
 
 
 def _stream_bytes(container: Any) -> bytes:
-    contents = container.obj.get("/Contents") if isinstance(container, pikepdf.Page) else container
-    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
     try:
-        return b"".join(bytes(s.read_bytes()) for s in streams if isinstance(s, pikepdf.Stream))
+        return content_bytes(container)
     except pikepdf.PdfError:
         return b""
 
@@ -103,7 +102,7 @@ def convert_rgb_vectors(doc: WorkDoc, converter: RgbToCmyk) -> int:
         """The rewritten content of ``container``, None when nothing in it changed."""
         nonlocal count
         raw = _stream_bytes(container) if depth <= _MAX_DEPTH else b""
-        if not any(h in raw for h in _HINTS):
+        if not _HINT.search(raw):
             return None
         resources = resources if isinstance(resources, pikepdf.Dictionary) else pikepdf.Dictionary()
         spaces = resources.get("/ColorSpace")

@@ -57,6 +57,8 @@ class WorkDoc:
         self.page_transforms: dict[int, tuple[float, float, float, float, float, float]] = {}
         # Page index -> the upload's page index it came from, once a fix changed the page count.
         self.page_sources: list[int] | None = None
+        # Files objects were copied from (``copy_foreign`` reads their streams when this one is saved).
+        self._sources: list[pikepdf.Pdf] = []
 
     @property
     def pdf(self) -> pikepdf.Pdf:
@@ -143,10 +145,15 @@ class WorkDoc:
             min_version = f"{pdf_version[0]}.{pdf_version[1]}"
         else:
             min_version = ""
+        force_version = self.force_version or ""
+        cap = _pdfx_version_cap(pdf)
+        if cap and _version_tuple(force_version or min_version or pdf.pdf_version) > _version_tuple(cap):
+            # A PDF/X file stays within its part's PDF version (PDF/X-4: 1.6), whatever a tool wrote.
+            force_version, min_version = cap, ""
         # Object streams need PDF 1.5: never let them raise the version of an older file.
-        effective = _version_tuple(self.force_version or min_version or pdf.pdf_version)
+        effective = _version_tuple(force_version or min_version or pdf.pdf_version)
         if effective < (1, 5):
-            mode = pikepdf.ObjectStreamMode.disable if self.force_version else pikepdf.ObjectStreamMode.preserve
+            mode = pikepdf.ObjectStreamMode.disable if force_version else pikepdf.ObjectStreamMode.preserve
         elif object_streams:
             mode = pikepdf.ObjectStreamMode.generate
         else:
@@ -157,14 +164,27 @@ class WorkDoc:
             object_stream_mode=mode,
             compress_streams=True,
             min_version=min_version,
-            force_version=self.force_version or "",
+            force_version=force_version,
             linearize=self.linearize,
         )
+
+    def require_version(self, version: str) -> None:
+        """The file is saved as at least PDF ``version`` (never lowered; a forced version still wins)."""
+        current = self.min_version
+        if current is None or _version_tuple(version) > _version_tuple(current):
+            self.min_version = version
+
+    def keep_open(self, source: pikepdf.Pdf) -> None:
+        """Keep ``source`` open until this document is closed: objects were copied from it."""
+        self._sources.append(source)
 
     def close(self) -> None:
         if self._pdf is not None:
             self._pdf.close()
             self._pdf = None
+        for source in self._sources:
+            source.close()
+        self._sources.clear()
 
 
 def _version_tuple(version: str) -> tuple[int, int]:
@@ -184,15 +204,48 @@ def _foreign(new: pikepdf.Pdf, old: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf
     return new.copy_foreign(obj)
 
 
+def _claims_pdfx(pdf: pikepdf.Pdf) -> bool:
+    """The file identifies itself as PDF/X (Info or XMP GTS_PDFXVersion, or the X-1a conformance key)."""
+    info = pdf.trailer.get("/Info")
+    if isinstance(info, pikepdf.Dictionary) and ("/GTS_PDFXVersion" in info or "/GTS_PDFXConformance" in info):
+        return True
+    meta = pdf.Root.get("/Metadata")
+    try:
+        return isinstance(meta, pikepdf.Stream) and b"GTS_PDFXVersion" in meta.read_bytes()
+    except pikepdf.PdfError:
+        return False
+
+
+def _pdfx_version_cap(pdf: pikepdf.Pdf) -> str | None:
+    """The highest PDF version the PDF/X part the file claims allows, or None (no claim)."""
+    if not _claims_pdfx(pdf):
+        return None
+    info = pdf.trailer.get("/Info")
+    version = str(info.get("/GTS_PDFXVersion", "")) if isinstance(info, pikepdf.Dictionary) else ""
+    if version.startswith(("PDF/X-1a:2003", "PDF/X-3:2003")):
+        return "1.4"
+    if version.startswith(("PDF/X-1:2001", "PDF/X-1a:2001", "PDF/X-3:2002")):
+        return "1.3"
+    return "1.6"  # PDF/X-4, identified in the XMP
+
+
 def _carry_document_metadata(old: pikepdf.Pdf, new: pikepdf.Pdf) -> bool:
     changed = False
     if "/OutputIntents" in old.Root and "/OutputIntents" not in new.Root:
         new.Root.OutputIntents = _foreign(new, old, old.Root.OutputIntents)
         changed = True
-    if "/Metadata" in old.Root and "/Metadata" not in new.Root:
+    # A PDF/X file's XMP is part of its identification (and must agree with Info): Ghostscript writes an
+    # XMP of its own without it, so the old one, and the dates it states, win.
+    pdfx = "/Metadata" in old.Root and _claims_pdfx(old)
+    if "/Metadata" in old.Root and ("/Metadata" not in new.Root or pdfx):
         new.Root.Metadata = _foreign(new, old, old.Root.Metadata)
         changed = True
     old_info = old.trailer.get("/Info")
+    if pdfx and old_info is not None:
+        for key in ("/CreationDate", "/ModDate"):
+            value = old_info.get(key)
+            if isinstance(value, pikepdf.String):
+                new.docinfo[key] = value
     if old_info is not None:
         for key in _INFO_KEYS:
             value = old_info.get(key)
