@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -167,28 +168,42 @@ def identify_file(src: Path | str, dst: Path | str, level: str | None = None, *,
     """Identify ``src`` as PDF/X ``level`` into ``dst`` when the validator confirms the identified file;
     otherwise ``dst`` is not written and the result lists what remains. Raises
     ``PdfxIdentificationError`` when the file cannot be identified at all."""
-    from printgate.core.validation import CannotValidate, validate_file
-
     target = parse_level(level)
     src = Path(src)
+
+    def identify_doc(doc: WorkDoc) -> list[str]:
+        if doc.source_encrypted:
+            raise PdfxIdentificationError("the file is encrypted: PDF/X forbids encryption. Remove it first "
+                                          "(the remove_encryption fix, or re-export).")
+        return identify(doc.pdf, target, utcnow().replace(microsecond=0), title or src.stem)
+
+    return validated_rewrite(src, dst, target, identify_doc, error=PdfxIdentificationError, verb="identify",
+                             done="identified")
+
+
+def validated_rewrite(src: Path, dst: Path | str, target: PdfxLevel, rewrite: Callable[[WorkDoc], list[str]], *,
+                      error: type[PdfxIdentificationError], verb: str, done: str,
+                      object_streams: bool = True) -> dict[str, Any]:
+    """Rewrite ``src`` with ``rewrite`` (it returns the lines applied), judge the result with the validator
+    as ``target``, and copy it to ``dst`` only when it complies: identification and conversion both keep
+    a file only on the validator's word. A file that cannot be opened or rewritten raises ``error``."""
+    from printgate.core.validation import CannotValidate, validate_file
+
     with tempfile.TemporaryDirectory(prefix="pdfx-") as tmp:
         try:
             doc = WorkDoc(src, Path(tmp))
         except UnreadableFile as exc:
-            raise PdfxIdentificationError(f"cannot identify: {exc}") from exc
-        probe = Path(tmp) / "identified.pdf"
+            raise error(f"cannot {verb}: {exc}") from exc
+        probe = Path(tmp) / "rewritten.pdf"
         try:
-            if doc.source_encrypted:
-                raise PdfxIdentificationError("the file is encrypted: PDF/X forbids encryption. Remove it first "
-                                              "(the remove_encryption fix, or re-export).")
-            applied = identify(doc.pdf, target, utcnow().replace(microsecond=0), title or src.stem)
+            applied = rewrite(doc)
             doc.dirty = True
-            doc.save(probe)
+            doc.save(probe, object_streams=object_streams)
         except PdfxIdentificationError:
             raise
         except Exception as exc:  # a malformed object: an error, never a crash
-            raise PdfxIdentificationError(f"cannot identify: the file could not be rewritten "
-                                          f"({type(exc).__name__}: {str(exc)[:160]})") from exc
+            raise error(f"cannot {verb}: the file could not be rewritten "
+                        f"({type(exc).__name__}: {str(exc)[:160]})") from exc
         finally:
             doc.close()
         try:
@@ -201,7 +216,7 @@ def identify_file(src: Path | str, dst: Path | str, level: str | None = None, *,
                 Path(dst).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(probe, dst)
             except OSError as exc:
-                raise PdfxIdentificationError(f"cannot write the identified file: {exc.strerror or exc}") from exc
+                raise error(f"cannot write the {done} file: {exc.strerror or exc}") from exc
     return {**result, "validation": report}
 
 

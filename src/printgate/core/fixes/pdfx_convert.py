@@ -13,22 +13,19 @@ written only when compliant: what remains is reported by rule and clause, never 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 
 from printgate.core.clock import utcnow
-from printgate.core.errors import UnreadableFile
 from printgate.core.fixes import icc
 from printgate.core.fixes.pdfx import (
     PdfxIdentificationError,
     PdfxLevel,
-    identification_report,
     identify,
     parse_level,
+    validated_rewrite,
 )
 from printgate.core.fixes.registry import FixRequest, FixResult, FixSkipped
 from printgate.core.fixes.workdoc import WorkDoc
@@ -183,44 +180,25 @@ def convert_file(src: Path | str, dst: Path | str, level: str | None = None, *, 
     """Convert ``src`` to PDF/X ``level`` into ``dst`` when the validator confirms the result; otherwise
     ``dst`` is not written and the result lists what remains. Raises ``PdfxConversionError`` (a
     ``ConformanceError``) when the file cannot be converted at all."""
-    from printgate.core.validation import CannotValidate, validate_file
-
     target = parse_level(level)
     src = Path(src)
-    with tempfile.TemporaryDirectory(prefix="pdfx-convert-") as tmp:
-        try:
-            doc = WorkDoc(src, Path(tmp))
-        except UnreadableFile as exc:
-            raise PdfxConversionError(f"cannot convert: {exc}") from exc
-        probe = Path(tmp) / "converted.pdf"
-        try:
-            applied, notes = convert_document(doc, target, cmyk_profile=cmyk_profile)
-            converted = bool(applied)  # the identification's own lines follow
-            applied += identify(doc.pdf, target, utcnow().replace(microsecond=0), title or src.stem)
-            doc.dirty = True
-            doc.save(probe, object_streams=target.code == "x4")
-        except PdfxIdentificationError:
-            raise
-        except Exception as exc:  # a malformed object: an error, never a crash
-            raise PdfxConversionError(f"cannot convert: the file could not be rewritten "
-                                      f"({type(exc).__name__}: {str(exc)[:160]})") from exc
-        finally:
-            doc.close()
-        try:
-            report = validate_file(probe, [target.flavour])
-        except CannotValidate as exc:
-            return {**identification_report(target, applied, None, exc.reason), "notes": notes, "validation": None}
-        result = identification_report(target, applied, report)
-        result["notes"] = notes
-        if result["written"]:
-            if converted:
-                result["summary"] = f"converted and identified as {target.name}; the validator confirms it"
-            try:
-                Path(dst).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(probe, dst)
-            except OSError as exc:
-                raise PdfxConversionError(f"cannot write the converted file: {exc.strerror or exc}") from exc
-        elif converted or notes:
-            result["summary"] = result["summary"].replace("not identified as", "not converted to").replace(
-                "(left unchanged; fix those first)", "after conversion (nothing written)")
-    return {**result, "validation": report}
+    notes: list[str] = []
+    converted = False
+
+    def convert_doc(doc: WorkDoc) -> list[str]:
+        nonlocal converted
+        applied, found = convert_document(doc, target, cmyk_profile=cmyk_profile)
+        notes.extend(found)
+        converted = bool(applied)  # the identification's own lines follow
+        return applied + identify(doc.pdf, target, utcnow().replace(microsecond=0), title or src.stem)
+
+    result = validated_rewrite(src, dst, target, convert_doc, error=PdfxConversionError, verb="convert",
+                               done="converted", object_streams=target.code == "x4")
+    result["notes"] = notes
+    if result["written"]:
+        if converted:
+            result["summary"] = f"converted and identified as {target.name}; the validator confirms it"
+    elif converted or notes:
+        result["summary"] = result["summary"].replace("not identified as", "not converted to").replace(
+            "(left unchanged; fix those first)", "after conversion (nothing written)")
+    return result
