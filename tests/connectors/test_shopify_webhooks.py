@@ -325,12 +325,10 @@ def test_shop_redact_erases_the_shop(client: Any, auth: dict[str, str], instance
         assert session.exec(select(Order).where(Order.store_id == store["id"])).all() == []
 
 
-def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
-        client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
-        artwork: Path) -> None:
-    from printgate.connectors.base import pipeline
-    from printgate.core.clock import utcnow
-    from printgate.core.db import session_scope
+def _paid_before_its_verdict(client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify,
+                             artwork: Path, order_id: int) -> tuple[dict[str, Any], str]:
+    """A widget job with a file whose intake check has not run yet, and an order paid for it: the order
+    waits in verification. Returns the store and the job id."""
     from tests.conftest import make_key
 
     store = connect_shop(client, shopify_env, auth)
@@ -343,13 +341,24 @@ def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
     added = client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]},
                         headers={**pk, "Printgate-Job-Token": created["clientToken"]})
     assert added.status_code == 201, added.text
-    order = _custom(paid_order([job_id], order_id=8101))
+    order = _custom(paid_order([job_id], order_id=order_id))
     shopify_env.add_order(SHOP, order)
     post_webhook(client, "orders/paid", order)
     instance.drain(queues=("webhooks",))  # the file's intake check has not run yet
-    synced = _sync(client, auth, store, 8101)
+    synced = _sync(client, auth, store, order_id)
     assert synced["status"] == "received" and synced["steps"]["verified"]["status"] == "waiting"
     assert synced["nextAttemptAt"] is not None
+    return store, job_id
+
+
+def test_an_order_paid_while_its_job_is_still_checked_waits_for_the_verdict(
+        client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
+        artwork: Path) -> None:
+    from printgate.connectors.base import pipeline
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
+
+    store, _job_id = _paid_before_its_verdict(client, auth, instance, shopify_env, artwork, 8101)
     instance.drain()  # the intake check runs: the job is ready
     with session_scope() as session:
         pipeline.retry_due(session, now=utcnow() + timedelta(minutes=2))
@@ -364,24 +373,7 @@ def test_an_order_waiting_for_its_jobs_verdict_moves_when_the_verdict_comes(
         artwork: Path) -> None:
     """Found by bench/fault_injection.py: without a wake-up on the verdict, the order waited for the
     connectors' next tick (5 minutes) although its job was ready seconds after it came in."""
-    from tests.conftest import make_key
-
-    store = connect_shop(client, shopify_env, auth)
-    pk = {"Authorization": f"Bearer {make_key('acme', kind='publishable')}"}
-    created = client.post("/element/jobs", json={"workflowId": "wf_default"}, headers=pk).json()
-    job_id = created["jobId"]
-    upload = client.post("/uploads", json={"mimeType": "application/pdf"}, headers=pk).json()
-    client.post(upload["upload"]["url"].replace("http://testserver", ""), data=upload["upload"]["fields"],
-                files={"file": ("artwork.pdf", artwork.read_bytes(), "application/pdf")})
-    added = client.post(f"/element/jobs/{job_id}/files", json={"fileRef": upload["fileRef"]},
-                        headers={**pk, "Printgate-Job-Token": created["clientToken"]})
-    assert added.status_code == 201, added.text
-    order = _custom(paid_order([job_id], order_id=8102))
-    shopify_env.add_order(SHOP, order)
-    post_webhook(client, "orders/paid", order)
-    instance.drain(queues=("webhooks",))  # the file's intake check has not run yet
-    synced = _sync(client, auth, store, 8102)
-    assert synced["status"] == "received" and synced["steps"]["verified"]["status"] == "waiting"
+    store, job_id = _paid_before_its_verdict(client, auth, instance, shopify_env, artwork, 8102)
     instance.drain()  # the intake check runs: the verdict moves the order, no tick in between
     synced = _sync(client, auth, store, 8102)
     assert synced["status"] == "written_back", synced
