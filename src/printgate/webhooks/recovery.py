@@ -23,4 +23,9 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, dict[str, int]]:
         except Exception:
             log.exception("webhook %s sweep failed", name)
             out[name] = {}
+    try:  # before the outbound rows exist: a job.completed whose worker died before writing it
+        out["completions"] = {"emitted": outbound.resend_lost_completions()}
+    except Exception:
+        log.exception("webhook completions sweep failed")
+        out["completions"] = {}
     return out
