@@ -92,3 +92,36 @@ def test_the_scheduler_dies_with_its_worker_and_the_next_worker_takes_its_lock(
         taken = redis.get("rq:scheduler-lock:t14q")
         assert taken not in (None, holder), "the next worker left the dead scheduler's lock in place"
         assert second.poll() is None
+
+
+@pytest.mark.e2e
+def test_a_running_worker_takes_over_the_scheduler_of_a_worker_killed_beside_it(
+        instance: Instance, tmp_path: Path) -> None:
+    """With two workers on a queue, one holds the scheduler lock. After a kill -9 of that one, the other
+    takes the lock at its next maintenance (15 s), not after the dead lock's expiry (~61 s) plus RQ's
+    next try: webhook retries came up to 85 s late in the fault-injection bench."""
+    from printgate.core.queue import get_redis
+
+    redis = get_redis()
+    redis.delete("rq:scheduler-lock:t14r")
+    with worker_process(tmp_path, queues="t14r") as first:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not redis.get("rq:scheduler-lock:t14r"):
+            time.sleep(0.2)
+        holder = redis.get("rq:scheduler-lock:t14r")
+        assert holder, "the first worker's scheduler never took the lock"
+        with worker_process(tmp_path, queues="t14r") as second:
+            deadline = time.monotonic() + 120  # the second worker is up (registered) and has no lock
+            while time.monotonic() < deadline and not any(
+                    str(second.pid) in (k.decode() if isinstance(k, bytes) else k)
+                    for k in redis.smembers("rq:workers:t14r")):
+                time.sleep(0.2)
+            assert redis.get("rq:scheduler-lock:t14r") == holder
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            killed = time.monotonic()
+            while time.monotonic() - killed < 55 and redis.get("rq:scheduler-lock:t14r") in (None, holder):
+                time.sleep(0.2)
+            taken = redis.get("rq:scheduler-lock:t14r")
+            assert taken not in (None, holder), "the surviving worker did not take the dead scheduler's lock"
+            assert second.poll() is None
