@@ -119,3 +119,38 @@ def waiting_ids() -> set[str]:
 def is_queued(job_id: str) -> bool:
     """True when a live message with this id is waiting, scheduled or running."""
     return message_status(job_id) in _LIVE
+
+
+def taker_stopped(job_id: str) -> bool:
+    """True when the worker that took this message is known to have stopped: its registration in Redis
+    is gone, or it ran on this host under a pid that no longer runs. False when it cannot be told (the
+    message itself is gone, say with a Redis restart): a lease's expiry decides then."""
+    import os
+    import socket
+
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    redis = get_redis()
+    try:
+        message = Job.fetch(job_id, connection=redis)
+    except NoSuchJobError:
+        return False
+    status = message.get_status()
+    if str(getattr(status, "value", status)) != "started" or not message.worker_name:
+        return False
+    info = {(k.decode() if isinstance(k, bytes) else str(k)): (v.decode() if isinstance(v, bytes) else str(v))
+            for k, v in (redis.hgetall(f"rq:worker:{message.worker_name}") or {}).items()}
+    if not info:
+        return True  # a worker's registration lapses only once it stopped heartbeating
+    pid = int(info["pid"]) if info.get("pid", "").isdigit() else 0
+    if info.get("hostname") != socket.gethostname() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+

@@ -258,15 +258,19 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
     now = now or utcnow()
     counts = {"requeued": 0, "reclaimed": 0, "purged": 0}
     with new_session() as session:
-        stale = session.exec(select(OutboundDelivery).where(
-            OutboundDelivery.status == DeliveryStatus.SENDING, col(OutboundDelivery.locked_until) < now)).all()
+        sending = session.exec(select(OutboundDelivery).where(OutboundDelivery.status == DeliveryStatus.SENDING)).all()
+        # A lease ends when it expires, or earlier when the worker that took the attempt is known to
+        # have stopped (kill -9): its attempt is repeated now, not after the ~2-minute lease.
+        stale = [d for d in sending if d.locked_until is not None and (
+            as_utc(d.locked_until) < now or _queue.taker_stopped(rq_id(d.id, d.attempts)))]
         reclaimed: list[str] = []
         for delivery in stale:
             result = session.execute(
                 update(OutboundDelivery)
                 .where(col(OutboundDelivery.id) == delivery.id,
                        col(OutboundDelivery.status).in_(moving([DeliveryStatus.SENDING], DeliveryStatus.PENDING)),
-                       col(OutboundDelivery.locked_until) < now)
+                       col(OutboundDelivery.attempts) == delivery.attempts,
+                       col(OutboundDelivery.locked_until) == delivery.locked_until)  # the lease judged
                 .values(status=DeliveryStatus.PENDING, locked_until=None, next_attempt_at=now, updated_at=now,
                         max_attempts=max(delivery.max_attempts, delivery.attempts + 1))
             )
