@@ -78,24 +78,27 @@ def test_the_scan_finds_the_connectors_operations() -> None:
 
 
 def test_every_graphql_call_sends_a_scanned_operation() -> None:
-    """Each call that sends GraphQL (``ShopifyAdmin.graphql`` and the adapter's ``_call`` that wraps
-    it) passes one of the scanned constants, under that operation's own name: no query is built
-    inline, so the validation below covers everything the connector sends."""
+    """Each call that sends GraphQL (``ShopifyAdmin.graphql``, the adapter's ``_call`` that wraps it and
+    its ``pages`` that follows a listing's cursor) passes one of the scanned constants, under that
+    operation's own name: no query is built inline, so the validation below covers everything the
+    connector sends."""
     by_name = {key.rsplit(".", 1)[1]: text for key, text in OPERATIONS.items()}
+    # Where each sending call takes its query and its operation name (session first for the adapter's).
+    positions = {"graphql": (0, None), "_call": (1, 3), "pages": (1, 2)}
     calls = 0
     for path in sorted(SHOPIFY_SRC.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("graphql", "_call")):
+                    and node.func.attr in positions):
                 continue
-            query = node.args[1] if node.func.attr == "_call" and len(node.args) > 1 else (
-                node.args[0] if node.args else None)
+            at, name_at = positions[node.func.attr]
+            query = node.args[at] if len(node.args) > at else None
             if isinstance(query, ast.Name) and query.id == "query":
                 continue  # the wrapper forwarding its argument: its callers are checked
             where = f"{path.name}:{node.lineno}"
             assert isinstance(query, ast.Name) and query.id in by_name, f"{where} sends an unscanned query"
             calls += 1
-            operation = node.args[3] if node.func.attr == "_call" and len(node.args) > 3 else None
+            operation = node.args[name_at] if name_at is not None and len(node.args) > name_at else None
             if isinstance(operation, ast.Constant):
                 defined = [d.name.value for d in parse(by_name[query.id]).definitions
                            if isinstance(d, OperationDefinitionNode) and d.name]

@@ -258,10 +258,13 @@ def _workflows(session: Session, account_id: str) -> list[dict[str, Any]]:
 
 def _list(session: Session, connection: StoreConnection, tab: str, after: str | None,
           search: str | None) -> dict[str, Any]:
-    query, operation = (COLLECTIONS_QUERY, "PrintgateAdminCollections") if tab == "collections" else (
-        PRODUCTS_QUERY, "PrintgateAdminProducts")
-    page = next(ShopifyAdapter(connection).pages(session, query, operation, tab,
-                                                 {"first": PAGE_SIZE, "query": search or None}, after=after or None))
+    adapter, variables = ShopifyAdapter(connection), {"first": PAGE_SIZE, "query": search or None}
+    if tab == "collections":
+        pages = adapter.pages(session, COLLECTIONS_QUERY, "PrintgateAdminCollections", tab, variables,
+                              after=after or None)
+    else:
+        pages = adapter.pages(session, PRODUCTS_QUERY, "PrintgateAdminProducts", tab, variables, after=after or None)
+    page = next(pages)
     items = [{"id": n.get("id"), "legacyId": n.get("legacyResourceId"), "title": n.get("title"),
               "workflow": (n.get("metafield") or {}).get("value") or ""} for n in page.nodes]
     return {"items": items, "next": page.next_cursor}
