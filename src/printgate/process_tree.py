@@ -58,12 +58,14 @@ def die_with_parent() -> None:
 
 
 def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot: a recycled pid has another one."""
+    """The process's start time in clock ticks since boot (a recycled pid has another one); None when
+    it does not run. A zombie does not: a killed serve's children can stay unreaped for a while, and
+    counting them made the next start wait out its grace period and say it had ended them."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def record(data_dir: Path, pids: dict[str, int]) -> None:
