@@ -3,6 +3,8 @@ read again as soon as one of their variables changes (no reset needed), built on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from printgate.connectors.shopify.config import ShopifySettings, get_shopify_settings
@@ -70,3 +72,19 @@ def test_env_names_follow_prefixes_and_aliases() -> None:
             "PRINTGATE_ENCRYPTION_KEY_FILE"} <= set(names)
     assert "PRINTGATE_WEBHOOK_TIMEOUT_S" in env_names(WebhookSettings)
     assert "PRINTGATE_WOOCOMMERCE_ALLOW_HTTP" in env_names(WooCommerceSettings)
+
+
+def test_processes_starting_together_share_one_generated_signing_secret(tmp_path: Path) -> None:
+    """Two API processes creating the secret at once: a shared temporary name made one fail (a 500 in
+    the widget's first call on a fresh instance). Every process gets the same secret, none fails."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from printgate.core.config import _data_dir_secret; "
+            "print(_data_dir_secret(Path(sys.argv[1])))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    assert len({out.strip() for out, _ in outs}) == 1
+    assert sorted(x.name for x in (tmp_path / "data").iterdir()) == ["signing.key"]

@@ -144,14 +144,19 @@ def _data_dir_secret(data_dir: Path) -> str:
     """The instance's generated signing secret (created once, then read once per process)."""
     path = data_dir / "signing.key"
     if not path.exists():
+        # Several API processes start at once: each writes its own temporary file and links it in;
+        # the first link wins and every process reads that one (a shared temporary name made one
+        # process's chmod fail after another had renamed it: a 500 in the widget's first call).
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = data_dir / f"signing.{os.getpid()}.tmp"
         tmp.write_text(secrets.token_hex(32))
         tmp.chmod(0o600)
         try:
-            tmp.rename(path) if not path.exists() else tmp.unlink()
-        except OSError:
+            os.link(tmp, path)
+        except FileExistsError:
             pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
