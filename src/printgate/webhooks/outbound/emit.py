@@ -191,7 +191,7 @@ def resend_lost_completions(*, settle_s: float = 20.0, window_h: float = 24.0, n
             col(Job.status).in_(list(JOB_TERMINAL)), col(Job.deleted_at).is_(None),
             # A JSON column stores "no webhook" as JSON null, not SQL NULL.
             or_(col(Job.account_id).in_(listening), cast(col(Job.webhook), String) != "null"),
-        ).order_by(col(Job.finalized_at)).limit(limit)).all()
+        ).order_by(col(Job.finalized_at).desc()).limit(limit)).all()  # newest first: older ones were swept
         keys = {job.id: key for job in jobs if (key := _completed_key(job))}
         sent = set(session.exec(select(WebhookEvent.dedupe_key).where(
             col(WebhookEvent.dedupe_key).in_(list(keys.values())))).all()) if keys else set()
