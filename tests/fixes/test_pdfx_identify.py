@@ -1,7 +1,7 @@
 """PDF/X identification (``identify_pdfx``): our own CMYK output (raster_to_pdf: FOGRA39, TrimBox and
 BleedBox, a GTS_PDFX intent) becomes PDF/X by the validator once identified; a file that does not meet
 PDF/X otherwise is never identified, and the report says what remains. Through the fix registry, the
-validate step with ``autofix`` and ``printgate fix --pdfx``."""
+validate step with ``autofix`` (which converts first) and ``printgate fix --pdfx``."""
 
 from __future__ import annotations
 
@@ -131,8 +131,9 @@ def _run(client: TestClient, auth: dict[str, str], instance: Instance, path: Pat
     return client.get(f"/jobs/{made.json()['job']['id']}", headers=auth).json()["job"]
 
 
-def test_the_validate_step_identifies_with_autofix(client: TestClient, auth: dict[str, str], instance: Instance,
-                                                  tmp_path: Path) -> None:
+def test_the_validate_step_converts_with_autofix(client: TestClient, auth: dict[str, str], instance: Instance,
+                                                tmp_path: Path) -> None:
+    """A validate step with ``autofix`` and a PDF/X profile converts (issue 12), as ``printgate fix --pdfx``."""
     job = _run(client, auth, instance, cmyk_card(tmp_path / "card.pdf"), {"profile": "x4", "autofix": True})
     step = job["tasks"][0]["steps"][0]
     assert step["outcome"] == "pass" and job["status"] == "ready", step
@@ -144,12 +145,26 @@ def test_the_validate_step_identifies_with_autofix(client: TestClient, auth: dic
     with pikepdf.open(delivered) as pdf:
         assert str(pdf.trailer.Info.Title) == "card"  # the upload's name
 
+    # RGB under a CMYK intent: identification alone could not make it PDF/X (6.2.3); conversion does.
+    assert validate_file(rgb_card(tmp_path / "rgb.pdf"), ["x4"])["compliant"] is False
     rgb = _run(client, auth, instance, rgb_card(tmp_path / "rgb.pdf"), {"profile": ["x4"], "autofix": True})
     step = rgb["tasks"][0]["steps"][0]
-    assert step["outcome"] == "fail" and rgb["canProceed"] is False and "6.2.3" in step["reason"]
-    assert "not identified as PDF/X-4: the file does not meet 6.2.3-2" in step["reason"]
+    assert step["outcome"] == "pass" and rgb["canProceed"] is True, step
     conversion = step["runtimeParams"]["conversion"]
-    assert conversion["written"] is False and [f["clause"] for f in conversion["remaining"]] == ["6.2.3"]
+    assert conversion["written"] is True and conversion["remaining"] == []
+    assert any("CMYK" in line for line in conversion["applied"]), conversion
+    run = client.get(f"/jobs/{rgb['id']}", params={"expand": "runs"}, headers=auth).json()["runs"][0]
+    delivered.write_bytes(client.get(f"/jobs/{rgb['id']}/runs/{run['id']}/output", headers=auth).content)
+    assert validate_file(delivered, ["x4"])["compliant"] is True
+
+    # What conversion cannot do (a font that is nowhere) fails the step, says so, and claims nothing.
+    bad = _run(client, auth, instance, missing_font(tmp_path / "font.pdf"), {"profile": "x4", "autofix": True})
+    step = bad["tasks"][0]["steps"][0]
+    assert step["outcome"] == "fail" and bad["canProceed"] is False, step
+    conversion = step["runtimeParams"]["conversion"]
+    assert conversion["written"] is False and [f["clause"] for f in conversion["remaining"]] == ["6.3"]
+    assert "not converted to PDF/X-4" in step["reason"] and "6.3" in step["reason"]
+    assert conversion["notes"] and all(note in step["reason"] for note in conversion["notes"])
 
 
 def test_cli_fix_pdfx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

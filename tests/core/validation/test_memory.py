@@ -16,8 +16,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from printgate.core.validation.content import Runs
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from printgate.core.validation import validate_file
+from printgate.core.validation.content import CodeSet, FontUse, Runs
+from printgate.core.validation.engine import open_document
+from printgate.core.validation.fontprog import parse_cmap
+from printgate.core.validation.rules.unicode import FontText
 from tests.core.validation.memory_pdfs import many_page_pdf
+from tests.core.validation.pdfs import make_pdfa
+from tests.core.validation.test_rules import failed
 
 CHILD = """import sys
 from printgate.core.validation import validate_file
@@ -48,8 +57,6 @@ def test_peak_memory_from_30_to_300_pages_grows_by_the_pages_objects_only(tmp_pa
 
 def test_the_generated_pages_each_hold_resources_of_their_own(tmp_path: Path) -> None:
     """The guard above measures what it says: every page has its own font, image, form and ExtGState."""
-    import pikepdf
-
     with pikepdf.open(many_page_pdf(tmp_path / "3.pdf", 3)) as pdf:
         seen: dict[str, set[tuple[int, int]]] = {"/Font": set(), "/XObject": set(), "/ExtGState": set()}
         for page in pdf.pages:
@@ -73,3 +80,94 @@ def test_runs_iterate_every_item_in_order_and_keep_one_entry_per_run() -> None:
     assert list(runs) == items  # a second pass reads the same
     assert repr(runs) == "Runs(506 items in 4 runs)"
     assert list(Runs()) == [] and len(Runs()) == 0
+
+
+SHOWN = [b"Line %d of page %d" % (n, p) for n in range(40) for p in range(300)] + [b"", b"A", b"\x00\x41\x00"]
+
+
+def _codes_read(font: pikepdf.Dictionary, shown: set[bytes]) -> set[int] | None:
+    """The codes every check reads from a font's shown strings (``FontText.codes``, as the Unicode rules do)."""
+    text = FontText(font, {})
+    out: set[int] = set()
+    for s in shown:
+        split = text.codes(s)
+        if split is None:
+            return None
+        out.update(split)
+    return out
+
+
+def test_a_font_keeps_the_codes_it_shows_not_every_distinct_string() -> None:
+    """12,000 distinct strings shown with one simple font are at most 256 codes; a Type 0 font with Identity-H
+    keeps two-byte codes (an odd last byte alone, as the checks read it); one with an embedded CMap keeps the
+    strings whole (its code lengths vary). Each way, the checks read exactly the codes of the whole strings."""
+    pdf = pikepdf.new()
+    simple = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    identity = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type0, BaseFont=Name.X,
+                                            Encoding=Name("/Identity-H")))
+    cmap = pdf.make_stream(b"1 begincodespacerange <00> <7f> endcodespacerange "
+                           b"1 begincodespacerange <8000> <ffff> endcodespacerange")
+    embedded = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type0, BaseFont=Name.Y, Encoding=cmap))
+    for font, bound in ((simple, 256), (identity, 65536)):
+        use = FontUse(font, "page 1")
+        for s in SHOWN:
+            use.codes.add(s)
+        assert isinstance(use.codes, CodeSet) and len(use.codes) <= min(bound, 300)
+        assert _codes_read(font, use.codes) == _codes_read(font, set(SHOWN))
+    pairs = FontUse(identity, "page 1").codes
+    pairs.add(b"\x00\x41\x00")
+    assert set(pairs) == {b"\x00\x41", b"\x00"}
+    kept = FontUse(embedded, "page 1")
+    for s in (b"\x41\x80\x01", b"\x80\x01\x41"):
+        kept.codes.add(s)
+    assert set(kept.codes) == {b"\x41\x80\x01", b"\x80\x01\x41"}  # split at 2 bytes, these would read wrong
+    assert parse_cmap(cmap.read_bytes()).spaces == [(1, 0, 0x7F), (2, 0x8000, 0xFFFF)]
+
+
+def _objects_judged_one_by_one(pdf: pikepdf.Pdf) -> None:
+    """An LZW stream, an embedded file's specification without UF and associated with nothing, and a media
+    clip no annotation reaches: what the rules judging single objects must find in the one object pass."""
+    lzw = pdf.make_stream(b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01")
+    lzw.Filter = Name.LZWDecode
+    pdf.Root.PrivateData = lzw
+    embedded = pdf.make_stream(b"not a PDF")
+    embedded.Type = Name.EmbeddedFile
+    spec = pdf.make_indirect(Dictionary(Type=Name.Filespec, F=pikepdf.String("a.txt"), EF=Dictionary(F=embedded)))
+    pdf.Root.Names = Dictionary(EmbeddedFiles=Dictionary(Names=Array([pikepdf.String("a.txt"), spec])))
+    pdf.Root.Clip = pdf.make_indirect(Dictionary(Type=Name.MediaClip, S=Name.MCD, D=spec))
+
+
+def test_the_object_rules_read_the_one_object_pass(tmp_path: Path) -> None:
+    """One pass over the objects records each stream's filters and the ids of the dictionaries the object rules
+    judge (by itself, or within the cos walk when that runs first: the same facts); the rules read those, not
+    a pass each, and fail where the file breaks them."""
+    path = make_pdfa(tmp_path / "objects.pdf", part=2, mutate=_objects_judged_one_by_one)
+    docs = [open_document(path), open_document(path)]
+    try:
+        assert docs[1].cos.objects > 0 and "object_facts" in docs[1].__dict__  # made by the cos walk
+        facts = docs[0].object_facts
+        assert facts == docs[1].object_facts
+        lzw = [num for num, name in facts.stream_filters if name == "/LZWDecode"]
+        assert len(lzw) == 1 and len(facts.with_ef) == 1 and facts.filespecs == facts.with_ef
+        assert len(facts.media_clips) == 1 and facts.af_targets == set()
+        assert facts.objects == len(docs[0].pdf.objects)
+        spec = facts.with_ef[0][0]
+    finally:
+        for doc in docs:
+            doc.close()
+            doc.pdf.close()
+    report = validate_file(path, ["pdfa-2b", "pdfa-1b", "pdfa-3b"])
+    pdfa2 = {f["ruleId"]: f for f in report["profiles"][0]["failures"]}
+    assert pdfa2["pdfa2:6.1.7.2-1"]["location"] == f"obj {lzw[0]} filter /LZWDecode"
+    assert pdfa2["pdfa2:6.8-2"]["location"] == pdfa2["pdfa2:6.8-5"]["location"] == f"obj {spec}"
+    assert {"6.1.11-1", "6.1.11-2"} <= failed(report, 1)
+    assert "6.8-4" in failed(report, 2)  # associated with nothing
+
+
+def test_an_embedded_file_associated_through_af_passes_the_association_rule(tmp_path: Path) -> None:
+    def associated(pdf: pikepdf.Pdf) -> None:
+        _objects_judged_one_by_one(pdf)
+        pdf.Root.AF = Array([pdf.Root.Names.EmbeddedFiles.Names[1]])
+
+    report = validate_file(make_pdfa(tmp_path / "af.pdf", part=3, mutate=associated), ["pdfa-3b"])
+    assert "6.8-4" not in failed(report) and "6.8-2" in failed(report)

@@ -94,3 +94,67 @@ def embed_type1(program: bytes | None = None, *, widths: tuple[int, int] = (250,
             font.ToUnicode = pdf.make_stream(to_unicode)
         pdf.pages[0].obj.Resources = Dictionary(Font=Dictionary(F1=font))
     return mutate
+
+
+def cid_type1_program(widths: dict[int, int], *, cid_count: int | None = None, hex_data: bool = False,
+                      len_iv: int = 4, subr_width: int | None = None, top_matrix: bytes = b"[1 0 0 1 0 0]") -> bytes:
+    """A CID-keyed Type 1 program (CIDFontType 0, one FDArray font dictionary): a glyph per ``widths`` entry
+    (CID -> advance width in 1/1000 em; CID 0 is .notdef), reached through a CIDMap in the StartData
+    binary. ``subr_width`` puts every glyph's hsbw in subroutine 0 (through the SubrMap) with that width."""
+    def enc_cs(cs: bytes) -> bytes:
+        return cs if len_iv < 0 else encrypt(b"\x00" * len_iv + cs, CHARSTRING_KEY)
+
+    count = cid_count if cid_count is not None else max(widths) + 1
+    subrs = [enc_cs(number(0) + number(subr_width) + b"\x0d")] if subr_width is not None else []
+    glyphs = {cid: enc_cs(charstring(w, via_subr=subr_width is not None)) for cid, w in widths.items()}
+    map_size = (count + 1) * 3  # FDBytes 1 + GDBytes 2
+    subr_map_at = map_size
+    data_at = subr_map_at + (len(subrs) + 1) * 2
+    subr_offsets, pos = [], data_at
+    for s in subrs:
+        subr_offsets.append(pos)
+        pos += len(s)
+    subr_offsets.append(pos)
+    cid_map, glyph_data = b"", b""
+    for cid in range(count + 1):
+        cid_map += b"\x00" + pos.to_bytes(2, "big")
+        if cid in glyphs:
+            glyph_data += glyphs[cid]
+            pos += len(glyphs[cid])
+    binary = cid_map + b"".join(o.to_bytes(2, "big") for o in subr_offsets) + b"".join(subrs) + glyph_data
+    clear = (b"%!PS-Adobe-3.0 Resource-CIDFont\n%%DocumentNeededResources: ProcSet (CIDInit)\n"
+             b"/CIDInit /ProcSet findresource begin\n20 dict begin\n/CIDFontName /ABCDEF+TinyCID def\n"
+             b"/CIDFontType 0 def\n/CIDSystemInfo 3 dict dup begin\n/Registry (Adobe) def\n/Ordering (Identity) def\n"
+             b"/Supplement 0 def\nend def\n/FontBBox [0 -200 600 800] def\n/FontMatrix " + top_matrix + b" def\n"
+             b"/FDArray 1 array\ndup 0\n%%ADOBeginFontDict\n14 dict begin\n/FontName /ABCDEF+TinyCID-Regular def\n"
+             b"/FontType 1 def\n/FontMatrix [0.001 0 0 0.001 0 0] def\n/PaintType 0 def\n/Private 10 dict dup begin\n"
+             b"/lenIV %d def\n/SubrMapOffset %d def\n/SDBytes 2 def\n/SubrCount %d def\nend def\ncurrentdict end\n"
+             b"%%ADOEndFontDict\nput\n/CIDMapOffset 0 def\n/FDBytes 1 def\n/GDBytes 2 def\n/CIDCount %d def\n"
+             b"CIDFontName currentdict end /CIDFont defineresource pop\nend\n"
+             % (len_iv, subr_map_at, len(subrs), count))
+    if hex_data:
+        return clear + b"(Hex) %d StartData\n" % len(binary) + binary.hex().encode() + b">\n%%EndData\n%%EOF\n"
+    return clear + b"(Binary) %d StartData " % len(binary) + binary + b"\n%%EndData\n%%EOF\n"
+
+
+def embed_cid_type1(program: bytes, *, widths: dict[int, int] | None = None, dw: int = 1000,
+                    cidset: bytes | None = None) -> Mutate:
+    """Give page 1 a Type 0 font F1 (Identity-H) whose CIDFontType0 descendant embeds ``program`` as
+    FontFile, with W giving ``widths`` (CID -> width) and DW ``dw``; ``cidset``: a CIDSet stream."""
+    def mutate(pdf: pikepdf.Pdf) -> None:
+        descriptor = pdf.make_indirect(Dictionary(
+            Type=Name.FontDescriptor, FontName=Name("/ABCDEF+TinyCID"), Flags=4, FontBBox=Array([0, -200, 600, 800]),
+            ItalicAngle=0, Ascent=800, Descent=-200, CapHeight=700, StemV=80, FontFile=pdf.make_stream(program)))
+        if cidset is not None:
+            descriptor.CIDSet = pdf.make_stream(cidset)
+        w: list[object] = []
+        for cid, width in sorted((widths or {}).items()):
+            w += [cid, Array([width])]
+        cid_font = pdf.make_indirect(Dictionary(
+            Type=Name.Font, Subtype=Name.CIDFontType0, BaseFont=Name("/ABCDEF+TinyCID"), FontDescriptor=descriptor,
+            CIDSystemInfo=Dictionary(Registry=pikepdf.String("Adobe"), Ordering=pikepdf.String("Identity"),
+                                     Supplement=0), DW=dw, W=Array(w)))
+        font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type0, BaseFont=Name("/ABCDEF+TinyCID"),
+                                            Encoding=Name("/Identity-H"), DescendantFonts=Array([cid_font])))
+        pdf.pages[0].obj.Resources = Dictionary(Font=Dictionary(F1=font))
+    return mutate

@@ -201,7 +201,7 @@ def validate(ctx: StepContext) -> StepResult:
 
         x_level = identification_level(profiles, report)
     if x_level is not None:
-        report, conversion = _identify_pdfx(ctx, profiles, report, x_level)
+        report, conversion = _convert_pdfx(ctx, profiles, report, x_level)
     elif params.get("autofix") and not report["compliant"]:
         # Convert to PDF/A (core/fixes/pdfa.py), then judge the converted file with the profiles asked.
         from printgate.core.fixes.pdfa import PdfaConversionError, conversion_level, convert_file
@@ -223,24 +223,29 @@ def validate(ctx: StepContext) -> StepResult:
     reason = _not_compliant(report)
     if reason and conversion is not None and conversion.get("error"):
         reason += f"; not converted: {conversion['error']}"
-    elif reason and conversion is not None and conversion.get("written") is False:  # PDF/X, left unidentified
+    elif reason and conversion is not None and conversion.get("written") is False:  # PDF/X, not converted
         reason += f"; {conversion['summary']}"
+        if conversion.get("notes"):
+            reason += f" ({'; '.join(conversion['notes'])})"
     return StepResult(outcome="pass" if report["compliant"] else "fail", reason=reason,
                       outputs=[validate_step_output(report, profiles, art.key)],
                       runtime_params={"conversion": conversion} if conversion is not None else None)
 
 
-def _identify_pdfx(ctx: StepContext, profiles: list[str], report: dict[str, Any],
-                   level: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """PDF/X identification (core/fixes/pdfx.py): the identified file is adopted, and judged with the profiles
-    asked, only when the validator confirmed it; otherwise the upload stays as it was, with what remains."""
-    from printgate.core.fixes.pdfx import PdfxIdentificationError, identify_file
+def _convert_pdfx(ctx: StepContext, profiles: list[str], report: dict[str, Any],
+                  level: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """PDF/X conversion (core/fixes/pdfx_convert.py, as ``printgate fix --pdfx``): the content is made to
+    conform where the PDF/X rules find it needed, then identified. The converted file is adopted, and
+    judged with the profiles asked, only when the validator confirmed it; otherwise the upload stays as it
+    was, and the result lists what could not be converted (``notes``) and the rules still failed."""
+    from printgate.core.fixes.pdfx import PdfxIdentificationError
+    from printgate.core.fixes.pdfx_convert import convert_file
     from printgate.core.validation import CannotValidate, validate_file
 
     dst = ctx.new_path(".pdf")
-    try:
-        result = identify_file(ctx.current, dst, level, title=Path(ctx.task.name or ctx.current.name).stem)
-    except PdfxIdentificationError as exc:
+    try:  # the CMYK intent is the file's own usable one, else FOGRA39 (no server path from a request)
+        result = convert_file(ctx.current, dst, level, title=Path(ctx.task.name or ctx.current.name).stem)
+    except PdfxIdentificationError as exc:  # PdfxConversionError too: unreadable, encrypted
         return report, {"compliant": False, "error": exc.reason}
     result.pop("validation", None)
     if not result["written"]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import pikepdf
@@ -26,6 +27,8 @@ _TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
 _PAINT = frozenset(["b", "B", "b*", "B*", "f", "F", "f*", "S", "s"])
 _INLINE_CS = {"/G": "/DeviceGray", "/RGB": "/DeviceRGB", "/CMYK": "/DeviceCMYK", "/I": "/Indexed"}
 MAX_FORM_DEPTH = 24
+_STRING, _NAME = pikepdf.ObjectType.string, pikepdf.ObjectType.name_
+_ARRAY, _DICT = pikepdf.ObjectType.array, pikepdf.ObjectType.dictionary
 
 
 T = TypeVar("T")
@@ -67,12 +70,47 @@ def key_of(obj: Any) -> Any:
     return id(obj)
 
 
+class CodeSet(set[bytes]):
+    """The strings a font shows, kept as the character codes they hold where the code length is known
+    (one byte for simple fonts, two for a Type 0 font with Identity-H/V): every check splits a string into
+    the same codes, so the set reads the same, while its size is bounded by the font's code space, not by
+    the distinct words of the text (a 345-page manual shows 16,000 distinct strings in 43 fonts)."""
+
+    def __init__(self, unit: int) -> None:
+        super().__init__()
+        self.unit = unit  # bytes per code; 0: the font's CMap decides, strings are kept whole
+
+    def add(self, shown: bytes) -> None:
+        unit = self.unit
+        if not unit or len(shown) <= unit:
+            super().add(shown)
+        elif unit == 1:
+            super().update(map(_ONE_BYTE.__getitem__, shown))  # split in C: a page shows thousands of strings
+        else:
+            super().update(_TWO_BYTES.findall(shown))
+
+
+_ONE_BYTE = [bytes((b,)) for b in range(256)]
+_TWO_BYTES = re.compile(rb"..?", re.S)  # two-byte codes; an odd last byte alone, as the checks read it
+
+
+def code_unit(font: pikepdf.Dictionary) -> int:
+    """Bytes per character code of ``font``: 1 for a simple font, 2 for a Type 0 font with Identity-H/V,
+    0 (strings kept whole) where a CMap with codes of several lengths may decide."""
+    if font.get("/Subtype") != pikepdf.Name("/Type0"):
+        return 1
+    return 2 if font.get("/Encoding") in (pikepdf.Name("/Identity-H"), pikepdf.Name("/Identity-V")) else 0
+
+
 @dataclass
 class FontUse:
     font: pikepdf.Dictionary
     where: str
-    codes: set[bytes] = field(default_factory=set)
+    codes: CodeSet = field(init=False)
     modes: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.codes = CodeSet(code_unit(self.font))
 
 
 @dataclass
@@ -106,7 +144,11 @@ class ContentFacts:
     text_without_lang: list[tuple[Any, int | None, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     big_ints: list[tuple[str, int]] = field(default_factory=list)  # numeric operands beyond the limits
-    big_reals: list[tuple[str, float]] = field(default_factory=list)
+    big_reals: list[tuple[str, float]] = field(default_factory=list)  # beyond 32767, or nonzero below 1.175e-38
+    long_strings: list[tuple[str, int]] = field(default_factory=list)  # operand strings over 32767 bytes
+    long_names: list[tuple[str, int]] = field(default_factory=list)  # operand names over 127 bytes
+    big_arrays: list[tuple[str, int]] = field(default_factory=list)  # operand arrays over 8191 elements
+    big_dicts: list[tuple[str, int]] = field(default_factory=list)  # inline dictionaries over 4095 entries
     hex_strings: Runs[tuple[str, bool, bool]] = field(default_factory=Runs)  # where, even digits, only hex
     # named resources a stream uses but does not define itself: inherited from a parent, or nowhere
     inherited_names: list[str] = field(default_factory=list)
@@ -203,11 +245,16 @@ class Walker:
             op = str(ins.operator)
             ops = ins.operands
             for v in ops:
-                if isinstance(v, int) and not isinstance(v, bool):
+                t = type(v)
+                if t is int:
                     if not -2147483648 <= v <= 2147483647:
-                        f.big_ints.append((where, v))
-                elif type(v).__name__ == "Decimal" and abs(float(v)) > 32767.0:
-                    f.big_reals.append((where, float(v)))
+                        f.big_ints.append((where, int(v)))
+                elif t is Decimal:
+                    x = float(v)
+                    if x > 32767.0 or x < -32767.0 or (-1.175e-38 < x < 1.175e-38 and v):
+                        f.big_reals.append((where, x))
+                elif t is pikepdf.Object and op not in _TEXT_SHOW:  # shown strings: measured in _shown
+                    _measure_operand(v, where, f, 0)
             if op not in OPERATORS:
                 f.undefined_ops.append((op, where))
                 continue
@@ -285,11 +332,7 @@ class Walker:
             elif op in _TEXT_SHOW and ops:
                 if font_use is not None:
                     font_use.modes.add(mode)
-                    args = ops[-1]
-                    items = list(args) if isinstance(args, pikepdf.Array) else [args]
-                    for item in items:
-                        if isinstance(item, pikepdf.String) and len(font_use.codes) < 65536:
-                            font_use.codes.add(bytes(item))
+                self._shown(ops[-1], font_use, where)
                 if mode not in (3, 7):  # text paints with the fill and the stroke colour as veraPDF counts them;
                     f.use_colour(fill_cs, where, defaults)  # a stroke colour never set is not used by filled text
                     if stroke_set or mode in (1, 2, 5, 6):
@@ -350,6 +393,33 @@ class Walker:
                 mcid_in = next((m[2] for m in reversed(marked) if m[2] is not None), None)
                 if not any(m[0] == "artifact" for m in marked):
                     f.text_without_lang.append((page_key, mcid_in, where))
+
+    def _shown(self, arg: Any, font_use: FontUse | None, where: str) -> None:
+        """The codes a text-showing operator shows, and the implementation limits of its operand (the
+        strings, and a TJ array's length and numbers), read in the one pass over its items."""
+        f = self.facts
+        if type(arg) is pikepdf.Object and arg._type_code is _ARRAY:
+            items: Any = arg.as_list()
+            if len(items) > 8191:
+                f.big_arrays.append((where, len(items)))
+        else:
+            items = (arg,)
+        codes = font_use.codes if font_use is not None and len(font_use.codes) < 65536 else None
+        for item in items:
+            t = type(item)
+            if t is pikepdf.Object:
+                if item._type_code is _STRING:
+                    b = bytes(item)
+                    if len(b) > 32767:
+                        f.long_strings.append((where, len(b)))
+                    if codes is not None:
+                        codes.add(b)
+            elif t is Decimal:
+                x = float(item)
+                if x > 32767.0 or x < -32767.0 or (-1.175e-38 < x < 1.175e-38 and item):
+                    f.big_reals.append((where, x))
+            elif t is int and not -2147483648 <= item <= 2147483647:
+                f.big_ints.append((where, item))
 
     def _overprint(self, state: tuple[bool, bool, int], stroke_cs: Any, fill_cs: Any, where: str) -> None:
         """ISO 19005-2 6.2.4.2 / -4 6.2.4.2: OPM 1 is not used where ICCBased CMYK paints with overprint on."""
@@ -456,6 +526,33 @@ class Walker:
                                   f"{where} > Type3 glyph {name}", depth + 1, None, defaults, inherited=not own)
                     finally:
                         self.outer = saved
+
+
+def _measure_operand(v: Any, where: str, f: ContentFacts, depth: int) -> None:
+    """ISO 19005-1 6.1.12 / -2 6.1.13: implementation limits hold for the objects of a content stream too:
+    strings (a TJ array's among them), names, and the arrays and inline dictionaries operands are."""
+    code = v._type_code
+    if code is _STRING:
+        n = len(bytes(v))
+        if n > 32767:
+            f.long_strings.append((where, n))
+    elif code is _NAME:
+        n = len(str(v)) - 1
+        if n > 127:
+            f.long_names.append((where, n))
+    elif code is _ARRAY or code is _DICT:
+        n = len(v)
+        if n > (8191 if code is _ARRAY else 4095):
+            (f.big_arrays if code is _ARRAY else f.big_dicts).append((where, n))
+        if depth < 8:
+            for item in (v.as_list() if code is _ARRAY else v.values()):
+                t = type(item)
+                if t is pikepdf.Object:
+                    _measure_operand(item, where, f, depth + 1)
+                elif t is int and not -2147483648 <= item <= 2147483647:
+                    f.big_ints.append((where, item))
+                elif t is Decimal and not 1.175e-38 <= abs(float(item)) <= 32767.0 and item:
+                    f.big_reals.append((where, float(item)))
 
 
 def _gs_overprint(gs: pikepdf.Dictionary, state: tuple[bool, bool, int]) -> tuple[bool, bool, int]:

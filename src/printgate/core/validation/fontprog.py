@@ -17,7 +17,13 @@ from typing import Any
 
 import pikepdf
 
-from printgate.core.validation.type1 import Type1Program, parse_type1
+from printgate.core.validation.type1 import (
+    CIDType1Program,
+    Type1Program,
+    is_cid_keyed,
+    parse_cid_type1,
+    parse_type1,
+)
 
 MAX_PROGRAM = 32 * 1024 * 1024
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # malformed tables are findings, not log noise
@@ -93,6 +99,8 @@ class Program:
         self.ttf: Any = None
         self.cff_top: Any = None
         self.t1: Type1Program | None = None
+        self.cid_t1: CIDType1Program | None = None
+        self.t1_order: list[str] | None = None  # CharStrings in program order (a CID indexes it)
         self.error: str | None = None
         try:
             data = stream.read_bytes()
@@ -106,6 +114,9 @@ class Program:
                     self.kind = "truetype"
                 else:
                     self.error = "the TrueType program has no glyf or CFF table"
+            elif key == "/FontFile" and is_cid_keyed(data):
+                self.cid_t1 = parse_cid_type1(data)
+                self.kind = "cidtype1"
             elif key == "/FontFile":
                 self.t1 = parse_type1(data)
                 self.kind = "type1"
@@ -169,6 +180,20 @@ class Program:
         if self.t1 is None or name is None or name not in self.t1.charstrings:
             return False, None
         return True, self.t1.width(name)
+
+    def t1_cid(self, cid: int) -> tuple[bool, float | None, str | None]:
+        """A CID's glyph in a Type 1 program under a CIDFont: through the CIDMap of a CID-keyed program,
+        else the CID is the glyph's position in CharStrings (as a name-keyed CFF program's charset is
+        indexed, ISO 32000-1 9.7.4.2). Also the glyph's name where the program names glyphs."""
+        if self.cid_t1 is not None:
+            present = self.cid_t1.has(cid)
+            return present, self.cid_t1.width(cid) if present else None, ".notdef" if cid == 0 else None
+        if self.t1 is None or not 0 <= cid < len(self.t1.charstrings):
+            return False, None, ".notdef" if cid == 0 else None
+        if self.t1_order is None:
+            self.t1_order = list(self.t1.charstrings)
+        name = self.t1_order[cid]
+        return True, self.t1.width(name), name
 
     # -- TrueType ------------------------------------------------------------------------------
 
@@ -338,8 +363,8 @@ def _type3_glyphs(font: pikepdf.Dictionary, codes: set[bytes]) -> list[GlyphInfo
     return out
 
 
-def _unreadable(prog: Program, codes: list[int]) -> list[GlyphInfo]:
-    why = prog.error or "unknown font program format"
+def _unreadable(prog: Program, codes: list[int], why: str | None = None) -> list[GlyphInfo]:
+    why = why or prog.error or "unknown font program format"
     return [GlyphInfo(code, None, False, None, None, unreadable=why) for code in codes[:65536]]
 
 
@@ -352,6 +377,8 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
         seen = sorted({b for s in codes for b in s})
         if prog is not None and prog.kind is None:
             return _unreadable(prog, seen)
+        if prog is not None and prog.kind == "cidtype1":
+            return _unreadable(prog, seen, "a CID-keyed Type 1 program cannot serve a simple font")
         if prog is None:
             return out
         builtin = prog.cff_builtin() if prog.kind == "cff" else prog.t1_builtin() if prog.kind == "type1" else None
@@ -388,7 +415,7 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
         if prog is not None and prog.kind is None:
             return _unreadable(prog, sorted({int.from_bytes(s[i:i + 2], "big")
                                              for s in codes for i in range(0, len(s) - 1, 2)}))
-        if prog is None or prog.kind == "type1":
+        if prog is None or (prog.kind in ("type1", "cidtype1") and str(cid_font.get("/Subtype")) != "/CIDFontType0"):
             return out
         if isinstance(enc, pikepdf.Stream):
             try:
@@ -405,6 +432,12 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
             if prog.kind == "cff":
                 present, prog_w = prog.cff_cid(cid)
                 name = ".notdef" if cid == 0 else None
+            elif prog.kind in ("type1", "cidtype1"):
+                try:
+                    present, prog_w, name = prog.t1_cid(cid)
+                except Exception as exc:  # a CIDMap entry pointing outside the program
+                    out.append(GlyphInfo(cid, None, False, None, None, unreadable=f"{type(exc).__name__}: {exc}"))
+                    continue
             else:
                 gid = int.from_bytes(gmap[2 * cid:2 * cid + 2], "big") if gmap is not None else cid
                 present = gid < prog.tt_count() if gmap is None or 2 * cid + 2 <= len(gmap) else False

@@ -59,6 +59,20 @@ class CosFacts:
     objects: int = 0
 
 
+@dataclass
+class ObjectFacts:
+    """What the rules that judge single indirect objects need, from one shallow pass over the objects (not one
+    pass per rule; made in the cos walk when that runs first): each stream's filter names, and the object ids
+    of the few dictionaries the rules read again."""
+
+    objects: int = 0
+    stream_filters: list[tuple[int, str]] = field(default_factory=list)  # (object number, filter name)
+    with_ef: list[tuple[int, int]] = field(default_factory=list)  # dictionaries with an EF key
+    filespecs: list[tuple[int, int]] = field(default_factory=list)  # dictionaries of Type Filespec
+    media_clips: list[tuple[int, int]] = field(default_factory=list)  # dictionaries of S MCD
+    af_targets: set[tuple[int, int]] = field(default_factory=set)  # indirect dictionaries an AF array names
+
+
 class Document:
     """One PDF opened for validation. Facts are computed on first use and kept."""
 
@@ -198,10 +212,19 @@ class Document:
         found = self._scan_objects()
         offsets = self.xref_offsets
         if offsets:
-            kept = [o for o in found if o.offset in offsets]
+            # an entry may point at white-space before the object number ("endobj\n    13 0 obj"): that
+            # object is the document's too, and its number is not preceded by an EOL marker (6.1.8 / 6.1.9)
+            kept = [o for o in found if o.offset in offsets or self._lead_offset(o.offset) in offsets]
             if len(kept) * 2 >= len(found):
                 return kept
         return found
+
+    def _lead_offset(self, offset: int) -> int:
+        """The start of the run of spaces, tabs, form feeds and NULs just before ``offset`` (not EOLs)."""
+        start = offset
+        while start > 0 and offset - start < 256 and self.raw[start - 1] in (0x20, 0x09, 0x0C, 0x00):
+            start -= 1
+        return start
 
     def _scan_objects(self) -> list[RawObject]:
         out = []
@@ -276,12 +299,31 @@ class Document:
     @cached_property
     def cos(self) -> CosFacts:
         facts = CosFacts()
+        summary = ObjectFacts() if "object_facts" not in self.__dict__ else None
         for obj in self.pdf.objects:
             facts.objects += 1
             gen = getattr(obj, "objgen", (0, 0))
+            if summary is not None:
+                _record_object(obj, gen, summary)
             _walk_cos(obj, f"obj {gen[0]} {gen[1]}", facts, 0)
+        if summary is not None:
+            summary.objects = facts.objects
+            self.__dict__["object_facts"] = summary
         _walk_cos(self.trailer, "trailer", facts, 0)
         return facts
+
+    @cached_property
+    def object_facts(self) -> ObjectFacts:
+        summary = ObjectFacts()
+        for obj in self.pdf.objects:
+            summary.objects += 1
+            _record_object(obj, getattr(obj, "objgen", (0, 0)), summary)
+        return summary
+
+    def objects_at(self, ids: list[tuple[int, int]]) -> Iterator[Any]:
+        """The indirect objects of ``ids`` (object ids the cos walk recorded), read again from the document."""
+        for objgen in ids:
+            yield self.pdf.get_object(objgen)
 
     def iter_pages(self) -> Iterator[tuple[int, pikepdf.Page]]:
         for i, page in enumerate(self.pdf.pages):
@@ -343,6 +385,28 @@ def _xref_table_facts(body: bytes) -> dict[str, Any]:
     return {"eol_ok": head_eol_ok, "subsection_ok": subsection_ok, "offsets": offsets}
 
 
+def _record_object(obj: Any, objgen: tuple[int, int], facts: ObjectFacts) -> None:
+    """What ``ObjectFacts`` keeps of one indirect object."""
+    stream = isinstance(obj, pikepdf.Stream)
+    if stream:
+        filt = obj.stream_dict.get("/Filter")
+        names = [filt] if isinstance(filt, pikepdf.Name) else list(filt) if isinstance(filt, pikepdf.Array) else []
+        facts.stream_filters.extend((objgen[0], str(n)) for n in names)
+    elif not isinstance(obj, pikepdf.Dictionary):
+        return
+    keys = obj.keys()  # one call, then set lookups: most objects have none of these keys
+    if not stream:  # the rules judge file specifications and media clips that are dictionaries
+        if "/EF" in keys:
+            facts.with_ef.append(objgen)
+        if "/Type" in keys and obj.get("/Type") == pikepdf.Name("/Filespec"):
+            facts.filespecs.append(objgen)
+        if "/S" in keys and obj.get("/S") == pikepdf.Name("/MCD"):
+            facts.media_clips.append(objgen)
+    af = obj.get("/AF") if "/AF" in keys else None
+    if isinstance(af, pikepdf.Array):
+        facts.af_targets |= {x.objgen for x in af if isinstance(x, pikepdf.Dictionary) and x.is_indirect}
+
+
 def _indirect(v: Any) -> bool:
     return isinstance(v, pikepdf.Object) and bool(getattr(v, "is_indirect", False))
 
@@ -397,5 +461,5 @@ def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int) -> None:
         return
     if isinstance(obj, float) or type(obj).__name__ == "Decimal":
         val = float(obj)
-        if val > 32767.0 or val < -32767.0:
+        if val > 32767.0 or val < -32767.0 or (obj and -1.175e-38 < val < 1.175e-38):
             facts.big_reals.append((where, val))

@@ -243,3 +243,150 @@ def parse_type1(data: bytes) -> Type1Program:
     if len_iv > 64:
         raise Type1Error(f"lenIV {len_iv} is out of range")
     return Type1Program(_font_matrix(clear), _encoding(clear), _charstrings(private), _subrs(private), len_iv)
+
+
+# -- CID-keyed Type 1 (a CIDFont program, CIDFontType 0: Adobe Technical Note 5014) ----------------
+
+MAX_CIDS = 65536  # a CID is at most 65535 (ISO 19005 implementation limits)
+_START_DATA = re.compile(rb"\((Binary|Hex)\)\s+(\d+)\s+StartData[ \t\r\n]")
+_FD_ENTRY = re.compile(rb"\bdup\s+\d+\s+(?:%[^\r\n]*[\r\n]+\s*)*(?:\d+\s+dict\s+(?:dup\s+)?begin|<<)")
+
+
+def is_cid_keyed(data: bytes) -> bool:
+    """A CID-keyed Type 1 program (its glyphs are reached through a CIDMap, not CharStrings by name)."""
+    head = data[:65536]
+    return b"StartData" in head and re.search(rb"/CIDFontType\s+0\b", head) is not None
+
+
+def _int_key(text: bytes, key: bytes, default: int | None = None) -> int:
+    m = re.search(rb"/" + key + rb"\s+(-?\d+)\s+def", text)
+    if m is None:
+        if default is None:
+            raise Type1Error(f"the CIDFont has no {key.decode()}")
+        return default
+    return int(m.group(1))
+
+
+def _offsets(data: bytes, at: int, count: int, size: int, what: str) -> list[int]:
+    if not 1 <= size <= 4 or at < 0 or at + count * size > len(data):
+        raise Type1Error(f"the {what} runs past the end of the binary data")
+    return [int.from_bytes(data[at + i * size:at + (i + 1) * size], "big") for i in range(count)]
+
+
+@dataclass
+class CIDType1Program:
+    """A CID-keyed Type 1 program: glyph data by CID through the CIDMap, each glyph's Private (lenIV,
+    Subrs, FontMatrix) from the font dictionary (FDArray entry) the CIDMap names."""
+
+    cid_count: int
+    fd_bytes: int
+    gd_bytes: int
+    cid_map_offset: int
+    data: bytes  # the binary data after StartData
+    fds: list[Type1Program]  # one per FDArray entry: its FontMatrix (times the top one), Subrs, lenIV
+    _widths: dict[int, float | None] = field(default_factory=dict)
+
+    def _entry(self, cid: int) -> tuple[int, int]:
+        size = self.fd_bytes + self.gd_bytes
+        at = self.cid_map_offset + cid * size
+        fd = int.from_bytes(self.data[at:at + self.fd_bytes], "big") if self.fd_bytes else 0
+        return fd, int.from_bytes(self.data[at + self.fd_bytes:at + size], "big")
+
+    def glyph(self, cid: int) -> tuple[int, bytes] | None:
+        """The FDArray index and the (encrypted) charstring of a CID, or None when the program lacks it."""
+        if not 0 <= cid < self.cid_count:
+            return None
+        fd, start = self._entry(cid)
+        _, end = self._entry(cid + 1)
+        if end <= start:
+            return None
+        if fd >= len(self.fds) or end > len(self.data) or end - start > MAX_CHARSTRING:
+            raise Type1Error(f"CID {cid}: the CIDMap points outside the program")
+        return fd, self.data[start:end]
+
+    def has(self, cid: int) -> bool:
+        return self.glyph(cid) is not None
+
+    def cids(self) -> set[int]:
+        """Every CID the program defines a glyph for."""
+        out: set[int] = set()
+        ends = [self._entry(c)[1] for c in range(self.cid_count + 1)]
+        for cid in range(self.cid_count):
+            if ends[cid + 1] > ends[cid]:
+                out.add(cid)
+        return out
+
+    def width(self, cid: int) -> float | None:
+        """The advance width of a CID's glyph in thousandths of text space, or None if unknown."""
+        if cid not in self._widths:
+            found = self.glyph(cid)
+            if found is None:
+                self._widths[cid] = None
+            else:
+                fd = self.fds[found[0]]
+                units = _advance(fd._plain(found[1]), fd, 0, [0])
+                self._widths[cid] = None if units is None else units * fd.font_matrix[0] * 1000
+        return self._widths[cid]
+
+
+def _fd_private(chunk: bytes, top_scale: float, data: bytes) -> Type1Program:
+    """One FDArray font dictionary: FontMatrix (scaled by the CIDFont's own), lenIV and its Subrs, which
+    live in the binary data at SubrMapOffset (SubrCount + 1 offsets of SDBytes each)."""
+    matrix = _font_matrix(chunk)
+    len_iv = _int_key(chunk, b"lenIV", 4)
+    if len_iv > 64:
+        raise Type1Error(f"lenIV {len_iv} is out of range")
+    subrs: list[bytes] = []
+    count = _int_key(chunk, b"SubrCount", 0)
+    if count > 0:
+        if count > MAX_GLYPHS:
+            raise Type1Error("SubrCount is out of range")
+        ends = _offsets(data, _int_key(chunk, b"SubrMapOffset"), count + 1, _int_key(chunk, b"SDBytes"), "SubrMap")
+        for i in range(count):
+            if not ends[i] <= ends[i + 1] <= len(data) or ends[i + 1] - ends[i] > MAX_CHARSTRING:
+                raise Type1Error(f"subroutine {i} lies outside the binary data")
+            subrs.append(data[ends[i]:ends[i + 1]])
+    scaled = (matrix[0] * top_scale, *matrix[1:])
+    return Type1Program(scaled, None, {}, subrs, len_iv)
+
+
+def parse_cid_type1(data: bytes) -> CIDType1Program:
+    """Read a CID-keyed Type 1 program (cleartext CIDFont dictionary, then binary or hex StartData)."""
+    m = _START_DATA.search(data)
+    if m is None:
+        raise Type1Error("the CIDFont has no StartData")
+    clear = data[:m.start()]
+    length = int(m.group(2))
+    rest = data[m.end():]
+    if m.group(1) == b"Hex":
+        digits = re.sub(rb"\s", b"", rest[:2 * length + length // 16 + 1024])
+        try:
+            binary = bytes.fromhex(digits[:2 * length].decode("ascii"))
+        except ValueError as exc:
+            raise Type1Error("the CIDFont's hex data is not hexadecimal") from exc
+    else:
+        binary = rest[:length]
+    if len(binary) < length:
+        raise Type1Error("the CIDFont's binary data is shorter than StartData says")
+    if length > MAX_EEXEC:
+        raise Type1Error("the CIDFont's binary data is larger than 8 MB")
+    cid_count = _int_key(clear, b"CIDCount")
+    if not 0 < cid_count <= MAX_CIDS:
+        raise Type1Error(f"CIDCount {cid_count} is out of range")
+    fd_bytes, gd_bytes = _int_key(clear, b"FDBytes"), _int_key(clear, b"GDBytes")
+    if not 0 <= fd_bytes <= 4 or not 1 <= gd_bytes <= 4:
+        raise Type1Error("FDBytes or GDBytes is out of range")
+    map_at = _int_key(clear, b"CIDMapOffset")
+    _offsets(binary, map_at, cid_count + 1, fd_bytes + gd_bytes, "CIDMap")  # bounds only
+    fd_array = re.search(rb"/FDArray\s+(\d+)\s+array", clear)
+    if fd_array is None:
+        raise Type1Error("the CIDFont has no FDArray")
+    body = clear[fd_array.end():]
+    starts = [e.start() for e in _FD_ENTRY.finditer(body)][:int(fd_array.group(1))]
+    if not starts:
+        raise Type1Error("the FDArray holds no font dictionary")
+    head = clear[:fd_array.start()]
+    top = _font_matrix(head) if _FONT_MATRIX.search(head) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    chunks = [body[a:b] for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    fds = [_fd_private(chunk, top[0], binary) for chunk in chunks]
+    return CIDType1Program(cid_count, fd_bytes, gd_bytes, map_at, binary, fds)

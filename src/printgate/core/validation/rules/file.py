@@ -118,12 +118,8 @@ _INLINE_ABBR = {"/AHx", "/A85", "/Fl", "/RL", "/CCF", "/DCT"}
 
 
 def allowed_filters(ctx: Context) -> Iterator[Verdict]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Stream):
-            f = obj.stream_dict.get("/Filter")
-            names = [f] if isinstance(f, pikepdf.Name) else list(f) if isinstance(f, pikepdf.Array) else []
-            for n in names:
-                yield str(n) in _ALLOWED_FILTERS, f"obj {obj.objgen[0]} filter {n}"
+    for num, name in ctx.doc.object_facts.stream_filters:
+        yield name in _ALLOWED_FILTERS, f"obj {num} filter {name}"
     for d, where in ctx.content.inline_images:
         f = d.get("/Filter", d.get("/F"))
         names = [f] if isinstance(f, pikepdf.Name) else list(f) if isinstance(f, pikepdf.Array) else []
@@ -144,33 +140,41 @@ def limits_real(ctx: Context) -> Iterator[Verdict]:
     yield True, "reals"
 
 
+def limits_real_near_zero(ctx: Context) -> Iterator[Verdict]:
+    """ISO 19005-2 6.1.13: no nonzero real closer to zero than +/-1.175e-38 (the single-precision normal)."""
+    for where, v in ctx.doc.cos.big_reals + ctx.content.big_reals:
+        # recorded reals are beyond +/-32767 or nonzero below 1.175e-38 (1e-400 reads as float 0.0)
+        yield abs(v) > 32767.0, f"{where}: {v}"
+    yield True, "reals"
+
+
 def limits_string(ctx: Context) -> Iterator[Verdict]:
     bound = 65535 if ctx.part == 1 else 32767
-    for where, n in ctx.doc.cos.long_strings:
+    for where, n in ctx.doc.cos.long_strings + ctx.content.long_strings:
         yield n <= bound, f"{where}: string of {n} bytes"
     yield True, "strings"
 
 
 def limits_name(ctx: Context) -> Iterator[Verdict]:
-    for where, n in ctx.doc.cos.long_names:
+    for where, n in ctx.doc.cos.long_names + ctx.content.long_names:
         yield False, f"{where}: name of {n} bytes"
     yield True, "names"
 
 
 def limits_array(ctx: Context) -> Iterator[Verdict]:
-    for where, n in ctx.doc.cos.big_arrays:
+    for where, n in ctx.doc.cos.big_arrays + ctx.content.big_arrays:
         yield False, f"{where}: array of {n} elements"
     yield True, "arrays"
 
 
 def limits_dict(ctx: Context) -> Iterator[Verdict]:
-    for where, n in ctx.doc.cos.big_dicts:
+    for where, n in ctx.doc.cos.big_dicts + ctx.content.big_dicts:
         yield False, f"{where}: dictionary of {n} entries"
     yield True, "dictionaries"
 
 
 def limits_indirects(ctx: Context) -> Iterator[Verdict]:
-    yield len(ctx.doc.pdf.objects) <= 8388607, "document"
+    yield ctx.doc.object_facts.objects <= 8388607, "document"
 
 
 def limits_q(ctx: Context) -> Iterator[Verdict]:
@@ -209,21 +213,19 @@ def no_embedded_files(ctx: Context) -> Iterator[Verdict]:
 
 
 def filespec_no_ef(ctx: Context) -> Iterator[Verdict]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == pikepdf.Name("/Filespec"):
-            yield "/EF" not in obj, f"obj {obj.objgen[0]}"
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.filespecs):
+        yield "/EF" not in obj, f"obj {obj.objgen[0]}"
 
 
 def filespec_f_uf(ctx: Context) -> Iterator[Verdict]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and "/EF" in obj:
-            yield "/F" in obj and "/UF" in obj, f"obj {obj.objgen[0]}"
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.with_ef):
+        yield "/F" in obj and "/UF" in obj, f"obj {obj.objgen[0]}"
 
 
 def embedded_is_pdfa(ctx: Context) -> Iterator[Verdict]:
     """PDF/A-2: an embedded file must itself be PDF/A-1 or PDF/A-2 (judged by its header and its claim)."""
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and isinstance(obj.get("/EF"), pikepdf.Dictionary):
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.with_ef):
+        if isinstance(obj.get("/EF"), pikepdf.Dictionary):
             ef = obj["/EF"]
             stream = ef.get("/F") or ef.get("/UF")
             ok = False
@@ -358,6 +360,8 @@ RULES: list[Rule] = [
             ("pdfa1", "6.1.12", 1), ("pdfa2", "6.1.13", 1)),
     *shared(limits_real, "No real number beyond the implementation limit",
             ("pdfa1", "6.1.12", 2), ("pdfa2", "6.1.13", 2)),
+    *shared(limits_real_near_zero, "No nonzero real number closer to zero than +/-1.175e-38",
+            ("pdfa2", "6.1.13", 5)),
     *shared(limits_string, "No string longer than the implementation limit",
             ("pdfa1", "6.1.12", 3), ("pdfa2", "6.1.13", 3)),
     *shared(limits_name, "No name longer than 127 bytes", ("pdfa1", "6.1.12", 4), ("pdfa2", "6.1.13", 4)),

@@ -275,8 +275,15 @@ def _program_cids(ctx: Context, font: pikepdf.Dictionary) -> set[int] | None:
     from printgate.core.validation.fontprog import program_of
 
     prog = program_of(font, ctx.__dict__.setdefault("_font_programs", {}))
-    if prog is None or prog.kind in (None, "type1"):
+    if prog is None or prog.kind is None:
         return None
+    if prog.kind == "cidtype1" and prog.cid_t1 is not None:
+        try:
+            return prog.cid_t1.cids()
+        except Exception:
+            return None
+    if prog.kind == "type1" and prog.t1 is not None:  # a CID is a position in CharStrings (fontprog.t1_cid)
+        return set(range(len(prog.t1.charstrings)))
     if prog.kind == "cff":
         top = prog.cff_top
         if hasattr(top, "ROS"):

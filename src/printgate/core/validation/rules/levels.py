@@ -32,8 +32,8 @@ def _lang(pattern: re.Pattern[str]) -> Any:
 
 
 def _embedded_files(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.Object | None, str]]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and isinstance(obj.get("/EF"), pikepdf.Dictionary):
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.with_ef):
+        if isinstance(obj.get("/EF"), pikepdf.Dictionary):
             ef = obj["/EF"]
             yield obj, ef.get("/F") or ef.get("/UF"), f"obj {obj.objgen[0]}"
 
@@ -51,16 +51,7 @@ def af_relationship(ctx: Context) -> Iterator[Verdict]:
 
 
 def is_associated(ctx: Context) -> Iterator[Verdict]:
-    associated: set[Any] = set()
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            af = obj.get("/AF")
-            if isinstance(af, pikepdf.Array):
-                associated |= {x.objgen for x in af if isinstance(x, pikepdf.Dictionary) and x.is_indirect}
-    for page in ctx.doc.pdf.pages:
-        af = page.obj.get("/AF")
-        if isinstance(af, pikepdf.Array):
-            associated |= {x.objgen for x in af if isinstance(x, pikepdf.Dictionary) and x.is_indirect}
+    associated: set[Any] = set(ctx.doc.object_facts.af_targets)  # every indirect object's AF, pages too
     af = ctx.doc.catalog.get("/AF")
     if isinstance(af, pikepdf.Array):
         associated |= {x.objgen for x in af if isinstance(x, pikepdf.Dictionary) and x.is_indirect}

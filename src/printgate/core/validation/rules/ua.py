@@ -388,10 +388,9 @@ def oc_no_as(ctx: Context) -> Iterator[Verdict]:
 
 
 def filespec_f_uf_nonempty(ctx: Context) -> Iterator[Verdict]:
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and "/EF" in obj:
-            ok = all(k in obj and str(obj[k]) != "" for k in ("/F", "/UF"))
-            yield ok, f"obj {obj.objgen[0]}"
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.with_ef):
+        ok = all(k in obj and str(obj[k]) != "" for k in ("/F", "/UF"))
+        yield ok, f"obj {obj.objgen[0]}"
 
 
 def no_dynamic_xfa(ctx: Context) -> Iterator[Verdict]:
@@ -560,8 +559,8 @@ def _media_clips(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
         for act in actions:
             if isinstance(act, pikepdf.Dictionary) and act.get("/S") == pikepdf.Name("/Rendition"):
                 yield from from_rendition(act.get("/R"), where)
-    for obj in ctx.doc.pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == pikepdf.Name("/MCD") and obj.objgen not in seen:
+    for obj in ctx.doc.objects_at(ctx.doc.object_facts.media_clips):
+        if obj.objgen not in seen:
             seen.add(obj.objgen)
             yield obj, f"obj {obj.objgen[0]} media clip"
 

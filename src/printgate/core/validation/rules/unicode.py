@@ -189,16 +189,49 @@ class _ReplacementWalk:
                     node = node.parent
                 for mc in el.mcids:
                     self.replaced[mc] = covered
+        # annotations the structure tree references (OBJR): covered when the element or an ancestor has a key
+        self.annotations: dict[Any, bool] = {}
+        for el in tagging(ctx).tree.elements:
+            for ref in el.objrs:
+                node = el
+                covered = False
+                while node is not None and not covered:
+                    covered = any(k in node.obj for k in keys)
+                    node = node.parent
+                self.annotations[key_of(ref)] = self.annotations.get(key_of(ref), False) or covered
         self.strings: list[tuple[str, str]] = []  # replacement texts in marked content: (value, where)
         self.bare: list[str] = []  # PUA glyphs shown with no replacement text
+        self._glyph_procs: set[tuple[Any, bool]] = set()  # Type 3 glyph procedures walked (proc, covered)
 
     def run(self) -> None:
         for number, page in enumerate(self.ctx.doc.pdf.pages, 1):
             res = page.obj.get("/Resources")
             try:
                 self._stream(page.obj, res, page.obj.objgen, f"page {number}", False, 0)
+                self._annotations(page.obj, number)
             except (pikepdf.PdfError, ValueError, TypeError):
                 self.bare.append(f"page {number}: content could not be read")
+
+    def _annotations(self, page: pikepdf.Dictionary, number: int) -> None:
+        """Annotation appearances are content too. Covered by the annotation's structure element (or an
+        ancestor) with a replacement key; an annotation outside the structure tree is an artifact where
+        artifacts are exempt (PDF/UA-2), real content otherwise (PDF/A-2 level A exempts nothing)."""
+        annots = page.get("/Annots")
+        if not isinstance(annots, pikepdf.Array):
+            return
+        for j, annot in enumerate(annots):
+            if not isinstance(annot, pikepdf.Dictionary) or not isinstance(annot.get("/AP"), pikepdf.Dictionary):
+                continue
+            k = key_of(annot)
+            covered = self.annotations.get(k, False) or (self.artifacts_exempt and k not in self.annotations)
+            for state in ("/N", "/R", "/D"):
+                app = annot.AP.get(state)
+                streams = [app] if isinstance(app, pikepdf.Stream) else (
+                    [app.get(str(n)) for n in app] if isinstance(app, pikepdf.Dictionary) else [])
+                for stream in streams[:64]:
+                    if isinstance(stream, pikepdf.Stream):
+                        self._stream(stream, stream.get("/Resources"), None,
+                                     f"page {number} annotation {j + 1} appearance {state[1:]}", covered, 1)
 
     def _font(self, font: pikepdf.Dictionary) -> FontText:
         k = key_of(font)
@@ -240,26 +273,52 @@ class _ReplacementWalk:
             elif name == "EMC":
                 if stack:
                     stack.pop()
-            elif name in ("Tj", "TJ", "'", '"') and font is not None and not inside:
-                self._shown(operands, font, where)
+            elif name in ("Tj", "TJ", "'", '"') and font is not None:
+                if not inside:
+                    self._shown(operands, font, where)
+                if font.sub == "/Type3" and depth < MAX_FORM_DEPTH:
+                    self._glyph_procedures(operands, font, res, page_key, where, inside, depth + 1)
             elif name == "Do" and operands and depth < MAX_FORM_DEPTH:
                 xo = lookup("/XObject", operands[0])
                 if isinstance(xo, pikepdf.Stream) and xo.get("/Subtype") == pikepdf.Name("/Form"):
                     self._stream(xo, xo.get("/Resources", res), page_key, f"{where} form {operands[0]}", inside,
                                  depth + 1)
 
+    def _glyph_procedures(self, operands: Any, font: FontText, res: Any, page_key: Any, where: str, covered: bool,
+                          depth: int) -> None:
+        """The Type 3 glyph procedures a text operator paints, walked as content covered (or not) as the
+        operator is: a procedure may itself show text."""
+        procs = font.font.get("/CharProcs")
+        if not isinstance(procs, pikepdf.Dictionary) or font.names is None:
+            return
+        own = font.font.get("/Resources")
+        for shown in _strings(operands):
+            for code in set(shown):
+                glyph = font.names[code] if code < len(font.names) else None
+                proc = procs.get("/" + glyph) if glyph else None
+                if not isinstance(proc, pikepdf.Stream) or (key_of(proc), covered) in self._glyph_procs:
+                    continue
+                self._glyph_procs.add((key_of(proc), covered))
+                self._stream(proc, own if isinstance(own, pikepdf.Dictionary) else res, page_key,
+                             f"{where} Type3 glyph {glyph}", covered, depth)
+
     def _shown(self, operands: Any, font: FontText, where: str) -> None:
-        strings: list[bytes] = []
-        for o in operands:
-            if isinstance(o, pikepdf.String):
-                strings.append(bytes(o))
-            elif isinstance(o, pikepdf.Array):
-                strings += [bytes(s) for s in o if isinstance(s, pikepdf.String)]
-        for shown in strings:
+        for shown in _strings(operands):
             for code in font.codes(shown) or ():
                 value = font.text(code)
                 if value and is_pua(value):
                     self.bare.append(f"{where} font {font_name(font.font)} code {code} (U+{ord(value[0]):04X})")
+
+
+def _strings(operands: Any) -> list[bytes]:
+    """The strings a text-showing operator shows (a TJ array's strings among them)."""
+    strings: list[bytes] = []
+    for o in operands:
+        if isinstance(o, pikepdf.String):
+            strings.append(bytes(o))
+        elif isinstance(o, pikepdf.Array):
+            strings += [bytes(s) for s in o if isinstance(s, pikepdf.String)]
+    return strings
 
 
 def _walk(ctx: Context, keys: tuple[str, ...], artifacts_exempt: bool) -> _ReplacementWalk:
@@ -300,6 +359,116 @@ def _no_pua_in(key: str) -> Any:
     return check
 
 
+# Text strings intended to be human readable (ISO 32000-2 7.9.2.2), by the dictionary that holds them.
+_INFO_KEYS = ("/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer")
+_ANNOT_KEYS = ("/Contents", "/Subj", "/RC", "/TU")
+_MK_KEYS = ("/CA", "/RC", "/AC")
+_ELEM_KEYS = ("/T", "/Alt", "/ActualText", "/E")
+_SIG_KEYS = ("/Name", "/Reason", "/Location", "/ContactInfo")
+MAX_TEXT_NODES = 100_000
+
+
+def text_value(value: Any) -> str | None:
+    """A text string's characters (PDFDocEncoding, UTF-16BE or, from PDF 2.0, UTF-8 with its BOM)."""
+    if not isinstance(value, pikepdf.String):
+        return None
+    raw = bytes(value)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    return str(value)
+
+
+def readable_text_strings(ctx: Context) -> Iterator[tuple[str, str]]:
+    """(text, where) for the text strings a reader is shown: document information, outline titles,
+    annotation contents and captions, field descriptions, structure element titles and replacement texts,
+    signature details, optional content names, file descriptions and page label prefixes."""
+    from printgate.core.validation.rules.ua import tagging
+
+    def of(d: Any, keys: tuple[str, ...], where: str) -> Iterator[tuple[str, str]]:
+        if isinstance(d, pikepdf.Dictionary):
+            for k in keys:
+                text = text_value(d.get(k))
+                if text is not None:
+                    yield text, f"{where} {k}"
+
+    cat = ctx.doc.catalog
+    yield from of(ctx.doc.trailer.get("/Info"), _INFO_KEYS, "Info")
+    seen: set[Any] = set()
+
+    def fresh(d: Any, kind: str = "") -> bool:
+        k = (kind, key_of(d))
+        if k in seen or len(seen) > MAX_TEXT_NODES:
+            return False
+        seen.add(k)
+        return True
+
+    outlines = cat.get("/Outlines")
+    stack = [outlines.get("/First")] if isinstance(outlines, pikepdf.Dictionary) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pikepdf.Dictionary) and fresh(item):
+            yield from of(item, ("/Title",), "outline item")
+            stack += [item.get("/Next"), item.get("/First")]
+    for number, page in ctx.doc.iter_pages():
+        annots = page.obj.get("/Annots")
+        for j, annot in enumerate(annots if isinstance(annots, pikepdf.Array) else []):
+            if not isinstance(annot, pikepdf.Dictionary) or not fresh(annot):
+                continue
+            where = f"page {number} annotation {j + 1}"
+            keys = _ANNOT_KEYS if annot.get("/Subtype") == pikepdf.Name("/Widget") else (*_ANNOT_KEYS, "/T")
+            yield from of(annot, keys, where)
+            yield from of(annot.get("/MK"), _MK_KEYS, f"{where} MK")
+            fs = annot.get("/FS")
+            yield from of(fs, ("/Desc",), f"{where} file")
+    form = cat.get("/AcroForm")
+    fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+    stack = list(fields) if isinstance(fields, pikepdf.Array) else []
+    while stack:
+        field = stack.pop()
+        if not isinstance(field, pikepdf.Dictionary) or not fresh(field, "field"):
+            continue
+        yield from of(field, ("/TU",), "form field")
+        if field.get("/FT") == pikepdf.Name("/Sig"):
+            yield from of(field.get("/V"), _SIG_KEYS, "signature")
+        kids = field.get("/Kids")
+        stack += list(kids) if isinstance(kids, pikepdf.Array) else []
+    for el in tagging(ctx).tree.elements:
+        yield from of(el.obj, _ELEM_KEYS, el.where)
+    ocp = cat.get("/OCProperties")
+    if isinstance(ocp, pikepdf.Dictionary):
+        groups = ocp.get("/OCGs")
+        for group in groups if isinstance(groups, pikepdf.Array) else []:
+            yield from of(group, ("/Name",), "optional content group")
+        configs = ocp.get("/Configs")
+        for config in [ocp.get("/D"), *(configs if isinstance(configs, pikepdf.Array) else [])]:
+            yield from of(config, ("/Name", "/Creator"), "optional content configuration")
+    af = cat.get("/AF")
+    files: list[Any] = list(af) if isinstance(af, pikepdf.Array) else []
+    names = cat.get("/Names")
+    tree = names.get("/EmbeddedFiles") if isinstance(names, pikepdf.Dictionary) else None
+    nodes = [tree]
+    while nodes and len(files) < MAX_TEXT_NODES:
+        node = nodes.pop()
+        if not isinstance(node, pikepdf.Dictionary) or not fresh(node, "names"):
+            continue
+        pairs = node.get("/Names")
+        files += list(pairs)[1::2] if isinstance(pairs, pikepdf.Array) else []
+        kids = node.get("/Kids")
+        nodes += list(kids) if isinstance(kids, pikepdf.Array) else []
+    for spec in files:
+        yield from of(spec, ("/Desc",), "file specification")
+    labels = cat.get("/PageLabels")
+    nums = labels.get("/Nums") if isinstance(labels, pikepdf.Dictionary) else None
+    for label in list(nums)[1::2] if isinstance(nums, pikepdf.Array) else []:
+        yield from of(label, ("/P",), "page label")
+
+
+def no_pua_in_text_strings(ctx: Context) -> Iterator[Verdict]:
+    """ISO 14289-2 8.6: text strings intended to be human readable use no Private Use Area code point."""
+    for text, where in readable_text_strings(ctx):
+        yield not is_pua(text), where
+
+
 RULES: list[Rule] = [
     *shared(glyph_unicode, "Every character code shown maps to Unicode", ("pdfa1a", "6.3.8", 1),
             ("pdfa2u", "6.2.11.7.2", 1), ("pdfua1", "7.21.7", 1), ("pdfua2", "8.4.5.8", 1)),
@@ -310,4 +479,6 @@ RULES: list[Rule] = [
     *shared(_no_pua_in("/ActualText"), "ActualText holds no Private Use Area values", ("pdfa4", "6.2.10.8", 1),
             ("pdfua2", "8.4.3", 2)),
     *shared(_no_pua_in("/Alt"), "Alt holds no Private Use Area values", ("pdfua2", "8.4.3", 3)),
+    *shared(no_pua_in_text_strings, "Text strings intended to be human readable use no Private Use Area values",
+            ("pdfua2", "8.6", 1)),
 ]
