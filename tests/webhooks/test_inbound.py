@@ -432,8 +432,7 @@ def test_sweep_is_registered_with_core_housekeeping(client: TestClient, instance
     get_queue(WEBHOOKS).empty()
     results = periodic.run_startup()
     assert results["webhooks.sweep"] == {"inbound": {"requeued": 1, "reclaimed": 0, "purged": 0},
-                                         "outbound": {"requeued": 0, "reclaimed": 0, "purged": 0},
-                                         "completions": {"emitted": 0}}
+                                         "outbound": {"requeued": 0, "reclaimed": 0, "purged": 0}}
     instance.drain()
     assert handler.calls == ["d-startup"]
 

@@ -1,7 +1,8 @@
 """A job's status is committed before its ``job.completed`` event is written (another transaction,
 after the status signal): a worker killed between the two left a terminal job whose webhook never
-came, with no delivery row to retry (found by bench/fault_injection.py). The webhooks sweep writes
-such a lost event once, and never a second one beside an event that was written."""
+came, with no delivery row to retry (found by bench/fault_injection.py). The terminal transition
+now owes the signal in its own commit (``printgate.core.outbox``): the outbox sweep writes such a
+lost event once, and never a second one beside an event that was written."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from printgate.core import outbox, signals
 from printgate.core.clock import utcnow
 from printgate.core.db import get_engine
+from printgate.core.models import SignalOwed
 from printgate.webhooks.models import OutboundDelivery, WebhookEvent
-from printgate.webhooks.outbound import resend_lost_completions
 from tests.conftest import Instance, b64
 from tests.webhooks.conftest import Receiver
 from tests.webhooks.test_outbound import create_endpoint
@@ -34,23 +36,40 @@ def _finished_job(client: TestClient, auth: dict[str, str], instance: Instance, 
     return str(created.json()["job"]["id"])
 
 
+def _completion_owed(job_id: str) -> SignalOwed:
+    with Session(get_engine()) as session:
+        rows = session.exec(select(SignalOwed).where(SignalOwed.signal == signals.JOB_COMPLETED)).all()
+        [row] = [r for r in rows if (r.kwargs or {}).get("job_id") == job_id]
+        return row
+
+
+def _as_if_killed_after_the_commit(owed: SignalOwed, event: WebhookEvent | None) -> None:
+    """What a worker killed between the status commit and the event's leaves: the debt, no event."""
+    with Session(get_engine()) as session:
+        if event is not None:
+            session.execute(delete(OutboundDelivery).where(col(OutboundDelivery.event_id) == event.id))
+            session.execute(delete(WebhookEvent).where(col(WebhookEvent.id) == event.id))
+        session.execute(update(SignalOwed).where(col(SignalOwed.id) == owed.id).values(
+            done_at=None, delivered_to=None, attempts=0, next_attempt_at=utcnow() + timedelta(seconds=outbox.GRACE_S)))
+        session.commit()
+
+
 def test_a_lost_job_completed_is_written_once_by_the_sweep(
         client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver, pdf_file: Path) -> None:
     create_endpoint(client, auth, receiver.url, events=["job.completed"])
     job_id = _finished_job(client, auth, instance, pdf_file)
     [written] = _completed_events(job_id)
     assert written.dedupe_key and job_id in written.dedupe_key
+    owed = _completion_owed(job_id)
+    assert owed.done_at is not None  # delivered right after the commit
     later = utcnow() + timedelta(minutes=1)
-    assert resend_lost_completions(now=later) == 0  # written by the signal's path: nothing to do
+    assert outbox.sweep(now=later)["delivered"] == 0  # written by the signal's path: nothing to do
 
-    with Session(get_engine()) as session:  # what a worker killed between the two commits leaves
-        session.execute(delete(OutboundDelivery).where(col(OutboundDelivery.event_id) == written.id))
-        session.execute(delete(WebhookEvent).where(col(WebhookEvent.id) == written.id))
-        session.commit()
+    _as_if_killed_after_the_commit(owed, written)
     receiver.requests.clear()
-    assert resend_lost_completions(now=utcnow()) == 0  # just finalized: the signal's path may still be on it
-    assert resend_lost_completions(now=later) == 1
-    assert resend_lost_completions(now=later) == 0  # once
+    assert outbox.sweep(now=utcnow())["delivered"] == 0  # just finalized: the signal's path may still be on it
+    assert outbox.sweep(now=later)["delivered"] == 1
+    assert outbox.sweep(now=later)["delivered"] == 0  # once
     instance.drain()
     [again] = _completed_events(job_id)
     assert again.dedupe_key == written.dedupe_key
@@ -65,5 +84,6 @@ def test_jobs_nobody_listens_to_are_left_alone(
     create_endpoint(client, auth, receiver.url, events=["order.captured"])  # not job.completed
     job_id = _finished_job(client, auth, instance, pdf_file)
     assert _completed_events(job_id) == []
-    assert resend_lost_completions(now=utcnow() + timedelta(minutes=1)) == 0
+    _as_if_killed_after_the_commit(_completion_owed(job_id), None)
+    assert outbox.sweep(now=utcnow() + timedelta(minutes=1))["delivered"] == 1  # delivered: nobody wanted it
     assert _completed_events(job_id) == []

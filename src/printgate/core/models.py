@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from printgate.core.clock import utcnow
@@ -186,3 +186,28 @@ class LibraryItem(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
     __table_args__ = (UniqueConstraint("kind", "account_id", "id", name="uq_library_item"),)
+
+
+class SignalOwed(SQLModel, table=True):
+    """A signal a committed change still owes its listeners (the outbox, ``printgate.core.outbox``).
+
+    Written in the transaction that makes the change, so a process killed right after the commit, or
+    a listener that raised, leaves this row behind instead of losing the event; the sweep delivers it.
+    """
+
+    __tablename__ = "signal_outbox"
+
+    id: str = Field(primary_key=True)  # sig_...
+    signal: str
+    kwargs: dict[str, Any] | None = _json()
+    # Listeners (``module.qualname``) that already took it: a redelivery skips them.
+    delivered_to: list[str] | None = _json()
+    attempts: int = 0
+    # When the sweep may take it: the grace after the commit, then the backoff after each failure.
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+    failed_at: datetime | None = None  # gave up after the last attempt: kept for an operator
+
+    __table_args__ = (Index("ix_signal_outbox_due", "done_at", "failed_at", "next_attempt_at"),)

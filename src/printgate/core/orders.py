@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from printgate.core import signals
+from printgate.core import outbox, signals
 from printgate.core.clock import utcnow
 from printgate.core.errors import Unauthorized
 from printgate.core.ids import new_id
@@ -103,14 +103,20 @@ def capture_order(session: Session, account_id: str, external_id: str, body: dic
     order.store_id = store_id or order.store_id
     order.updated_at = utcnow()
     session.add(order)
+    owed = outbox.owe(session, signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
     session.commit()
-    return order, attach_jobs(session, order, body.get("items") or [], body.get("customer") or {})
+    return order, attach_jobs(session, order, body.get("items") or [], body.get("customer") or {}, owed=owed)
 
 
-def attach_jobs(session: Session, order: Order, items: list[Any], customer: Any) -> list[ItemResult]:
+def attach_jobs(session: Session, order: Order, items: list[Any], customer: Any, *,
+                owed: str | None = None) -> list[ItemResult]:
     """Attach the jobs ``items`` carry to ``order`` (each once; a job of another order or account is
-    refused), start their processing phase, and announce the order (``ORDER_CAPTURED``)."""
+    refused), start their processing phase, and announce the order (``ORDER_CAPTURED``, through the
+    outbox: ``owed`` when the order's own commit already recorded it, else it rides the first commit
+    here)."""
     account_id, external_id = order.account_id, order.external_id
+    if owed is None:
+        outbox.owe(session, signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
     customer = customer if isinstance(customer, dict) else {}
     results: list[ItemResult] = []
     for item in items:
@@ -138,5 +144,6 @@ def attach_jobs(session: Session, order: Order, items: list[Any], customer: Any)
         session.commit()
         service.maybe_start_processing(session, job, reason="order_placed")
         results.append(ItemResult(job_id, True))
-    signals.send(signals.ORDER_CAPTURED, order_id=order.id, store_id=order.store_id)
+    session.commit()
+    outbox.dispatch_owed(session)
     return results

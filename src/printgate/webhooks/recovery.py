@@ -15,7 +15,8 @@ log = logging.getLogger("printgate.webhooks")
 
 
 def sweep(*, requeue_pending: bool = False) -> dict[str, dict[str, int]]:
-    """Inbound and outbound sweeps; a failure of one is logged and does not stop the other."""
+    """Inbound and outbound sweeps; a failure of one is logged and does not stop the other. (An event
+    whose signal never reached ``outbound/emit`` is core's outbox sweep's: ``printgate.core.outbox``.)"""
     out: dict[str, dict[str, int]] = {}
     for name, fn in (("inbound", inbound.sweep), ("outbound", outbound.sweep)):
         try:
@@ -23,9 +24,4 @@ def sweep(*, requeue_pending: bool = False) -> dict[str, dict[str, int]]:
         except Exception:
             log.exception("webhook %s sweep failed", name)
             out[name] = {}
-    try:  # before the outbound rows exist: a job.completed whose worker died before writing it
-        out["completions"] = {"emitted": outbound.resend_lost_completions()}
-    except Exception:
-        log.exception("webhook completions sweep failed")
-        out["completions"] = {}
     return out

@@ -16,7 +16,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import ObjectDeletedError
 from sqlmodel import Session, select
 
-from printgate.core import library, signals
+from printgate.core import library, outbox, signals
 from printgate.core.clock import epoch_us, iso, utcnow
 from printgate.core.errors import BadRequest, Conflict, NotFound
 from printgate.core.filetypes import sniff
@@ -256,6 +256,7 @@ def _changed(session: Session, job: Job) -> None:
     service.refresh_job(session, job)
     session.commit()
     signals.send(signals.JOB_STATUS, job_id=job.id)
+    outbox.dispatch_owed(session)  # the verdict, when removing a file settled the job
 
 
 def add_file(session: Session, caller: Principal, job: Job, file_ref: str, name: str | None,

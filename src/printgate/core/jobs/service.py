@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from printgate.core import library, signals, tasks
+from printgate.core import library, outbox, signals, tasks
 from printgate.core.clock import iso, utcnow
 from printgate.core.config import get_settings
 from printgate.core.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
@@ -195,8 +195,9 @@ def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool 
     session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
     for position, source in enumerate(spec.sources):
         add_task(session, job, source, position)
+    outbox.owe(session, signals.JOB_CREATED, job_id=job.id)
     session.commit()
-    signals.send(signals.JOB_CREATED, job_id=job.id)
+    outbox.dispatch_owed(session)
     if start:
         enqueue_job(session, job, phase="intake")
     return job
@@ -305,7 +306,8 @@ def _lock_job_row(session: Session, job_id: str) -> None:
 
 
 def refresh_job(session: Session, job: Job) -> tuple[str, str]:
-    """Recompute the job's status; return ``(old_status, new_status)``."""
+    """Recompute the job's status; return ``(old_status, new_status)``. Reaching a terminal status
+    owes ``job.completed`` in the caller's transaction (``outbox.dispatch_owed`` after its commit)."""
     _lock_job_row(session, job.id)
     # Re-read what others committed before the lock: a copy loaded earlier would both misreport the
     # old status and hide a change, since an attribute set to the value it was loaded with is not
@@ -338,6 +340,8 @@ def refresh_job(session: Session, job: Job) -> tuple[str, str]:
         job.wf_phase = None  # the files changed: checked again from the start
     if new in JOB_TERMINAL and job.finalized_at is None:
         job.finalized_at = utcnow()
+    if new in JOB_TERMINAL and old not in JOB_TERMINAL:
+        outbox.owe(session, signals.JOB_COMPLETED, job_id=job.id)
     if new not in JOB_TERMINAL:
         job.finalized_at = None
     job.modified_at = utcnow()
@@ -356,15 +360,15 @@ def after_task_change(session: Session, job_id: str) -> None:
 
 
 def _announce(session: Session, job: Job, old: str, new: str) -> None:
-    """After a committed status change: live status, the verdict's signal, the workflow's next phase."""
+    """After a committed status change: live status, the owed signals (the verdict's), the workflow's
+    next phase."""
     signals.send(signals.JOB_STATUS, job_id=job.id)
-    if new in JOB_TERMINAL and old not in JOB_TERMINAL:
-        signals.send(signals.JOB_COMPLETED, job_id=job.id)
-        if job.kind == "workflow":
-            job.wf_phase = WorkflowPhase.INTAKE_DONE
-            session.add(job)
-            session.commit()
-            maybe_start_processing(session, job, reason="uploads_accepted")
+    outbox.dispatch_owed(session)
+    if new in JOB_TERMINAL and old not in JOB_TERMINAL and job.kind == "workflow":
+        job.wf_phase = WorkflowPhase.INTAKE_DONE
+        session.add(job)
+        session.commit()
+        maybe_start_processing(session, job, reason="uploads_accepted")
 
 
 def review_job(session: Session, job: Job, decision: str, note: str | None, reviewer: str) -> Job:
@@ -382,9 +386,9 @@ def review_job(session: Session, job: Job, decision: str, note: str | None, revi
     job.params = {**(job.params or {}), "review": {"decision": decision, "note": note, "reviewedBy": reviewer,
                                                   "reviewedAt": iso(utcnow())}}
     session.add(job)
+    outbox.owe(session, signals.JOB_REVIEWED, job_id=job.id)  # before the verdict refresh_job owes
     old, new = refresh_job(session, job)
     session.commit()
-    signals.send(signals.JOB_REVIEWED, job_id=job.id)
     _announce(session, job, old, new)
     return job
 
@@ -463,9 +467,10 @@ def after_processing(session: Session, job_id: str) -> None:
             job.reason = f"Processing failed: internal error while merging the outputs ({type(exc).__name__})"
     job.modified_at = utcnow()
     session.add(job)
+    outbox.owe(session, signals.JOB_PROCESSED, job_id=job.id)
     session.commit()
     signals.send(signals.JOB_STATUS, job_id=job.id)
-    signals.send(signals.JOB_PROCESSED, job_id=job.id)
+    outbox.dispatch_owed(session)
 
 
 def delete_job(session: Session, job: Job) -> list[str]:

@@ -67,7 +67,6 @@ from printgate.webhooks.outbound.emit import (
     on_job_processed,
     on_job_reviewed,
     on_order_captured,
-    resend_lost_completions,
 )
 from printgate.webhooks.outbound.payloads import (
     Shaper,
@@ -88,5 +87,5 @@ __all__ = [
     "RESERVED_HEADERS", "Outcome", "Shaper", "_endpoints_for", "_queue", "account_default_endpoint", "backoff_s",
     "deliver", "emit", "endpoint_secrets", "envelope", "filecheck_completed", "filecheck_created",
     "on_job_completed", "on_job_created", "on_job_processed", "on_job_reviewed", "on_order_captured",
-    "order_data", "post", "resend_lost_completions", "retry_delivery", "signature_headers", "sweep",
+    "order_data", "post", "retry_delivery", "signature_headers", "sweep",
 ]

@@ -7,12 +7,10 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from printgate.core.clock import as_utc, utcnow
 from printgate.core.ids import new_id
@@ -135,7 +133,13 @@ def _emit_job_event(session: Session, job: Job, event_type: str, *,
          job_id=job.id, dedupe_key=dedupe_key, shaper=shaped, job_webhook_dialect=_job_webhook_dialect(job))
 
 
-def on_job_created(job_id: str, **_: Any) -> None:
+def _per_signal(event_type: str, signal_id: str | None) -> str | None:
+    """One event per delivery of core's signal (the outbox row's id): a redelivered signal whose
+    first delivery got through writes nothing more."""
+    return f"{event_type}:{signal_id}" if signal_id else None
+
+
+def on_job_created(job_id: str, signal_id: str | None = None, **_: Any) -> None:
     from printgate.core.jobs.service import tasks_of
 
     with new_session() as session:
@@ -149,7 +153,8 @@ def on_job_created(job_id: str, **_: Any) -> None:
                 return None
             return filecheck_created(new_job, wire, len(tasks_of(session, new_job.id)))
 
-        _emit_job_event(session, job, events.JOB_CREATED, filecheck=filecheck)
+        _emit_job_event(session, job, events.JOB_CREATED, filecheck=filecheck,
+                        dedupe_key=_per_signal(events.JOB_CREATED, signal_id))
 
 
 def on_job_completed(job_id: str, **_: Any) -> None:
@@ -165,42 +170,11 @@ def _emit_completed(session: Session, job: Job) -> None:
 
 
 def _completed_key(job: Job) -> str | None:
-    """Once per time the job reaches a terminal status (``finalized_at`` marks each one): the signal's
-    path and the sweep below may both try, only one event is written."""
+    """Once per time the job reaches a terminal status (``finalized_at`` marks each one): a signal
+    delivered again by core's outbox writes no second event."""
     if job.finalized_at is None:
         return None
     return f"{events.JOB_COMPLETED}:{job.id}:{as_utc(job.finalized_at).strftime('%Y%m%dT%H%M%S.%f')}"
-
-
-def resend_lost_completions(*, settle_s: float = 20.0, window_h: float = 24.0, now: datetime | None = None,
-                            limit: int = 500) -> int:
-    """Emit ``job.completed`` for jobs that reached a terminal status but whose event never was written:
-    the status is committed first and the event in a transaction after it, so a worker killed between
-    the two lost the event (found by the fault-injection bench: a job terminal, no delivery, no
-    webhook). Jobs finalized in the last ``window_h`` hours, at least ``settle_s`` ago (the signal's own
-    path has had its chance), of accounts where someone listens. Returns how many were emitted."""
-    now = now or utcnow()
-    since, until = now - timedelta(hours=window_h), now - timedelta(seconds=settle_s)
-    emitted = 0
-    with new_session() as session:
-        listening = sorted({ep.account_id for ep in session.exec(select(WebhookEndpoint).where(
-            WebhookEndpoint.enabled == True)).all()  # noqa: E712
-            if events.subscribed(ep.events, events.JOB_COMPLETED)})
-        jobs = session.exec(select(Job).where(
-            col(Job.finalized_at).is_not(None), col(Job.finalized_at) >= since, col(Job.finalized_at) <= until,
-            col(Job.status).in_(list(JOB_TERMINAL)), col(Job.deleted_at).is_(None),
-            # A JSON column stores "no webhook" as JSON null, not SQL NULL.
-            or_(col(Job.account_id).in_(listening), cast(col(Job.webhook), String) != "null"),
-        ).order_by(col(Job.finalized_at).desc()).limit(limit)).all()  # newest first: older ones were swept
-        keys = {job.id: key for job in jobs if (key := _completed_key(job))}
-        sent = set(session.exec(select(WebhookEvent.dedupe_key).where(
-            col(WebhookEvent.dedupe_key).in_(list(keys.values())))).all()) if keys else set()
-        for job in jobs:
-            if job.id in keys and keys[job.id] not in sent:
-                log.warning("job.completed of %s was never written (its worker stopped); sending it now", job.id)
-                _emit_completed(session, job)
-                emitted += 1
-    return emitted
 
 
 def on_job_reviewed(job_id: str, **_: Any) -> None:
@@ -213,12 +187,12 @@ def on_job_reviewed(job_id: str, **_: Any) -> None:
                             dedupe_key=f"{events.JOB_REVIEWED}:{job.id}:{review.get('reviewedAt')}")
 
 
-def on_job_processed(job_id: str, **_: Any) -> None:
+def on_job_processed(job_id: str, signal_id: str | None = None, **_: Any) -> None:
     with new_session() as session:
         job = session.get(Job, job_id)
         if job is None:
             return
-        _emit_job_event(session, job, events.JOB_PROCESSED)
+        _emit_job_event(session, job, events.JOB_PROCESSED, dedupe_key=_per_signal(events.JOB_PROCESSED, signal_id))
         if job.order_id:
             order = session.exec(select(Order).where(Order.account_id == job.account_id,
                                                      Order.external_id == job.order_id)).first()
