@@ -1,6 +1,11 @@
 """Benchmark: printgate scaled out on real redis-server, PostgreSQL and an S3 server, on loopback (issue 17).
 
     .venv/bin/python bench/scale_out.py [--jobs 100] [--workers 1,2,4] [--api-workers 1,2] [--webhooks 1000]
+                                        [--database postgres|sqlite] [--profile-dir DIR]
+
+``--database sqlite``: one SQLite file every process shares instead of the PostgreSQL cluster (the
+single-host setup, same load, same figures). ``--profile-dir``: the webhooks workers run under a
+CPU-time cProfile, one stats file each (``python -m pstats FILE``), to see where a delivery's CPU goes.
 
 What it starts, each in a temp dir, all bound to 127.0.0.1 and all stopped at the end (also on Ctrl-C):
 its own ``redis-server`` (private port, no persistence), its own PostgreSQL cluster (``initdb`` +
@@ -131,6 +136,23 @@ def wait_until(check: Callable[[], bool], what: str, timeout_s: float = 60, proc
     raise RuntimeError(f"timed out waiting for {what}" + "".join(f"\n{p.name}: {p.tail()}" for p in procs))
 
 
+# ``python -m printgate ARGS`` under cProfile timed in CPU seconds (the machine is shared: wall time
+# would count the waits for a core); the stats go to ``out`` when the process ends.
+PROFILED = """
+import cProfile, runpy, sys, time
+sys.argv = ["printgate", *sys.argv[1:]]
+profile = cProfile.Profile(time.process_time)
+profile.enable()
+try:
+    runpy.run_module("printgate", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats({out!r})
+"""
+
+
 # --- the shared services (reusable: each returns a URL and a Proc-like handle to stop) -------------
 
 @dataclass
@@ -254,10 +276,13 @@ class Deployment:
         wait_until(lambda: httpx.get(f"{self.api_url}/health", timeout=2).status_code in (200, 503),
                    f"the API ({name})", procs=(self.api,))
 
-    def start_workers(self, count: int, queues: str, no_fork: bool) -> None:
+    def start_workers(self, count: int, queues: str, no_fork: bool, profile_dir: Path | None = None) -> None:
         for _ in range(count):
             name = f"worker-{len(self.workers)}"
             cmd = [*CLI, "worker", "--queues", queues, "--name-prefix", name, *(["--no-fork"] if no_fork else [])]
+            if profile_dir is not None:  # CPU-time cProfile, its stats written when the worker stops
+                profile_dir.mkdir(parents=True, exist_ok=True)
+                cmd = [sys.executable, "-c", PROFILED.format(out=str(profile_dir / f"{name}-{queues}.prof")), *cmd[3:]]
             self.workers.append(spawn(name, cmd, self.host_env(name), self.work))
         wait_until(lambda: self.registered_workers() >= count, f"{count} worker(s) registered",
                    procs=tuple(self.workers))
@@ -338,18 +363,37 @@ def fire(url: str, requests: list[Call], *, clients: int, concurrency: int) -> t
 
 def wait_count(database_url: str, sql: str, ids: list[str], timeout_s: float) -> int:
     """Poll ``sql`` (a count over ``ids``) until it reaches ``len(ids)``: one connection, 10 reads a second,
-    so the watching adds little to PostgreSQL's CPU."""
-    import psycopg
-
+    so the watching adds little to the database's CPU."""
     deadline, done = time.monotonic() + timeout_s, 0
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with _connect(database_url) as query:
         while time.monotonic() < deadline:
-            row = conn.execute(sql, (ids,)).fetchone()
-            done = int(row[0]) if row else 0
+            row = query(sql, ids)
+            done = int(row[0][0]) if row else 0
             if done >= len(ids):
                 break
             time.sleep(0.1)
     return done
+
+
+@contextlib.contextmanager
+def _connect(database_url: str) -> Any:
+    """``query(sql, ids)`` -> rows, on PostgreSQL or on the shared SQLite file; ``sql`` is written for
+    PostgreSQL (``= any(%s)`` over the ids), rewritten to ``in (?, ...)`` for SQLite."""
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30)
+        try:
+            yield lambda sql, ids: conn.execute(
+                sql.replace("= any(%s)", f"in ({', '.join('?' * len(ids))})").replace("left(", "substr(")
+                .replace(", 90)", ", 1, 90)"), ids).fetchall()
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as pg:
+        yield lambda sql, ids: pg.execute(sql, (ids,)).fetchall()
 
 
 # --- peers -----------------------------------------------------------------------------------------------
@@ -463,11 +507,9 @@ def _phase(dep: Deployment, services: list[Service], requests: list[Call], ok: t
 
 def job_outcomes(database_url: str, ids: list[str]) -> dict[str, int]:
     """How the jobs ended: ``status`` (with the reason's start for a rejected one) -> count."""
-    import psycopg
-
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute("select status, left(coalesce(reason, ''), 90), count(*) from job where id = any(%s) "
-                            "group by 1, 2", (ids,)).fetchall()
+    with _connect(database_url) as query:
+        rows = query("select status, left(coalesce(reason, ''), 90), count(*) from job where id = any(%s) "
+                     "group by 1, 2", ids)
     return {f"{status}{f' ({reason})' if reason else ''}": int(n) for status, reason, n in rows}
 
 
@@ -557,6 +599,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--concurrency", type=int, default=16, help="connections per client process")
     parser.add_argument("--timeout", type=float, default=900, help="give up waiting for processing after this")
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres",
+                        help="the shared database: a private PostgreSQL cluster, or one SQLite file")
+    parser.add_argument("--profile-dir", type=Path, default=None,
+                        help="run the webhooks workers under cProfile, stats written here (read with pstats)")
     args = parser.parse_args()
     # SIGTERM, a closed terminal, and SIGINT also when a shell started us in the background (which
     # ignores it there) end the run the way Ctrl-C does: through the finally below.
@@ -579,10 +625,13 @@ def main() -> int:
     try:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         services = []
-        for start in (start_redis, start_postgres, start_s3):
+        starts = (start_redis, start_postgres, start_s3) if args.database == "postgres" else (start_redis, start_s3)
+        for start in starts:
             service = start(work / start.__name__.removeprefix("start_"))
             stack.callback(service.stop)
             services.append(service)
+        if args.database == "sqlite":  # one file every process shares (they stay on one host then)
+            services.insert(1, Service("sqlite", f"sqlite:///{work / 'shared.db'}", lambda: [], lambda: None))
         fake = FakeShopify(SHOPIFY_ID, SHOPIFY_SECRET)
         shop_server = FakeShopServer(fake).start()
         stack.callback(shop_server.stop)
@@ -597,7 +646,8 @@ def main() -> int:
         auth = {"Authorization": f"Bearer {key}"}
         pdf = artwork(work / "flyer.pdf")  # A4 with bleed, vector only: the default profile passes it
         say(f"scale-out bench, {now_utc()}; {machine()}")
-        say(f"redis-server {redis.url}, PostgreSQL {postgres.url}, S3 (moto) {s3.url}; each printgate process "
+        say(f"redis-server {redis.url}, {'PostgreSQL' if args.database == 'postgres' else 'SQLite'} {postgres.url}, "
+            f"S3 (moto) {s3.url}; each printgate process "
             "with its own data dir; CPU s: printgate's processes; svc CPU: Redis + PostgreSQL + S3")
 
         # 1. jobs: intake and processing with 1, 2, 4 workers
@@ -655,7 +705,7 @@ def main() -> int:
                 dep.start_api(api_workers)
                 if not hook_rows:
                     install_shop(dep, fake, auth)
-                dep.start_workers(args.webhook_workers, "webhooks", True)
+                dep.start_workers(args.webhook_workers, "webhooks", True, args.profile_dir)
                 measure_webhooks(dep, services, order_requests(fake, first_id, 50), clients=1, concurrency=4,
                                  timeout_s=120)  # warm-up
                 first_id += 50

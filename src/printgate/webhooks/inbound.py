@@ -34,12 +34,14 @@ Guarantees:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -241,9 +243,28 @@ def _verified_row(item: Incoming, settings: WebhookSettings) -> dict[str, Any] |
     }
 
 
+_batch_memo: ContextVar[dict[Any, Any] | None] = ContextVar("printgate_inbound_batch_memo", default=None)
+
+
+def batch_memo() -> dict[Any, Any]:
+    """A dict that lives as long as the batch of deliveries being verified (a fresh one outside a
+    batch): a verifier keeps what it read for one delivery for the next ones of the same batch, so a
+    burst from one shop reads the shop's connection once. It never outlives the batch: nothing stale."""
+    memo = _batch_memo.get()
+    return memo if memo is not None else {}
+
+
 def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
     """Verify each delivery, store the genuine ones in one transaction, queue the new ones in one
     pipeline. Per item: its ``Accepted``, or the error that refuses it (a failed commit fails all)."""
+    token = _batch_memo.set({})
+    try:
+        return _verify_and_store(items)
+    finally:
+        _batch_memo.reset(token)
+
+
+def _verify_and_store(items: list[Incoming]) -> list[Accepted | BaseException]:
     settings = get_webhook_settings()  # once per batch: it reads the environment
     out: list[Accepted | BaseException] = []
     rows: list[dict[str, Any]] = []
@@ -268,7 +289,7 @@ def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
     duplicates = {(row["platform"], row["delivery_id"]) for row, ok in zip(rows, stored, strict=True) if not ok}
     existing = _existing_ids(duplicates) if duplicates else {}
     queued = bool(new_ids) and _queue.schedule_many(
-        process_delivery, [(row_id, _rq_id(row_id, 1)) for row_id in sorted(new_ids)],
+        process_delivery, [(row_id, _rq_id(row_id, 1)) for row_id in _messengers(rows, new_ids)],
         timeout=settings.inbound_handler_timeout_s, front=True)
     by_id = {row["id"]: row for row in rows}
     for n, result in enumerate(out):
@@ -281,6 +302,14 @@ def _accept_many(items: list[Incoming]) -> list[Accepted | BaseException]:
         found = existing.get((row["platform"], row["delivery_id"]))
         out[n] = Accepted(id=found, duplicate=True) if found else RuntimeError("delivery neither stored nor found")
     return out
+
+
+def _messengers(rows: list[dict[str, Any]], new_ids: set[str]) -> list[str]:
+    """The rows whose queue message carries a stored batch: its newest row. The worker that takes it
+    handles every due row received before it, oldest first (:func:`process_delivery`), so one
+    message and one dequeue serve the whole batch instead of one per delivery."""
+    stored = [row for row in rows if row["id"] in new_ids]
+    return [max(stored, key=lambda row: (row["received_at"], row["id"]))["id"]] if stored else []
 
 
 def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
@@ -380,6 +409,16 @@ _DUE = (
     .order_by(col(InboundDelivery.received_at))
     .limit(bindparam("limit"))
 )
+_LAST_DUE = _DUE.with_only_columns(col(InboundDelivery.id), col(InboundDelivery.attempts)).order_by(None).order_by(
+    col(InboundDelivery.received_at).desc()).limit(1)
+# The ``done`` mark of a whole batch, one statement: each row only while its own claim stands.
+_DONE_MANY = (
+    update(InboundDelivery)
+    .where(tuple_(col(InboundDelivery.id), col(InboundDelivery.attempts)).in_(bindparam("claims", expanding=True)),
+           col(InboundDelivery.status) == "processing")
+    .values(status="done", processed_at=bindparam("at"), locked_until=None, last_error=None)
+    .execution_options(synchronize_session=False)
+)
 _CLAIM_MANY = (
     update(InboundDelivery)
     .where(col(InboundDelivery.id).in_(bindparam("row_ids", expanding=True)), col(InboundDelivery.status) == "pending")
@@ -408,17 +447,16 @@ def _margin_s() -> int:
 
 
 def process_delivery(delivery_id: str) -> str:
-    """Queue entry point: run the platform's handler for one stored delivery, and for other due
-    deliveries with it (:func:`_drain`); return this delivery's status."""
+    """Queue entry point: run the platform's handler for one stored delivery and for every due
+    delivery received before it (:func:`_drain`); return this delivery's status."""
     now = utcnow()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    # One pooled connection for every transaction of this message (the pool pings each checkout).
+    with get_engine().connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
         attempt = _claim(session, delivery_id, now)
         if attempt is None:
             row = session.get(InboundDelivery, delivery_id)
             return row.status if row else "missing"
-        if _drain(session, delivery_id, attempt, now):
-            return "done"
-        return _handle_one(session, delivery_id, attempt)
+        return _drain(session, delivery_id, attempt)
 
 
 def _handle(session: Session, row_id: str, attempt: int) -> None:
@@ -442,19 +480,62 @@ class _ClaimLost(Exception):
     pass
 
 
-def _drain(session: Session, delivery_id: str, attempt: int, now: datetime) -> bool:
-    """Handle this claimed delivery with up to ``DRAIN_BATCH`` other due ones in one transaction,
-    then drop the others' queue messages. True when the batch committed; False when there was no
-    other row or one handler failed: then nothing of the batch stands (the other rows are
-    ``pending`` again, their messages still queued) and this row is handled alone."""
+def _drain(session: Session, delivery_id: str, attempt: int) -> str:
+    """Handle the due rows received before this claimed one, oldest first, in batches of up to
+    ``DRAIN_BATCH`` (one transaction each), this row with the last batch; return its status.
+
+    The receiver queues one message per stored batch (its newest row), so this is how every row gets
+    handled. A failed batch stands for nothing: its rows are ``pending`` again, each with a message
+    of its own, the rows past it get one (:func:`_send_on`), and this row is handled alone. Past half
+    the handler timeout the newest row still due gets a message that goes on, and this one ends with
+    the batch in hand."""
+    deadline = time.monotonic() + get_webhook_settings().inbound_handler_timeout_s / 2
+    while True:
+        found = _claim_due(session, delivery_id, utcnow())
+        if found is None:
+            return _handle_one(session, delivery_id, attempt)
+        others, full = found
+        if full and time.monotonic() > deadline:
+            _send_on(session, delivery_id)
+            full = False
+        if not full:
+            if others and _handle_batch(session, delivery_id, [*others, (delivery_id, attempt)]):
+                return "done"
+            return _handle_one(session, delivery_id, attempt)
+        if others and not _handle_batch(session, delivery_id, others):
+            _send_on(session, delivery_id)  # the rows past the failed batch wait on no message of their own
+            return _handle_one(session, delivery_id, attempt)
+        # an empty claim: other workers took those rows between the read and the claim; look further
+
+
+def _claim_due(session: Session, delivery_id: str, now: datetime) -> tuple[list[tuple[str, int]], bool] | None:
+    """Claim (uncommitted) up to ``DRAIN_BATCH`` due rows received before ``delivery_id``'s, oldest
+    first: ``(row id, attempt)`` each, and whether the read was full (more may wait); None when no
+    row is due. The claim is a lease, as a single row's: a worker that dies mid-batch leaves rows
+    whose lease runs out, and the sweep takes them back."""
     due = list(session.execute(_DUE, {"row_id": delivery_id, "now": now, "limit": DRAIN_BATCH}).scalars())
     if not due:
         session.rollback()
-        return False
+        return None
     lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
+    claimed = [(row_id, int(n)) for row_id, n in session.execute(_CLAIM_MANY, {"row_ids": due, "lock_until": lock})]
+    return claimed, len(due) >= DRAIN_BATCH
+
+
+def _send_on(session: Session, delivery_id: str) -> None:
+    """A message for the newest row still due behind ``delivery_id`` (this transaction's claims are
+    not due): its worker handles the rest."""
+    last = session.execute(_LAST_DUE, {"row_id": delivery_id, "now": utcnow()}).one_or_none()
+    if last is not None:
+        _queue.schedule(process_delivery, last[0], job_id=_rq_id(last[0], int(last[1]) + 1),
+                        timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
+
+
+def _handle_batch(session: Session, delivery_id: str, batch: list[tuple[str, int]]) -> bool:
+    """The handlers of a claimed batch and their ``done`` marks, one commit. On a failure the whole
+    batch rolls back and the rows other than ``delivery_id`` get a message each (handled alone then)."""
+    others = [(row_id, claimed) for row_id, claimed in batch if row_id != delivery_id]
     try:
-        others = [(row_id, int(n)) for row_id, n in session.execute(_CLAIM_MANY, {"row_ids": due, "lock_until": lock})]
-        batch = [(delivery_id, attempt), *others]
         deliveries = {d.id: d for d in session.scalars(  # one read for the batch, not one per row
             select(InboundDelivery).where(col(InboundDelivery.id).in_([row_id for row_id, _ in batch])))}
         for row_id, _claimed in batch:
@@ -464,14 +545,16 @@ def _drain(session: Session, delivery_id: str, attempt: int, now: datetime) -> b
             platform.handle(session, deliveries[row_id])
         session.flush()
         at = utcnow()
-        done = session.connection().execute(_DONE, [{"row_id": row_id, "attempt": claimed, "at": at}
-                                                    for row_id, claimed in batch])
+        done = session.connection().execute(_DONE_MANY, {"claims": batch, "at": at})
         if done.rowcount != len(batch):  # a claim no longer stands: none of the batch does
             raise _ClaimLost(delivery_id)
         session.commit()
     except Exception as exc:
         session.rollback()
-        log.info("inbound %s: a batch of deliveries failed (%s); handling it alone", delivery_id, exc)
+        log.info("inbound %s: a batch of deliveries failed (%s); handling each alone", delivery_id, exc)
+        # Back to ``pending`` with their attempt count: the message each would have had anyway.
+        _queue.schedule_many(process_delivery, [(row_id, _rq_id(row_id, claimed)) for row_id, claimed in others],
+                             timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
         return False
     _queue.forget_waiting([_rq_id(row_id, claimed) for row_id, claimed in others])
     return True

@@ -24,7 +24,8 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from printgate.connectors import registry
@@ -116,33 +117,66 @@ def _step_done(sync: OrderSync, step: str) -> bool:
     return (sync.steps or {}).get(step, {}).get("status") == OrderStepState.DONE
 
 
+# Built once: a webhook burst looks an order up per delivery (building the statement cost more than running it).
+_SYNC_OF_ORDER = select(OrderSync).where(col(OrderSync.connection_id) == bindparam("connection_id"),
+                                         col(OrderSync.external_id) == bindparam("external_id")).limit(1)
+
+
 def get_sync(session: Session, connection_id: str, external_id: str) -> OrderSync | None:
-    return session.exec(select(OrderSync).where(OrderSync.connection_id == connection_id,
-                                                OrderSync.external_id == external_id)).first()
+    return session.exec(_SYNC_OF_ORDER, params={"connection_id": connection_id, "external_id": external_id}).first()
 
 
 def needs_verification(session: Session, connection_id: str, external_id: str) -> bool:
     """False once an order's lines were verified (or it is finished): skip platform look-ups then."""
-    sync = get_sync(session, connection_id, external_id)
+    return sync_needs_verification(get_sync(session, connection_id, external_id))
+
+
+def sync_needs_verification(sync: OrderSync | None) -> bool:
+    """:func:`needs_verification` for an OrderSync the caller already looked up (None: a new order)."""
     return sync is None or (not _step_done(sync, "verified") and sync.status not in ORDER_FINAL)
 
 
 def intake(session: Session, connection: StoreConnection, order: ExternalOrder, *,
            event: str = "webhook") -> OrderSync:
     """Record (or update) a store order and move it along. Safe to call any number of times."""
-    sync = get_sync(session, connection.id, order.external_id)
+    return intake_found(session, connection, order, get_sync(session, connection.id, order.external_id),
+                        event=event)
+
+
+def intake_found(session: Session, connection: StoreConnection, order: ExternalOrder, sync: OrderSync | None, *,
+                 event: str = "webhook") -> OrderSync:
+    """:func:`intake` with the order's OrderSync as the caller just looked it up (None: not recorded
+    yet), so a webhook's handler reads it once. What the store said is committed with the first step
+    it allows (one commit for a new paid order, not one per change), and at the latest on return."""
     if sync is None:
         sync = OrderSync(id=new_id("osync"), connection_id=connection.id, account_id=connection.account_id,
                          platform=connection.platform, external_id=order.external_id)
         _mark(sync, "received", OrderStepState.DONE, event=event)
+        _describe(sync, connection, order)
         session.add(sync)
         try:
-            session.commit()
-        except Exception:  # a concurrent delivery created it first (unique constraint)
+            session.flush()
+        except IntegrityError:  # a concurrent delivery created it first (unique constraint)
             session.rollback()
             sync = get_sync(session, connection.id, order.external_id)
             if sync is None:
                 raise
+            _describe(sync, connection, order)
+            session.add(sync)
+    else:
+        _describe(sync, connection, order)
+        session.add(sync)
+    if order.cancelled:
+        cancel(session, sync)
+    elif order.paid:
+        advance(session, sync, order=order)
+    if session.in_transaction():  # the steps had nothing to do (or left work after their last commit)
+        session.commit()
+    return sync
+
+
+def _describe(sync: OrderSync, connection: StoreConnection, order: ExternalOrder) -> None:
+    """What the store says about the order now; its lines until they were verified."""
     sync.name = order.name or sync.name
     sync.financial_status = order.status
     customer = order.customer or {}
@@ -156,14 +190,6 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
             for line in order.lines
         )
         sync.updated_at = utcnow()
-    session.add(sync)
-    session.commit()
-    if order.cancelled:
-        cancel(session, sync)
-        return sync
-    if order.paid:
-        advance(session, sync, order=order)
-    return sync
 
 
 
@@ -572,6 +598,9 @@ def _cancel_queued(rq_id: str) -> None:
 
 
 # --- signals ---------------------------------------------------------------------------------------
+# Core's outbox may deliver a signal again (its first delivery was not recorded as done): these
+# listeners only queue ``advance``, which moves an order from the steps recorded on its row and writes
+# back under a lease, so a second delivery moves nothing twice (tests/connectors/test_outbox_redelivery.py).
 
 def on_job_processed(job_id: str, **_: Any) -> None:
     """A job's processing finished: move the orders waiting on it (in the webhooks queue)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,30 +63,53 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def verify(headers: Mapping[str, str], body: bytes, connection_id: str | None) -> Any:
     """``printgate.webhooks.inbound`` verifier: raises ``SignatureError`` (401) / ``UnknownConnection`` (404)."""
-    from printgate.core.db import session_scope
-    from printgate.webhooks.inbound import UnknownConnection, Verified
+    from printgate.webhooks.inbound import UnknownConnection, Verified, batch_memo
 
-    settings = get_shopify_settings()
+    memo = batch_memo()  # a burst from one shop: its connection read once per receiver batch
+    if "shopify.settings" not in memo:
+        memo["shopify.settings"] = get_shopify_settings()
     signature = header(headers, "X-Shopify-Hmac-Sha256")
     shop = (header(headers, "X-Shopify-Shop-Domain") or "").strip().lower()
+    if ("shopify.shop", shop) not in memo:
+        memo[("shopify.shop", shop)] = _shop_signer(shop)
+    known: _ShopSigner | None = memo[("shopify.shop", shop)]
+    verify_body_hmac_b64([*memo["shopify.settings"].secrets, *(known.secrets if known else [])], body, signature)
+    if known is None or (connection_id and known.connection_id != connection_id):
+        raise UnknownConnection(f"Unknown Shopify shop: {shop or '(no shop header)'}")
+    delivery_id = header(headers, "X-Shopify-Webhook-Id") or header(headers, "X-Shopify-Event-Id")
+    if not delivery_id:
+        raise SignatureError("missing X-Shopify-Webhook-Id")
+    return Verified(account_id=known.account_id, connection_id=known.connection_id, delivery_id=delivery_id,
+                    topic=header(headers, "X-Shopify-Topic"),
+                    triggered_at=_parse_time(header(headers, "X-Shopify-Triggered-At")))
+
+
+@dataclass(frozen=True)
+class _ShopSigner:
+    """What verifying a shop's delivery needs from its connection."""
+
+    connection_id: str
+    account_id: str
+    secrets: list[str]
+
+
+def _shop_signer(shop: str) -> _ShopSigner | None:
+    from printgate.core.db import session_scope
+
+    if not shop:
+        return None
     with session_scope() as session:
-        connection = oauth.connection_for_shop(session, shop) if shop else None
-        extra = crypto.decrypt(connection.webhook_secrets) if connection and connection.webhook_secrets else []
-        verify_body_hmac_b64([*settings.secrets, *(extra or [])], body, signature)
-        if connection is None or (connection_id and connection.id != connection_id):
-            raise UnknownConnection(f"Unknown Shopify shop: {shop or '(no shop header)'}")
-        delivery_id = header(headers, "X-Shopify-Webhook-Id") or header(headers, "X-Shopify-Event-Id")
-        if not delivery_id:
-            raise SignatureError("missing X-Shopify-Webhook-Id")
-        return Verified(account_id=connection.account_id, connection_id=connection.id, delivery_id=delivery_id,
-                        topic=header(headers, "X-Shopify-Topic"),
-                        triggered_at=_parse_time(header(headers, "X-Shopify-Triggered-At")))
+        connection = oauth.connection_for_shop(session, shop)
+        if connection is None:
+            return None
+        extra = crypto.decrypt(connection.webhook_secrets) if connection.webhook_secrets else []
+        return _ShopSigner(connection.id, connection.account_id, list(extra or []))
 
 
 def handle(session: Session, delivery: Any) -> None:
     """Run one stored delivery. The pipeline records its own progress (OrderSync) and is idempotent,
     so its commits are safe even if the delivery is retried."""
-    connection = session.get(StoreConnection, delivery.connection_id or "")
+    connection = _held_connection(session, delivery.connection_id or "")
     if connection is None:
         log.warning("delivery %s: connection %s is gone", delivery.id, delivery.connection_id)
         return
@@ -93,16 +117,26 @@ def handle(session: Session, delivery: Any) -> None:
     dispatch(session, connection, delivery.topic or "", body)
 
 
+def _held_connection(session: Session, connection_id: str) -> StoreConnection | None:
+    """The connection, read once per worker session: a batch of one shop's deliveries shares it (the
+    session's identity map keeps only objects something references)."""
+    held: dict[str, StoreConnection | None] = session.info.setdefault("shopify.connections", {})
+    if connection_id not in held:
+        held[connection_id] = session.get(StoreConnection, connection_id)
+    return held[connection_id]
+
+
 def dispatch(session: Session, connection: StoreConnection, topic: str, body: dict[str, Any]) -> dict[str, Any]:
     if topic in ORDER_TOPICS:
         if connection.status != "connected":
             return {"ignored": f"store is {connection.status}"}
         order = parse_order(body)
+        found = pipeline.get_sync(session, connection.id, order.external_id)  # read once for both
         if topic == "orders/cancelled":
             order.cancelled = True
-        elif order.paid and pipeline.needs_verification(session, connection.id, order.external_id):
+        elif order.paid and pipeline.sync_needs_verification(found):
             order = ShopifyAdapter(connection).enrich_order(session, order)
-        sync = pipeline.intake(session, connection, order, event=topic)
+        sync = pipeline.intake_found(session, connection, order, found, event=topic)
         return {"orderSync": sync.id, "status": sync.status}
     if topic == "app/uninstalled":
         uninstall(session, connection)
