@@ -12,8 +12,12 @@ under the fault of the trial it was submitted in) and in all:
 - every job's ``job.completed`` webhook received, and never two different deliveries of it
   (a redelivery of the same ``webhook-id`` is a retry, which receivers dedupe; two ids would be the
   event applied twice);
-- retries on schedule: each event's first retry comes no earlier than its delay (4 s here, +-10%
-  jitter) allows, and how many came more than 30 s late;
+- retries on schedule: each fault's down window is recorded (from the kill until ``/health``
+  answers 200 with every worker serve runs heartbeating again, ``bench/_fault_windows.py``), and
+  each event's first retry is judged against it: "early" before its delay (4 s here, +-10% jitter),
+  "on schedule" within 30 s (twice the workers' 15 s maintenance) of the later of its due time and
+  printgate's back-up time after a fault that struck before the retry was overdue, else "late
+  after recovery", with the worst lateness after recovery;
 - no file lost: each job's original file downloads with the bytes that were sent;
 - inbound store webhooks (``--orders``, default 2 per trial; 0 leaves them out): a fake WooCommerce
   store (``tests/fakes/woocommerce_store.py``, needs the dev dependencies) is connected once the way
@@ -28,10 +32,14 @@ under the fault of the trial it was submitted in) and in all:
   twice", "unlinked" (without its job, or still open at the end);
 - CPU seconds of the whole instance beside the wall time.
 
-A 3-trial CI version was withdrawn until the lost-job defect it caught (issue 14) is fixed.
+After each trial a line gives the running tally (jobs, webhooks received, retries early / on
+schedule / late, orders accepted), so a run cut short still says how it went; ``--stop-after S``
+starts no trial after S seconds and runs every check on the trials done. The CI version is
+``tests/core/test_fault_injection.py`` (3 trials, 1 order each, a 20 s connectors' tick).
 
     .venv/bin/python bench/fault_injection.py --trials 100      # default 100; --trials 3 for a smoke run
     .venv/bin/python bench/fault_injection.py --trials 3 --jobs 2 --in-order --faults kill_worker,kill_api,kill_serve
+    nice -n 10 .venv/bin/python bench/fault_injection.py --trials 100 --orders 2 --seed 1414 --stop-after 2400
 """
 
 from __future__ import annotations
@@ -51,7 +59,6 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -71,14 +78,18 @@ from _common import (
     now_utc,
     save_results,
 )
+from _fault_orders import Store, check_orders, plan_orders, send_orders, submit, submit_order_jobs
+from _fault_windows import BACKLOG, DownWatch, QueueSampler, judge_retries, mark_backlog, tally
 
-from printgate.connectors.base.states import ORDER_FINAL
+from printgate.connectors.base.pipeline import LEASE_S
 
 FAULTS = ("kill_worker", "kill_api", "kill_serve", "kill_redis", "restart")
 TERMINAL = {"ready", "partial", "rejected", "review"}
 # A short outbound retry schedule, so every event's first retry (the receiver refuses each first
-# POST) falls inside the run; a retry is early below delay * (1 - jitter), and reported as late
-# past delay * (1 + jitter) + LATE_S (a restart or a lease in between delays it, legitimately).
+# POST) falls inside the run; a retry is early below delay * (1 - jitter), on schedule up to LATE_S
+# past the later of delay * (1 + jitter) and printgate's back-up time after a fault that struck
+# before it was overdue (bench/_fault_windows.py), and late after recovery past that. LATE_S: the
+# workers' maintenance (which takes over a dead scheduler) runs every 15 s, twice that is the margin.
 RETRY_SCHEDULE = (4.0, 8.0, 16.0, 32.0, 64.0)
 RETRY_JITTER = 0.1
 LATE_S = 30.0
@@ -135,219 +146,19 @@ class Receiver:
                     by_job[d["job"]].add(d["id"])
         return by_job
 
-    def retry_gaps(self) -> dict[str, float]:
-        """webhook-id -> seconds between the refused first POST and the next one (the first retry)."""
+    def arrivals(self) -> dict[str, list[float]]:
+        """webhook-id -> the arrival times of its POSTs (the first refused, the second its first retry)."""
         times: dict[str, list[float]] = defaultdict(list)
         with self.lock:
             for d in self.deliveries:
                 times[d["id"]].append(d["at"])
-        return {hook: at[1] - at[0] for hook, at in times.items() if len(at) > 1}
-
-
-class Store:
-    """The merchant's WooCommerce store (``tests/fakes/woocommerce_store.py``: the REST API and the
-    webhook wire format), connected the way a merchant does it: REST keys pasted into
-    ``POST /woocommerce/stores``; printgate then creates the store's order webhooks with the secret
-    the store signs every delivery with. It runs in the harness, so it outlives every fault."""
-
-    def __init__(self) -> None:
-        # Imported here: the fake store's module needs pytest (a dev dependency), ``--orders 0`` does not.
-        from tests.fakes.woocommerce_store import FakeWooCommerce, FakeWooServer
-
-        self.fake = FakeWooCommerce()
-        self.server = FakeWooServer(self.fake).start()
-        self.id = self.shop = self.secret = ""
-        self.hook_ids: dict[str, int] = {}
-
-    def connect(self, client: httpx.Client) -> None:
-        key, secret = self.fake.issue_keys()
-        answer = client.post("/woocommerce/stores", json={"storeUrl": self.fake.base, "consumerKey": key,
-                                                           "consumerSecret": secret, "name": "fault injection"})
-        if answer.status_code != 201:
-            raise RuntimeError(f"connecting the store failed: {answer.status_code} {answer.text[:300]}")
-        store = answer.json()["store"]
-        self.id, self.shop = str(store["id"]), str(store["shop"])
-        hooks = [h for h in self.fake.webhooks.values() if str(h["delivery_url"]).endswith(f"/{self.id}")]
-        secrets_ = {h["secret"] for h in hooks}
-        if not hooks or len(secrets_) != 1 or not all(secrets_):
-            raise RuntimeError(f"printgate made no usable order webhooks on the store: {hooks}")
-        self.hook_ids = {str(h["topic"]): int(h["id"]) for h in hooks}
-        self.secret = secrets_.pop()
-
-    def order(self, order_id: int, job_id: str) -> dict[str, Any]:
-        """A paid order placed now (the documented order 727, renumbered) whose print line carries the
-        job as the printgate plugin puts it there (line meta ``_printgate_job_id``)."""
-        from tests.fakes.woocommerce_store import order_with_jobs
-
-        order = order_with_jobs({PRINT_LINE: job_id}, order_id=order_id)
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        order.update(date_created_gmt=now, date_modified_gmt=now, date_paid_gmt=now)
-        self.fake.add_order(order)
-        return order
-
-    def headers(self, topic: str, body: bytes) -> dict[str, str]:
-        """WooCommerce's delivery headers for ``body``: signed, from the topic's webhook, a new delivery id."""
-        from tests.fakes.woocommerce_store import wc_headers
-
-        return wc_headers(topic, body, self.secret, source=self.shop, webhook_id=self.hook_ids[topic])
-
-    def notes(self, order_id: int) -> int:
-        """printgate's notes on the order: one once its files are written back, never two."""
-        return sum("[printgate " in str(n.get("note")) for n in list(self.fake.notes.get(order_id, [])))
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
-PRINT_LINE = 316  # order 727's line item that carries the print job
-ORDER_WAIT_S = 330  # beyond the webhook wait: connector_tick_s (300 s) and a little
-
-
-def deliver_order(base_url: str, store: Store, order: dict[str, Any], topic: str) -> dict[str, Any]:
-    """One signed order webhook, sent again (a new delivery id each time, as WooCommerce does) while
-    printgate is down or answers 5xx/408/429, for up to 2 minutes; any other answer is final."""
-    body = json.dumps(order).encode()
-    tries = 0
-    for _attempt in range(240):
-        tries += 1
-        headers = store.headers(topic, body)
-        try:
-            answer = httpx.post(f"{base_url}/webhooks/woocommerce/{store.id}", content=body, headers=headers, timeout=30)
-        except httpx.HTTPError:
-            answer = None
-        if answer is not None and answer.status_code < 500 and answer.status_code not in (408, 429):
-            try:
-                duplicate = bool(answer.json().get("duplicate"))
-            except (ValueError, AttributeError):
-                duplicate = False
-            return {"status": answer.status_code, "tries": tries, "duplicate": duplicate,
-                    "answer": answer.text[:200] if answer.status_code >= 300 else ""}
-        time.sleep(0.5)
-    return {"status": None, "tries": tries, "duplicate": False, "answer": "printgate did not answer for 2 minutes"}
-
-
-def printable_pdf(path: Path, shade: float) -> Path:
-    """An order's artwork: 1 page of vector art, A4 with 3 mm bleed, which preflight lets proceed (the
-    harness's text PDFs, with an unembedded font, are rejected, and a rejected job is never attached)."""
-    import pymupdf
-
-    bleed = 3 / 25.4 * 72
-    width, height = 595.28 + 2 * bleed, 841.89 + 2 * bleed
-    doc = pymupdf.open()
-    page = doc.new_page(width=width, height=height)
-    page.draw_rect(page.rect, color=(0, 0, 0), fill=(0.1, 0.4, shade))
-    page.set_bleedbox(page.rect)
-    page.set_trimbox(pymupdf.Rect(bleed, bleed, width - bleed, height - bleed))
-    doc.save(path)
-    doc.close()
-    return path
-
-
-def submit_order_jobs(client: httpx.Client, pdf_dir: Path, trial: int, count: int) -> dict[str, str]:
-    """The trial's order jobs (job id -> sha256 of the file): the customer's upload before checkout."""
-    out: dict[str, str] = {}
-    for k in range(count):
-        data = printable_pdf(pdf_dir / f"t{trial}-order{k}.pdf", (trial * 7 + k) % 100 / 100).read_bytes()
-        body = {"sources": [{"file": base64.b64encode(data).decode(), "name": f"order-{trial}-{k}.pdf",
-                             "steps": [{"type": "preflight"}, {"type": "previews"}]}]}
-        job_id = _submit(client, body)
-        if job_id is not None:
-            out[job_id] = hashlib.sha256(data).hexdigest()
-    return out
-
-
-def plan_orders(store: Store, rng: random.Random, trial: int, job_ids: list[str],
-                order_job: dict[int, str]) -> list[tuple[float, dict[str, Any]]]:
-    """The trial's orders, one per order job, each posted 0-2.5 s after the jobs (the
-    fault comes 0-2 s after them) and half of them delivered again 2.5-6 s later (a store redelivers)."""
-    plan: list[tuple[float, dict[str, Any]]] = []
-    for k, job_id in enumerate(job_ids):
-        order_id = 10_000 + trial * 100 + k
-        order = store.order(order_id, job_id)
-        order_job[order_id] = job_id
-        plan.append((rng.uniform(0.0, 2.5), order))
-        if rng.random() < 0.5:
-            plan.append((rng.uniform(2.5, 6.0), order))
-    return plan
-
-
-def send_orders(base_url: str, store: Store, plan: list[tuple[float, dict[str, Any]]],
-                sends: dict[int, list[dict[str, Any]]]) -> threading.Thread:
-    """Post ``plan`` (seconds from now, order) in the background, in time order, so the trial's fault
-    strikes while deliveries are in flight or waiting to be sent again; results go to ``sends``."""
-
-    def post_all() -> None:
-        start = time.monotonic()
-        for at, order in sorted(plan, key=lambda p: p[0]):
-            time.sleep(max(0.0, at - (time.monotonic() - start)))
-            sends[int(order["id"])].append(deliver_order(base_url, store, order, "order.created"))
-
-    thread = threading.Thread(target=post_all, daemon=True)
-    thread.start()
-    return thread
-
-
-def check_orders(client: httpx.Client, store: Store, orders: dict[int, str], sends: dict[int, list[dict[str, Any]]],
-                 jobs: dict[str, dict[str, Any]], wait_s: float) -> dict[str, Any]:
-    """Each order (id -> its job) captured exactly once and its job linked, read back through
-    ``GET /stores/{id}/orders[/{orderId}]`` and from the store (printgate's notes on the order).
-
-    - lost: a delivery was accepted (2xx) and printgate has no such order;
-    - refused: no delivery of it was accepted (a 4xx, or printgate down for 2 minutes);
-    - twice: listed more than once, or more than one printgate note written on it;
-    - unlinked: its line does not carry the job, or (the job can proceed) the job is not attached and
-      the files not written back, or (it cannot) the order did not fail with the reason;
-    - open: still moving at the end (neither written back, failed, cancelled nor without jobs)."""
-    syncs: dict[int, dict[str, Any]] = {}
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        for order_id in orders:
-            if syncs.get(order_id, {}).get("status") in ORDER_FINAL:
-                continue
-            try:
-                answer = client.get(f"/stores/{store.id}/orders/{order_id}")
-                if answer.status_code == 200:
-                    syncs[order_id] = answer.json()
-            except (httpx.HTTPError, ValueError):
-                pass
-        if len(syncs) == len(orders) and all(s.get("status") in ORDER_FINAL for s in syncs.values()):
-            break
-        time.sleep(1)
-    listed: Counter[str] = Counter()
-    try:
-        data = client.get(f"/stores/{store.id}/orders", params={"limit": 200}).json()["data"]
-        listed.update(str(s["orderId"]) for s in data)
-    except (httpx.HTTPError, KeyError, ValueError):
-        pass
-    accepted = {o for o in orders if any(s["status"] is not None and s["status"] < 300 for s in sends.get(o, []))}
-    refused = {o: [s for s in sends.get(o, []) if s["status"] is None or s["status"] >= 300] for o in orders if o not in accepted}
-    lost = sorted(o for o in accepted if o not in syncs)
-    twice = sorted(o for o in orders if listed[str(o)] > 1 or store.notes(o) > 1)
-    open_ = sorted(o for o, s in syncs.items() if s.get("status") not in ORDER_FINAL)
-    unlinked = []
-    for order_id, sync in syncs.items():
-        job_id = orders[order_id]
-        line = next((ln for ln in sync.get("lines") or [] if ln.get("jobId") == job_id), None)
-        if jobs.get(job_id, {}).get("canProceed"):
-            ok = line is not None and line.get("attached") is True and sync.get("status") == "written_back" \
-                and store.notes(order_id) >= 1
-        else:
-            ok = line is not None and line.get("attached") is not True and sync.get("status") == "failed"
-        if not ok and sync.get("status") in ORDER_FINAL:
-            unlinked.append(order_id)
-    return {"orders": len(orders), "accepted": len(accepted), "refused": refused, "lost": lost, "twice": sorted(twice),
-            "unlinked": sorted(unlinked), "open": open_,
-            "statuses": dict(Counter(str(s.get("status")) for s in syncs.values())),
-            "sends": sum(len(v) for v in sends.values()), "tries": sum(s["tries"] for v in sends.values() for s in v),
-            "duplicates_answered": sum(s["duplicate"] for v in sends.values() for s in v),
-            "details": {o: {"status": s.get("status"), "lastError": s.get("lastError"), "steps": s.get("steps")}
-                        for o, s in syncs.items() if o in set(lost) | set(twice) | set(unlinked) | set(open_)}}
+        return dict(times)
 
 
 class Instance:
     """One data dir and port, served by a ``printgate serve`` that the harness kills and restarts."""
 
-    def __init__(self, data_dir: Path, workers: int) -> None:
+    def __init__(self, data_dir: Path, workers: int, connector_tick_s: float = 300.0) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.workers = workers
@@ -362,7 +173,8 @@ class Instance:
         self.env = _bench_env(data_dir, {"PYTHONPATH": path, "PRINTGATE_ALLOW_PRIVATE_URLS": "1", "PRINTGATE_STALE_TASK_S": "15",
                                          "PRINTGATE_WORKER_TTL_S": "10", "PRINTGATE_RATE_LIMIT_PER_MINUTE": "100000",
                                          "PRINTGATE_WEBHOOK_RETRY_SCHEDULE": ",".join(map(str, RETRY_SCHEDULE)),
-                                         "PRINTGATE_WEBHOOK_RETRY_JITTER": str(RETRY_JITTER)})
+                                         "PRINTGATE_WEBHOOK_RETRY_JITTER": str(RETRY_JITTER),
+                                         "PRINTGATE_CONNECTOR_TICK_S": str(connector_tick_s)})
         out = subprocess.run([*CLI, "keys", "create", "--json", "--account", "faults"], env=self.env,
                              capture_output=True, check=True, cwd=ROOT)
         self.auth = {"Authorization": f"Bearer {json.loads(out.stdout)['key']}"}
@@ -425,35 +237,38 @@ class Instance:
                 self.proc.wait()
 
 
-def inject(inst: Instance, fault: str, rng: random.Random) -> str:
+def inject(inst: Instance, fault: str, rng: random.Random) -> tuple[str, set[int]]:
+    """Strike ``fault``; return what was done and the processes it ended (printgate is back once
+    serve's record names none of them)."""
     pids = inst.pids()
     inst.sample_cpu()
+    everything = {*pids.values(), *([inst.proc.pid] if inst.proc is not None else [])}
     if fault == "kill_worker":
         workers = [n for n in pids if n.startswith("worker")]
         if not workers:
-            return "no worker to kill"
+            return "no worker to kill", set()
         name = rng.choice(workers)
         _kill(pids[name])
-        return f"kill -9 {name}"
+        return f"kill -9 {name}", {pids[name]}
     if fault == "kill_api":
         _kill(pids.get("api", 0))
-        return "kill -9 api"
+        return "kill -9 api", {pids.get("api", 0)}
     if fault == "kill_serve":
         assert inst.proc is not None
         inst.account_cpu()
         _kill(inst.proc.pid)
         inst.proc.wait()
         inst.start(healthy=False)
-        return "kill -9 serve, then start"
+        return "kill -9 serve, then start", everything
     if fault == "kill_redis":
         _kill(pids.get("redis", 0))
         time.sleep(2)
         inst.stop()  # Redis is not supervised by serve: the operator restarts the instance
         inst.start(healthy=False)
-        return "kill -9 redis, then restart"
+        return "kill -9 redis, then restart", everything
     inst.stop()
     inst.start(healthy=False)
-    return "full restart"
+    return "full restart", everything
 
 
 def _kill(pid: int) -> None:
@@ -477,10 +292,15 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--orders", type=int, default=2,
                         help="signed WooCommerce order webhooks per trial, one per job (default 2; 0: none)")
+    parser.add_argument("--connector-tick", type=float, default=300.0,
+                        help="the connectors' tick (PRINTGATE_CONNECTOR_TICK_S; default 300 s, as shipped)")
+    parser.add_argument("--stop-after", type=float, default=None,
+                        help="start no trial after this many seconds; the checks then run on the trials done")
     args = parser.parse_args()
     result = run(args.trials, jobs=args.jobs, workers=args.workers, seed=args.seed,
                  faults=tuple(args.faults.split(",")), data_dir=args.data_dir, in_order=args.in_order,
-                 webhook_wait_s=args.webhook_wait, orders=args.orders)
+                 webhook_wait_s=args.webhook_wait, orders=args.orders, connector_tick_s=args.connector_tick,
+                 stop_after_s=args.stop_after)
     save_results("fault_injection", result)
     return 0 if held(result) else 1
 
@@ -494,24 +314,13 @@ def held(result: dict[str, Any]) -> bool:
                 or orders.get("unlinked") or orders.get("open"))
 
 
-def _submit(client: httpx.Client, body: dict[str, Any]) -> str | None:
-    """``POST /jobs``, retried while the API is down (it may be the process that was just killed)."""
-    for _attempt in range(240):
-        try:
-            response = client.post("/jobs", json=body)
-            if response.status_code == 201:
-                return str(response.json()["job"]["id"])
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    return None
-
-
 def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults: tuple[str, ...] = FAULTS,
         data_dir: Path | None = None, in_order: bool = False, webhook_wait_s: float = 120,
-        quiet: bool = False, orders: int = 0) -> dict[str, Any]:
+        quiet: bool = False, orders: int = 0, connector_tick_s: float = 300.0,
+        stop_after_s: float | None = None) -> dict[str, Any]:
     """The harness; ``in_order`` injects ``faults`` one after another instead of drawing them;
-    ``orders`` store order webhooks per trial (the command line's default is 2, a caller's 0).
+    ``orders`` store order webhooks per trial (the command line's default is 2, a caller's 0);
+    ``stop_after_s`` starts no trial past that many seconds (a partial run still gets every check).
 
     A job's fate is tallied under the fault of the trial it was submitted in (the fault that struck
     while it was queued or running)."""
@@ -524,10 +333,12 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
     data_dir = data_dir or Path(tmp.name) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     receiver = Receiver(fail_first=True)
-    inst = Instance(data_dir, workers)
+    inst = Instance(data_dir, workers, connector_tick_s)
     started = time.monotonic()
     cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
     inst.start()
+    down = DownWatch(inst.url, inst.pids)
+    sampler = QueueSampler(inst.url)
     client = httpx.Client(base_url=inst.url, headers=inst.auth, timeout=30)
     created = client.post("/webhook-endpoints", json={"url": receiver.url, "events": ["job.completed"]})
     created.raise_for_status()
@@ -543,15 +354,19 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
     faults_list = list(faults)
     pdf_dir = data_dir.parent / "pdfs"
     pdf_dir.mkdir(exist_ok=True)
-    say(f"fault injection: {trials} trials x {jobs} jobs, {workers} workers; {machine()}; {now_utc()}")
+    say(f"fault injection: {trials} trials x {jobs} jobs (+{orders} order jobs), {workers} workers; "
+        f"{machine()}; {now_utc()}")
     for trial in range(trials):
+        if stop_after_s is not None and time.monotonic() - started > stop_after_s:
+            say(f"stopping after {trial} trials (--stop-after {stop_after_s:g} s)")
+            break
         fault = faults_list[trial % len(faults_list)] if in_order else rng.choice(faults_list)
         for n in range(jobs):
             path = make_pdf(pdf_dir / f"t{trial}-{n}.pdf", pages=1 + (n % 3), text=f"trial {trial} job {n}")
             data = path.read_bytes()
             body = {"sources": [{"file": base64.b64encode(data).decode(), "name": path.name,
                                  "steps": [{"type": "preflight"}, {"type": "previews"}]}]}
-            job_id = _submit(client, body)
+            job_id = submit(client, body)
             if job_id is not None:
                 sent[job_id] = hashlib.sha256(data).hexdigest()
                 fault_of[job_id] = fault
@@ -565,10 +380,13 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
         time.sleep(rng.uniform(0.0, 2.0))
         faults_done[fault] += 1
         began = time.monotonic()
-        what = inject(inst, fault, rng)
+        window = down.begin(fault, trial)
+        what, gone = inject(inst, fault, rng)
+        down.watch(window, gone)
         if sender is not None:
             sender.join(timeout=300)
-        say(f"trial {trial + 1}/{trials}: {what} ({time.monotonic() - began:.1f} s; {time.monotonic() - started:.0f} s in)")
+        say(f"trial {trial + 1}/{trials}: {what} ({time.monotonic() - began:.1f} s; "
+            f"{time.monotonic() - started:.0f} s in) | {_running_tally(receiver, down, sent, order_sends)}")
 
     # Everything submitted must end: wait for it.
     deadline = time.monotonic() + 300 + 5 * len(sent)
@@ -586,10 +404,14 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
         time.sleep(1)
     stuck = [j for j in sent if status.get(j, {}).get("status") not in TERMINAL]
 
-    # The last deliveries, and any retried after a fault.
+    # The last deliveries, and any retried after a fault: waited for while they keep coming (a burst
+    # of events drains at the webhooks worker's pace), up to ``webhook_wait_s`` without progress.
     hook_deadline = time.monotonic() + webhook_wait_s
+    received = len(receiver.deliveries)
     while time.monotonic() < hook_deadline and any(j not in receiver.completed() for j in sent):
         time.sleep(1)
+        if len(receiver.deliveries) > received:
+            received, hook_deadline = len(receiver.deliveries), time.monotonic() + webhook_wait_s
     by_job = receiver.completed()
     lost_hooks = [j for j in sent if j not in by_job]
     pending: list[dict[str, Any]] = []
@@ -600,12 +422,13 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
     except (httpx.HTTPError, KeyError, ValueError):
         pass
     twice = [j for j, ids in by_job.items() if len(ids) > 1]
-    # Retries on schedule: the first retry of each event comes no earlier than its delay allows.
-    first_delay = RETRY_SCHEDULE[0]
+    # Retries on schedule: each event's first retry against its due time and printgate's back-up time.
+    down.wait()
     hook_job = {d["id"]: d["job"] for d in receiver.deliveries}
-    gaps = receiver.retry_gaps()
-    early = {h: round(g, 2) for h, g in gaps.items() if g < first_delay * (1 - RETRY_JITTER) - 0.5}
-    late = {h: round(g, 1) for h, g in gaps.items() if g > first_delay * (1 + RETRY_JITTER) + LATE_S}
+    judged = _judge(receiver, down)
+    mark_backlog(judged, receiver.arrivals(), sampler, RETRY_SCHEDULE[0], RETRY_JITTER)
+    early = {h: j["gap_s"] for h, j in judged.items() if j["verdict"] == "early"}
+    late = {h: j["after_recovery_s"] for h, j in judged.items() if j["verdict"] == "late"}
     lost_files = []
     for job_id, digest in sent.items():
         job = status.get(job_id) or {}
@@ -616,24 +439,33 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
             got = None
         if got is None or got.status_code != 200 or hashlib.sha256(got.content).hexdigest() != digest:
             lost_files.append(job_id)
-    # An order whose job was still being checked when it came in is looked at again by the
-    # connectors' tick (every 5 minutes), and one whose handler was killed after its lease (150 s).
-    order_check = (check_orders(client, store, order_job, order_sends, status, webhook_wait_s + ORDER_WAIT_S)
+    # An order whose job was still being checked when it came in moves when the job's verdict comes;
+    # one whose handler was killed waits out its lease, then the connectors' next tick.
+    order_check = (check_orders(client, store, order_job, order_sends, status,
+                                webhook_wait_s + connector_tick_s + LEASE_S + 30)
                    if store is not None else None)
     wall = time.monotonic() - started
+    sampler.stop()
     inst.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = inst.cpu_s + (children.ru_utime - cpu_start.ru_utime) + (children.ru_stime - cpu_start.ru_stime)
     verdicts = Counter(s.get("status") for s in status.values())
-    per_fault: dict[str, dict[str, int]] = {}
+    windows = {fault: [round((w["end"] or w["gave_up"]) - w["start"], 1) for w in down.windows if w["fault"] == fault]
+               for fault in faults_done}
+    per_fault: dict[str, dict[str, Any]] = {}
     for fault in faults_done:
         mine = {j for j, f in fault_of.items() if f == fault}
         mine_hooks = {h for h, j in hook_job.items() if j in mine}
+        retries = tally(judged, mine_hooks)
         per_fault[fault] = {"trials": faults_done[fault], "jobs": len(mine),
                             "stuck": len(mine.intersection(stuck)), "lost_webhooks": len(mine.intersection(lost_hooks)),
                             "applied_twice": len(mine.intersection(twice)), "lost_files": len(mine.intersection(lost_files)),
-                            "early_retries": len(mine_hooks.intersection(early)),
-                            "late_retries": len(mine_hooks.intersection(late))}
+                            "early_retries": retries["early"], "on_schedule": retries["on_schedule"],
+                            "late_retries": retries["late"], "delayed_by_fault": retries["delayed_by_fault"],
+                            "late_behind_backlog": retries["late_behind_backlog"],
+                            "max_late_after_recovery_s": retries["max_late_after_recovery_s"],
+                            "down_s_max": max(windows[fault], default=0.0),
+                            "never_back": sum(w["end"] is None for w in down.windows if w["fault"] == fault)}
         if order_check is not None:
             my_orders = {o for o, j in order_job.items() if j in mine}
             per_fault[fault].update({
@@ -641,22 +473,25 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
                 "orders_lost": len(my_orders & {*order_check["lost"], *order_check["refused"]}),
                 "orders_unlinked": len(my_orders & {*order_check["unlinked"], *order_check["open"]})})
     say("")
-    say(f"{'fault':<12} {'trials':>6} {'jobs':>5} {'stuck':>5} {'hook lost':>9} {'twice':>5} {'file lost':>9} "
-        f"{'early retry':>11} {'late retry':>10}" + (f" {'orders':>6} {'orders lost':>11} {'orders twice':>12} "
-                                                      f"{'unlinked':>8}" if order_check is not None else ""))
-    for fault, row in sorted(per_fault.items()):
-        say(f"{fault:<12} {row['trials']:>6} {row['jobs']:>5} {row['stuck']:>5} {row['lost_webhooks']:>9} "
-            f"{row['applied_twice']:>5} {row['lost_files']:>9} {row['early_retries']:>11} {row['late_retries']:>10}"
-            + (f" {row['orders']:>6} {row['orders_lost']:>11} {row['orders_twice']:>12} {row['orders_unlinked']:>8}"
-               if order_check is not None else ""))
+    _print_table(say, per_fault, order_check is not None)
     say(f"jobs: {len(sent)} submitted, {len(sent) - len(stuck)} terminal ({dict(verdicts)}), {len(stuck)} stuck")
     say(f"job.completed webhooks: {len(sent) - len(lost_hooks)} received, {len(lost_hooks)} not received "
         f"({len(pending)} deliveries still pending a retry: {pending[:5]}), "
         f"{len(twice)} delivered under two ids (applied twice); {len(receiver.deliveries)} POSTs in all")
-    sorted_gaps = sorted(gaps.values())
-    say(f"first retries: {len(gaps)} (each event's first POST is answered 503), due after {first_delay:g} s "
-        f"+-{RETRY_JITTER:.0%}: {len(early)} early, {len(late)} more than {LATE_S:g} s late; gap min "
-        f"{sorted_gaps[0] if sorted_gaps else float('nan'):.1f} s, max {sorted_gaps[-1] if sorted_gaps else float('nan'):.1f} s")
+    every = tally(judged)
+    gaps = sorted(j["gap_s"] for j in judged.values())
+    say(f"first retries: {len(judged)} (each event's first POST is answered 503), due {RETRY_SCHEDULE[0]:g} s "
+        f"+-{RETRY_JITTER:.0%} later: {every['early']} early, {every['on_schedule']} on schedule (within {LATE_S:g} s "
+        f"of the later of due and back-up time; {every['delayed_by_fault']} of them due while printgate was down), "
+        f"{every['late']} late after recovery (max {every['max_late_after_recovery_s']:.1f} s after it; "
+        f"{every['late_behind_backlog']} of them with >= {BACKLOG} webhooks messages queued ahead, deepest "
+        f"{max((j.get('queue_ahead', 0) for j in judged.values()), default=0)}); "
+        f"gap min {gaps[0] if gaps else float('nan'):.1f} s, max {gaps[-1] if gaps else float('nan'):.1f} s")
+    if late:
+        say(f"  late after recovery (webhook-id: s after back-up): {dict(list(late.items())[:10])}")
+    spans = [(w["end"] or w["gave_up"]) - w["start"] for w in down.windows]
+    say(f"down windows (kill until /health ok with every worker back): {len(spans)}, max {max(spans, default=0):.1f} s, "
+        f"{sum(w['end'] is None for w in down.windows)} never back within {down.limit_s:g} s")
     say(f"files: {len(sent) - len(lost_files)} intact, {len(lost_files)} lost or changed")
     if order_check is not None:
         say(f"store orders: {order_check['orders']} placed, {order_check['accepted']} accepted "
@@ -673,10 +508,45 @@ def run(trials: int, *, jobs: int = 2, workers: int = 2, seed: int = 14, faults:
         store.stop()
     shutil.rmtree(inst.source, ignore_errors=True)
     tmp.cleanup()
-    return {"trials": trials, "faults": dict(faults_done), "per_fault": per_fault, "jobs": len(sent),
-            "verdicts": dict(verdicts), "stuck": stuck, "lost_webhooks": lost_hooks, "pending_deliveries": pending,
-            "applied_twice": twice, "lost_files": lost_files, "first_retries": len(gaps), "early_retries": early,
-            "late_retries": late, "wall_s": wall, "cpu_s": cpu, "store_orders": order_check}
+    return {"trials": sum(faults_done.values()), "faults": dict(faults_done), "per_fault": per_fault,
+            "jobs": len(sent), "verdicts": dict(verdicts), "stuck": stuck, "lost_webhooks": lost_hooks,
+            "pending_deliveries": pending, "applied_twice": twice, "lost_files": lost_files,
+            "first_retries": len(judged), "early_retries": early, "late_retries": late, "retries": every,
+            "late_queue_ahead": {h: j["queue_ahead"] for h, j in judged.items() if "queue_ahead" in j},
+            "down_windows": spans, "wall_s": wall, "cpu_s": cpu, "store_orders": order_check}
+
+
+def _judge(receiver: Receiver, down: DownWatch) -> dict[str, dict[str, Any]]:
+    return judge_retries(receiver.arrivals(), down.closed(), delay_s=RETRY_SCHEDULE[0], jitter=RETRY_JITTER,
+                         tolerance_s=LATE_S)
+
+
+def _running_tally(receiver: Receiver, down: DownWatch, sent: dict[str, str],
+                   order_sends: dict[int, list[dict[str, Any]]]) -> str:
+    """One line after each trial, so a run cut short still says how it went so far (a retry whose
+    down window is still open is judged against the window so far)."""
+    retries = tally(_judge(receiver, down))
+    accepted = sum(any(s["status"] is not None and s["status"] < 300 for s in v) for v in order_sends.values())
+    last = down.windows[-2] if len(down.windows) > 1 else None
+    back = (f"previous fault down {(last['end'] or last['gave_up'] or time.monotonic()) - last['start']:.1f} s; "
+            if last else "")
+    return (f"{back}so far {len(sent)} jobs, {len(receiver.completed())} job.completed received, retries "
+            f"{retries['early']} early / {retries['on_schedule']} on schedule / {retries['late']} late "
+            f"(max {retries['max_late_after_recovery_s']:.1f} s after recovery), orders accepted "
+            f"{accepted}/{len(order_sends)}")
+
+
+def _print_table(say: Any, per_fault: dict[str, dict[str, Any]], with_orders: bool) -> None:
+    say(f"{'fault':<12} {'trials':>6} {'jobs':>5} {'stuck':>5} {'hook lost':>9} {'twice':>5} {'file lost':>9} "
+        f"{'down max s':>10} {'early':>5} {'on sched':>8} {'late':>4} {'backlog':>7} {'max after s':>11}"
+        + (f" {'orders':>6} {'orders lost':>11} {'orders twice':>12} {'unlinked':>8}" if with_orders else ""))
+    for fault, row in sorted(per_fault.items()):
+        say(f"{fault:<12} {row['trials']:>6} {row['jobs']:>5} {row['stuck']:>5} {row['lost_webhooks']:>9} "
+            f"{row['applied_twice']:>5} {row['lost_files']:>9} {row['down_s_max']:>10.1f} {row['early_retries']:>5} "
+            f"{row['on_schedule']:>8} {row['late_retries']:>4} {row['late_behind_backlog']:>7} "
+            f"{row['max_late_after_recovery_s']:>11.1f}"
+            + (f" {row['orders']:>6} {row['orders_lost']:>11} {row['orders_twice']:>12} {row['orders_unlinked']:>8}"
+               if with_orders else ""))
 
 
 if __name__ == "__main__":

@@ -322,9 +322,11 @@ RULE_MESSAGES: dict[str, dict[str, str]] = {
         "the print size of this product is not known.",
         "The shop should set the product's print size; until then, upload the largest image you have.",
     ),
-    # structure_integrity: the file was damaged, and its reconstruction kept everything.
+    # structure_integrity: the file was damaged, and its reconstruction kept everything; the verdict
+    # is on the repaired file, and the issue says what was wrong (``repair.describe_damage``).
     "structure_repaired": _m(
-        "Your file was damaged, but it was repaired without losing any content.",
+        "Your file was damaged ({actual.damage}) and was repaired without losing any content; "
+        "it was checked as repaired.",
         "No action is needed. To be safe, export a fresh PDF from your design application.",
         "We'll save the repaired file before printing.",
     ),

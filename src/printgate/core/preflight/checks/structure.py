@@ -401,15 +401,19 @@ def structure_integrity(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
             severity="reject",
             autofix=False,
             measured={"losses": len(doc.content_lost)},
-            extra={"lost": doc.content_lost[:20], "repair": repair, "pages": broken[:50]},
+            extra={"lost": doc.content_lost[:20], "repair": repair, "pages": broken[:50],
+                   "damage": (doc.repair or {}).get("damage") or []},
             rects=[(pg, ctx.pages[pg - 1].crop) for pg in broken[:10]],
         ))
         return out  # the parser's complaints are part of the same damage
     if doc.repair is not None:
+        # The verdict is on the reconstruction: the finding says what was wrong with the upload.
+        damage = list(doc.repair.get("damage") or []) or ["its internal structure was rebuilt"]
         out.append(Violation(
             rule_id="structure_repaired",
             measured={"tool": doc.repair.get("tool")},
-            extra={"repair": repair},
+            values={"actual.damage": "; ".join(damage)},
+            extra={"repair": repair, "damage": damage},
             # The repair_structure fix rewrites the upload with qpdf: it reproduces qpdf's repair only.
             autofix=doc.repair.get("tool") == "qpdf",
         ))

@@ -100,6 +100,7 @@ class Assessment:
     unsupported: list[str] = field(default_factory=list)
     verified: bool = True  # False: a budget ran out or a cross-check was impossible
     tool_warnings: list[str] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)  # what was wrong with the file (``describe_damage``)
 
     @property
     def lossless(self) -> bool:
@@ -119,6 +120,7 @@ class Assessment:
             "unsupportedFilters": sorted(set(self.unsupported)),
             "verified": self.verified,
             "toolWarnings": self.tool_warnings[:30],
+            "damage": self.damage[:10],
         }
 
 
@@ -188,6 +190,7 @@ def _reconstruct(path: Path, qpdf_doc: pikepdf.Pdf | None, qpdf_warnings: list[s
         if not candidates:
             raise UnreadableFile(UNREPAIRABLE_REASON)
         best, best_pdf, best_path = max(candidates, key=lambda c: c[0].rank())
+        best.damage = describe_damage(path, [failure, *qpdf_warnings, *best.tool_warnings])
         if best_path is None:  # qpdf's reconstruction lives in memory: write it as it was read
             best_path = scratch / "qpdf.pdf"
             if "/Size" not in best_pdf.trailer:
@@ -405,6 +408,104 @@ def _last_definition(raw: Any, num: int, gen: int) -> bytes | None:
     body = bytes(raw[last.end(): end if end >= 0 else last.end() + 65536])
     cut = body.find(b"stream")
     return body[:cut] if cut >= 0 else body
+
+
+# --------------------------------------------------------------------------- what was wrong
+
+
+_STARTXREF = re.compile(rb"startxref\s+(\d+)")
+_XREF_SECTION = re.compile(rb"(\d+)\s+(\d+)[ \t]*\r?\n")
+_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
+_LINEARIZED_LENGTH = re.compile(rb"/Linearized\b.{0,512}?/L\s+(\d+)", re.S)
+MAX_XREF_ENTRIES = 200_000  # entries checked against their offsets, then the rest is not judged
+
+
+def describe_damage(path: Path, tool_words: Iterable[str]) -> list[str]:
+    """What was wrong with a file that had to be reconstructed, in words a shop can repeat to its
+    customer: the file ends early (with how many bytes are missing when the file says how long it
+    was, or how much of its last stream is gone), the cross-reference table missing or pointing to
+    the wrong places (how many offsets), the trailer without its catalog. Read from the raw bytes
+    and the tools' warnings; never raises (a description is best effort, the repair is the fact)."""
+    try:
+        with path.open("rb") as fh:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return ["its internal structure was rebuilt"]
+    with data:
+        try:
+            out = [_truncation(data), _xref_damage(data)]
+        except Exception:  # hostile bytes: the description is best effort
+            log.warning("could not describe the damage of %s", path.name, exc_info=True)
+            out = []
+    words = " ".join(tool_words)
+    if "/Root" in words:
+        out.append("its trailer did not name the document catalog (/Root), which was found again")
+    found = [d for d in out if d]
+    return found or ["its internal structure was rebuilt"]
+
+
+def _truncation(data: Any) -> str | None:
+    size = len(data)
+    if b"%%EOF" in data[max(0, size - 1024):]:
+        return None
+    declared = _LINEARIZED_LENGTH.search(data, 0, 4096)
+    if declared and int(declared.group(1)) > size:
+        return f"the file ends early: {int(declared.group(1)) - size} bytes are missing at the end"
+    last_stream = data.rfind(b"stream", max(0, size - (1 << 26)))
+    if last_stream > 0 and data[last_stream - 3: last_stream] == b"end":
+        last_stream = -1  # the last stream keyword is an endstream: the file was cut between objects
+    if last_stream > 0:
+        head = data.rfind(b"obj", max(0, last_stream - 65536), last_stream)
+        length = _LENGTH.search(data[max(head, 0): last_stream]) if head >= 0 else None
+        start = last_stream + len(b"stream")
+        start += 2 if data[start: start + 2] == b"\r\n" else 1
+        if length and int(length.group(1)) > size - start:
+            missing = int(length.group(1)) - (size - start)
+            return f"the file ends early: at least {missing} bytes are missing at the end (inside its last stream)"
+    return "the file ends early: its end (cross-reference table, trailer and end marker) is missing"
+
+
+def _xref_damage(data: Any) -> str | None:
+    """The classic cross-reference table the last ``startxref`` points to, checked entry by entry
+    (an in-use entry must point at ``num gen obj``); an xref stream is only checked for being there."""
+    size = len(data)
+    last = _last_match(_STARTXREF, data[max(0, size - 4096):])
+    if last is None:
+        return "the cross-reference table was missing and was rebuilt"
+    offset = int(last.group(1))
+    if offset >= size:
+        return "the cross-reference table was missing (it pointed past the end of the file) and was rebuilt"
+    at = data[offset: offset + 64].lstrip()
+    if re.match(rb"\d+\s+\d+\s+obj", at):
+        return None  # an xref stream: qpdf's warnings say what else was wrong
+    if not at.startswith(b"xref"):
+        return "the cross-reference table was not where the file said and was rebuilt"
+    wrong, checked, pos = 0, 0, data.find(b"xref", offset, offset + 64) + 4
+    while checked < MAX_XREF_ENTRIES:
+        while pos < size and data[pos: pos + 1] in b" \t\r\n":
+            pos += 1
+        section = _XREF_SECTION.match(data, pos)
+        if section is None:
+            break
+        first, count = int(section.group(1)), int(section.group(2))
+        pos = section.end()
+        for number in range(first, first + min(count, MAX_XREF_ENTRIES - checked)):
+            entry = _XREF_ENTRY.match(data, pos)
+            if entry is None:
+                return "the cross-reference table was damaged and was rebuilt"
+            pos = entry.end() + 2 if data[entry.end(): entry.end() + 1] in (b" ", b"\r") else entry.end() + 1
+            if entry.group(3) == b"n" and number > 0:
+                checked += 1
+                wrong += not _object_at(data, int(entry.group(1)), number)
+    if wrong:
+        return f"the cross-reference table was rebuilt: {wrong} of {checked} object offsets were wrong"
+    return None
+
+
+def _object_at(data: Any, offset: int, number: int) -> bool:
+    head = bytes(data[offset: offset + 32]) if offset < len(data) else b""
+    return re.match(rb"\s*%d\s+\d+\s+obj\b" % number, head) is not None
 
 
 # --------------------------------------------------------------------------- MuPDF
