@@ -38,23 +38,46 @@ PDICT = PDict()
 
 Instr = tuple[str, list[Any]]
 
+_WS = b"\x00\t\n\x0c\r "  # PDF white space (not VT, which bytes.split() would take)
 _DELIM = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 _END = rb"(?=[" + _DELIM + rb"]|\Z)"  # a regular token ends at a delimiter
-_GOOD = (
-    rb"[+-]?(?:[0-9]{1,17}(?:\.[0-9]*)?|[0-9]{0,40}\.[0-9]+)" + _END  # number: no integer qpdf makes null, finite
-    + rb"|[A-Za-z'\"*][A-Za-z0-9'\"*]*" + _END  # operator or keyword
-    + rb"|/[!\"$&'*+,\-.0-;=?-Z\\^-z|~]+" + _END  # name without # escapes
-    + rb"|\((?:[^()\\\r]|\\[^\r])*\)"  # literal string without nesting or raw CR
+_NUM = rb"[+-]?(?:[0-9]{1,17}(?:\.[0-9]*)?|[0-9]{0,40}\.[0-9]+)"  # no integer qpdf makes null; finite
+# Numbers, each ended by white space that ``bytes.split()`` also splits on, or by a delimiter.
+_ONE = rb"(?>" + _NUM + rb"(?:[\t\n\x0c\r ]++|" + _END + rb"))"  # atomic: read once, never re-tried
+_OP = rb"[A-Za-z'\"*][A-Za-z0-9'\"*]*+" + _END  # operator or keyword
+_ITEM = (
+    rb"(?:" + _ONE + rb")++"  # numbers
+    + rb"|/[!\"$&'*+,\-.0-;=?-Z\\^-z|~]++" + _END  # name without # escapes
+    + rb"|\((?:[^()\\\r]++|\\[^\r])*+\)"  # literal string without nesting or raw CR
     + rb"|<<|>>|\[|\]"
-    + rb"|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>"  # hex string
+    + rb"|<[0-9A-Fa-f\x00\t\n\x0c\r ]*+>"  # hex string
+    + rb"|(?:true|false|null)" + _END  # in an array or dictionary (elsewhere refused)
 )
-# Every token, whitespace skipped; at the first thing it cannot read the rest becomes one token,
-# which the tokenizer then refuses.
-_TOKENS = re.compile(_GOOD + rb"|[^\x00\t\n\x0c\r ][\s\S]*")
-_GOOD_TOKEN = re.compile(rb"(?:" + _GOOD + rb")\Z")
+# A path's construction operators with exactly their operands: every number is a coordinate, x then y.
+_PATH_OP = (
+    rb"(?:(?:" + _ONE + rb"){2}[ml]|(?:" + _ONE + rb"){6}c|(?:" + _ONE + rb"){4}[vy]|h)" + _END
+)
+_PATH_LETTERS = b"mlcvyh"
+# One match is one instruction: white space, then (numbers)(operator) -- most of a stream --, or
+# (other operands)(operator), or (group 6) the rest of the stream from the first thing read
+# differently from qpdf, which the tokenizer refuses. Group 1, when path runs are wanted: a run of
+# path construction operators (``1 2 m 3 4 l h``), which the walker only reads as points. Every
+# quantifier is possessive, so hostile bytes cannot make it backtrack: the scan stays linear in
+# the stream's size.
+_INSTR = (
+    rb"|((?:" + _ONE + rb")*+)(" + _OP + rb")"
+    + rb"|((?:[\x00\t\n\x0c\r ]*+(?:" + _ITEM + rb"))++)[\x00\t\n\x0c\r ]*+(" + _OP + rb")"
+    + rb"|([\s\S]+))"
+)
+_SCAN = re.compile(rb"[\x00\t\n\x0c\r ]*+(?:((?!))" + _INSTR)
+_SCAN_PATHS = re.compile(
+    rb"[\x00\t\n\x0c\r ]*+(?:((?:[\t\n\x0c\r ]*+" + _PATH_OP + rb")++)" + _INSTR
+)
+_ITEMS = re.compile(rb"[\x00\t\n\x0c\r ]*+(" + _ITEM + rb")")  # the operands of the second kind
 
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\s\S])")
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\n": b"", b"\r\n": b"", b"\r": b""}
+_KEYWORDS = {b"true": True, b"false": False, b"null": None}  # the keywords an array or dictionary holds
 
 # Operators whose operands the preflight walker reads.
 _READ = frozenset((
@@ -131,10 +154,38 @@ def _valid(op: str, operands: list[Any], nested: bool) -> bool:
     return True
 
 
+def numbers(run: bytes) -> list[float]:
+    """The numbers of a run ``scan_ops`` left as bytes (``b"1 0 0 1 72 720"``), as floats."""
+    vals = [*map(float, run.split())]
+    if b"-0" in run and 0.0 in vals:  # qpdf reads "-0" (an integer) as 0, not as -0.0
+        for i, tok in enumerate(run.split()):
+            if not vals[i] and b"." not in tok:
+                vals[i] = 0.0
+    return vals
+
+
 def fast_parse(data: bytes) -> list[Instr] | None:
     """``[(operator, operands), ...]`` for a well-formed stream, ``None`` when pikepdf must decide."""
     try:
-        return _parse(data)
+        ops = _parse(data, _SCAN)
+    except (_Reject, ValueError, IndexError, UnicodeDecodeError):
+        return None
+    return [(op, numbers(a) if a else []) if type(a) is bytes else (op, a) for op, a in ops]
+
+
+class OpList(list[tuple[str, Any]]):
+    """``scan_ops``' instructions; ``n_ops`` counts the operators (a path run holds several)."""
+
+    n_ops = 0
+
+
+def scan_ops(data: bytes) -> OpList | None:
+    """Like :func:`fast_parse`, for the walker: an operator whose operands are all numbers (most of
+    them) gets them as the bytes of the run (``b""`` for none), converted with :func:`numbers`
+    only if it is read; and a run of path construction operators (``m l c v y h``) becomes one
+    ``("l", b"x y x y ...")`` with all their points, which is all the walker reads of a path."""
+    try:
+        return _parse(data, _SCAN_PATHS)
     except (_Reject, ValueError, IndexError, UnicodeDecodeError):
         return None
 
@@ -143,58 +194,55 @@ _SPECIAL = frozenset((b"true", b"false", b"null", b"BI", b"ID", b"EI"))  # inlin
 _OPS: dict[bytes, str] = {}
 
 
-def _parse(data: bytes) -> list[Instr]:
-    toks = _TOKENS.findall(data)
-    if toks and not _GOOD_TOKEN.match(toks[-1]):
+def _operator(tok: bytes) -> str:
+    op = _OPS.get(tok)
+    if op is None:
+        if tok in _SPECIAL or len(_OPS) > 1000:
+            raise _Reject
+        op = _OPS[tok] = tok.decode("ascii")
+    return op
+
+
+def _parse(data: bytes, scan: re.Pattern[bytes]) -> OpList:
+    toks = scan.findall(data.rstrip(_WS))
+    if toks and toks[-1][5]:
         raise _Reject  # something we do not read exactly like qpdf
-    out: list[Instr] = []
+    out = OpList()
     append = out.append
+    opget = _OPS.get
+    merged = 0  # operators in path runs beyond one per run
+    for path, run, kw, items, kw2, _ in toks:
+        if kw:
+            append((opget(kw) or _operator(kw), run))
+        elif path:
+            points = path.translate(None, _PATH_LETTERS)
+            merged += len(path) - len(points) - 1
+            append(("l", points))
+        else:
+            op = opget(kw2) or _operator(kw2)
+            append((op, _operands(op, items)))
+    out.n_ops = len(out) + merged
+    return out
+
+
+def _operands(op: str, text: bytes) -> list[Any]:
     operands: list[Any] = []
-    cur = operands
+    cur = operands  # where the next operand goes: ``operands`` or an open array/dictionary
     plain = True  # operands are all numbers
     nested = False  # an array holds a name, an array, a dictionary or a keyword
     stack: list[tuple[bool, list[Any]]] = []  # open arrays (False) and dictionaries (True)
-    ops = _OPS
-    for tok in toks:
+    for tok in _ITEMS.findall(text):
         c = tok[0]
         if c < 58 and (c > 47 or c == 45 or c == 46 or c == 43):  # digit - . +
-            v = float(tok)
-            if not v and c == 45 and b"." not in tok:
-                v = 0.0  # qpdf reads "-0" as the integer 0
-            cur.append(v)
-        elif (c > 96 or 64 < c < 91) or c == 39 or c == 34 or c == 42:  # operator or keyword (A-Z a-z ' " *)
-            if stack:
-                if tok == b"true":
-                    cur.append(True)
-                elif tok == b"false":
-                    cur.append(False)
-                elif tok == b"null":
-                    cur.append(None)
-                else:
-                    raise _Reject
-                nested = True
-                continue
-            op = ops.get(tok)
-            if op is None:
-                if tok in _SPECIAL or len(ops) > 1000:
-                    raise _Reject
-                op = ops[tok] = tok.decode("ascii")
-            if not plain:
-                if not _valid(op, operands, nested):
-                    raise _Reject
-                plain = True
-                nested = False
-            append((op, operands))
-            operands = []
-            cur = operands
+            cur.extend(numbers(tok))
+        elif c == 40:  # (
+            cur.append(_string(tok[1:-1]))
+            plain = False
         elif c == 47:  # /
             cur.append(PName(tok[1:].decode("ascii")))
             plain = False
             if stack:
                 nested = True
-        elif c == 40:  # (
-            cur.append(_string(tok[1:-1]))
-            plain = False
         elif c == 91:  # [
             if stack:
                 nested = True
@@ -226,8 +274,11 @@ def _parse(data: bytes) -> list[Instr]:
         elif c == 60:  # <hex>
             cur.append(_hex(tok[1:-1]))
             plain = False
-        else:
-            raise _Reject
-    if operands or stack:
+        else:  # true, false, null: only inside an array or dictionary
+            if not stack:
+                raise _Reject
+            cur.append(_KEYWORDS[tok])
+            nested = True
+    if stack or (not plain and not _valid(op, operands, nested)):
         raise _Reject
-    return out
+    return operands

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pikepdf
 
-from ..content import fast_parse
+from ..content import scan_ops
 from .objects import dict_get, num, pdf_name
 
 MAX_CONTENT_BYTES = 64 * 1024 * 1024  # decoded size of one page's content (all streams)
@@ -58,11 +58,12 @@ class ScratchStreams(Protocol):
 
 
 def parse_ops(reader: ScratchStreams, data: bytes, problems: list[str] | None = None) -> list[tuple[str, Any]]:
-    """``[(operator, operands), ...]``: our tokenizer for well-formed streams, else pikepdf's parser
-    (which also reports the damage); operands are then pikepdf objects, which the walker also reads."""
+    """``[(operator, operands), ...]``: our tokenizer for well-formed streams (``content.scan_ops``:
+    operands that are all numbers stay bytes until read), else pikepdf's parser (which also reports
+    the damage); operands are then pikepdf objects, which the walker also reads."""
     if not data.strip():
         return []
-    fast = fast_parse(data)
+    fast = scan_ops(data)
     if fast is not None:
         return fast
     stream = reader.scratch_stream(data)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pikepdf
 
-from ..content import PName
+from ..content import PName, numbers
 from ..model import ImageUse, Mark, PageFacts, Rect
 from .colorspaces import CS, CS_CMYK, CS_GRAY, CS_RGB, ColorSpaces, is_rich_black, is_white
 from .fonts import FontMetrics
@@ -42,6 +42,7 @@ FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
 # Colour spaces whose every colour lands in the CMYK render with at most ``tac.RGB_INK_BOUND`` ink.
 BOUNDED_FAMILIES = frozenset(("DeviceRGB", "DeviceGray"))
 RENDER_MARK = "tac_render"  # an ExtGState setting that means: measure this page's ink by rendering
+MAX_PATH_POINTS = 8192  # coordinates kept of an unpainted path; more: its box's two corners stand for them
 MAX_RGB_COLOURS = 256  # distinct DeviceRGB colours kept per page for ink coverage; more: render
 
 
@@ -61,6 +62,9 @@ class DocumentCaches(ScratchStreams, Protocol):
 
 
 NAME_TYPES = (pikepdf.Name, PName)
+# g G rg RG k K: the device colour space each sets, and whether for filling (else stroking).
+DEVICE_COLOUR_OPS = {"g": (CS_GRAY, True), "G": (CS_GRAY, False), "rg": (CS_RGB, True), "RG": (CS_RGB, False),
+                     "k": (CS_CMYK, True), "K": (CS_CMYK, False)}
 
 
 class PageWalker:
@@ -239,12 +243,13 @@ class PageWalker:
 
     def walk(self, ops: list[Any], resources: Any, g: GState, depth: int, geometry: bool) -> None:
         stack: list[GState] = []
-        path: list[float] = []  # xmin, ymin, xmax, ymax in user space
+        # The current path's points (x, y, x, y...) in user space; its box is taken when it is painted.
+        pts: list[float] = []
         tm: Matrix = IDENTITY
         tlm: Matrix = IDENTITY
         cs_res = self.doc.colorspaces
         f = self.facts
-        self.ops += len(ops)
+        self.ops += getattr(ops, "n_ops", len(ops))  # a path run (``content.scan_ops``) holds several
         if self.ops > MAX_OPS_PER_PAGE:
             raise BudgetExceeded("page content too complex to analyse completely (operator limit reached)")
         if not f.tac_needs_render and _default_spaces(resources):
@@ -259,36 +264,50 @@ class PageWalker:
             code = opcode(op, 0)
             if code == 0:
                 continue
+            if code == 5:  # q
+                stack.append(g.copy())
+                if len(stack) > 4096:
+                    raise BudgetExceeded("graphics state nested too deeply")
+                continue
+            if code == 6:  # Q
+                if stack:
+                    g = stack.pop()
+                continue
+            if type(a) is bytes:  # our tokenizer: a run of numbers (finite), read only when needed
+                a = (numbers(a) if b"-0" in a else [*map(float, a.split())]) if a else ()
             if code < 20:  # path construction and painting, graphics state
                 if code == 1:  # m l c v y
-                    if a and type(a[0]) is float:  # our tokenizer: all finite floats
-                        for i in range(0, len(a) - 1, 2):
-                            _extend(path, a[i], a[i + 1])
-                    else:
-                        for i in range(0, len(a) - 1, 2):
-                            _extend(path, num(a[i]), num(a[i + 1]))
+                    if geometry:
+                        if a and type(a[0]) is float:
+                            if len(a) & 1:
+                                a = a[:-1]
+                            pts += a
+                        else:
+                            pts += [num(v) for v in a[: len(a) & ~1]]
+                        if len(pts) > MAX_PATH_POINTS:
+                            pts = _corners(pts)
                 elif code == 2:  # re
-                    if len(a) >= 4:
+                    if geometry and len(a) >= 4:
                         try:
                             x, y, w, h = float(a[0]), float(a[1]), float(a[2]), float(a[3])
                         except (TypeError, ValueError):
                             continue
-                        _extend(path, x, y)
-                        _extend(path, x + w, y + h)
+                        if math.isfinite(x + y + w + h):  # no NaN: the box is a min/max
+                            pts += (x, y, x + w, y + h)
+                            if len(pts) > MAX_PATH_POINTS:
+                                pts = _corners(pts)
                 elif code == 3:  # painting
-                    rect = bbox_of(g.ctm, path[0], path[1], path[2], path[3]) if geometry and len(path) == 4 else None
+                    if geometry and pts:
+                        xs = pts[0::2]
+                        ys = pts[1::2]
+                        rect: Rect | None = bbox_of(g.ctm, min(xs), min(ys), max(xs), max(ys))
+                        pts = []
+                    else:
+                        rect = None
                     fill, stroke = PAINT_OPS[op]
                     self.paint(g, rect, fill, stroke)
-                    path = []
                 elif code == 4:  # n
-                    path = []
-                elif code == 5:  # q
-                    stack.append(g.copy())
-                    if len(stack) > 4096:
-                        raise BudgetExceeded("graphics state nested too deeply")
-                elif code == 6:  # Q
-                    if stack:
-                        g = stack.pop()
+                    pts = []
                 elif code == 7:  # cm
                     if len(a) == 6:
                         g.ctm = mat_mul(matrix(a), g.ctm)
@@ -296,12 +315,15 @@ class PageWalker:
                     if a:
                         g.lw = num(a[0], 1.0)
                 elif code == 9:  # g G rg RG k K
-                    try:
-                        vals = tuple(map(float, a))
-                    except (TypeError, ValueError):
-                        vals = tuple(num(v) for v in a)
-                    cs = CS_GRAY if op in ("g", "G") else CS_RGB if op in ("rg", "RG") else CS_CMYK
-                    if op.islower():
+                    if a and type(a[0]) is float:  # our tokenizer: all floats already
+                        vals = tuple(a)
+                    else:
+                        try:
+                            vals = tuple(map(float, a))
+                        except (TypeError, ValueError):
+                            vals = tuple(num(v) for v in a)
+                    cs, filling = DEVICE_COLOUR_OPS[op]
+                    if filling:
                         g.fill_cs, g.fill_color = cs, vals
                     else:
                         g.stroke_cs, g.stroke_color = cs, vals
@@ -701,18 +723,11 @@ class PageWalker:
             f.transparency_reasons = sorted(self.transp)
 
 
-def _extend(path: list[float], x: float, y: float) -> None:
-    if not path:
-        path.extend((x, y, x, y))
-        return
-    if x < path[0]:
-        path[0] = x
-    if y < path[1]:
-        path[1] = y
-    if x > path[2]:
-        path[2] = x
-    if y > path[3]:
-        path[3] = y
+def _corners(pts: list[float]) -> list[float]:
+    """The two corners of the points' box: the same box, in four numbers."""
+    xs = pts[0::2]
+    ys = pts[1::2]
+    return [min(xs), min(ys), max(xs), max(ys)]
 
 
 def _default_spaces(resources: Any) -> bool:
