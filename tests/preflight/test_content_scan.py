@@ -4,10 +4,8 @@ and linear time on hostile bytes, and the same report as qpdf's parser on a real
 
 from __future__ import annotations
 
-import decimal
 import random
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,39 +13,13 @@ import pikepdf
 import pytest
 
 from printgate.core.preflight import run_preflight
-from printgate.core.preflight.content import PDict, PName, fast_parse, numbers, scan_ops
+from printgate.core.preflight.content import fast_parse, numbers, scan_ops
 from printgate.core.preflight.pdf import streams
 
 from .pdfgen import PageSpec, build_into, embedded_font
+from .qpdf_tokens import norm, qpdf_ops
 
 PATH_ARITY = {"m": 2, "l": 2, "c": 6, "v": 4, "y": 4, "h": 0}
-
-
-def _qpdf(data: bytes) -> tuple[list[tuple[str, list[Any]]], list[str]]:
-    pdf = pikepdf.new()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ops = [(str(i.operator), [_norm(v) for v in i.operands])
-               for i in pikepdf.parse_content_stream(pikepdf.Stream(pdf, data))]
-    return ops, [str(w.message) for w in caught]
-
-
-def _norm(v: Any) -> Any:
-    """One spelling for both parsers' operands; the sign of a zero is kept (it reaches reports)."""
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, (int, float, decimal.Decimal)):
-        f = float(v)
-        return ("num", f, str(f))
-    if isinstance(v, (pikepdf.Name, PName)):
-        return ("name", str(v).lstrip("/"))
-    if isinstance(v, (pikepdf.String, bytes)):
-        return ("str", bytes(v))
-    if isinstance(v, (pikepdf.Array, list)):
-        return ("array", [_norm(x) for x in v])
-    if isinstance(v, (pikepdf.Dictionary, PDict)):
-        return ("dict",)
-    raise AssertionError(type(v))
 
 
 # --- generated streams ----------------------------------------------------------------------------
@@ -103,11 +75,11 @@ def _instruction(rng: random.Random) -> str:
 def test_reads_generated_streams_as_qpdf_does(seed: int) -> None:
     rng = random.Random(seed)
     data = rng.choice(["\n", " ", "\r\n"]).join(_instruction(rng) for _ in range(rng.randint(1, 60))).encode("latin-1")
-    expected, problems = _qpdf(data)
+    expected, problems = qpdf_ops(data)
     assert not problems
     ops = fast_parse(data)
     assert ops is not None, data
-    assert [(op, [_norm(v) for v in operands]) for op, operands in ops] == expected
+    assert [(op, [norm(v) for v in operands]) for op, operands in ops] == expected
 
 
 def _segments(ops: list[tuple[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -120,7 +92,7 @@ def _segments(ops: list[tuple[str, Any]]) -> list[tuple[str, list[str]]]:
                 out.append(("path", []))
             out[-1][1].extend(str(v) for v in vals)
         else:
-            out.append((op, [repr(_norm(v)) for v in vals]))
+            out.append((op, [repr(norm(v)) for v in vals]))
     return out
 
 

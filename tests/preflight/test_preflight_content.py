@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import decimal
-import warnings
-from typing import Any
-
-import pikepdf
 import pytest
 
-from printgate.core.preflight.content import PDict, PName, fast_parse
+from printgate.core.preflight.content import fast_parse
+
+from .qpdf_tokens import norm, qpdf_ops
 
 READ = [
     b"BT /F44 10.9091 Tf 70.866 370.853 Td [(After)-292(the)]TJ 0 -13.549 Td T* ET",
@@ -46,38 +43,13 @@ DECLINE = [
 ]
 
 
-def _pikepdf(data: bytes) -> tuple[list[tuple[str, list[Any]]], list[str]]:
-    pdf = pikepdf.new()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ops = [(str(i.operator), [_norm(v) for v in i.operands])
-               for i in pikepdf.parse_content_stream(pikepdf.Stream(pdf, data))]
-    return ops, [str(w.message) for w in caught]
-
-
-def _norm(v: Any) -> Any:
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, (int, float, decimal.Decimal)):
-        return ("num", float(v))
-    if isinstance(v, (pikepdf.Name, PName)):
-        return ("name", str(v).lstrip("/"))
-    if isinstance(v, (pikepdf.String, bytes)):
-        return ("str", bytes(v))
-    if isinstance(v, (pikepdf.Array, list)):
-        return ("array", [_norm(x) for x in v])
-    if isinstance(v, (pikepdf.Dictionary, PDict)):
-        return ("dict",)
-    raise AssertionError(type(v))
-
-
 @pytest.mark.parametrize("data", READ)
 def test_reads_what_qpdf_reads(data: bytes) -> None:
     ops = fast_parse(data)
     assert ops is not None
-    expected, problems = _pikepdf(data)
+    expected, problems = qpdf_ops(data)
     assert not problems
-    assert [(op, [_norm(v) for v in operands]) for op, operands in ops] == expected
+    assert [(op, [norm(v) for v in operands]) for op, operands in ops] == expected
 
 
 @pytest.mark.parametrize("data", DECLINE)
