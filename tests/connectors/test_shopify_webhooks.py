@@ -378,3 +378,26 @@ def test_an_order_waiting_for_its_jobs_verdict_moves_when_the_verdict_comes(
     synced = _sync(client, auth, store, 8102)
     assert synced["status"] == "written_back", synced
     assert synced["lines"][0]["attached"] is True and synced["lines"][0]["jobId"] == job_id
+
+
+def test_an_order_whose_verdict_wake_up_was_lost_moves_at_the_next_tick(
+        client: Any, auth: dict[str, str], instance: Any, shopify_env: FakeShopify, traffic: Traffic,
+        artwork: Path) -> None:
+    """Found by bench/fault_injection.py: the verdict's wake-up message was lost with a killed Redis, and
+    the order waited out its verification backoff (up to ~25 minutes) instead of the connectors' next tick."""
+    from printgate.connectors.base import pipeline
+    from printgate.core.clock import utcnow
+    from printgate.core.db import session_scope
+    from printgate.core.queue import WEBHOOKS, get_queue
+
+    store, job_id = _paid_before_its_verdict(client, auth, instance, shopify_env, artwork, 8103)
+    instance.drain(queues=("intake",))  # the verdict comes; its wake-up is queued on webhooks ...
+    assert get_queue(WEBHOOKS).count >= 1
+    get_queue(WEBHOOKS).empty()  # ... and lost with Redis
+    assert _sync(client, auth, store, 8103)["status"] == "received"
+    with session_scope() as session:  # the next tick, with no time passed for the order's backoff
+        assert pipeline.retry_due(session, now=utcnow()) >= 1
+    instance.drain()
+    synced = _sync(client, auth, store, 8103)
+    assert synced["status"] == "written_back", synced
+    assert synced["lines"][0]["attached"] is True and synced["lines"][0]["jobId"] == job_id

@@ -624,7 +624,9 @@ def on_job_processed(job_id: str, **_: Any) -> None:
 
 def on_job_completed(job_id: str, **_: Any) -> None:
     """A job got its verdict: move the paid orders whose verification waits for it now, not at the
-    connectors' next tick (``connector_tick_s``, 5 minutes by default)."""
+    connectors' next tick (``connector_tick_s``, 5 minutes by default). The order is first made due in
+    the database, so a wake-up message lost with Redis leaves it to the next tick, not to its backoff."""
+    from printgate.core.clock import utcnow
     from printgate.core.db import session_scope
     from printgate.core.queue import WEBHOOKS, enqueue
 
@@ -635,9 +637,17 @@ def on_job_completed(job_id: str, **_: Any) -> None:
         waiting = session.exec(select(OrderSync).where(OrderSync.account_id == job.account_id,
                                                        OrderSync.status == SyncStatus.RECEIVED,
                                                        col(OrderSync.next_attempt_at).is_not(None))).all()
-        for sync in waiting:
-            if any(line.job_id == job_id for line in read_lines(sync.lines)):
-                enqueue(WEBHOOKS, advance_by_id, sync.id, job_id=f"osync-{sync.id}-{job_id}-verdict", timeout=300)
+        woken = [sync for sync in waiting if any(line.job_id == job_id for line in read_lines(sync.lines))]
+        if not woken:
+            return
+        now = utcnow()
+        for sync in woken:
+            if sync.next_attempt_at is not None and sync.next_attempt_at > now:
+                sync.next_attempt_at = now
+                session.add(sync)
+        session.commit()
+        for sync in woken:
+            enqueue(WEBHOOKS, advance_by_id, sync.id, job_id=f"osync-{sync.id}-{job_id}-verdict", timeout=300)
 
 
 def sync_wire(sync: OrderSync) -> dict[str, Any]:
