@@ -12,16 +12,23 @@ Checking a name and then letting the HTTP library resolve it again lets a second
 host once (:func:`resolve`), refuses if any answer is blocked, and connects to the address it
 checked; TLS still verifies and sends SNI for the name, and the ``Host`` header is the URL's. Every
 connection, so every redirect hop, goes through it. :func:`check_url` is the same check made up
-front, for a clear error before any request is built. :func:`read_capped` bounds a body's size and
-the time it takes to arrive.
+front, for a clear error before any request is built. :class:`PinnedClients` keeps connections
+alive across calls (outbound webhooks) while still checking every request: a kept connection is
+reused only while the host resolves to the addresses it was dialled at. :func:`read_capped` bounds
+a body's size and the time it takes to arrive.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import ssl
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,14 +121,8 @@ def checked_addresses(host: str, port: int) -> list[str]:
 
 def check_url(url: str) -> None:
     """The guard made up front: an http(s) URL whose host resolves only to public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(f"not an http(s) URL: {url}")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise Refused(f"not a valid port in {url}") from exc
-    checked_addresses(parts.hostname, port)
+    _scheme, host, port = _destination(url)
+    checked_addresses(host, port)
 
 
 class _GuardedBackend(httpcore.SyncBackend):
@@ -129,8 +130,12 @@ class _GuardedBackend(httpcore.SyncBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return self._connect_first(checked_addresses(host, port), port, timeout, local_address, socket_options)
+
+    def _connect_first(self, addresses: Iterable[str], port: int, timeout: float | None,
+                       local_address: str | None, socket_options: Iterable[Any] | None) -> httpcore.NetworkStream:
         error: Exception | None = None
-        for address in checked_addresses(host, port):
+        for address in addresses:
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
@@ -139,21 +144,102 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise error
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    """An httpx transport whose every connection is checked and pinned; never through a proxy."""
+class _PinnedBackend(_GuardedBackend):
+    """A socket opener for one destination whose addresses were already checked: it connects only
+    to those (see :class:`PinnedClients`)."""
 
-    def __init__(self, *, verify: bool = True, limits: httpx.Limits = httpx.Limits(max_connections=20)) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+    def __init__(self, addresses: tuple[str, ...]) -> None:
+        self.addresses = addresses
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return self._connect_first(self.addresses, port, timeout, local_address, socket_options)
+
+
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One TLS context per process and setting: loading the CA bundle costs ~17 ms of CPU, which was
+    most of an outbound webhook's cost when every call made two. A context is safe to share."""
+    return _ssl_context_for(verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _ssl_context_for(verify: bool, _cert_file: str | None, _cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=verify)  # reads SSL_CERT_FILE / SSL_CERT_DIR, hence the key
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """An httpx transport whose every connection is checked and pinned; never through a proxy.
+    ``addresses``: connect only to these, already checked (:class:`PinnedClients`)."""
+
+    def __init__(self, *, verify: bool = True, limits: httpx.Limits = httpx.Limits(max_connections=20),
+                 addresses: tuple[str, ...] | None = None) -> None:
+        context = _ssl_context(verify)
+        super().__init__(verify=context, trust_env=False, limits=limits)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=context,
             max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=_GuardedBackend())
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(addresses) if addresses is not None else _GuardedBackend())
 
 
 def client(*, timeout: httpx.Timeout | float, headers: dict[str, str] | None = None) -> httpx.Client:
     """An ``httpx.Client`` for user-chosen destinations: guarded, no redirects followed, no env proxies."""
     return httpx.Client(transport=GuardedTransport(), timeout=timeout, headers=headers, follow_redirects=False,
                         trust_env=False)
+
+
+def _destination(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"not an http(s) URL: {url}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise Refused(f"not a valid port in {url}") from exc
+    return parts.scheme, parts.hostname, port
+
+
+class PinnedClients:
+    """Kept-alive guarded clients for many calls to the same few destinations (outbound webhooks).
+
+    :meth:`for_url` resolves and checks the URL's host on every call, as :func:`check_url` does, and
+    answers with the client kept for exactly that destination and that set of checked addresses,
+    whose connections go only to those addresses. So a connection is reused only while the host still
+    resolves to what it was dialled at; a new answer (DNS rebinding, a move) gets a new client,
+    checked again. Per process: a forked child starts with none of its parent's sockets.
+    """
+
+    def __init__(self, max_clients: int = 64) -> None:
+        self.max_clients = max_clients
+        self._clients: OrderedDict[tuple[Any, ...], httpx.Client] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def for_url(self, url: str) -> httpx.Client:
+        scheme, host, port = _destination(url)
+        addresses = tuple(checked_addresses(host, port))
+        key = (scheme, host.lower(), port, frozenset(addresses))
+        evicted: list[httpx.Client] = []
+        with self._lock:
+            if self._pid != os.getpid():
+                self._clients = OrderedDict()  # the parent's sockets are not ours to use
+                self._pid = os.getpid()
+            http = self._clients.pop(key, None)
+            if http is None:
+                http = httpx.Client(transport=GuardedTransport(addresses=addresses), follow_redirects=False,
+                                    trust_env=False)
+            self._clients[key] = http
+            while len(self._clients) > self.max_clients:
+                evicted.append(self._clients.popitem(last=False)[1])
+        for old in evicted:
+            old.close()
+        return http
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), OrderedDict()
+        for http in clients:
+            http.close()
 
 
 def read_capped(response: httpx.Response, max_bytes: int, max_seconds: float | None = None) -> Iterator[bytes]:

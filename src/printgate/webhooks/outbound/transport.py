@@ -67,6 +67,12 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
+# Kept-alive connections across deliveries: a fresh client per attempt paid a new TCP (and TLS)
+# connection and two CA-bundle loads each time. Every hop is still resolved and checked, and a
+# connection is reused only to the addresses that check returned (``net.PinnedClients``).
+_clients = net.PinnedClients()
+
+
 def post(url: str, headers: dict[str, str], body: bytes) -> Outcome:
     """POST once (plus same-origin 307/308 hops); never raises."""
     settings = get_webhook_settings()
@@ -74,27 +80,26 @@ def post(url: str, headers: dict[str, str], body: bytes) -> Outcome:
     target = url
     try:
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
-        with net.client(timeout=timeout) as client:
-            for _hop in range(settings.max_redirects + 1):
-                net.check_url(target)  # and again, pinned, when the connection is made
-                with client.stream("POST", target, content=body, headers=headers) as resp:
-                    snippet = _read_snippet(resp, settings.response_snippet_bytes, settings.timeout_s)
-                    code = resp.status_code
-                    location = resp.headers.get("location")
-                if code in (307, 308) and location:
-                    nxt = urljoin(target, location)
-                    if _origin(nxt) != _origin(target):
-                        return _done(False, started, target, code, snippet,
-                                     f"redirect to another origin not followed: {nxt}")
-                    target = nxt
-                    continue
-                if 300 <= code < 400:
+        for _hop in range(settings.max_redirects + 1):
+            client = _clients.for_url(target)  # resolved and checked for this hop; pinned to that answer
+            with client.stream("POST", target, content=body, headers=headers, timeout=timeout) as resp:
+                snippet = _read_snippet(resp, settings.response_snippet_bytes, settings.timeout_s)
+                code = resp.status_code
+                location = resp.headers.get("location")
+            if code in (307, 308) and location:
+                nxt = urljoin(target, location)
+                if _origin(nxt) != _origin(target):
                     return _done(False, started, target, code, snippet,
-                                 f"HTTP {code} redirect not followed{f' (to {location})' if location else ''}: "
-                                 "point the endpoint at the final URL")
-                ok = 200 <= code < 300
-                return _done(ok, started, target, code, snippet, None if ok else f"HTTP {code}")
-            return _done(False, started, target, None, None, "too many redirects")
+                                 f"redirect to another origin not followed: {nxt}")
+                target = nxt
+                continue
+            if 300 <= code < 400:
+                return _done(False, started, target, code, snippet,
+                             f"HTTP {code} redirect not followed{f' (to {location})' if location else ''}: "
+                             "point the endpoint at the final URL")
+            ok = 200 <= code < 300
+            return _done(ok, started, target, code, snippet, None if ok else f"HTTP {code}")
+        return _done(False, started, target, None, None, "too many redirects")
     except net.Refused as exc:
         return _done(False, started, target, None, None, f"refused: {exc}")
     except httpx.TimeoutException as exc:
