@@ -175,7 +175,12 @@ def env_names(cls: type[BaseSettings]) -> tuple[str, ...]:
     return tuple(names)
 
 
-_names: dict[type[BaseSettings], tuple[str, ...]] = {}
+_names: dict[type[BaseSettings], tuple[Any, ...]] = {}
+# os.environ.get costs ~1 us a name (it encodes the name, and a missing one raises KeyError inside):
+# the dict behind os.environ, which every os.environ write updates, read with names encoded once.
+_ENV_DATA: Any = getattr(os.environ, "_data", None)
+_ENV_KEY: Any = getattr(os.environ, "encodekey", str) if _ENV_DATA is not None else str
+_ENV_GET: Any = _ENV_DATA.get if _ENV_DATA is not None else os.environ.get
 _built: dict[type[BaseSettings], tuple[tuple[str | None, ...], BaseSettings]] = {}
 
 
@@ -184,8 +189,8 @@ def _read(cls: type[SectionT]) -> SectionT:
     look-ups per call: cheap on every request, and a changed variable is seen at once)."""
     names = _names.get(cls)
     if names is None:
-        names = _names[cls] = env_names(cls)
-    key = tuple(map(os.environ.get, names))
+        names = _names[cls] = tuple(_ENV_KEY(name) for name in env_names(cls))
+    key = tuple(map(_ENV_GET, names))
     built = _built.get(cls)
     if built is not None and built[0] == key:
         return built[1]  # type: ignore[return-value]
@@ -208,3 +213,9 @@ def reset_settings() -> None:
     """Forget the built tree and its sections (the CLI after setting env vars from flags; tests)."""
     _built.clear()
     _data_dir_secret.cache_clear()
+
+
+def tls_ca_locations() -> tuple[str | None, str | None]:
+    """OpenSSL's own ``SSL_CERT_FILE`` and ``SSL_CERT_DIR``: not printgate settings, but they decide which
+    CA bundle an outbound client trusts, so a cached TLS context is keyed on them (``core.net``)."""
+    return os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from printgate.core.config import get_settings
@@ -53,10 +55,43 @@ def _engine_for(url: str) -> Engine:
         _ENGINES.append(engine)
         _forget_in_children(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pool_pre_ping (a round trip at every checkout, and a request checks out several): a
+    # connection idle for a while is pinged instead, and a disconnect met in use invalidates the pool.
+    # LIFO: under a light load the same few connections stay hot (not pinged), the others age out.
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=RECYCLE_S, pool_use_lifo=True)
+    ping_idle_connections(engine, IDLE_PING_S)
     _ENGINES.append(engine)
     _forget_in_children(engine)
     return engine
+
+
+# A connection back in the pool for longer than this is pinged before its next use, as pool_pre_ping
+# would. One used less than this ago is alive unless the server went down and came back in between,
+# and a PostgreSQL restart takes longer (0.2-0.7 s for an empty cluster with ``pg_ctl -m fast restart``, measured);
+# were it to happen, the request fails and SQLAlchemy replaces every pooled connection.
+IDLE_PING_S = 0.1
+RECYCLE_S = 3600  # and none lives longer than an hour
+_RETURNED_AT = "printgate.returned_at"
+
+
+def ping_idle_connections(engine: Engine, idle_s: float) -> None:
+    """Check a pooled connection's liveness at checkout only if it sat idle ``idle_s`` or more; a dead
+    one raises DisconnectionError, on which the pool opens a fresh connection in its place."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < idle_s:
+            return  # new (just connected) or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)  # what pool_pre_ping runs
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection idle for {time.monotonic() - returned:.1f} s "
+                                     f"is gone: {exc}") from exc
 
 
 def _forget_in_children(engine: Engine) -> None:

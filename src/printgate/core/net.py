@@ -159,7 +159,9 @@ class _PinnedBackend(_GuardedBackend):
 def _ssl_context(verify: bool) -> ssl.SSLContext:
     """One TLS context per process and setting: loading the CA bundle costs ~17 ms of CPU, which was
     most of an outbound webhook's cost when every call made two. A context is safe to share."""
-    return _ssl_context_for(verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    from printgate.core.config import tls_ca_locations
+
+    return _ssl_context_for(verify, *tls_ca_locations())
 
 
 @lru_cache(maxsize=4)

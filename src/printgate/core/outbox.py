@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, text, update
+from sqlalchemy import bindparam, delete, event, func, text, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from printgate.core import signals
@@ -34,6 +35,7 @@ MAX_ATTEMPTS = 8  # about two hours of retries
 KEEP_DONE_DAYS = 7
 # Session.info keys: the rows this session owes in its open transaction, and those it committed.
 _PENDING, _COMMITTED = "printgate.outbox.pending", "printgate.outbox.committed"
+_NO_SYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 @dataclass
@@ -79,10 +81,15 @@ def dispatch_owed(session: Session) -> int:
         return 0
     rows = list(owed)
     owed.clear()
-    return sum(_deliver(row) for row in rows)
+    engine = session.get_bind().engine  # the session's own engine: no settings look-up per delivery
+    return sum(_deliver(row, engine) for row in rows)
 
 
-def _deliver(row: _Owed, *, claimed: bool = False) -> bool:
+# Built once: the row's outcome, written only while it is still owed.
+_RECORD = update(SignalOwed).where(col(SignalOwed.id) == bindparam("row_id"), col(SignalOwed.done_at).is_(None))
+
+
+def _deliver(row: _Owed, engine: Engine | None = None, *, claimed: bool = False) -> bool:
     """Run the listeners that have not taken ``row`` yet and record the outcome; True when all took it.
     ``claimed``: the sweep already counted this attempt and pushed ``next_attempt_at`` past it."""
     done_before = list(row.delivered_to)
@@ -104,12 +111,11 @@ def _deliver(row: _Owed, *, claimed: bool = False) -> bool:
         log.warning("signal %s (%s) not taken by %s; attempt %d of %d", row.id, row.signal,
                     ", ".join(name for name, _ in failed), attempts, MAX_ATTEMPTS)
     try:  # a plain connection, no ORM session: this runs once per event
-        with get_engine().begin() as connection:
+        with (engine or get_engine()).begin() as connection:
             if connection.dialect.name == "postgresql":
                 # No wait for the disk: a "done" lost in a crash costs one more (idempotent) delivery.
-                connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            connection.execute(update(SignalOwed).where(col(SignalOwed.id) == row.id, col(SignalOwed.done_at).is_(None))
-                               .values(**values))
+                connection.execute(_NO_SYNC_COMMIT)
+            connection.execute(_RECORD.values(**values), {"row_id": row.id})
     except Exception:  # the listeners ran; an unrecorded success only means one more (idempotent) delivery
         log.exception("could not record the delivery of signal %s", row.id)
     return not failed

@@ -143,6 +143,11 @@ def source_name(source: SourceSpec, position: int, upload: Upload | None = None)
 
 
 def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> Task:
+    return _add_task(session, job, source, position)[0]
+
+
+def _add_task(session: Session, job: Job, source: SourceSpec, position: int) -> tuple[Task, list[Step]]:
+    """The task and the steps it was given (the caller queues them without reading them back)."""
     upload = claim_upload(session, job.account_id, source.file_ref) if source.data is None and source.file_ref \
         else None
     task = Task(
@@ -165,12 +170,11 @@ def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> T
                              file_name=task.name, mime_type=upload.mime_type))
     session.add(task)
     session.flush()
-    for index, step in enumerate(source.steps):
-        session.add(Step(
-            id=new_id("step"), task_id=task.id, job_id=job.id, position=index, type=step["type"],
-            label=step.get("label"), params=step.get("params"), phase=step.get("phase", source.phase),
-        ))
-    return task
+    steps = [Step(id=new_id("step"), task_id=task.id, job_id=job.id, position=index, type=step["type"],
+                  label=step.get("label"), params=step.get("params"), phase=step.get("phase", source.phase))
+             for index, step in enumerate(source.steps)]
+    session.add_all(steps)
+    return task, steps
 
 
 def _safe_name(name: str | None) -> str:
@@ -193,13 +197,15 @@ def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool 
         job.params = {**(job.params or {}), "proofRequired": required}
     session.add(job)
     session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
-    for position, source in enumerate(spec.sources):
-        add_task(session, job, source, position)
+    created = [_add_task(session, job, source, position) for position, source in enumerate(spec.sources)]
     outbox.owe(session, signals.JOB_CREATED, job_id=job.id)
     session.commit()
     outbox.dispatch_owed(session)
     if start:
-        enqueue_job(session, job, phase="intake")
+        # The rows just committed, as written: reading them back cost two queries per request.
+        for task, steps in created:
+            if task.status == RunStatus.PENDING:
+                enqueue_task(session, task, "intake", steps=[s for s in steps if s.phase == "intake"])
     return job
 
 
@@ -213,12 +219,14 @@ def rq_job_id(task: Task, phase: str) -> str:
     return f"{task.id}-{phase}-{task.attempts}"
 
 
-def enqueue_task(session: Session, task: Task, phase: str) -> None:
+def enqueue_task(session: Session, task: Task, phase: str, *, steps: list[Step] | None = None) -> None:
+    """Queue the task's ``phase``; ``steps``: that phase's steps when the caller holds them already."""
     from printgate.core.queue import ORDERS, enqueue
 
-    steps = session.exec(select(Step).where(Step.task_id == task.id, Step.phase == phase)).all()
+    if steps is None:
+        steps = list(session.exec(select(Step).where(Step.task_id == task.id, Step.phase == phase)).all())
     settings = get_settings()
-    queue = queue_for(list(steps)) if phase == "intake" else ORDERS
+    queue = queue_for(steps) if phase == "intake" else ORDERS
     timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
