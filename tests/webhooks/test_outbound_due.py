@@ -113,3 +113,26 @@ def test_sweeper_requeues_a_message_a_dead_worker_took_off_the_queue(
     assert counts["requeued"] == 1 and queue.get_job_ids() == [f"{delivery_id}-2"]
     instance.drain()
     assert len(receiver.requests) == 1 and row(delivery_id).status == "succeeded"
+
+
+def test_sweeper_queues_a_scheduled_retry_that_no_scheduler_moved(
+        client: TestClient, auth: dict[str, str], instance: Instance, receiver: Receiver) -> None:
+    """Found by bench/fault_injection.py: after a kill -9 of serve, the webhooks queue's scheduler lock
+    stayed with the dead scheduler and retries went out in one burst when it expired, ~75 s after they
+    were due; the sweeper trusted a scheduled message however overdue it was."""
+    ep = create_endpoint(client, auth, receiver.url)
+    overdue, recent = (emit_test_event(ep["id"], {"n": n})[0] for n in range(2))
+    queue = get_queue(WEBHOOKS)
+    queue.empty()
+    set_due(overdue, -120)  # scheduled for two minutes ago: no scheduler is moving it
+    set_due(recent, -1)  # due a second ago: the scheduler gets to it in its own time
+    for delivery_id in (overdue, recent):
+        assert outbound._queue.schedule(outbound.deliver, delivery_id, job_id=f"{delivery_id}-2", delay_s=3600)
+    assert queue.count == 0
+    counts = outbound.sweep(requeue_pending=True)
+    assert counts["requeued"] == 1
+    assert queue.get_job_ids() == [f"{overdue}-2"]
+    assert queue.scheduled_job_registry.get_job_ids() == [f"{recent}-2"]
+    instance.drain()
+    assert len(receiver.requests) == 1 and row(overdue).status == "succeeded"
+    assert row(recent).status == "pending" and row(recent).attempts == 1

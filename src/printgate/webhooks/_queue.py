@@ -45,6 +45,12 @@ def schedule(func: Callable[[str], object], row_id: str, *, job_id: str, delay_s
         return False
 
 
+def unschedule(job_id: str) -> None:
+    """Take a message out of the scheduled registry (its scheduler is not moving it): the caller queues
+    it now instead, and a scheduler that comes back finds nothing to move twice."""
+    get_queue(WEBHOOKS).scheduled_job_registry.remove(job_id)
+
+
 def schedule_many(func: Callable[[str], object], messages: list[tuple[str, str]], *, timeout: int = 120, front: bool = False) -> bool:
     """Queue ``func(row_id)`` now for each ``(row_id, job_id)`` in one pipeline (the caller already
     batched them); False (and a log line) when Redis is unreachable: the sweeper retries."""

@@ -298,7 +298,13 @@ def sweep(*, requeue_pending: bool = False, now: datetime | None = None) -> dict
         message = _queue.message_status(job_id)
         long_due = due is not None and as_utc(due) < overdue
         if message in ("scheduled", "deferred"):
-            continue  # waiting its turn: a second copy would only lengthen the backlog
+            # Waiting its turn: a second copy would only lengthen the backlog. But RQ's scheduler moves a
+            # due message within a second or two; one still scheduled past the grace has no scheduler
+            # moving it (its lock held by one killed with its worker, seen after a kill -9 of serve), so
+            # it is queued now rather than when that lock expires.
+            if message == "deferred" or due is None or as_utc(due) >= now - timedelta(seconds=settings.sweep_grace_s):
+                continue
+            _queue.unschedule(job_id)
         if message == "queued":
             # Waiting in the list: leave it. Marked queued but out of the list for longer than an
             # attempt takes: a worker popped it and died before starting it (seen under kill -9).
