@@ -18,7 +18,8 @@ shared: CPU seconds are the steady figure, wall time moves with the load. Nothin
 
 ``--generate 30,300`` adds made-up files of those page counts (``tests/core/validation/memory_pdfs.py``:
 every page with a font, image, form, ExtGState and link of its own, packed in object streams), so the
-figure can be rerun without the TeX Live documentation. ``--phases`` then shows, for each file, where the
+figure can be rerun without the TeX Live documentation; with ``--shared`` the pages share one font, image
+and form and hold 20 links each, as a book's do (a large file is read in chunks: ``chunks.py``). ``--phases`` then shows, for each file, where the
 peak grows (a fresh interpreter: open, content walk, cos walk, then each rule of the flavour in turn, the
 steps that raised the peak by 0.5 MB or more): what a rule reads stays in libqpdf's object cache until the
 file is closed, so the first step that reads an object pays for it.
@@ -101,10 +102,12 @@ def phases(path: Path, flavour: str, src: str) -> list[tuple[str, float]]:
     return [(name, mb) for name, mb in grown if mb >= 0.5]
 
 
-def generate(counts: str, folder: Path) -> list[Path]:
+def generate(counts: str, folder: Path, shared: bool = False) -> list[Path]:
     from tests.core.validation.memory_pdfs import many_page_pdf
 
-    return [many_page_pdf(folder / f"generated-{n}-pages.pdf", int(n)) for n in counts.split(",") if n.strip()]
+    kind = "shared" if shared else "generated"
+    return [many_page_pdf(folder / f"{kind}-{n}-pages.pdf", int(n), shared=shared)
+            for n in counts.split(",") if n.strip()]
 
 
 def shape(path: Path) -> tuple[int, int, int]:
@@ -123,12 +126,14 @@ def main() -> None:
     ap.add_argument("--flavour", default="pdfa-2b")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--generate", metavar="N,M", help="also made-up files of these page counts, e.g. 30,300")
+    ap.add_argument("--shared", action="store_true",
+                    help="with --generate: pages that share their resources and hold 20 links each, as a book's do")
     ap.add_argument("--phases", action="store_true", help="show which steps raise each file's peak")
     args = ap.parse_args()
     if not shutil.which("/usr/bin/time"):
         sys.exit("needs /usr/bin/time (apt-get install time)")
     with tempfile.TemporaryDirectory() as tmp:
-        made = generate(args.generate, Path(tmp)) if args.generate else []
+        made = generate(args.generate, Path(tmp), args.shared) if args.generate else []
         if not args.files and not made:
             sys.exit("no files: name some, or --generate 30,300")
         floor = best([sys.executable, "-c", IMPORT_ONLY.format(src=str(ROOT / "src"))], args.repeat)[0]

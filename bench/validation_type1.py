@@ -7,7 +7,10 @@ With no fonts given, reads the URW base 35 Type 1 fonts (fonts-urw-base35, which
 scripts/apt-packages.txt pulls in). Prints, per run, CPU seconds beside wall seconds for: reading every glyph name and
 advance width with ours and with fontTools (the peer), and ``validate_file(..., ["pdfa-2b"])`` on a one-page
 PDF/A-2b showing text in the first four fonts, beside ``qpdf --check`` on the same file. Also checks that both
-parsers agree on glyph names and widths. A benchmark, not a test: nothing here asserts.
+parsers agree on glyph names and widths. Then a CID-keyed program whose glyphs live in a GlyphDirectory
+(``--cids N`` glyphs, made by the tests' generator): every CID's width read by ours beside Ghostscript
+loading the same program as a CIDFont resource and measuring each glyph with ``stringwidth`` (the peer,
+its start-up measured apart), and whether the widths agree. A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -98,11 +101,57 @@ def _pdf(paths: list[str], target: Path) -> None:
     pdf.save(target)
 
 
+def _gs_widths(program: Path, count: int) -> tuple[list[float], float, float]:
+    """Ghostscript's advance widths for CIDs 0..count-1 of a CIDFont program; wall and CPU seconds."""
+    script = program.with_suffix(".show.ps")
+    script.write_text(
+        f"({program}) run\n/Comp /Identity-H [/ABCDEF+TinyGD /CIDFont findresource] composefont pop\n"
+        f"/Comp 1000 selectfont\n0 1 {count - 1} {{ 2 string dup 0 3 index -8 bitshift put "
+        "dup 1 4 -1 roll 255 and put stringwidth pop = } for\n")
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    out = subprocess.run(["gs", "-q", "-dNODISPLAY", "-dNOSAFER", "-dBATCH", "-dNOPAUSE", str(script)],
+                         capture_output=True, text=True, check=False).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    return [float(v) for v in out.split()], time.perf_counter() - t0, cpu
+
+
+def _glyph_directory(count: int, repeat: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from printgate.core.validation.type1 import parse_cid_type1
+    from tests.core.validation.type1_pdfs import cid_type1_directory_program
+
+    widths = {cid: 200 + cid * 37 % 800 for cid in range(count)}
+    data = cid_type1_directory_program(widths, cid_count=count, layout="dict", strings="binary")
+    print(f"GlyphDirectory CIDFont: {count} glyphs, {len(data) / 1e3:.0f} kB")
+    ours: list[float | None] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        program = Path(tmp) / "gd.ps"
+        program.write_bytes(data)
+        for run in range(repeat):
+            c0, t0 = _cpu(), time.perf_counter()
+            prog = parse_cid_type1(data)
+            ours = [prog.width(cid) for cid in range(count)]
+            c1, t1 = _cpu(), time.perf_counter()
+            line = f"run {run + 1}: printgate parse + {count} widths {t1 - t0:.3f} s wall, {c1 - c0:.3f} s CPU"
+            if shutil.which("gs"):
+                peer, wall, cpu = _gs_widths(program, count)
+                _, wall0, cpu0 = _gs_widths(program, 1)
+                line += (f" | peer Ghostscript {wall:.3f} s wall, {cpu:.3f} s CPU (of which start-up and loading"
+                         f" the font with 1 glyph measured {wall0:.3f} s wall, {cpu0:.3f} s CPU)")
+                same = sum(1 for a, b in zip(ours, peer, strict=False) if a is not None and abs(a - b) < 1e-6)
+                line += f"; widths identical to Ghostscript for {same}/{count} CIDs"
+            print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("fonts", nargs="*")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cids", type=int, default=5000, help="glyphs in the GlyphDirectory program (0: skip)")
     args = ap.parse_args()
+    if args.cids > 0:
+        _glyph_directory(args.cids, args.repeat)
     paths = args.fonts or sorted(glob.glob("/usr/share/fonts/type1/urw-base35/*.t1"))
     if not paths:
         sys.exit("no Type 1 fonts given or found (apt-get install fonts-urw-base35)")

@@ -51,10 +51,18 @@ def _catalog(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
     return root if isinstance(root, pikepdf.Dictionary) else pikepdf.Dictionary()
 
 
-def page_annotations(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, str]]:
+Pages = Callable[[], Iterable[tuple[int, pikepdf.Page]]]
+
+
+def _all_pages(pdf: pikepdf.Pdf, pages: Pages | None) -> Iterable[tuple[int, pikepdf.Page]]:
+    return pages() if pages is not None else enumerate(pdf.pages, 1)
+
+
+def page_annotations(pdf: pikepdf.Pdf, pages: Pages | None = None) -> Iterator[tuple[pikepdf.Dictionary, str]]:
     """Every annotation dictionary in the pages' /Annots, with where it is (``page 1 annotation 2 (Link)``);
-    anything else in an /Annots array is passed over."""
-    for n, page in enumerate(pdf.pages, 1):
+    anything else in an /Annots array is passed over. ``pages`` gives (number, page) pairs instead of
+    ``pdf.pages`` (the validator reads a large file's pages in chunks)."""
+    for n, page in _all_pages(pdf, pages):
         annots = page.obj.get("/Annots")
         if not isinstance(annots, pikepdf.Array):
             continue
@@ -78,24 +86,25 @@ def outline_items(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
     yield from _each_once([first], lambda item: (item.get("/First"), item.get("/Next")))
 
 
-def action_owners(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, str]]:
+def action_owners(pdf: pikepdf.Pdf, pages: Pages | None = None) -> Iterator[tuple[pikepdf.Dictionary, str]]:
     """Every dictionary that can hold an action (/OpenAction, /A) or additional actions (/AA): the
     catalog, the pages, their annotations, the outline items and the form fields, with where it is; a
     widget that is also a field is met once, as an annotation."""
-    pages = ((page.obj, f"page {n}") for n, page in enumerate(pdf.pages, 1))
+    page_dicts = ((page.obj, f"page {n}") for n, page in _all_pages(pdf, pages))
     items = ((item, "outline item") for item in outline_items(pdf))
     seen: set[tuple[int, int]] = set()
-    for owner, where in chain([(_catalog(pdf), "catalog")], pages, page_annotations(pdf), items, form_fields(pdf)):
+    for owner, where in chain([(_catalog(pdf), "catalog")], page_dicts, page_annotations(pdf, pages), items,
+                              form_fields(pdf)):
         if not owner.is_indirect or owner.objgen not in seen:
             seen.add(owner.objgen)
             yield owner, where
 
 
-def actions(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, str]]:
+def actions(pdf: pikepdf.Pdf, pages: Pages | None = None) -> Iterator[tuple[pikepdf.Dictionary, str]]:
     """Every action dictionary the document can trigger: each owner's /OpenAction, /A and /AA entries,
     and the /Next chains after them, each action once, with where it is (``page 1 AA /O``)."""
     seen: set[tuple[int, int]] = set()
-    for owner, where in action_owners(pdf):
+    for owner, where in action_owners(pdf, pages):
         starts: list[tuple[Any, str]] = [(owner.get("/OpenAction"), f"{where} OpenAction"), (owner.get("/A"), where)]
         aa = owner.get("/AA")
         if isinstance(aa, pikepdf.Dictionary):

@@ -3,6 +3,8 @@ and CharStrings), and a way to embed one as FontFile in a test PDF."""
 
 from __future__ import annotations
 
+import base64
+
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
@@ -158,3 +160,60 @@ def embed_cid_type1(program: bytes, *, widths: dict[int, int] | None = None, dw:
                                             Encoding=Name("/Identity-H"), DescendantFonts=Array([cid_font])))
         pdf.pages[0].obj.Resources = Dictionary(Font=Dictionary(F1=font))
     return mutate
+
+
+def ps_string(value: bytes, form: str, rd: bytes = b"RD") -> bytes:
+    """``value`` written as a PostScript string: hex, literal (octal escapes), ASCII85 or ``N RD <bytes>``."""
+    if form == "hex":
+        return b"<" + value.hex().encode() + b">"
+    if form == "literal":
+        return b"(" + b"".join(bytes([c]) if 32 <= c < 127 and c not in b"()\\" else b"\\%03o" % c
+                               for c in value) + b")"
+    if form == "ascii85":
+        return b"<~" + base64.a85encode(value) + b"~>"
+    return b"%d %s " % (len(value), rd) + value
+
+
+def cid_type1_directory_program(widths: dict[int, int], *, cid_count: int | None = None, layout: str = "dict",
+                                strings: str = "binary", len_iv: int = 4, subr_width: int | None = None,
+                                fd_bytes: int = 1, rd: bytes = b"RD", fd_index: int = 0) -> bytes:
+    """A CID-keyed Type 1 program (CIDFontType 0, one FDArray font dictionary) whose glyphs live in a
+    GlyphDirectory (PLRM 3rd ed. 5.11.4) instead of StartData: CID -> ``fd_bytes`` bytes of FD index
+    (``fd_index``) and the charstring, encrypted with lenIV. ``layout``: ``dict`` (``N dict dup begin CID
+    value def ... end``), ``array`` (``N array dup CID value put ...``), ``brackets`` (``[v null v ...]``) or
+    ``later`` (an empty dictionary filled by ``GlyphDirectory CID value put`` after the FDArray).
+    ``strings``: how each value is written (see ``ps_string``); ``rd`` names the readstring procedure.
+    ``subr_width`` puts every glyph's hsbw in subroutine 0 of the Private dictionary's Subrs array."""
+    def enc_cs(cs: bytes) -> bytes:
+        return cs if len_iv < 0 else encrypt(b"\x00" * len_iv + cs, CHARSTRING_KEY)
+
+    count = cid_count if cid_count is not None else max(widths) + 1
+    values = {cid: fd_index.to_bytes(fd_bytes, "big") + enc_cs(charstring(w, via_subr=subr_width is not None))
+              for cid, w in sorted(widths.items())}
+    subrs = b""
+    if subr_width is not None:
+        subrs = b"/Subrs 1 array\ndup 0 " + ps_string(enc_cs(number(0) + number(subr_width) + b"\x0d"), strings, rd)
+        subrs += b" put\ndef\n"
+    if layout == "dict":
+        directory = b"/GlyphDirectory %d dict dup begin\n" % len(values) + b"".join(
+            b"%d " % cid + ps_string(v, strings, rd) + b" def\n" for cid, v in values.items()) + b"end def\n"
+    elif layout == "array":
+        directory = b"/GlyphDirectory %d array\n" % count + b"".join(
+            b"dup %d " % cid + ps_string(v, strings, rd) + b" put\n" for cid, v in values.items()) + b"def\n"
+    elif layout == "brackets":
+        directory = b"/GlyphDirectory [\n" + b"".join(
+            (ps_string(values[cid], strings, rd) if cid in values else b"null") + b"\n" for cid in range(count)) + b"] def\n"
+    else:
+        directory = b"/GlyphDirectory %d dict def\n" % len(values)
+    later = b"".join(b"GlyphDirectory %d " % cid + ps_string(v, strings, rd) + b" put\n"
+                     for cid, v in values.items()) if layout == "later" else b""
+    return (b"%!PS-Adobe-3.0 Resource-CIDFont\n%%DocumentNeededResources: ProcSet (CIDInit)\n"
+            b"/CIDInit /ProcSet findresource begin\n20 dict begin\n/CIDFontName /ABCDEF+TinyGD def\n"
+            b"/CIDFontType 0 def\n/CIDSystemInfo 3 dict dup begin\n/Registry (Adobe) def\n/Ordering (Identity) def\n"
+            b"/Supplement 0 def\nend def\n/FontBBox [0 -200 600 800] def\n/FontMatrix [1 0 0 1 0 0] def\n"
+            b"/" + rd + b" {string currentfile exch readstring pop} executeonly def\n"
+            b"/FDBytes %d def\n/CIDCount %d def\n" % (fd_bytes, count) + directory
+            + b"/FDArray 1 array\ndup 0\n%%ADOBeginFontDict\n14 dict begin\n/FontName /ABCDEF+TinyGD-Regular def\n"
+            b"/FontType 1 def\n/FontMatrix [0.001 0 0 0.001 0 0] def\n/PaintType 0 def\n/Private 10 dict dup begin\n"
+            b"/lenIV %d def\n" % len_iv + subrs + b"end def\ncurrentdict end\n%%ADOEndFontDict\nput\ndef\n"
+            + later + b"CIDFontName currentdict end /CIDFont defineresource pop\nend\n%%EOF\n")

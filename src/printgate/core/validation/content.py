@@ -12,12 +12,14 @@ of equal items, so a page's thousands of hex strings shown in one font cost one 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import pikepdf
+
+from printgate.core.validation.chunks import adopt
 
 _HEX = re.compile(rb"(?<!<)<(?!<)([^<>]*)>")
 OPERATORS = frozenset(
@@ -158,6 +160,8 @@ class ContentFacts:
     form_paints: dict[Any, int] = field(default_factory=dict)  # form XObject key -> times painted (Do)
     _seen_cs: set[Any] = field(default_factory=set)
     _seen: set[Any] = field(default_factory=set)
+    # direct objects read from a closed chunk's handle, kept so their id() (their key) is not reused
+    _pinned: list[Any] = field(default_factory=list)
 
     def use_colour(self, cs: Any, where: str, defaults: frozenset[str], how: str = "fill") -> None:
         k = (key_of(cs) if not isinstance(cs, pikepdf.Name) else str(cs), defaults, how)
@@ -585,34 +589,76 @@ def page_resources(page: pikepdf.Dictionary) -> tuple[Any, bool]:
     return None, False
 
 
-def collect(doc_pdf: pikepdf.Pdf) -> ContentFacts:
+class _Adoption:
+    """Moves the objects a page's walk added to the facts onto the document's own handle (``chunks.adopt``),
+    before the chunk handle they were read from is closed."""
+
+    def __init__(self, facts: ContentFacts, pdf: pikepdf.Pdf) -> None:
+        self.facts, self.pdf = facts, pdf
+        self.done = [0, 0, 0, 0, 0]  # colours, images, forms, ext_gstates, inline_images already moved
+        self.fonts: set[Any] = set()
+
+    def _adopt(self, obj: Any) -> Any:
+        if isinstance(obj, pikepdf.Object) and not obj.is_indirect:
+            self.facts._pinned.append(obj)
+        return adopt(obj, self.pdf)
+
+    def __call__(self) -> None:
+        f, done = self.facts, self.done
+        for colour in f.colours[done[0]:]:
+            colour.cs = self._adopt(colour.cs)
+        kept: tuple[list[tuple[Any, str]], ...] = (f.images, f.forms, f.ext_gstates)
+        for n, items in enumerate(kept, 1):
+            for i in range(done[n], len(items)):
+                obj, where = items[i]
+                items[i] = (self._adopt(obj), where)
+        for i in range(done[4], len(f.inline_images)):
+            d, where = f.inline_images[i]
+            f.inline_images[i] = ({k: self._adopt(v) for k, v in d.items()}, where)
+        self.done = [len(f.colours), len(f.images), len(f.forms), len(f.ext_gstates), len(f.inline_images)]
+        for k, use in f.fonts.items():
+            if k not in self.fonts:
+                self.fonts.add(k)
+                use.font = self._adopt(use.font)
+
+
+def collect(doc_pdf: pikepdf.Pdf, pages: Iterable[tuple[int, pikepdf.Page]] | None = None) -> ContentFacts:
+    """The content facts of every page. ``pages`` (a large file's pages, read in chunks from handles closed
+    after each chunk) replaces ``doc_pdf.pages``; what the facts keep is then moved onto ``doc_pdf``."""
     facts = ContentFacts()
     walker = Walker(facts)
-    for i, page in enumerate(doc_pdf.pages):
-        where = f"page {i + 1}"
-        obj = page.obj
-        resources, inherited = page_resources(obj)
-        contents = obj.get("/Contents")
-        if contents is not None:
-            walker.walk(obj, resources, where, 0, obj.objgen, inherited=inherited)
-        group = obj.get("/Group")
-        if isinstance(group, pikepdf.Dictionary) and "/CS" in group:
-            facts.use_colour(group["/CS"], where, _defaults(resources), "group")
-        annots = obj.get("/Annots")
-        if isinstance(annots, pikepdf.Array):
-            for j, annot in enumerate(annots):
-                if not isinstance(annot, pikepdf.Dictionary):
-                    continue
-                ap = annot.get("/AP")
-                if not isinstance(ap, pikepdf.Dictionary):
-                    continue
-                for state in ("/N", "/R", "/D"):
-                    app = ap.get(state)
-                    streams = [app] if isinstance(app, pikepdf.Stream) else (
-                        [app.get(str(k)) for k in app] if isinstance(app, pikepdf.Dictionary) else [])
-                    for s in streams:
-                        if isinstance(s, pikepdf.Stream):
-                            walker.outer = [("artifact", None, None)]
-                            walker._xobject(s, f"{where} annotation {j + 1}", 0, frozenset(), None)
-                            walker.outer = []
+    adoption = _Adoption(facts, doc_pdf) if pages is not None else None
+    for n, page in (pages if pages is not None else enumerate(doc_pdf.pages, 1)):
+        _collect_page(walker, facts, n, page)
+        if adoption is not None:
+            adoption()
     return facts
+
+
+def _collect_page(walker: Walker, facts: ContentFacts, n: int, page: pikepdf.Page) -> None:
+    where = f"page {n}"
+    obj = page.obj
+    resources, inherited = page_resources(obj)
+    contents = obj.get("/Contents")
+    if contents is not None:
+        walker.walk(obj, resources, where, 0, obj.objgen, inherited=inherited)
+    group = obj.get("/Group")
+    if isinstance(group, pikepdf.Dictionary) and "/CS" in group:
+        facts.use_colour(group["/CS"], where, _defaults(resources), "group")
+    annots = obj.get("/Annots")
+    if isinstance(annots, pikepdf.Array):
+        for j, annot in enumerate(annots):
+            if not isinstance(annot, pikepdf.Dictionary):
+                continue
+            ap = annot.get("/AP")
+            if not isinstance(ap, pikepdf.Dictionary):
+                continue
+            for state in ("/N", "/R", "/D"):
+                app = ap.get(state)
+                streams = [app] if isinstance(app, pikepdf.Stream) else (
+                    [app.get(str(k)) for k in app] if isinstance(app, pikepdf.Dictionary) else [])
+                for s in streams:
+                    if isinstance(s, pikepdf.Stream):
+                        walker.outer = [("artifact", None, None)]
+                        walker._xobject(s, f"{where} annotation {j + 1}", 0, frozenset(), None)
+                        walker.outer = []

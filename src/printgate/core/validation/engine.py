@@ -7,6 +7,7 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation import chunks
 from printgate.core.validation.flavours import FLAVOURS, RULES, Flavour, normalise_flavour
 from printgate.core.validation.model import Document
 from printgate.core.validation.pdfx.facts import PDFXID
@@ -40,7 +41,11 @@ def open_document(path: Path) -> Document:
         why = str(exc).replace(f"{path}: ", "").replace(str(path), path.name)[:200]
         raise CannotValidate(f"the file is damaged and cannot be read ({why})") from None
     try:
-        len(pdf.pages)
+        # a large file's pages are read in chunks (``chunks``): its page tree is checked that way, not
+        # by resolving every page on this handle
+        page_ids = chunks.large_file_page_ids(path, pdf)
+        if page_ids is None:
+            len(pdf.pages)
         pdf.Root.get("/Type")
     except Exception as exc:
         pdf.close()
@@ -49,7 +54,9 @@ def open_document(path: Path) -> Document:
     if pdf.is_encrypted and pdf.encryption.P is None:
         pdf.close()
         raise CannotValidate("the file is encrypted")
-    return Document(path, pdf)
+    doc = Document(path, pdf)
+    doc.page_ids = page_ids
+    return doc
 
 
 def claimed_flavours(doc: Document) -> list[str]:

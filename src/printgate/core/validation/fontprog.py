@@ -17,6 +17,7 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.cmaps import predefined
 from printgate.core.validation.type1 import (
     CIDType1Program,
     Type1Program,
@@ -409,8 +410,9 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
         desc = font.get("/DescendantFonts")
         cid_font = desc[0] if isinstance(desc, pikepdf.Array) and len(desc) else None
         identity = isinstance(enc, pikepdf.Name) and str(enc) in ("/Identity-H", "/Identity-V")
-        if not (identity or isinstance(enc, pikepdf.Stream)) or not isinstance(cid_font, pikepdf.Dictionary):
-            return out  # a predefined CMap other than Identity: its mappings are not shipped here
+        named = predefined(str(enc)[1:]) if isinstance(enc, pikepdf.Name) and not identity else None
+        if not (identity or named or isinstance(enc, pikepdf.Stream)) or not isinstance(cid_font, pikepdf.Dictionary):
+            return out  # a CMap that is neither Identity, predefined nor embedded: no CIDs to read
         prog = program_of(cid_font, cache)
         if prog is not None and prog.kind is None:
             return _unreadable(prog, sorted({int.from_bytes(s[i:i + 2], "big")
@@ -423,6 +425,8 @@ def glyphs(font: pikepdf.Dictionary, codes: set[bytes], cache: dict[Any, Program
             except Exception:
                 return out
             cids = sorted({cid for s in codes for cid in cmap.cids(s)})
+        elif named is not None:  # a predefined CMap (cmaps): a code it maps to no CID shows CID 0 or its notdef CID
+            cids = sorted({named.cid(code, n)[0] for s in codes for code, n, _ in named.code_space.split(s)})
         else:
             cids = sorted({int.from_bytes(s[i:i + 2], "big") for s in codes for i in range(0, len(s) - 1, 2)})
         wmap, dw = _cid_widths(cid_font)

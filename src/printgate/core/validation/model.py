@@ -18,6 +18,8 @@ from typing import Any, cast
 
 import pikepdf
 
+from printgate.core.validation import chunks
+
 _OBJ_RE = re.compile(rb"(?<![0-9])(\d+)([ \t\r\n\f\x00]+)(\d+)([ \t\r\n\f\x00]+)obj\b")
 _STARTXREF_RE = re.compile(rb"startxref\s*(\d+)")
 _WS = b" \t\r\n\f\x00"
@@ -83,6 +85,8 @@ class Document:
         size = path.stat().st_size
         self.raw: bytes | mmap.mmap = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         self.size = size
+        # a large file's page ids (read in chunks, see ``chunks``); None: every pass reads the one handle
+        self.page_ids: list[tuple[int, int]] | None = None
 
     def close(self) -> None:
         if isinstance(self.raw, mmap.mmap):
@@ -296,16 +300,23 @@ class Document:
 
     # -- the cos walk ------------------------------------------------------------------------
 
+    def _objects(self) -> Iterator[tuple[tuple[int, int], Any]]:
+        """(object id, object) for every indirect object: on the one handle, or in chunks for a large file."""
+        if self.page_ids is None:
+            for obj in self.pdf.objects:
+                yield getattr(obj, "objgen", (0, 0)), obj
+        else:
+            yield from chunks.objects_in_chunks(self.path, chunks.object_ids(self.pdf))
+
     @cached_property
     def cos(self) -> CosFacts:
         facts = CosFacts()
         summary = ObjectFacts() if "object_facts" not in self.__dict__ else None
-        for obj in self.pdf.objects:
+        for gen, obj in self._objects():
             facts.objects += 1
-            gen = getattr(obj, "objgen", (0, 0))
             if summary is not None:
                 _record_object(obj, gen, summary)
-            _walk_cos(obj, f"obj {gen[0]} {gen[1]}", facts, 0)
+            _walk_cos(obj, f"obj {gen[0]} {gen[1]}", facts, 0, self.page_ids is not None)
         if summary is not None:
             summary.objects = facts.objects
             self.__dict__["object_facts"] = summary
@@ -315,9 +326,9 @@ class Document:
     @cached_property
     def object_facts(self) -> ObjectFacts:
         summary = ObjectFacts()
-        for obj in self.pdf.objects:
+        for gen, obj in self._objects():
             summary.objects += 1
-            _record_object(obj, getattr(obj, "objgen", (0, 0)), summary)
+            _record_object(obj, gen, summary)
         return summary
 
     def objects_at(self, ids: list[tuple[int, int]]) -> Iterator[Any]:
@@ -326,8 +337,35 @@ class Document:
             yield self.pdf.get_object(objgen)
 
     def iter_pages(self) -> Iterator[tuple[int, pikepdf.Page]]:
+        """(page number, page) for every page. For a large file the pages come a chunk at a time from fresh
+        handles: a page, and anything read from it, is valid only until the loop moves on to the next chunk,
+        so a caller keeps object ids and facts, never the objects."""
+        if self.page_ids is not None:
+            yield from chunks.pages_in_chunks(self.path, self.page_ids)
+            return
         for i, page in enumerate(self.pdf.pages):
             yield i + 1, page
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_ids) if self.page_ids is not None else len(self.pdf.pages)
+
+    def page_at(self, number: int) -> pikepdf.Dictionary | None:
+        """Page ``number`` (1-based) on the document's own handle, or None beyond the last page."""
+        if not 0 < number <= self.page_count:
+            return None
+        if self.page_ids is not None:
+            return cast(pikepdf.Dictionary, self.pdf.get_object(self.page_ids[number - 1]))
+        return cast(pikepdf.Dictionary, self.pdf.pages[number - 1].obj)
+
+    def page_by_id(self, objgen: Any) -> pikepdf.Dictionary | None:
+        """The page whose object id is ``objgen``, on the document's own handle (None: not a page)."""
+        if self.page_ids is not None:
+            if "_page_id_set" not in self.__dict__:
+                self.__dict__["_page_id_set"] = frozenset(self.page_ids)
+            found = objgen in self.__dict__["_page_id_set"]
+            return cast(pikepdf.Dictionary, self.pdf.get_object(objgen)) if found else None
+        return {p.obj.objgen: p.obj for p in self.pdf.pages}.get(objgen)
 
     # -- output intents ----------------------------------------------------------------------
 
@@ -411,7 +449,9 @@ def _indirect(v: Any) -> bool:
     return isinstance(v, pikepdf.Object) and bool(getattr(v, "is_indirect", False))
 
 
-def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int) -> None:
+def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int, lazy: bool = False) -> None:
+    """The implementation limits of ``obj`` and its direct members. ``lazy`` (a large file, read in chunks)
+    reads members without resolving references, so a chunk does not load what its objects point to."""
     if depth > 64:
         return
     if isinstance(obj, pikepdf.Stream):
@@ -423,7 +463,7 @@ def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int) -> None:
         names = [filt] if isinstance(filt, pikepdf.Name) else list(filt) if isinstance(filt, pikepdf.Array) else []
         if any(str(n) in ("/LZWDecode", "/LZW") for n in names):
             facts.lzw.append(where)
-        _walk_cos(d, where, facts, depth + 1)
+        _walk_cos(d, where, facts, depth + 1, lazy)
         return
     if isinstance(obj, pikepdf.Dictionary):
         n = len(obj.keys())
@@ -432,14 +472,22 @@ def _walk_cos(obj: Any, where: str, facts: CosFacts, depth: int) -> None:
         for k in obj:
             if len(k) - 1 > 127:
                 facts.long_names.append((where, len(k) - 1))
+            if lazy and _indirect(obj.get_raw(str(k))):  # get_raw: a reference is not resolved
+                continue
             v = obj.get(str(k))
             if v is not None and not _indirect(v):
-                _walk_cos(v, where, facts, depth + 1)
+                _walk_cos(v, where, facts, depth + 1, lazy)
         return
     if isinstance(obj, pikepdf.Array):
         n = len(obj)
         if n > 8191:
             facts.big_arrays.append((where, n))
+        if lazy:  # only the direct items are read: reading a referenced one would resolve it
+            refs = chunks.reference_positions(obj)
+            for i in range(n):
+                if i not in refs:
+                    _walk_cos(obj[i], where, facts, depth + 1, lazy)
+            return
         for v in obj:
             if not _indirect(v):
                 _walk_cos(v, where, facts, depth + 1)

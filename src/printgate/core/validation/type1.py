@@ -9,6 +9,7 @@ bounded by the data it walks. Anything malformed raises ``Type1Error``, which th
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 
@@ -255,7 +256,8 @@ _FD_ENTRY = re.compile(rb"\bdup\s+\d+\s+(?:%[^\r\n]*[\r\n]+\s*)*(?:\d+\s+dict\s+
 def is_cid_keyed(data: bytes) -> bool:
     """A CID-keyed Type 1 program (its glyphs are reached through a CIDMap, not CharStrings by name)."""
     head = data[:65536]
-    return b"StartData" in head and re.search(rb"/CIDFontType\s+0\b", head) is not None
+    return ((b"StartData" in head or b"/GlyphDirectory" in head)
+            and re.search(rb"/CIDFontType\s+0\b", head) is not None)
 
 
 def _int_key(text: bytes, key: bytes, default: int | None = None) -> int:
@@ -284,6 +286,7 @@ class CIDType1Program:
     cid_map_offset: int
     data: bytes  # the binary data after StartData
     fds: list[Type1Program]  # one per FDArray entry: its FontMatrix (times the top one), Subrs, lenIV
+    directory: dict[int, bytes] | None = None  # GlyphDirectory: CID -> FD index bytes + charstring
     _widths: dict[int, float | None] = field(default_factory=dict)
 
     def _entry(self, cid: int) -> tuple[int, int]:
@@ -296,6 +299,8 @@ class CIDType1Program:
         """The FDArray index and the (encrypted) charstring of a CID, or None when the program lacks it."""
         if not 0 <= cid < self.cid_count:
             return None
+        if self.directory is not None:
+            return self._directory_glyph(cid)
         fd, start = self._entry(cid)
         _, end = self._entry(cid + 1)
         if end <= start:
@@ -304,11 +309,23 @@ class CIDType1Program:
             raise Type1Error(f"CID {cid}: the CIDMap points outside the program")
         return fd, self.data[start:end]
 
+    def _directory_glyph(self, cid: int) -> tuple[int, bytes] | None:
+        assert self.directory is not None
+        value = self.directory.get(cid)
+        if value is None or len(value) <= self.fd_bytes:
+            return None  # absent, null or empty: the program has no glyph for the CID
+        fd = int.from_bytes(value[:self.fd_bytes], "big") if self.fd_bytes else 0
+        if fd >= len(self.fds):
+            raise Type1Error(f"CID {cid}: GlyphDirectory names font dictionary {fd} of {len(self.fds)}")
+        return fd, value[self.fd_bytes:]
+
     def has(self, cid: int) -> bool:
         return self.glyph(cid) is not None
 
     def cids(self) -> set[int]:
         """Every CID the program defines a glyph for."""
+        if self.directory is not None:
+            return {cid for cid, value in self.directory.items() if value is not None and len(value) > self.fd_bytes}
         out: set[int] = set()
         ends = [self._entry(c)[1] for c in range(self.cid_count + 1)]
         for cid in range(self.cid_count):
@@ -329,9 +346,221 @@ class CIDType1Program:
         return self._widths[cid]
 
 
-def _fd_private(chunk: bytes, top_scale: float, data: bytes) -> Type1Program:
+# -- the PostScript a GlyphDirectory is written in ------------------------------------------------
+
+_WHITE = b" \t\r\n\f\x00"
+_DELIMITERS = b"()<>[]{}/%"
+_READSTRING = re.compile(rb"/(" + _NAME + rb")\s*\{\s*string\s+currentfile\s+exch\s+readstring\s+pop\s*\}")
+_ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f"}
+_MODIFIERS = frozenset({b"dup", b"readonly", b"noaccess", b"executeonly"})
+_STORES = frozenset({b"put", b"def", b"NP", b"ND", b"|", b"|-"})
+Token = tuple[str, object]  # ("int", int) ("str", bytes) ("name", bytes) ("lit", bytes) ("punct", bytes) ...
+
+
+class _Tokens:
+    """A bounded reader of the PostScript tokens a CIDFont uses to define strings: integers, names,
+    literal, hex and ASCII85 strings, brackets, and the ``N RD <N bytes>`` binary strings of Type 1
+    (``readstring`` names the procedures defined as ``{string currentfile exch readstring pop}``)."""
+
+    def __init__(self, data: bytes, pos: int, readstring: frozenset[bytes]) -> None:
+        self.data, self.pos, self.readstring = data, pos, readstring
+
+    def _skip_space(self) -> None:
+        data, n = self.data, len(self.data)
+        while self.pos < n:
+            c = data[self.pos]
+            if c in _WHITE:
+                self.pos += 1
+            elif c == 0x25:  # % comment to the end of the line
+                while self.pos < n and data[self.pos] not in b"\r\n":
+                    self.pos += 1
+            else:
+                return
+
+    def next(self) -> Token:
+        self._skip_space()
+        data, at = self.data, self.pos
+        if at >= len(data):
+            return "eof", None
+        c = data[at:at + 1]
+        if c == b"(":
+            return "str", self._literal()
+        if data.startswith(b"<~", at):
+            end = data.find(b"~>", at)
+            if end < 0:
+                raise Type1Error("an ASCII85 string runs past the end of the program")
+            self.pos = end + 2
+            try:
+                return "str", base64.a85decode(data[at + 2:end], ignorechars=_WHITE)
+            except ValueError as exc:
+                raise Type1Error("a damaged ASCII85 string") from exc
+        if data.startswith(b"<<", at) or data.startswith(b">>", at):
+            self.pos = at + 2
+            return "punct", data[at:at + 2]
+        if c == b"<":
+            end = data.find(b">", at)
+            if end < 0:
+                raise Type1Error("a hex string runs past the end of the program")
+            digits = bytes(b for b in data[at + 1:end] if b not in _WHITE)
+            self.pos = end + 1
+            if any(b not in _HEX_DIGITS for b in digits):
+                raise Type1Error("a hex string holds a character that is not a hex digit")
+            return "str", bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+        if c in (b"[", b"]", b"{", b"}", b")", b">"):
+            self.pos = at + 1
+            return "punct", c
+        start = at + 1 if c == b"/" else at
+        end = start
+        while end < len(data) and data[end] not in _WHITE and data[end] not in _DELIMITERS:
+            end += 1
+        self.pos = end
+        word = data[start:end]
+        if c == b"/":
+            return "lit", word
+        if re.fullmatch(rb"[+-]?\d{1,12}", word):
+            return "int", int(word)
+        return "name", word
+
+    def _literal(self) -> bytes:
+        data, i, depth, out = self.data, self.pos + 1, 1, bytearray()
+        while i < len(data):
+            c = data[i]
+            if c == 0x5C and i + 1 < len(data):  # backslash
+                e = data[i + 1]
+                i += 2
+                if e in _ESCAPES:
+                    out += _ESCAPES[e]
+                elif 0x30 <= e <= 0x37:
+                    digits = bytes([e])
+                    while len(digits) < 3 and i < len(data) and 0x30 <= data[i] <= 0x37:
+                        digits += data[i:i + 1]
+                        i += 1
+                    out.append(int(digits, 8) & 0xFF)
+                elif e == 0x0D:
+                    i += 1 if data[i:i + 1] == b"\n" else 0
+                elif e != 0x0A:
+                    out.append(e)
+                continue
+            depth += c == 0x28
+            depth -= c == 0x29
+            if depth == 0:
+                self.pos = i + 1
+                return bytes(out)
+            out.append(c)
+            i += 1
+        raise Type1Error("a string runs past the end of the program")
+
+    def value(self) -> bytes | None:
+        """A string value (or ``null``) where a program stores a charstring or subroutine."""
+        kind, v = self.next()
+        if kind == "str":
+            return v  # type: ignore[return-value]
+        if (kind, v) == ("name", b"null"):
+            return None
+        if kind == "int" and isinstance(v, int):
+            kind2, v2 = self.next()
+            if kind2 == "name" and v2 in self.readstring:
+                if not 0 <= v <= MAX_CHARSTRING or self.pos + 1 + v > len(self.data):
+                    raise Type1Error("a binary string runs past the end of the program")
+                self.pos += 1 + v  # one space after RD, then the bytes
+                return self.data[self.pos - v:self.pos]
+        raise Type1Error("a value that is not a string where a charstring was expected")
+
+    def entries(self, limit: int, what: str) -> dict[int, bytes | None]:
+        """``[dup] INDEX VALUE put|def|NP|ND`` entries (inside ``begin``/``end`` too) until another token."""
+        out: dict[int, bytes | None] = {}
+        depth = 0
+        while True:
+            save = self.pos
+            kind, v = self.next()
+            if kind == "name" and v in _MODIFIERS:
+                continue
+            if (kind, v) == ("name", b"begin"):
+                depth += 1
+                continue
+            if (kind, v) == ("name", b"end") and depth:
+                depth -= 1
+                if depth == 0:
+                    return out
+                continue
+            if kind != "int" or not isinstance(v, int):
+                self.pos = save
+                return out
+            if not 0 <= v < limit:
+                raise Type1Error(f"{what} has an entry {v} outside 0..{limit - 1}")
+            out[v] = self.value()
+            while True:
+                save = self.pos
+                kind, word = self.next()
+                if kind != "name" or (word not in _STORES and word not in _MODIFIERS):
+                    self.pos = save
+                    break
+
+    def container(self, limit: int, what: str) -> dict[int, bytes | None]:
+        """An array or dictionary of strings keyed by index: ``[ ... ]``, ``<< k v ... >>``, or
+        ``N array`` / ``N dict`` followed by its entries."""
+        kind, v = self.next()
+        out: dict[int, bytes | None] = {}
+        if (kind, v) == ("punct", b"["):
+            while len(out) <= limit:
+                save = self.pos
+                if self.next() == ("punct", b"]"):
+                    return out
+                self.pos = save
+                out[len(out)] = self.value()
+            raise Type1Error(f"{what} has more than {limit} entries")
+        if (kind, v) == ("punct", b"<<"):
+            while len(out) <= limit:
+                kind, key = self.next()
+                if (kind, key) == ("punct", b">>"):
+                    return out
+                if kind != "int" or not isinstance(key, int) or not 0 <= key < limit:
+                    raise Type1Error(f"{what} has a key that is not an index 0..{limit - 1}")
+                out[key] = self.value()
+            raise Type1Error(f"{what} has more than {limit} entries")
+        if kind == "int" and self.next() in (("name", b"array"), ("name", b"dict")):
+            return self.entries(limit, what)
+        raise Type1Error(f"{what} is not an array or a dictionary")
+
+
+def _readstring_names(data: bytes) -> frozenset[bytes]:
+    return frozenset({b"RD", b"-|", *(m.group(1) for m in _READSTRING.finditer(data[:MAX_EEXEC]))})
+
+
+def _subrs_array(chunk: bytes, readstring: frozenset[bytes]) -> list[bytes]:
+    """A Private dictionary's own Subrs array (a GlyphDirectory CIDFont keeps them there)."""
+    m = re.search(rb"/Subrs\b", chunk)
+    if m is None:
+        return []
+    found = _Tokens(chunk, m.end(), readstring).container(MAX_GLYPHS, "Subrs")
+    subrs = [b""] * (max(found) + 1 if found else 0)
+    for i, sub in found.items():
+        subrs[i] = sub or b""
+    return subrs
+
+
+def _glyph_directory(data: bytes, at: int, cid_count: int,
+                     readstring: frozenset[bytes]) -> tuple[dict[int, bytes], list[tuple[int, int]]]:
+    """The GlyphDirectory defined at ``at`` (PLRM 3rd ed. 5.11.4: CID -> FD index + charstring), with the
+    entries ``GlyphDirectory begin ... end`` and ``GlyphDirectory CID (...) put`` add later; and the spans
+    of the program it took up."""
+    tokens = _Tokens(data, at + len(b"/GlyphDirectory"), readstring)
+    found = tokens.container(cid_count, "GlyphDirectory")
+    spans = [(at, tokens.pos)]
+    for later in re.finditer(rb"(?<![/\w])GlyphDirectory(?=\s+(?:begin|\d))", data[tokens.pos:]):
+        start = spans[0][1] + later.start()
+        if start < spans[-1][1]:
+            continue
+        tokens.pos = start + len(b"GlyphDirectory")
+        found.update(tokens.entries(cid_count, "GlyphDirectory"))
+        spans.append((start, tokens.pos))
+    return {cid: v for cid, v in found.items() if v}, spans
+
+
+def _fd_private(chunk: bytes, top_scale: float, data: bytes, readstring: frozenset[bytes]) -> Type1Program:
     """One FDArray font dictionary: FontMatrix (scaled by the CIDFont's own), lenIV and its Subrs, which
-    live in the binary data at SubrMapOffset (SubrCount + 1 offsets of SDBytes each)."""
+    live in the binary data at SubrMapOffset (SubrCount + 1 offsets of SDBytes each) or, without binary
+    data, in the Private dictionary's own Subrs array."""
     matrix = _font_matrix(chunk)
     len_iv = _int_key(chunk, b"lenIV", 4)
     if len_iv > 64:
@@ -346,16 +575,14 @@ def _fd_private(chunk: bytes, top_scale: float, data: bytes) -> Type1Program:
             if not ends[i] <= ends[i + 1] <= len(data) or ends[i + 1] - ends[i] > MAX_CHARSTRING:
                 raise Type1Error(f"subroutine {i} lies outside the binary data")
             subrs.append(data[ends[i]:ends[i + 1]])
+    else:
+        subrs = _subrs_array(chunk, readstring)
     scaled = (matrix[0] * top_scale, *matrix[1:])
     return Type1Program(scaled, None, {}, subrs, len_iv)
 
 
-def parse_cid_type1(data: bytes) -> CIDType1Program:
-    """Read a CID-keyed Type 1 program (cleartext CIDFont dictionary, then binary or hex StartData)."""
-    m = _START_DATA.search(data)
-    if m is None:
-        raise Type1Error("the CIDFont has no StartData")
-    clear = data[:m.start()]
+def _start_data(data: bytes, m: re.Match[bytes]) -> bytes:
+    """The binary data after ``(Binary|Hex) N StartData``."""
     length = int(m.group(2))
     rest = data[m.end():]
     if m.group(1) == b"Hex":
@@ -370,14 +597,39 @@ def parse_cid_type1(data: bytes) -> CIDType1Program:
         raise Type1Error("the CIDFont's binary data is shorter than StartData says")
     if length > MAX_EEXEC:
         raise Type1Error("the CIDFont's binary data is larger than 8 MB")
+    return binary
+
+
+def parse_cid_type1(data: bytes) -> CIDType1Program:
+    """Read a CID-keyed Type 1 program: the cleartext CIDFont dictionary, then its glyphs in binary or hex
+    StartData through the CIDMap, or in a GlyphDirectory."""
+    m = _START_DATA.search(data)
+    gd = re.search(rb"/GlyphDirectory(?![^\s/\[\]{}()<>%])", data[:m.start()] if m else data[:MAX_EEXEC])
+    if m is None and gd is None:
+        raise Type1Error("the CIDFont has no StartData and no GlyphDirectory")
+    if m is None and len(data) > MAX_EEXEC:
+        raise Type1Error("the CIDFont program is larger than 8 MB")
+    clear = data[:m.start()] if m else data[:MAX_EEXEC]
+    binary = _start_data(data, m) if m else b""
     cid_count = _int_key(clear, b"CIDCount")
     if not 0 < cid_count <= MAX_CIDS:
         raise Type1Error(f"CIDCount {cid_count} is out of range")
-    fd_bytes, gd_bytes = _int_key(clear, b"FDBytes"), _int_key(clear, b"GDBytes")
-    if not 0 <= fd_bytes <= 4 or not 1 <= gd_bytes <= 4:
-        raise Type1Error("FDBytes or GDBytes is out of range")
-    map_at = _int_key(clear, b"CIDMapOffset")
-    _offsets(binary, map_at, cid_count + 1, fd_bytes + gd_bytes, "CIDMap")  # bounds only
+    fd_bytes = _int_key(clear, b"FDBytes")
+    if not 0 <= fd_bytes <= 4:
+        raise Type1Error("FDBytes is out of range")
+    readstring = _readstring_names(clear)
+    directory: dict[int, bytes] | None = None
+    if gd is not None:
+        directory, spans = _glyph_directory(clear, gd.start(), cid_count, readstring)
+        for start, end in reversed(spans):  # the font dictionaries are read from what is left
+            clear = clear[:start] + b" " + clear[end:]
+        gd_bytes = map_at = 0
+    else:
+        gd_bytes = _int_key(clear, b"GDBytes")
+        if not 1 <= gd_bytes <= 4:
+            raise Type1Error("FDBytes or GDBytes is out of range")
+        map_at = _int_key(clear, b"CIDMapOffset")
+        _offsets(binary, map_at, cid_count + 1, fd_bytes + gd_bytes, "CIDMap")  # bounds only
     fd_array = re.search(rb"/FDArray\s+(\d+)\s+array", clear)
     if fd_array is None:
         raise Type1Error("the CIDFont has no FDArray")
@@ -388,5 +640,5 @@ def parse_cid_type1(data: bytes) -> CIDType1Program:
     head = clear[:fd_array.start()]
     top = _font_matrix(head) if _FONT_MATRIX.search(head) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     chunks = [body[a:b] for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
-    fds = [_fd_private(chunk, top[0], binary) for chunk in chunks]
-    return CIDType1Program(cid_count, fd_bytes, gd_bytes, map_at, binary, fds)
+    fds = [_fd_private(chunk, top[0], binary, readstring) for chunk in chunks]
+    return CIDType1Program(cid_count, fd_bytes, gd_bytes, map_at, binary, fds, directory)

@@ -4,6 +4,7 @@ PDF/X-1a and PDF/X-3), transfer functions, halftones, PostScript and the overpri
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 import pikepdf
@@ -126,8 +127,9 @@ def no_image_soft_mask(ctx: Context) -> Iterator[Verdict]:
 
 
 def no_transparency_group(ctx: Context) -> Iterator[Verdict]:
-    groups = [(page.obj.get("/Group"), f"page {n}") for n, page in ctx.doc.iter_pages()]
-    groups += [(form.get("/Group"), f"{where} form XObject") for form, where in content(ctx).forms]
+    # a chain, not a list: a large file's pages are valid only while their chunk is read (``chunks``)
+    groups = chain(((page.obj.get("/Group"), f"page {n}") for n, page in ctx.doc.iter_pages()),
+                   ((form.get("/Group"), f"{where} form XObject") for form, where in content(ctx).forms))
     for group, where in groups:
         if isinstance(group, pikepdf.Dictionary):
             yield group.get("/S") != pikepdf.Name("/Transparency"), f"{where} transparency group"

@@ -61,7 +61,8 @@ class Context:
     def content(self) -> ContentFacts:
         from printgate.core.validation.content import collect
 
-        return collect(self.doc.pdf)
+        doc = self.doc
+        return collect(doc.pdf) if doc.page_ids is None else collect(doc.pdf, doc.iter_pages())
 
     @cached_property
     def xmp(self) -> Xmp | None:

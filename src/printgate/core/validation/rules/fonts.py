@@ -8,6 +8,7 @@ from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.cmaps import PREDEFINED
 from printgate.core.validation.content import FontUse
 from printgate.core.validation.fontprog import parse_cmap
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
@@ -169,7 +170,7 @@ def cid_to_gid(ctx: Context) -> Iterator[Verdict]:
             yield _valid_cid_to_gid(font) or _font_file(font) is None, where
 
 
-_PREDEFINED_CMAPS = set(["GB-EUC-H", "GB-EUC-V", "GBpc-EUC-H", "GBpc-EUC-V", "GBK-EUC-H", "GBK-EUC-V", "GBKp-EUC-H", "GBKp-EUC-V", "GBK2K-H", "GBK2K-V", "UniGB-UCS2-H", "UniGB-UCS2-V", "UniGB-UTF16-H", "UniGB-UTF16-V", "B5pc-H", "B5pc-V", "HKscs-B5-H", "HKscs-B5-V", "ETen-B5-H", "ETen-B5-V", "ETenms-B5-H", "ETenms-B5-V", "CNS-EUC-H", "CNS-EUC-V", "UniCNS-UCS2-H", "UniCNS-UCS2-V", "UniCNS-UTF16-H", "UniCNS-UTF16-V", "83pv-RKSJ-H", "90ms-RKSJ-H", "90ms-RKSJ-V", "90msp-RKSJ-H", "90msp-RKSJ-V", "90pv-RKSJ-H", "Add-RKSJ-H", "Add-RKSJ-V", "EUC-H", "EUC-V", "Ext-RKSJ-H", "Ext-RKSJ-V", "H", "V", "UniJIS-UCS2-H", "UniJIS-UCS2-V", "UniJIS-UCS2-HW-H", "UniJIS-UCS2-HW-V", "UniJIS-UTF16-H", "UniJIS-UTF16-V", "KSC-EUC-H", "KSC-EUC-V", "KSCms-UHC-H", "KSCms-UHC-V", "KSCms-UHC-HW-H", "KSCms-UHC-HW-V", "KSCpc-EUC-H", "UniKS-UCS2-H", "UniKS-UCS2-V", "UniKS-UTF16-H", "UniKS-UTF16-V", "Identity-H", "Identity-V"])
+_PREDEFINED_CMAPS = set(PREDEFINED)  # ISO 32000-1 Table 118
 
 
 def cmap_embedded(ctx: Context) -> Iterator[Verdict]:
@@ -341,6 +342,13 @@ def charset_complete(ctx: Context) -> Iterator[Verdict]:
         yield bool(listed) and used <= listed, where
 
 
+def _program_kind(ctx: Context, font: pikepdf.Dictionary) -> str | None:
+    from printgate.core.validation.fontprog import program_of
+
+    prog = program_of(font, ctx.__dict__.setdefault("_font_programs", {}))
+    return prog.kind if prog is not None else None
+
+
 def cidset_complete(ctx: Context) -> Iterator[Verdict]:
     """A subset CIDFont's CIDSet identifies every CID of its program (PDF/A-1: and is present)."""
     for font, _, where in _fonts(ctx):
@@ -356,7 +364,11 @@ def cidset_complete(ctx: Context) -> Iterator[Verdict]:
         bits = cidset.read_bytes()
         present = _program_cids(ctx, font)
         marked = {i * 8 + j for i, b in enumerate(bits) for j in range(8) if b & (0x80 >> j)}
-        yield bool(marked) and (present is None or present <= marked), where
+        # nor may it mark a CID (other than 0) the program lacks; a TrueType program's set here holds only
+        # glyphs with outlines (an empty glyph is still in the program), so it is judged one way only
+        extra = marked - present - {0} if present is not None and _program_kind(ctx, font) != "truetype" else set()
+        yield bool(marked) and (present is None or present <= marked) and not extra, (
+            f"{where}: CIDSet marks CIDs the program lacks: {sorted(extra)[:10]}" if extra else where)
 
 
 def _glyphs(ctx: Context, invisible_too: bool = False) -> Iterator[tuple[FontUse, Any, str]]:
@@ -404,13 +416,7 @@ def to_unicode_values(ctx: Context) -> Iterator[Verdict]:
         tu = ft.to_unicode
         if not tu or not use.codes:
             continue
-        codes: set[int] = set()
-        for shown in use.codes:
-            split = ft.codes(shown)
-            # a predefined CMap: its code lengths are not known here, read two-byte codes
-            codes.update(split if split is not None else (
-                int.from_bytes(shown[i:i + 2], "big") for i in range(0, len(shown) - 1, 2)))
-        for code in sorted(codes):
+        for code in sorted({code for code, _ in ft.distinct(use.codes)}):  # split by the font's CMap
             if code in tu:
                 value = tu[code]
                 yield not any(ch in "\x00\ufeff\ufffe" for ch in value), f"{use.where} code {code}"

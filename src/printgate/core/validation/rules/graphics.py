@@ -10,6 +10,7 @@ from typing import Any
 import pikepdf
 
 from printgate.core.validation.content import ColourUse, page_resources
+from printgate.core.validation.jpx import JpxError, JpxFacts, read_jpx
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 _DEVICE = {"/DeviceRGB": "/DefaultRGB", "/DeviceCMYK": "/DefaultCMYK", "/DeviceGray": "/DefaultGray"}
@@ -137,7 +138,7 @@ def _page_of(ctx: Context, where: str) -> Any:
     if not m:
         return None
     n = int(m.group(1))
-    return ctx.doc.pdf.pages[n - 1].obj if 0 < n <= len(ctx.doc.pdf.pages) else None
+    return ctx.doc.page_at(n)
 
 
 def _page_output_cs(ctx: Context, where: str) -> str | None:
@@ -321,47 +322,99 @@ def rendering_intents(ctx: Context) -> Iterator[Verdict]:
             yield str(d["/Intent"]) in _INTENTS, f"{where} inline image Intent"
 
 
-def _jpx_images(ctx: Context) -> Iterator[tuple[Any, Any, str]]:
-    from printgate.core.validation.jpx import read_jp2
+def _jpx_bytes(img: Any, names: list[Any]) -> bytes:
+    """The JPEG 2000 data of an image: its stream data with the filters before JPXDecode undone."""
+    if str(names[-1]) != "/JPXDecode":
+        raise JpxError("JPXDecode is not the last filter")
+    if len(names) == 1:
+        return bytes(img.read_raw_bytes())
+    scratch = pikepdf.new()  # qpdf will not undo a chain that ends in JPXDecode: undo the rest on a copy
+    copy = scratch.make_stream(img.read_raw_bytes())
+    copy.Filter = pikepdf.Array([pikepdf.Name(str(n)) for n in names[:-1]])
+    parms = img.get("/DecodeParms")
+    if isinstance(parms, pikepdf.Array):
+        copy.DecodeParms = pikepdf.Array([
+            pikepdf.Dictionary({str(k): v for k, v in p.items() if isinstance(v, int)})
+            if isinstance(p, pikepdf.Dictionary) else None for p in list(parms)[:-1]])
+    return bytes(copy.read_bytes())
 
+
+def _jpx_images(ctx: Context) -> Iterator[tuple[Any, JpxFacts | str, str]]:
+    """Each JPXDecode image with its JPEG 2000 facts, or why its data could not be read (read once)."""
+    read: dict[Any, JpxFacts | str] = ctx.__dict__.setdefault("_jpx_facts", {})
     for img, where in _images(ctx):
         f = img.get("/Filter")
         names = [f] if isinstance(f, pikepdf.Name) else list(f) if isinstance(f, pikepdf.Array) else []
-        if names and str(names[-1]) == "/JPXDecode":
+        if not any(str(n) == "/JPXDecode" for n in names):
+            continue
+        key = img.objgen if img.is_indirect else id(img)
+        if key not in read:
             try:
-                facts = read_jp2(img.read_raw_bytes())
-            except Exception:
-                facts = None
-            if facts is not None:
-                yield img, facts, f"{where} JPX image"
+                read[key] = read_jpx(_jpx_bytes(img, names))
+            except JpxError as exc:
+                read[key] = f"the JPEG 2000 data could not be read: {exc}"
+            except Exception as exc:  # a stream pikepdf cannot read (damaged filter data)
+                read[key] = f"the JPEG 2000 data could not be read: {type(exc).__name__}: {exc}"
+        yield img, read[key], f"{where} JPX image"
 
 
 def jpx_channels(ctx: Context) -> Iterator[Verdict]:
     for _, facts, where in _jpx_images(ctx):
-        yield facts.channels in (1, 3, 4), where
+        if isinstance(facts, str):
+            yield False, f"{where}: {facts}"
+        else:
+            yield facts.colour_channels in (1, 3, 4), f"{where}: {facts.colour_channels} colour channels"
+
+
+def _jpx_colour(ctx: Context) -> Iterator[tuple[JpxFacts | None, str]]:
+    """The JPX images whose colour specifications apply (ISO 32000-1 8.9.5: a ColorSpace entry overrides
+    them): (facts, where); (None, why) when the data could not be read. An image with a ColorSpace
+    entry is not judged by its colour specifications."""
+    for img, facts, where in _jpx_images(ctx):
+        if "/ColorSpace" in img:
+            continue
+        if isinstance(facts, str):
+            yield None, f"{where}: {facts}"
+        else:
+            yield facts, where
 
 
 def jpx_one_colour_spec(ctx: Context) -> Iterator[Verdict]:
-    for img, facts, where in _jpx_images(ctx):
-        if "/ColorSpace" not in img:
-            yield len(facts.colr) == 1 or sum(1 for c in facts.colr if c[1] == 1) == 1, where
+    for facts, where in _jpx_colour(ctx):
+        if facts is None:
+            yield False, where
+            continue
+        best = sum(1 for c in facts.colr if c.approx == 1)
+        yield len(facts.colr) == 1 or best == 1, (
+            f"{where}: {len(facts.colr)} colour specifications, {best} with APPROX 1")
 
 
 def jpx_method(ctx: Context) -> Iterator[Verdict]:
-    for img, facts, where in _jpx_images(ctx):
-        if "/ColorSpace" not in img and facts.colr:
-            yield facts.colr[0][0] in (1, 2, 3), where
+    for facts, where in _jpx_colour(ctx):
+        if facts is None:
+            yield False, where
+            continue
+        spec = facts.colour_spec
+        yield spec is not None and spec.method in (1, 2, 3), (
+            f"{where}: METH {spec.method}" if spec is not None else f"{where}: no colour specification in force")
 
 
 def jpx_no_ciejab(ctx: Context) -> Iterator[Verdict]:
-    for img, facts, where in _jpx_images(ctx):
-        if "/ColorSpace" not in img:
-            yield all(c[2] != 19 for c in facts.colr), where
+    for facts, where in _jpx_colour(ctx):
+        if facts is None:
+            yield False, where
+            continue
+        spec = facts.colour_spec
+        yield spec is None or spec.enum_cs != 19, f"{where}: EnumCS {spec.enum_cs if spec else None}"
 
 
 def jpx_bit_depth(ctx: Context) -> Iterator[Verdict]:
     for _, facts, where in _jpx_images(ctx):
-        yield not facts.bpcc and facts.bit_depth is not None and 1 <= facts.bit_depth <= 38, where
+        if isinstance(facts, str):
+            yield False, f"{where}: {facts}"
+            continue
+        problem = facts.depth_problem()
+        yield problem is None, f"{where}: {problem}" if problem else f"{where}: bit depth {facts.depths[0]}"
 
 
 def explicit_resources(ctx: Context) -> Iterator[Verdict]:

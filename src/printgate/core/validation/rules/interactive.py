@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
 import pikepdf
 
@@ -17,7 +18,7 @@ _ANNOTS_4 = _ANNOTS_2 | {"Projection"}
 
 
 def iter_annotations(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    return page_annotations(ctx.doc.pdf)
+    return page_annotations(ctx.doc.pdf, ctx.doc.iter_pages)
 
 
 def _sub(a: pikepdf.Dictionary) -> str:
@@ -111,7 +112,7 @@ def annot_n_stream(ctx: Context) -> Iterator[Verdict]:
 # -- actions ------------------------------------------------------------------------------------------
 
 def actions(ctx: Context) -> Iterator[tuple[pikepdf.Dictionary, str]]:
-    return pdf_interactive.actions(ctx.doc.pdf)
+    return pdf_interactive.actions(ctx.doc.pdf, ctx.doc.iter_pages)
 
 
 _ACTIONS_1 = {"GoTo", "GoToR", "Thread", "URI", "Named", "SubmitForm"}
@@ -165,8 +166,9 @@ def page_no_aa(ctx: Context) -> Iterator[Verdict]:
 
 
 def aa_entries_4(ctx: Context) -> Iterator[Verdict]:
-    owners = [(ctx.doc.catalog, "catalog")] + [(p.obj, f"page {n}") for n, p in ctx.doc.iter_pages()]
-    owners += [(a, w) for a, w in iter_annotations(ctx) if _sub(a) != "Widget"]
+    # a chain, not a list: a large file's pages and annotations are valid only while their chunk is read
+    owners = chain([(ctx.doc.catalog, "catalog")], ((p.obj, f"page {n}") for n, p in ctx.doc.iter_pages()),
+                   ((a, w) for a, w in iter_annotations(ctx) if _sub(a) != "Widget"))
     for owner, where in owners:
         aa = owner.get("/AA")
         if isinstance(aa, pikepdf.Dictionary):

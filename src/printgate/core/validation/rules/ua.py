@@ -55,8 +55,7 @@ class _Tagging:
         return None
 
     def elem_for_mcid(self, page_key: Any, mcid: int) -> Elem | None:
-        pages = {p.obj.objgen: p.obj for _, p in self.ctx.doc.iter_pages()}
-        page = pages.get(page_key)
+        page = self.ctx.doc.page_by_id(page_key)
         if page is None or "/StructParents" not in page:
             return None
         arr = self.parents.get(int(page["/StructParents"]))

@@ -4,22 +4,33 @@ Adobe Glyph List), and Private Use Area values are explained by ActualText (ISO 
 
 A glyph's Unicode value is looked up the way a text extractor does: the font's ToUnicode CMap for the
 code; failing that, for a simple font the glyph name its encoding (or the embedded program's built-in
-encoding) gives the code, if that name is in the Adobe Glyph List; for a Type 0 font without ToUnicode,
-only a CIDFont of the Adobe Japan1, GB1, CNS1 or Korea1 collections (which have published Unicode maps).
+encoding) gives the code, if that name is in the Adobe Glyph List; for a Type 0 font, the code's CID by its
+CMap (Identity, embedded, or predefined: ``cmaps``) looked up in the CMap's Registry-Ordering-UCS2 map, which
+Adobe publishes for the GB1, CNS1, Japan1, Korea1 and KR collections (ISO 32000-1 9.10.2, as veraPDF reads
+"other mechanisms"; for PDF/A the fonts of those collections). A CID those maps do not list, and a code the
+CMap maps to no CID (it shows the notdef glyph), have no Unicode value unless ToUnicode gives one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pikepdf
 
+from printgate.core.validation.cmaps import (
+    IDENTITY_SPACE,
+    UCS2_COLLECTIONS,
+    CodeSpace,
+    Ucs2Map,
+    code_space_of,
+    predefined,
+    ucs2,
+)
 from printgate.core.validation.content import key_of
 from printgate.core.validation.rules.base import Context, Rule, Verdict, shared
 
 MAX_FORM_DEPTH = 12
-_CJK_ORDERINGS = ("Japan1", "GB1", "CNS1", "Korea1", "KR")
 
 
 def font_name(font: pikepdf.Dictionary) -> str:
@@ -38,7 +49,12 @@ def is_pua(text: str) -> bool:
 
 
 class FontText:
-    """Code -> Unicode for one font, as far as the file and the Adobe Glyph List define it."""
+    """Code -> Unicode for one font, as far as the file, the Adobe Glyph List and the published CMaps define it.
+
+    A Type 0 font's strings are split into codes by its CMap's codespace ranges (Identity-H/V, an embedded
+    CMap, or a predefined one of ISO 32000-1 Table 118 from ``cmaps``); a code ToUnicode does not map gets
+    its Unicode value the way ISO 32000-1 9.10.2 describes: its CID by the CMap, then the CMap's
+    Registry-Ordering-UCS2 map (the Adobe CJK collections; for Identity, the CIDFont's collection)."""
 
     def __init__(self, font: pikepdf.Dictionary, programs: dict[Any, Any]) -> None:
         from printgate.core.validation.fontprog import to_unicode_map
@@ -47,30 +63,25 @@ class FontText:
         self.sub = str(font.get("/Subtype"))
         self.to_unicode = to_unicode_map(font)
         self.names: list[str | None] | None = None
-        self.cjk = False
-        self.code_spaces: list[tuple[int, int, int]] | None = None  # Type 0: (bytes, low, high)
+        self.cmap_name = ""  # a Type 0 font's CMap, for the findings
+        self.code_space: CodeSpace | None = None  # Type 0: None when its codes cannot be read
+        self.unreadable = ""  # why a Type 0 font's codes cannot be read
+        self.ucs2: Ucs2Map | None = None
+        self._cid: Callable[[int, int], tuple[int, bool]] | None = None
+        self._distinct: dict[int, tuple[Any, dict[tuple[int, int], bool]]] = {}
         try:
             self._read_encoding(programs)
         except Exception:  # a damaged Encoding or program: no glyph names, so no Unicode from them
             self.names = None
+            if self.sub == "/Type0" and self.code_space is None:
+                self.unreadable = "its CMap could not be read"
 
     def _read_encoding(self, programs: dict[Any, Any]) -> None:
-        from printgate.core.validation.fontprog import parse_cmap, program_of, simple_encoding
+        from printgate.core.validation.fontprog import program_of, simple_encoding
 
         font = self.font
         if self.sub == "/Type0":
-            enc = font.get("/Encoding")
-            if isinstance(enc, pikepdf.Stream):
-                try:
-                    self.code_spaces = parse_cmap(enc.read_bytes()).spaces
-                except Exception:
-                    self.code_spaces = None
-            elif enc in (pikepdf.Name("/Identity-H"), pikepdf.Name("/Identity-V")):
-                self.code_spaces = [(2, 0, 0xFFFF)]
-            desc = font.get("/DescendantFonts")
-            cid = desc[0] if isinstance(desc, pikepdf.Array) and len(desc) else None
-            csi = cid.get("/CIDSystemInfo") if isinstance(cid, pikepdf.Dictionary) else None
-            self.cjk = isinstance(csi, pikepdf.Dictionary) and str(csi.get("/Ordering")) in _CJK_ORDERINGS
+            self._read_cmap()
             return
         if self.sub == "/Type3":
             self.names = simple_encoding(font, None) if "/Encoding" in font else None
@@ -93,27 +104,77 @@ class FontText:
             builtin = prog.cff_builtin()
         self.names = simple_encoding(font, builtin)
 
-    def codes(self, shown: bytes) -> list[int] | None:
-        """The character codes of a shown string (None: a predefined CMap whose code lengths are not known)."""
+    def _read_cmap(self) -> None:
+        """The code space, code -> CID and the UCS2 map of a Type 0 font's CMap."""
+        from printgate.core.validation.fontprog import parse_cmap
+
+        font = self.font
+        enc = font.get("/Encoding")
+        desc = font.get("/DescendantFonts")
+        cid_font = desc[0] if isinstance(desc, pikepdf.Array) and len(desc) else None
+        collection = _collection(cid_font.get("/CIDSystemInfo") if isinstance(cid_font, pikepdf.Dictionary) else None)
+        if isinstance(enc, pikepdf.Stream):
+            data = enc.read_bytes()
+            embedded = parse_cmap(data)
+            used = enc.get("/UseCMap")
+            parent = predefined(str(used)[1:]) if isinstance(used, pikepdf.Name) else None
+            self.cmap_name = f"embedded CMap {enc.get('/CMapName', '')}".rstrip()
+            self.code_space = (parent.code_space if parent is not None and b"codespacerange" not in data
+                               else code_space_of(embedded.spaces))
+            collection = _collection(enc.get("/CIDSystemInfo")) or collection
+
+            def cid(code: int, length: int) -> tuple[int, bool]:
+                for n, lo, hi, first in embedded.ranges:
+                    if n == length and lo <= code <= hi:
+                        return first + code - lo, True
+                return parent.cid(code, length) if parent is not None else (0, False)
+            self._cid = cid
+        elif enc in (pikepdf.Name("/Identity-H"), pikepdf.Name("/Identity-V")):
+            self.cmap_name = str(enc)[1:]
+            self.code_space = IDENTITY_SPACE
+            self._cid = lambda code, length: (code, True)
+        else:
+            self.cmap_name = str(enc)[1:] if isinstance(enc, pikepdf.Name) else "(none)"
+            cmap = predefined(self.cmap_name) if isinstance(enc, pikepdf.Name) else None
+            if cmap is None:
+                self.unreadable = f"CMap {self.cmap_name} is neither predefined nor embedded"
+                return
+            self.code_space = cmap.code_space
+            self._cid = cmap.cid
+            collection = cmap.collection
+        self.ucs2 = ucs2(collection) if collection in UCS2_COLLECTIONS else None
+
+    def split(self, shown: bytes) -> Iterator[tuple[int, int, bool]]:
+        """(code, length in bytes, whether it fits the code space) for each code of a shown string."""
         if self.sub != "/Type0":
-            return list(shown)
-        if self.code_spaces is None:
-            return None
-        out: list[int] = []
-        i = 0
-        while i < len(shown) and len(out) < 65536:
-            for n, lo, hi in self.code_spaces:
-                code = int.from_bytes(shown[i:i + n], "big")
-                if len(shown) - i >= n and lo <= code <= hi:
-                    break
-            else:
-                n, code = 1, shown[i]
-            out.append(code)
-            i += n
+            return ((b, 1, True) for b in shown)
+        if self.code_space is None:
+            return iter(())
+        return self.code_space.split(shown)
+
+    def codes(self, shown: bytes) -> list[int]:
+        """The character codes of a shown string."""
+        return [code for code, _, _ in self.split(shown)]
+
+    def distinct(self, strings: Any) -> dict[tuple[int, int], bool]:
+        """(code, length) -> fits the code space, for the distinct codes of a font's shown strings (made once
+        per set of strings: the rules on Unicode values all read them)."""
+        memo = self._distinct.get(id(strings))
+        if memo is not None and memo[0] is strings:
+            return memo[1]
+        out: dict[tuple[int, int], bool] = {}
+        for shown in strings:
+            for code, n, fits in self.split(shown):
+                out[(code, n)] = out.get((code, n), True) and fits
+        self._distinct[id(strings)] = (strings, out)
         return out
 
-    def text(self, code: int) -> str | None:
-        """The Unicode value of a code ('' when a published collection maps it), or None when none is defined."""
+    def cid(self, code: int, length: int = 2) -> int | None:
+        """The CID a Type 0 font's code selects (None for a simple font, or a CMap that cannot be read)."""
+        return self._cid(code, length)[0] if self._cid is not None else None
+
+    def text(self, code: int, length: int = 1) -> str | None:
+        """The Unicode value of a code, or None when none is defined."""
         from fontTools.agl import toUnicode
 
         from printgate.core.validation.glyphs import is_agl_name
@@ -121,11 +182,32 @@ class FontText:
         if self.to_unicode is not None and code in self.to_unicode:
             return self.to_unicode[code]
         if self.sub == "/Type0":
-            return "" if self.cjk and self.to_unicode is None else None
+            if self._cid is None or self.ucs2 is None:
+                return None
+            cid, mapped = self._cid(code, length)
+            # a code the CMap maps to no CID shows a substitute (notdef) glyph: it stands for no character
+            return self.ucs2.text(cid) if mapped else None
         name = self.names[code] if self.names is not None and 0 <= code < len(self.names) else None
         if name and name != ".notdef" and is_agl_name(name):
             return toUnicode(name)
         return None
+
+    def describe(self, code: int, length: int) -> str:
+        """A code as a finding names it: its value (and, under a CMap other than Identity, its bytes and CID)."""
+        if self.sub != "/Type0" or self.code_space is IDENTITY_SPACE or self._cid is None:
+            return f"code {code}"
+        cid, mapped = self._cid(code, length)
+        return f"code {code} (<{code:0{2 * length}X}> in {self.cmap_name}, {f'CID {cid}' if mapped else 'no CID'})"
+
+
+def _collection(csi: Any) -> str:
+    """"Adobe-Japan1"... from a CIDSystemInfo dictionary ('' when it names no Registry and Ordering)."""
+    if not isinstance(csi, pikepdf.Dictionary):
+        return ""
+    registry, ordering = csi.get("/Registry"), csi.get("/Ordering")
+    if not isinstance(registry, pikepdf.String) or not isinstance(ordering, pikepdf.String):
+        return ""
+    return f"{registry}-{ordering}"
 
 
 def font_texts(ctx: Context) -> dict[Any, FontText]:
@@ -138,21 +220,22 @@ def font_texts(ctx: Context) -> dict[Any, FontText]:
 
 
 def glyph_unicode(ctx: Context) -> Iterator[Verdict]:
-    """Every character code shown (whatever its rendering mode) maps to Unicode."""
+    """Every character code shown (whatever its rendering mode) maps to Unicode; under a Type 0 font, a
+    string whose bytes fit no codespace range of its CMap is a finding, and so is a CMap that cannot be read."""
     texts = font_texts(ctx)
     for key, use in ctx.content.fonts.items():
         ft = texts[key]
         where = f"{use.where} font {font_name(use.font)}"
-        codes: set[int] = set()
-        for shown in use.codes:
-            split = ft.codes(shown)
-            if split is None:  # a predefined CMap: only ToUnicode (or a published collection) can map it
-                codes = set()
-                yield ft.to_unicode is not None or ft.cjk, where
-                break
-            codes.update(split)
-        for code in sorted(codes):
-            yield ft.text(code) is not None, f"{where} code {code}"
+        if ft.sub == "/Type0" and ft.code_space is None:
+            if use.codes:
+                yield False, f"{where}: its character codes cannot be read ({ft.unreadable})"
+            continue
+        for (code, n), fits in sorted(ft.distinct(use.codes).items()):
+            if not fits:
+                yield False, (f"{where} bytes <{code:0{2 * n}X}> fit no codespace range of {ft.cmap_name} "
+                              f"({ft.code_space.describe() if ft.code_space else ''})")
+            else:
+                yield ft.text(code, n) is not None, f"{where} {ft.describe(code, n)}"
 
 
 def _pua_codes(ctx: Context) -> bool:
@@ -160,11 +243,10 @@ def _pua_codes(ctx: Context) -> bool:
     texts = font_texts(ctx)
     for key, use in ctx.content.fonts.items():
         ft = texts[key]
-        for shown in use.codes:
-            for code in ft.codes(shown) or ():
-                value = ft.text(code)
-                if value and is_pua(value):
-                    return True
+        for code, n in ft.distinct(use.codes):
+            value = ft.text(code, n)
+            if value and is_pua(value):
+                return True
     return False
 
 
@@ -304,8 +386,8 @@ class _ReplacementWalk:
 
     def _shown(self, operands: Any, font: FontText, where: str) -> None:
         for shown in _strings(operands):
-            for code in font.codes(shown) or ():
-                value = font.text(code)
+            for code, n, _ in font.split(shown):
+                value = font.text(code, n)
                 if value and is_pua(value):
                     self.bare.append(f"{where} font {font_name(font.font)} code {code} (U+{ord(value[0]):04X})")
 
