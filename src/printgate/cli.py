@@ -1,4 +1,4 @@
-"""``printgate``: serve, worker, keys, check, fix, migrate, users.
+"""``printgate``: serve, worker, keys, signals, webhooks, check, fix, migrate, users.
 
 Every command takes ``--data-dir`` (or ``PRINTGATE_DATA_DIR``) so independent instances can run
 side by side.
@@ -265,6 +265,44 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return 0
 
 
+# --- signals (core's outbox) -------------------------------------------------------------------
+
+def cmd_signals(args: argparse.Namespace) -> int:
+    """What core's signal outbox still owes: list it, or put given-up rows back (``core.outbox``)."""
+    from printgate.core import outbox
+    from printgate.core.clock import iso
+    from printgate.core.db import migrate
+
+    migrate()
+    if args.signals_cmd == "list":
+        rows = [{"id": r.id, "signal": r.signal, "kwargs": r.kwargs or {}, "attempts": r.attempts,
+                 "status": "failed" if r.failed_at else "owed", "createdAt": iso(r.created_at),
+                 "nextAttemptAt": None if r.failed_at else iso(r.next_attempt_at),
+                 "failedAt": iso(r.failed_at), "lastError": r.last_error or ""}
+                for r in outbox.rows(failed_only=args.failed, limit=args.limit)]
+        if args.json:
+            print(json.dumps(rows))
+        elif not rows:
+            print("No failed signals." if args.failed else "No signals owed: every one was delivered.")
+        for row in rows if not args.json else []:
+            when = row["failedAt"] if row["status"] == "failed" else f"next {row['nextAttemptAt']}"
+            print(f"{row['id']}  {row['signal']:<16} {row['status']:<6} {row['attempts']} attempt(s)  {when}  "
+                  f"{json.dumps(row['kwargs'])}  {str(row['lastError'])[:120]}")
+        return 0
+    if not args.ids and not args.all_failed:
+        print("printgate: name the signals to retry (ids from `printgate signals list`), or --all-failed",
+              file=sys.stderr)
+        return 2
+    retried, missing = outbox.retry(args.ids, all_failed=args.all_failed)
+    if args.json:
+        print(json.dumps({"retried": retried, "notFound": missing}))
+    else:
+        print(f"Put {len(retried)} signal(s) back: the outbox sweep delivers them within {outbox.SWEEP_EVERY_S} s.")
+        for row_id in missing:
+            print(f"printgate: no undelivered signal {row_id} (unknown, or already delivered)", file=sys.stderr)
+    return 2 if missing else 0
+
+
 # --- check / fix -------------------------------------------------------------------------------
 
 def _local_files(names: list[str]) -> list[Path] | None:
@@ -398,6 +436,20 @@ def build_parser() -> argparse.ArgumentParser:
     dialect.add_argument("--json", action="store_true")
     keys.set_defaults(func=cmd_keys)
 
+    sigs = sub.add_parser("signals", parents=[common],
+                          help="list the signals core's outbox still owes or gave up on; put them back")
+    sigs_sub = sigs.add_subparsers(dest="signals_cmd", required=True)
+    sig_list = sigs_sub.add_parser("list", parents=[common], help="signals not delivered yet, oldest first")
+    sig_list.add_argument("--failed", action="store_true", help="only those given up after every attempt")
+    sig_list.add_argument("--limit", type=int, default=100)
+    sig_list.add_argument("--json", action="store_true")
+    sig_retry = sigs_sub.add_parser("retry", parents=[common],
+                                    help="deliver these again at the next sweep, with a fresh set of attempts")
+    sig_retry.add_argument("ids", nargs="*", metavar="ID")
+    sig_retry.add_argument("--all-failed", action="store_true", help="every signal given up")
+    sig_retry.add_argument("--json", action="store_true")
+    sigs.set_defaults(func=cmd_signals)
+
     check = sub.add_parser("check", parents=[common], help="preflight local files (no server needed)")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--profile", help="profile id or a profile .json file")
@@ -432,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     from printgate.widgets.dashboard.cli import add_parser as add_users_parser  # printgate users ...
 
     add_users_parser(sub, common)
+    from printgate.webhooks.operator import add_parser as add_webhooks_parser  # printgate webhooks ...
+
+    add_webhooks_parser(sub, common)
     return parser
 
 

@@ -68,6 +68,11 @@ def _start_time(pid: int) -> str | None:
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
+def runs(pid: int) -> bool:
+    """Whether ``pid`` is a running process: one that exited and waits to be reaped does not."""
+    return _start_time(pid) is not None
+
+
 def record(data_dir: Path, pids: dict[str, int]) -> None:
     """Remember what this serve started (name -> pid), for the next start to clean up after a crash."""
     entries = {name: {"pid": pid, "start": _start_time(pid)} for name, pid in pids.items() if pid}

@@ -54,11 +54,12 @@ def memory_cap(extra_mb: int) -> Iterator[None]:
 
 
 # --- the worker's RQ scheduler (it moves delayed messages, e.g. webhook retries, onto their queue) ---
-# RQ runs it in a forked child that holds a lock per queue in Redis (60 s, refreshed). Found by the
-# fault-injection bench (issue 14): after a kill -9 of its worker the child lived on as an orphan,
-# and after a restart of serve the lock came back with Redis's dump, held by a scheduler that no
-# longer ran; the new workers try the lock again only every 10 minutes (RQ's maintenance interval),
-# so webhook retries due in seconds waited for the outbound sweeper (~50 s) meanwhile.
+# RQ runs it in a forked child that holds a lock per queue in Redis (61 s, refreshed every second).
+# Found by the fault-injection bench (issue 14): after a kill -9 of its worker the child lived on as
+# an orphan, and after a restart of serve the lock came back with Redis's dump, held by a scheduler
+# that no longer ran; the new workers try the lock again only every 10 minutes (RQ's maintenance
+# interval), so webhook retries due in seconds waited for the lock's expiry or the outbound sweeper.
+# A worker takes such a lock back at start and at each maintenance (``release_dead_scheduler_locks``).
 
 _RELEASE_IF_HELD_BY = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 _forking_scheduler = False  # True while RQ forks the scheduler: its child is told to die with us
@@ -71,20 +72,25 @@ def _scheduler_dies_with_worker() -> None:
         die_with_parent()
 
 
-def _pid_runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process: alive
-    return True
+# RQ's scheduler refreshes its locks to 61 s every second; a lock left this long without a refresh has
+# no scheduler behind it, whatever its record says (none, a pid now reused, another host's).
+_LOCK_TTL_S = 61
+STALE_LOCK_S = 8
 
 
 def release_dead_scheduler_locks(connection: Any, queue_names: list[str]) -> list[str]:
-    """Free the scheduler locks of these queues held by a scheduler of this host whose process is
-    gone; return the queues freed. A lock of another host, or of a live process, is left alone."""
+    """Free the scheduler locks of these queues whose holder no longer runs; return the queues freed.
+
+    A holder no longer runs when its lock has gone ``STALE_LOCK_S`` without the refresh a running
+    scheduler makes every second, or, sooner, when its record names a process of this host that is
+    gone (or exited, unreaped). A lock refreshed within that time by a live process is left alone.
+    (Found by bench/fault_injection.py, issue 14: after a kill -9 of serve the webhooks queue's lock was
+    not taken back and retries waited for its own expiry, ~47 s after printgate was back. A pid check
+    alone misses a holder whose pid is reused or not yet reaped, of another host (a container restarted
+    under a new name), or with no record; the lock's refresh is what a running scheduler cannot fake.)"""
     import socket
+
+    from printgate.process_tree import runs
 
     freed = []
     release = connection.register_script(_RELEASE_IF_HELD_BY)
@@ -94,11 +100,14 @@ def release_dead_scheduler_locks(connection: Any, queue_names: list[str]) -> lis
         if not holder:
             continue
         holder_text = holder.decode() if isinstance(holder, bytes) else str(holder)
-        info = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-                for k, v in (connection.hgetall(f"rq:scheduler:{holder_text}") or {}).items()}
-        pid = int(info["pid"]) if str(info.get("pid", "")).isdigit() else 0
-        if info.get("hostname") != socket.gethostname() or pid <= 0 or _pid_runs(pid):
-            continue
+        ttl = connection.ttl(lock_key)
+        stale = ttl is not None and 0 <= int(ttl) <= _LOCK_TTL_S - STALE_LOCK_S
+        if not stale:
+            info = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                    for k, v in (connection.hgetall(f"rq:scheduler:{holder_text}") or {}).items()}
+            pid = int(info["pid"]) if str(info.get("pid", "")).isdigit() else 0
+            if info.get("hostname") != socket.gethostname() or pid <= 0 or runs(pid):
+                continue
         if release(keys=[lock_key], args=[holder_text]):
             freed.append(name)
     if freed:

@@ -50,6 +50,38 @@ def test_only_a_lock_of_a_dead_scheduler_of_this_host_is_taken_back(instance: In
     assert redis.get("rq:scheduler-lock:q_unknown") == b"nobody-knows"
 
 
+def test_a_lock_no_scheduler_refreshes_is_taken_back_whatever_its_record_says(instance: Instance) -> None:
+    """Issue 14, after a kill -9 of serve: the webhooks queue's lock came back with Redis's dump under a
+    record that did not prove its scheduler dead, and retries waited ~47 s for the lock's expiry. A
+    running scheduler refreshes its lock to 61 s every second: one left ``STALE_LOCK_S`` without that
+    refresh is taken back, whether the record names a live pid (reused), another host, or nothing; and
+    a pid that exited but is not reaped yet (a zombie) does not count as running."""
+    from printgate.core.queue import get_redis
+    from printgate.worker import STALE_LOCK_S
+
+    redis = get_redis()
+    host = socket.gethostname()
+    stale = 61 - STALE_LOCK_S - 1
+    _scheduler(redis, "reused", "q_reused", os.getpid(), host)  # its pid now someone else's
+    _scheduler(redis, "moved", "q_moved", _dead_pid(), host + "-restarted")  # a container's new name
+    redis.set("rq:scheduler-lock:q_norecord", "no-record", ex=60)
+    for queue in ("q_reused", "q_moved", "q_norecord"):
+        redis.expire(f"rq:scheduler-lock:{queue}", stale)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not reaped until wait()
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.05)
+        _scheduler(redis, "zombie", "q_zombie", zombie.pid, host)  # refreshed a moment ago, then killed
+        _scheduler(redis, "live", "q_live", os.getpid(), host)  # running and refreshing: keep it
+        freed = release_dead_scheduler_locks(redis, ["q_reused", "q_moved", "q_norecord", "q_zombie", "q_live"])
+    finally:
+        zombie.wait()
+    assert sorted(freed) == ["q_moved", "q_norecord", "q_reused", "q_zombie"]
+    assert redis.get("rq:scheduler-lock:q_live") == b"live"
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from pydantic_core import PydanticUndefined
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlmodel import Session, SQLModel, create_engine
 
 from printgate.core.config import get_settings
 
@@ -119,6 +123,64 @@ _ENGINES: list[Engine] = []
 def session_scope() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+Row = TypeVar("Row", bound=SQLModel)
+_FieldDefault = tuple[str, Any, Callable[[], Any] | None]
+_DEFAULTS: dict[type[SQLModel], tuple[_FieldDefault, ...]] = {}
+_INSERTS: dict[type[SQLModel], Any] = {}
+
+
+def _field_defaults(model: type[SQLModel]) -> tuple[_FieldDefault, ...]:
+    """(name, default, factory) of each column-backed field, read once from the model's declaration."""
+    known = _DEFAULTS.get(model)
+    if known is None:
+        known = _DEFAULTS[model] = tuple(
+            (name, info.default, info.default_factory)  # type: ignore[misc]
+            for name, info in model.model_fields.items())
+    return known
+
+
+def complete_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with every other column at the model's default, as its constructor would fill them
+    (no validation: the caller built the values). A column with no default must be given."""
+    row = dict(values)
+    for name, default, factory in _field_defaults(model):
+        if name not in row:
+            if factory is not None:
+                row[name] = factory()
+            elif default is PydanticUndefined:
+                raise ValueError(f"{model.__name__}.{name} has no default and was not given")
+            else:
+                row[name] = default
+    return row
+
+
+def insert_loaded(session: Session, model: type[Row], rows: list[dict[str, Any]]) -> list[Row]:
+    """Insert complete ``rows`` (``complete_row``) with one Core INSERT (executemany) in the session's
+    transaction, and return them as ORM objects the session holds as if it had loaded them.
+
+    On the intake path SQLModel's validating constructor and the unit of work's flushes cost several
+    times the INSERTs themselves; this is the path a query result takes instead (``__new__``, no
+    ``__init__``). The objects read and change like any loaded row; the rows are written at once, so
+    insert parents before children (foreign keys).
+    """
+    if not rows:
+        return []
+    statement = _INSERTS.get(model)
+    if statement is None:
+        statement = _INSERTS[model] = insert(model.__table__)  # type: ignore[attr-defined]
+    session.execute(statement, rows)
+    manager = manager_of_class(model)
+    loaded: list[Row] = []
+    for row in rows:
+        obj = manager.new_instance()
+        obj.__dict__.update(row)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(row))
+        make_transient_to_detached(obj)  # its identity from the primary key, every attribute committed
+        session.add(obj)  # detached -> persistent: in the identity map, nothing pending
+        loaded.append(obj)
+    return loaded
 
 
 def alembic_config():  # type: ignore[no-untyped-def]

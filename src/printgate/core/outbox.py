@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from printgate.core import signals
 from printgate.core.clock import utcnow
-from printgate.core.db import get_engine
+from printgate.core.db import complete_row, get_engine
 from printgate.core.ids import new_id
 from printgate.core.models import SignalOwed
 
@@ -33,6 +33,7 @@ GRACE_S = 20.0  # the dispatch after the commit has had its chance by then
 BACKOFF_S = (30, 60, 120, 300, 900, 1800, 3600)  # after the 1st, 2nd... failed attempt
 MAX_ATTEMPTS = 8  # about two hours of retries
 KEEP_DONE_DAYS = 7
+SWEEP_EVERY_S = 10  # how often core's room runs ``sweep``
 # Session.info keys: the rows this session owes in its open transaction, and those it committed.
 _PENDING, _COMMITTED = "printgate.outbox.pending", "printgate.outbox.committed"
 _NO_SYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -49,19 +50,23 @@ class _Owed:
     delivered_to: list[str] = field(default_factory=list)
 
 
+_OWE = insert(SignalOwed.__table__)  # type: ignore[attr-defined]
+
+
 def owe(session: Session, signal: str, **kwargs: Any) -> str:
     """Record that ``signal(**kwargs)`` is owed, in ``session``'s transaction (commit it with the
     change); ``dispatch_owed(session)`` after that commit delivers it."""
     now = utcnow()
-    record = SignalOwed(id=new_id("sig"), signal=signal, kwargs=kwargs, created_at=now,
-                        next_attempt_at=now + timedelta(seconds=GRACE_S))
-    session.add(record)
+    record = complete_row(SignalOwed, {"id": new_id("sig"), "signal": signal, "kwargs": kwargs, "created_at": now,
+                                       "next_attempt_at": now + timedelta(seconds=GRACE_S)})
+    # A Core INSERT in the session's transaction: no ORM object to build and flush (once per change).
+    session.execute(_OWE, record)
     if _PENDING not in session.info:  # this session's first debt: follow its commits and rollbacks
         session.info[_PENDING], session.info[_COMMITTED] = [], []
         event.listen(session, "after_commit", _committed)
         event.listen(session, "after_rollback", _rolled_back)
-    session.info[_PENDING].append(_Owed(record.id, signal, kwargs))
-    return record.id
+    session.info[_PENDING].append(_Owed(record["id"], signal, kwargs))
+    return str(record["id"])
 
 
 def _committed(session: Session) -> None:
@@ -85,8 +90,11 @@ def dispatch_owed(session: Session) -> int:
     return sum(_deliver(row, engine) for row in rows)
 
 
-# Built once: the row's outcome, written only while it is still owed.
+# Built once: the row's outcome, written only while it is still owed; a delivery every listener took
+# (the usual outcome, once per change) with its values bound too, so nothing is built per delivery.
 _RECORD = update(SignalOwed).where(col(SignalOwed.id) == bindparam("row_id"), col(SignalOwed.done_at).is_(None))
+_RECORD_DONE = _RECORD.values(delivered_to=bindparam("took"), attempts=bindparam("attempt"),
+                              done_at=bindparam("done"), last_error=None)
 
 
 def _deliver(row: _Owed, engine: Engine | None = None, *, claimed: bool = False) -> bool:
@@ -115,7 +123,11 @@ def _deliver(row: _Owed, engine: Engine | None = None, *, claimed: bool = False)
             if connection.dialect.name == "postgresql":
                 # No wait for the disk: a "done" lost in a crash costs one more (idempotent) delivery.
                 connection.execute(_NO_SYNC_COMMIT)
-            connection.execute(_RECORD.values(**values), {"row_id": row.id})
+            if failed:
+                connection.execute(_RECORD.values(**values), {"row_id": row.id})
+            else:
+                connection.execute(_RECORD_DONE, {"row_id": row.id, "took": values["delivered_to"],
+                                                  "attempt": attempts, "done": now})
     except Exception:  # the listeners ran; an unrecorded success only means one more (idempotent) delivery
         log.exception("could not record the delivery of signal %s", row.id)
     return not failed
@@ -179,3 +191,34 @@ def counts() -> dict[str, int]:
         failed = session.exec(select(func.count()).select_from(SignalOwed).where(
             col(SignalOwed.failed_at).is_not(None))).one()
     return {"owed": int(owed), "failed": int(failed)}
+
+
+# --- for an operator (``printgate signals list|retry``) --------------------------------------------
+
+def rows(*, failed_only: bool = False, limit: int = 100) -> list[SignalOwed]:
+    """The rows not delivered yet (still owed, or given up), oldest first; with ``failed_only`` only
+    those given up, which no sweep will deliver unless an operator retries them."""
+    query = select(SignalOwed).where(col(SignalOwed.done_at).is_(None))
+    if failed_only:
+        query = query.where(col(SignalOwed.failed_at).is_not(None))
+    with Session(get_engine(), expire_on_commit=False) as session:
+        return list(session.exec(query.order_by(col(SignalOwed.created_at), col(SignalOwed.id)).limit(limit)).all())
+
+
+def retry(ids: list[str] | None = None, *, all_failed: bool = False,
+          now: datetime | None = None) -> tuple[list[str], list[str]]:
+    """Put rows back for the sweep to deliver at its next run (every 10 s), with a fresh set of
+    ``MAX_ATTEMPTS`` attempts: the given-up rows (``all_failed``), or these ids (given up or still
+    owed). A redelivery still skips the listeners that already took a row. Returns the ids put back
+    and, of the ids asked for, those unknown or already delivered."""
+    now = now or utcnow()
+    with Session(get_engine()) as session:
+        which = [col(SignalOwed.done_at).is_(None),
+                 col(SignalOwed.failed_at).is_not(None) if all_failed else col(SignalOwed.id).in_(ids or [])]
+        found = list(session.exec(select(SignalOwed.id).where(*which).order_by(col(SignalOwed.created_at))).all())
+        if found:
+            session.execute(update(SignalOwed).where(*which).values(attempts=0, failed_at=None, next_attempt_at=now))
+            session.commit()
+    if found:
+        log.warning("an operator put %d signal(s) back to be delivered: %s", len(found), ", ".join(found[:20]))
+    return found, [row_id for row_id in dict.fromkeys(ids or []) if row_id not in found]

@@ -137,13 +137,14 @@ def get_queue(name: str) -> Queue:
 
 
 def enqueue(queue: str, func: Callable[..., Any], *args: Any, job_id: str | None = None, timeout: int | None = None,
-            retries: int = 0) -> None:
+            retries: int = 0, pipeline: Any = None) -> None:
     """Queue ``func(*args)``; entry points are light functions (``printgate.core.tasks``), so the API
-    never imports the heavy PDF stack to name one."""
+    never imports the heavy PDF stack to name one. ``pipeline``: a ``get_redis().pipeline()`` that
+    sends it with others in one round trip when the caller executes it."""
     retry = Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None
     get_queue(queue).enqueue_call(
         func, args=args, job_id=job_id, timeout=timeout or get_settings().job_timeout_s,
-        retry=retry, result_ttl=300, failure_ttl=7 * 24 * 3600,
+        retry=retry, result_ttl=300, failure_ttl=7 * 24 * 3600, pipeline=pipeline,
     )
 
 

@@ -12,7 +12,7 @@ def install(wiring: Wiring) -> None:
     wiring.listen(signals.JOB_STATUS, live.publish)
     wiring.every("recovery.sweep", recovery.sweep, every_s=15, on_startup=lambda: recovery.sweep(requeue_pending=True))
     wiring.every("retention.purge", retention.purge, every_s=3600)
-    wiring.every("signals.outbox", outbox.sweep, every_s=10, on_startup=outbox.sweep)
+    wiring.every("signals.outbox", outbox.sweep, every_s=outbox.SWEEP_EVERY_S, on_startup=outbox.sweep)
     wiring.gauge("printgate_signals_owed", "Job and order events committed and not yet taken by every listener",
                  lambda: outbox.counts()["owed"])
     wiring.gauge("printgate_signals_failed", "Job and order events given up after their last attempt "

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from printgate.core.clock import epoch_ms, iso
 from printgate.core.config import get_settings
 from printgate.core.jobs.dialect import DEFAULT_DIALECT, job_status_in
-from printgate.core.jobs.service import steps_of, tasks_of
+from printgate.core.jobs.service import JobRows, steps_of, tasks_of
 from printgate.core.jobs.states import JOB_TERMINAL, RUN_TERMINAL, JobStatus, ReviewDecision, job_can_proceed
 from printgate.core.models import Account, Artifact, Job, Step, Task
 from printgate.core.storage import get_storage
@@ -159,7 +159,15 @@ def domain_idx(session: Session, account_id: str) -> int:
     1 for the first. Account ids are time-sortable ULIDs and accounts are never deleted, so the rank is
     fixed once the account exists; counting keys ``<=`` it is a range scan of the primary key index.
     """
-    return int(session.exec(select(func.count()).select_from(Account).where(col(Account.id) <= account_id)).one())
+    key = (str(session.get_bind().engine.url), account_id)
+    known = _DOMAIN_IDX.get(key)
+    if known is None:  # fixed once the account exists: counted once per process
+        known = _DOMAIN_IDX[key] = int(session.exec(
+            select(func.count()).select_from(Account).where(col(Account.id) <= account_id)).one())
+    return known
+
+
+_DOMAIN_IDX: dict[tuple[str, str], int] = {}
 
 
 def _status_outcome(session: Session, job: Job, dialect: str, tasks: list[Task] | None = None
@@ -186,11 +194,20 @@ def review_wire(job: Job) -> dict[str, Any] | None:
 
 
 def job_wire(session: Session, job: Job, *, lean: bool = False, signed: bool = True,
-             dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
-    tasks = [] if lean else tasks_of(session, job.id)
+             dialect: str = DEFAULT_DIALECT, rows: JobRows | None = None) -> dict[str, Any]:
+    """The job as Filecheck shapes it. ``rows``: the job's rows as the caller holds them (a job just
+    created), instead of reading them (``lean``: without its files)."""
+    if rows is not None and not lean:
+        tasks = rows.tasks
+        steps = sorted(rows.steps, key=lambda s: (s.task_id, s.position))  # as steps_of orders them
+        arts: dict[str | None, list[Artifact]] = {}
+        for art in sorted(rows.artifacts, key=lambda a: a.created_at):
+            arts.setdefault(art.task_id, []).append(art)
+    else:
+        tasks = [] if lean else tasks_of(session, job.id)
+        steps = steps_of(session, [t.id for t in tasks])
+        arts = {} if lean else _artifacts_by_task(session, job.id)
     status, outcome = _status_outcome(session, job, dialect, None if lean else tasks)
-    steps = steps_of(session, [t.id for t in tasks])
-    arts = {} if lean else _artifacts_by_task(session, job.id)
     steps_by_task: dict[str, list[Step]] = {}
     for step in steps:
         steps_by_task.setdefault(step.task_id, []).append(step)

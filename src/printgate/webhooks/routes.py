@@ -11,13 +11,11 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from printgate.core.api.deps import JsonBody, SecretKey, SessionDep, StatusDialect
-from printgate.core.clock import iso
 from printgate.core.errors import Conflict, PayloadTooLarge, PrintgateError, RateLimited
 from printgate.webhooks import endpoints as ops
 from printgate.webhooks import events, inbound
-from printgate.webhooks.models import WebhookEndpoint
+from printgate.webhooks.operator import retry_refusal
 from printgate.webhooks.outbound import retry_delivery
-from printgate.webhooks.outbound.states import DeliveryStatus
 from printgate.webhooks.settings import get_webhook_settings
 
 router = APIRouter()
@@ -205,15 +203,8 @@ def get_delivery(session: SessionDep, caller: SecretKey, delivery_id: str) -> di
 def retry(session: SessionDep, caller: SecretKey, delivery_id: str) -> dict[str, Any]:
     """One more attempt now. The endpoint must be enabled."""
     d = ops.get_delivery(session, caller.account_id, delivery_id)
-    if d.status == DeliveryStatus.SENDING:
-        raise Conflict("An attempt of this delivery is in flight")
-    if d.status == DeliveryStatus.PENDING:
-        raise Conflict(f"This delivery is already scheduled (next attempt at {iso(d.next_attempt_at)})")
-    if d.kind == "endpoint":
-        ep = session.get(WebhookEndpoint, d.endpoint_id) if d.endpoint_id else None
-        if ep is None:
-            raise Conflict("The endpoint of this delivery was deleted")
-        if not ep.enabled:
-            raise Conflict("The endpoint is disabled: enable it first (POST /webhook-endpoints/{id}/enable)")
+    refusal = retry_refusal(session, d)  # the same checks as `printgate webhooks retry`
+    if refusal is not None:
+        raise Conflict(refusal)
     d = retry_delivery(session, d)
     return {"delivery": ops.deliveries_wire(session, [d])[0]}

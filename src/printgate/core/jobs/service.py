@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from printgate.core import library, outbox, signals, tasks
 from printgate.core.clock import iso, utcnow
 from printgate.core.config import get_settings
+from printgate.core.db import complete_row, insert_loaded
 from printgate.core.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from printgate.core.filetypes import EXTENSIONS, sniff_head
 from printgate.core.ids import new_id
@@ -142,39 +143,54 @@ def source_name(source: SourceSpec, position: int, upload: Upload | None = None)
     return f"file-{position + 1}{EXTENSIONS.get(mime or '', '')}"
 
 
-def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> Task:
-    return _add_task(session, job, source, position)[0]
+@dataclass
+class _SourceRows:
+    """The rows one source becomes: its task, its stored source file (if any) and its steps."""
+
+    task: dict[str, Any]
+    artifact: dict[str, Any] | None
+    steps: list[dict[str, Any]]
 
 
-def _add_task(session: Session, job: Job, source: SourceSpec, position: int) -> tuple[Task, list[Step]]:
-    """The task and the steps it was given (the caller queues them without reading them back)."""
-    upload = claim_upload(session, job.account_id, source.file_ref) if source.data is None and source.file_ref \
+def _source_rows(session: Session, job_id: str, account_id: str, source: SourceSpec, position: int) -> _SourceRows:
+    """Build the rows of ``source`` (every column: ``db.complete_row``) and store an inline file's bytes."""
+    upload = claim_upload(session, account_id, source.file_ref) if source.data is None and source.file_ref \
         else None
-    task = Task(
-        id=new_id("task"), job_id=job.id, account_id=job.account_id, position=position,
-        name=source_name(source, position, upload), slot=source.slot, source=source.url or source.name,
-        source_headers=source.headers,
-        file_ref=source.file_ref, client_ref=source.client_ref, profile_id=source.profile_id,
-        params={**(source.params or {}), **({"onFail": source.on_fail} if source.on_fail else {})} or None,
-    )
-    storage = get_storage()
+    task_id, name = new_id("task"), source_name(source, position, upload)
+    task = complete_row(Task, {
+        "id": task_id, "job_id": job_id, "account_id": account_id, "position": position, "name": name,
+        "slot": source.slot, "source": source.url or source.name, "source_headers": source.headers,
+        "file_ref": source.file_ref, "client_ref": source.client_ref, "profile_id": source.profile_id,
+        "params": {**(source.params or {}), **({"onFail": source.on_fail} if source.on_fail else {})} or None,
+    })
+    artifact = None
     if source.data is not None:
-        key = f"s/{job.account_id}/{job.id}/{task.id}/{_safe_name(task.name)}"
-        size = storage.put_bytes(key, source.data, source.mime_type)
-        session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
-                             role="source", key=key, size_bytes=size, file_name=task.name,
-                             mime_type=source.mime_type))
+        key = f"s/{account_id}/{job_id}/{task_id}/{_safe_name(name)}"
+        size = get_storage().put_bytes(key, source.data, source.mime_type)
+        artifact = {"key": key, "size_bytes": size, "mime_type": source.mime_type}
     elif upload is not None:
-        session.add(Artifact(id=new_id("art"), account_id=job.account_id, job_id=job.id, task_id=task.id,
-                             role="source", key=upload.key, size_bytes=upload.size_bytes,
-                             file_name=task.name, mime_type=upload.mime_type))
-    session.add(task)
-    session.flush()
-    steps = [Step(id=new_id("step"), task_id=task.id, job_id=job.id, position=index, type=step["type"],
-                  label=step.get("label"), params=step.get("params"), phase=step.get("phase", source.phase))
+        artifact = {"key": upload.key, "size_bytes": upload.size_bytes, "mime_type": upload.mime_type}
+    if artifact is not None:
+        artifact = complete_row(Artifact, {**artifact, "id": new_id("art"), "account_id": account_id,
+                                           "job_id": job_id, "task_id": task_id, "role": "source",
+                                           "file_name": name})
+    steps = [complete_row(Step, {"id": new_id("step"), "task_id": task_id, "job_id": job_id, "position": index,
+                                 "type": step["type"], "label": step.get("label"), "params": step.get("params"),
+                                 "phase": step.get("phase", source.phase)})
              for index, step in enumerate(source.steps)]
-    session.add_all(steps)
-    return task, steps
+    return _SourceRows(task, artifact, steps)
+
+
+def add_task(session: Session, job: Job, source: SourceSpec, position: int) -> Task:
+    """One more file for an existing job (the widget's), through the ORM: its caller changes it further."""
+    rows = _source_rows(session, job.id, job.account_id, source, position)
+    task = Task(**rows.task)
+    session.add(task)
+    if rows.artifact is not None:
+        session.add(Artifact(**rows.artifact))
+    session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
+    session.add_all([Step(**step) for step in rows.steps])
+    return task
 
 
 def _safe_name(name: str | None) -> str:
@@ -182,31 +198,62 @@ def _safe_name(name: str | None) -> str:
     return cleaned.strip("._") or "source"
 
 
+@dataclass
+class JobRows:
+    """A job with its files, steps and stored files, as read or as just written (the answer's shape
+    needs nothing else)."""
+
+    job: Job
+    tasks: list[Task]
+    steps: list[Step]
+    artifacts: list[Artifact]
+
+
+_CREATED = "printgate.jobs.created"  # Session.info key: the rows of the job the session created last
+
+
 def create_job(session: Session, account_id: str, spec: JobSpec, *, start: bool = True) -> Job:
-    job = Job(
-        id=new_id("job"), account_id=account_id, kind=spec.kind, mode=spec.mode, channel=spec.channel,
-        rule_id=spec.rule_id, workflow_id=spec.workflow_id, on_fail=spec.on_fail,
-        customer_id=spec.customer_id, customer_email=spec.customer_email, order_id=spec.order_id,
-        meta_data=spec.meta_data, webhook=spec.webhook, context=spec.context, params=spec.params or None,
-        status=JobStatus.PROCESSING if spec.sources else JobStatus.IDLE,
-    )
+    """Create the job and its rows in one commit (with the ``job.created`` it owes), then queue its files.
+
+    The rows go in as one INSERT per table (``db.insert_loaded``) and come back as the objects written:
+    the files are queued from them, and ``just_created`` hands them to the 201's shaping, without
+    reading anything back.
+    """
+    job_id = new_id("job")
+    params = spec.params or None
     if spec.kind == "workflow" and spec.workflow_id:
         # The job's copy of its workflow's gate policy: later edits of the workflow leave it alone.
         workflow = library.find_item(session, "workflow", spec.workflow_id, account_id) or {}
         required = bool((workflow.get("softProof") or {}).get("approvalRequired"))
-        job.params = {**(job.params or {}), "proofRequired": required}
-    session.add(job)
-    session.flush()  # rows have no ORM relationships: flush parents before children (FKs)
-    created = [_add_task(session, job, source, position) for position, source in enumerate(spec.sources)]
-    outbox.owe(session, signals.JOB_CREATED, job_id=job.id)
+        params = {**(params or {}), "proofRequired": required}
+    job_row = complete_row(Job, {
+        "id": job_id, "account_id": account_id, "kind": spec.kind, "mode": spec.mode, "channel": spec.channel,
+        "rule_id": spec.rule_id, "workflow_id": spec.workflow_id, "on_fail": spec.on_fail,
+        "customer_id": spec.customer_id, "customer_email": spec.customer_email, "order_id": spec.order_id,
+        "meta_data": spec.meta_data, "webhook": spec.webhook, "context": spec.context, "params": params,
+        "status": (JobStatus.PROCESSING if spec.sources else JobStatus.IDLE).value,
+    })
+    sources = [_source_rows(session, job_id, account_id, source, position)
+               for position, source in enumerate(spec.sources)]
+    [job] = insert_loaded(session, Job, [job_row])  # parents before children (foreign keys)
+    tasks = insert_loaded(session, Task, [rows.task for rows in sources])
+    artifacts = insert_loaded(session, Artifact, [rows.artifact for rows in sources if rows.artifact is not None])
+    steps = insert_loaded(session, Step, [step for rows in sources for step in rows.steps])
+    # The account too: a listener with nobody to tell for that account need not read the job.
+    outbox.owe(session, signals.JOB_CREATED, job_id=job.id, account_id=account_id)
     session.commit()
     outbox.dispatch_owed(session)
     if start:
-        # The rows just committed, as written: reading them back cost two queries per request.
-        for task, steps in created:
-            if task.status == RunStatus.PENDING:
-                enqueue_task(session, task, "intake", steps=[s for s in steps if s.phase == "intake"])
+        enqueue_tasks([(task, [s for s in steps if s.task_id == task.id and s.phase == "intake"])
+                       for task in tasks if task.status == RunStatus.PENDING], "intake")
+    session.info[_CREATED] = JobRows(job, tasks, steps, artifacts)
     return job
+
+
+def just_created(session: Session, job: Job) -> JobRows | None:
+    """The rows ``create_job`` wrote for ``job`` in this session (once), else None."""
+    rows = session.info.pop(_CREATED, None)
+    return rows if isinstance(rows, JobRows) and rows.job is job else None
 
 
 def queue_for(steps: list[Step]) -> str:
@@ -221,25 +268,38 @@ def rq_job_id(task: Task, phase: str) -> str:
 
 def enqueue_task(session: Session, task: Task, phase: str, *, steps: list[Step] | None = None) -> None:
     """Queue the task's ``phase``; ``steps``: that phase's steps when the caller holds them already."""
-    from printgate.core.queue import ORDERS, enqueue
-
     if steps is None:
         steps = list(session.exec(select(Step).where(Step.task_id == task.id, Step.phase == phase)).all())
-    settings = get_settings()
-    queue = queue_for(steps) if phase == "intake" else ORDERS
-    timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
+    enqueue_tasks([(task, steps)], phase)
+
+
+def enqueue_tasks(items: list[tuple[Task, list[Step]]], phase: str) -> None:
+    """Queue each task's ``phase`` (given with that phase's steps), all in one Redis round trip.
+
+    Redis unreachable is not the caller's error: the tasks are recorded (the database is the record,
+    Redis only transport), they stay pending and the recovery sweep queues them once Redis answers.
+    Raising here answered the caller 500 for a job that existed and would run (found by the
+    fault-injection bench).
+    """
+    if not items:
+        return
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
+    from printgate.core.queue import ORDERS, enqueue, get_redis
+
+    settings = get_settings()
     try:
-        enqueue(queue, tasks.run_task, task.id, phase,
-                job_id=rq_job_id(task, phase), timeout=timeout, retries=settings.task_retries)
+        with get_redis().pipeline() as pipeline:
+            for task, steps in items:
+                queue = queue_for(steps) if phase == "intake" else ORDERS
+                timeout = settings.intake_timeout_s if queue == "intake" else settings.job_timeout_s
+                enqueue(queue, tasks.run_task, task.id, phase, job_id=rq_job_id(task, phase), timeout=timeout,
+                        retries=settings.task_retries, pipeline=pipeline)
+            pipeline.execute()
     except (RedisConnectionError, RedisTimeoutError) as exc:
-        # The task is recorded (the database is the record, Redis only transport): it stays pending
-        # and the recovery sweep queues it once Redis answers again. Raising here answered the
-        # caller 500 for a job that existed and would run (found by the fault-injection bench).
-        log.warning("queue unreachable (%s): task %s stays pending until the recovery sweep queues it",
-                    exc, task.id)
+        log.warning("queue unreachable (%s): task(s) %s stay pending until the recovery sweep queues them",
+                    exc, ", ".join(task.id for task, _ in items))
 
 
 def enqueue_job(session: Session, job: Job, phase: str) -> None:

@@ -139,10 +139,12 @@ def _per_signal(event_type: str, signal_id: str | None) -> str | None:
     return f"{event_type}:{signal_id}" if signal_id else None
 
 
-def on_job_created(job_id: str, signal_id: str | None = None, **_: Any) -> None:
+def on_job_created(job_id: str, signal_id: str | None = None, account_id: str | None = None, **_: Any) -> None:
     from printgate.core.jobs.service import tasks_of
 
     with new_session() as session:
+        if account_id is not None and not _endpoints_for(session, account_id, events.JOB_CREATED):
+            return  # nobody listens (the usual case): the signal names the account, the job need not be read
         job = session.get(Job, job_id)
         if job is None:
             return

@@ -63,8 +63,9 @@ def _exactly_one_input(raw: dict[str, Any], index: int) -> None:
 def _submit(session: Session, caller: Principal, spec: JobSpec, *, wait: bool, dialect: str,
             pending_flag_on_201: bool = False) -> JSONResponse:
     job = service.create_job(session, caller.account_id, spec)
-    if not wait:
-        body: dict[str, Any] = {"job": job_wire(session, job, signed=True, dialect=dialect)}
+    if not wait:  # shaped from the rows just written: nothing is read back
+        body: dict[str, Any] = {"job": job_wire(session, job, signed=True, dialect=dialect,
+                                                rows=service.just_created(session, job))}
         if pending_flag_on_201:
             body["pending"] = True
         return JSONResponse(body, status_code=201)
