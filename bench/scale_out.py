@@ -28,8 +28,10 @@ Measured:
    deliveries for an installed shop (the fake Shopify of the tests) to ``POST /webhooks/shopify``.
    Stored/s: 200s per second. Handled/s: deliveries per second from the first request until every one
    is ``done`` (the order recorded by the connector pipeline), by ``--webhook-workers`` workers on the
-   ``webhooks`` queue run as ``printgate serve`` runs its own (no fork). Peer: a bare FastAPI route
-   reading the same bodies, same uvicorn worker count, same client.
+   ``webhooks`` queue run as ``printgate serve`` runs its own (no fork). Backlog drained: as many more
+   stored while the workers are suspended (``rq suspend``), then drained once they resume (the workers'
+   own CPU per queued-up delivery). Peer: a bare FastAPI route reading the same bodies (same uvicorn
+   worker count, same client).
 
 Every row has wall seconds, the CPU seconds of printgate's processes (API and worker trees, from
 /proc, forked work horses included) and, apart, of Redis + PostgreSQL + S3, the load average, and the
@@ -559,11 +561,36 @@ def order_requests(fake: Any, first_id: int, count: int) -> list[Call]:
 def measure_webhooks(dep: Deployment, services: list[Service], requests: list[Call], *, clients: int,
                      concurrency: int, timeout_s: float) -> dict[str, Any]:
     phase = _phase(dep, services, requests, (200,), lambda _text, req: req[2]["X-Shopify-Webhook-Id"],
-                   "select count(*) from webhook_inbound_delivery where platform = 'shopify' "
-                   "and delivery_id = any(%s) and status = 'done'",
-                   clients=clients, concurrency=concurrency, timeout_s=timeout_s)
+                   WEBHOOKS_DONE_SQL, clients=clients, concurrency=concurrency, timeout_s=timeout_s)
     phase.pop("ids")
     return phase
+
+
+WEBHOOKS_DONE_SQL = ("select count(*) from webhook_inbound_delivery where platform = 'shopify' "
+                     "and delivery_id = any(%s) and status = 'done'")
+
+
+def measure_backlog(dep: Deployment, services: list[Service], requests: list[Call], *, clients: int,
+                    concurrency: int, timeout_s: float) -> dict[str, Any]:
+    """A burst stored while the workers are suspended (``rq suspend``), then drained once they resume:
+    the workers' own CPU per delivery for a backlog (rows a worker took before it saw the suspension left out)."""
+    from redis import Redis
+    from rq.suspension import resume, suspend
+
+    suspend(redis := Redis.from_url(dep.env["REDIS_URL"]))
+    try:
+        _, results = fire(dep.api_url, requests, clients=clients, concurrency=concurrency)
+        ids = [req[2]["X-Shopify-Webhook-Id"] for res, req in zip(results, requests, strict=True) if res[0] == 200]
+        time.sleep(2)  # a worker polls its suspension once a second
+        with _connect(dep.env["DATABASE_URL"]) as query:
+            before = int(query(WEBHOOKS_DONE_SQL, ids)[0][0])
+        cpu0, began = cpu_split(dep, services), time.perf_counter()
+    finally:
+        resume(redis)
+    done = wait_count(dep.env["DATABASE_URL"], WEBHOOKS_DONE_SQL, ids, timeout_s)
+    wall, cpu = time.perf_counter() - began, _delta(cpu_split(dep, services), cpu0)
+    return {"stored": len(ids), "drained": done - before, "wall_s": wall, "cpu": cpu, "workers_cpu_s": cpu["workers"],
+            "services_cpu_s": sum(v for k, v in cpu.items() if k not in ("api", "workers"))}
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -658,7 +685,8 @@ def main() -> int:
             f"`printgate worker --queues {queues}` (fork: a forked work horse per job; no-fork: `--no-fork`)")
         say(HEADER)
         job_rows: list[dict[str, Any]] = []
-        configs = [(mode, n) for mode in args.modes.split(",") if mode.strip() for n in _ints(args.workers)]
+        configs = [(mode, n) for mode in args.modes.split(",") if mode.strip() for n in _ints(args.workers)] \
+            if args.jobs else []  # --jobs 0: the webhooks alone
         for mode, workers in configs:
             if mode not in ("fork", "no-fork"):
                 raise SystemExit(f"--modes: fork or no-fork, not {mode!r}")
@@ -680,17 +708,18 @@ def main() -> int:
                      f"{phase['done']}/{phase['accepted']} terminal: {statuses}; ms CPU per job: "
                      + per_item_ms(phase["total_cpu"], phase["done"])))
         results["jobs"] = job_rows
-        peer = run_peer(args.jobs_api_workers, jobs_requests(pdf, args.jobs, auth), work, clients=args.clients,
-                        concurrency=args.concurrency)
-        say(_row(f"peer: bare FastAPI POST (decode, 201), {args.jobs_api_workers} proc", peer[1], peer[0], peer[2],
-                 None, load_average()))
-        results["jobs_peer"] = {"wall_s": peer[0], "ok": peer[1], "cpu_s": peer[2]}
-        for workers in _ints(args.workers):
-            gs = run_gs_peer(pdf, args.jobs, workers)
-            if gs:
-                say(_row(f"peer: gs -sDEVICE=nullpage, {workers} at a time", args.jobs, gs[0], gs[1], None,
-                         load_average()))
-                results.setdefault("gs_peer", []).append({"parallel": workers, "wall_s": gs[0], "cpu_s": gs[1]})
+        if args.jobs:
+            peer = run_peer(args.jobs_api_workers, jobs_requests(pdf, args.jobs, auth), work, clients=args.clients,
+                            concurrency=args.concurrency)
+            say(_row(f"peer: bare FastAPI POST (decode, 201), {args.jobs_api_workers} proc", peer[1], peer[0], peer[2],
+                     None, load_average()))
+            results["jobs_peer"] = {"wall_s": peer[0], "ok": peer[1], "cpu_s": peer[2]}
+            for workers in _ints(args.workers):
+                gs = run_gs_peer(pdf, args.jobs, workers)
+                if gs:
+                    say(_row(f"peer: gs -sDEVICE=nullpage, {workers} at a time", args.jobs, gs[0], gs[1], None,
+                             load_average()))
+                    results.setdefault("gs_peer", []).append({"parallel": workers, "wall_s": gs[0], "cpu_s": gs[1]})
         dep.stop()
 
         # 2. store order webhooks with 1 and 2 API processes
@@ -712,8 +741,12 @@ def main() -> int:
                 phase = measure_webhooks(dep, services, order_requests(fake, first_id, args.webhooks),
                                          clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout)
                 first_id += args.webhooks
+                backlog = measure_backlog(dep, services, order_requests(fake, first_id, args.webhooks),
+                                          clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout)
+                first_id += args.webhooks
                 dep.stop()
                 phase["api_workers"] = api_workers
+                phase["backlog"] = backlog
                 hook_rows.append(phase)
                 note = f"{phase['accepted']}/{phase['sent']} x 200; {api_ms(phase)}" + (
                     f", errors e.g. {phase['errors'][0]}" if phase["errors"] else "")
@@ -723,6 +756,10 @@ def main() -> int:
                          phase["total_s"], phase["total_cpu_s"], phase["total_services_cpu_s"], phase["load_after"],
                          f"{phase['done']}/{phase['accepted']} done; ms CPU per delivery: "
                          + per_item_ms(phase["total_cpu"], phase["done"])))
+                say(_row(f"backlog drained (worker resumed), {api_workers} API proc", backlog["drained"],
+                         backlog["wall_s"], backlog["workers_cpu_s"], backlog["services_cpu_s"], load_average(),
+                         f"{backlog['drained']}/{backlog['stored']} drained; ms CPU per delivery: "
+                         + per_item_ms(backlog["cpu"], backlog["drained"])))
                 peer = run_peer(api_workers, order_requests(fake, 900_000 + first_id, args.webhooks), work,
                                 clients=args.clients, concurrency=args.concurrency)
                 say(_row(f"peer: bare FastAPI POST (read body), {api_workers} proc", peer[1], peer[0], peer[2], None,

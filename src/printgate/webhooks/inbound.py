@@ -150,13 +150,28 @@ class Accepted:
 
 def _kept_headers(platform: Platform, headers: Mapping[str, str]) -> dict[str, str]:
     kept: dict[str, str] = {}
+    extra = platform.kept_headers
     for key, value in headers.items():
-        low = key.lower()
-        if any(word in low for word in DROPPED_HEADER_WORDS):
-            continue
-        if low.startswith(KEPT_HEADER_PREFIXES) or (platform.kept_headers and low.startswith(platform.kept_headers)):
-            kept[low] = value[:500]
+        name = _header_verdicts.get((key, extra), _UNSEEN)
+        if name is _UNSEEN:
+            name = _kept_name(key, extra)
+            if len(_header_verdicts) < 4096:  # senders repeat their header names; a hostile one cannot grow this
+                _header_verdicts[(key, extra)] = name
+        if name is not None:
+            kept[str(name)] = value[:500]
     return kept
+
+
+def _kept_name(key: str, extra: tuple[str, ...]) -> str | None:
+    """The lower-case name a header is kept under, or None when it is not kept."""
+    low = key.lower()
+    if any(word in low for word in DROPPED_HEADER_WORDS):
+        return None
+    return low if low.startswith(KEPT_HEADER_PREFIXES) or (extra and low.startswith(extra)) else None
+
+
+_UNSEEN = object()
+_header_verdicts: dict[tuple[str, tuple[str, ...]], object] = {}
 
 
 def _check_age(platform: Platform, triggered_at: datetime | None, now: datetime,
@@ -431,6 +446,8 @@ _CLAIM_MANY = (
 # Rows one message handles: its own and up to this many more that are due, in one transaction. A
 # burst of store orders then costs a queue message and a commit per batch, not per delivery.
 DRAIN_BATCH = 100
+# Times a message runs a batch again after it lost a race for a unique row (see :func:`_drain`).
+RACE_RETRIES = 2
 
 
 def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
@@ -488,8 +505,11 @@ def _drain(session: Session, delivery_id: str, attempt: int) -> str:
     handled. A failed batch stands for nothing: its rows are ``pending`` again, each with a message
     of its own, the rows past it get one (:func:`_send_on`), and this row is handled alone. Past half
     the handler timeout the newest row still due gets a message that goes on, and this one ends with
-    the batch in hand."""
+    the batch in hand. A batch that lost a race for a unique row (a concurrent writer, say the
+    store's reconciliation, recorded the same order first) is claimed and run again, up to
+    ``RACE_RETRIES`` times, before it is taken apart: its handlers then find that row."""
     deadline = time.monotonic() + get_webhook_settings().inbound_handler_timeout_s / 2
+    races = 0
     while True:
         found = _claim_due(session, delivery_id, utcnow())
         if found is None:
@@ -498,11 +518,14 @@ def _drain(session: Session, delivery_id: str, attempt: int) -> str:
         if full and time.monotonic() > deadline:
             _send_on(session, delivery_id)
             full = False
+        batch = others if full else [*others, (delivery_id, attempt)]
+        outcome = _handle_batch(session, delivery_id, batch, retry_race=races < RACE_RETRIES) if others else False
+        if outcome is None:
+            races += 1
+            continue  # rolled back, its rows pending again: claimed again, and read afresh
         if not full:
-            if others and _handle_batch(session, delivery_id, [*others, (delivery_id, attempt)]):
-                return "done"
-            return _handle_one(session, delivery_id, attempt)
-        if others and not _handle_batch(session, delivery_id, others):
+            return "done" if outcome else _handle_one(session, delivery_id, attempt)
+        if others and not outcome:
             _send_on(session, delivery_id)  # the rows past the failed batch wait on no message of their own
             return _handle_one(session, delivery_id, attempt)
         # an empty claim: other workers took those rows between the read and the claim; look further
@@ -531,13 +554,29 @@ def _send_on(session: Session, delivery_id: str) -> None:
                         timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
 
 
-def _handle_batch(session: Session, delivery_id: str, batch: list[tuple[str, int]]) -> bool:
+_HANDLER_BATCH = "printgate.inbound.handler_batch"
+
+
+def handler_batch(session: Session) -> dict[str, Any] | None:
+    """What the handlers of one claimed batch share, for as long as the batch's transaction: its
+    deliveries (``"deliveries"``, oldest first) and whatever a handler keeps there for the next ones
+    (a platform reads its stores' orders for the whole batch at once). None when a delivery is
+    handled alone. The framework commits the batch, so a handler may leave its writes to that one
+    commit; a failing batch rolls back and each delivery is then handled alone."""
+    shared: dict[str, Any] | None = session.info.get(_HANDLER_BATCH)
+    return shared
+
+
+def _handle_batch(session: Session, delivery_id: str, batch: list[tuple[str, int]], *,
+                  retry_race: bool = False) -> bool | None:
     """The handlers of a claimed batch and their ``done`` marks, one commit. On a failure the whole
-    batch rolls back and the rows other than ``delivery_id`` get a message each (handled alone then)."""
+    batch rolls back and the rows other than ``delivery_id`` get a message each (handled alone then);
+    with ``retry_race``, a unique-constraint failure only rolls back and returns None (run it again)."""
     others = [(row_id, claimed) for row_id, claimed in batch if row_id != delivery_id]
     try:
         deliveries = {d.id: d for d in session.scalars(  # one read for the batch, not one per row
             select(InboundDelivery).where(col(InboundDelivery.id).in_([row_id for row_id, _ in batch])))}
+        session.info[_HANDLER_BATCH] = {"deliveries": [deliveries[row_id] for row_id, _ in batch]}
         for row_id, _claimed in batch:
             platform = _platforms.get(deliveries[row_id].platform)
             if platform is None:
@@ -551,11 +590,16 @@ def _handle_batch(session: Session, delivery_id: str, batch: list[tuple[str, int
         session.commit()
     except Exception as exc:
         session.rollback()
-        log.info("inbound %s: a batch of deliveries failed (%s); handling each alone", delivery_id, exc)
+        if retry_race and isinstance(exc, IntegrityError):
+            log.info("inbound %s: a batch met a row written meanwhile (%s); running it again", delivery_id, exc)
+            return None
+        log.warning("inbound %s: a batch of deliveries failed (%r); handling each alone", delivery_id, exc)
         # Back to ``pending`` with their attempt count: the message each would have had anyway.
         _queue.schedule_many(process_delivery, [(row_id, _rq_id(row_id, claimed)) for row_id, claimed in others],
                              timeout=get_webhook_settings().inbound_handler_timeout_s, front=True)
         return False
+    finally:
+        session.info.pop(_HANDLER_BATCH, None)
     _queue.forget_waiting([_rq_id(row_id, claimed) for row_id, claimed in others])
     return True
 

@@ -136,6 +136,37 @@ def sync_needs_verification(sync: OrderSync | None) -> bool:
     return sync is None or (not _step_done(sync, "verified") and sync.status not in ORDER_FINAL)
 
 
+class IntakeBatch:
+    """Many orders taken in in one transaction that the caller commits (a batch of store webhooks,
+    ``printgate.webhooks.inbound``): the batch's OrderSyncs are read in one query (:meth:`load`), new
+    ones are inserted by the batch's flush, and an order that is not paid yet, or that verification
+    ends (no print lines, every job refused), is left to the caller's one commit. An order waiting
+    for a job's verdict, and steps with effects outside the database (attaching jobs, writing
+    back), still commit as they go."""
+
+    def __init__(self) -> None:
+        self._syncs: dict[tuple[str, str], OrderSync | None] = {}
+
+    def load(self, session: Session, connection_id: str, external_ids: list[str]) -> None:
+        """Read these orders' OrderSyncs in one query (the ones not read yet)."""
+        wanted = [e for e in dict.fromkeys(external_ids) if (connection_id, e) not in self._syncs]
+        if not wanted:
+            return
+        found = {sync.external_id: sync for sync in session.exec(select(OrderSync).where(
+            col(OrderSync.connection_id) == connection_id, col(OrderSync.external_id).in_(wanted)))}
+        for external_id in wanted:
+            self._syncs[(connection_id, external_id)] = found.get(external_id)
+
+    def get(self, session: Session, connection_id: str, external_id: str) -> OrderSync | None:
+        key = (connection_id, external_id)
+        if key not in self._syncs:
+            self._syncs[key] = get_sync(session, connection_id, external_id)
+        return self._syncs[key]
+
+    def created(self, sync: OrderSync) -> None:
+        self._syncs[(sync.connection_id, sync.external_id)] = sync
+
+
 def intake(session: Session, connection: StoreConnection, order: ExternalOrder, *,
            event: str = "webhook") -> OrderSync:
     """Record (or update) a store order and move it along. Safe to call any number of times."""
@@ -144,33 +175,39 @@ def intake(session: Session, connection: StoreConnection, order: ExternalOrder, 
 
 
 def intake_found(session: Session, connection: StoreConnection, order: ExternalOrder, sync: OrderSync | None, *,
-                 event: str = "webhook") -> OrderSync:
+                 event: str = "webhook", batch: IntakeBatch | None = None) -> OrderSync:
     """:func:`intake` with the order's OrderSync as the caller just looked it up (None: not recorded
     yet), so a webhook's handler reads it once. What the store said is committed with the first step
-    it allows (one commit for a new paid order, not one per change), and at the latest on return."""
+    it allows (one commit for a new paid order, not one per change), and at the latest on return;
+    within a ``batch``, by the caller's commit when no step with outside effects ran."""
     if sync is None:
         sync = OrderSync(id=new_id("osync"), connection_id=connection.id, account_id=connection.account_id,
                          platform=connection.platform, external_id=order.external_id)
         _mark(sync, "received", OrderStepState.DONE, event=event)
         _describe(sync, connection, order)
         session.add(sync)
-        try:
-            session.flush()
-        except IntegrityError:  # a concurrent delivery created it first (unique constraint)
-            session.rollback()
-            sync = get_sync(session, connection.id, order.external_id)
-            if sync is None:
-                raise
-            _describe(sync, connection, order)
-            session.add(sync)
+        if batch is not None:
+            # Inserted with the batch's flush; a concurrent delivery's row (unique constraint) fails
+            # the batch, whose deliveries are then handled one by one, this path below.
+            batch.created(sync)
+        else:
+            try:
+                session.flush()
+            except IntegrityError:  # a concurrent delivery created it first (unique constraint)
+                session.rollback()
+                sync = get_sync(session, connection.id, order.external_id)
+                if sync is None:
+                    raise
+                _describe(sync, connection, order)
+                session.add(sync)
     else:
         _describe(sync, connection, order)
         session.add(sync)
     if order.cancelled:
         cancel(session, sync)
     elif order.paid:
-        advance(session, sync, order=order)
-    if session.in_transaction():  # the steps had nothing to do (or left work after their last commit)
+        advance(session, sync, order=order, commit_verdict=batch is None)
+    if batch is None and session.in_transaction():  # the steps had nothing to do (or left work after their last commit)
         session.commit()
     return sync
 
@@ -486,8 +523,11 @@ def _write_back(session: Session, sync: OrderSync, *, now: datetime | None = Non
 
 
 def advance(session: Session, sync: OrderSync, *, order: ExternalOrder | None = None,
-            now: datetime | None = None) -> OrderSync:
-    """Move ``sync`` as far as it can go now. Idempotent."""
+            now: datetime | None = None, commit_verdict: bool = True) -> OrderSync:
+    """Move ``sync`` as far as it can go now. Idempotent. ``commit_verdict=False``: a verification
+    that ends the order (no print lines, every job refused) is left to the caller's commit (an
+    :class:`IntakeBatch`'s); one that waits for a job's verdict is committed at once, so the
+    verdict's wake-up (:func:`on_job_completed`) finds it."""
     if sync.status in ORDER_FINAL:
         return sync
     if not _step_done(sync, "verified"):
@@ -495,7 +535,8 @@ def advance(session: Session, sync: OrderSync, *, order: ExternalOrder | None = 
             return sync  # printing starts once the order is paid
         _verify(session, sync, now or utcnow())
         session.add(sync)
-        session.commit()
+        if commit_verdict or sync.status not in ORDER_FINAL:  # a waiting order is seen by its job's verdict now
+            session.commit()
         if not _step_done(sync, "verified"):
             return sync
     if not _step_done(sync, "attached"):

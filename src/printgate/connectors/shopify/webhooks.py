@@ -45,9 +45,15 @@ ERASE_GRACE = timedelta(hours=48)
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """``X-Shopify-Topic`` or ``shopify-topic``, any case."""
-    wanted = {name.lower(), name.lower().removeprefix("x-")}
+    low = name.lower()
+    bare = low.removeprefix("x-")
+    found = headers.get(low)  # the receiver's headers are lower-case already: no scan
+    if found is None:
+        found = headers.get(bare)
+    if found is not None:
+        return found
     for key, value in headers.items():
-        if key.lower() in wanted:
+        if key.lower() in (low, bare):
             return value
     return None
 
@@ -108,13 +114,49 @@ def _shop_signer(shop: str) -> _ShopSigner | None:
 
 def handle(session: Session, delivery: Any) -> None:
     """Run one stored delivery. The pipeline records its own progress (OrderSync) and is idempotent,
-    so its commits are safe even if the delivery is retried."""
+    so its commits are safe even if the delivery is retried. In a batch of deliveries the orders of
+    the whole batch are read at once and the batch's one commit records them (:func:`_batch_intake`)."""
+    from printgate.webhooks.inbound import handler_batch
+
     connection = _held_connection(session, delivery.connection_id or "")
     if connection is None:
         log.warning("delivery %s: connection %s is gone", delivery.id, delivery.connection_id)
         return
-    body = json.loads(bytes(delivery.body) or b"{}")
-    dispatch(session, connection, delivery.topic or "", body)
+    shared = handler_batch(session)
+    if shared is None:
+        dispatch(session, connection, delivery.topic or "", _body(delivery))
+        return
+    batch = _batch_intake(session, shared)
+    body = shared["shopify.bodies"].pop(delivery.id, None)
+    dispatch(session, connection, delivery.topic or "", body if body is not None else _body(delivery), batch=batch)
+
+
+def _body(delivery: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(bytes(delivery.body) or b"{}")
+    return body
+
+
+def _batch_intake(session: Session, shared: dict[str, Any]) -> pipeline.IntakeBatch:
+    """Once per batch: parse the batch's order deliveries and read their OrderSyncs in one query per
+    store, instead of a query per delivery. A body that does not parse is left to its own handler."""
+    batch: pipeline.IntakeBatch | None = shared.get("shopify.intake")
+    if batch is not None:
+        return batch
+    batch = shared["shopify.intake"] = pipeline.IntakeBatch()
+    bodies: dict[str, dict[str, Any]] = shared.setdefault("shopify.bodies", {})
+    by_connection: dict[str, list[str]] = {}
+    for delivery in shared["deliveries"]:
+        if delivery.platform != "shopify" or delivery.topic not in ORDER_TOPICS:
+            continue
+        try:
+            body = _body(delivery)
+        except ValueError:
+            continue
+        bodies[delivery.id] = body
+        by_connection.setdefault(delivery.connection_id or "", []).append(parse_order(body).external_id)
+    for connection_id, external_ids in by_connection.items():
+        batch.load(session, connection_id, external_ids)
+    return batch
 
 
 def _held_connection(session: Session, connection_id: str) -> StoreConnection | None:
@@ -126,17 +168,20 @@ def _held_connection(session: Session, connection_id: str) -> StoreConnection | 
     return held[connection_id]
 
 
-def dispatch(session: Session, connection: StoreConnection, topic: str, body: dict[str, Any]) -> dict[str, Any]:
+def dispatch(session: Session, connection: StoreConnection, topic: str, body: dict[str, Any], *,
+             batch: pipeline.IntakeBatch | None = None) -> dict[str, Any]:
     if topic in ORDER_TOPICS:
         if connection.status != "connected":
             return {"ignored": f"store is {connection.status}"}
         order = parse_order(body)
-        found = pipeline.get_sync(session, connection.id, order.external_id)  # read once for both
+        # read once for both
+        found = (batch.get(session, connection.id, order.external_id) if batch is not None
+                 else pipeline.get_sync(session, connection.id, order.external_id))
         if topic == "orders/cancelled":
             order.cancelled = True
         elif order.paid and pipeline.sync_needs_verification(found):
             order = ShopifyAdapter(connection).enrich_order(session, order)
-        sync = pipeline.intake_found(session, connection, order, found, event=topic)
+        sync = pipeline.intake_found(session, connection, order, found, event=topic, batch=batch)
         return {"orderSync": sync.id, "status": sync.status}
     if topic == "app/uninstalled":
         uninstall(session, connection)

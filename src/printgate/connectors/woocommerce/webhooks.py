@@ -23,6 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -79,23 +80,42 @@ def delivery_key(connection_id: str, headers: Mapping[str, str], body: bytes) ->
     return f"{connection_id}:{webhook_id}:other:{header(headers, 'X-WC-Webhook-Delivery-ID') or ''}", topic
 
 
+@dataclass(frozen=True)
+class _StoreSigner:
+    """What verifying a store's delivery needs from its connection."""
+
+    connection_id: str
+    account_id: str
+    secrets: list[str]
+
+
+def _store_signer(headers: Mapping[str, str], connection_id: str | None) -> _StoreSigner:
+    from printgate.core.db import session_scope
+
+    with session_scope() as session:
+        connection = _connection(session, headers, connection_id)
+        return _StoreSigner(connection.id, connection.account_id, list(store.webhook_secrets(connection)))
+
+
 def verify(headers: Mapping[str, str], body: bytes, connection_id: str | None) -> Any:
     """``printgate.webhooks.inbound`` verifier: raises ``SignatureError`` (401) / ``UnknownConnection`` (404)."""
-    from printgate.core.db import session_scope
-    from printgate.webhooks.inbound import Ping, Verified
+    from printgate.webhooks.inbound import Ping, Verified, batch_memo
 
     signature = header(headers, "X-WC-Webhook-Signature")
     if not signature and PING.match(body.strip()):
         return Ping(note="woocommerce webhook created")
-    with session_scope() as session:
-        connection = _connection(session, headers, connection_id)
-        secrets_ = store.webhook_secrets(connection)
-        if not secrets_:
-            raise SignatureError("this store has no webhook secret (disconnected)")
-        verify_body_hmac_b64(secrets_, body, signature)
-        key, topic = delivery_key(connection.id, headers, body)
-        return Verified(account_id=connection.account_id, connection_id=connection.id, delivery_id=key,
-                        topic=topic, triggered_at=None)
+    # A burst from one store: its connection read (and its secrets decrypted) once per receiver batch.
+    memo = batch_memo()
+    found = ("woocommerce.store", connection_id or "", "" if connection_id else header(headers, "X-WC-Webhook-Source"))
+    if found not in memo:
+        memo[found] = _store_signer(headers, connection_id)  # an unknown store raises: nothing kept
+    signer: _StoreSigner = memo[found]
+    if not signer.secrets:
+        raise SignatureError("this store has no webhook secret (disconnected)")
+    verify_body_hmac_b64(signer.secrets, body, signature)
+    key, topic = delivery_key(signer.connection_id, headers, body)
+    return Verified(account_id=signer.account_id, connection_id=signer.connection_id, delivery_id=key,
+                    topic=topic, triggered_at=None)
 
 
 def handle(session: Session, delivery: Any) -> None:
