@@ -186,7 +186,7 @@ def test_report_is_the_same_as_with_qpdfs_parser(tmp_path: Path, monkeypatch: py
                       [PageSpec(content=content, width=300, height=320, fonts={"F1": embedded_font(pdf)})],
                       intent=False, pdfx=False)
     fast = run_preflight(path, None, source_name="paths.pdf", workers=1)
-    monkeypatch.setattr(streams, "scan_ops", lambda data: None)  # every stream through qpdf's parser
+    monkeypatch.setattr(streams, "scan_ops", lambda data, prune=False: None)  # every stream through qpdf's parser
     slow = run_preflight(path, None, source_name="paths.pdf", workers=1)
     assert fast["pages"] == slow["pages"]
     assert fast["evaluation"]["findings"] == slow["evaluation"]["findings"]

@@ -179,13 +179,17 @@ class OpList(list[tuple[str, Any]]):
     n_ops = 0
 
 
-def scan_ops(data: bytes) -> OpList | None:
+def scan_ops(data: bytes, prune: bool = False) -> OpList | None:
     """Like :func:`fast_parse`, for the walker: an operator whose operands are all numbers (most of
     them) gets them as the bytes of the run (``b""`` for none), converted with :func:`numbers`
     only if it is read; and a run of path construction operators (``m l c v y h``) becomes one
-    ``("l", b"x y x y ...")`` with all their points, which is all the walker reads of a path."""
+    ``("l", b"x y x y ...")`` with all their points, which is all the walker reads of a path.
+
+    ``prune``: drop every ``q ... Q`` that holds nothing but graphics-state operators (``q 0 g Q``,
+    common in TikZ output): its changes end at its ``Q``, so the walker's facts are the same without
+    it. ``n_ops`` still counts the dropped operators (the operator budget is the stream's)."""
     try:
-        return _parse(data, _SCAN_PATHS)
+        return _parse(data, _SCAN_PATHS, prune)
     except (_Reject, ValueError, IndexError, UnicodeDecodeError):
         return None
 
@@ -203,7 +207,7 @@ def _operator(tok: bytes) -> str:
     return op
 
 
-def _parse(data: bytes, scan: re.Pattern[bytes]) -> OpList:
+def _parse(data: bytes, scan: re.Pattern[bytes], prune: bool = False) -> OpList:
     toks = scan.findall(data.rstrip(_WS))
     if toks and toks[-1][5]:
         raise _Reject  # something we do not read exactly like qpdf
@@ -211,18 +215,68 @@ def _parse(data: bytes, scan: re.Pattern[bytes]) -> OpList:
     append = out.append
     opget = _OPS.get
     merged = 0  # operators in path runs beyond one per run
+    if not prune:
+        for path, run, kw, items, kw2, _ in toks:
+            if kw:
+                append((opget(kw) or _operator(kw), run))
+            elif path:
+                points = path.translate(None, _PATH_LETTERS)
+                merged += len(path) - len(points) - 1
+                append(("l", points))
+            else:
+                op = opget(kw2) or _operator(kw2)
+                append((op, _operands(op, items)))
+        out.n_ops = len(out) + merged
+        return out
+    # Operands of resource operators (``/F1 9.96 Tf``, ``/GS0 gs``) repeat: read each text once. The
+    # walker never changes an operand list, so instructions may share one.
+    named: dict[tuple[str, bytes], list[Any]] = {}
+    opens: list[int] = []  # where each open ``q`` is in ``out``
+    impure = -1  # where the last operator that does more than set the graphics state is
+    dropped = 0
     for path, run, kw, items, kw2, _ in toks:
         if kw:
-            append((opget(kw) or _operator(kw), run))
+            op = opget(kw) or _operator(kw)
+            if op == "Q":
+                if opens:
+                    at = opens.pop()
+                    if impure < at:  # only state set since its q: gone at this Q
+                        dropped += len(out) - at + 1
+                        del out[at:]
+                        continue
+                else:
+                    impure = len(out)  # a Q of the state before this stream: the walker decides
+            elif op == "q":
+                opens.append(len(out))
+                if len(opens) > MAX_PRUNED_DEPTH:  # the walker's nesting limit must see this q
+                    impure = len(out)  # so no q open now is dropped
+            elif op not in _STATE_ONLY:
+                impure = len(out)
+            append((op, run))
         elif path:
             points = path.translate(None, _PATH_LETTERS)
             merged += len(path) - len(points) - 1
+            impure = len(out)
             append(("l", points))
         else:
             op = opget(kw2) or _operator(kw2)
-            append((op, _operands(op, items)))
-    out.n_ops = len(out) + merged
+            if op not in _STATE_ONLY:
+                impure = len(out)
+            if op in _TEXT_OPS:
+                append((op, _operands(op, items)))
+            else:
+                key = (op, items)
+                operands = named.get(key)
+                if operands is None:
+                    operands = named[key] = _operands(op, items)
+                append((op, operands))
+    out.n_ops = len(out) + merged + dropped
     return out
+
+
+# Operators that only set the graphics state (what q/Q save and restore) and read no resource.
+_STATE_ONLY = frozenset(("cm", "w", "g", "G", "rg", "RG", "k", "K", "J", "j", "M", "d", "i", "W", "W*"))
+MAX_PRUNED_DEPTH = 4096  # past the walker's q nesting limit nothing is dropped: it must see the depth
 
 
 def _operands(op: str, text: bytes) -> list[Any]:

@@ -1,10 +1,18 @@
-"""The graphics state the content-stream walker tracks, and the operator table it dispatches on."""
+"""The graphics state the content-stream walker tracks, its operator table, and what an ExtGState sets."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+import pikepdf
 
 from .colorspaces import CS, CS_GRAY
 from .fonts import FontMetrics
 from .geometry import Matrix
+from .objects import dict_get, num, objkey, pdf_name
+
+RENDER_MARK = "tac_render"  # an ExtGState setting that means: measure this page's ink by rendering
 
 
 class GState:
@@ -130,3 +138,53 @@ OPCODES: dict[str, int] = {
     "Do": 32,
     "INLINE IMAGE": 33,
 }
+
+
+def extgstate_settings(doc: Any, resources: Any, name: Any) -> tuple[tuple[str, Any], ...] | None:
+    """What ``gs`` with this ExtGState sets on the graphics state, in order: (attribute, value)."""
+    gs = dict_get(dict_get(resources, "/ExtGState"), "/" + pdf_name(name))
+    if gs is None:
+        return None
+    key = objkey(gs)
+    cache = doc.gstates
+    if key is not None and key in cache:
+        return cache[key]
+    out: list[tuple[str, Any]] = []
+    lw = dict_get(gs, "/LW")
+    if lw is not None:
+        v = num(lw, math.nan)
+        if not math.isnan(v):  # not a number: the line width stays
+            out.append(("lw", v))
+    ca = dict_get(gs, "/ca")
+    if ca is not None:
+        out.append(("fill_alpha", num(ca, 1.0)))
+    ca_s = dict_get(gs, "/CA")
+    if ca_s is not None:
+        out.append(("stroke_alpha", num(ca_s, 1.0)))
+    bm = dict_get(gs, "/BM")
+    if bm is not None:
+        modes = [pdf_name(x) for x in bm] if isinstance(bm, pikepdf.Array) else [pdf_name(bm)]
+        out.append(("blend", bool(modes) and modes[0] not in ("Normal", "Compatible")))
+    sm = dict_get(gs, "/SMask")
+    if sm is not None:
+        out.append(("smask", not (isinstance(sm, pikepdf.Name) and pdf_name(sm) == "None")))
+    op_s = dict_get(gs, "/OP")
+    if op_s is not None:
+        out.append(("op_stroke", bool(op_s)))
+        out.append(("op_fill", bool(op_s)))
+    op_f = dict_get(gs, "/op")
+    if op_f is not None:
+        out.append(("op_fill", bool(op_f)))
+    if dict_get(gs, "/RI") is not None or dict_get(gs, "/UseBlackPtComp") is not None:
+        out.append((RENDER_MARK, True))  # a rendering intent of its own: ink is measured by rendering
+    font = dict_get(gs, "/Font")
+    if font is not None:
+        try:
+            out.append(("font", doc.font(font[0], "gs")))
+            out.append(("font_size", num(font[1])))
+        except Exception:
+            pass
+    settings = tuple(out)
+    if key is not None and len(cache) < 10_000:
+        cache[key] = settings
+    return settings

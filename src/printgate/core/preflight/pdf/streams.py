@@ -63,7 +63,7 @@ def parse_ops(reader: ScratchStreams, data: bytes, problems: list[str] | None = 
     the damage); operands are then pikepdf objects, which the walker also reads."""
     if not data.strip():
         return []
-    fast = scan_ops(data)
+    fast = scan_ops(data, True)
     if fast is not None:
         return fast
     stream = reader.scratch_stream(data)

@@ -22,7 +22,7 @@ from ..model import ImageUse, Mark, PageFacts, Rect
 from .colorspaces import CS, CS_CMYK, CS_GRAY, CS_RGB, ColorSpaces, is_rich_black, is_white
 from .fonts import FontMetrics
 from .geometry import IDENTITY, Matrix, Smallest, bbox_of, mat_mul, matrix
-from .gstate import OPCODES, PAINT_OPS, GState
+from .gstate import OPCODES, PAINT_OPS, RENDER_MARK, GState, extgstate_settings
 from .objects import dict_get, inherited, num, objkey, pdf_name
 from .streams import (
     MAX_CONTENT_BYTES,
@@ -34,14 +34,13 @@ from .streams import (
     parse_ops,
     read_stream_capped,
 )
-from .textgeom import OUTLINED_TEXT_KEY, edge_distance, outlined_text, text_distance
+from .textgeom import OUTLINED_TEXT_KEY, outlined_text, text_distance
 
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
 FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
 # Colour spaces whose every colour lands in the CMYK render with at most ``tac.RGB_INK_BOUND`` ink.
 BOUNDED_FAMILIES = frozenset(("DeviceRGB", "DeviceGray"))
-RENDER_MARK = "tac_render"  # an ExtGState setting that means: measure this page's ink by rendering
 MAX_PATH_POINTS = 8192  # coordinates kept of an unpainted path; more: its box's two corners stand for them
 MAX_RGB_COLOURS = 256  # distinct DeviceRGB colours kept per page for ink coverage; more: render
 
@@ -112,8 +111,11 @@ class PageWalker:
             self.iccs.add("(unnamed ICC profile)")
 
     def _object_mark(self, kind: str, r: Rect) -> None:
-        d = edge_distance(self.edge, r)
-        if d is None or d < 0.5:
+        e = self.edge  # edge_distance, inline
+        if r[2] <= e[0] or r[0] >= e[2] or r[3] <= e[1] or r[1] >= e[3]:
+            return
+        d = min(r[0] - e[0], r[1] - e[1], e[2] - r[2], e[3] - r[3])
+        if d < 0.5:
             return  # bleeding objects and backgrounds intentionally touch or cross the edge
         if self.obj_marks.wants(d):
             self.obj_marks.push(d, Mark(kind, d, r))
@@ -125,7 +127,7 @@ class PageWalker:
             self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
             if not text:
                 lw = g.lw * math.sqrt(abs(g.ctm[0] * g.ctm[3] - g.ctm[1] * g.ctm[2]))
-                if rect is not None:
+                if rect is not None and self.thin.wants(lw):
                     self.thin.push(lw, (round(lw, 3), rect))
                 f = self.facts
                 f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
@@ -153,6 +155,14 @@ class PageWalker:
         text: bool,
         alpha: float,
     ) -> None:
+        if cs is CS_GRAY and not overprint:  # most paint: what _mode records, and nothing else applies
+            counts = self.mode_counts
+            counts["Gray"] = counts.get("Gray", 0) + 1
+            if rect is not None:
+                lst = self.mode_rects.setdefault("Gray", [])
+                if len(lst) < 10:
+                    lst.append(rect)
+            return
         self._mode(cs, rect)
         f = self.facts
         if cs.family == "DeviceCMYK" and len(color) >= 4:
@@ -242,7 +252,10 @@ class PageWalker:
             f.content_error = f"content stream could not be interpreted ({type(exc).__name__}: {exc})"[:200]
 
     def walk(self, ops: list[Any], resources: Any, g: GState, depth: int, geometry: bool) -> None:
+        # ``q`` saves ``g`` itself, not a copy: ``own`` says whether ``g`` may be changed in place,
+        # and the first change after a ``q`` or ``Q`` copies it (most saved states are never changed).
         stack: list[GState] = []
+        own = True
         # The current path's points (x, y, x, y...) in user space; its box is taken when it is painted.
         pts: list[float] = []
         tm: Matrix = IDENTITY
@@ -259,19 +272,35 @@ class PageWalker:
         gstates: dict[str, tuple[tuple[str, Any], ...] | None] = {}
         spaces: dict[str, CS] = {}
         glyphs: dict[str, tuple[Any, Any, Any]] = {}  # outlined glyph forms by name
+        colours: dict[bytes, tuple[float, ...]] = {}  # g G rg RG k K operands, read once per stream
         opcode = OPCODES.get
         for op, a in ops:
             code = opcode(op, 0)
             if code == 0:
                 continue
             if code == 5:  # q
-                stack.append(g.copy())
+                stack.append(g)
+                own = False
                 if len(stack) > 4096:
                     raise BudgetExceeded("graphics state nested too deeply")
                 continue
             if code == 6:  # Q
                 if stack:
                     g = stack.pop()
+                    own = False
+                continue
+            if code == 9 and type(a) is bytes:  # g G rg RG k K from our tokenizer: finite floats
+                vals = colours.get(a)  # type: ignore[arg-type]
+                if vals is None:
+                    vals = colours[a] = tuple(numbers(a) if b"-0" in a else [*map(float, a.split())])
+                if not own:
+                    g = g.copy()
+                    own = True
+                cs, filling = DEVICE_COLOUR_OPS[op]
+                if filling:
+                    g.fill_cs, g.fill_color = cs, vals
+                else:
+                    g.stroke_cs, g.stroke_color = cs, vals
                 continue
             if type(a) is bytes:  # our tokenizer: a run of numbers (finite), read only when needed
                 a = (numbers(a) if b"-0" in a else [*map(float, a.split())]) if a else ()
@@ -310,11 +339,20 @@ class PageWalker:
                     pts = []
                 elif code == 7:  # cm
                     if len(a) == 6:
+                        if not own:
+                            g = g.copy()
+                            own = True
                         g.ctm = mat_mul(matrix(a), g.ctm)
                 elif code == 8:  # w
                     if a:
+                        if not own:
+                            g = g.copy()
+                            own = True
                         g.lw = num(a[0], 1.0)
-                elif code == 9:  # g G rg RG k K
+                elif code == 9:  # g G rg RG k K (operands from pikepdf)
+                    if not own:
+                        g = g.copy()
+                        own = True
                     if a and type(a[0]) is float:  # our tokenizer: all floats already
                         vals = tuple(a)
                     else:
@@ -336,6 +374,9 @@ class PageWalker:
                                 cs = spaces[name] = cs_res.resolve(name, resources)
                         else:
                             cs = cs_res.resolve(name, resources)
+                        if not own:
+                            g = g.copy()
+                            own = True
                         init = (0.0,) * max(cs.n, 1)
                         if cs.mode == "CMYK" and cs.family == "DeviceCMYK":
                             init = (0.0, 0.0, 0.0, 1.0)
@@ -344,6 +385,9 @@ class PageWalker:
                         else:
                             g.stroke_cs, g.stroke_color = cs, init
                 elif code == 11:  # sc scn SC SCN
+                    if not own:
+                        g = g.copy()
+                        own = True
                     vals = tuple(num(v) for v in a if not isinstance(v, NAME_TYPES))
                     pat = next((v for v in a if isinstance(v, NAME_TYPES)), None)
                     if op in ("sc", "scn"):
@@ -361,10 +405,13 @@ class PageWalker:
                             if key in gstates:
                                 settings = gstates[key]
                             else:
-                                settings = gstates[key] = self._extgstate_settings(resources, key)
+                                settings = gstates[key] = extgstate_settings(self.doc, resources, key)
                         else:
-                            settings = self._extgstate_settings(resources, key)
+                            settings = extgstate_settings(self.doc, resources, key)
                         if settings:
+                            if not own:
+                                g = g.copy()
+                                own = True
                             for attr, value in settings:
                                 if attr == RENDER_MARK:
                                     f.tac_needs_render = True
@@ -385,6 +432,9 @@ class PageWalker:
                 elif code == 15:  # ri: another rendering intent than the one ink bounds assume
                     f.tac_needs_render = True
             else:  # text, XObjects, inline images
+                if not own and (code == 22 or (code >= 26 and code <= 31) or op == "TD" or op == '"'):
+                    g = g.copy()  # the text state is part of the graphics state
+                    own = True
                 if code == 20:  # Tj TJ ' "
                     if op != "Tj" and op != "TJ":
                         tm = tlm = mat_mul((1, 0, 0, 1, 0, -g.tl), tlm)
@@ -475,55 +525,6 @@ class PageWalker:
                     self.stack.pop()
         return current
 
-    def _extgstate_settings(self, resources: Any, name: Any) -> tuple[tuple[str, Any], ...] | None:
-        """What ``gs`` with this ExtGState sets on the graphics state, in order: (attribute, value)."""
-        gs = dict_get(dict_get(resources, "/ExtGState"), "/" + pdf_name(name))
-        if gs is None:
-            return None
-        key = objkey(gs)
-        cache = self.doc.gstates
-        if key is not None and key in cache:
-            return cache[key]
-        out: list[tuple[str, Any]] = []
-        lw = dict_get(gs, "/LW")
-        if lw is not None:
-            v = num(lw, math.nan)
-            if not math.isnan(v):  # not a number: the line width stays
-                out.append(("lw", v))
-        ca = dict_get(gs, "/ca")
-        if ca is not None:
-            out.append(("fill_alpha", num(ca, 1.0)))
-        ca_s = dict_get(gs, "/CA")
-        if ca_s is not None:
-            out.append(("stroke_alpha", num(ca_s, 1.0)))
-        bm = dict_get(gs, "/BM")
-        if bm is not None:
-            modes = [pdf_name(x) for x in bm] if isinstance(bm, pikepdf.Array) else [pdf_name(bm)]
-            out.append(("blend", bool(modes) and modes[0] not in ("Normal", "Compatible")))
-        sm = dict_get(gs, "/SMask")
-        if sm is not None:
-            out.append(("smask", not (isinstance(sm, pikepdf.Name) and pdf_name(sm) == "None")))
-        op_s = dict_get(gs, "/OP")
-        if op_s is not None:
-            out.append(("op_stroke", bool(op_s)))
-            out.append(("op_fill", bool(op_s)))
-        op_f = dict_get(gs, "/op")
-        if op_f is not None:
-            out.append(("op_fill", bool(op_f)))
-        if dict_get(gs, "/RI") is not None or dict_get(gs, "/UseBlackPtComp") is not None:
-            out.append((RENDER_MARK, True))  # a rendering intent of its own: ink is measured by rendering
-        font = dict_get(gs, "/Font")
-        if font is not None:
-            try:
-                out.append(("font", self.doc.font(font[0], "gs")))
-                out.append(("font_size", num(font[1])))
-            except Exception:
-                pass
-        settings = tuple(out)
-        if key is not None and len(cache) < 10_000:
-            cache[key] = settings
-        return settings
-
     def _font(self, resources: Any, name: Any) -> tuple[FontMetrics | None, bool]:
         """The font and whether the same name may reuse it (direct font objects are read each time)."""
         fdict = dict_get(dict_get(resources, "/Font"), "/" + pdf_name(name))
@@ -536,27 +537,36 @@ class PageWalker:
     def _show(self, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
         fm = g.font
         fs = g.font_size
+        th = g.th
         items: list[Any] = []
         if is_tj:
-            try:
-                items = list(operands[0]) if operands else []
-            except Exception:
-                items = []
+            first = operands[0] if operands else None
+            if type(first) is list:
+                items = first  # our tokenizer's array: read, never changed
+            elif first is not None:
+                try:
+                    items = list(first)
+                except Exception:
+                    items = []
         else:
             items = [operands[0]] if operands else []
         tx = 0.0
         # Simple fonts inline (the common case); same arithmetic as _advance.
         table = fm.byte_table() if fm is not None and not fm.two_byte else None
+        if table is not None:
+            width = table.__getitem__
+            scale = fm.scale  # type: ignore[union-attr]
+            tc = g.tc
+            tw = g.tw
         for it in items:
             t = type(it)
             if t is bytes:
                 if table is not None:
-                    tx += (sum(map(table.__getitem__, it)) * fm.scale * fs  # type: ignore[union-attr]
-                           + len(it) * g.tc + it.count(32) * g.tw) * g.th
+                    tx += (sum(map(width, it)) * scale * fs + len(it) * tc + it.count(32) * tw) * th
                 else:
                     tx += self._advance(fm, it, g)
             elif t is float or t is int:
-                tx -= it / 1000.0 * fs * g.th
+                tx -= it / 1000.0 * fs * th
             elif isinstance(it, pikepdf.String):
                 tx += self._advance(fm, bytes(it), g)
             else:
