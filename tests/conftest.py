@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import os
 import shutil
 import signal
@@ -64,6 +65,26 @@ def _cassette_clock(request: pytest.FixtureRequest) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def _ours(handler: logging.Handler) -> bool:
+    return not type(handler).__module__.startswith("_pytest")  # pytest's own come and go with each phase
+
+
+_ROOT_HANDLERS = [h for h in logging.getLogger().handlers if _ours(h)]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_found() -> Iterator[None]:
+    """A command run in-process (``printgate.cli.main``) sets up the root logger as a command does,
+    with a handler on the ``sys.stderr`` of that moment: pytest's capture of that test, closed after
+    it. After each test the root logger has pytest's handlers and the session's first ones only, and
+    its level back, so no later test logs into a closed stream."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.handlers[:] = [h for h in root.handlers if not _ours(h)] + _ROOT_HANDLERS
+    root.setLevel(level)
 
 
 def _reset_caches() -> None:
