@@ -22,7 +22,8 @@ figure can be rerun without the TeX Live documentation; with ``--shared`` the pa
 and form and hold 20 links each, as a book's do (a large file is read in chunks: ``chunks.py``). ``--phases`` then shows, for each file, where the
 peak grows (a fresh interpreter: open, content walk, cos walk, then each rule of the flavour in turn, the
 steps that raised the peak by 0.5 MB or more): what a rule reads stays in libqpdf's object cache until the
-file is closed, so the first step that reads an object pays for it.
+file is closed, so the first step that reads an object pays for it. (The rules run one after another here, to
+tell them apart; ``validate_file`` runs a large file's rules side by side over shared page chunks, ``shared_pass.py``.)
 """
 
 from __future__ import annotations

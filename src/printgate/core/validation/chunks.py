@@ -22,6 +22,7 @@ import pikepdf
 LARGE_OBJECTS = 1500  # indirect objects (cross-reference entries) above which a file is read in chunks
 LARGE_PAGES = 60  # or pages (the page tree root's Count)
 CHUNK_PAGES = 10  # a handle costs ~2 ms to open; ~5 kB per object it resolves
+CHUNK_ANNOTS = 200  # or annotations: an index page holds 100+ links, each an object (interface3.pdf: 1,243 in 10 pages)
 CHUNK_NODES = 4  # Pages nodes: each sits in an object stream of its own pages' objects
 CHUNK_OBJECTS = 100  # an object stream holds up to ~100: it is resolved whole
 MAX_TREE_DEPTH = 64
@@ -29,6 +30,31 @@ MAX_ADOPT_DEPTH = 32
 _REF = re.compile(rb"(\d+) (\d+) R")
 
 ObjId = tuple[int, int]
+
+
+class PageIds(list[ObjId]):
+    """A large file's page ids in page order, with the chunks to read them in: (start, end) positions, each
+    ``CHUNK_PAGES`` pages or fewer where the pages hold more than ``CHUNK_ANNOTS`` annotations between them
+    (a page's annotations sit in the object streams its dictionary is packed with: the chunk loads them)."""
+
+    def __init__(self, ids: list[ObjId], annots: list[int]) -> None:
+        super().__init__(ids)
+        self.bounds: list[tuple[int, int]] = []
+        start = weight = 0
+        for i, n in enumerate(annots):
+            if i > start and (i - start >= CHUNK_PAGES or weight + n > CHUNK_ANNOTS):
+                self.bounds.append((start, i))
+                start, weight = i, 0
+            weight += n
+        if start < len(annots):
+            self.bounds.append((start, len(annots)))
+
+
+def chunk_bounds(ids: list[ObjId]) -> list[tuple[int, int]]:
+    """The (start, end) positions of the chunks ``ids`` are read in."""
+    if isinstance(ids, PageIds):
+        return ids.bounds
+    return [(start, min(start + CHUNK_PAGES, len(ids))) for start in range(0, len(ids), CHUNK_PAGES)]
 
 
 def reopen(path: Path) -> pikepdf.Pdf:
@@ -100,7 +126,7 @@ class _Reader:
             self.pdf = None
 
 
-def page_ids(path: Path, pdf: pikepdf.Pdf) -> list[ObjId] | None:
+def page_ids(path: Path, pdf: pikepdf.Pdf) -> PageIds | None:
     """The page objects' ids in page-tree order, or None where the tree is anything but plain (the caller
     then reads ``pdf.pages``, which repairs what it can). The Pages nodes are read on fresh handles; a node whose
     Count equals its number of kids has only pages below it, so those are not resolved here. The pages
@@ -142,6 +168,7 @@ def page_ids(path: Path, pdf: pikepdf.Pdf) -> list[ObjId] | None:
     reader.close()
     if len(set(out)) != len(out) or nodes & set(out):
         return None
+    annots: list[int] = []
     for start in range(0, len(out), CHUNK_PAGES):
         with chunk_handle(path) as chunk:
             for i in out[start:start + CHUNK_PAGES]:
@@ -149,15 +176,17 @@ def page_ids(path: Path, pdf: pikepdf.Pdf) -> list[ObjId] | None:
                 if (not isinstance(page, pikepdf.Dictionary) or "/Kids" in page
                         or page.get("/Type") != pikepdf.Name("/Page")):
                     return None
-    return out
+                listed = page.get("/Annots")  # the array only: its annotations are not resolved
+                annots.append(len(listed) if isinstance(listed, pikepdf.Array) else 0)
+    return PageIds(out, annots)
 
 
 def pages_in_chunks(path: Path, ids: list[ObjId]) -> Iterator[tuple[int, pikepdf.Page]]:
     """(page number, page) for every page, a chunk of pages per fresh handle: a page and what is read from
     it is valid until the next chunk starts (the handle it came from is closed then)."""
-    for start in range(0, len(ids), CHUNK_PAGES):
+    for start, end in chunk_bounds(ids):
         with chunk_handle(path) as chunk:
-            for n, i in enumerate(ids[start:start + CHUNK_PAGES], start + 1):
+            for n, i in enumerate(ids[start:end], start + 1):
                 yield n, pikepdf.Page(chunk.get_object(i))
 
 

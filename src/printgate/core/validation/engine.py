@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,9 @@ from printgate.core.validation import chunks
 from printgate.core.validation.flavours import FLAVOURS, RULES, Flavour, normalise_flavour
 from printgate.core.validation.model import Document
 from printgate.core.validation.pdfx.facts import PDFXID
+from printgate.core.validation.pdfx.facts import content as pdfx_content
 from printgate.core.validation.rules.base import Context
+from printgate.core.validation.shared_pass import SharedChunks, Tally, tally
 from printgate.core.validation.xmp import PDFAID, PDFUAID, read_catalog_xmp
 
 MAX_LOCATIONS = 10
@@ -106,19 +110,12 @@ def run_flavour(doc: Document, flavour: Flavour, requested: str) -> dict[str, An
     passed_checks = failed_checks = 0
     failures: list[dict[str, Any]] = []
     passed_rules = 0
-    for rule_id in flavour.rule_ids:
+    for rule_id, counted in zip(flavour.rule_ids, _tallies(ctx, flavour), strict=True):
         rule = RULES[rule_id]
-        fails: list[str] = []
-        count = 0
-        try:
-            for ok, where in rule.check(ctx):
-                if ok:
-                    passed_checks += 1
-                else:
-                    count += 1
-                    if len(fails) < MAX_LOCATIONS:
-                        fails.append(where)
-        except Exception as exc:
+        passed_checks += counted.passed
+        fails, count = counted.locations, counted.failed
+        if counted.error is not None:
+            exc = counted.error
             count += 1
             fails.append(f"could not be evaluated: {type(exc).__name__}: {str(exc)[:160]}")
         if count:
@@ -145,6 +142,34 @@ def run_flavour(doc: Document, flavour: Flavour, requested: str) -> dict[str, An
         "failures": failures,
         "coverage": {"rulesChecked": len(flavour.rule_ids), "rulesInReferenceProfile": flavour.reference_rules},
     }
+
+
+def _tallies(ctx: Context, flavour: Flavour) -> Iterator[Tally]:
+    """Each rule's verdicts, in the flavour's order. A large file's rules run side by side over one reading
+    of its page chunks (``shared_pass``)."""
+    checks = [partial(RULES[rule_id].check, ctx) for rule_id in flavour.rule_ids]
+    doc = ctx.doc
+    if doc.page_ids is None:
+        for check in checks:
+            yield tally(check, MAX_LOCATIONS)
+        return
+    # the walks every rule of the flavour reads (PDF/A and PDF/X: the cos walk too) are made first, with no
+    # page chunk open beside their own chunks; one that fails is left to the rules that read it
+    # (the PDF/X parts share one content walk per document: ``pdfx.facts.content``)
+    walks = [partial(pdfx_content, ctx) if ctx.level.startswith("x") else partial(getattr, ctx, "content")]
+    if ctx.part:
+        walks.append(partial(getattr, doc, "cos"))
+    for walk in walks:
+        try:
+            walk()
+        except Exception:
+            pass
+    doc.shared_pages = SharedChunks(doc.path, doc.page_ids)
+    try:
+        tallies = doc.shared_pages.run(checks, MAX_LOCATIONS)
+    finally:
+        doc.shared_pages = None
+    yield from tallies
 
 
 def _spec_name(spec: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any, cast
 import pikepdf
 
 from printgate.core.validation import chunks
+from printgate.core.validation.shared_pass import SharedChunks
 
 _OBJ_RE = re.compile(rb"(?<![0-9])(\d+)([ \t\r\n\f\x00]+)(\d+)([ \t\r\n\f\x00]+)obj\b")
 _STARTXREF_RE = re.compile(rb"startxref\s*(\d+)")
@@ -87,6 +88,8 @@ class Document:
         self.size = size
         # a large file's page ids (read in chunks, see ``chunks``); None: every pass reads the one handle
         self.page_ids: list[tuple[int, int]] | None = None
+        # while a large file's rules run side by side (``shared_pass``): the page chunks they share
+        self.shared_pages: SharedChunks | None = None
 
     def close(self) -> None:
         if isinstance(self.raw, mmap.mmap):
@@ -340,6 +343,9 @@ class Document:
         """(page number, page) for every page. For a large file the pages come a chunk at a time from fresh
         handles: a page, and anything read from it, is valid only until the loop moves on to the next chunk,
         so a caller keeps object ids and facts, never the objects."""
+        if self.shared_pages is not None:
+            yield from self.shared_pages.pages()
+            return
         if self.page_ids is not None:
             yield from chunks.pages_in_chunks(self.path, self.page_ids)
             return
