@@ -16,6 +16,7 @@ way.
 from __future__ import annotations
 
 import re
+from types import ModuleType
 from typing import Any
 
 
@@ -166,6 +167,14 @@ def numbers(run: bytes) -> list[float]:
 
 def fast_parse(data: bytes) -> list[Instr] | None:
     """``[(operator, operands), ...]`` for a well-formed stream, ``None`` when pikepdf must decide."""
+    scanner = compiled()
+    if scanner is not None and type(data) is bytes:
+        return scanner.fast_parse(data)
+    return pure_fast_parse(data)
+
+
+def pure_fast_parse(data: bytes) -> list[Instr] | None:
+    """:func:`fast_parse` in Python (the reference the compiled tokenizer is tested against)."""
     try:
         ops = _parse(data, _SCAN)
     except (_Reject, ValueError, IndexError, UnicodeDecodeError):
@@ -188,6 +197,14 @@ def scan_ops(data: bytes, prune: bool = False) -> OpList | None:
     ``prune``: drop every ``q ... Q`` that holds nothing but graphics-state operators (``q 0 g Q``,
     common in TikZ output): its changes end at its ``Q``, so the walker's facts are the same without
     it. ``n_ops`` still counts the dropped operators (the operator budget is the stream's)."""
+    scanner = compiled()
+    if scanner is not None and type(data) is bytes:
+        return scanner.scan_ops(data, prune)
+    return pure_scan_ops(data, prune)
+
+
+def pure_scan_ops(data: bytes, prune: bool = False) -> OpList | None:
+    """:func:`scan_ops` in Python (the reference the compiled tokenizer is tested against)."""
     try:
         return _parse(data, _SCAN_PATHS, prune)
     except (_Reject, ValueError, IndexError, UnicodeDecodeError):
@@ -336,3 +353,30 @@ def _operands(op: str, text: bytes) -> list[Any]:
     if stack or (not plain and not _valid(op, operands, nested)):
         raise _Reject
     return operands
+
+
+def load_compiled() -> ModuleType | None:
+    """The compiled tokenizer (``_scan.c``, built by setup.py when a C compiler is there), handed
+    this module's tables so both read alike; ``None`` when it was not built."""
+    try:
+        from printgate.core.preflight import _scan
+    except ImportError:
+        return None
+    _scan.configure(_OPS, _SPECIAL, _READ, _NAME_FIRST, _TEXT_OPS, _STATE_ONLY, PName, PDICT, OpList,
+                    MAX_PRUNED_DEPTH)
+    return _scan
+
+
+_UNDECIDED: Any = object()
+COMPILED: Any = _UNDECIDED  # the tokenizer module in use, None for the pure-Python one
+
+
+def compiled() -> ModuleType | None:
+    """The compiled tokenizer, unless it is not built or the setting ``pure_python_scan``
+    (``PRINTGATE_PURE_PYTHON_SCAN=1``) asks for the pure-Python one; decided at the first stream."""
+    global COMPILED
+    if COMPILED is _UNDECIDED:
+        from printgate.core.config import get_settings
+
+        COMPILED = None if get_settings().pure_python_scan else load_compiled()
+    return COMPILED  # type: ignore[no-any-return]
