@@ -9,6 +9,7 @@ font cannot make them large.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +131,13 @@ def load_font(font: Any, key: str) -> FontMetrics:
         try:
             w = dict_get(font, "/Widths")
             if w is not None:
-                widths = [num(v) for v in list(w)[:512]]
+                items = list(w)[:512]
+                try:  # all numbers, all finite (nearly every font): what num() gives each, at once
+                    widths = [*map(float, items)]
+                    if not all(map(math.isfinite, widths)):
+                        raise ValueError
+                except (TypeError, ValueError):
+                    widths = [num(v) for v in items]
         except Exception:
             widths = []
         if not widths:

@@ -1,16 +1,22 @@
-"""Where text sits for the size and safe-zone checks: outlined-text marks and text cut off at the trim.
+"""Where text sits for the size and safe-zone checks: shown text runs, outlined-text marks and text
+cut off at the trim.
 
-``walker`` uses these; they read nothing but their arguments.
+``walker`` uses these; they record into the walker they are given and read nothing else.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
+import pikepdf
+
 from ..model import Mark
-from .geometry import Rect, bbox_of, matrix
-from .objects import dict_get
+from .fonts import FontMetrics
+from .geometry import Matrix, Rect, bbox_of, matrix
+from .gstate import GState
+from .objects import dict_get, num
 
 # A form XObject carrying this key is text that a fix turned into outlines (``fixes/outline.py``):
 # ``<< /Box [x0 y0 x1 y1] >>`` is the text's box in em units of the form's own space (1 = the font
@@ -107,3 +113,95 @@ def outlined_text(walker: Any, g: Any, xobj: Any, key: tuple[int, int] | None, m
     if plain and rect is not None:
         walker.paint(g, rect, True, False, text=True)
     return True
+
+
+def show_text(walker: Any, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
+    """A text-showing operator (``Tj TJ ' "``) for ``walker.PageWalker``: the run's size, box, paint
+    and place beside the trim; the text matrix after it. Simple fonts add widths from a per-byte table."""
+    fm = g.font
+    fs = g.font_size
+    th = g.th
+    items: list[Any] = []
+    if is_tj:
+        first = operands[0] if operands else None
+        if type(first) is list:
+            items = first  # our tokenizer's array: read, never changed
+        elif first is not None:
+            try:
+                items = list(first)
+            except Exception:
+                items = []
+    else:
+        items = [operands[0]] if operands else []
+    tx = 0.0
+    # Simple fonts inline (the common case); same arithmetic as text_advance.
+    table = fm.byte_table() if fm is not None and not fm.two_byte else None
+    if table is not None:
+        width = table.__getitem__
+        scale = fm.scale  # type: ignore[union-attr]
+        tc = g.tc
+        tw = g.tw
+    for it in items:
+        t = type(it)
+        if t is bytes:
+            if table is not None:
+                tx += (sum(map(width, it)) * scale * fs + len(it) * tc + it.count(32) * tw) * th
+            else:
+                tx += text_advance(fm, it, g)
+        elif t is float or t is int:
+            tx -= it / 1000.0 * fs * th
+        elif isinstance(it, pikepdf.String):
+            tx += text_advance(fm, bytes(it), g)
+        else:
+            tx -= num(it) / 1000.0 * fs * g.th
+    ta, tb, tc_, td, te, tf = tm
+    if g.tr != 3 and g.tr != 7 and fs:  # visible
+        ca, cb, cc, cd, ce, cf = g.ctm  # trm = mat_mul(tm, g.ctm), inline
+        ra, rb, rc, rd = ta * ca + tb * cc, ta * cb + tb * cd, tc_ * ca + td * cc, tc_ * cb + td * cd
+        re_, rf = te * ca + tf * cc + ce, te * cb + tf * cd + cf
+        f = walker.facts
+        f.text_ops += 1
+        afs = abs(fs)
+        size = afs * math.hypot(rc, rd)
+        x0, y0, x1, y1 = min(0.0, tx), g.trise - 0.2 * afs, max(0.0, tx), g.trise + 0.8 * afs
+        if rb == 0 and rc == 0:  # bbox_of, inline for its common case
+            ax0, ax1 = ra * x0 + re_, ra * x1 + re_
+            dy0, dy1 = rd * y0 + rf, rd * y1 + rf
+            rect = (min(ax0, ax1), min(dy0, dy1), max(ax0, ax1), max(dy0, dy1))
+        else:
+            rect = bbox_of((ra, rb, rc, rd, re_, rf), x0, y0, x1, y1)
+        f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
+        if walker.small_text.wants(size):
+            walker.small_text.push(size, (round(size, 2), rect))
+        tr = g.tr
+        walker.paint(g, rect, tr == 0 or tr == 2 or tr == 4 or tr == 6, tr == 1 or tr == 2 or tr == 5 or tr == 6, True)
+        if geometry:
+            e = walker.edge  # text_distance: edge_distance inline, the rest when outside the trim
+            if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+                d = text_distance(e, f.bleed, rect)
+            else:
+                d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
+            if d is not None and walker.text_marks.wants(d):
+                walker.text_marks.push(d, Mark("text", d, rect))
+    # mat_mul((1, 0, 0, 1, tx, 0), tm), inline with the same arithmetic
+    return (ta + 0 * tc_, tb + 0 * td, 0 * ta + tc_, 0 * tb + td, tx * ta + 0 * tc_ + te, tx * tb + 0 * td + tf)
+
+def text_advance(fm: FontMetrics | None, data: bytes, g: GState) -> float:
+    """How far a string moves the text position (text space, before the text matrix)."""
+    fs = g.font_size
+    if fm is None:
+        return len(data) * (0.5 * fs + g.tc) * g.th
+    total = 0.0
+    if fm.two_byte:
+        n = len(data) // 2
+        if fm.cid_widths:
+            get = fm.cid_widths.get
+            dw = fm.default_width
+            cids = struct.unpack(f">{n}H", data[: 2 * n])
+            total = sum(get(c, dw) for c in cids) * fm.scale * fs + n * g.tc
+        else:
+            total = n * (fm.default_width * fm.scale * fs + g.tc)
+        return total * g.th
+    total = sum(map(fm.byte_table().__getitem__, data))
+    spaces = data.count(32)
+    return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th

@@ -12,7 +12,6 @@ does not import the reader that drives it.
 from __future__ import annotations
 
 import math
-import struct
 from typing import Any, Protocol
 
 import pikepdf
@@ -34,7 +33,7 @@ from .streams import (
     parse_ops,
     read_stream_capped,
 )
-from .textgeom import OUTLINED_TEXT_KEY, outlined_text, text_distance
+from .textgeom import OUTLINED_TEXT_KEY, outlined_text, show_text
 
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
@@ -122,11 +121,22 @@ class PageWalker:
 
     def paint(self, g: GState, rect: Rect | None, fill: bool, stroke: bool, text: bool = False) -> None:
         if fill:
-            self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, text, g.fill_alpha)
+            if g.fill_cs is CS_GRAY and not g.op_fill:  # most paint: _paint_one's gray case, inline
+                counts = self.mode_counts
+                counts["Gray"] = counts.get("Gray", 0) + 1
+                if rect is not None:
+                    lst = self.mode_rects.get("Gray")
+                    if lst is None:
+                        lst = self.mode_rects["Gray"] = []
+                    if len(lst) < 10:
+                        lst.append(rect)
+            else:
+                self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, text, g.fill_alpha)
         if stroke:
             self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
             if not text:
-                lw = g.lw * math.sqrt(abs(g.ctm[0] * g.ctm[3] - g.ctm[1] * g.ctm[2]))
+                m = g.ctm
+                lw = g.lw * math.sqrt(abs(m[0] * m[3] - m[1] * m[2]))
                 if rect is not None and self.thin.wants(lw):
                     self.thin.push(lw, (round(lw, 3), rect))
                 f = self.facts
@@ -143,7 +153,12 @@ class PageWalker:
             if (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
                 self.transp.add("opacity")
         if rect is not None and not text:
-            self._object_mark("path", rect)
+            e = self.edge  # _object_mark("path", rect), inline
+            if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+                return
+            d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
+            if not d < 0.5 and self.obj_marks.wants(d):  # (a NaN distance is offered, as before)
+                self.obj_marks.push(d, Mark("path", d, rect))
 
     def _paint_one(
         self,
@@ -185,8 +200,7 @@ class PageWalker:
             f.tac_needs_render = True
         if overprint:
             f.tac_needs_render = True
-        if is_rich_black(cs, color):
-            f = self.facts
+        if cs.mode == "CMYK" and is_rich_black(cs, color):  # (never in another mode)
             if text:
                 f.rich_black_text += 1
             else:
@@ -194,7 +208,6 @@ class PageWalker:
             if rect is not None and len(f.rich_black_rects) < 10:
                 f.rich_black_rects.append(rect)
         if overprint:
-            f = self.facts
             if is_white(cs, color):
                 f.overprint_white += 1
                 if rect is not None and len(f.overprint_rects) < 10:
@@ -276,6 +289,15 @@ class PageWalker:
         opcode = OPCODES.get
         for op, a in ops:
             code = opcode(op, 0)
+            if code == 1 and type(a) is bytes:  # a path run from our tokenizer (the commonest): its points
+                if geometry:
+                    xy = numbers(a) if b"-0" in a else [*map(float, a.split())]
+                    if len(xy) & 1:
+                        del xy[-1]
+                    pts += xy
+                    if len(pts) > MAX_PATH_POINTS:
+                        pts = _corners(pts)
+                continue
             if code == 0:
                 continue
             if code == 5:  # q
@@ -301,6 +323,23 @@ class PageWalker:
                     g.fill_cs, g.fill_color = cs, vals
                 else:
                     g.stroke_cs, g.stroke_color = cs, vals
+                continue
+            if code == 7 and type(a) is bytes:  # cm from our tokenizer: finite floats, mat_mul inline
+                cm = numbers(a) if b"-0" in a else [*map(float, a.split())]
+                if len(cm) == 6:
+                    if not own:
+                        g = g.copy()
+                        own = True
+                    a1, b1, c1, d1, e1, f1 = cm
+                    a2, b2, c2, d2, e2, f2 = g.ctm
+                    g.ctm = (
+                        a1 * a2 + b1 * c2,
+                        a1 * b2 + b1 * d2,
+                        c1 * a2 + d1 * c2,
+                        c1 * b2 + d1 * d2,
+                        e1 * a2 + f1 * c2 + e2,
+                        e1 * b2 + f1 * d2 + f2,
+                    )
                 continue
             if type(a) is bytes:  # our tokenizer: a run of numbers (finite), read only when needed
                 a = (numbers(a) if b"-0" in a else [*map(float, a.split())]) if a else ()
@@ -329,12 +368,38 @@ class PageWalker:
                     if geometry and pts:
                         xs = pts[0::2]
                         ys = pts[1::2]
-                        rect: Rect | None = bbox_of(g.ctm, min(xs), min(ys), max(xs), max(ys))
+                        x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+                        ma, mb, mc, md, me, mf = g.ctm
+                        if mb == 0 and mc == 0:  # bbox_of, inline for its common case
+                            ax0, ax1 = ma * x0 + me, ma * x1 + me
+                            dy0, dy1 = md * y0 + mf, md * y1 + mf
+                            rect: Rect | None = (min(ax0, ax1), min(dy0, dy1), max(ax0, ax1), max(dy0, dy1))
+                        else:
+                            rect = bbox_of(g.ctm, x0, y0, x1, y1)
                         pts = []
                     else:
                         rect = None
                     fill, stroke = PAINT_OPS[op]
-                    self.paint(g, rect, fill, stroke)
+                    if (
+                        stroke or rect is None or g.fill_cs is not CS_GRAY or g.op_fill or g.blend or g.smask
+                        or g.fill_alpha < 1
+                    ):
+                        self.paint(g, rect, fill, stroke)
+                        continue
+                    # paint(g, rect, True, False), inline for its commonest case: a gray fill
+                    counts = self.mode_counts
+                    counts["Gray"] = counts.get("Gray", 0) + 1
+                    lst = self.mode_rects.get("Gray")
+                    if lst is None:
+                        lst = self.mode_rects["Gray"] = []
+                    if len(lst) < 10:
+                        lst.append(rect)
+                    e = self.edge
+                    if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+                        continue
+                    d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
+                    if not d < 0.5 and self.obj_marks.wants(d):
+                        self.obj_marks.push(d, Mark("path", d, rect))
                 elif code == 4:  # n
                     pts = []
                 elif code == 7:  # cm
@@ -441,13 +506,15 @@ class PageWalker:
                         if op == '"' and len(a) >= 3:
                             g.tw, g.tc = num(a[0]), num(a[1])
                             a = a[2:]
-                    tm = self._show(g, tm, a, op == "TJ", geometry)
+                    tm = show_text(self, g, tm, a, op == "TJ", geometry)
                 elif code == 21:  # Td TD
                     if len(a) >= 2:
                         tx, ty = num(a[0]), num(a[1])
                         if op == "TD":
                             g.tl = -ty
-                        tm = tlm = mat_mul((1, 0, 0, 1, tx, ty), tlm)
+                        la, lb, lc, ld, le, lf = tlm  # mat_mul((1, 0, 0, 1, tx, ty), tlm), inline
+                        tm = tlm = (la + 0 * lc, lb + 0 * ld, 0 * la + lc, 0 * lb + ld,
+                                    tx * la + ty * lc + le, tx * lb + ty * ld + lf)
                 elif code == 22:  # Tf
                     if len(a) >= 2:
                         name = a[0]
@@ -533,82 +600,6 @@ class PageWalker:
         fm = self.doc.font(fdict, pdf_name(name))
         self.fonts.add(fm.info.key)
         return fm, objkey(fdict) is not None
-
-    def _show(self, g: GState, tm: Matrix, operands: Any, is_tj: bool, geometry: bool) -> Matrix:
-        fm = g.font
-        fs = g.font_size
-        th = g.th
-        items: list[Any] = []
-        if is_tj:
-            first = operands[0] if operands else None
-            if type(first) is list:
-                items = first  # our tokenizer's array: read, never changed
-            elif first is not None:
-                try:
-                    items = list(first)
-                except Exception:
-                    items = []
-        else:
-            items = [operands[0]] if operands else []
-        tx = 0.0
-        # Simple fonts inline (the common case); same arithmetic as _advance.
-        table = fm.byte_table() if fm is not None and not fm.two_byte else None
-        if table is not None:
-            width = table.__getitem__
-            scale = fm.scale  # type: ignore[union-attr]
-            tc = g.tc
-            tw = g.tw
-        for it in items:
-            t = type(it)
-            if t is bytes:
-                if table is not None:
-                    tx += (sum(map(width, it)) * scale * fs + len(it) * tc + it.count(32) * tw) * th
-                else:
-                    tx += self._advance(fm, it, g)
-            elif t is float or t is int:
-                tx -= it / 1000.0 * fs * th
-            elif isinstance(it, pikepdf.String):
-                tx += self._advance(fm, bytes(it), g)
-            else:
-                tx -= num(it) / 1000.0 * fs * g.th
-        visible = g.tr not in (3, 7)
-        trm = mat_mul(tm, g.ctm)
-        if visible and fs:
-            f = self.facts
-            f.text_ops += 1
-            size = abs(fs) * math.hypot(trm[2], trm[3])
-            rect = bbox_of(trm, min(0.0, tx), g.trise - 0.2 * abs(fs), max(0.0, tx), g.trise + 0.8 * abs(fs))
-            f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
-            if self.small_text.wants(size):
-                self.small_text.push(size, (round(size, 2), rect))
-            fill = g.tr in (0, 2, 4, 6)
-            stroke = g.tr in (1, 2, 5, 6)
-            self.paint(g, rect, fill, stroke, text=True)
-            if geometry:
-                d = text_distance(self.edge, self.facts.bleed, rect)
-                if d is not None and self.text_marks.wants(d):
-                    self.text_marks.push(d, Mark("text", d, rect))
-        return mat_mul((1, 0, 0, 1, tx, 0), tm)
-
-    @staticmethod
-    def _advance(fm: FontMetrics | None, data: bytes, g: GState) -> float:
-        fs = g.font_size
-        if fm is None:
-            return len(data) * (0.5 * fs + g.tc) * g.th
-        total = 0.0
-        if fm.two_byte:
-            n = len(data) // 2
-            if fm.cid_widths:
-                get = fm.cid_widths.get
-                dw = fm.default_width
-                cids = struct.unpack(f">{n}H", data[: 2 * n])
-                total = sum(get(c, dw) for c in cids) * fm.scale * fs + n * g.tc
-            else:
-                total = n * (fm.default_width * fm.scale * fs + g.tc)
-            return total * g.th
-        total = sum(map(fm.byte_table().__getitem__, data))
-        spaces = data.count(32)
-        return (total * fm.scale * fs + len(data) * g.tc + spaces * g.tw) * g.th
 
     def _do(self, g: GState, resources: Any, name: Any, depth: int, geometry: bool) -> bool:
         """Paint an XObject; True when it was a plain outlined glyph (``self.last_glyph``)."""
