@@ -83,6 +83,7 @@ from bench._common import (  # noqa: E402
     now_utc,
     save_results,
 )
+from bench._profiled import PROFILED, PROFILED_API, other_threads_cpu  # noqa: E402
 
 BUCKET = "printgate-bench"
 SHOPIFY_ID, SHOPIFY_SECRET, SHOP = "bench-client-id", "bench-client-secret", "bench-shop.myshopify.com"
@@ -136,23 +137,6 @@ def wait_until(check: Callable[[], bool], what: str, timeout_s: float = 60, proc
                 return
         time.sleep(0.2)
     raise RuntimeError(f"timed out waiting for {what}" + "".join(f"\n{p.name}: {p.tail()}" for p in procs))
-
-
-# ``python -m printgate ARGS`` under cProfile timed in CPU seconds (the machine is shared: wall time
-# would count the waits for a core); the stats go to ``out`` when the process ends.
-PROFILED = """
-import cProfile, runpy, sys, time
-sys.argv = ["printgate", *sys.argv[1:]]
-profile = cProfile.Profile(time.process_time)
-profile.enable()
-try:
-    runpy.run_module("printgate", run_name="__main__", alter_sys=True)
-except SystemExit:
-    pass
-finally:
-    profile.disable()
-    profile.dump_stats({out!r})
-"""
 
 
 # --- the shared services (reusable: each returns a URL and a Proc-like handle to stop) -------------
@@ -269,11 +253,16 @@ class Deployment:
         return subprocess.run([*CLI, *args], env=self.host_env("admin"), cwd=ROOT, capture_output=True,
                               check=True).stdout.decode()
 
-    def start_api(self, api_workers: int) -> None:
+    def start_api(self, api_workers: int, profile_dir: Path | None = None) -> None:
         port = free_port()
         name = f"api-{api_workers}"
-        self.api = spawn(name, [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "0",
-                                "--api-workers", str(api_workers)], self.host_env(name), self.work)
+        cmd = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "0",
+               "--api-workers", str(api_workers)]
+        if profile_dir is not None and api_workers == 1:  # uvicorn itself in this process, under cProfile
+            profile_dir.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-c", PROFILED_API.format(out=str(profile_dir / f"{name}.prof")),
+                   "printgate.asgi:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+        self.api = spawn(name, cmd, self.host_env(name), self.work)
         self.api_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx.get(f"{self.api_url}/health", timeout=2).status_code in (200, 503),
                    f"the API ({name})", procs=(self.api,))
@@ -284,7 +273,8 @@ class Deployment:
             cmd = [*CLI, "worker", "--queues", queues, "--name-prefix", name, *(["--no-fork"] if no_fork else [])]
             if profile_dir is not None:  # CPU-time cProfile, its stats written when the worker stops
                 profile_dir.mkdir(parents=True, exist_ok=True)
-                cmd = [sys.executable, "-c", PROFILED.format(out=str(profile_dir / f"{name}-{queues}.prof")), *cmd[3:]]
+                cmd = [sys.executable, "-c", PROFILED.format(module="printgate",
+                                                              out=str(profile_dir / f"{name}-{queues}.prof")), *cmd[3:]]
             self.workers.append(spawn(name, cmd, self.host_env(name), self.work))
         wait_until(lambda: self.registered_workers() >= count, f"{count} worker(s) registered",
                    procs=tuple(self.workers))
@@ -481,17 +471,21 @@ def per_item_ms(cpu: dict[str, float], count: int) -> str:
 
 
 def api_ms(phase: dict[str, Any]) -> str:
-    return f"API {phase['answer_cpu']['api'] / max(phase['accepted'], 1) * 1000:.1f} ms CPU per request"
+    count = max(phase["accepted"], 1)
+    threads = phase["api_threads_cpu_s"]
+    return (f"API {phase['answer_cpu']['api'] / count * 1000:.1f} ms CPU per request (event loops "
+            f"{(phase['answer_cpu']['api'] - threads) / count * 1000:.1f} + threads {threads / count * 1000:.1f})")
 
 
 def _phase(dep: Deployment, services: list[Service], requests: list[Call], ok: tuple[int, ...],
            id_of: Callable[[str, Call], str], done_sql: str, *, clients: int, concurrency: int,
            timeout_s: float) -> dict[str, Any]:
     """Fire the requests; then wait until every accepted one is done in PostgreSQL. Wall and CPU of both legs."""
-    cpu0, load0 = cpu_split(dep, services), os.getloadavg()[0]
+    api_pids = dep.api.pids() if dep.api else []
+    cpu0, load0, threads0 = cpu_split(dep, services), os.getloadavg()[0], other_threads_cpu(api_pids)
     began = time.perf_counter()
     elapsed, results = fire(dep.api_url, requests, clients=clients, concurrency=concurrency)
-    cpu1 = cpu_split(dep, services)
+    cpu1, threads1 = cpu_split(dep, services), other_threads_cpu(api_pids)
     ids = [id_of(text, req) for (status, _, text), req in zip(results, requests, strict=True) if status in ok]
     errors = [f"{status} {text[:200]}" for status, _, text in results if status not in ok]
     done = wait_count(dep.env["DATABASE_URL"], done_sql, ids, timeout_s)
@@ -502,6 +496,7 @@ def _phase(dep: Deployment, services: list[Service], requests: list[Call], ok: t
     return {"sent": len(requests), "accepted": len(ids), "errors": errors[:5], "error_count": len(errors),
             "done": done, "answer_s": elapsed, "total_s": total, "answer_cpu": answer_cpu, "total_cpu": total_cpu,
             "answer_cpu_s": sum(answer_cpu[k] for k in own), "total_cpu_s": sum(total_cpu[k] for k in own),
+            "api_threads_cpu_s": round(threads1 - threads0, 3),
             "answer_services_cpu_s": sum(v for k, v in answer_cpu.items() if k not in own),
             "total_services_cpu_s": sum(v for k, v in total_cpu.items() if k not in own),
             "load_before": f"{load0:.1f}", "load_after": load_average(), "ids": ids}
@@ -629,7 +624,8 @@ def main() -> int:
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres",
                         help="the shared database: a private PostgreSQL cluster, or one SQLite file")
     parser.add_argument("--profile-dir", type=Path, default=None,
-                        help="run the webhooks workers under cProfile, stats written here (read with pstats)")
+                        help="run the webhooks workers, and a single webhooks API process, under cProfile (CPU time), "
+                             "stats written here (read with pstats)")
     args = parser.parse_args()
     # SIGTERM, a closed terminal, and SIGINT also when a shell started us in the background (which
     # ignores it there) end the run the way Ctrl-C does: through the finally below.
@@ -731,7 +727,7 @@ def main() -> int:
             hook_rows: list[dict[str, Any]] = []
             first_id = 100_000
             for api_workers in _ints(args.api_workers):
-                dep.start_api(api_workers)
+                dep.start_api(api_workers, args.profile_dir)
                 if not hook_rows:
                     install_shop(dep, fake, auth)
                 dep.start_workers(args.webhook_workers, "webhooks", True, args.profile_dir)

@@ -51,6 +51,7 @@ from printgate.core.db import get_engine
 from printgate.core.errors import NotFound, PayloadTooLarge, Unauthorized
 from printgate.core.ids import new_id
 from printgate.webhooks import _queue
+from printgate.webhooks._bulk_insert import insert_ignoring_conflicts
 from printgate.webhooks._group import GroupRunner, LoopBatcher
 from printgate.webhooks.models import InboundDelivery
 from printgate.webhooks.settings import WebhookSettings, get_webhook_settings
@@ -335,13 +336,16 @@ def _insert_rows(rows: list[dict[str, Any]]) -> list[bool]:
     """
     engine = _engine()
     dialect = engine.dialect.name
-    if dialect in ("sqlite", "postgresql"):
+    if dialect == "postgresql":  # one statement text for any batch size (see ``_bulk_insert``)
+        with engine.begin() as conn:
+            stored = set(insert_ignoring_conflicts(conn, InboundDelivery.__table__, rows,  # type: ignore[attr-defined]
+                                                   ("platform", "delivery_id"), "id"))
+        return [row["id"] in stored for row in rows]
+    if dialect == "sqlite":
         stmt = _INSERTS.get(dialect)
         if stmt is None:  # built once per dialect: the receive path only binds rows
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+
             stmt = _INSERTS[dialect] = dialect_insert(InboundDelivery).on_conflict_do_nothing(
                 index_elements=["platform", "delivery_id"]).returning(col(InboundDelivery.id))
         with engine.begin() as conn:
@@ -396,14 +400,16 @@ def _rq_id(row_id: str, attempt: int) -> str:
 # --- handling --------------------------------------------------------------------------------------
 
 # Built once: the worker path only binds parameters (building statements costs more than running them).
+# Claims return their rows whole: the handlers need no read of their own (see ``_CLAIMED``).
 _CLAIM = (
     update(InboundDelivery)
     .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "pending")
     .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
             locked_until=bindparam("lock_until"))
-    .returning(col(InboundDelivery.attempts))
-    .execution_options(synchronize_session=False)
+    .returning(InboundDelivery)
+    .execution_options(synchronize_session=False, populate_existing=True)
 )
+_STATE = select(InboundDelivery.status, InboundDelivery.attempts).where(col(InboundDelivery.id) == bindparam("row_id"))
 _DONE = (
     update(InboundDelivery)
     .where(col(InboundDelivery.id) == bindparam("row_id"), col(InboundDelivery.status) == "processing",
@@ -434,14 +440,24 @@ _DONE_MANY = (
     .values(status="done", processed_at=bindparam("at"), locked_until=None, last_error=None)
     .execution_options(synchronize_session=False)
 )
-_CLAIM_MANY = (
-    update(InboundDelivery)
-    .where(col(InboundDelivery.id).in_(bindparam("row_ids", expanding=True)), col(InboundDelivery.status) == "pending")
+# The due rows' claim, read and write in one statement; PostgreSQL skips rows another worker is
+# claiming right now instead of waiting for them. There the read is a materialized CTE: as a plain
+# subquery it may be scanned again per row, each scan skipping the rows just claimed, and the LIMIT
+# no longer held. SQLite keeps the subquery (one writer at a time; and Python's sqlite3 would not
+# open a transaction for a statement that starts with WITH).
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+_CLAIM_DUE = {
+    dialect: update(InboundDelivery)
+    .where(col(InboundDelivery.id).in_(due), col(InboundDelivery.status) == "pending")
     .values(status="processing", attempts=col(InboundDelivery.attempts) + 1, next_attempt_at=None,
             locked_until=bindparam("lock_until"))
-    .returning(col(InboundDelivery.id), col(InboundDelivery.attempts))
-    .execution_options(synchronize_session=False)
-)
+    .returning(InboundDelivery)
+    .execution_options(synchronize_session=False, populate_existing=True)
+    for dialect, due in (("postgresql", select(_DUE_LOCKED.c.id)), ("other", _DUE))
+}
+# session.info key: the rows this session claimed and has not handled yet, by id (a strong reference,
+# so the handlers' ``session.get`` finds them in the identity map instead of reading them again).
+_CLAIMED = "printgate.inbound.claimed"
 
 # Rows one message handles: its own and up to this many more that are due, in one transaction. A
 # burst of store orders then costs a queue message and a commit per batch, not per delivery.
@@ -451,11 +467,25 @@ RACE_RETRIES = 2
 
 
 def _claim(session: Session, delivery_id: str, now: datetime) -> int | None:
-    """``pending`` -> ``processing``; returns the attempt number, or None if someone else has it."""
+    """``pending`` -> ``processing``, uncommitted: it commits with the first batch or handler that
+    commits (a message that finds no other row due costs one commit, not two). Returns the attempt
+    number, or None if someone else has it. A rollback takes the claim with it: :func:`_claimed_again`."""
     lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
-    attempts = session.execute(_CLAIM, {"row_id": delivery_id, "lock_until": lock}).scalar_one_or_none()
-    session.commit()
-    return None if attempts is None else int(attempts)
+    row = session.execute(_CLAIM, {"row_id": delivery_id, "lock_until": lock}).scalar_one_or_none()
+    if row is None:
+        return None
+    session.info.setdefault(_CLAIMED, {})[row.id] = row
+    return int(row.attempts)
+
+
+def _claimed_again(session: Session, delivery_id: str, attempt: int) -> int | None:
+    """After a rollback: this row's claim, taken again if the rollback took it (the same attempt
+    number then), or as it stands when something committed it before; None when it is not ours."""
+    again = _claim(session, delivery_id, utcnow())
+    if again is not None:
+        return again
+    state = session.execute(_STATE, {"row_id": delivery_id}).one_or_none()
+    return attempt if state is not None and tuple(state) == ("processing", attempt) else None
 
 
 def _margin_s() -> int:
@@ -470,16 +500,16 @@ def process_delivery(delivery_id: str) -> str:
     # One pooled connection for every transaction of this message (the pool pings each checkout).
     with get_engine().connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
         attempt = _claim(session, delivery_id, now)
-        if attempt is None:
-            row = session.get(InboundDelivery, delivery_id)
-            return row.status if row else "missing"
+        if attempt is None:  # handled by another message's batch, most often: one read, no transaction
+            state = session.execute(_STATE, {"row_id": delivery_id}).one_or_none()
+            return str(state[0]) if state is not None else "missing"
         return _drain(session, delivery_id, attempt)
 
 
 def _handle(session: Session, row_id: str, attempt: int) -> None:
     """The platform's handler and the ``done`` mark, unflushed work of one transaction; raises
     ``_ClaimLost`` when the claim no longer stands."""
-    delivery = session.get(InboundDelivery, row_id)
+    delivery = session.info.get(_CLAIMED, {}).pop(row_id, None) or session.get(InboundDelivery, row_id)
     if delivery is None:
         raise _ClaimLost(row_id)
     platform = _platforms.get(delivery.platform)
@@ -520,6 +550,11 @@ def _drain(session: Session, delivery_id: str, attempt: int) -> str:
             full = False
         batch = others if full else [*others, (delivery_id, attempt)]
         outcome = _handle_batch(session, delivery_id, batch, retry_race=races < RACE_RETRIES) if others else False
+        if not outcome:  # rolled back, and this row's claim with it unless something committed it
+            claim = _claimed_again(session, delivery_id, attempt)
+            if claim is None:
+                return "lost"  # taken by another message meanwhile
+            attempt = claim
         if outcome is None:
             races += 1
             continue  # rolled back, its rows pending again: claimed again, and read afresh
@@ -533,16 +568,19 @@ def _drain(session: Session, delivery_id: str, attempt: int) -> str:
 
 def _claim_due(session: Session, delivery_id: str, now: datetime) -> tuple[list[tuple[str, int]], bool] | None:
     """Claim (uncommitted) up to ``DRAIN_BATCH`` due rows received before ``delivery_id``'s, oldest
-    first: ``(row id, attempt)`` each, and whether the read was full (more may wait); None when no
-    row is due. The claim is a lease, as a single row's: a worker that dies mid-batch leaves rows
-    whose lease runs out, and the sweep takes them back."""
-    due = list(session.execute(_DUE, {"row_id": delivery_id, "now": now, "limit": DRAIN_BATCH}).scalars())
-    if not due:
-        session.rollback()
-        return None
+    first: ``(row id, attempt)`` each, and whether the claim was full (more may wait); None when no
+    row is due. One statement, which returns the rows for the handlers. The claim is a lease, as a
+    single row's: a worker that dies mid-batch leaves rows whose lease runs out, and the sweep takes
+    them back."""
     lock = now + timedelta(seconds=get_webhook_settings().inbound_handler_timeout_s + _margin_s())
-    claimed = [(row_id, int(n)) for row_id, n in session.execute(_CLAIM_MANY, {"row_ids": due, "lock_until": lock})]
-    return claimed, len(due) >= DRAIN_BATCH
+    stmt = _CLAIM_DUE["postgresql" if session.get_bind().dialect.name == "postgresql" else "other"]
+    rows = sorted(session.execute(stmt, {"row_id": delivery_id, "now": now, "limit": DRAIN_BATCH,
+                                        "lock_until": lock}).scalars(),
+                  key=lambda row: (as_utc(row.received_at), row.id))
+    if not rows:
+        return None
+    session.info.setdefault(_CLAIMED, {}).update((row.id, row) for row in rows)
+    return [(row.id, int(row.attempts)) for row in rows], len(rows) >= DRAIN_BATCH
 
 
 def _send_on(session: Session, delivery_id: str) -> None:
@@ -574,8 +612,12 @@ def _handle_batch(session: Session, delivery_id: str, batch: list[tuple[str, int
     with ``retry_race``, a unique-constraint failure only rolls back and returns None (run it again)."""
     others = [(row_id, claimed) for row_id, claimed in batch if row_id != delivery_id]
     try:
-        deliveries = {d.id: d for d in session.scalars(  # one read for the batch, not one per row
-            select(InboundDelivery).where(col(InboundDelivery.id).in_([row_id for row_id, _ in batch])))}
+        held = session.info.get(_CLAIMED, {})
+        deliveries = {row_id: held.pop(row_id) for row_id, _ in batch if row_id in held}
+        missing = [row_id for row_id, _ in batch if row_id not in deliveries]
+        if missing:  # rows the claims did not return (none, usually)
+            deliveries.update((d.id, d) for d in session.scalars(
+                select(InboundDelivery).where(col(InboundDelivery.id).in_(missing))))
         session.info[_HANDLER_BATCH] = {"deliveries": [deliveries[row_id] for row_id, _ in batch]}
         for row_id, _claimed in batch:
             platform = _platforms.get(deliveries[row_id].platform)
@@ -618,7 +660,10 @@ def _handle_one(session: Session, delivery_id: str, attempt: int) -> str:
     except Exception as exc:
         session.rollback()
         log.warning("inbound %s attempt %s failed: %s", delivery_id, attempt, exc)
-        return _record_failure(session, delivery_id, attempt, f"{type(exc).__name__}: {exc}")
+        claim = _claimed_again(session, delivery_id, attempt)  # the rollback may have taken it
+        if claim is None:
+            return "lost"
+        return _record_failure(session, delivery_id, claim, f"{type(exc).__name__}: {exc}")
 
 
 def _record_failure(session: Session, delivery_id: str, attempt: int, error: str) -> str:
