@@ -76,6 +76,12 @@ def _fernet_for(configured: str, signing_secret: str) -> MultiFernet:
     return MultiFernet([Fernet(k) for k in keys])
 
 
+def keyring() -> MultiFernet:
+    """The configured keys: one object per key material, so a cache keyed on it (beside a ciphertext)
+    forgets what it decrypted as soon as the keys change."""
+    return _fernet()
+
+
 def encrypt(value: Any) -> str:
     return _fernet().encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
 

@@ -13,11 +13,17 @@ WooCommerce keys are tried, so printgate cannot be used to test keys against som
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
 from sqlmodel import Session, col, select
 
 from printgate.connectors.base.models import StoreConnection
 from printgate.connectors.base.states import ConnectionStatus
 from printgate.core.errors import Forbidden
+
+Ranked = TypeVar("Ranked", bound="RankedRow")
 
 
 def rows_for_shop(session: Session, platform: str, shop: str) -> list[StoreConnection]:
@@ -35,7 +41,24 @@ def own_row(session: Session, account_id: str, platform: str, shop: str) -> Stor
 def current_row(session: Session, platform: str, shop: str) -> StoreConnection | None:
     """The row a shop's own traffic (webhooks, admin links) belongs to: the connected one; else the
     one installed last (an uninstalled shop still gets its compliance requests); else the newest."""
-    rows = rows_for_shop(session, platform, shop)
+    return current_of(rows_for_shop(session, platform, shop))
+
+
+class RankedRow(Protocol):
+    """The columns :func:`current_of` ranks a shop's rows by (a full row, or a narrow select of them)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def installed_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def current_of(rows: Sequence[Ranked]) -> Ranked | None:
+    """:func:`current_row` of a shop's rows already read, oldest first (as :func:`rows_for_shop` orders them)."""
     if not rows:
         return None
     connected = [r for r in rows if r.status == ConnectionStatus.CONNECTED]

@@ -23,13 +23,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
-from printgate.connectors.base import erasure, pipeline
+from printgate.connectors.base import erasure, ownership, pipeline
 from printgate.connectors.base.models import StoreConnection
-from printgate.connectors.shopify import oauth
 from printgate.connectors.shopify.adapter import ShopifyAdapter, parse_order
 from printgate.connectors.shopify.config import get_shopify_settings
 from printgate.core import crypto
@@ -100,16 +101,37 @@ class _ShopSigner:
 
 
 def _shop_signer(shop: str) -> _ShopSigner | None:
-    from printgate.core.db import session_scope
-
+    """The shop's current connection (``ownership.current_of``), read with one narrow select on a
+    pooled connection: no ORM session, no full row. Never cached beyond the receiver batch, so a
+    removed or uninstalled connection, or rotated secrets, count from the next batch on."""
     if not shop:
         return None
-    with session_scope() as session:
-        connection = oauth.connection_for_shop(session, shop)
-        if connection is None:
-            return None
-        extra = crypto.decrypt(connection.webhook_secrets) if connection.webhook_secrets else []
-        return _ShopSigner(connection.id, connection.account_id, list(extra or []))
+    from printgate.core.db import get_engine
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(_SIGNER_SELECT, {"shop": shop}).all()
+    connection = ownership.current_of(rows)
+    if connection is None:
+        return None
+    extra = _extra_secrets(connection.webhook_secrets, crypto.keyring()) if connection.webhook_secrets else ()
+    return _ShopSigner(connection.id, connection.account_id, list(extra))
+
+
+_SIGNER_SELECT = (
+    select(StoreConnection.id, StoreConnection.account_id, StoreConnection.webhook_secrets,  # type: ignore[call-overload]
+           StoreConnection.status, StoreConnection.installed_at, StoreConnection.created_at,
+           StoreConnection.updated_at)
+    .where(StoreConnection.platform == "shopify", StoreConnection.shop == bindparam("shop"))
+    .order_by(col(StoreConnection.created_at), col(StoreConnection.id)))
+
+
+@lru_cache(maxsize=256)
+def _extra_secrets(token: str, keys: object) -> tuple[str, ...]:
+    """A connection's extra secrets, decrypted once per ciphertext and key set: rotating or removing
+    the secrets stores a new ciphertext (or none), rotating the keys gives a new key set, so nothing
+    stale is used. A failed decryption raises and is not remembered."""
+    del keys  # part of the cache key only: ``crypto.decrypt`` reads the same keys
+    return tuple(crypto.decrypt(token) or ())
 
 
 def handle(session: Session, delivery: Any) -> None:
