@@ -7,7 +7,8 @@ cut off at the trim.
 from __future__ import annotations
 
 import math
-import struct
+from itertools import repeat
+from struct import unpack
 from typing import Any
 
 import pikepdf
@@ -134,11 +135,17 @@ def show_text(walker: Any, g: GState, tm: Matrix, operands: Any, is_tj: bool, ge
     else:
         items = [operands[0]] if operands else []
     tx = 0.0
-    # Simple fonts inline (the common case); same arithmetic as text_advance.
-    table = fm.byte_table() if fm is not None and not fm.two_byte else None
-    if table is not None:
-        width = table.__getitem__
-        scale = fm.scale  # type: ignore[union-attr]
+    # Simple fonts and Type0 fonts with /W widths inline (the common cases): the same arithmetic,
+    # in the same order, as text_advance, with the per-glyph sum done by C-level sum(map(...)).
+    table = cid_get = None
+    if fm is not None:
+        if not fm.two_byte:
+            table = fm.byte_table()
+            width = table.__getitem__
+        elif fm.cid_widths:
+            cid_get = fm.cid_widths.get
+            dws = repeat(fm.default_width)  # endless: map() stops with the codes
+        scale = fm.scale
         tc = g.tc
         tw = g.tw
     for it in items:
@@ -146,6 +153,9 @@ def show_text(walker: Any, g: GState, tm: Matrix, operands: Any, is_tj: bool, ge
         if t is bytes:
             if table is not None:
                 tx += (sum(map(width, it)) * scale * fs + len(it) * tc + it.count(32) * tw) * th
+            elif cid_get is not None:
+                n = len(it) >> 1
+                tx += (sum(map(cid_get, unpack(f">{n}H", it[: 2 * n]), dws)) * scale * fs + n * tc) * th
             else:
                 tx += text_advance(fm, it, g)
         elif t is float or t is int:
@@ -197,8 +207,8 @@ def text_advance(fm: FontMetrics | None, data: bytes, g: GState) -> float:
         if fm.cid_widths:
             get = fm.cid_widths.get
             dw = fm.default_width
-            cids = struct.unpack(f">{n}H", data[: 2 * n])
-            total = sum(get(c, dw) for c in cids) * fm.scale * fs + n * g.tc
+            cids = unpack(f">{n}H", data[: 2 * n])
+            total = sum(map(get, cids, repeat(dw))) * fm.scale * fs + n * g.tc
         else:
             total = n * (fm.default_width * fm.scale * fs + g.tc)
         return total * g.th
