@@ -187,3 +187,38 @@ def test_an_embedded_file_associated_through_af_passes_the_association_rule(tmp_
 
     report = validate_file(make_pdfa(tmp_path / "af.pdf", part=3, mutate=associated), ["pdfa-3b"])
     assert "6.8-4" not in failed(report) and "6.8-2" in failed(report)
+
+
+def _resident_kb(path: Path) -> int:
+    """The resident size of this process's mappings of ``path`` (``/proc/self/smaps``)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5:  # a mapping's header line
+                inside = len(head) >= 6 and head[-1] == str(path)
+            elif inside and head[:1] == ["Rss:"]:
+                total += int(head[1])
+    return total
+
+
+def test_the_whole_file_scans_leave_the_file_out_of_resident_memory(tmp_path: Path) -> None:
+    """The byte scans (objects, streams, hex strings, endobj spacing) read the whole mapped file; its pages
+    kept resident added its size to a large file's peak (interface3.pdf: 1.8 MB of 46.6)."""
+    path = many_page_pdf(tmp_path / "300.pdf", 300).resolve()
+    doc = open_document(path)
+    try:
+        size_kb = path.stat().st_size // 1024
+        assert size_kb > 200
+        bytes(doc.raw)  # a read of every byte makes the mapping resident: what the check below can see
+        assert _resident_kb(path) >= size_kb // 2
+        assert doc.raw_objects and doc.raw_streams
+        assert isinstance(doc.raw_hex_strings, list)
+        assert _resident_kb(path) <= 64
+        bytes(doc.raw)
+        assert doc.endobj_spacing_ok in (True, False)
+        assert _resident_kb(path) <= 64
+        assert doc.raw[:5] == b"%PDF-"  # still readable: the pages fault back from the page cache
+    finally:
+        doc.close()
+        doc.pdf.close()

@@ -96,6 +96,16 @@ class Document:
             self.raw.close()
         self._file.close()
 
+    def _release_raw(self) -> None:
+        """Drop the file's pages a whole-file scan touched from this process's resident memory: the mapping is
+        read-only, so a later read faults them back from the page cache; kept resident, a large file's scans
+        add its whole size to the validation's peak (interface3.pdf, 1.8 MB: 46.2 -> 44.7 MB)."""
+        if isinstance(self.raw, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            try:
+                self.raw.madvise(mmap.MADV_DONTNEED)
+            except OSError:  # only a hint: the scans' results do not depend on it
+                pass
+
     # -- header and trailer ------------------------------------------------------------------
 
     @cached_property
@@ -241,16 +251,20 @@ class Document:
             spacing = (m.group(2) == b" " and m.group(4) == b" " and before in (b"\r", b"\n")
                        and (after[:1] in (b"\r", b"\n")))
             out.append(RawObject(int(m.group(1)), int(m.group(3)), m.start(), spacing))
+        self._release_raw()
         return out
 
     @cached_property
     def endobj_spacing_ok(self) -> bool:
-        for m in re.finditer(rb"endobj", self.raw):  # type: ignore[call-overload]
-            before = self.raw[m.start() - 1:m.start()]
-            after = self.raw[m.end():m.end() + 1]
-            if before not in (b"\r", b"\n") or (after and after not in (b"\r", b"\n")):
-                return False
-        return True
+        try:
+            for m in re.finditer(rb"endobj", self.raw):  # type: ignore[call-overload]
+                before = self.raw[m.start() - 1:m.start()]
+                after = self.raw[m.end():m.end() + 1]
+                if before not in (b"\r", b"\n") or (after and after not in (b"\r", b"\n")):
+                    return False
+            return True
+        finally:
+            self._release_raw()
 
     @cached_property
     def raw_streams(self) -> list[RawStream]:
@@ -283,6 +297,7 @@ class Document:
             if declared in lengths:
                 real = declared
             out.append(RawStream(obj.num, declared, real, sm.group(1) in (b"\r\n", b"\n"), eol > 0))
+        self._release_raw()
         return out
 
     @cached_property
@@ -299,6 +314,7 @@ class Document:
             for m in re.finditer(rb"(?<!<)<(?!<)([^<>]*)>", body):
                 digits = re.sub(rb"[ \t\r\n\f\x00]", b"", m.group(1))
                 out.append((obj.num, len(digits) % 2 == 0, bool(re.fullmatch(rb"[0-9A-Fa-f]*", digits))))
+        self._release_raw()
         return out
 
     # -- the cos walk ------------------------------------------------------------------------
