@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import pickle
 import random
 import subprocess
@@ -268,22 +267,27 @@ def test_time_stays_linear_on_hostile_bytes(compiled: ModuleType) -> None:
 
 # --- the switch ----------------------------------------------------------------------------------
 
-def test_public_functions_use_the_compiled_tokenizer_unless_forced() -> None:
-    probe = ("from printgate.core.preflight import content as c;"
-             "d = b'q 1 0 0 1 72 720 cm /F1 9 Tf [(a) -5] TJ 0 0 m 1 1 l h f Q';"
-             "r = c.scan_ops(d, True);"
-             "print(c.compiled() is not None, r == c.pure_scan_ops(d, True), r.n_ops, c.fast_parse(d) == c.pure_fast_parse(d))")
-    env = {k: v for k, v in os.environ.items() if k != "PRINTGATE_PURE_PYTHON_SCAN"}
-    normal = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    forced = subprocess.run([sys.executable, "-c", probe], env={**env, "PRINTGATE_PURE_PYTHON_SCAN": "1"},
-                            capture_output=True, text=True, check=True)
-    assert normal.stdout.split() == ["True", "True", "9", "True"]
-    assert forced.stdout.split() == ["False", "True", "9", "True"]
+def test_public_functions_use_the_compiled_tokenizer_unless_forced(compiled: ModuleType) -> None:
+    d = b"q 1 0 0 1 72 720 cm /F1 9 Tf [(a) -5] TJ 0 0 m 1 1 l h f Q"
+    try:
+        for pure in (False, True, False):
+            content.use_pure_python(pure)
+            assert (content.compiled() is None) is pure
+            r = content.scan_ops(d, True)
+            assert r is not None and same(r, content.pure_scan_ops(d, True)) and r.n_ops == 9
+            assert same(content.fast_parse(d), content.pure_fast_parse(d))
+    finally:
+        content.use_pure_python(False)
+
+
+def test_a_fresh_interpreter_uses_the_compiled_tokenizer() -> None:
+    probe = "from printgate.core.preflight import content as c; print(c.compiled() is not None)"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["True"]
 
 
 def test_compiled_tokenizer_is_what_content_uses(compiled: ModuleType) -> None:
-    forced = os.environ.get("PRINTGATE_PURE_PYTHON_SCAN") == "1"
-    assert (content.compiled() is None) is forced
+    assert content.compiled() is compiled
     data = bytearray(b"0 0 m 1 1 l S")  # not bytes: always the Python code, same result
     assert same(content.scan_ops(data), content.pure_scan_ops(data))  # type: ignore[arg-type]
     with pytest.raises(TypeError):

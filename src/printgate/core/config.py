@@ -110,9 +110,6 @@ class Settings(BaseSettings):
     qpdf: str = "qpdf"
     # Where the raster models live (``printgate.core.processing.models``); default under sys.prefix.
     models_dir: Path | None = None
-    # The preflight's pure-Python content-stream tokenizer even where the compiled one is built
-    # (``core.preflight.content``; both give the same results): for tests and comparisons.
-    pure_python_scan: bool = False
 
     def section(self, cls: type[SectionT]) -> SectionT:
         """A room's section of the tree (its own class and prefix), read as the tree is."""

@@ -371,12 +371,17 @@ _UNDECIDED: Any = object()
 COMPILED: Any = _UNDECIDED  # the tokenizer module in use, None for the pure-Python one
 
 
+def use_pure_python(pure: bool = True) -> None:
+    """Read with the pure-Python tokenizer (``pure``), or again with the compiled one where it is built:
+    for tests and comparisons. Not a setting: a local ``printgate check`` loads no settings."""
+    global COMPILED
+    COMPILED = None if pure else load_compiled()
+
+
 def compiled() -> ModuleType | None:
-    """The compiled tokenizer, unless it is not built or the setting ``pure_python_scan``
-    (``PRINTGATE_PURE_PYTHON_SCAN=1``) asks for the pure-Python one; decided at the first stream."""
+    """The compiled tokenizer, unless it is not built or :func:`use_pure_python` asked for the
+    pure-Python one; decided at the first stream."""
     global COMPILED
     if COMPILED is _UNDECIDED:
-        from printgate.core.config import get_settings
-
-        COMPILED = None if get_settings().pure_python_scan else load_compiled()
+        COMPILED = load_compiled()
     return COMPILED  # type: ignore[no-any-return]
