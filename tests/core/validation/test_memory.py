@@ -216,7 +216,7 @@ def test_the_whole_file_scans_leave_the_file_out_of_resident_memory(tmp_path: Pa
         assert isinstance(doc.raw_hex_strings, list)
         assert _resident_kb(path) <= 64
         bytes(doc.raw)
-        assert doc.endobj_spacing_ok in (True, False)
+        assert doc.endobj_spacing_ok is True  # pikepdf writes each endobj on a line of its own
         assert _resident_kb(path) <= 64
         assert doc.raw[:5] == b"%PDF-"  # still readable: the pages fault back from the page cache
     finally:
