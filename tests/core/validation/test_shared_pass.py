@@ -160,3 +160,21 @@ def test_the_page_list_counts_each_page_annotations(tmp_path: Path) -> None:
         ids = chunks.page_ids(tmp_path / "heavy.pdf", pdf)
     assert isinstance(ids, chunks.PageIds) and len(ids) == PAGES
     assert ids.bounds == [(0, 5), (5, 6), (6, 16), (16, 24)]
+
+
+def test_a_rule_left_unfinished_does_not_pass(tmp_path: Path) -> None:
+    """A rule whose greenlet was never resumed to its end gives no verdicts: it must not count as passed."""
+    import greenlet
+
+    def stalls() -> Iterator[tuple[bool, str]]:
+        yield True, "before"
+        greenlet.getcurrent().parent.switch()  # back to the scheduler without waiting for a chunk
+        yield True, "never"
+
+    def finishes() -> Iterator[tuple[bool, str]]:
+        yield True, "done"
+
+    shared = SharedChunks(tmp_path / "unused.pdf", [])
+    stalled, finished = shared.run([stalls, finishes], 3)
+    assert isinstance(stalled.error, RuntimeError) and stalled.passed == 0  # its tally was never handed back
+    assert (finished.passed, finished.failed, finished.error) == (1, 0, None)

@@ -113,10 +113,12 @@ class SharedChunks:
             return run
 
         self.scheduler = greenlet.getcurrent()
+        rules: list[greenlet.greenlet] = []
         try:
             self.now = (0, -1)  # the rules that read no pages run first, no chunk open
             for n, task in enumerate(tasks):
                 g = greenlet.greenlet(runner(n, task))
+                rules.append(g)
                 self.walking[g] = 0
                 g.switch()
             while self.waiting:
@@ -124,6 +126,9 @@ class SharedChunks:
                 self._open(key)
                 for g in self.waiting.pop(key):
                     g.switch()
+            for n, g in enumerate(rules):
+                if not g.dead:  # a rule that never finished never passes
+                    out[n].error = RuntimeError("the rule did not finish its walk of the pages")
         finally:
             self.close()
             self.waiting.clear()
