@@ -134,3 +134,80 @@ def test_the_lazy_cos_walk_finds_what_the_eager_one_finds(tmp_path: Path) -> Non
     eager = walk(False)
     assert eager.big_ints and eager.long_strings and eager.long_names
     assert walk(True) == eager
+
+
+def _with_kept_resources(path: Path) -> Path:
+    """Pages whose resources the content facts keep as ``KeptFont``/``KeptStream`` in a large file, each with
+    something a rule judges: JPEG 2000 images (one after FlateDecode: its data is read through the kept stream),
+    an image with an SMask, Interpolate and an unknown Intent, a Type 3 font, a form with StructParents painted
+    twice, and an ExtGState with a blend mode array, a soft mask and a transfer function."""
+    import zlib
+
+    from tests.core.validation.test_jpx import jp2
+
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        def paint(n: int, resources: Dictionary, ops: bytes) -> None:
+            page = pdf.pages[n].obj
+            page.Resources = resources
+            page.Contents = pdf.make_stream(page.Contents.read_bytes() + b" " + ops)
+
+        def jpx(data: bytes, flate: bool) -> pikepdf.Stream:
+            image = pdf.make_stream(zlib.compress(data) if flate else data, Type=Name.XObject, Subtype=Name.Image,
+                                    Width=16, Height=16)
+            image.Filter = Array([Name.FlateDecode, Name.JPXDecode]) if flate else Name.JPXDecode
+            return image
+
+        paint(4, Dictionary(XObject=Dictionary(J1=jpx(jp2(nc=3, bpc=7), False), J2=jpx(jp2(nc=2, bpc=20), True))),
+              b"q 10 0 0 10 0 0 cm /J1 Do /J2 Do Q")
+        smask = pdf.make_stream(b"\x00" * 4, Type=Name.XObject, Subtype=Name.Image, Width=2, Height=2,
+                                ColorSpace=Name.DeviceGray, BitsPerComponent=8)
+        image = pdf.make_stream(b"\x00" * 12, Type=Name.XObject, Subtype=Name.Image, Width=2, Height=2,
+                                ColorSpace=Name.DeviceRGB, BitsPerComponent=8, SMask=smask, Interpolate=True,
+                                Intent=Name("/Vivid"))
+        proc = pdf.make_stream(b"500 0 d0 0 0 100 100 re f")
+        type3 = pdf.make_indirect(Dictionary(
+            Type=Name.Font, Subtype=Name.Type3, FontBBox=Array([0, 0, 100, 100]), FontMatrix=Array([0.01, 0, 0, 0.01, 0, 0]),
+            CharProcs=Dictionary(a=proc), Encoding=Dictionary(Differences=Array([97, Name("/a")])), FirstChar=97,
+            LastChar=97, Widths=Array([500])))
+        paint(6, Dictionary(XObject=Dictionary(Im9=image), Font=Dictionary(T3=type3)),
+              b"q 10 0 0 10 0 0 cm /Im9 Do Q BT /T3 12 Tf (aa) Tj ET")
+        form = pdf.make_stream(b"0 0 5 5 re f", Type=Name.XObject, Subtype=Name.Form, BBox=Array([0, 0, 5, 5]),
+                               StructParents=7, Group=Dictionary(S=Name.Transparency, CS=Name.DeviceRGB))
+        gstate = pdf.make_indirect(Dictionary(Type=Name.ExtGState, BM=Array([Name.Multiply, Name.Normal]),
+                                              SMask=Dictionary(S=Name.Luminosity, G=form), TR=Name.Identity, ca=0.5))
+        for n in (8, 9, 20):
+            paint(n, Dictionary(XObject=Dictionary(Fx=form), ExtGState=Dictionary(G1=gstate)), b"/G1 gs /Fx Do")
+        pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return path
+
+
+def test_kept_fonts_images_and_forms_report_what_one_handle_reports(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file's content facts keep fonts, images and forms without resolving them on the document's
+    handle (``kept``): every rule that reads them, JPEG 2000 data included, reports as on one handle."""
+    from printgate.core.validation.flavours import FLAVOURS
+    from printgate.core.validation.kept import KeptFont, KeptStream
+    from printgate.core.validation.rules.base import Context
+
+    path = _with_kept_resources(many_page_pdf(tmp_path / "kept.pdf", 24))
+    flavours = ["pdfa-2b", "pdfa-1b", "pdfa-4", "pdfua-1", "pdfua-2", "pdfx-4", "pdfx-1a", "pdfx-3"]
+    _chunking(monkeypatch, False)
+    one_handle = validate_file(path, flavours)
+    _chunking(monkeypatch, True)
+    in_chunks = validate_file(path, flavours)
+    assert in_chunks == one_handle
+    failures = {f["ruleId"]: f for p in in_chunks["profiles"] for f in p["failures"]}
+    assert not any("could not be evaluated" in loc for f in failures.values() for loc in f["locations"])
+    located = " ".join(loc for f in failures.values() for loc in f["locations"])
+    for shown in ("page 5 JPX image", "page 7 image", "page 9 ExtGState", "page 9 form"):
+        assert shown in located, shown
+    doc = open_document(path)
+    try:
+        facts = Context(doc, 2, "b").content
+        assert {type(use._font) for use in facts.fonts.values()} == {KeptFont}
+        assert facts.images and all(type(img) is KeptStream for img, _ in facts.images)
+        assert facts.forms and all(type(form) is KeptStream for form, _ in facts.forms)
+        assert FLAVOURS["pdfa-2b"].part == 2
+    finally:
+        doc.close()
+        doc.pdf.close()

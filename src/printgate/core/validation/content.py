@@ -12,14 +12,15 @@ of equal items, so a page's thousands of hex strings shown in one font cost one 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import pikepdf
 
-from printgate.core.validation.chunks import adopt
+from printgate.core.validation.chunks import adopt, detach
+from printgate.core.validation.kept import KeptFont, KeptStream, Shared
 
 _HEX = re.compile(rb"(?<!<)<(?!<)([^<>]*)>")
 OPERATORS = frozenset(
@@ -67,7 +68,7 @@ class Runs(Generic[T]):
 
 
 def key_of(obj: Any) -> Any:
-    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+    if (isinstance(obj, pikepdf.Object) and obj.is_indirect) or isinstance(obj, KeptStream):
         return obj.objgen
     return id(obj)
 
@@ -104,15 +105,25 @@ def code_unit(font: pikepdf.Dictionary) -> int:
     return 2 if font.get("/Encoding") in (pikepdf.Name("/Identity-H"), pikepdf.Name("/Identity-V")) else 0
 
 
-@dataclass
 class FontUse:
-    font: pikepdf.Dictionary
-    where: str
-    codes: CodeSet = field(init=False)
-    modes: set[int] = field(default_factory=set)
+    """A font used, where first, the codes it shows and its text rendering modes."""
 
-    def __post_init__(self) -> None:
-        self.codes = CodeSet(code_unit(self.font))
+    __slots__ = ("_font", "codes", "modes", "where")
+
+    def __init__(self, font: pikepdf.Dictionary, where: str) -> None:
+        self._font: pikepdf.Dictionary | KeptFont = font
+        self.where = where
+        self.codes = CodeSet(code_unit(font))
+        self.modes: set[int] = set()
+
+    @property
+    def font(self) -> pikepdf.Dictionary:
+        kept = self._font
+        return kept.dictionary() if isinstance(kept, KeptFont) else kept
+
+    @font.setter
+    def font(self, value: pikepdf.Dictionary | KeptFont) -> None:
+        self._font = value
 
 
 @dataclass
@@ -127,9 +138,10 @@ class ColourUse:
 @dataclass
 class ContentFacts:
     colours: list[ColourUse] = field(default_factory=list)
-    images: list[tuple[pikepdf.Object, str]] = field(default_factory=list)
+    # images and forms: pikepdf streams, or a large file's ``KeptStream``s (read as streams are: get, in, objgen)
+    images: list[tuple[Any, str]] = field(default_factory=list)
     inline_images: list[tuple[dict[str, Any], str]] = field(default_factory=list)
-    forms: list[tuple[pikepdf.Stream, str]] = field(default_factory=list)
+    forms: list[tuple[Any, str]] = field(default_factory=list)
     fonts: dict[Any, FontUse] = field(default_factory=dict)
     ext_gstates: list[tuple[pikepdf.Dictionary, str]] = field(default_factory=list)
     intents: Runs[tuple[str, str]] = field(default_factory=Runs)
@@ -595,23 +607,33 @@ class _Adoption:
 
     def __init__(self, facts: ContentFacts, pdf: pikepdf.Pdf) -> None:
         self.facts, self.pdf = facts, pdf
+        self.shared = Shared(pdf)
         self.done = [0, 0, 0, 0, 0]  # colours, images, forms, ext_gstates, inline_images already moved
         self.fonts: set[Any] = set()
 
-    def _adopt(self, obj: Any) -> Any:
+    def _adopt(self, obj: Any, move: Callable[[Any, pikepdf.Pdf], Any] = adopt) -> Any:
         if isinstance(obj, pikepdf.Object) and not obj.is_indirect:
             self.facts._pinned.append(obj)
-        return adopt(obj, self.pdf)
+        return move(obj, self.pdf)
+
+    def _stream(self, obj: Any, pdf: pikepdf.Pdf) -> Any:
+        """An image or form: an indirect stream as a ``KeptStream``, anything else adopted."""
+        if isinstance(obj, pikepdf.Stream) and obj.is_indirect:
+            return KeptStream(obj, self.shared)
+        return adopt(obj, pdf)
 
     def __call__(self) -> None:
         f, done = self.facts, self.done
+        # fonts, ExtGStates and colour spaces as copies (``detach``, ``KeptFont``): most sit in object streams;
+        # images and forms as their dictionaries and ids (``KeptStream``), not resolved on the document's handle
         for colour in f.colours[done[0]:]:
-            colour.cs = self._adopt(colour.cs)
+            colour.cs = self._adopt(colour.cs, detach)
         kept: tuple[list[tuple[Any, str]], ...] = (f.images, f.forms, f.ext_gstates)
         for n, items in enumerate(kept, 1):
+            move = detach if items is f.ext_gstates else self._stream
             for i in range(done[n], len(items)):
                 obj, where = items[i]
-                items[i] = (self._adopt(obj), where)
+                items[i] = (self._adopt(obj, move), where)
         for i in range(done[4], len(f.inline_images)):
             d, where = f.inline_images[i]
             f.inline_images[i] = ({k: self._adopt(v) for k, v in d.items()}, where)
@@ -619,7 +641,8 @@ class _Adoption:
         for k, use in f.fonts.items():
             if k not in self.fonts:
                 self.fonts.add(k)
-                use.font = self._adopt(use.font)
+                font = use.font
+                use.font = KeptFont(font, self.shared) if font.is_indirect else self._adopt(font)
 
 
 def collect(doc_pdf: pikepdf.Pdf, pages: Iterable[tuple[int, pikepdf.Page]] | None = None) -> ContentFacts:

@@ -26,6 +26,10 @@ _STARTXREF_RE = re.compile(rb"startxref\s*(\d+)")
 _WS = b" \t\r\n\f\x00"
 
 
+_BODY_END = re.compile(rb"stream(\r\n|\n|\r)|endobj")
+RELEASE_EVERY = 256 * 1024  # a whole-file scan drops the pages it has passed this often (``_release_scanned``)
+
+
 @dataclass
 class RawStream:
     """Where a stream's data sits in the file, as the bytes say (not as pikepdf repaired it)."""
@@ -104,6 +108,20 @@ class Document:
             try:
                 self.raw.madvise(mmap.MADV_DONTNEED)
             except OSError:  # only a hint: the scans' results do not depend on it
+                pass
+
+    def _release_scanned(self, upto: int, mark: list[int]) -> None:
+        """Within a scan, every ``RELEASE_EVERY`` bytes: drop the pages before ``upto`` (see ``_release_raw``),
+        so a scan holds a window of the file resident, not all it has read (interface3.pdf: 0.5 MB of the
+        peak). ``mark`` holds where the next release is due."""
+        if upto < mark[0] or not isinstance(self.raw, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        mark[0] = upto + RELEASE_EVERY
+        length = upto - upto % mmap.PAGESIZE
+        if length:
+            try:
+                self.raw.madvise(mmap.MADV_DONTNEED, 0, length)
+            except OSError:
                 pass
 
     # -- header and trailer ------------------------------------------------------------------
@@ -245,7 +263,9 @@ class Document:
 
     def _scan_objects(self) -> list[RawObject]:
         out = []
+        mark = [RELEASE_EVERY]
         for m in _OBJ_RE.finditer(self.raw):  # type: ignore[call-overload]
+            self._release_scanned(m.start(), mark)
             before = self.raw[m.start() - 1:m.start()] if m.start() else b"\n"
             after = self.raw[m.end():m.end() + 2]
             spacing = (m.group(2) == b" " and m.group(4) == b" " and before in (b"\r", b"\n")
@@ -257,7 +277,9 @@ class Document:
     @cached_property
     def endobj_spacing_ok(self) -> bool:
         try:
+            mark = [RELEASE_EVERY]
             for m in re.finditer(rb"endobj", self.raw):  # type: ignore[call-overload]
+                self._release_scanned(m.start(), mark)
                 before = self.raw[m.start() - 1:m.start()]
                 after = self.raw[m.end():m.end() + 1]
                 if before not in (b"\r", b"\n") or (after and after not in (b"\r", b"\n")):
@@ -270,7 +292,9 @@ class Document:
     def raw_streams(self) -> list[RawStream]:
         out = []
         objs = self.raw_objects
+        mark = [RELEASE_EVERY]
         for idx, obj in enumerate(objs):
+            self._release_scanned(obj.offset, mark)
             end = objs[idx + 1].offset if idx + 1 < len(objs) else self.size
             head_end = min(end, obj.offset + 65536)
             head = bytes(self.raw[obj.offset:head_end])
@@ -305,11 +329,13 @@ class Document:
         """Hex strings in object bodies (outside stream data): object number, even digit count, only hex digits."""
         out = []
         objs = self.raw_objects
+        mark = [RELEASE_EVERY]
         for idx, obj in enumerate(objs):
-            end = objs[idx + 1].offset if idx + 1 < len(objs) else self.size
-            body = bytes(self.raw[obj.offset:min(end, obj.offset + 65536)])
-            cut = re.search(rb"stream(\r\n|\n|\r)|endobj", body)
-            body = body[:cut.start()] if cut else body
+            self._release_scanned(obj.offset, mark)
+            end = min(objs[idx + 1].offset if idx + 1 < len(objs) else self.size, obj.offset + 65536)
+            # the body ends where its stream data starts: searched in the mapping, so the data is not read
+            cut = _BODY_END.search(self.raw, obj.offset, end)  # type: ignore[call-overload]
+            body = bytes(self.raw[obj.offset:cut.start() if cut else end])
             body = re.sub(rb"\((?:\\.|[^\\)])*\)", b"()", body, flags=re.S)  # literal strings hide their '<'
             for m in re.finditer(rb"(?<!<)<(?!<)([^<>]*)>", body):
                 digits = re.sub(rb"[ \t\r\n\f\x00]", b"", m.group(1))
