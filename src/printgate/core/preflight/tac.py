@@ -90,8 +90,14 @@ class TacRenderer:
         if not facts.tac_needs_render and not facts.content_error:
             peak, rect = facts.tac_vector, facts.tac_vector_rect
             if facts.tac_rgb:
+                heaviest: tuple[float, Any] | None = None
                 with MUPDF_LOCK:
-                    ink, rgb_rect = max(((rgb_ink(c), r) for c, r in facts.tac_rgb.items()), key=lambda x: x[0])
+                    for c, r in facts.tac_rgb.items():  # max() by ink (the first of the heaviest), no key calls
+                        v = rgb_ink(c)
+                        if heaviest is None or v > heaviest[0]:
+                            heaviest = (v, r)
+                assert heaviest is not None
+                ink, rgb_rect = heaviest
                 if ink > peak:
                     peak, rect = ink, rgb_rect
             # Anti-aliased edges, opacity and soft masks only mix colours, so no pixel carries more ink

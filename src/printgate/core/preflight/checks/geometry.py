@@ -394,6 +394,7 @@ def page_layout(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
     sizes = target_sizes({}, ctx.context)
     spreads = []
     dims = [_size_mm(p.trim_or_media, p.rotation) for p in ctx.pages]
+    others = list(dict.fromkeys(dims))  # each size once: any() below is linear, not quadratic, in pages
     for p, (w, h) in zip(ctx.pages, dims, strict=True):
         is_spread = False
         for tw, th in sizes:
@@ -401,7 +402,7 @@ def page_layout(ctx: DocContext, s: dict[str, Any]) -> list[Violation]:
                 is_spread = True
         if not sizes:
             # A page twice as wide as another page of the same height is a spread.
-            is_spread = any(abs(w - 2 * ow) <= 2 and abs(h - oh) <= 2 for ow, oh in dims)
+            is_spread = any(abs(w - 2 * ow) <= 2 and abs(h - oh) <= 2 for ow, oh in others)
         if is_spread:
             spreads.append(p.page)
     actual = "spreads" if spreads else "single pages"

@@ -16,6 +16,7 @@ from typing import Any
 import pikepdf
 
 from ..content import PName
+from ..model import PageFacts
 from .objects import dict_get, num, objkey, pdf_name
 
 PROCESS_COLORANTS = {"Cyan", "Magenta", "Yellow", "Black"}
@@ -65,6 +66,9 @@ class CS:
     def label(self) -> str:
         return self.family
 
+
+# Colour spaces whose every colour lands in the CMYK render with at most ``tac.RGB_INK_BOUND`` ink.
+BOUNDED_FAMILIES = frozenset(("DeviceRGB", "DeviceGray"))
 
 CS_GRAY = CS("DeviceGray", "Gray", 1)
 CS_RGB = CS("DeviceRGB", "RGB", 3)
@@ -192,3 +196,29 @@ def is_rich_black(cs: CS, color: tuple[float, ...]) -> bool:
         return False
     c, m, y, k = color[:4]
     return k >= 0.85 and max(c, m, y) > 0.02
+
+
+def redefines_device_spaces(resources: Any) -> bool:
+    """Whether these resources redefine a device colour space (/DefaultGray, /DefaultRGB, /DefaultCMYK)."""
+    spaces = dict_get(resources, "/ColorSpace")
+    if spaces is None:
+        return False
+    try:
+        return any(k in spaces for k in ("/DefaultRGB", "/DefaultCMYK", "/DefaultGray"))
+    except Exception:
+        return True  # unreadable: let the renderer judge it
+
+
+def note_group(facts: PageFacts, group: Any) -> None:
+    """A transparency group composites its content in its own colour space: in RGB or gray the
+    result is bounded like RGB content; in any other (ICC, Lab...) only a render knows the ink."""
+    if group is None:
+        return
+    cs = dict_get(group, "/CS")
+    if cs is None:
+        return
+    name = pdf_name(cs) if isinstance(cs, pikepdf.Name) else ""
+    if name in BOUNDED_FAMILIES:
+        facts.tac_rgb_any = True
+    elif name != "DeviceCMYK":
+        facts.tac_needs_render = True

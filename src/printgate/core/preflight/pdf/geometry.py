@@ -49,6 +49,13 @@ def bbox_of(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Rect:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
+def box_corners(pts: list[float]) -> list[float]:
+    """The two corners of the box of points (x, y, x, y...): the same box, in four numbers."""
+    xs = pts[0::2]
+    ys = pts[1::2]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
 def matrix(obj: Any) -> Matrix:
     if type(obj) is list and len(obj) == 6:
         a, b, c, d, e, f = obj
@@ -79,7 +86,7 @@ def intersect(a: Rect, b: Rect) -> Rect:
 
 
 def round_rect(r: Rect) -> list[float]:
-    return [round(v, 1) for v in r]
+    return [round(r[0], 1), round(r[1], 1), round(r[2], 1), round(r[3], 1)]
 
 
 class Smallest:
@@ -89,14 +96,22 @@ class Smallest:
         self.n = n
         self._heap: list[tuple[float, int, Any]] = []
         self._i = 0
+        # ``wants`` for hot loops to inline: ``s.free or -key > s.top`` (slots left; the heap's top).
+        self.free = n
+        self.top = math.inf
 
     def push(self, key: float, item: Any) -> None:
         self._i += 1
         entry = (-key, self._i, item)
-        if len(self._heap) < self.n:
-            heapq.heappush(self._heap, entry)
-        elif -key > self._heap[0][0]:
-            heapq.heapreplace(self._heap, entry)
+        heap = self._heap
+        if len(heap) < self.n:
+            heapq.heappush(heap, entry)
+            self.free = self.n - len(heap)
+        elif -key > heap[0][0]:
+            heapq.heapreplace(heap, entry)
+        else:
+            return
+        self.top = heap[0][0]
 
     def wants(self, key: float) -> bool:
         """Would ``push(key, ...)`` keep the item? Lets callers skip building it."""

@@ -105,6 +105,7 @@ PAINT_OPS = {
 # Operator -> branch of PageWalker.walk (0: nothing we track). Below 20: graphics; from 20: text,
 # XObjects, inline images.
 OPCODES: dict[str, int] = {
+    **{op: 0 for op in NOOP_OPS},  # listed: a look-up that misses costs more than one that finds 0
     **{op: 1 for op in PATH_POINT_OPS},
     "re": 2,
     **{op: 3 for op in PAINT_OPS},

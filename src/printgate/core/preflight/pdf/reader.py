@@ -371,7 +371,6 @@ class DocumentReader:
             if not isinstance(an, pikepdf.Dictionary):
                 continue
             sub = pdf_name(dict_get(an, "/Subtype"))
-            rect = rect_of(dict_get(an, "/Rect")) or (0.0, 0.0, 0.0, 0.0)
             action = dict_get(an, "/A")
             if isinstance(action, pikepdf.Dictionary) and _action_is_script(action):
                 doc.javascript.append(f"annotation action on page {facts.page}")
@@ -383,7 +382,8 @@ class DocumentReader:
                 nm = pdf_text(dict_get(fs, "/UF") or dict_get(fs, "/F")) if fs is not None else ""
                 doc.attachments.append(nm or f"attachment on page {facts.page}")
             if sub in ("Link", "Widget", "Popup", "PrinterMark", "TrapNet"):
-                continue
+                continue  # (their /Rect is not read: most annotations are links)
+            rect = rect_of(dict_get(an, "/Rect")) or (0.0, 0.0, 0.0, 0.0)
             facts.annotations.append((sub, rect))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pikepdf
 
 from ..model import Mark
+from .colorspaces import CS_GRAY
 from .fonts import FontMetrics
 from .geometry import Matrix, Rect, bbox_of, matrix
 from .gstate import GState
@@ -171,28 +172,54 @@ def show_text(walker: Any, g: GState, tm: Matrix, operands: Any, is_tj: bool, ge
         re_, rf = te * ca + tf * cc + ce, te * cb + tf * cd + cf
         f = walker.facts
         f.text_ops += 1
-        afs = abs(fs)
+        afs = abs(fs)  # min(), max() below as conditionals: the same values, without the calls
         size = afs * math.hypot(rc, rd)
-        x0, y0, x1, y1 = min(0.0, tx), g.trise - 0.2 * afs, max(0.0, tx), g.trise + 0.8 * afs
+        trise = g.trise
+        x0, y0, x1, y1 = tx if tx < 0.0 else 0.0, trise - 0.2 * afs, tx if tx > 0.0 else 0.0, trise + 0.8 * afs
         if rb == 0 and rc == 0:  # bbox_of, inline for its common case
             ax0, ax1 = ra * x0 + re_, ra * x1 + re_
             dy0, dy1 = rd * y0 + rf, rd * y1 + rf
-            rect = (min(ax0, ax1), min(dy0, dy1), max(ax0, ax1), max(dy0, dy1))
+            rect = (ax1 if ax1 < ax0 else ax0, dy1 if dy1 < dy0 else dy0, ax1 if ax1 > ax0 else ax0,
+                    dy1 if dy1 > dy0 else dy0)
         else:
             rect = bbox_of((ra, rb, rc, rd, re_, rf), x0, y0, x1, y1)
-        f.min_font_size = size if f.min_font_size is None else min(f.min_font_size, size)
-        if walker.small_text.wants(size):
-            walker.small_text.push(size, (round(size, 2), rect))
+        low = f.min_font_size
+        if low is None or size < low:
+            f.min_font_size = size
+        small = walker.small_text
+        if small.free or -size > small.top:  # small.wants(size)
+            small.push(size, (round(size, 2), rect))
         tr = g.tr
-        walker.paint(g, rect, tr == 0 or tr == 2 or tr == 4 or tr == 6, tr == 1 or tr == 2 or tr == 5 or tr == 6, True)
+        if tr == 0 and g.fill_cs is CS_GRAY and not (g.op_fill or g.blend or g.smask or g.fill_alpha < 1):
+            counts = walker.mode_counts  # paint(g, rect, True, False, True), inline for a gray fill
+            counts["Gray"] = counts.get("Gray", 0) + 1
+            lst = walker.mode_rects.get("Gray")
+            if lst is None:
+                lst = walker.mode_rects["Gray"] = []
+            if len(lst) < 10:
+                lst.append(rect)
+        else:
+            walker.paint(g, rect, tr == 0 or tr == 2 or tr == 4 or tr == 6, tr == 1 or tr == 2 or tr == 5 or tr == 6,
+                         True)
         if geometry:
             e = walker.edge  # text_distance: edge_distance inline, the rest when outside the trim
-            if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+            r0, r1, r2, r3 = rect
+            if r2 <= e[0] or r0 >= e[2] or r3 <= e[1] or r1 >= e[3]:
                 d = text_distance(e, f.bleed, rect)
             else:
-                d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
-            if d is not None and walker.text_marks.wants(d):
-                walker.text_marks.push(d, Mark("text", d, rect))
+                d = r0 - e[0]  # min() of the four, in its order
+                v = r1 - e[1]
+                if v < d:
+                    d = v
+                v = e[2] - r2
+                if v < d:
+                    d = v
+                v = e[3] - r3
+                if v < d:
+                    d = v
+            marks = walker.text_marks
+            if d is not None and (marks.free or -d > marks.top):
+                marks.push(d, Mark("text", d, rect))
     # mat_mul((1, 0, 0, 1, tx, 0), tm), inline with the same arithmetic
     return (ta + 0 * tc_, tb + 0 * td, 0 * ta + tc_, 0 * tb + td, tx * ta + 0 * tc_ + te, tx * tb + 0 * td + tf)
 

@@ -18,9 +18,20 @@ import pikepdf
 
 from ..content import PName, numbers
 from ..model import ImageUse, Mark, PageFacts, Rect
-from .colorspaces import CS, CS_CMYK, CS_GRAY, CS_RGB, ColorSpaces, is_rich_black, is_white
+from .colorspaces import (
+    BOUNDED_FAMILIES,
+    CS,
+    CS_CMYK,
+    CS_GRAY,
+    CS_RGB,
+    ColorSpaces,
+    is_rich_black,
+    is_white,
+    note_group,
+    redefines_device_spaces,
+)
 from .fonts import FontMetrics
-from .geometry import IDENTITY, Matrix, Smallest, bbox_of, mat_mul, matrix
+from .geometry import IDENTITY, Matrix, Smallest, bbox_of, box_corners, mat_mul, matrix
 from .gstate import OPCODES, PAINT_OPS, RENDER_MARK, GState, extgstate_settings
 from .objects import dict_get, inherited, num, objkey, pdf_name
 from .streams import (
@@ -38,8 +49,6 @@ from .textgeom import OUTLINED_TEXT_KEY, outlined_text, show_text
 MAX_OPS_PER_PAGE = 2_000_000
 MAX_FORM_DEPTH = 12
 FORM_CACHE_OPS = 200_000  # parsed form/pattern operators kept per document
-# Colour spaces whose every colour lands in the CMYK render with at most ``tac.RGB_INK_BOUND`` ink.
-BOUNDED_FAMILIES = frozenset(("DeviceRGB", "DeviceGray"))
 MAX_PATH_POINTS = 8192  # coordinates kept of an unpainted path; more: its box's two corners stand for them
 MAX_RGB_COLOURS = 256  # distinct DeviceRGB colours kept per page for ink coverage; more: render
 
@@ -133,14 +142,27 @@ class PageWalker:
             else:
                 self._paint_one(g, g.fill_cs, g.fill_color, g.op_fill, rect, text, g.fill_alpha)
         if stroke:
-            self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
+            if g.stroke_cs is CS_GRAY and not g.op_stroke:  # _paint_one's gray case, inline
+                counts = self.mode_counts
+                counts["Gray"] = counts.get("Gray", 0) + 1
+                if rect is not None:
+                    lst = self.mode_rects.get("Gray")
+                    if lst is None:
+                        lst = self.mode_rects["Gray"] = []
+                    if len(lst) < 10:
+                        lst.append(rect)
+            else:
+                self._paint_one(g, g.stroke_cs, g.stroke_color, g.op_stroke, rect, text, g.stroke_alpha)
             if not text:
                 m = g.ctm
                 lw = g.lw * math.sqrt(abs(m[0] * m[3] - m[1] * m[2]))
-                if rect is not None and self.thin.wants(lw):
-                    self.thin.push(lw, (round(lw, 3), rect))
+                thin = self.thin
+                if rect is not None and (thin.free or -lw > thin.top):  # thin.wants(lw)
+                    thin.push(lw, (round(lw, 3), rect))
                 f = self.facts
-                f.min_stroke = lw if f.min_stroke is None else min(f.min_stroke, lw)
+                low = f.min_stroke
+                if low is None or lw < low:  # min(low, lw)
+                    f.min_stroke = lw
         if g.blend or g.smask or (fill and g.fill_alpha < 1) or (stroke and g.stroke_alpha < 1):
             if g.blend:  # other blend modes can add ink up; opacity and soft masks only mix colours
                 self.facts.tac_needs_render = True
@@ -154,11 +176,22 @@ class PageWalker:
                 self.transp.add("opacity")
         if rect is not None and not text:
             e = self.edge  # _object_mark("path", rect), inline
-            if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+            r0, r1, r2, r3 = rect
+            if r2 <= e[0] or r0 >= e[2] or r3 <= e[1] or r1 >= e[3]:
                 return
-            d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
-            if not d < 0.5 and self.obj_marks.wants(d):  # (a NaN distance is offered, as before)
-                self.obj_marks.push(d, Mark("path", d, rect))
+            d = r0 - e[0]  # min() of the four, in its order
+            v = r1 - e[1]
+            if v < d:
+                d = v
+            v = e[2] - r2
+            if v < d:
+                d = v
+            v = e[3] - r3
+            if v < d:
+                d = v
+            marks = self.obj_marks
+            if not d < 0.5 and (marks.free or -d > marks.top):  # (a NaN distance is offered, as before)
+                marks.push(d, Mark("path", d, rect))
 
     def _paint_one(
         self,
@@ -252,7 +285,7 @@ class PageWalker:
         resources = dict_get(page.obj, "/Resources")
         if resources is None:
             resources = inherited(page.obj, "/Resources")
-        _note_group(f, dict_get(page.obj, "/Group"))
+        note_group(f, dict_get(page.obj, "/Group"))
         try:
             self.walk(ops, resources, GState(base), 0, geometry=True)
         except BudgetExceeded as exc:
@@ -278,7 +311,7 @@ class PageWalker:
         self.ops += getattr(ops, "n_ops", len(ops))  # a path run (``content.scan_ops``) holds several
         if self.ops > MAX_OPS_PER_PAGE:
             raise BudgetExceeded("page content too complex to analyse completely (operator limit reached)")
-        if not f.tac_needs_render and _default_spaces(resources):
+        if not f.tac_needs_render and redefines_device_spaces(resources):
             f.tac_needs_render = True  # /DefaultRGB etc. change what device colours print as: render
         # Resource look-ups by name, for this content stream (its resources do not change).
         fonts: dict[str, FontMetrics | None] = {}
@@ -286,9 +319,12 @@ class PageWalker:
         spaces: dict[str, CS] = {}
         glyphs: dict[str, tuple[Any, Any, Any]] = {}  # outlined glyph forms by name
         colours: dict[bytes, tuple[float, ...]] = {}  # g G rg RG k K operands, read once per stream
-        opcode = OPCODES.get
+        opcodes = OPCODES
         for op, a in ops:
-            code = opcode(op, 0)
+            try:
+                code = opcodes[op]  # (a subscript, not .get(): no call for the commonest step)
+            except KeyError:
+                code = 0
             if code == 1 and type(a) is bytes:  # a path run from our tokenizer (the commonest): its points
                 if geometry:
                     xy = numbers(a) if b"-0" in a else [*map(float, a.split())]
@@ -296,7 +332,7 @@ class PageWalker:
                         del xy[-1]
                     pts += xy
                     if len(pts) > MAX_PATH_POINTS:
-                        pts = _corners(pts)
+                        pts = box_corners(pts)
                 continue
             if code == 0:
                 continue
@@ -353,7 +389,7 @@ class PageWalker:
                         else:
                             pts += [num(v) for v in a[: len(a) & ~1]]
                         if len(pts) > MAX_PATH_POINTS:
-                            pts = _corners(pts)
+                            pts = box_corners(pts)
                 elif code == 2:  # re
                     if geometry and len(a) >= 4:
                         try:
@@ -363,17 +399,27 @@ class PageWalker:
                         if math.isfinite(x + y + w + h):  # no NaN: the box is a min/max
                             pts += (x, y, x + w, y + h)
                             if len(pts) > MAX_PATH_POINTS:
-                                pts = _corners(pts)
+                                pts = box_corners(pts)
                 elif code == 3:  # painting
                     if geometry and pts:
-                        xs = pts[0::2]
-                        ys = pts[1::2]
-                        x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+                        # min() and max() as conditionals (the same values, in the same order of
+                        # comparison), for two points without the slices
+                        if len(pts) == 4:
+                            px0, py0, px1, py1 = pts
+                            x0 = px1 if px1 < px0 else px0
+                            y0 = py1 if py1 < py0 else py0
+                            x1 = px1 if px1 > px0 else px0
+                            y1 = py1 if py1 > py0 else py0
+                        else:
+                            xs = pts[0::2]
+                            ys = pts[1::2]
+                            x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
                         ma, mb, mc, md, me, mf = g.ctm
                         if mb == 0 and mc == 0:  # bbox_of, inline for its common case
                             ax0, ax1 = ma * x0 + me, ma * x1 + me
                             dy0, dy1 = md * y0 + mf, md * y1 + mf
-                            rect: Rect | None = (min(ax0, ax1), min(dy0, dy1), max(ax0, ax1), max(dy0, dy1))
+                            rect: Rect | None = (ax1 if ax1 < ax0 else ax0, dy1 if dy1 < dy0 else dy0,
+                                                 ax1 if ax1 > ax0 else ax0, dy1 if dy1 > dy0 else dy0)
                         else:
                             rect = bbox_of(g.ctm, x0, y0, x1, y1)
                         pts = []
@@ -395,11 +441,22 @@ class PageWalker:
                     if len(lst) < 10:
                         lst.append(rect)
                     e = self.edge
-                    if rect[2] <= e[0] or rect[0] >= e[2] or rect[3] <= e[1] or rect[1] >= e[3]:
+                    r0, r1, r2, r3 = rect
+                    if r2 <= e[0] or r0 >= e[2] or r3 <= e[1] or r1 >= e[3]:
                         continue
-                    d = min(rect[0] - e[0], rect[1] - e[1], e[2] - rect[2], e[3] - rect[3])
-                    if not d < 0.5 and self.obj_marks.wants(d):
-                        self.obj_marks.push(d, Mark("path", d, rect))
+                    d = r0 - e[0]  # min() of the four, in its order
+                    v = r1 - e[1]
+                    if v < d:
+                        d = v
+                    v = e[2] - r2
+                    if v < d:
+                        d = v
+                    v = e[3] - r3
+                    if v < d:
+                        d = v
+                    marks = self.obj_marks
+                    if not d < 0.5 and (marks.free or -d > marks.top):  # marks.wants(d)
+                        marks.push(d, Mark("path", d, rect))
                 elif code == 4:  # n
                     pts = []
                 elif code == 7:  # cm
@@ -413,7 +470,8 @@ class PageWalker:
                         if not own:
                             g = g.copy()
                             own = True
-                        g.lw = num(a[0], 1.0)
+                        v = a[0]
+                        g.lw = v if type(v) is float else num(v, 1.0)  # (our tokenizer's floats are finite)
                 elif code == 9:  # g G rg RG k K (operands from pikepdf)
                     if not own:
                         g = g.copy()
@@ -509,7 +567,9 @@ class PageWalker:
                     tm = show_text(self, g, tm, a, op == "TJ", geometry)
                 elif code == 21:  # Td TD
                     if len(a) >= 2:
-                        tx, ty = num(a[0]), num(a[1])
+                        tx, ty = a[0], a[1]
+                        if type(tx) is not float or type(ty) is not float:  # not our tokenizer's finite floats
+                            tx, ty = num(tx), num(ty)
                         if op == "TD":
                             g.tl = -ty
                         la, lb, lc, ld, le, lf = tlm  # mat_mul((1, 0, 0, 1, tx, ty), tlm), inline
@@ -527,7 +587,8 @@ class PageWalker:
                             if cacheable and type(name) is PName:
                                 fonts[name] = fm
                         g.font = fm
-                        g.font_size = num(a[1])
+                        v = a[1]
+                        g.font_size = v if type(v) is float else num(v)
                 elif code == 23:  # BT
                     tm = tlm = IDENTITY
                 elif code == 24:  # Tm
@@ -627,7 +688,7 @@ class PageWalker:
                 res = dict_get(xobj, "/Resources")
                 if res is None:
                     res = resources
-                _note_group(self.facts, dict_get(xobj, "/Group"))
+                note_group(self.facts, dict_get(xobj, "/Group"))
                 inner = g.copy()
                 inner.ctm = mat_mul(matrix(dict_get(xobj, "/Matrix")), g.ctm)
                 self.bases.append(inner.ctm)
@@ -663,6 +724,8 @@ class PageWalker:
             pass  # a stencil: painted in the current colour, recorded below
         elif cs.family in BOUNDED_FAMILIES and bits <= 16:
             f.tac_rgb_any = True
+        elif cs.family == "Indexed" and cs.base is not None and cs.base.family in BOUNDED_FAMILIES and bits <= 8:
+            f.tac_rgb_any = True  # a palette of RGB / gray colours: bounded as an RGB image is, no render
         else:
             f.tac_needs_render = True
         f.max_image_pixels = max(f.max_image_pixels, w * h)
@@ -723,35 +786,3 @@ class PageWalker:
             f.transparency = True
             f.transparency_reasons = sorted(self.transp)
 
-
-def _corners(pts: list[float]) -> list[float]:
-    """The two corners of the points' box: the same box, in four numbers."""
-    xs = pts[0::2]
-    ys = pts[1::2]
-    return [min(xs), min(ys), max(xs), max(ys)]
-
-
-def _default_spaces(resources: Any) -> bool:
-    """Whether these resources redefine a device colour space (/DefaultGray, /DefaultRGB, /DefaultCMYK)."""
-    spaces = dict_get(resources, "/ColorSpace")
-    if spaces is None:
-        return False
-    try:
-        return any(k in spaces for k in ("/DefaultRGB", "/DefaultCMYK", "/DefaultGray"))
-    except Exception:
-        return True  # unreadable: let the renderer judge it
-
-
-def _note_group(facts: PageFacts, group: Any) -> None:
-    """A transparency group composites its content in its own colour space: in RGB or gray the
-    result is bounded like RGB content; in any other (ICC, Lab...) only a render knows the ink."""
-    if group is None:
-        return
-    cs = dict_get(group, "/CS")
-    if cs is None:
-        return
-    name = pdf_name(cs) if isinstance(cs, pikepdf.Name) else ""
-    if name in BOUNDED_FAMILIES:
-        facts.tac_rgb_any = True
-    elif name != "DeviceCMYK":
-        facts.tac_needs_render = True
