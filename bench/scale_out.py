@@ -1,7 +1,7 @@
 """Benchmark: printgate scaled out on real redis-server, PostgreSQL and an S3 server, on loopback (issue 17).
 
     .venv/bin/python bench/scale_out.py [--jobs 100] [--workers 1,2,4] [--api-workers 1,2] [--webhooks 1000]
-                                        [--database postgres|sqlite] [--profile-dir DIR]
+                                        [--database postgres|sqlite] [--profile-dir DIR] [--load wrk|python]
 
 ``--database sqlite``: one SQLite file every process shares instead of the PostgreSQL cluster (the
 single-host setup, same load, same figures). ``--profile-dir``: the webhooks workers run under a
@@ -31,7 +31,9 @@ Measured:
    ``webhooks`` queue run as ``printgate serve`` runs its own (no fork). Backlog drained: as many more
    stored while the workers are suspended (``rq suspend``), then drained once they resume (the workers'
    own CPU per queued-up delivery). Peer: a bare FastAPI route reading the same bodies (same uvicorn
-   worker count, same client).
+   worker count, same client). ``--load wrk`` (the default): wrk replays the pre-signed deliveries,
+   each once, with clients x concurrency connections (``bench/_load.py``, ``bench/_wrk_replay.lua``),
+   so the receiver meets real bursts; ``--load python``: the Python client processes.
 
 Every row has wall seconds, the CPU seconds of printgate's processes (API and worker trees, from
 /proc, forked work horses included) and, apart, of Redis + PostgreSQL + S3, the load average, and the
@@ -42,13 +44,11 @@ A benchmark, not a test: it prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import contextlib
 import hashlib
 import hmac
 import json
-import multiprocessing as mp
 import os
 import shutil
 import signal
@@ -83,6 +83,7 @@ from bench._common import (  # noqa: E402
     now_utc,
     save_results,
 )
+from bench._load import LOADS, Call, Fired, fire_load  # noqa: E402
 from bench._profiled import PROFILED, PROFILED_API, other_threads_cpu  # noqa: E402
 
 BUCKET = "printgate-bench"
@@ -298,60 +299,7 @@ class Deployment:
         return [pid for proc in [*([self.api] if self.api else []), *self.workers] for pid in proc.pids()]
 
 
-# --- the load ------------------------------------------------------------------------------------------
-
-Call = tuple[str, bytes, dict[str, str]]  # path, body, headers (all POST)
-
-
-Result = tuple[int, float, str]  # status (0: no answer), latency s, the answer's text
-
-
-def _client_proc(url: str, requests: list[tuple[int, Call]], concurrency: int, out: Any) -> None:
-    async def run() -> list[tuple[int, Result]]:
-        results: list[tuple[int, Result]] = []
-        queue: asyncio.Queue[tuple[int, Call]] = asyncio.Queue()
-        for item in requests:
-            queue.put_nowait(item)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-            async def one() -> None:
-                while not queue.empty():
-                    index, (path, body, headers) = queue.get_nowait()
-                    started = time.perf_counter()
-                    try:
-                        answer = await client.post(path, content=body, headers=headers)
-                        status, text = answer.status_code, answer.text
-                    except httpx.HTTPError as exc:
-                        status, text = 0, f"{type(exc).__name__}: {exc}"
-                    results.append((index, (status, time.perf_counter() - started, text)))
-            await asyncio.gather(*(one() for _ in range(concurrency)))
-        return results
-
-    out.put(asyncio.run(run()))
-
-
-def fire(url: str, requests: list[Call], *, clients: int, concurrency: int) -> tuple[float, list[Result]]:
-    """POST every request once from ``clients`` processes x ``concurrency`` connections; (elapsed s, the
-    results in the order of ``requests``)."""
-    ctx = mp.get_context("fork")
-    out = ctx.Queue()
-    numbered = list(enumerate(requests))
-    procs = [ctx.Process(target=_client_proc, args=(url, numbered[i::clients], concurrency, out))
-             for i in range(clients)]
-    started = time.perf_counter()
-    for proc in procs:
-        proc.start()
-    results: list[tuple[int, Result]] = []
-    try:
-        for _ in procs:
-            results.extend(out.get(timeout=900))
-    finally:
-        for proc in procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-    return time.perf_counter() - started, [result for _, result in sorted(results, key=lambda r: r[0])]
-
+# --- the load (bench/_load.py: the Python client, or wrk replaying pre-signed requests) -------------------
 
 def wait_count(database_url: str, sql: str, ids: list[str], timeout_s: float) -> int:
     """Poll ``sql`` (a count over ``ids``) until it reaches ``len(ids)``: one connection, 10 reads a second,
@@ -413,8 +361,8 @@ def peer_app():  # type: ignore[no-untyped-def]
     return app
 
 
-def run_peer(api_workers: int, requests: list[Call], work: Path, *, clients: int,
-             concurrency: int) -> tuple[float, int, float]:
+def run_peer(api_workers: int, requests: list[Call], work: Path, *, clients: int, concurrency: int,
+             load: str = "python") -> tuple[float, int, float]:
     """(elapsed s, 200/201 answers, CPU s) of the bare FastAPI app under the same client."""
     port = free_port()
     proc = spawn(f"peer-{api_workers}", [sys.executable, "-m", "uvicorn", "scale_out:peer_app", "--factory",
@@ -425,8 +373,8 @@ def run_peer(api_workers: int, requests: list[Call], work: Path, *, clients: int
     try:
         wait_until(lambda: httpx.get(f"{url}/health", timeout=2).status_code == 200, "the peer", procs=(proc,))
         cpu0 = cpu_seconds(proc.pids())
-        elapsed, results = fire(url, requests, clients=clients, concurrency=concurrency)
-        return elapsed, sum(1 for r in results if r[0] in (200, 201)), cpu_seconds(proc.pids()) - cpu0
+        fired = fire_load(load, url, requests, clients=clients, concurrency=concurrency)
+        return fired.elapsed, fired.ok((200, 201)), cpu_seconds(proc.pids()) - cpu0
     finally:
         proc.stop()
 
@@ -477,19 +425,34 @@ def api_ms(phase: dict[str, Any]) -> str:
             f"{(phase['answer_cpu']['api'] - threads) / count * 1000:.1f} + threads {threads / count * 1000:.1f})")
 
 
+def _accepted(fired: Fired, requests: list[Call], ok: tuple[int, ...], id_of: Callable[[str, Call], str],
+              stored_sql: str | None, database_url: str) -> tuple[list[str], list[str]]:
+    """(ids of the accepted requests, a few errors). wrk gives statuses, not which request got which:
+    when some were refused, the accepted ones are those ``stored_sql`` finds (their ids, from the requests)."""
+    if fired.results is not None:
+        return ([id_of(text, req) for (status, _, text), req in zip(fired.results, requests, strict=True)
+                 if status in ok], [f"{status} {text[:200]}" for status, _, text in fired.results if status not in ok])
+    ids = [id_of("", req) for req in requests]
+    if fired.ok(ok) < len(requests):
+        if stored_sql is None:
+            raise SystemExit("this load needs --load python: its ids come from the answers' bodies")
+        with _connect(database_url) as query:
+            stored = {str(row[0]) for row in query(stored_sql, ids)}
+        ids = [i for i in ids if i in stored]
+    return ids, fired.errors
+
+
 def _phase(dep: Deployment, services: list[Service], requests: list[Call], ok: tuple[int, ...],
            id_of: Callable[[str, Call], str], done_sql: str, *, clients: int, concurrency: int,
-           timeout_s: float) -> dict[str, Any]:
+           timeout_s: float, load: str = "python", stored_sql: str | None = None) -> dict[str, Any]:
     """Fire the requests; then wait until every accepted one is done in PostgreSQL. Wall and CPU of both legs."""
     api_pids = dep.api.pids() if dep.api else []
     cpu0, load0, threads0 = cpu_split(dep, services), os.getloadavg()[0], other_threads_cpu(api_pids)
-    began = time.perf_counter()
-    elapsed, results = fire(dep.api_url, requests, clients=clients, concurrency=concurrency)
+    fired = fire_load(load, dep.api_url, requests, clients=clients, concurrency=concurrency)
     cpu1, threads1 = cpu_split(dep, services), other_threads_cpu(api_pids)
-    ids = [id_of(text, req) for (status, _, text), req in zip(results, requests, strict=True) if status in ok]
-    errors = [f"{status} {text[:200]}" for status, _, text in results if status not in ok]
+    ids, errors = _accepted(fired, requests, ok, id_of, stored_sql, dep.env["DATABASE_URL"])
     done = wait_count(dep.env["DATABASE_URL"], done_sql, ids, timeout_s)
-    total = time.perf_counter() - began
+    total, elapsed = time.monotonic() - fired.began, fired.elapsed
     cpu2 = cpu_split(dep, services)
     answer_cpu, total_cpu = _delta(cpu1, cpu0), _delta(cpu2, cpu0)
     own = ("api", "workers")
@@ -554,38 +517,57 @@ def order_requests(fake: Any, first_id: int, count: int) -> list[Call]:
 
 
 def measure_webhooks(dep: Deployment, services: list[Service], requests: list[Call], *, clients: int,
-                     concurrency: int, timeout_s: float) -> dict[str, Any]:
-    phase = _phase(dep, services, requests, (200,), lambda _text, req: req[2]["X-Shopify-Webhook-Id"],
-                   WEBHOOKS_DONE_SQL, clients=clients, concurrency=concurrency, timeout_s=timeout_s)
+                     concurrency: int, timeout_s: float, load: str = "python") -> dict[str, Any]:
+    phase = _phase(dep, services, requests, (200,), _webhook_id, WEBHOOKS_DONE_SQL, clients=clients,
+                   concurrency=concurrency, timeout_s=timeout_s, load=load, stored_sql=WEBHOOKS_STORED_SQL)
     phase.pop("ids")
     return phase
 
 
 WEBHOOKS_DONE_SQL = ("select count(*) from webhook_inbound_delivery where platform = 'shopify' "
                      "and delivery_id = any(%s) and status = 'done'")
+WEBHOOKS_STORED_SQL = "select delivery_id from webhook_inbound_delivery where platform = 'shopify' and delivery_id = any(%s)"
+
+
+def _webhook_id(_text: str, request: Call) -> str:
+    return request[2]["X-Shopify-Webhook-Id"]
 
 
 def measure_backlog(dep: Deployment, services: list[Service], requests: list[Call], *, clients: int,
-                    concurrency: int, timeout_s: float) -> dict[str, Any]:
+                    concurrency: int, timeout_s: float, load: str = "python") -> dict[str, Any]:
     """A burst stored while the workers are suspended (``rq suspend``), then drained once they resume:
-    the workers' own CPU per delivery for a backlog (rows a worker took before it saw the suspension left out)."""
+    the workers' own CPU per delivery for a backlog (rows a worker took before it saw the suspension left out).
+    The wall clock starts when a worker claims its first row: a worker notices the resumption at its
+    next once-a-second poll, which would otherwise count as up to a second of draining."""
     from redis import Redis
     from rq.suspension import resume, suspend
 
     suspend(redis := Redis.from_url(dep.env["REDIS_URL"]))
     try:
-        _, results = fire(dep.api_url, requests, clients=clients, concurrency=concurrency)
-        ids = [req[2]["X-Shopify-Webhook-Id"] for res, req in zip(results, requests, strict=True) if res[0] == 200]
+        fired = fire_load(load, dep.api_url, requests, clients=clients, concurrency=concurrency)
+        ids, _ = _accepted(fired, requests, (200,), _webhook_id, WEBHOOKS_STORED_SQL, dep.env["DATABASE_URL"])
         time.sleep(2)  # a worker polls its suspension once a second
         with _connect(dep.env["DATABASE_URL"]) as query:
             before = int(query(WEBHOOKS_DONE_SQL, ids)[0][0])
-        cpu0, began = cpu_split(dep, services), time.perf_counter()
+        cpu0 = cpu_split(dep, services)
     finally:
         resume(redis)
+    began = _first_claim(dep.env["DATABASE_URL"], ids, before)
     done = wait_count(dep.env["DATABASE_URL"], WEBHOOKS_DONE_SQL, ids, timeout_s)
     wall, cpu = time.perf_counter() - began, _delta(cpu_split(dep, services), cpu0)
     return {"stored": len(ids), "drained": done - before, "wall_s": wall, "cpu": cpu, "workers_cpu_s": cpu["workers"],
             "services_cpu_s": sum(v for k, v in cpu.items() if k not in ("api", "workers"))}
+
+
+def _first_claim(database_url: str, ids: list[str], handled: int, timeout_s: float = 10) -> float:
+    """``time.perf_counter()`` once more than ``handled`` of these deliveries left ``pending`` (polled
+    every 5 ms: a read of the status index, no lock)."""
+    sql = WEBHOOKS_DONE_SQL.replace("status = 'done'", "status <> 'pending'")
+    deadline = time.monotonic() + timeout_s
+    with _connect(database_url) as query:
+        while int(query(sql, ids)[0][0]) <= handled and time.monotonic() < deadline:
+            time.sleep(0.005)
+    return time.perf_counter()
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -618,7 +600,10 @@ def main() -> int:
     parser.add_argument("--webhooks", type=int, default=1000, help="order webhooks per API process count (0: skip)")
     parser.add_argument("--api-workers", default="1,2", help="API process counts for the webhooks")
     parser.add_argument("--webhook-workers", type=int, default=1, help="workers on the webhooks queue (no fork)")
-    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--load", choices=LOADS, default="wrk",
+                        help="the webhooks' load (and their peer's): wrk replaying pre-signed deliveries, or the "
+                             "Python client processes (jobs always use the Python client: ids come from the answers)")
+    parser.add_argument("--clients", type=int, default=2, help="client processes (wrk: clients x concurrency connections)")
     parser.add_argument("--concurrency", type=int, default=16, help="connections per client process")
     parser.add_argument("--timeout", type=float, default=900, help="give up waiting for processing after this")
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres",
@@ -721,7 +706,9 @@ def main() -> int:
         # 2. store order webhooks with 1 and 2 API processes
         if args.webhooks:
             say(f"\n2. {args.webhooks} x Shopify orders/paid (signed, a plain line item) to POST /webhooks/shopify, "
-                f"{args.clients} clients x {args.concurrency} connections; {args.webhook_workers} worker(s) "
+                + (f"wrk replaying them (one thread, {args.clients * args.concurrency} connections)" if args.load == "wrk"
+                   else f"{args.clients} Python clients x {args.concurrency} connections")
+                + f"; {args.webhook_workers} worker(s) "
                 "`--queues webhooks --no-fork`")
             say(HEADER)
             hook_rows: list[dict[str, Any]] = []
@@ -731,14 +718,16 @@ def main() -> int:
                 if not hook_rows:
                     install_shop(dep, fake, auth)
                 dep.start_workers(args.webhook_workers, "webhooks", True, args.profile_dir)
-                measure_webhooks(dep, services, order_requests(fake, first_id, 50), clients=1, concurrency=4,
-                                 timeout_s=120)  # warm-up
-                first_id += 50
+                measure_webhooks(dep, services, order_requests(fake, first_id, 200), clients=args.clients,
+                                 concurrency=args.concurrency, timeout_s=120, load=args.load)  # warm-up: every API process
+                first_id += 200
                 phase = measure_webhooks(dep, services, order_requests(fake, first_id, args.webhooks),
-                                         clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout)
+                                         clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout,
+                                         load=args.load)
                 first_id += args.webhooks
                 backlog = measure_backlog(dep, services, order_requests(fake, first_id, args.webhooks),
-                                          clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout)
+                                          clients=args.clients, concurrency=args.concurrency, timeout_s=args.timeout,
+                                          load=args.load)
                 first_id += args.webhooks
                 dep.stop()
                 phase["api_workers"] = api_workers
@@ -757,7 +746,7 @@ def main() -> int:
                          f"{backlog['drained']}/{backlog['stored']} drained; ms CPU per delivery: "
                          + per_item_ms(backlog["cpu"], backlog["drained"])))
                 peer = run_peer(api_workers, order_requests(fake, 900_000 + first_id, args.webhooks), work,
-                                clients=args.clients, concurrency=args.concurrency)
+                                clients=args.clients, concurrency=args.concurrency, load=args.load)
                 say(_row(f"peer: bare FastAPI POST (read body), {api_workers} proc", peer[1], peer[0], peer[2], None,
                          load_average()))
                 hook_rows[-1]["peer"] = {"wall_s": peer[0], "ok": peer[1], "cpu_s": peer[2]}

@@ -82,26 +82,37 @@ _group: GroupRunner[tuple[str, Any], None] = GroupRunner(_enqueue_batch)
 
 
 def forget_waiting(job_ids: list[str]) -> None:
-    """Take these messages off the queue and drop them, in one pipeline: their rows were handled
-    by another message's batch. Best effort: a message left behind finds its row done (a no-op)."""
+    """Take these messages off the queue and drop them, in one Redis call: their rows were handled by
+    another message's batch. Best effort: a message left behind finds its row done (a no-op).
+
+    Most ids of a drained batch never had a message (the receiver queues one per stored batch, for
+    its newest row), so an id without a message hash costs one key lookup on the server, not a scan
+    of the queue's list; only a message taken off the list is dropped (one scheduled for a retry
+    stays whole for RQ's scheduler, and finds its row done)."""
     if not job_ids:
         return
     try:
         from rq.job import Job
 
         queue = get_queue(WEBHOOKS)
-        with get_redis().pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                queue.remove(job_id, pipeline=pipe)
-            removed = pipe.execute()
-            # Only a message taken off the list is dropped: one scheduled for a retry stays whole
-            # for RQ's scheduler, and finds its row done.
-            for job_id, count in zip(job_ids, removed, strict=True):
-                if count:
-                    pipe.delete(Job.key_for(job_id))
-            pipe.execute()
+        get_redis().eval(_FORGET_WAITING, 1, queue.key, Job.redis_job_namespace_prefix, *job_ids)
     except Exception as exc:
         log.warning("could not drop %d handled messages: %s; each will find its row done", len(job_ids), exc)
+
+
+# KEYS[1]: the queue's list; ARGV[1]: RQ's message-hash prefix; ARGV[2..]: message ids. Runs in Redis
+# as one command: nothing sees a message half dropped.
+_FORGET_WAITING = """
+local dropped = 0
+for i = 2, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  if redis.call('EXISTS', key) == 1 and redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+    redis.call('DEL', key)
+    dropped = dropped + 1
+  end
+end
+return dropped
+"""
 
 
 def message_status(job_id: str) -> str | None:

@@ -24,11 +24,13 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
-from printgate.connectors.base import pipeline
+from printgate.connectors.base import ownership, pipeline
 from printgate.connectors.base.models import ORDER_FINAL, StoreConnection
 from printgate.connectors.woocommerce import store
 from printgate.connectors.woocommerce.adapter import (
@@ -38,6 +40,7 @@ from printgate.connectors.woocommerce.adapter import (
     parse_order,
 )
 from printgate.connectors.woocommerce.config import normalize_store_url
+from printgate.core import crypto
 from printgate.webhooks.signing import SignatureError, header, verify_body_hmac_b64
 
 log = logging.getLogger("printgate.woocommerce.webhooks")
@@ -45,22 +48,6 @@ log = logging.getLogger("printgate.woocommerce.webhooks")
 PING = re.compile(rb"^webhook_id=\d+$")
 ORDER_TOPICS = ("order.created", "order.updated", "order.restored")
 DELETE_TOPICS = ("order.deleted",)
-
-
-def _connection(session: Session, headers: Mapping[str, str], connection_id: str | None) -> StoreConnection:
-    from printgate.webhooks.inbound import UnknownConnection
-
-    if connection_id:
-        connection = session.get(StoreConnection, connection_id)
-    else:
-        source = header(headers, "X-WC-Webhook-Source") or ""
-        try:
-            connection = store.connection_for_store(session, normalize_store_url(source, check_network=False)) if source else None
-        except Exception:  # a malformed source header names no store
-            connection = None
-    if connection is None or connection.platform != store.PLATFORM:
-        raise UnknownConnection(f"Unknown WooCommerce store: {connection_id or '(no store in the URL)'}")
-    return connection
 
 
 def delivery_key(connection_id: str, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
@@ -90,11 +77,53 @@ class _StoreSigner:
 
 
 def _store_signer(headers: Mapping[str, str], connection_id: str | None) -> _StoreSigner:
-    from printgate.core.db import session_scope
+    """The store's connection (by id, or its current one by ``X-WC-Webhook-Source``:
+    ``ownership.current_of``), read with one narrow select on a pooled connection: no ORM session, no
+    full row. Never cached beyond the receiver batch, so a removed connection or rotated secrets count
+    from the next batch on; only the decryption of one ciphertext is remembered."""
+    from printgate.core.db import get_engine
+    from printgate.webhooks.inbound import UnknownConnection
 
-    with session_scope() as session:
-        connection = _connection(session, headers, connection_id)
-        return _StoreSigner(connection.id, connection.account_id, list(store.webhook_secrets(connection)))
+    source = "" if connection_id else (header(headers, "X-WC-Webhook-Source") or "")
+    shop = None
+    if source:
+        try:
+            shop = normalize_store_url(source, check_network=False)
+        except Exception:  # a malformed source header names no store
+            shop = None
+    found = None
+    if connection_id or shop:
+        with get_engine().connect() as conn:
+            if connection_id:
+                found = conn.execute(_SIGNER_BY_ID, {"id": connection_id}).one_or_none()
+            else:
+                found = ownership.current_of(conn.execute(_SIGNER_BY_SHOP, {"shop": shop}).all())
+    if found is None:
+        raise UnknownConnection(f"Unknown WooCommerce store: {connection_id or '(no store in the URL)'}")
+    secrets = _webhook_secrets(found.webhook_secrets, crypto.keyring()) if found.webhook_secrets else ()
+    return _StoreSigner(found.id, found.account_id, list(secrets))
+
+
+_SIGNER_COLUMNS = (StoreConnection.id, StoreConnection.account_id, StoreConnection.webhook_secrets,
+                   StoreConnection.status, StoreConnection.installed_at, StoreConnection.created_at,
+                   StoreConnection.updated_at)
+_SIGNER_BY_ID = select(*_SIGNER_COLUMNS).where(  # type: ignore[call-overload]
+    StoreConnection.id == bindparam("id"), StoreConnection.platform == store.PLATFORM)
+_SIGNER_BY_SHOP = (
+    select(*_SIGNER_COLUMNS)  # type: ignore[call-overload]
+    .where(StoreConnection.platform == store.PLATFORM, StoreConnection.shop == bindparam("shop"))
+    .order_by(col(StoreConnection.created_at), col(StoreConnection.id)))
+
+
+@lru_cache(maxsize=256)
+def _webhook_secrets(token: str, keys: object) -> tuple[str, ...]:
+    """A connection's webhook secrets (as ``store.webhook_secrets`` reads them), decrypted once per
+    ciphertext and key set: rotating or removing the secrets stores a new ciphertext (or none),
+    rotating the keys gives a new key set, so nothing stale is used. A failed decryption raises and
+    is not remembered."""
+    del keys  # part of the cache key only: ``crypto.decrypt`` reads the same keys
+    data = crypto.decrypt(token)
+    return tuple(s for s in data if isinstance(s, str) and s) if isinstance(data, list) else ()
 
 
 def verify(headers: Mapping[str, str], body: bytes, connection_id: str | None) -> Any:
