@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from pathlib import Path
 
@@ -10,14 +11,16 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 
-def many_page_pdf(path: Path, pages: int, *, object_streams: bool = True, shared: bool = False) -> Path:
+def many_page_pdf(path: Path, pages: int, *, object_streams: bool = True, shared: bool = False,
+                  outline: bool = False) -> Path:
     """``pages`` pages, each with resources of its own, as a real document's chapters have: a font with
     its Widths, an image, a form XObject, an ExtGState, a link annotation to the previous page and a
     content stream of 40 lines of text (a literal string, then 20 glyphs in hexadecimal strings: 800 hex
     strings a page). ``object_streams`` packs the objects into object streams as pdfTeX and most producers
     do (libqpdf then resolves a whole stream at once). ``shared``: the pages share one font, image, form and
     ExtGState, as a book's do, and each page has 20 links instead of one (a manual's cross-references):
-    what grows with pages is then only the page objects themselves."""
+    what grows with pages is then only the page objects themselves. ``outline``: a bookmark per page, written
+    after the pages as pdfTeX writes them (the actions rules read it after their walk of the pages)."""
     pdf = pikepdf.new()
     # A line of text as LuaTeX and most office exporters write it: glyph by glyph in hexadecimal strings.
     glyphs = b" -15 ".join(b"<%02x>" % (0x41 + k % 26) for k in range(20))
@@ -54,6 +57,20 @@ def many_page_pdf(path: Path, pages: int, *, object_streams: bool = True, shared
         link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([20, 20, 80, 40]),
                                             F=4, Border=Array([0, 0, 0]), Dest=Array([target, Name.Fit])))
         page.Annots = Array([link])
+    if outline:
+        _outline(pdf)
     mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
     pdf.save(path, object_stream_mode=mode)
     return path
+
+
+def _outline(pdf: pikepdf.Pdf) -> None:
+    """A bookmark per page, each to its page, siblings under one root."""
+    root = pdf.make_indirect(Dictionary(Type=Name.Outlines))
+    items = [pdf.make_indirect(Dictionary(Title=pikepdf.String(f"Section {n + 1}: page {n + 1}"), Parent=root,
+                                          Dest=Array([page.obj, Name.XYZ, 0, 400, 0])))
+             for n, page in enumerate(pdf.pages)]
+    for before, after in itertools.pairwise(items):
+        before.Next, after.Prev = after, before
+    root.First, root.Last, root.Count = items[0], items[-1], len(items)
+    pdf.Root.Outlines = root

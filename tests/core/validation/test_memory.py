@@ -68,13 +68,15 @@ def test_300_pages_with_resources_of_their_own_peak_within_1_2x_of_30_pages(tmp_
     assert large / small <= 1.2, f"{large / small:.2f}x ({small} kB at 30 pages, {large} kB at 300)"
 
 
-def test_a_book_of_300_pages_peaks_within_1_2x_of_30_pages(tmp_path: Path) -> None:
-    """The issue's bound, for a book's shape: pages that share their fonts and images, 20 links a page,
-    packed in object streams. On one handle, touching every page resolved nearly every object (1.5x); a
-    large file's page and object passes now read chunks from fresh handles (``chunks``)."""
-    small = peak_kb(many_page_pdf(tmp_path / "30.pdf", 30, shared=True))
-    large = peak_kb(many_page_pdf(tmp_path / "300.pdf", 300, shared=True))
-    assert large / small <= 1.2, f"{large / small:.2f}x ({small} kB at 30 pages, {large} kB at 300)"
+def test_a_book_of_300_pages_peaks_within_1_18x_of_30_pages(tmp_path: Path) -> None:
+    """The issue's bound (1.2x), with the margin measured, for a book's shape as interface3.pdf has it: pages
+    that share their fonts and images, 20 links a page, a bookmark per page, packed in object streams. On one
+    handle, touching every page resolved nearly every object (1.5x); a large file's page and object passes now
+    read chunks from fresh handles (``chunks``), and the outline is read after the last chunk is closed
+    (``shared_pass``): 1.15x measured."""
+    small = peak_kb(many_page_pdf(tmp_path / "30.pdf", 30, shared=True, outline=True))
+    large = peak_kb(many_page_pdf(tmp_path / "300.pdf", 300, shared=True, outline=True))
+    assert large / small <= 1.18, f"{large / small:.2f}x ({small} kB at 30 pages, {large} kB at 300)"
 
 
 def test_the_shared_pages_share_their_resources(tmp_path: Path) -> None:
