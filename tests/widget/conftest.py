@@ -140,7 +140,9 @@ def wait_terminal(page: Any, timeout_ms: int = 45000) -> dict[str, Any]:
         for e in events(page):
             detail = e["detail"] or {}
             files = [(f.get("name"), f.get("status")) for f in detail.get("files") or []]
-            trail.append((e["type"], detail.get("status") or detail.get("code"), files))
+            entry = (e["type"], detail.get("status") or detail.get("code"), files)
+            # an error event carries the server's answer (status and message): the cause, not only its code
+            trail.append((*entry, detail["message"]) if detail.get("message") else entry)
         raise AssertionError(f"no terminal status; events: {trail}") from exc
     return last_status(page)
 
