@@ -123,11 +123,16 @@ SAMPLE = (b"q 1 0 0 1 72 720 cm 0 0 m 10 10 l 5 5 20 20 re h f Q BT /F1 12 Tf 70
 
 
 def _timed(data: bytes) -> float:
+    """CPU seconds of both readers on ``data``, which must agree: both refuse it, or both read the
+    same number of operators, each an operator name with its operands."""
     t0 = time.process_time()
-    for parse in (scan_ops, fast_parse):
-        out = parse(data)
-        assert out is None or isinstance(out, list)
-    return time.process_time() - t0
+    ops, instrs = scan_ops(data), fast_parse(data)
+    elapsed = time.process_time() - t0
+    assert (ops is None) == (instrs is None), data[:80]
+    if ops is not None and instrs is not None:
+        assert all(type(op) is str and type(args) is list for op, args in instrs)
+        assert all(type(op) is str for op, _ in ops) and ops.n_ops == len(instrs), data[:80]
+    return elapsed
 
 
 def test_random_and_truncated_streams_never_crash() -> None:
